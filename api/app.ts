@@ -1,0 +1,105 @@
+/**
+ * The API: one Hono app built from its dependencies. It imports nothing from Node and reads no environment, so the
+ * Workers host and the Node host serve the very same app over their own database drivers.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Database } from '../shared/db/database.js';
+import type { App, AppEnv, Services } from './app-env.js';
+import { Authenticator } from './auth/authenticator.js';
+import { PayloadTooLarge } from './http/errors.js';
+import { onError, onNotFound, validationHook } from './http/problem.js';
+import { registerOriginalCancel } from './routes/original/cancel.js';
+import { registerDashboard } from './routes/original/dashboard.js';
+import { registerHealth } from './routes/original/health.js';
+import { registerOriginalQuery } from './routes/original/query.js';
+import { registerOriginalSubmit } from './routes/original/submit.js';
+import { registerCancelJob } from './routes/v1/jobs/cancel.js';
+import { registerJobEvents } from './routes/v1/jobs/events.js';
+import { registerGetJob } from './routes/v1/jobs/get.js';
+import { registerListJobs } from './routes/v1/jobs/list.js';
+import { registerSubmitJob } from './routes/v1/jobs/submit.js';
+import { registerStats } from './routes/v1/stats.js';
+import { registerCreateToken } from './routes/v1/tokens/create.js';
+import { registerListTokens } from './routes/v1/tokens/list.js';
+import { registerRevokeToken } from './routes/v1/tokens/revoke.js';
+
+export interface AppDependencies {
+  db: Database;
+  /** Accepted as an admin token without a database row (CONDUCTOR_ADMIN_TOKEN). */
+  adminToken?: string | undefined;
+  /** How long a looked-up token is trusted before it is looked up again. */
+  tokenCacheMs?: number;
+  now?: () => Date;
+}
+
+// A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_TOKEN_CACHE_MS = 5000;
+
+export const OPENAPI_INFO = {
+  title: 'SCNS-Conductor API',
+  version: '1.0.0',
+  description:
+    'A batch job scheduler. Submit bash scripts with resource requests; node daemons run them. The /v1 paths are the REST surface; /jobs/*, /dashboard and /health are the original SCNS-Conductor paths, kept compatible.',
+};
+
+export function createApp(deps: AppDependencies): App {
+  const now = deps.now ?? (() => new Date());
+  const services: Services = {
+    db: deps.db,
+    now,
+    authenticator: new Authenticator(deps.db, {
+      adminToken: deps.adminToken,
+      cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,
+      now: () => now().getTime(),
+    }),
+  };
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use(requestId());
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new PayloadTooLarge(MAX_BODY_BYTES);
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    c.set('services', services);
+    await next();
+  });
+  app.onError(onError);
+  app.notFound(onNotFound);
+
+  for (const register of [
+    registerSubmitJob,
+    registerListJobs,
+    registerGetJob,
+    registerJobEvents,
+    registerCancelJob,
+    registerStats,
+    registerCreateToken,
+    registerListTokens,
+    registerRevokeToken,
+    registerOriginalSubmit,
+    registerOriginalQuery,
+    registerOriginalCancel,
+    registerDashboard,
+    registerHealth,
+  ]) {
+    register(app);
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An admin, user or node token.',
+  });
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: OPENAPI_INFO.title }));
+  return app;
+}

@@ -1,0 +1,51 @@
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { apiTokens, type TokenKind, type TokenRow } from '../../shared/db/schema.js';
+import { generateToken, hashToken } from '../../shared/auth/token.js';
+import { TokenNotFound } from '../http/errors.js';
+
+export interface NewToken {
+  name: string;
+  kind: TokenKind;
+  account?: string | undefined;
+  nodeName?: string | undefined;
+}
+
+/** Creates a token; the plain text is in the answer and nowhere else. */
+export async function createToken(db: Database, spec: NewToken): Promise<{ row: TokenRow; token: string }> {
+  const token = generateToken(spec.kind);
+  const [row] = await db
+    .insert(apiTokens)
+    .values({
+      name: spec.name,
+      kind: spec.kind,
+      account: spec.kind === 'user' ? spec.account : null,
+      nodeName: spec.kind === 'node' ? spec.nodeName : null,
+      hash: await hashToken(token),
+    })
+    .returning();
+  return { row: row!, token };
+}
+
+export async function findActiveTokenByHash(db: Database, hash: string): Promise<TokenRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.hash, hash), isNull(apiTokens.revokedAt)));
+  return row;
+}
+
+export async function listTokens(db: Database): Promise<TokenRow[]> {
+  return db.select().from(apiTokens).orderBy(desc(apiTokens.id));
+}
+
+/** Revoking twice keeps the first revocation time. */
+export async function revokeToken(db: Database, id: number): Promise<TokenRow> {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+    .where(eq(apiTokens.id, id))
+    .returning();
+  if (!row) throw new TokenNotFound(String(id));
+  return row;
+}

@@ -1,0 +1,67 @@
+/**
+ * The Node host: the app on @hono/node-server over pg (DATABASE_URL) or the embedded PGlite in the data directory.
+ * It applies the migrations before it listens, so a fresh database is ready on the first request.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { join, resolve } from 'node:path';
+import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { migrate } from '../../../shared/db/migrator.js';
+import { openNodeDatabase } from '../../../shared/db/node-database.js';
+import { createApp } from '../../app.js';
+import { ensureAdminTokenFile } from './admin-token-file.js';
+import { lockDataDir } from './data-dir-lock.js';
+
+export interface RunningNodeHost {
+  url: string;
+  /** Where the embedded default keeps its admin token; absent on a Postgres server. */
+  adminTokenFile?: string;
+  stop(): Promise<void>;
+}
+
+export async function startNodeHost(config: NodeHostConfig, log: (line: string) => void = console.log): Promise<RunningNodeHost> {
+  const embedded = config.DATABASE_URL === undefined;
+  const dataDir = resolve(config.CONDUCTOR_DATA_DIR);
+  const unlock = embedded ? lockDataDir(dataDir) : () => {};
+  try {
+    const database = await openNodeDatabase({
+      url: config.DATABASE_URL,
+      dataDir: join(dataDir, 'pglite'),
+      poolSize: config.CONDUCTOR_DB_POOL_SIZE,
+    });
+    const applied = await migrate(database.migrations);
+    if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    const adminToken = embedded ? await ensureAdminTokenFile(database.db, dataDir) : undefined;
+
+    const app = createApp({
+      db: database.db,
+      adminToken: config.CONDUCTOR_ADMIN_TOKEN,
+      tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
+    });
+    const server = await listen(app.fetch, config.HOST, config.PORT);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+    log(`SCNS-Conductor API listening on ${url} (${embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server'})`);
+    if (adminToken) log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
+
+    return {
+      url,
+      ...(adminToken ? { adminTokenFile: adminToken.path } : {}),
+      async stop() {
+        await new Promise<void>((done) => server.close(() => done()));
+        await database.close();
+        unlock();
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((done, fail) => {
+    const server = serve({ fetch, hostname, port }, () => done(server));
+    server.once('error', fail);
+  });
+}

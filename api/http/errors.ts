@@ -1,0 +1,83 @@
+/**
+ * Every error the API answers with on purpose. Each has a stable `code` and an HTTP status; `problem.ts` turns them
+ * into application/problem+json in one place. Anything else that reaches the error handler is a fault: a 500 whose
+ * text is never shown to the client.
+ */
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503,
+    readonly code: string,
+    readonly title: string,
+    detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+  }
+}
+
+export class ValidationFailed extends ApiError {
+  constructor(errors: FieldError[]) {
+    const fields = [...new Set(errors.map((error) => error.field))].join(', ');
+    super(422, 'validation_failed', 'Invalid request', `Invalid value for ${fields}`, errors);
+  }
+}
+
+export class MalformedBody extends ApiError {
+  constructor(detail: string) {
+    super(400, 'malformed_body', 'Malformed request body', detail);
+  }
+}
+
+export class PayloadTooLarge extends ApiError {
+  constructor(maxBytes: number) {
+    super(413, 'payload_too_large', 'Request body too large', `The request body must be at most ${maxBytes} bytes`);
+  }
+}
+
+export class Unauthenticated extends ApiError {
+  constructor(detail: string) {
+    super(401, 'unauthenticated', 'Authentication required', detail);
+  }
+}
+
+export class Forbidden extends ApiError {
+  constructor(detail: string) {
+    super(403, 'forbidden', 'Forbidden', detail);
+  }
+}
+
+export class RouteNotFound extends ApiError {
+  constructor(method: string, path: string) {
+    super(404, 'route_not_found', 'Not found', `No route for ${method} ${path}`);
+  }
+}
+
+export class JobNotFound extends ApiError {
+  constructor(id: string) {
+    super(404, 'job_not_found', 'Job not found', `Job ${id} does not exist`);
+  }
+}
+
+export class TokenNotFound extends ApiError {
+  constructor(id: string) {
+    super(404, 'token_not_found', 'Token not found', `Token ${id} does not exist`);
+  }
+}
+
+export class InvalidTransition extends ApiError {
+  constructor(id: string, from: string, to: string) {
+    super(409, 'invalid_transition', 'Invalid state transition', `Job ${id} is ${from} and cannot become ${to}`);
+  }
+}
+
+export class DatabaseUnavailable extends ApiError {
+  constructor() {
+    super(503, 'database_unavailable', 'Database unavailable', 'The database did not answer');
+  }
+}

@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { queryRows } from '../../shared/db/query-rows.js';
+import type { JobRow } from '../../shared/db/schema.js';
+import { isTerminal } from '../../shared/job/job-state.js';
+import { InvalidTransition, JobNotFound } from '../http/errors.js';
+import { jobColumns, toJobRow } from './job-columns.js';
+import { transitionJob } from './transition-job.js';
+
+/** What a cancel did: cancelled a PENDING job, asked the node to end a RUNNING one, or nothing (asked before). */
+export type CancelEffect = 'cancelled' | 'cancel_requested' | 'none';
+
+/**
+ * Cancel is idempotent: a PENDING job becomes CANCELLED now; a RUNNING job is marked, and its node ends it and
+ * reports CANCELLED; asking again changes nothing and succeeds. A job that already ended otherwise is a 409.
+ */
+export async function cancelJob(
+  db: Database,
+  id: number,
+  actor: string,
+  account: string | undefined,
+): Promise<{ job: JobRow; effect: CancelEffect }> {
+  const { job, moved } = await transitionJob(db, {
+    id,
+    to: 'CANCELLED',
+    from: ['PENDING'],
+    actor,
+    reason: 'cancelled by request',
+    account,
+  });
+  if (moved) return { job, effect: 'cancelled' };
+  if (job.state === 'CANCELLED') return { job, effect: 'none' };
+  if (job.state === 'RUNNING') return markCancelRequested(db, id, actor, account);
+  if (isTerminal(job.state)) throw new InvalidTransition(String(id), job.state, 'CANCELLED');
+  // A job that was RUNNING a moment ago may have been requeued since: try again from the top.
+  return cancelJob(db, id, actor, account);
+}
+
+/** Marks a RUNNING job for its node to end, once; the request is kept in the job's history. */
+async function markCancelRequested(
+  db: Database,
+  id: number,
+  actor: string,
+  account: string | undefined,
+): Promise<{ job: JobRow; effect: CancelEffect }> {
+  const rows = await queryRows(db, sql`
+    WITH marked AS (
+      UPDATE jobs SET cancel_requested_at = now()
+      WHERE id = ${id} AND state = 'RUNNING' AND cancel_requested_at IS NULL
+      RETURNING *
+    ), event AS (
+      INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
+      SELECT id, attempt, state, state, ${actor}, 'cancel requested' FROM marked
+    )
+    SELECT true AS marked, ${jobColumns('marked')} FROM marked
+    UNION ALL
+    SELECT false, ${jobColumns('jobs')} FROM jobs WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM marked)
+  `);
+  const row = rows[0];
+  if (!row) throw new JobNotFound(String(id));
+  const job = toJobRow(row);
+  if (row.marked === true) return { job, effect: 'cancel_requested' };
+  if (job.state === 'RUNNING') return { job, effect: 'none' };
+  // It ended or was requeued between the two statements: answer as for that state.
+  return cancelJob(db, id, actor, account);
+}

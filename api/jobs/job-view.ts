@@ -1,0 +1,47 @@
+/** Job rows as the /v1 API shows them: snake_case, sizes and limits in their submit formats, UTC timestamps. */
+import type { z } from '@hono/zod-openapi';
+import type { JobRow } from '../../shared/db/schema.js';
+import { formatMemorySize } from '../../shared/job/memory-size.js';
+import { expandOutputPath } from '../../shared/job/output-path.js';
+import { formatTimeLimit } from '../../shared/job/time-limit.js';
+import type { Job, JobDetail } from '../routes/v1/jobs/schema.js';
+import type { JobSummaryRow } from './list-jobs.js';
+
+export function jobView(row: JobSummaryRow): z.infer<typeof Job> {
+  const names = { id: String(row.id), name: row.name };
+  const ended = row.exitStatus !== null || row.exitSignal !== null;
+  return {
+    id: String(row.id),
+    name: row.name,
+    account: row.account,
+    partition: row.partition,
+    state: row.state,
+    reason: row.reason,
+    priority: row.priority,
+    requeue: row.requeue,
+    attempt: row.attempt,
+    submitted_by: row.submittedBy,
+    cpus: row.cpus,
+    ntasks_per_node: row.ntasksPerNode,
+    cpus_per_task: row.cpusPerTask,
+    memory_per_node: formatMemorySize(row.memoryMb),
+    time_limit: formatTimeLimit(row.timeLimitSeconds),
+    exclusive: row.exclusive,
+    current_working_directory: row.workDir,
+    standard_output: expandOutputPath(row.stdoutPattern, names),
+    standard_error: expandOutputPath(row.stderrPattern, names),
+    node: row.nodeName,
+    cpu_ids: row.cpuIds,
+    exit_code: ended ? { status: row.exitStatus, signal: row.exitSignal } : null,
+    error_msg: row.errorMsg,
+    cancel_requested: row.cancelRequestedAt !== null,
+    submit_time: row.submitTime.toISOString(),
+    eligible_time: row.eligibleTime.toISOString(),
+    start_time: row.startTime?.toISOString() ?? null,
+    end_time: row.endTime?.toISOString() ?? null,
+  };
+}
+
+export function jobDetailView(row: JobRow): z.infer<typeof JobDetail> {
+  return { ...jobView(row), environment: row.environment, script: row.script };
+}

@@ -1,0 +1,48 @@
+/** The original SCNS-Conductor's response shapes, kept field for field so its clients keep working. */
+import { z } from '@hono/zod-openapi';
+import { JobState } from '../v1/jobs/schema.js';
+
+export const OriginalJobIdParam = z.object({
+  job_id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a job id (a positive integer)')
+    .openapi({ param: { name: 'job_id', in: 'path' }, example: '42' }),
+});
+
+export const SubmitResponse = z.object({ job_id: z.string().openapi({ example: '42' }) }).openapi('OriginalSubmitResponse');
+
+const timestamp = z.string().nullable().openapi({ format: 'date-time' });
+
+export const QueryResponse = z
+  .object({
+    job_id: z.string(),
+    state: JobState,
+    error_msg: z.string().nullable(),
+    time: z.object({
+      submit_time: timestamp,
+      eligible_time: timestamp,
+      start_time: timestamp,
+      end_time: timestamp,
+      elapsed_time: z.string().openapi({ description: 'D-HH:MM:SS', example: '0-00:01:05' }),
+      limit_time: z.string().openapi({ description: 'D-HH:MM:SS, or "UNLIMITED"', example: '0-01:00:00' }),
+    }),
+    job_log: z.object({
+      stdout: z.string().nullable().openapi({ description: 'null until the output store holds output for the job.' }),
+      stderr: z.string().nullable(),
+    }),
+    detail: z.object({
+      job_name: z.string(),
+      user: z.string(),
+      partition: z.string(),
+      allocated_cpus: z.number().int(),
+      allocated_nodes: z.number().int(),
+      node_list: z.string(),
+      exit_code: z.string().openapi({ description: '"status:signal"', example: '0:0' }),
+      work_dir: z.string(),
+      data_source: z.string(),
+      account: z.string(),
+    }),
+  })
+  .openapi('OriginalQueryResponse');
+
+export const CancelResponse = z.object({ msg: z.string() }).openapi('OriginalCancelResponse');

@@ -1,0 +1,36 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { App } from '../../../app-env.js';
+import { accountScope, actorName } from '../../../auth/principal.js';
+import { requirePrincipal } from '../../../auth/require-principal.js';
+import { cancelJob } from '../../../jobs/cancel-job.js';
+import { jobView } from '../../../jobs/job-view.js';
+import { problemResponses } from '../../../http/problem.js';
+import { CancelResult, JobIdParam } from './schema.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/jobs/{id}/cancel',
+  tags: ['Jobs'],
+  summary: 'Cancel a job',
+  description:
+    'Idempotent. A PENDING job is CANCELLED at once; a RUNNING job is marked and its node ends it. A job that already ended otherwise is a 409.',
+  security: [{ bearer: [] }],
+  middleware: [requirePrincipal('admin', 'user')] as const,
+  request: { params: JobIdParam },
+  responses: {
+    200: { description: 'What the cancel did', content: { 'application/json': { schema: CancelResult } } },
+    ...problemResponses(401, 403, 404, 409, 422),
+  },
+});
+
+export function registerCancelJob(app: App): void {
+  app.openapi(route, async (c) => {
+    const { job, effect } = await cancelJob(
+      c.var.services.db,
+      Number(c.req.valid('param').id),
+      actorName(c.var.principal),
+      accountScope(c.var.principal),
+    );
+    return c.json({ job: jobView(job), effect }, 200);
+  });
+}

@@ -1,0 +1,29 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { App } from '../../../app-env.js';
+import { accountScope } from '../../../auth/principal.js';
+import { requirePrincipal } from '../../../auth/require-principal.js';
+import { findJob } from '../../../jobs/find-job.js';
+import { jobDetailView } from '../../../jobs/job-view.js';
+import { problemResponses } from '../../../http/problem.js';
+import { JobDetail, JobIdParam } from './schema.js';
+
+const route = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}',
+  tags: ['Jobs'],
+  summary: 'Get a job',
+  security: [{ bearer: [] }],
+  middleware: [requirePrincipal('admin', 'user')] as const,
+  request: { params: JobIdParam },
+  responses: {
+    200: { description: 'The job, with its script and environment', content: { 'application/json': { schema: JobDetail } } },
+    ...problemResponses(401, 403, 404, 422),
+  },
+});
+
+export function registerGetJob(app: App): void {
+  app.openapi(route, async (c) => {
+    const job = await findJob(c.var.services.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
+    return c.json(jobDetailView(job), 200);
+  });
+}

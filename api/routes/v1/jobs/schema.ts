@@ -1,0 +1,93 @@
+import { z } from '@hono/zod-openapi';
+import { JOB_STATES } from '../../../../shared/job/job-state.js';
+
+export const JobState = z.enum(JOB_STATES).openapi('JobState');
+
+export const JobIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a job id (a positive integer)')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '42' }),
+});
+
+const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T14:00:00.000Z' });
+
+export const Job = z
+  .object({
+    id: z.string().openapi({ example: '42' }),
+    name: z.string(),
+    account: z.string(),
+    partition: z.string(),
+    state: JobState,
+    reason: z.string().nullable().openapi({ description: 'Why a PENDING job waits (Priority, Resources, …).' }),
+    priority: z.number().int(),
+    requeue: z.boolean(),
+    attempt: z.number().int().openapi({ description: 'How many times the job has been started.' }),
+    submitted_by: z.string(),
+    cpus: z.number().int(),
+    ntasks_per_node: z.number().int(),
+    cpus_per_task: z.number().int(),
+    memory_per_node: z.string().openapi({ example: '16G' }),
+    time_limit: z.string().openapi({ description: 'D-HH:MM:SS, or "UNLIMITED".', example: '0-01:00:00' }),
+    exclusive: z.boolean(),
+    current_working_directory: z.string().nullable(),
+    standard_output: z.string().openapi({ description: 'With %j and %x expanded.' }),
+    standard_error: z.string(),
+    node: z.string().nullable(),
+    cpu_ids: z.array(z.number().int()).nullable(),
+    exit_code: z
+      .object({ status: z.number().int().nullable(), signal: z.number().int().nullable() })
+      .nullable()
+      .openapi({ description: 'Exit status and terminating signal, kept apart; null until the job ended.' }),
+    error_msg: z.string().nullable(),
+    cancel_requested: z.boolean(),
+    submit_time: timestamp,
+    eligible_time: timestamp,
+    start_time: timestamp.nullable(),
+    end_time: timestamp.nullable(),
+  })
+  .openapi('Job');
+
+export const JobDetail = Job.extend({
+  environment: z.record(z.string(), z.string()),
+  script: z.string(),
+}).openapi('JobDetail');
+
+export const MAX_PAGE_SIZE = 500;
+
+export const ListJobsQuery = z.object({
+  state: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((state) => (JOB_STATES as readonly string[]).includes(state)),
+      `must be one or more of ${JOB_STATES.join(', ')}, separated by commas`,
+    )
+    .optional()
+    .openapi({ description: 'One state, or several separated by commas.', example: 'PENDING,RUNNING' }),
+  account: z.string().optional(),
+  partition: z.string().optional(),
+  name: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).openapi({ description: `1 to ${MAX_PAGE_SIZE}.` }),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be the next_cursor of a previous page')
+    .optional()
+    .openapi({ description: 'The next_cursor of the previous page.' }),
+});
+
+export const JobList = z
+  .object({
+    jobs: z.array(Job),
+    next_cursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last.' }),
+  })
+  .openapi('JobList');
+
+export const CancelResult = z
+  .object({
+    job: Job,
+    effect: z.enum(['cancelled', 'cancel_requested', 'none']).openapi({
+      description:
+        'cancelled: the PENDING job is now CANCELLED; cancel_requested: its node will end the RUNNING job; none: asked before.',
+    }),
+  })
+  .openapi('CancelResult');

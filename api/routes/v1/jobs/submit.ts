@@ -1,0 +1,30 @@
+import { createRoute } from '@hono/zod-openapi';
+import { SubmitRequest } from '../../../../shared/job/submit-request.js';
+import type { App } from '../../../app-env.js';
+import { requirePrincipal } from '../../../auth/require-principal.js';
+import { jobDetailView } from '../../../jobs/job-view.js';
+import { submitJob } from '../../../jobs/submit-job.js';
+import { problemResponses } from '../../../http/problem.js';
+import { JobDetail } from './schema.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/jobs',
+  tags: ['Jobs'],
+  summary: 'Submit a job',
+  description: 'The body is the original SCNS-Conductor submit body. The job is PENDING when this answers.',
+  security: [{ bearer: [] }],
+  middleware: [requirePrincipal('admin', 'user')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: SubmitRequest } } } },
+  responses: {
+    201: { description: 'The job, as stored', content: { 'application/json': { schema: JobDetail } } },
+    ...problemResponses(400, 401, 403, 413, 422),
+  },
+});
+
+export function registerSubmitJob(app: App): void {
+  app.openapi(route, async (c) => {
+    const job = await submitJob(c.var.services.db, c.var.principal, c.req.valid('json'));
+    return c.json(jobDetailView(job), 201, { Location: `/v1/jobs/${job.id}` });
+  });
+}

@@ -1,0 +1,58 @@
+import { z } from '@hono/zod-openapi';
+import { TOKEN_KINDS, type TokenRow } from '../../../../shared/db/schema.js';
+
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const identifierMessage = 'must be 1-64 letters, digits, _, . or -, starting with a letter or digit';
+
+export const CreateTokenRequest = z
+  .object({
+    name: z.string().min(1).max(128).openapi({ example: 'alice laptop' }),
+    kind: z.enum(TOKEN_KINDS),
+    account: z.string().regex(IDENTIFIER, identifierMessage).optional().openapi({ description: 'Required for a user token.' }),
+    node: z.string().regex(IDENTIFIER, identifierMessage).optional().openapi({ description: 'Required for a node token.' }),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if ((body.kind === 'user') !== (body.account !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['account'], message: 'is required for a user token and only for one' });
+    }
+    if ((body.kind === 'node') !== (body.node !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['node'], message: 'is required for a node token and only for one' });
+    }
+  })
+  .openapi('CreateTokenRequest');
+
+export const Token = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(TOKEN_KINDS),
+    account: z.string().nullable(),
+    node: z.string().nullable(),
+    created_at: z.string().openapi({ format: 'date-time' }),
+    revoked_at: z.string().nullable().openapi({ format: 'date-time' }),
+  })
+  .openapi('Token');
+
+export const CreatedToken = Token.extend({
+  token: z.string().openapi({ description: 'The secret. Shown once, stored only as a hash.' }),
+}).openapi('CreatedToken');
+
+export const TokenIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a token id (a positive integer)')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '3' }),
+});
+
+export function tokenView(row: TokenRow): z.infer<typeof Token> {
+  return {
+    id: String(row.id),
+    name: row.name,
+    kind: row.kind,
+    account: row.account,
+    node: row.nodeName,
+    created_at: row.createdAt.toISOString(),
+    revoked_at: row.revokedAt?.toISOString() ?? null,
+  };
+}

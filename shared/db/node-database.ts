@@ -1,0 +1,82 @@
+/**
+ * Node-only: opens the database the Node host and the tools use. A DATABASE_URL means a Postgres server through `pg`;
+ * without one, PGlite keeps the data in a directory on disk (the embedded default).
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import type { Database } from './database.js';
+import type { MigrationTarget } from './migrator.js';
+import { schema } from './schema.js';
+
+export interface NodeDatabase {
+  db: Database;
+  migrations: MigrationTarget;
+  close(): Promise<void>;
+}
+
+export interface NodeDatabaseOptions {
+  /** postgres:// URL of a server; when absent, PGlite is used. */
+  url?: string | undefined;
+  /** PGlite's data directory; absent means in memory. */
+  dataDir?: string | undefined;
+  /** Schema to work in (each test suite gets its own); public by default. */
+  searchPath?: string | undefined;
+  /** Connections to a server. */
+  poolSize?: number | undefined;
+}
+
+export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<NodeDatabase> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options);
+}
+
+function openPostgres(url: string, options: NodeDatabaseOptions): NodeDatabase {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+  });
+  // An idle client that loses its server (a restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return {
+    db: drizzlePg(pool, { schema }) as unknown as Database,
+    migrations: {
+      async inTransaction(work) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await work(async (text) => (await client.query(text)).rows);
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      },
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(options: NodeDatabaseOptions): Promise<NodeDatabase> {
+  const client = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  if (options.searchPath) {
+    await client.exec(`CREATE SCHEMA IF NOT EXISTS ${options.searchPath}; SET search_path TO ${options.searchPath}`);
+  }
+  return {
+    db: drizzlePglite(client, { schema }) as unknown as Database,
+    migrations: {
+      inTransaction: (work) =>
+        client.transaction((tx) =>
+          work(async (text) => {
+            const results = await tx.exec(text);
+            return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
+          }),
+        ),
+    },
+    close: () => client.close(),
+  };
+}

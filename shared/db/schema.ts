@@ -1,0 +1,88 @@
+/**
+ * The tables, as drizzle sees them. The numbered SQL files in migrations/ create them; a test checks that both agree.
+ */
+import { bigint, boolean, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { JobState } from '../job/job-state.js';
+
+const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const jobs = pgTable('jobs', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  account: text('account').notNull(),
+  name: text('name').notNull(),
+  partition: text('partition').notNull(),
+  state: text('state').$type<JobState>().notNull().default('PENDING'),
+  reason: text('reason'),
+  priority: integer('priority').notNull().default(0),
+  requeue: boolean('requeue').notNull().default(false),
+  attempt: integer('attempt').notNull().default(0),
+  submittedBy: text('submitted_by').notNull(),
+  script: text('script').notNull(),
+  workDir: text('work_dir'),
+  stdoutPattern: text('stdout_pattern').notNull(),
+  stderrPattern: text('stderr_pattern').notNull(),
+  environment: jsonb('environment').$type<Record<string, string>>().notNull(),
+  ntasksPerNode: integer('ntasks_per_node').notNull(),
+  cpusPerTask: integer('cpus_per_task').notNull(),
+  cpus: integer('cpus').notNull(),
+  memoryMb: integer('memory_mb').notNull(),
+  timeLimitSeconds: integer('time_limit_seconds'),
+  exclusive: boolean('exclusive').notNull().default(false),
+  nodeName: text('node_name'),
+  cpuIds: integer('cpu_ids').array(),
+  exitStatus: integer('exit_status'),
+  exitSignal: integer('exit_signal'),
+  errorMsg: text('error_msg'),
+  cancelRequestedAt: time('cancel_requested_at'),
+  submitTime: time('submit_time').notNull().defaultNow(),
+  eligibleTime: time('eligible_time').notNull().defaultNow(),
+  startTime: time('start_time'),
+  endTime: time('end_time'),
+});
+
+export const jobEvents = pgTable('job_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  jobId: bigint('job_id', { mode: 'number' })
+    .notNull()
+    .references(() => jobs.id, { onDelete: 'cascade' }),
+  attempt: integer('attempt').notNull(),
+  fromState: text('from_state').$type<JobState>(),
+  toState: text('to_state').$type<JobState>().notNull(),
+  at: time('at').notNull().defaultNow(),
+  actor: text('actor').notNull(),
+  reason: text('reason'),
+});
+
+export const NODE_STATES = ['UP', 'DOWN', 'DRAINING'] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
+export const nodes = pgTable('nodes', {
+  name: text('name').primaryKey(),
+  partitions: text('partitions').array().notNull(),
+  cpus: integer('cpus').notNull(),
+  memoryMb: integer('memory_mb').notNull(),
+  state: text('state').$type<NodeState>().notNull().default('UP'),
+  lastHeartbeat: time('last_heartbeat'),
+  registeredAt: time('registered_at').notNull().defaultNow(),
+});
+
+export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+export const apiTokens = pgTable('api_tokens', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  name: text('name').notNull(),
+  kind: text('kind').$type<TokenKind>().notNull(),
+  account: text('account'),
+  nodeName: text('node_name'),
+  hash: text('hash').notNull().unique(),
+  createdAt: time('created_at').notNull().defaultNow(),
+  revokedAt: time('revoked_at'),
+});
+
+export const schema = { jobs, jobEvents, nodes, apiTokens };
+
+export type JobRow = typeof jobs.$inferSelect;
+export type JobEventRow = typeof jobEvents.$inferSelect;
+export type NodeRow = typeof nodes.$inferSelect;
+export type TokenRow = typeof apiTokens.$inferSelect;

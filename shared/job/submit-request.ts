@@ -1,0 +1,179 @@
+/**
+ * The submit body of the original SCNS-Conductor, `{ job: {...}, script }`, with its validation. Every field of the
+ * original is kept with its name and meaning, so existing clients keep working; the fields added since (priority,
+ * requeue) are optional. Unknown fields are refused: a misspelt `time_limt` must not silently become the default.
+ */
+import { z } from '@hono/zod-openapi';
+import { MemorySizeError, parseMemorySize } from './memory-size.js';
+import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
+
+export const MAX_SCRIPT_BYTES = 1024 * 1024;
+export const MAX_ENVIRONMENT_ENTRIES = 1000;
+export const MAX_ENVIRONMENT_BYTES = 128 * 1024;
+export const MAX_CPUS_PER_JOB = 4096;
+export const DEFAULT_TIME_LIMIT = '1:00:00';
+export const DEFAULT_MEMORY = '1G';
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Control characters would corrupt the columns and logs they are shown in; NUL cannot be stored in Postgres text.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+const utf8 = new TextEncoder();
+const byteLength = (text: string) => utf8.encode(text).length;
+
+const identifier = (what: string) =>
+  z.string().regex(NAME_PATTERN, `${what} must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
+
+const path = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+
+const memory = z
+  .union([z.string(), z.number().int()])
+  .superRefine((value, ctx) => check(ctx, () => parseMemorySize(value), MemorySizeError))
+  .openapi({ description: 'K, M, G or T suffix (binary units); a bare number is megabytes.', example: '16G' });
+
+const timeLimit = z
+  .union([z.string(), z.number().int()])
+  .superRefine((value, ctx) => check(ctx, () => parseTimeLimit(value), TimeLimitError))
+  .openapi({
+    description:
+      'Slurm formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. A plain number is minutes. "UNLIMITED" for no limit; 0 is refused.',
+    example: '1-00:00:00',
+  });
+
+const environment = z
+  .union([
+    z.record(z.string(), z.string()),
+    z.array(z.string().regex(/^[^=]+=/, 'entries must be NAME=value')).openapi({ description: 'NAME=value entries' }),
+  ])
+  .superRefine((value, ctx) => {
+    const entries = Object.entries(environmentRecord(value));
+    if (entries.length > MAX_ENVIRONMENT_ENTRIES) {
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_ENVIRONMENT_ENTRIES} variables` });
+    }
+    let bytes = 0;
+    for (const [name, val] of entries) {
+      if (!ENV_NAME_PATTERN.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid variable name` });
+      if (val.includes('\u0000')) ctx.addIssue({ code: 'custom', message: `"${name}" must not contain NUL` });
+      bytes += byteLength(name) + byteLength(val) + 2;
+    }
+    if (bytes > MAX_ENVIRONMENT_BYTES) ctx.addIssue({ code: 'custom', message: `at most ${MAX_ENVIRONMENT_BYTES} bytes in all` });
+  });
+
+const count = (max: number) => z.number().int().min(1).max(max);
+
+export const JobDescription = z
+  .object({
+    account: identifier('account').optional().openapi({ description: "Defaults to a user token's account, else \"default\"." }),
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+      .optional()
+      .openapi({ description: 'Defaults to "job".' }),
+    partition: identifier('partition').optional().openapi({ description: 'Defaults to "default".' }),
+    current_working_directory: path
+      .refine((value) => value.startsWith('/'), 'must be an absolute path')
+      .optional()
+      .openapi({ description: "Defaults to the job's own directory on its node." }),
+    standard_output: path.optional().openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.out".' }),
+    standard_error: path.optional().openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.err".' }),
+    environment: environment.optional(),
+    ntasks_per_node: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
+    cpus_per_task: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
+    memory_per_node: memory.optional().openapi({ description: `Defaults to ${DEFAULT_MEMORY}.` }),
+    time_limit: timeLimit.optional().openapi({ description: `Defaults to ${DEFAULT_TIME_LIMIT}.` }),
+    exclusive: z.boolean().optional().openapi({ description: 'Take a whole node. Defaults to false.' }),
+    priority: z.number().int().min(0).max(1_000_000).optional().openapi({ description: 'Higher runs first. Defaults to 0.' }),
+    requeue: z.boolean().optional().openapi({ description: 'Go back to PENDING when the node is lost. Defaults to false.' }),
+  })
+  .strict()
+  .superRefine((job, ctx) => {
+    const cpus = (job.ntasks_per_node ?? 1) * (job.cpus_per_task ?? 1);
+    if (cpus > MAX_CPUS_PER_JOB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cpus_per_task'],
+        message: `ntasks_per_node × cpus_per_task must be at most ${MAX_CPUS_PER_JOB}`,
+      });
+    }
+  })
+  .openapi('JobDescription');
+
+export const SubmitRequest = z
+  .object({
+    job: JobDescription,
+    script: z
+      .string()
+      .refine((value) => value.trim().length > 0, 'must not be empty')
+      .refine((value) => byteLength(value) <= MAX_SCRIPT_BYTES, `must be at most ${MAX_SCRIPT_BYTES} bytes`)
+      .refine((value) => !value.includes('\u0000'), 'must not contain NUL')
+      .openapi({ example: '#!/bin/bash\necho hello' }),
+  })
+  .strict()
+  .openapi('SubmitRequest');
+
+export type SubmitRequest = z.infer<typeof SubmitRequest>;
+
+/** A validated submit body with every default applied and every size parsed: what a job row is made of. */
+export interface JobSpec {
+  account: string;
+  name: string;
+  partition: string;
+  workDir: string | null;
+  stdoutPattern: string;
+  stderrPattern: string;
+  environment: Record<string, string>;
+  ntasksPerNode: number;
+  cpusPerTask: number;
+  cpus: number;
+  memoryMb: number;
+  timeLimitSeconds: TimeLimit;
+  exclusive: boolean;
+  priority: number;
+  requeue: boolean;
+  script: string;
+}
+
+export function toJobSpec(request: SubmitRequest, defaultAccount: string): JobSpec {
+  const { job } = request;
+  const ntasksPerNode = job.ntasks_per_node ?? 1;
+  const cpusPerTask = job.cpus_per_task ?? 1;
+  return {
+    account: job.account ?? defaultAccount,
+    name: job.name ?? 'job',
+    partition: job.partition ?? 'default',
+    workDir: job.current_working_directory ?? null,
+    stdoutPattern: job.standard_output ?? 'slurm-%j.out',
+    stderrPattern: job.standard_error ?? 'slurm-%j.err',
+    environment: environmentRecord(job.environment ?? {}),
+    ntasksPerNode,
+    cpusPerTask,
+    cpus: ntasksPerNode * cpusPerTask,
+    memoryMb: parseMemorySize(job.memory_per_node ?? DEFAULT_MEMORY),
+    timeLimitSeconds: parseTimeLimit(job.time_limit ?? DEFAULT_TIME_LIMIT),
+    exclusive: job.exclusive ?? false,
+    priority: job.priority ?? 0,
+    requeue: job.requeue ?? false,
+    script: request.script,
+  };
+}
+
+function environmentRecord(value: Record<string, string> | string[]): Record<string, string> {
+  if (!Array.isArray(value)) return value;
+  return Object.fromEntries(value.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+}
+
+function check(ctx: z.RefinementCtx, parse: () => unknown, expected: new (...args: never[]) => Error): void {
+  try {
+    parse();
+  } catch (error) {
+    if (!(error instanceof expected)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+}
