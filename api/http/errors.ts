@@ -11,7 +11,7 @@ export interface FieldError {
 
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503,
     readonly code: string,
     readonly title: string,
     detail: string,
@@ -37,6 +37,12 @@ export class MalformedBody extends ApiError {
 export class PayloadTooLarge extends ApiError {
   constructor(maxBytes: number) {
     super(413, 'payload_too_large', 'Request body too large', `The request body must be at most ${maxBytes} bytes`);
+  }
+}
+
+export class UnsupportedMediaType extends ApiError {
+  constructor() {
+    super(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json');
   }
 }
 

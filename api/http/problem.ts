@@ -7,7 +7,7 @@ import { z, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { ApiError, MalformedBody, RouteNotFound, ValidationFailed, type FieldError } from './errors.js';
+import { ApiError, MalformedBody, RouteNotFound, UnsupportedMediaType, ValidationFailed, type FieldError } from './errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -33,6 +33,7 @@ const DESCRIPTIONS = {
   404: 'Not found, or not visible to this token',
   409: 'The job is not in a state that allows this',
   413: 'Request body too large',
+  415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',
   503: 'The database did not answer',
 } as const;
@@ -64,8 +65,9 @@ export function problemResponse(c: Context, error: ApiError): Response {
 
 export function onError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return problemResponse(c, error);
-  // Hono's own 400s: a body that is not JSON, a query it cannot read.
+  // Hono's own refusals: a body that does not parse, or one that is not JSON at all.
   if (error instanceof HTTPException && error.status === 400) return problemResponse(c, new MalformedBody(error.message));
+  if (error instanceof HTTPException && error.status === 415) return problemResponse(c, new UnsupportedMediaType());
   // A fault: log it with the request id, tell the client nothing about it.
   console.error(`request ${c.get('requestId')} failed:`, error);
   return c.body(

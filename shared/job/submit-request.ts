@@ -32,12 +32,12 @@ const path = z
   .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
 
 const memory = z
-  .union([z.string(), z.number().int()])
+  .union([z.string(), z.number().int()], { error: 'must be a size such as "16G", or a whole number of megabytes' })
   .superRefine((value, ctx) => check(ctx, () => parseMemorySize(value), MemorySizeError))
   .openapi({ description: 'K, M, G or T suffix (binary units); a bare number is megabytes.', example: '16G' });
 
 const timeLimit = z
-  .union([z.string(), z.number().int()])
+  .union([z.string(), z.number().int()], { error: 'must be a Slurm time such as "1-00:00:00", or a whole number of minutes' })
   .superRefine((value, ctx) => check(ctx, () => parseTimeLimit(value), TimeLimitError))
   .openapi({
     description:
@@ -49,7 +49,7 @@ const environment = z
   .union([
     z.record(z.string(), z.string()),
     z.array(z.string().regex(/^[^=]+=/, 'entries must be NAME=value')).openapi({ description: 'NAME=value entries' }),
-  ])
+  ], { error: 'must be an object of string values, or a list of "NAME=value" strings' })
   .superRefine((value, ctx) => {
     const entries = Object.entries(environmentRecord(value));
     if (entries.length > MAX_ENVIRONMENT_ENTRIES) {

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '../shared/db/schema.js';
+import { MAX_ENVIRONMENT_BYTES, MAX_SCRIPT_BYTES } from '../shared/job/submit-request.js';
+import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import { backends } from './helpers/test-databases.js';
+
+const script = '#!/bin/bash\ntrue';
+
+/** [what is wrong, the body, the field the problem must name] */
+const badBodies: [string, unknown, string][] = [
+  ['no job', { script }, 'job'],
+  ['no script', { job: validJob() }, 'script'],
+  ['job not an object', { job: 'x', script }, 'job'],
+  ['unknown top-level field', { job: validJob(), script, extra: 1 }, 'extra'],
+  ['unknown job field', { job: validJob({ time_limt: '10' }), script }, 'job.time_limt'],
+  ['empty script', { job: validJob(), script: '' }, 'script'],
+  ['whitespace script', { job: validJob(), script: ' \n\t ' }, 'script'],
+  ['script not a string', { job: validJob(), script: 42 }, 'script'],
+  ['oversized script', { job: validJob(), script: 'x'.repeat(MAX_SCRIPT_BYTES + 1) }, 'script'],
+  ['NUL in script', { job: validJob(), script: 'echo \u0000' }, 'script'],
+  ['account not a string', { job: validJob({ account: 7 }), script }, 'job.account'],
+  ['account with a space', { job: validJob({ account: 'a b' }), script }, 'job.account'],
+  ['account too long', { job: validJob({ account: 'a'.repeat(65) }), script }, 'job.account'],
+  ['empty name', { job: validJob({ name: '' }), script }, 'job.name'],
+  ['name too long', { job: validJob({ name: 'n'.repeat(257) }), script }, 'job.name'],
+  ['name with a newline', { job: validJob({ name: 'a\nb' }), script }, 'job.name'],
+  ['partition not a string', { job: validJob({ partition: ['a'] }), script }, 'job.partition'],
+  ['partition with a slash', { job: validJob({ partition: 'a/b' }), script }, 'job.partition'],
+  ['relative working directory', { job: validJob({ current_working_directory: 'tmp' }), script }, 'job.current_working_directory'],
+  ['working directory not a string', { job: validJob({ current_working_directory: 1 }), script }, 'job.current_working_directory'],
+  ['empty standard_output', { job: validJob({ standard_output: '' }), script }, 'job.standard_output'],
+  ['standard_error with a control character', { job: validJob({ standard_error: 'a\u0007' }), script }, 'job.standard_error'],
+  ['environment not an object', { job: validJob({ environment: 'A=1' }), script }, 'job.environment'],
+  ['environment value not a string', { job: validJob({ environment: { A: 1 } }), script }, 'job.environment'],
+  ['environment name invalid', { job: validJob({ environment: { '1A': 'x' } }), script }, 'job.environment'],
+  ['environment entry without =', { job: validJob({ environment: ['A'] }), script }, 'job.environment'],
+  [
+    'oversized environment',
+    { job: validJob({ environment: { BIG: 'x'.repeat(MAX_ENVIRONMENT_BYTES) } }), script },
+    'job.environment',
+  ],
+  [
+    'too many environment variables',
+    { job: validJob({ environment: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`V${i}`, ''])) }), script },
+    'job.environment',
+  ],
+  ['ntasks_per_node zero', { job: validJob({ ntasks_per_node: 0 }), script }, 'job.ntasks_per_node'],
+  ['ntasks_per_node negative', { job: validJob({ ntasks_per_node: -1 }), script }, 'job.ntasks_per_node'],
+  ['ntasks_per_node fractional', { job: validJob({ ntasks_per_node: 1.5 }), script }, 'job.ntasks_per_node'],
+  ['ntasks_per_node a string', { job: validJob({ ntasks_per_node: '2' }), script }, 'job.ntasks_per_node'],
+  ['cpus_per_task zero', { job: validJob({ cpus_per_task: 0 }), script }, 'job.cpus_per_task'],
+  ['cpus_per_task huge', { job: validJob({ cpus_per_task: 1e9 }), script }, 'job.cpus_per_task'],
+  ['too many cpus in all', { job: validJob({ ntasks_per_node: 100, cpus_per_task: 100 }), script }, 'job.cpus_per_task'],
+  ['memory malformed', { job: validJob({ memory_per_node: '16Q' }), script }, 'job.memory_per_node'],
+  ['memory zero', { job: validJob({ memory_per_node: '0' }), script }, 'job.memory_per_node'],
+  ['memory negative', { job: validJob({ memory_per_node: -5 }), script }, 'job.memory_per_node'],
+  ['memory a boolean', { job: validJob({ memory_per_node: true }), script }, 'job.memory_per_node'],
+  ['memory too large', { job: validJob({ memory_per_node: '9999T' }), script }, 'job.memory_per_node'],
+  ['time limit malformed', { job: validJob({ time_limit: '1:2:3:4' }), script }, 'job.time_limit'],
+  ['time limit zero', { job: validJob({ time_limit: 0 }), script }, 'job.time_limit'],
+  ['time limit "0"', { job: validJob({ time_limit: '0' }), script }, 'job.time_limit'],
+  ['time limit out of range minutes', { job: validJob({ time_limit: '1:75:00' }), script }, 'job.time_limit'],
+  ['time limit over a year', { job: validJob({ time_limit: '400-0' }), script }, 'job.time_limit'],
+  ['time limit a float', { job: validJob({ time_limit: 1.5 }), script }, 'job.time_limit'],
+  ['exclusive a string', { job: validJob({ exclusive: 'yes' }), script }, 'job.exclusive'],
+  ['priority negative', { job: validJob({ priority: -1 }), script }, 'job.priority'],
+  ['priority too high', { job: validJob({ priority: 1_000_001 }), script }, 'job.priority'],
+  ['requeue a number', { job: validJob({ requeue: 1 }), script }, 'job.requeue'],
+];
+
+for (const backend of await backends()) {
+  describe.skipIf(backend.skip)(`bad input on ${backend.name}`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(backend);
+    });
+    afterAll(() => t?.close());
+
+    const jobCount = () => t.database.db.$count(jobs);
+
+    for (const path of ['/v1/jobs', '/jobs/submit']) {
+      it.each(badBodies)(`${path}: %s → 422 naming the field, nothing stored`, async (_, body, field) => {
+        const before = await jobCount();
+        const response = await t.call('POST', path, { body });
+        expect(response.status).toBe(422);
+        expect(response.headers.get('content-type')).toBe('application/problem+json');
+        const problem = await response.json();
+        expect(problem).toMatchObject({ status: 422, code: 'validation_failed', type: 'urn:conductor:problem:validation_failed' });
+        expect(problem.request_id).toBe(response.headers.get('x-request-id'));
+        expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+        expect(problem.detail).toContain(field);
+        expect(await jobCount()).toBe(before);
+      });
+    }
+
+    it('answers malformed JSON with 400', async () => {
+      const response = await t.call('POST', '/v1/jobs', { rawBody: '{"job": {' });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'malformed_body' });
+    });
+
+    it('answers a body over the size limit with 413', async () => {
+      const before = await jobCount();
+      const response = await t.call('POST', '/v1/jobs', { body: { job: validJob(), script: 'x'.repeat(5 * 1024 * 1024) } });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ code: 'payload_too_large' });
+      expect(await jobCount()).toBe(before);
+    });
+
+    it('answers a body that is not JSON with 415', async () => {
+      const response = await t.app.request('/v1/jobs', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef0123456789', 'Content-Type': 'text/plain' },
+        body: 'echo hi',
+      });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ code: 'unsupported_media_type' });
+    });
+
+  });
+}

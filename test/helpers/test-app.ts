@@ -1,0 +1,62 @@
+/** An app over a test database, with an admin token and helpers to call it the way clients do. */
+import { createApp } from '../../api/app.js';
+import type { App } from '../../api/app-env.js';
+import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
+
+export interface TestApp {
+  app: App;
+  database: TestDatabase;
+  call(method: string, path: string, options?: { token?: string | null; body?: unknown; rawBody?: string }): Promise<Response>;
+  /** Makes a token through the API and answers its secret. */
+  token(kind: 'admin' | 'user' | 'node', bound?: string): Promise<string>;
+  /** Submits through /v1 as the admin and answers the job id. */
+  submit(job?: Record<string, unknown>, script?: string, token?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const validJob = (overrides: Record<string, unknown> = {}) => ({
+  account: 'physics',
+  name: 'relax',
+  partition: 'batch',
+  current_working_directory: '/home/alice/run',
+  standard_output: 'out-%j-%x.log',
+  standard_error: 'err-%j.log',
+  environment: { OMP_PLACES: 'cores' },
+  ntasks_per_node: 2,
+  cpus_per_task: 2,
+  memory_per_node: '16G',
+  time_limit: '1-02:03:04',
+  exclusive: false,
+  ...overrides,
+});
+
+export async function createTestApp(backend: Backend, options: { poolSize?: number; tokenCacheMs?: number } = {}): Promise<TestApp> {
+  const database = await createTestDatabase(backend, options);
+  const app = createApp({ db: database.db, adminToken: ADMIN_TOKEN, tokenCacheMs: options.tokenCacheMs ?? 5000 });
+  const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
+    const headers: Record<string, string> = {};
+    if (token !== null) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined || rawBody !== undefined) headers['Content-Type'] = 'application/json';
+    return app.request(path, { method, headers, body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  };
+  return {
+    app,
+    database,
+    call,
+    async token(kind, bound) {
+      const response = await call('POST', '/v1/tokens', {
+        body: { name: `${kind}-${bound ?? 'any'}`, kind, ...(kind === 'user' ? { account: bound } : kind === 'node' ? { node: bound } : {}) },
+      });
+      if (response.status !== 201) throw new Error(`token: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { token: string }).token;
+    },
+    async submit(job = validJob(), script = '#!/bin/bash\necho hello', token = ADMIN_TOKEN) {
+      const response = await call('POST', '/v1/jobs', { token, body: { job, script } });
+      if (response.status !== 201) throw new Error(`submit: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { id: string }).id;
+    },
+    close: () => database.destroy(),
+  };
+}

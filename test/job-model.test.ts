@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { formatExitCode } from '../shared/job/exit-code.js';
+import {
+  ALLOWED_TRANSITIONS,
+  isTerminal,
+  isTransitionAllowed,
+  JOB_STATES,
+  statesLeadingTo,
+} from '../shared/job/job-state.js';
+import { formatMemorySize, parseMemorySize } from '../shared/job/memory-size.js';
+import { expandOutputPath } from '../shared/job/output-path.js';
+import { SubmitRequest, toJobSpec } from '../shared/job/submit-request.js';
+import { formatDuration, formatTimeLimit, parseTimeLimit } from '../shared/job/time-limit.js';
+
+describe('time limits', () => {
+  it.each([
+    ['30', 30 * 60],
+    [30, 30 * 60],
+    ['5:30', 5 * 60 + 30],
+    ['2:03:04', 2 * 3600 + 3 * 60 + 4],
+    ['1-0', 86400],
+    ['1-2', 86400 + 2 * 3600],
+    ['1-2:03', 86400 + 2 * 3600 + 3 * 60],
+    ['1-02:03:04', 86400 + 2 * 3600 + 3 * 60 + 4],
+    ['90', 90 * 60],
+    ['UNLIMITED', null],
+    ['infinite', null],
+  ])('reads %j', (input, seconds) => {
+    expect(parseTimeLimit(input)).toBe(seconds);
+  });
+
+  it.each(['0', 0, '0:00', '0-0:0:0', '', 'abc', '1:2:3:4', '-5', '1.5', '1-24', '1:60', '1-2:60', '1:00:60', '366-0', 'UNLIMITEDX'])(
+    'refuses %j',
+    (input) => {
+      expect(() => parseTimeLimit(input)).toThrow();
+    },
+  );
+
+  it('formats durations as D-HH:MM:SS', () => {
+    expect(formatDuration(0)).toBe('0-00:00:00');
+    expect(formatDuration(86400 + 3661)).toBe('1-01:01:01');
+    expect(formatDuration(59.9)).toBe('0-00:00:59');
+    expect(formatTimeLimit(null)).toBe('UNLIMITED');
+    expect(formatTimeLimit(3600)).toBe('0-01:00:00');
+  });
+});
+
+describe('memory sizes', () => {
+  it.each([
+    ['16G', 16 * 1024],
+    ['1024M', 1024],
+    ['512K', 1],
+    ['1536K', 2],
+    ['1T', 1024 * 1024],
+    ['2048', 2048],
+    [2048, 2048],
+    ['1.5G', 1536],
+    ['4g', 4096],
+    ['4GB', 4096],
+  ])('reads %j', (input, megabytes) => {
+    expect(parseMemorySize(input)).toBe(megabytes);
+  });
+
+  it.each(['0', '0G', '', 'G', '16Q', '-1G', '1e3', 'lots', '3000T'])('refuses %j', (input) => {
+    expect(() => parseMemorySize(input)).toThrow();
+  });
+
+  it('formats in the largest whole unit', () => {
+    expect(formatMemorySize(16384)).toBe('16G');
+    expect(formatMemorySize(1500)).toBe('1500M');
+    expect(formatMemorySize(1024 * 1024)).toBe('1T');
+  });
+});
+
+describe('output paths', () => {
+  it('expands %j, %x and %%', () => {
+    expect(expandOutputPath('/o/%x-%j.out', { id: '42', name: 'relax' })).toBe('/o/relax-42.out');
+    expect(expandOutputPath('100%%-%j', { id: '7', name: 'n' })).toBe('100%-7');
+    expect(expandOutputPath('%a%j', { id: '7', name: 'n' })).toBe('%a7');
+  });
+});
+
+describe('exit codes', () => {
+  it('keeps status and signal apart', () => {
+    expect(formatExitCode(null, null)).toBeNull();
+    expect(formatExitCode(3, null)).toBe('3:0');
+    expect(formatExitCode(null, 9)).toBe('0:9');
+  });
+});
+
+describe('the transition table', () => {
+  it('lets a job start, end, be cancelled and be requeued, and nothing else', () => {
+    const allowed = JOB_STATES.flatMap((from) => JOB_STATES.filter((to) => isTransitionAllowed(from, to)).map((to) => `${from}->${to}`));
+    expect(allowed.sort()).toEqual(
+      [
+        'PENDING->RUNNING',
+        'PENDING->CANCELLED',
+        'RUNNING->COMPLETED',
+        'RUNNING->FAILED',
+        'RUNNING->CANCELLED',
+        'RUNNING->TIMEOUT',
+        'RUNNING->OUT_OF_MEMORY',
+        'RUNNING->NODE_FAIL',
+        'RUNNING->PENDING',
+      ].sort(),
+    );
+  });
+
+  it('has terminal states with no way out', () => {
+    expect(JOB_STATES.filter(isTerminal)).toEqual(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL']);
+    expect(statesLeadingTo('CANCELLED')).toEqual(['PENDING', 'RUNNING']);
+    expect(Object.keys(ALLOWED_TRANSITIONS)).toEqual([...JOB_STATES]);
+  });
+});
+
+describe('the submit body', () => {
+  it('fills every default and parses sizes', () => {
+    const body = SubmitRequest.parse({ job: {}, script: 'true' });
+    expect(toJobSpec(body, 'acct')).toEqual({
+      account: 'acct',
+      name: 'job',
+      partition: 'default',
+      workDir: null,
+      stdoutPattern: 'slurm-%j.out',
+      stderrPattern: 'slurm-%j.err',
+      environment: {},
+      ntasksPerNode: 1,
+      cpusPerTask: 1,
+      cpus: 1,
+      memoryMb: 1024,
+      timeLimitSeconds: 3600,
+      exclusive: false,
+      priority: 0,
+      requeue: false,
+      script: 'true',
+    });
+  });
+
+  it('takes the environment as an object or as NAME=value entries', () => {
+    const list = SubmitRequest.parse({ job: { environment: ['A=1', 'B=x=y', 'C='] }, script: 'true' });
+    expect(toJobSpec(list, 'a').environment).toEqual({ A: '1', B: 'x=y', C: '' });
+  });
+
+  it('multiplies tasks by cpus per task', () => {
+    const body = SubmitRequest.parse({ job: { ntasks_per_node: 3, cpus_per_task: 4 }, script: 'true' });
+    expect(toJobSpec(body, 'a').cpus).toBe(12);
+  });
+});

@@ -1,0 +1,69 @@
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadMigrations, migrate } from '../shared/db/migrator.js';
+import { queryRows } from '../shared/db/query-rows.js';
+import { schema } from '../shared/db/schema.js';
+import { backends, createTestDatabase, type TestDatabase } from './helpers/test-databases.js';
+
+for (const backend of await backends()) {
+  describe.skipIf(backend.skip)(`migrations on ${backend.name}`, () => {
+    let database: TestDatabase | undefined;
+    afterEach(async () => {
+      await database?.destroy();
+      database = undefined;
+    });
+
+    it('are numbered files applied in order', async () => {
+      const migrations = await loadMigrations();
+      expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, index) => index + 1));
+    });
+
+    it('are safe to run again and concurrently', async () => {
+      database = await createTestDatabase(backend);
+      expect(await migrate(database.migrations)).toEqual([]);
+      const runs = await Promise.all(Array.from({ length: 5 }, () => migrate(database!.migrations)));
+      expect(runs.flat()).toEqual([]);
+      const rows = await queryRows(database.db, sql`SELECT count(*)::int AS n FROM schema_migrations`);
+      expect(rows[0]!.n).toBe((await loadMigrations()).length);
+    });
+
+    it('create the tables drizzle describes, column for column', async () => {
+      database = await createTestDatabase(backend);
+      for (const table of Object.values(schema) as PgTable[]) {
+        const config = getTableConfig(table);
+        const rows = await queryRows(
+          database.db,
+          sql`SELECT column_name, is_nullable FROM information_schema.columns
+              WHERE table_name = ${config.name} AND table_schema = current_schema() ORDER BY column_name`,
+        );
+        const actual = rows.map((row) => `${row.column_name}${row.is_nullable === 'YES' ? '?' : ''}`);
+        const expected = config.columns.map((column) => `${column.name}${column.notNull ? '' : '?'}`).sort();
+        expect(actual, config.name).toEqual(expected);
+      }
+    });
+  });
+}
+
+describe('concurrent first migration on one Postgres schema', async () => {
+  const [, postgres] = await backends();
+  it.skipIf(postgres!.skip)('applies each migration exactly once', async () => {
+    // Five runners race on a schema that has never seen a migration.
+    const { openNodeDatabase } = await import('../shared/db/node-database.js');
+    const { POSTGRES_URL } = await import('./helpers/test-databases.js');
+    const schemaName = `test_race_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = await openNodeDatabase({ url: POSTGRES_URL, poolSize: 1 });
+    await admin.db.execute(sql.raw(`CREATE SCHEMA ${schemaName}`));
+    const runners = await Promise.all(
+      Array.from({ length: 5 }, () => openNodeDatabase({ url: POSTGRES_URL, searchPath: schemaName, poolSize: 1 })),
+    );
+    try {
+      const applied = await Promise.all(runners.map((runner) => migrate(runner.migrations)));
+      expect(applied.flat()).toEqual((await loadMigrations()).map((m) => m.name));
+    } finally {
+      await Promise.all(runners.map((runner) => runner.close()));
+      await admin.db.execute(sql.raw(`DROP SCHEMA ${schemaName} CASCADE`));
+      await admin.close();
+    }
+  });
+});
