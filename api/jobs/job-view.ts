@@ -5,7 +5,7 @@ import { formatMemorySize } from '../../shared/job/memory-size.js';
 import { expandOutputPath } from '../../shared/job/output-path.js';
 import { formatTimeLimit } from '../../shared/job/time-limit.js';
 import type { Job, JobDetail } from '../routes/v1/jobs/schema.js';
-import type { JobSummaryRow } from './list-jobs.js';
+import type { JobSummaryRow } from './job-summary.js';
 
 export function jobView(row: JobSummaryRow): z.infer<typeof Job> {
   const names = { id: String(row.id), name: row.name };

@@ -1,7 +1,8 @@
-import { and, desc, eq, getTableColumns, inArray, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { jobs, type JobRow } from '../../shared/db/schema.js';
+import { jobs } from '../../shared/db/schema.js';
 import type { JobState } from '../../shared/job/job-state.js';
+import { summaryColumns, type JobSummaryRow } from './job-summary.js';
 
 export interface JobFilter {
   states?: JobState[] | undefined;
@@ -13,10 +14,6 @@ export interface JobFilter {
   limit: number;
 }
 
-/** What a listing shows of a job: everything but the script and environment, which may be large. */
-export type JobSummaryRow = Omit<JobRow, 'script' | 'environment'>;
-
-const { script: _script, environment: _environment, ...summaryColumns } = getTableColumns(jobs);
 
 /** Newest first; `nextBeforeId` is set when there is more. */
 export async function listJobs(db: Database, filter: JobFilter): Promise<{ jobs: JobSummaryRow[]; nextBeforeId: number | null }> {

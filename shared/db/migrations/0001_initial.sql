@@ -58,6 +58,17 @@ CREATE TABLE job_events (
 );
 CREATE INDEX job_events_job_id ON job_events (job_id, id);
 
+-- The submission is the first event of every job, written with the row itself: no job exists without it, and the
+-- submit stays one plain INSERT that can be a prepared statement. Later transitions write their own events.
+CREATE FUNCTION record_job_submission() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
+  VALUES (NEW.id, NEW.attempt, NULL, NEW.state, NEW.submitted_by, 'submitted');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER jobs_record_submission AFTER INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION record_job_submission();
+
 CREATE TABLE nodes (
   name           text        PRIMARY KEY,
   partitions     text[]      NOT NULL,

@@ -2,10 +2,10 @@ import { createRoute } from '@hono/zod-openapi';
 import { SubmitRequest } from '../../../../shared/job/submit-request.js';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
-import { jobDetailView } from '../../../jobs/job-view.js';
+import { jobView } from '../../../jobs/job-view.js';
 import { submitJob } from '../../../jobs/submit-job.js';
 import { problemResponses } from '../../../http/problem.js';
-import { JobDetail } from './schema.js';
+import { Job } from './schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -17,7 +17,10 @@ const route = createRoute({
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: SubmitRequest } } } },
   responses: {
-    201: { description: 'The job, as stored', content: { 'application/json': { schema: JobDetail } } },
+    201: {
+      description: 'The job as stored, without the script and environment just sent (GET the job for those)',
+      content: { 'application/json': { schema: Job } },
+    },
     ...problemResponses(400, 401, 403, 413, 422),
   },
 });
@@ -25,6 +28,6 @@ const route = createRoute({
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
     const job = await submitJob(c.var.services.db, c.var.principal, c.req.valid('json'));
-    return c.json(jobDetailView(job), 201, { Location: `/v1/jobs/${job.id}` });
+    return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
   });
 }

@@ -1,0 +1,88 @@
+/**
+ * Runs a server script in its own Node process, as production does, so the load generator never shares the server's
+ * single thread. A server counts as up once it prints a "listening on <url>" line on stdout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+
+export interface ChildServer {
+  url: string;
+  /** The last lines the server wrote to stderr, to show what went wrong. */
+  stderrTail(): string[];
+  /** SIGTERM, then SIGKILL after a grace period; answers how the process ended. */
+  stop(): Promise<string>;
+}
+
+// PGlite and the migrations take a few seconds on a cold start; a minute means something is stuck.
+const START_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+const STDERR_TAIL_LINES = 20;
+
+/** A port nothing listens on right now: the host's config wants a real port (1..65535), not 0. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => (port ? done(port) : fail(new Error('no port from the probe server'))));
+    });
+  });
+}
+
+export async function startChildServer(name: string, script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ChildServer> {
+  // The node binary itself, not npx or a shell, so the pid we signal is the server's.
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<string>((done) => {
+    child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
+    child.once('error', (error) => done(`spawn error: ${error.message}`));
+  });
+  const tail = collectTail(child);
+  const stop = () => stopChild(child, exited);
+  try {
+    const url = await waitForListening(name, child, exited, tail);
+    return { url, stderrTail: () => [...tail], stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function collectTail(child: ChildProcess): string[] {
+  const tail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    tail.push(line);
+    if (tail.length > STDERR_TAIL_LINES) tail.shift();
+  });
+  return tail;
+}
+
+/** The readline interface keeps draining stdout afterwards, so a chatty server never blocks on a full pipe. */
+function waitForListening(name: string, child: ChildProcess, exited: Promise<string>, tail: string[]): Promise<string> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (!match) return;
+      clearTimeout(timer);
+      done(match[1]!);
+    });
+    void exited.then((how) => {
+      clearTimeout(timer);
+      fail(new Error(`${name} exited before listening (${how}):\n${tail.join('\n')}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<string> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return exited;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
