@@ -13,7 +13,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort, startChildServer, type ChildServer } from './child-server.js';
+import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server.js';
 
 const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECONDS = positiveInt('BENCH_SECONDS', 10);

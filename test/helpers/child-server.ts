@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 
 export interface ChildServer {
   url: string;
+  /** What the server printed on stdout so far. */
+  stdout(): string[];
   /** The last lines the server wrote to stderr, to show what went wrong. */
   stderrTail(): string[];
   /** SIGTERM, then SIGKILL after a grace period; answers how the process ended. */
@@ -40,10 +42,12 @@ export async function startChildServer(name: string, script: string, cwd: string
     child.once('error', (error) => done(`spawn error: ${error.message}`));
   });
   const tail = collectTail(child);
+  const stdout: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => stdout.push(line));
   const stop = () => stopChild(child, exited);
   try {
-    const url = await waitForListening(name, child, exited, tail);
-    return { url, stderrTail: () => [...tail], stop };
+    const url = await waitForListening(name, stdout, exited, tail);
+    return { url, stdout: () => [...stdout], stderrTail: () => [...tail], stop };
   } catch (error) {
     await stop();
     throw error;
@@ -59,18 +63,20 @@ function collectTail(child: ChildProcess): string[] {
   return tail;
 }
 
-/** The readline interface keeps draining stdout afterwards, so a chatty server never blocks on a full pipe. */
-function waitForListening(name: string, child: ChildProcess, exited: Promise<string>, tail: string[]): Promise<string> {
+/** Stdout keeps being drained into `stdout` afterwards, so a chatty server never blocks on a full pipe. */
+function waitForListening(name: string, stdout: string[], exited: Promise<string>, tail: string[]): Promise<string> {
   return new Promise((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
+    const poll = setInterval(() => {
+      const match = stdout.map((line) => /listening on (http:\/\/\S+)/.exec(line)).find(Boolean);
       if (!match) return;
       clearTimeout(timer);
+      clearInterval(poll);
       done(match[1]!);
-    });
+    }, 20);
     void exited.then((how) => {
       clearTimeout(timer);
+      clearInterval(poll);
       fail(new Error(`${name} exited before listening (${how}):\n${tail.join('\n')}`));
     });
   });

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
+import { validJob } from './helpers/test-app.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const MAIN = 'api/hosts/node/main.ts';
+const run = promisify(execFile);
+
+/** The environment of a newcomer: none of the test run's own configuration. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'CONDUCTOR_DATA_DIR', 'CONDUCTOR_ADMIN_TOKEN']) delete env[name];
+  return { ...env, ...extra };
+}
+
+describe('the embedded default (npm start)', () => {
+  const servers: ChildServer[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = async (dataDir: string, port: number) => {
+    const server = await startChildServer('node host', MAIN, ROOT, cleanEnv({ CONDUCTOR_DATA_DIR: dataDir, PORT: String(port) }));
+    servers.push(server);
+    return server;
+  };
+
+  it('needs no setup, makes an admin token readable by its user only, and keeps its data across a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+    dirs.push(dataDir);
+    const port = await freePort('127.0.0.1');
+    const first = await start(dataDir, port);
+    expect(first.url).toBe(`http://127.0.0.1:${port}`);
+    const tokenFile = join(dataDir, 'admin-token');
+    expect(first.stdout().join('\n')).toContain(`admin token created in ${tokenFile}`);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenFile, 'utf8').trim();
+
+    const submit = await fetch(`${first.url}/jobs/submit`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ job: validJob(), script: '#!/bin/bash\ntrue' }),
+    });
+    expect(submit.status).toBe(201);
+    const { job_id: id } = await submit.json();
+    expect(await first.stop()).toBe('code 0');
+    servers.length = 0;
+
+    const second = await start(dataDir, port);
+    expect(second.stdout().join('\n')).not.toContain('created');
+    expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
+    const query = await fetch(`${second.url}/jobs/query/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(query.status).toBe(200);
+    expect((await query.json()).state).toBe('PENDING');
+  });
+
+  it('refuses a second process on the same data directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+    dirs.push(dataDir);
+    await start(dataDir, await freePort('127.0.0.1'));
+    const second = run(process.execPath, ['--import', 'tsx', MAIN], {
+      cwd: ROOT,
+      env: cleanEnv({ CONDUCTOR_DATA_DIR: dataDir, PORT: String(await freePort('127.0.0.1')) }),
+    });
+    await expect(second).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('is in use by process') });
+  });
+
+  it.each([
+    ['PORT', 'http'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['CONDUCTOR_ADMIN_TOKEN', 'short'],
+    ['CONDUCTOR_TOKEN_CACHE_SECONDS', '-1'],
+  ])('stops at start-up when %s=%s, naming the variable', async (name, value) => {
+    const started = run(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: cleanEnv({ [name]: value }) });
+    await expect(started).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(new RegExp(`Invalid configuration:\\n  ${name}: `)) });
+  });
+});
+
+describe('the Node host on a Postgres server', async () => {
+  const { backends, POSTGRES_URL } = await import('./helpers/test-databases.js');
+  const [, postgres] = await backends();
+  it.skipIf(postgres!.skip)('migrates a new database at start-up and accepts CONDUCTOR_ADMIN_TOKEN', async () => {
+    const pg = (await import('pg')).default;
+    const schema = `test_host_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const adminToken = 'a-bootstrap-token-for-this-test-0123456789';
+    const url = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const server = await startChildServer(
+      'node host',
+      MAIN,
+      ROOT,
+      cleanEnv({ DATABASE_URL: url, CONDUCTOR_ADMIN_TOKEN: adminToken, PORT: String(await freePort('127.0.0.1')) }),
+    );
+    try {
+      expect(server.stdout().join('\n')).toContain('migrations applied: 0001_initial');
+      expect(server.stdout().join('\n')).not.toContain('admin token');
+      const response = await fetch(`${server.url}/v1/stats`, { headers: { Authorization: `Bearer ${adminToken}` } });
+      expect(response.status).toBe(200);
+      const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [schema]);
+      expect(tables.rows.map((row) => row.table_name)).toContain('jobs');
+    } finally {
+      await server.stop();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+});
