@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 // Strings each of these leaves in a bundle that contains it.
 const NODE_ONLY_MARKERS = [
-  'PGlite', // @electric-sql/pglite's class
+  'node_modules/@electric-sql/pglite/', // its source paths in esbuild's module comments
   'pglite.wasm',
   'node_modules/pg/', // pg's source paths in esbuild's module comments
   'node_modules/pg-pool/',
