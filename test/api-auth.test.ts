@@ -31,6 +31,7 @@ for (const backend of await backends()) {
       ['GET', '/jobs/query/1'],
       ['POST', '/jobs/cancel/1'],
       ['GET', '/dashboard'],
+      ['GET', '/health'],
     ];
 
     it.each(protectedRoutes)('%s %s needs a token', async (method, path) => {
@@ -43,10 +44,14 @@ for (const backend of await backends()) {
       expect(basic.status).toBe(401);
     });
 
-    it('leaves health, the OpenAPI document and its page open', async () => {
-      for (const path of ['/health', '/openapi.json', '/docs']) {
+    it('leaves the OpenAPI document and its page open', async () => {
+      for (const path of ['/openapi.json', '/docs']) {
         expect((await t.call('GET', path, { token: null })).status).toBe(200);
       }
+    });
+
+    it('answers health to any kind of token', async () => {
+      for (const token of [alice, node]) expect((await t.call('GET', '/health', { token })).status).toBe(200);
     });
 
     it('stores tokens only as hashes', async () => {

@@ -146,14 +146,14 @@ for (const backend of await backends()) {
     });
 
     it('GET /health answers 200 when the database answers, and 503 problem+json when it does not', async () => {
-      const ok = await t.call('GET', '/health', { token: null });
+      const ok = await t.call('GET', '/health');
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({ status: 'ok', database: 'ok' });
 
       const database = await createTestDatabase(backend);
       const app = createApp({ db: database.db, adminToken: ADMIN_TOKEN });
       await database.destroy();
-      const down = await app.request('/health');
+      const down = await app.request('/health', { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(down.status).toBe(503);
       expect(down.headers.get('content-type')).toBe('application/problem+json');
       expect(await down.json()).toMatchObject({ code: 'database_unavailable' });

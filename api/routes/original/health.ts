@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import type { App } from '../../app-env.js';
+import { requirePrincipal } from '../../auth/require-principal.js';
 import { DatabaseUnavailable } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem.js';
 
@@ -12,13 +13,15 @@ const route = createRoute({
   path: '/health',
   tags: ['Original'],
   summary: 'Health: answers 200 only when the database answers a query',
-  description: 'Needs no token, so that load balancers and orchestrators can call it; it shows nothing about jobs.',
+  description: 'Like every original path it needs a token; any kind will do, so a probe can use a node token.',
+  security: [{ bearer: [] }],
+  middleware: [requirePrincipal('admin', 'user', 'node')] as const,
   responses: {
     200: {
       description: 'Healthy',
       content: { 'application/json': { schema: z.object({ status: z.literal('ok'), database: z.literal('ok') }) } },
     },
-    ...problemResponses(503),
+    ...problemResponses(401, 503),
   },
 });
 
