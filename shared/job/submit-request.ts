@@ -22,7 +22,8 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const utf8 = new TextEncoder();
 const byteLength = (text: string) => utf8.encode(text).length;
 
-const identifier = (what: string) =>
+/** Account, partition and node names: safe in paths, logs and Redis keys. */
+export const identifier = (what: string) =>
   z.string().regex(NAME_PATTERN, `${what} must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
 
 const path = z

@@ -1,13 +1,9 @@
 /** The original SCNS-Conductor's response shapes, kept field for field so its clients keep working. */
 import { z } from '@hono/zod-openapi';
+import { idParam } from '../../http/id-param.js';
 import { JobState } from '../v1/jobs/schema.js';
 
-export const OriginalJobIdParam = z.object({
-  job_id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be a job id (a positive integer)')
-    .openapi({ param: { name: 'job_id', in: 'path' }, example: '42' }),
-});
+export const OriginalJobIdParam = idParam('job_id', 'a job id');
 
 export const SubmitResponse = z.object({ job_id: z.string().openapi({ example: '42' }) }).openapi('OriginalSubmitResponse');
 

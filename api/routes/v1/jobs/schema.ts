@@ -1,14 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
+import { ID_PATTERN, idParam } from '../../../http/id-param.js';
 
 export const JobState = z.enum(JOB_STATES).openapi('JobState');
 
-export const JobIdParam = z.object({
-  id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be a job id (a positive integer)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: '42' }),
-});
+export const JobIdParam = idParam('id', 'a job id');
 
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T14:00:00.000Z' });
 
@@ -70,7 +66,7 @@ export const ListJobsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).openapi({ description: `1 to ${MAX_PAGE_SIZE}.` }),
   cursor: z
     .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be the next_cursor of a previous page')
+    .regex(ID_PATTERN, 'must be the next_cursor of a previous page')
     .optional()
     .openapi({ description: 'The next_cursor of the previous page.' }),
 });

@@ -1,15 +1,15 @@
 import { z } from '@hono/zod-openapi';
 import { TOKEN_KINDS, type TokenRow } from '../../../../shared/db/schema.js';
+import { identifier } from '../../../../shared/job/submit-request.js';
+import { idParam } from '../../../http/id-param.js';
 
-const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const identifierMessage = 'must be 1-64 letters, digits, _, . or -, starting with a letter or digit';
 
 export const CreateTokenRequest = z
   .object({
     name: z.string().min(1).max(128).openapi({ example: 'alice laptop' }),
     kind: z.enum(TOKEN_KINDS),
-    account: z.string().regex(IDENTIFIER, identifierMessage).optional().openapi({ description: 'Required for a user token.' }),
-    node: z.string().regex(IDENTIFIER, identifierMessage).optional().openapi({ description: 'Required for a node token.' }),
+    account: identifier('account').optional().openapi({ description: 'Required for a user token.' }),
+    node: identifier('node').optional().openapi({ description: 'Required for a node token.' }),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -38,12 +38,7 @@ export const CreatedToken = Token.extend({
   token: z.string().openapi({ description: 'The secret. Shown once, stored only as a hash.' }),
 }).openapi('CreatedToken');
 
-export const TokenIdParam = z.object({
-  id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be a token id (a positive integer)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: '3' }),
-});
+export const TokenIdParam = idParam('id', 'a token id');
 
 export function tokenView(row: TokenRow): z.infer<typeof Token> {
   return {
