@@ -1,11 +1,11 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Database } from '../shared/db/database.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Principal } from './auth/principal.js';
 
 /** What every handler can reach: built once by createApp from its dependencies. */
 export interface Services {
-  db: Database;
   authenticator: Authenticator;
   now: () => Date;
 }
@@ -13,9 +13,14 @@ export interface Services {
 export interface AppEnv {
   Variables: {
     services: Services;
+    /** The database of this request: one for the process on Node, one per request on Workers. */
+    db: Database;
     principal: Principal;
     requestId: string;
   };
 }
 
 export type App = OpenAPIHono<AppEnv>;
+
+/** A database for the whole process, or one picked per request (Workers cannot share I/O objects across requests). */
+export type DatabaseSource = Database | ((c: Context<AppEnv>) => Database);

@@ -1,13 +1,13 @@
 /**
  * The API: one Hono app built from its dependencies. It imports nothing from Node and reads no environment, so the
- * Workers host and the Node host serve the very same app over their own database drivers.
+ * Workers host and the Node host serve the very same app over their own database drivers. Build it once per process
+ * (or Worker isolate): its token cache and prepared statements live as long as it does.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import type { Database } from '../shared/db/database.js';
-import type { App, AppEnv, Services } from './app-env.js';
+import type { App, AppEnv, DatabaseSource, Services } from './app-env.js';
 import { Authenticator } from './auth/authenticator.js';
 import { PayloadTooLarge } from './http/errors.js';
 import { onError, onNotFound, validationHook } from './http/problem.js';
@@ -27,7 +27,7 @@ import { registerListTokens } from './routes/v1/tokens/list.js';
 import { registerRevokeToken } from './routes/v1/tokens/revoke.js';
 
 export interface AppDependencies {
-  db: Database;
+  db: DatabaseSource;
   /** Accepted as an admin token without a database row (CONDUCTOR_ADMIN_TOKEN). */
   adminToken?: string | undefined;
   /** How long a looked-up token is trusted before it is looked up again. */
@@ -49,9 +49,8 @@ export const OPENAPI_INFO = {
 export function createApp(deps: AppDependencies): App {
   const now = deps.now ?? (() => new Date());
   const services: Services = {
-    db: deps.db,
     now,
-    authenticator: new Authenticator(deps.db, {
+    authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,
       now: () => now().getTime(),
@@ -68,8 +67,10 @@ export function createApp(deps: AppDependencies): App {
       },
     }),
   );
+  const { db } = deps;
   app.use(async (c, next) => {
     c.set('services', services);
+    c.set('db', typeof db === 'function' ? db(c) : db);
     await next();
   });
   app.onError(onError);

@@ -144,7 +144,11 @@ async function statsTotal(url: string): Promise<number> {
 }
 
 /** Stops the server whatever happened; a server that did not exit cleanly is a finding worth printing. */
-async function withServer<T>(name: string, start: Promise<ChildServer>, work: (server: ChildServer) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  name: string,
+  start: Promise<ChildServer>,
+  work: (server: ChildServer) => Promise<T>,
+): Promise<T> {
   const server = await start;
   try {
     return await work(server);
@@ -257,7 +261,8 @@ function rowsCheck(m: Measurement): string {
   const extra = m.rowsAdded - m.created;
   const verdict = m.rowsOk ? 'ok' : 'FAILED';
   if (extra === 0) return `${verdict} (${m.rowsAdded} rows = ${m.created} 201s)`;
-  if (extra > 0) return `${verdict} (${m.rowsAdded} rows = ${m.created} 201s + ${extra} of the ${m.unanswered} requests cut off unanswered at the end)`;
+  if (extra > 0)
+    return `${verdict} (${m.rowsAdded} rows = ${m.created} 201s + ${extra} of the ${m.unanswered} requests cut off unanswered at the end)`;
   return `${verdict} (${m.rowsAdded} rows, fewer than the ${m.created} 201s)`;
 }
 
@@ -274,13 +279,16 @@ function printSummary(results: Measurement[], reference: Measurement): void {
     m.rowsOk ? 'ok' : 'FAILED',
   ]);
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
-  const format = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const format = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   console.log(`\n${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const row of rows) console.log(format(row));
 }
 
 async function main(): Promise<void> {
-  console.log(`machine cores ${availableParallelism()} (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), node ${process.version}`);
+  console.log(
+    `machine cores ${availableParallelism()} (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), node ${process.version}`,
+  );
   console.log(`bench seconds ${SECONDS} connections ${CONNECTIONS} warmup_s ${WARMUP_SECONDS} pool ${POOL_SIZE}`);
   const results: Measurement[] = [];
   for (const run of [benchPostgres, benchPglite, benchReference]) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiTokens } from '../shared/db/schema.js';
+import { eq } from 'drizzle-orm';
+import { apiTokens, jobs } from '../shared/db/schema.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
@@ -90,14 +91,19 @@ for (const backend of await backends()) {
     });
 
     it("refuses a user's submit to another account, naming the field", async () => {
-      const response = await t.call('POST', '/v1/jobs', { token: alice, body: { job: validJob({ account: 'chem' }), script: 'true' } });
+      const response = await t.call('POST', '/v1/jobs', {
+        token: alice,
+        body: { job: validJob({ account: 'chem' }), script: 'true' },
+      });
       expect(response.status).toBe(403);
       expect((await response.json()).detail).toContain('job.account');
     });
 
     it('keeps users and nodes out of token management, and nodes out of user routes', async () => {
       expect((await t.call('GET', '/v1/tokens', { token: alice })).status).toBe(403);
-      expect((await t.call('POST', '/v1/tokens', { token: alice, body: { name: 'x', kind: 'admin' } })).status).toBe(403);
+      expect((await t.call('POST', '/v1/tokens', { token: alice, body: { name: 'x', kind: 'admin' } })).status).toBe(
+        403,
+      );
       for (const [method, path] of [
         ['GET', '/v1/jobs'],
         ['POST', '/jobs/submit'],
@@ -111,7 +117,9 @@ for (const backend of await backends()) {
     });
 
     it('refuses a revoked token at once, and revoking twice is harmless', async () => {
-      const created = await (await t.call('POST', '/v1/tokens', { body: { name: 'temp', kind: 'user', account: 'physics' } })).json();
+      const created = await (
+        await t.call('POST', '/v1/tokens', { body: { name: 'temp', kind: 'user', account: 'physics' } })
+      ).json();
       expect((await t.call('GET', '/v1/jobs', { token: created.token })).status).toBe(200);
       const revoked = await t.call('DELETE', `/v1/tokens/${created.id}`);
       expect(revoked.status).toBe(200);
@@ -120,6 +128,47 @@ for (const backend of await backends()) {
       expect((await t.call('GET', '/v1/jobs', { token: created.token })).status).toBe(401);
       expect((await (await t.call('DELETE', `/v1/tokens/${created.id}`)).json()).revoked_at).toBe(first);
       expect((await t.call('DELETE', '/v1/tokens/987654')).status).toBe(404);
+    });
+
+    it('refuses a token revoked by another process once the cache time has passed', async () => {
+      let clock = Date.parse('2026-01-01T00:00:00Z');
+      const timed = await createTestApp(backend, { tokenCacheMs: 5000, now: () => new Date(clock) });
+      try {
+        const created = await (
+          await timed.call('POST', '/v1/tokens', { body: { name: 'cached', kind: 'user', account: 'x' } })
+        ).json();
+        expect((await timed.call('GET', '/v1/jobs', { token: created.token })).status).toBe(200);
+        // Revoked behind this app's back, as another API process would.
+        await timed.database.db
+          .update(apiTokens)
+          .set({ revokedAt: new Date() })
+          .where(eq(apiTokens.id, Number(created.id)));
+        clock += 4000;
+        expect((await timed.call('GET', '/v1/jobs', { token: created.token })).status).toBe(200);
+        clock += 2000;
+        expect((await timed.call('GET', '/v1/jobs', { token: created.token })).status).toBe(401);
+      } finally {
+        await timed.close();
+      }
+    });
+
+    it("shows a user only its own account's jobs on the dashboard", async () => {
+      const scoped = await createTestApp(backend);
+      try {
+        const carol = await scoped.token('user', 'astro');
+        await scoped.submit(validJob({ account: 'astro', name: 'mine' }));
+        await scoped.submit(validJob({ account: 'bio', name: 'theirs' }));
+        const theirsRunning = Number(await scoped.submit(validJob({ account: 'bio', name: 'theirs-running' })));
+        await scoped.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, theirsRunning));
+        const body = await (await scoped.call('GET', '/dashboard', { token: carol })).json();
+        expect(body.jobs.total).toBe(1);
+        expect(body.pending.map((j: { name: string }) => j.name)).toEqual(['mine']);
+        expect(body.running).toEqual([]);
+        const admin = await (await scoped.call('GET', '/dashboard')).json();
+        expect(admin.jobs.total).toBe(3);
+      } finally {
+        await scoped.close();
+      }
     });
 
     it('lets an admin token made through the API manage tokens', async () => {

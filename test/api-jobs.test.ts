@@ -15,7 +15,11 @@ for (const backend of await backends()) {
     });
     afterAll(() => t?.close());
 
-    const setState = (id: string, state: JobState) => t.database.db.update(jobs).set({ state }).where(eq(jobs.id, Number(id)));
+    const setState = (id: string, state: JobState) =>
+      t.database.db
+        .update(jobs)
+        .set({ state })
+        .where(eq(jobs.id, Number(id)));
 
     it('submits a job and answers it as stored', async () => {
       const response = await t.call('POST', '/v1/jobs', { body: { job: validJob(), script: '#!/bin/bash\necho hi' } });
@@ -51,7 +55,11 @@ for (const backend of await backends()) {
       expect(job).not.toHaveProperty('script');
       const again = await t.call('GET', `/v1/jobs/${job.id}`);
       expect(again.status).toBe(200);
-      expect(await again.json()).toEqual({ ...job, environment: { OMP_PLACES: 'cores' }, script: '#!/bin/bash\necho hi' });
+      expect(await again.json()).toEqual({
+        ...job,
+        environment: { OMP_PLACES: 'cores' },
+        script: '#!/bin/bash\necho hi',
+      });
     });
 
     it('keeps an explicit UNLIMITED time limit', async () => {
@@ -81,7 +89,11 @@ for (const backend of await backends()) {
         const t2 = t;
         ids = [];
         for (let i = 0; i < 7; i++) {
-          ids.push(await t2.submit(validJob({ account: i % 2 ? 'chem' : 'bio', partition: i < 4 ? 'gpu' : 'cpu', name: `list-${i % 3}` })));
+          ids.push(
+            await t2.submit(
+              validJob({ account: i % 2 ? 'chem' : 'bio', partition: i < 4 ? 'gpu' : 'cpu', name: `list-${i % 3}` }),
+            ),
+          );
         }
         await setState(ids[0]!, 'COMPLETED');
         await setState(ids[1]!, 'RUNNING');
@@ -90,7 +102,10 @@ for (const backend of await backends()) {
       const list = async (query: string) => {
         const response = await t.call('GET', `/v1/jobs?${query}`);
         expect(response.status).toBe(200);
-        return (await response.json()) as { jobs: { id: string; state: string; account: string }[]; next_cursor: string | null };
+        return (await response.json()) as {
+          jobs: { id: string; state: string; account: string }[];
+          next_cursor: string | null;
+        };
       };
 
       it('is newest first and filters by account, partition, name and state', async () => {
@@ -145,7 +160,10 @@ for (const backend of await backends()) {
         expect(body.job.end_time).toMatch(ISO_UTC);
         const second = await t.call('POST', `/v1/jobs/${id}/cancel`);
         expect(second.status).toBe(200);
-        expect(await second.json()).toMatchObject({ effect: 'none', job: { state: 'CANCELLED', end_time: body.job.end_time } });
+        expect(await second.json()).toMatchObject({
+          effect: 'none',
+          job: { state: 'CANCELLED', end_time: body.job.end_time },
+        });
         const events = (await (await t.call('GET', `/v1/jobs/${id}/events`)).json()).events;
         expect(events).toMatchObject([
           { from_state: null, to_state: 'PENDING', reason: 'submitted' },
@@ -165,14 +183,20 @@ for (const backend of await backends()) {
         expect(events.filter((e: { reason: string }) => e.reason === 'cancel requested')).toHaveLength(1);
       });
 
-      it.each(['COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'] as const)('refuses a %s job with 409', async (state) => {
-        const id = await t.submit();
-        await setState(id, state);
-        const response = await t.call('POST', `/v1/jobs/${id}/cancel`);
-        expect(response.status).toBe(409);
-        expect(await response.json()).toMatchObject({ code: 'invalid_transition', detail: `Job ${id} is ${state} and cannot become CANCELLED` });
-        expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe(state);
-      });
+      it.each(['COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'] as const)(
+        'refuses a %s job with 409',
+        async (state) => {
+          const id = await t.submit();
+          await setState(id, state);
+          const response = await t.call('POST', `/v1/jobs/${id}/cancel`);
+          expect(response.status).toBe(409);
+          expect(await response.json()).toMatchObject({
+            code: 'invalid_transition',
+            detail: `Job ${id} is ${state} and cannot become CANCELLED`,
+          });
+          expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe(state);
+        },
+      );
 
       it('answers 404 for an unknown job', async () => {
         expect((await t.call('POST', '/v1/jobs/424242/cancel')).status).toBe(404);
@@ -185,9 +209,21 @@ for (const backend of await backends()) {
         for (let i = 0; i < 5; i++) await fresh.submit(validJob({ partition: 'a' }));
         const b1 = await fresh.submit(validJob({ partition: 'b' }));
         await fresh.submit(validJob({ partition: 'b' }));
-        await fresh.database.db.update(jobs).set({ state: 'FAILED' }).where(eq(jobs.id, Number(b1)));
+        await fresh.database.db
+          .update(jobs)
+          .set({ state: 'FAILED' })
+          .where(eq(jobs.id, Number(b1)));
         const stats = await (await fresh.call('GET', '/v1/stats')).json();
-        const zero = { PENDING: 0, RUNNING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0, TIMEOUT: 0, OUT_OF_MEMORY: 0, NODE_FAIL: 0 };
+        const zero = {
+          PENDING: 0,
+          RUNNING: 0,
+          COMPLETED: 0,
+          FAILED: 0,
+          CANCELLED: 0,
+          TIMEOUT: 0,
+          OUT_OF_MEMORY: 0,
+          NODE_FAIL: 0,
+        };
         expect(stats).toEqual({
           total: 7,
           by_state: { ...zero, PENDING: 6, FAILED: 1 },

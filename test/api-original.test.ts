@@ -62,7 +62,14 @@ for (const backend of await backends()) {
         job_id: id,
         state: 'PENDING',
         time: { elapsed_time: '0-00:00:00', limit_time: '1-02:03:04', start_time: null, end_time: null },
-        detail: { job_name: 'q', partition: 'batch', account: 'physics', work_dir: '/scratch/q', exit_code: '0:0', allocated_cpus: 0 },
+        detail: {
+          job_name: 'q',
+          partition: 'batch',
+          account: 'physics',
+          work_dir: '/scratch/q',
+          exit_code: '0:0',
+          allocated_cpus: 0,
+        },
       });
       expect(body.time.submit_time).toMatch(/Z$/);
     });
@@ -85,7 +92,11 @@ for (const backend of await backends()) {
       expect(body).toMatchObject({
         state: 'FAILED',
         error_msg: 'exit status 3',
-        time: { elapsed_time: '1-01:02:03', start_time: '2026-01-01T00:00:00.000Z', end_time: '2026-01-02T01:02:03.000Z' },
+        time: {
+          elapsed_time: '1-01:02:03',
+          start_time: '2026-01-01T00:00:00.000Z',
+          end_time: '2026-01-02T01:02:03.000Z',
+        },
         detail: { exit_code: '3:0', node_list: 'n7', allocated_cpus: 4, allocated_nodes: 1 },
       });
     });
@@ -116,8 +127,12 @@ for (const backend of await backends()) {
         const high = await fresh.submit(validJob({ priority: 10, name: 'high' }));
         const low2 = await fresh.submit(validJob({ priority: 0, name: 'low2' }));
         const mid = await fresh.submit(validJob({ priority: 5, name: 'mid' }));
-        const run1 = Number(await fresh.submit(validJob({ cpus_per_task: 3, ntasks_per_node: 1, memory_per_node: '4G' })));
-        const run2 = Number(await fresh.submit(validJob({ cpus_per_task: 1, ntasks_per_node: 2, memory_per_node: '1G' })));
+        const run1 = Number(
+          await fresh.submit(validJob({ cpus_per_task: 3, ntasks_per_node: 1, memory_per_node: '4G' })),
+        );
+        const run2 = Number(
+          await fresh.submit(validJob({ cpus_per_task: 1, ntasks_per_node: 2, memory_per_node: '1G' })),
+        );
         await db.update(jobs).set({ state: 'RUNNING', nodeName: 'n1', startTime: new Date() }).where(eq(jobs.id, run1));
         await db.update(jobs).set({ state: 'RUNNING', nodeName: 'n2', startTime: new Date() }).where(eq(jobs.id, run2));
         await fresh.call('POST', `/v1/jobs/${low2}/cancel`);

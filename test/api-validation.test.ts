@@ -22,14 +22,36 @@ const badBodies: [string, unknown, string][] = [
   ['account with a space', { job: validJob({ account: 'a b' }), script }, 'job.account'],
   ['account too long', { job: validJob({ account: 'a'.repeat(65) }), script }, 'job.account'],
   ['empty name', { job: validJob({ name: '' }), script }, 'job.name'],
+  ['name not a string', { job: validJob({ name: 12 }), script }, 'job.name'],
+  ['standard_output not a string', { job: validJob({ standard_output: ['a'] }), script }, 'job.standard_output'],
+  ['priority a string', { job: validJob({ priority: '5' }), script }, 'job.priority'],
+  ['environment list entry not a string', { job: validJob({ environment: ['A=1', 2] }), script }, 'job.environment'],
+  [
+    'environment named __proto__',
+    { job: JSON.parse('{"environment": {"__proto__": "x", "A": "1"}}'), script },
+    'job.environment',
+  ],
+  ['environment entry __proto__=', { job: validJob({ environment: ['__proto__=x'] }), script }, 'job.environment'],
   ['name too long', { job: validJob({ name: 'n'.repeat(257) }), script }, 'job.name'],
   ['name with a newline', { job: validJob({ name: 'a\nb' }), script }, 'job.name'],
   ['partition not a string', { job: validJob({ partition: ['a'] }), script }, 'job.partition'],
   ['partition with a slash', { job: validJob({ partition: 'a/b' }), script }, 'job.partition'],
-  ['relative working directory', { job: validJob({ current_working_directory: 'tmp' }), script }, 'job.current_working_directory'],
-  ['working directory not a string', { job: validJob({ current_working_directory: 1 }), script }, 'job.current_working_directory'],
+  [
+    'relative working directory',
+    { job: validJob({ current_working_directory: 'tmp' }), script },
+    'job.current_working_directory',
+  ],
+  [
+    'working directory not a string',
+    { job: validJob({ current_working_directory: 1 }), script },
+    'job.current_working_directory',
+  ],
   ['empty standard_output', { job: validJob({ standard_output: '' }), script }, 'job.standard_output'],
-  ['standard_error with a control character', { job: validJob({ standard_error: 'a\u0007' }), script }, 'job.standard_error'],
+  [
+    'standard_error with a control character',
+    { job: validJob({ standard_error: 'a\u0007' }), script },
+    'job.standard_error',
+  ],
   ['environment not an object', { job: validJob({ environment: 'A=1' }), script }, 'job.environment'],
   ['environment value not a string', { job: validJob({ environment: { A: 1 } }), script }, 'job.environment'],
   ['environment name invalid', { job: validJob({ environment: { '1A': 'x' } }), script }, 'job.environment'],
@@ -41,7 +63,10 @@ const badBodies: [string, unknown, string][] = [
   ],
   [
     'too many environment variables',
-    { job: validJob({ environment: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`V${i}`, ''])) }), script },
+    {
+      job: validJob({ environment: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`V${i}`, ''])) }),
+      script,
+    },
     'job.environment',
   ],
   ['ntasks_per_node zero', { job: validJob({ ntasks_per_node: 0 }), script }, 'job.ntasks_per_node'],
@@ -50,7 +75,11 @@ const badBodies: [string, unknown, string][] = [
   ['ntasks_per_node a string', { job: validJob({ ntasks_per_node: '2' }), script }, 'job.ntasks_per_node'],
   ['cpus_per_task zero', { job: validJob({ cpus_per_task: 0 }), script }, 'job.cpus_per_task'],
   ['cpus_per_task huge', { job: validJob({ cpus_per_task: 1e9 }), script }, 'job.cpus_per_task'],
-  ['too many cpus in all', { job: validJob({ ntasks_per_node: 100, cpus_per_task: 100 }), script }, 'job.cpus_per_task'],
+  [
+    'too many cpus in all',
+    { job: validJob({ ntasks_per_node: 100, cpus_per_task: 100 }), script },
+    'job.cpus_per_task',
+  ],
   ['memory malformed', { job: validJob({ memory_per_node: '16Q' }), script }, 'job.memory_per_node'],
   ['memory zero', { job: validJob({ memory_per_node: '0' }), script }, 'job.memory_per_node'],
   ['memory negative', { job: validJob({ memory_per_node: -5 }), script }, 'job.memory_per_node'],
@@ -85,13 +114,36 @@ for (const backend of await backends()) {
         expect(response.status).toBe(422);
         expect(response.headers.get('content-type')).toBe('application/problem+json');
         const problem = await response.json();
-        expect(problem).toMatchObject({ status: 422, code: 'validation_failed', type: 'urn:conductor:problem:validation_failed' });
+        expect(problem).toMatchObject({
+          status: 422,
+          code: 'validation_failed',
+          type: 'urn:conductor:problem:validation_failed',
+        });
         expect(problem.request_id).toBe(response.headers.get('x-request-id'));
         expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
         expect(problem.detail).toContain(field);
         expect(await jobCount()).toBe(before);
       });
     }
+
+    it.each([
+      ['GET', '/v1/jobs?name=a%00b', 'name'],
+      ['GET', '/v1/jobs?account=a%00', 'account'],
+      ['GET', '/v1/jobs?partition=%0A', 'partition'],
+      ['GET', '/v1/jobs/1234567890123456', 'id'],
+      ['GET', '/v1/jobs?cursor=9999999999999999', 'cursor'],
+      ['GET', '/jobs/query/1234567890123456', 'job_id'],
+    ])('%s %s → 422 naming %s', async (method, path, field) => {
+      const response = await t.call(method, path);
+      expect(response.status).toBe(422);
+      expect((await response.json()).errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    });
+
+    it('refuses a token name with a NUL, naming the field', async () => {
+      const response = await t.call('POST', '/v1/tokens', { body: { name: 'a\u0000', kind: 'admin' } });
+      expect(response.status).toBe(422);
+      expect((await response.json()).errors.map((e: { field: string }) => e.field)).toEqual(['name']);
+    });
 
     it('answers malformed JSON with 400', async () => {
       const response = await t.call('POST', '/v1/jobs', { rawBody: '{"job": {' });
@@ -101,7 +153,9 @@ for (const backend of await backends()) {
 
     it('answers a body over the size limit with 413', async () => {
       const before = await jobCount();
-      const response = await t.call('POST', '/v1/jobs', { body: { job: validJob(), script: 'x'.repeat(5 * 1024 * 1024) } });
+      const response = await t.call('POST', '/v1/jobs', {
+        body: { job: validJob(), script: 'x'.repeat(5 * 1024 * 1024) },
+      });
       expect(response.status).toBe(413);
       expect(await response.json()).toMatchObject({ code: 'payload_too_large' });
       expect(await jobCount()).toBe(before);
@@ -116,6 +170,5 @@ for (const backend of await backends()) {
       expect(response.status).toBe(415);
       expect(await response.json()).toMatchObject({ code: 'unsupported_media_type' });
     });
-
   });
 }

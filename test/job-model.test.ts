@@ -29,12 +29,25 @@ describe('time limits', () => {
     expect(parseTimeLimit(input)).toBe(seconds);
   });
 
-  it.each(['0', 0, '0:00', '0-0:0:0', '', 'abc', '1:2:3:4', '-5', '1.5', '1-24', '1:60', '1-2:60', '1:00:60', '366-0', 'UNLIMITEDX'])(
-    'refuses %j',
-    (input) => {
-      expect(() => parseTimeLimit(input)).toThrow();
-    },
-  );
+  it.each([
+    '0',
+    0,
+    '0:00',
+    '0-0:0:0',
+    '',
+    'abc',
+    '1:2:3:4',
+    '-5',
+    '1.5',
+    '1-24',
+    '1:60',
+    '1-2:60',
+    '1:00:60',
+    '366-0',
+    'UNLIMITEDX',
+  ])('refuses %j', (input) => {
+    expect(() => parseTimeLimit(input)).toThrow();
+  });
 
   it('formats durations as D-HH:MM:SS', () => {
     expect(formatDuration(0)).toBe('0-00:00:00');
@@ -90,7 +103,9 @@ describe('exit codes', () => {
 
 describe('the transition table', () => {
   it('lets a job start, end, be cancelled and be requeued, and nothing else', () => {
-    const allowed = JOB_STATES.flatMap((from) => JOB_STATES.filter((to) => isTransitionAllowed(from, to)).map((to) => `${from}->${to}`));
+    const allowed = JOB_STATES.flatMap((from) =>
+      JOB_STATES.filter((to) => isTransitionAllowed(from, to)).map((to) => `${from}->${to}`),
+    );
     expect(allowed.sort()).toEqual(
       [
         'PENDING->RUNNING',
@@ -107,7 +122,14 @@ describe('the transition table', () => {
   });
 
   it('has terminal states with no way out', () => {
-    expect(JOB_STATES.filter(isTerminal)).toEqual(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL']);
+    expect(JOB_STATES.filter(isTerminal)).toEqual([
+      'COMPLETED',
+      'FAILED',
+      'CANCELLED',
+      'TIMEOUT',
+      'OUT_OF_MEMORY',
+      'NODE_FAIL',
+    ]);
     expect(statesLeadingTo('CANCELLED')).toEqual(['PENDING', 'RUNNING']);
     expect(Object.keys(ALLOWED_TRANSITIONS)).toEqual([...JOB_STATES]);
   });

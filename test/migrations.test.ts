@@ -1,10 +1,13 @@
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadMigrations, migrate } from '../shared/db/migrator.js';
+import { loadMigrations } from '../shared/db/migration-files.js';
+import { migrate } from '../shared/db/migrator.js';
 import { queryRows } from '../shared/db/query-rows.js';
 import { schema } from '../shared/db/schema.js';
 import { backends, createTestDatabase, type TestDatabase } from './helpers/test-databases.js';
+
+const migrations = await loadMigrations();
 
 for (const backend of await backends()) {
   describe.skipIf(backend.skip)(`migrations on ${backend.name}`, () => {
@@ -15,17 +18,16 @@ for (const backend of await backends()) {
     });
 
     it('are numbered files applied in order', async () => {
-      const migrations = await loadMigrations();
       expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, index) => index + 1));
     });
 
     it('are safe to run again and concurrently', async () => {
       database = await createTestDatabase(backend);
-      expect(await migrate(database.migrations)).toEqual([]);
-      const runs = await Promise.all(Array.from({ length: 5 }, () => migrate(database!.migrations)));
+      expect(await migrate(database.migrations, migrations)).toEqual([]);
+      const runs = await Promise.all(Array.from({ length: 5 }, () => migrate(database!.migrations, migrations)));
       expect(runs.flat()).toEqual([]);
       const rows = await queryRows(database.db, sql`SELECT count(*)::int AS n FROM schema_migrations`);
-      expect(rows[0]!.n).toBe((await loadMigrations()).length);
+      expect(rows[0]!.n).toBe(migrations.length);
     });
 
     it('create the tables drizzle describes, column for column', async () => {
@@ -58,8 +60,8 @@ describe('concurrent first migration on one Postgres schema', async () => {
       Array.from({ length: 5 }, () => openNodeDatabase({ url: POSTGRES_URL, searchPath: schemaName, poolSize: 1 })),
     );
     try {
-      const applied = await Promise.all(runners.map((runner) => migrate(runner.migrations)));
-      expect(applied.flat()).toEqual((await loadMigrations()).map((m) => m.name));
+      const applied = await Promise.all(runners.map((runner) => migrate(runner.migrations, migrations)));
+      expect(applied.flat()).toEqual(migrations.map((m) => m.name));
     } finally {
       await Promise.all(runners.map((runner) => runner.close()));
       await admin.db.execute(sql.raw(`DROP SCHEMA ${schemaName} CASCADE`));

@@ -14,7 +14,8 @@ const run = promisify(execFile);
 /** The environment of a newcomer: none of the test run's own configuration. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'CONDUCTOR_DATA_DIR', 'CONDUCTOR_ADMIN_TOKEN']) delete env[name];
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'CONDUCTOR_DATA_DIR', 'CONDUCTOR_ADMIN_TOKEN'])
+    delete env[name];
   return { ...env, ...extra };
 }
 
@@ -27,7 +28,12 @@ describe('the embedded default (npm start)', () => {
   });
 
   const start = async (dataDir: string, port: number) => {
-    const server = await startChildServer('node host', MAIN, ROOT, cleanEnv({ CONDUCTOR_DATA_DIR: dataDir, PORT: String(port) }));
+    const server = await startChildServer(
+      'node host',
+      MAIN,
+      ROOT,
+      cleanEnv({ CONDUCTOR_DATA_DIR: dataDir, PORT: String(port) }),
+    );
     servers.push(server);
     return server;
   };
@@ -69,7 +75,10 @@ describe('the embedded default (npm start)', () => {
       cwd: ROOT,
       env: cleanEnv({ CONDUCTOR_DATA_DIR: dataDir, PORT: String(await freePort('127.0.0.1')) }),
     });
-    await expect(second).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('is in use by process') });
+    await expect(second).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('is in use by another SCNS-Conductor process'),
+    });
   });
 
   it.each([
@@ -81,7 +90,10 @@ describe('the embedded default (npm start)', () => {
     ['CONDUCTOR_TOKEN_CACHE_SECONDS', '-1'],
   ])('stops at start-up when %s=%s, naming the variable', async (name, value) => {
     const started = run(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: cleanEnv({ [name]: value }) });
-    await expect(started).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(new RegExp(`Invalid configuration:\\n  ${name}: `)) });
+    await expect(started).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(new RegExp(`Invalid configuration:\\n  ${name}: `)),
+    });
   });
 });
 
@@ -107,7 +119,9 @@ describe('the Node host on a Postgres server', async () => {
       expect(server.stdout().join('\n')).not.toContain('admin token');
       const response = await fetch(`${server.url}/v1/stats`, { headers: { Authorization: `Bearer ${adminToken}` } });
       expect(response.status).toBe(200);
-      const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [schema]);
+      const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [
+        schema,
+      ]);
       expect(tables.rows.map((row) => row.table_name)).toContain('jobs');
     } finally {
       await server.stop();

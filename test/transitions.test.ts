@@ -47,7 +47,9 @@ for (const backend of await backends()) {
     it('records the submission as the first event', async () => {
       const id = Number(await t.submit());
       const events = await t.database.db.select().from(jobEvents).where(eq(jobEvents.jobId, id));
-      expect(events).toMatchObject([{ fromState: null, toState: 'PENDING', attempt: 0, actor: 'admin:bootstrap', reason: 'submitted' }]);
+      expect(events).toMatchObject([
+        { fromState: null, toState: 'PENDING', attempt: 0, actor: 'admin:bootstrap', reason: 'submitted' },
+      ]);
     });
   });
 }

@@ -25,25 +25,21 @@ const NODE_ONLY_MARKERS = [
 ];
 
 describe('the Workers bundle', () => {
-  it(
-    'builds with wrangler and holds nothing Node-only',
-    async () => {
-      const outdir = await mkdtemp(join(tmpdir(), 'conductor-worker-bundle-'));
-      try {
-        await run('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
-          cwd: root,
-          timeout: 120_000,
-          env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
-        });
-        const scripts = (await readdir(outdir)).filter((name) => name.endsWith('.js'));
-        expect(scripts).toEqual(['worker.js']);
-        const bundle = await readFile(join(outdir, 'worker.js'), 'utf8');
-        expect(bundle).toContain('SCNS-Conductor API');
-        expect(NODE_ONLY_MARKERS.filter((marker) => bundle.includes(marker))).toEqual([]);
-      } finally {
-        await rm(outdir, { recursive: true, force: true });
-      }
-    },
-    180_000,
-  );
+  it('builds with wrangler and holds nothing Node-only', async () => {
+    const outdir = await mkdtemp(join(tmpdir(), 'conductor-worker-bundle-'));
+    try {
+      await run('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
+        cwd: root,
+        timeout: 120_000,
+        env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+      });
+      const scripts = (await readdir(outdir)).filter((name) => name.endsWith('.js'));
+      expect(scripts).toEqual(['worker.js']);
+      const bundle = await readFile(join(outdir, 'worker.js'), 'utf8');
+      expect(bundle).toContain('SCNS-Conductor API');
+      expect(NODE_ONLY_MARKERS.filter((marker) => bundle.includes(marker))).toEqual([]);
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -27,20 +27,17 @@ export class Authenticator {
   readonly #cache = new Map<string, { principal: Principal; expiresAt: number }>();
   readonly #adminHash: Promise<string | undefined>;
 
-  constructor(
-    private readonly db: Database,
-    private readonly options: AuthenticatorOptions,
-  ) {
+  constructor(private readonly options: AuthenticatorOptions) {
     this.#adminHash = options.adminToken ? hashToken(options.adminToken) : Promise.resolve(undefined);
   }
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
+  async authenticate(db: Database, authorization: string | undefined): Promise<Principal> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new Unauthenticated('Send a token as "Authorization: Bearer <token>"');
     // Keyed by the token itself: a hit costs no hashing, which is a measurable part of a submit.
     const cached = this.#cache.get(token);
     if (cached && cached.expiresAt > this.options.now()) return cached.principal;
-    const principal = await this.#lookUp(token);
+    const principal = await this.#lookUp(db, token);
     if (!principal) {
       this.#cache.delete(token);
       throw new Unauthenticated('The token is unknown or revoked');
@@ -50,10 +47,10 @@ export class Authenticator {
     return principal;
   }
 
-  async #lookUp(token: string): Promise<Principal | undefined> {
+  async #lookUp(db: Database, token: string): Promise<Principal | undefined> {
     const hash = await hashToken(token);
     if (hash === (await this.#adminHash)) return BOOTSTRAP_ADMIN;
-    const row = await findActiveTokenByHash(this.db, hash);
+    const row = await findActiveTokenByHash(db, hash);
     return row && toPrincipal(row);
   }
 

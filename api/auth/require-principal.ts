@@ -6,7 +6,7 @@ import type { Principal } from './principal.js';
 /** Authenticates the request and lets through only the token kinds named. */
 export function requirePrincipal(...kinds: Principal['kind'][]) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const principal = await c.var.services.authenticator.authenticate(c.req.header('Authorization'));
+    const principal = await c.var.services.authenticator.authenticate(c.var.db, c.req.header('Authorization'));
     if (!kinds.includes(principal.kind)) {
       throw new Forbidden(`A ${principal.kind} token may not call ${c.req.method} ${c.req.path}`);
     }

@@ -8,7 +8,15 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { isDatabaseUnreachable } from './database-fault.js';
-import { ApiError, DatabaseUnavailable, MalformedBody, RouteNotFound, UnsupportedMediaType, ValidationFailed, type FieldError } from './errors.js';
+import {
+  ApiError,
+  DatabaseUnavailable,
+  MalformedBody,
+  RouteNotFound,
+  UnsupportedMediaType,
+  ValidationFailed,
+  type FieldError,
+} from './errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -67,7 +75,8 @@ export function problemResponse(c: Context, error: ApiError): Response {
 export function onError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return problemResponse(c, error);
   // Hono's own refusals: a body that does not parse, or one that is not JSON at all.
-  if (error instanceof HTTPException && error.status === 400) return problemResponse(c, new MalformedBody(error.message));
+  if (error instanceof HTTPException && error.status === 400)
+    return problemResponse(c, new MalformedBody(error.message));
   if (error instanceof HTTPException && error.status === 415) return problemResponse(c, new UnsupportedMediaType());
   if (isDatabaseUnreachable(error)) return problemResponse(c, new DatabaseUnavailable());
   // A fault: log it with the request id, tell the client nothing about it.

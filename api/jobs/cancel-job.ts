@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import type { JobRow } from '../../shared/db/schema.js';
-import { isTerminal } from '../../shared/job/job-state.js';
+import type { JobSummaryRow } from './job-summary.js';
 import { InvalidTransition, JobNotFound } from '../http/errors.js';
 import { jobColumns, toJobRow } from './job-columns.js';
 import { transitionJob } from './transition-job.js';
@@ -19,7 +18,7 @@ export async function cancelJob(
   id: number,
   actor: string,
   account: string | undefined,
-): Promise<{ job: JobRow; effect: CancelEffect }> {
+): Promise<{ job: JobSummaryRow; effect: CancelEffect }> {
   const { job, moved } = await transitionJob(db, {
     id,
     to: 'CANCELLED',
@@ -31,31 +30,38 @@ export async function cancelJob(
   if (moved) return { job, effect: 'cancelled' };
   if (job.state === 'CANCELLED') return { job, effect: 'none' };
   if (job.state === 'RUNNING') return markCancelRequested(db, id, actor, account);
-  if (isTerminal(job.state)) throw new InvalidTransition(String(id), job.state, 'CANCELLED');
-  // A job that was RUNNING a moment ago may have been requeued since: try again from the top.
-  return cancelJob(db, id, actor, account);
+  throw new InvalidTransition(String(id), job.state, 'CANCELLED');
 }
 
-/** Marks a RUNNING job for its node to end, once; the request is kept in the job's history. */
+/**
+ * Marks a RUNNING job for its node to end, once; the request is kept in the job's history. Like transitionJob, it
+ * reads the row under its lock, so a requeue or an ending that commits meanwhile is seen, not missed.
+ */
 async function markCancelRequested(
   db: Database,
   id: number,
   actor: string,
   account: string | undefined,
-): Promise<{ job: JobRow; effect: CancelEffect }> {
-  const rows = await queryRows(db, sql`
-    WITH marked AS (
+): Promise<{ job: JobSummaryRow; effect: CancelEffect }> {
+  const rows = await queryRows(
+    db,
+    sql`
+    WITH current AS (
+      SELECT * FROM jobs WHERE id = ${id} FOR UPDATE
+    ), marked AS (
       UPDATE jobs SET cancel_requested_at = now()
-      WHERE id = ${id} AND state = 'RUNNING' AND cancel_requested_at IS NULL
-      RETURNING *
+      FROM current
+      WHERE jobs.id = current.id AND current.state = 'RUNNING' AND current.cancel_requested_at IS NULL
+      RETURNING jobs.*
     ), event AS (
       INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
       SELECT id, attempt, state, state, ${actor}, 'cancel requested' FROM marked
     )
     SELECT true AS marked, ${jobColumns('marked')} FROM marked
     UNION ALL
-    SELECT false, ${jobColumns('jobs')} FROM jobs WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM marked)
-  `);
+    SELECT false, ${jobColumns('current')} FROM current WHERE NOT EXISTS (SELECT 1 FROM marked)
+  `,
+  );
   const row = rows[0];
   if (!row) throw new JobNotFound(String(id));
   const job = toJobRow(row);

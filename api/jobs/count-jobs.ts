@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs } from '../../shared/db/schema.js';
-import type { JobState } from '../../shared/job/job-state.js';
+import { JOB_STATES, type JobState } from '../../shared/job/job-state.js';
 
 export interface JobCount {
   state: JobState;
@@ -16,4 +16,11 @@ export async function countJobs(db: Database, account: string | undefined): Prom
     .from(jobs)
     .where(account === undefined ? undefined : eq(jobs.account, account))
     .groupBy(jobs.state, jobs.partition);
+}
+
+/** Every state appears, with 0 where no job is in it. */
+export function summarize(counts: JobCount[]): { total: number; by_state: Record<JobState, number> } {
+  const byState = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
+  for (const row of counts) byState[row.state] += row.count;
+  return { total: counts.reduce((sum, row) => sum + row.count, 0), by_state: byState };
 }

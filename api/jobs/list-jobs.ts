@@ -14,9 +14,11 @@ export interface JobFilter {
   limit: number;
 }
 
-
 /** Newest first; `nextBeforeId` is set when there is more. */
-export async function listJobs(db: Database, filter: JobFilter): Promise<{ jobs: JobSummaryRow[]; nextBeforeId: number | null }> {
+export async function listJobs(
+  db: Database,
+  filter: JobFilter,
+): Promise<{ jobs: JobSummaryRow[]; nextBeforeId: number | null }> {
   const rows = await db
     .select(summaryColumns)
     .from(jobs)

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import type { JobRow } from '../../shared/db/schema.js';
+import type { JobSummaryRow } from './job-summary.js';
 import { isTerminal, statesLeadingTo, type JobState } from '../../shared/job/job-state.js';
 import { JobNotFound } from '../http/errors.js';
 import { jobColumns, toJobRow } from './job-columns.js';
@@ -22,10 +22,12 @@ export interface Transition {
  * taken by `current` makes concurrent callers queue: the first one moves the job, the others see the new state and
  * change nothing. Answers the job and whether this call moved it.
  */
-export async function transitionJob(db: Database, t: Transition): Promise<{ job: JobRow; moved: boolean }> {
+export async function transitionJob(db: Database, t: Transition): Promise<{ job: JobSummaryRow; moved: boolean }> {
   const allowed = statesLeadingTo(t.to);
   const from = (t.from ?? allowed).filter((state) => allowed.includes(state));
-  const rows = await queryRows(db, sql`
+  const rows = await queryRows(
+    db,
+    sql`
     WITH current AS (
       SELECT * FROM jobs
       WHERE id = ${t.id} ${t.account === undefined ? sql`` : sql`AND account = ${t.account}`}
@@ -45,7 +47,8 @@ export async function transitionJob(db: Database, t: Transition): Promise<{ job:
     SELECT true AS moved, ${jobColumns('moved')} FROM moved
     UNION ALL
     SELECT false, ${jobColumns('current')} FROM current WHERE NOT EXISTS (SELECT 1 FROM moved)
-  `);
+  `,
+  );
   const row = rows[0];
   if (!row) throw new JobNotFound(String(t.id));
   return { job: toJobRow(row), moved: row.moved === true };

@@ -5,7 +5,10 @@ import type { TokenKind } from '../db/schema.js';
 
 export function generateToken(kind: TokenKind): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const body = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const body = btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
   // The prefix makes a leaked token recognisable to secret scanners and to people.
   return `cnd_${kind}_${body}`;
 }

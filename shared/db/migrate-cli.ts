@@ -1,6 +1,7 @@
 /** `npm run migrate`: applies the migrations to DATABASE_URL, or to the embedded database in CONDUCTOR_DATA_DIR. */
 import { join, resolve } from 'node:path';
 import { ConfigError, readNodeHostConfig } from '../config/node-host-config.js';
+import { loadMigrations } from './migration-files.js';
 import { migrate } from './migrator.js';
 import { openNodeDatabase } from './node-database.js';
 
@@ -12,7 +13,7 @@ try {
     poolSize: 1,
   });
   try {
-    const applied = await migrate(database.migrations);
+    const applied = await migrate(database.migrations, await loadMigrations());
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
   } finally {
     await database.close();

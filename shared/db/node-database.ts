@@ -35,6 +35,9 @@ function openPostgres(url: string, options: NodeDatabaseOptions): NodeDatabase {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // A server that accepts connections but never answers must fail requests, not hang them.
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 30_000,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
   });
   // An idle client that loses its server (a restart) must not crash the process; the pool replaces it.

@@ -40,7 +40,3 @@ export function statesLeadingTo(to: JobState): JobState[] {
 export function isTerminal(state: JobState): boolean {
   return ALLOWED_TRANSITIONS[state].length === 0;
 }
-
-/** Why a PENDING job waits, in Slurm's words. */
-export const PENDING_REASONS = ['Priority', 'Resources', 'Dependency', 'NoNodeFits', 'BeginTime'] as const;
-export type PendingReason = (typeof PENDING_REASONS)[number];

@@ -13,7 +13,8 @@ const MB_PER_UNIT: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 102
 export function parseMemorySize(input: string | number): number {
   const text = String(input).trim();
   const match = /^(\d+(?:\.\d+)?)([KMGT])?B?$/i.exec(text);
-  if (!match) throw new MemorySizeError(`"${text}" is not a memory size: use e.g. 512K, 1024M, 16G, 1T or a number of MB`);
+  if (!match)
+    throw new MemorySizeError(`"${text}" is not a memory size: use e.g. 512K, 1024M, 16G, 1T or a number of MB`);
   const unit = (match[2] ?? 'M').toUpperCase();
   const megabytes = Math.ceil(Number(match[1]) * MB_PER_UNIT[unit]!);
   if (megabytes <= 0) throw new MemorySizeError('must be more than 0');

@@ -4,6 +4,7 @@
  * requeue) are optional. Unknown fields are refused: a misspelt `time_limt` must not silently become the default.
  */
 import { z } from '@hono/zod-openapi';
+import { identifier, label } from '../names.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
 
@@ -14,23 +15,12 @@ export const MAX_CPUS_PER_JOB = 4096;
 export const DEFAULT_TIME_LIMIT = '1:00:00';
 export const DEFAULT_MEMORY = '1G';
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// Control characters would corrupt the columns and logs they are shown in; NUL cannot be stored in Postgres text.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 const utf8 = new TextEncoder();
 const byteLength = (text: string) => utf8.encode(text).length;
 
-/** Account, partition and node names: safe in paths, logs and Redis keys. */
-export const identifier = (what: string) =>
-  z.string().regex(NAME_PATTERN, `${what} must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`);
-
-const path = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+const path = label(4096);
 
 const memory = z
   .union([z.string(), z.number().int()], { error: 'must be a size such as "16G", or a whole number of megabytes' })
@@ -38,7 +28,9 @@ const memory = z
   .openapi({ description: 'K, M, G or T suffix (binary units); a bare number is megabytes.', example: '16G' });
 
 const timeLimit = z
-  .union([z.string(), z.number().int()], { error: 'must be a Slurm time such as "1-00:00:00", or a whole number of minutes' })
+  .union([z.string(), z.number().int()], {
+    error: 'must be a Slurm time such as "1-00:00:00", or a whole number of minutes',
+  })
   .superRefine((value, ctx) => check(ctx, () => parseTimeLimit(value), TimeLimitError))
   .openapi({
     description:
@@ -46,52 +38,79 @@ const timeLimit = z
     example: '1-00:00:00',
   });
 
-const environment = z
-  .union([
-    z.record(z.string(), z.string()),
-    z.array(z.string().regex(/^[^=]+=/, 'entries must be NAME=value')).openapi({ description: 'NAME=value entries' }),
-  ], { error: 'must be an object of string values, or a list of "NAME=value" strings' })
-  .superRefine((value, ctx) => {
-    const entries = Object.entries(environmentRecord(value));
-    if (entries.length > MAX_ENVIRONMENT_ENTRIES) {
-      ctx.addIssue({ code: 'custom', message: `at most ${MAX_ENVIRONMENT_ENTRIES} variables` });
-    }
-    let bytes = 0;
-    for (const [name, val] of entries) {
-      if (!ENV_NAME_PATTERN.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid variable name` });
-      if (val.includes('\u0000')) ctx.addIssue({ code: 'custom', message: `"${name}" must not contain NUL` });
-      bytes += byteLength(name) + byteLength(val) + 2;
-    }
-    if (bytes > MAX_ENVIRONMENT_BYTES) ctx.addIssue({ code: 'custom', message: `at most ${MAX_ENVIRONMENT_BYTES} bytes in all` });
-  });
+// JSON.parse keeps a "__proto__" key, but building the record drops it: refuse it before, rather than lose it.
+const withoutProtoKey = (value: unknown, ctx: z.RefinementCtx) => {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', message: '"__proto__" is not a valid variable name' });
+  }
+  return value;
+};
+
+const environment = z.preprocess(
+  withoutProtoKey,
+  z
+    .union(
+      [
+        z.record(z.string(), z.string()),
+        z
+          .array(z.string().regex(/^[^=]+=/, 'entries must be NAME=value'))
+          .openapi({ description: 'NAME=value entries' }),
+      ],
+      { error: 'must be an object of string values, or a list of "NAME=value" strings' },
+    )
+    .superRefine((value, ctx) => {
+      const entries = Object.entries(environmentRecord(value));
+      if (entries.length > MAX_ENVIRONMENT_ENTRIES) {
+        ctx.addIssue({ code: 'custom', message: `at most ${MAX_ENVIRONMENT_ENTRIES} variables` });
+      }
+      let bytes = 0;
+      for (const [name, val] of entries) {
+        if (!ENV_NAME_PATTERN.test(name) || name === '__proto__')
+          ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid variable name` });
+        if (val.includes('\u0000')) ctx.addIssue({ code: 'custom', message: `"${name}" must not contain NUL` });
+        bytes += byteLength(name) + byteLength(val) + 2;
+      }
+      if (bytes > MAX_ENVIRONMENT_BYTES)
+        ctx.addIssue({ code: 'custom', message: `at most ${MAX_ENVIRONMENT_BYTES} bytes in all` });
+    }),
+);
 
 const count = (max: number) => z.number().int().min(1).max(max);
 
 export const JobDescription = z
   .object({
-    account: identifier('account').optional().openapi({ description: "Defaults to a user token's account, else \"default\"." }),
-    name: z
-      .string()
-      .min(1)
-      .max(256)
-      .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+    account: identifier('account')
       .optional()
-      .openapi({ description: 'Defaults to "job".' }),
+      .openapi({ description: 'Defaults to a user token\'s account, else "default".' }),
+    name: label(256).optional().openapi({ description: 'Defaults to "job".' }),
     partition: identifier('partition').optional().openapi({ description: 'Defaults to "default".' }),
     current_working_directory: path
       .refine((value) => value.startsWith('/'), 'must be an absolute path')
       .optional()
       .openapi({ description: "Defaults to the job's own directory on its node." }),
-    standard_output: path.optional().openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.out".' }),
-    standard_error: path.optional().openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.err".' }),
+    standard_output: path
+      .optional()
+      .openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.out".' }),
+    standard_error: path
+      .optional()
+      .openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.err".' }),
     environment: environment.optional(),
     ntasks_per_node: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
     cpus_per_task: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
     memory_per_node: memory.optional().openapi({ description: `Defaults to ${DEFAULT_MEMORY}.` }),
     time_limit: timeLimit.optional().openapi({ description: `Defaults to ${DEFAULT_TIME_LIMIT}.` }),
     exclusive: z.boolean().optional().openapi({ description: 'Take a whole node. Defaults to false.' }),
-    priority: z.number().int().min(0).max(1_000_000).optional().openapi({ description: 'Higher runs first. Defaults to 0.' }),
-    requeue: z.boolean().optional().openapi({ description: 'Go back to PENDING when the node is lost. Defaults to false.' }),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .optional()
+      .openapi({ description: 'Higher runs first. Defaults to 0.' }),
+    requeue: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Go back to PENDING when the node is lost. Defaults to false.' }),
   })
   .strict()
   .superRefine((job, ctx) => {
@@ -167,7 +186,9 @@ export function toJobSpec(request: SubmitRequest, defaultAccount: string): JobSp
 
 function environmentRecord(value: Record<string, string> | string[]): Record<string, string> {
   if (!Array.isArray(value)) return value;
-  return Object.fromEntries(value.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    value.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
 }
 
 function check(ctx: z.RefinementCtx, parse: () => unknown, expected: new (...args: never[]) => Error): void {

@@ -24,9 +24,7 @@ export function parseTimeLimit(input: string | number): TimeLimit {
 function parseSlurmDuration(text: string): number {
   const match = /^(?:(\d+)-)?(\d+(?::\d+){0,2})$/.exec(text);
   if (!match) {
-    throw new TimeLimitError(
-      `"${text}" is not a Slurm time: use M, M:S, H:M:S, D-H, D-H:M, D-H:M:S or "UNLIMITED"`,
-    );
+    throw new TimeLimitError(`"${text}" is not a Slurm time: use M, M:S, H:M:S, D-H, D-H:M, D-H:M:S or "UNLIMITED"`);
   }
   const days = match[1] === undefined ? undefined : Number(match[1]);
   const parts = match[2]!.split(':').map(Number);
@@ -38,7 +36,9 @@ function parseSlurmDuration(text: string): number {
   }
   // With days: D-H, D-H:M, D-H:M:S.
   const [hours = 0, minutes = 0, seconds = 0] = parts;
-  return days * 86400 + below(hours, 24, 'hours') * 3600 + below(minutes, 60, 'minutes') * 60 + below(seconds, 60, 'seconds');
+  return (
+    days * 86400 + below(hours, 24, 'hours') * 3600 + below(minutes, 60, 'minutes') * 60 + below(seconds, 60, 'seconds')
+  );
 }
 
 function below(value: number, limit: number, unit: string): number {

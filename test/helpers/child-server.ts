@@ -34,7 +34,12 @@ export function freePort(host: string): Promise<number> {
   });
 }
 
-export async function startChildServer(name: string, script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ChildServer> {
+export async function startChildServer(
+  name: string,
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ChildServer> {
   // The node binary itself, not npx or a shell, so the pid we signal is the server's.
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<string>((done) => {
@@ -66,7 +71,10 @@ function collectTail(child: ChildProcess): string[] {
 /** Stdout keeps being drained into `stdout` afterwards, so a chatty server never blocks on a full pipe. */
 function waitForListening(name: string, stdout: string[], exited: Promise<string>, tail: string[]): Promise<string> {
   return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     const poll = setInterval(() => {
       const match = stdout.map((line) => /listening on (http:\/\/\S+)/.exec(line)).find(Boolean);
       if (!match) return;

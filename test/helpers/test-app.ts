@@ -8,7 +8,11 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
 export interface TestApp {
   app: App;
   database: TestDatabase;
-  call(method: string, path: string, options?: { token?: string | null; body?: unknown; rawBody?: string }): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; rawBody?: string },
+  ): Promise<Response>;
   /** Makes a token through the API and answers its secret. */
   token(kind: 'admin' | 'user' | 'node', bound?: string): Promise<string>;
   /** Submits through /v1 as the admin and answers the job id. */
@@ -32,14 +36,26 @@ export const validJob = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-export async function createTestApp(backend: Backend, options: { poolSize?: number; tokenCacheMs?: number } = {}): Promise<TestApp> {
+export async function createTestApp(
+  backend: Backend,
+  options: { poolSize?: number; tokenCacheMs?: number; now?: () => Date } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
-  const app = createApp({ db: database.db, adminToken: ADMIN_TOKEN, tokenCacheMs: options.tokenCacheMs ?? 5000 });
+  const app = createApp({
+    db: database.db,
+    adminToken: ADMIN_TOKEN,
+    tokenCacheMs: options.tokenCacheMs ?? 5000,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     const headers: Record<string, string> = {};
     if (token !== null) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined || rawBody !== undefined) headers['Content-Type'] = 'application/json';
-    return app.request(path, { method, headers, body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    return app.request(path, {
+      method,
+      headers,
+      body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
   };
   return {
     app,
@@ -47,7 +63,11 @@ export async function createTestApp(backend: Backend, options: { poolSize?: numb
     call,
     async token(kind, bound) {
       const response = await call('POST', '/v1/tokens', {
-        body: { name: `${kind}-${bound ?? 'any'}`, kind, ...(kind === 'user' ? { account: bound } : kind === 'node' ? { node: bound } : {}) },
+        body: {
+          name: `${kind}-${bound ?? 'any'}`,
+          kind,
+          ...(kind === 'user' ? { account: bound } : kind === 'node' ? { node: bound } : {}),
+        },
       });
       if (response.status !== 201) throw new Error(`token: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { token: string }).token;

@@ -4,6 +4,7 @@
  * An unreachable server skips its suites with a printed reason, or fails them under CONDUCTOR_REQUIRE_SERVICES=1.
  */
 import pg from 'pg';
+import { loadMigrations } from '../../shared/db/migration-files.js';
 import { migrate } from '../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../shared/db/node-database.js';
 
@@ -53,13 +54,13 @@ export interface TestDatabase extends NodeDatabase {
 export async function createTestDatabase(backend: Backend, options: { poolSize?: number } = {}): Promise<TestDatabase> {
   if (backend.name === 'pglite') {
     const database = await openNodeDatabase({});
-    await migrate(database.migrations);
+    await migrate(database.migrations, await loadMigrations());
     return { ...database, destroy: () => database.close() };
   }
   const schema = `test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   await adminQuery(`CREATE SCHEMA ${schema}`);
   const database = await openNodeDatabase({ url: POSTGRES_URL, searchPath: schema, poolSize: options.poolSize ?? 20 });
-  await migrate(database.migrations);
+  await migrate(database.migrations, await loadMigrations());
   return {
     ...database,
     async destroy() {

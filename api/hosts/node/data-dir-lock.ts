@@ -1,32 +1,26 @@
 /**
  * One process per embedded data directory: PGlite has no locking of its own, and two writers would corrupt it.
- * The lock file holds the owner's pid, so a lock left by a crashed process is taken over.
+ * proper-lockfile keeps the lock fresh while we run, so a lock left by a crashed process goes stale and is taken
+ * over, and two processes racing for a stale lock cannot both win.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
 
-export function lockDataDir(dataDir: string): () => void {
+export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, 'lock');
-  for (;;) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(path, 'utf8'));
-      if (isAlive(owner)) throw new Error(`${dataDir} is in use by process ${owner}; stop it first`);
-      rmSync(path, { force: true });
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    process.kill(pid, 0);
-    return true;
+    return await lockfile.lock(dataDir, {
+      lockfilePath: join(dataDir, 'lock'),
+      // Refreshed every 5 s; after 15 s without a refresh its owner is taken to be dead.
+      stale: 15_000,
+      update: 5_000,
+      retries: 0,
+    });
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new Error(`${dataDir} is in use by another SCNS-Conductor process; stop it first`);
+    }
+    throw error;
   }
 }

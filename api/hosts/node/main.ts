@@ -1,4 +1,7 @@
-/** `npm start`: the Node host from the environment; SIGINT or SIGTERM stops it cleanly, a second one at once. */
+/**
+ * `npm start`: the Node host from the environment. SIGINT or SIGTERM stops it cleanly; a second signal, or the stop
+ * taking longer than STOP_DEADLINE_MS, ends it at once.
+ */
 import { ConfigError, readNodeHostConfig } from '../../../shared/config/node-host-config.js';
 import { startNodeHost } from './node-host.js';
 
@@ -16,12 +19,19 @@ const host = await startNodeHost(config).catch((error: Error) => {
   process.exit(1);
 });
 
+// Long enough for in-flight requests and the database to close; a stuck one must not keep the process alive.
+const STOP_DEADLINE_MS = 10_000;
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
     console.log(`${signal}: stopping`);
+    setTimeout(() => {
+      console.error(`stop took over ${STOP_DEADLINE_MS} ms: exiting now`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     host.stop().then(
       () => process.exit(0),
       (error: Error) => {

@@ -5,8 +5,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { loadMigrations } from '../../../shared/db/migration-files.js';
 import { migrate } from '../../../shared/db/migrator.js';
-import { openNodeDatabase } from '../../../shared/db/node-database.js';
+import { openNodeDatabase, type NodeDatabase } from '../../../shared/db/node-database.js';
 import { createApp } from '../../app.js';
 import { ensureAdminTokenFile } from './admin-token-file.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -18,17 +19,21 @@ export interface RunningNodeHost {
   stop(): Promise<void>;
 }
 
-export async function startNodeHost(config: NodeHostConfig, log: (line: string) => void = console.log): Promise<RunningNodeHost> {
+export async function startNodeHost(
+  config: NodeHostConfig,
+  log: (line: string) => void = console.log,
+): Promise<RunningNodeHost> {
   const embedded = config.DATABASE_URL === undefined;
   const dataDir = resolve(config.CONDUCTOR_DATA_DIR);
-  const unlock = embedded ? lockDataDir(dataDir) : () => {};
+  const unlock = embedded ? await lockDataDir(dataDir) : async () => {};
+  let database: NodeDatabase | undefined;
   try {
-    const database = await openNodeDatabase({
+    database = await openNodeDatabase({
       url: config.DATABASE_URL,
       dataDir: join(dataDir, 'pglite'),
       poolSize: config.CONDUCTOR_DB_POOL_SIZE,
     });
-    const applied = await migrate(database.migrations);
+    const applied = await migrate(database.migrations, await loadMigrations());
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
     const adminToken = embedded ? await ensureAdminTokenFile(database.db, dataDir) : undefined;
 
@@ -42,26 +47,35 @@ export async function startNodeHost(config: NodeHostConfig, log: (line: string) 
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
     log(`SCNS-Conductor API listening on ${url} (${embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server'})`);
-    if (adminToken) log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
+    if (adminToken)
+      log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
 
     return {
       url,
       ...(adminToken ? { adminTokenFile: adminToken.path } : {}),
       async stop() {
         await new Promise<void>((done) => server.close(() => done()));
-        await database.close();
-        unlock();
+        await database!.close();
+        await unlock();
       },
     };
   } catch (error) {
-    unlock();
+    await database?.close().catch(() => {});
+    await unlock();
     throw error;
   }
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+): Promise<ServerType> {
   return new Promise((done, fail) => {
     const server = serve({ fetch, hostname, port }, () => done(server));
-    server.once('error', fail);
+    // The usual causes are the configuration's: name it.
+    server.once('error', (error) =>
+      fail(new Error(`cannot listen on HOST=${hostname} PORT=${port}: ${error.message}`)),
+    );
   });
 }

@@ -4,28 +4,38 @@
  */
 import { Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
+import type { ExecutionContext } from 'hono';
 import type { Database } from '../../../shared/db/database.js';
 import { schema } from '../../../shared/db/schema.js';
 import { createApp } from '../../app.js';
+import type { App } from '../../app-env.js';
 
 export interface Env {
   DATABASE_URL: string;
   CONDUCTOR_ADMIN_TOKEN?: string;
 }
 
-/** The part of the Workers ExecutionContext this host uses. */
-export interface ExecutionContext {
-  waitUntil(promise: Promise<unknown>): void;
+/** What the app sees as its bindings: the Worker's, plus this request's database. */
+interface RequestBindings extends Env {
+  requestDatabase: Database;
 }
+
+// One app per isolate, so that its token cache outlives a request; bindings only arrive with the first request.
+let app: App | undefined;
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: add it as a secret (wrangler secret put DATABASE_URL)');
-    // I/O objects cannot outlive the request that made them in Workers, so the pool (and the app over it) is per request.
+    if (!env.DATABASE_URL)
+      throw new Error('DATABASE_URL is not set: add it as a secret (wrangler secret put DATABASE_URL)');
+    app ??= createApp({
+      db: (c) => (c.env as RequestBindings).requestDatabase,
+      adminToken: env.CONDUCTOR_ADMIN_TOKEN,
+    });
+    // I/O objects cannot outlive the request that made them in Workers, so the pool is per request.
     const pool = new Pool({ connectionString: env.DATABASE_URL });
     try {
-      const db = drizzle(pool, { schema }) as unknown as Database;
-      return await createApp({ db, adminToken: env.CONDUCTOR_ADMIN_TOKEN }).fetch(request);
+      const requestDatabase = drizzle(pool, { schema }) as unknown as Database;
+      return await app.fetch(request, { ...env, requestDatabase } satisfies RequestBindings, ctx);
     } finally {
       ctx.waitUntil(pool.end());
     }

@@ -4,9 +4,9 @@ import { formatDuration } from '../../../shared/job/time-limit.js';
 import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
+import { summarize } from '../../jobs/count-jobs.js';
 import { readDashboard, type DashboardData, type NodeUsage } from '../../dashboard/read-dashboard.js';
 import { problemResponses } from '../../http/problem.js';
-import { summarize } from '../v1/stats.js';
 
 const Capacity = z.object({ total: z.number(), allocated: z.number(), idle: z.number() });
 
@@ -14,7 +14,12 @@ const Dashboard = z
   .object({
     jobs: z.object({ total: z.number().int(), by_state: z.record(z.enum(JOB_STATES), z.number().int()) }),
     resources: z.object({
-      nodes: z.object({ total: z.number().int(), up: z.number().int(), draining: z.number().int(), down: z.number().int() }),
+      nodes: z.object({
+        total: z.number().int(),
+        up: z.number().int(),
+        draining: z.number().int(),
+        down: z.number().int(),
+      }),
       cpus: Capacity.openapi({ description: 'total: cores of nodes not DOWN; idle: free cores of UP nodes.' }),
       memory_mb: Capacity,
     }),
@@ -73,7 +78,8 @@ const route = createRoute({
 
 export function registerDashboard(app: App): void {
   app.openapi(route, async (c) => {
-    const { db, now } = c.var.services;
+    const { db } = c.var;
+    const { now } = c.var.services;
     const data = await readDashboard(db, accountScope(c.var.principal));
     return c.json(dashboardView(data, now()), 200);
   });
@@ -82,7 +88,8 @@ export function registerDashboard(app: App): void {
 function dashboardView(data: DashboardData, now: Date): z.infer<typeof Dashboard> {
   const live = data.nodes.filter(({ node }) => node.state !== 'DOWN');
   const up = data.nodes.filter(({ node }) => node.state === 'UP');
-  const sum = (usages: NodeUsage[], pick: (usage: NodeUsage) => number) => usages.reduce((total, u) => total + pick(u), 0);
+  const sum = (usages: NodeUsage[], pick: (usage: NodeUsage) => number) =>
+    usages.reduce((total, u) => total + pick(u), 0);
   const capacity = (total: (u: NodeUsage) => number, allocated: (u: NodeUsage) => number) => ({
     total: sum(live, total),
     allocated: sum(live, allocated),
@@ -97,8 +104,14 @@ function dashboardView(data: DashboardData, now: Date): z.infer<typeof Dashboard
         draining: data.nodes.filter(({ node }) => node.state === 'DRAINING').length,
         down: data.nodes.length - live.length,
       },
-      cpus: capacity((u) => u.node.cpus, (u) => u.cpusAllocated),
-      memory_mb: capacity((u) => u.node.memoryMb, (u) => u.memoryAllocatedMb),
+      cpus: capacity(
+        (u) => u.node.cpus,
+        (u) => u.cpusAllocated,
+      ),
+      memory_mb: capacity(
+        (u) => u.node.memoryMb,
+        (u) => u.memoryAllocatedMb,
+      ),
     },
     nodes: data.nodes.map(({ node, cpusAllocated, memoryAllocatedMb }) => ({
       name: node.name,

@@ -32,7 +32,7 @@ export function registerHealth(app: App): void {
       timer = setTimeout(() => reject(new DatabaseUnavailable()), DATABASE_CHECK_TIMEOUT_MS);
     });
     try {
-      await Promise.race([c.var.services.db.execute(sql`SELECT 1`), timeout]);
+      await Promise.race([c.var.db.execute(sql`SELECT 1`), timeout]);
     } catch {
       throw new DatabaseUnavailable();
     } finally {

@@ -25,7 +25,8 @@ const route = createRoute({
 
 export function registerOriginalQuery(app: App): void {
   app.openapi(route, async (c) => {
-    const { db, now } = c.var.services;
+    const { db } = c.var;
+    const { now } = c.var.services;
     const job = await findJob(db, Number(c.req.valid('param').job_id), accountScope(c.var.principal));
     return c.json(queryView(job, now()), 200);
   });

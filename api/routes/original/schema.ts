@@ -1,13 +1,15 @@
 /** The original SCNS-Conductor's response shapes, kept field for field so its clients keep working. */
 import { z } from '@hono/zod-openapi';
 import { idParam } from '../../http/id-param.js';
-import { JobState } from '../v1/jobs/schema.js';
+import { JobState, timestamp as timestampSchema } from '../v1/jobs/schema.js';
+
+const timestamp = timestampSchema.nullable();
 
 export const OriginalJobIdParam = idParam('job_id', 'a job id');
 
-export const SubmitResponse = z.object({ job_id: z.string().openapi({ example: '42' }) }).openapi('OriginalSubmitResponse');
-
-const timestamp = z.string().nullable().openapi({ format: 'date-time' });
+export const SubmitResponse = z
+  .object({ job_id: z.string().openapi({ example: '42' }) })
+  .openapi('OriginalSubmitResponse');
 
 export const QueryResponse = z
   .object({

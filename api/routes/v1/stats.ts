@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { JOB_STATES, type JobState } from '../../../shared/job/job-state.js';
+import { JOB_STATES } from '../../../shared/job/job-state.js';
 import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
-import { countJobs, type JobCount } from '../../jobs/count-jobs.js';
+import { countJobs, summarize } from '../../jobs/count-jobs.js';
 import { problemResponses } from '../../http/problem.js';
 
 const StateCounts = z.record(z.enum(JOB_STATES), z.number().int()).openapi('StateCounts');
@@ -32,7 +32,7 @@ const route = createRoute({
 
 export function registerStats(app: App): void {
   app.openapi(route, async (c) => {
-    const counts = await countJobs(c.var.services.db, accountScope(c.var.principal));
+    const counts = await countJobs(c.var.db, accountScope(c.var.principal));
     const partitions = [...new Set(counts.map((row) => row.partition))].sort();
     return c.json(
       {
@@ -45,11 +45,4 @@ export function registerStats(app: App): void {
       200,
     );
   });
-}
-
-/** Every state appears, with 0 where no job is in it. */
-export function summarize(counts: JobCount[]): { total: number; by_state: Record<JobState, number> } {
-  const byState = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
-  for (const row of counts) byState[row.state] += row.count;
-  return { total: counts.reduce((sum, row) => sum + row.count, 0), by_state: byState };
 }

@@ -3,7 +3,7 @@ import type { App } from '../../../app-env.js';
 import { accountScope, actorName } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { cancelJob } from '../../../jobs/cancel-job.js';
-import { jobView } from '../../../jobs/job-view.js';
+import { jobView } from './job-view.js';
 import { problemResponses } from '../../../http/problem.js';
 import { CancelResult, JobIdParam } from './schema.js';
 
@@ -26,7 +26,7 @@ const route = createRoute({
 export function registerCancelJob(app: App): void {
   app.openapi(route, async (c) => {
     const { job, effect } = await cancelJob(
-      c.var.services.db,
+      c.var.db,
       Number(c.req.valid('param').id),
       actorName(c.var.principal),
       accountScope(c.var.principal),

@@ -38,7 +38,7 @@ const route = createRoute({
 
 export function registerJobEvents(app: App): void {
   app.openapi(route, async (c) => {
-    const { db } = c.var.services;
+    const { db } = c.var;
     const job = await findJob(db, Number(c.req.valid('param').id), accountScope(c.var.principal));
     const rows = await db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
     const events = rows.map((row) => ({

@@ -3,7 +3,7 @@ import type { App } from '../../../app-env.js';
 import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { findJob } from '../../../jobs/find-job.js';
-import { jobDetailView } from '../../../jobs/job-view.js';
+import { jobDetailView } from './job-view.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobDetail, JobIdParam } from './schema.js';
 
@@ -16,14 +16,17 @@ const route = createRoute({
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { params: JobIdParam },
   responses: {
-    200: { description: 'The job, with its script and environment', content: { 'application/json': { schema: JobDetail } } },
+    200: {
+      description: 'The job, with its script and environment',
+      content: { 'application/json': { schema: JobDetail } },
+    },
     ...problemResponses(401, 403, 404, 422),
   },
 });
 
 export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
-    const job = await findJob(c.var.services.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
+    const job = await findJob(c.var.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
     return c.json(jobDetailView(job), 200);
   });
 }

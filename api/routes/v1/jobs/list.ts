@@ -3,7 +3,7 @@ import type { JobState } from '../../../../shared/job/job-state.js';
 import type { App } from '../../../app-env.js';
 import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
-import { jobView } from '../../../jobs/job-view.js';
+import { jobView } from './job-view.js';
 import { listJobs } from '../../../jobs/list-jobs.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobList, ListJobsQuery } from './schema.js';
@@ -31,7 +31,7 @@ export function registerListJobs(app: App): void {
     if (scope !== undefined && query.account !== undefined && query.account !== scope) {
       return c.json({ jobs: [], next_cursor: null }, 200);
     }
-    const page = await listJobs(c.var.services.db, {
+    const page = await listJobs(c.var.db, {
       states: query.state?.split(',') as JobState[] | undefined,
       account: scope ?? query.account,
       partition: query.partition,

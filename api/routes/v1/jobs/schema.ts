@@ -1,12 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
+import { identifier, label } from '../../../../shared/names.js';
 import { ID_PATTERN, idParam } from '../../../http/id-param.js';
 
 export const JobState = z.enum(JOB_STATES).openapi('JobState');
 
 export const JobIdParam = idParam('id', 'a job id');
 
-const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T14:00:00.000Z' });
+/** UTC, ISO-8601, with Z. */
+export const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T14:00:00.000Z' });
 
 export const Job = z
   .object({
@@ -60,10 +62,16 @@ export const ListJobsQuery = z.object({
     )
     .optional()
     .openapi({ description: 'One state, or several separated by commas.', example: 'PENDING,RUNNING' }),
-  account: z.string().optional(),
-  partition: z.string().optional(),
-  name: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).openapi({ description: `1 to ${MAX_PAGE_SIZE}.` }),
+  account: identifier('account').optional(),
+  partition: identifier('partition').optional(),
+  name: label(256).optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(50)
+    .openapi({ description: `1 to ${MAX_PAGE_SIZE}.` }),
   cursor: z
     .string()
     .regex(ID_PATTERN, 'must be the next_cursor of a previous page')

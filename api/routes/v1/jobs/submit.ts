@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { SubmitRequest } from '../../../../shared/job/submit-request.js';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
-import { jobView } from '../../../jobs/job-view.js';
+import { jobView } from './job-view.js';
 import { submitJob } from '../../../jobs/submit-job.js';
 import { problemResponses } from '../../../http/problem.js';
 import { Job } from './schema.js';
@@ -27,7 +27,7 @@ const route = createRoute({
 
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
-    const job = await submitJob(c.var.services.db, c.var.principal, c.req.valid('json'));
+    const job = await submitJob(c.var.db, c.var.principal, c.req.valid('json'));
     return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
   });
 }

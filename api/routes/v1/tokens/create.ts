@@ -22,7 +22,7 @@ const route = createRoute({
 export function registerCreateToken(app: App): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid('json');
-    const { row, token } = await createToken(c.var.services.db, {
+    const { row, token } = await createToken(c.var.db, {
       name: body.name,
       kind: body.kind,
       account: body.account,

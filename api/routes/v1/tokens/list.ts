@@ -13,14 +13,17 @@ const route = createRoute({
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin')] as const,
   responses: {
-    200: { description: 'Every token, newest first', content: { 'application/json': { schema: z.object({ tokens: z.array(Token) }) } } },
+    200: {
+      description: 'Every token, newest first',
+      content: { 'application/json': { schema: z.object({ tokens: z.array(Token) }) } },
+    },
     ...problemResponses(401, 403),
   },
 });
 
 export function registerListTokens(app: App): void {
   app.openapi(route, async (c) => {
-    const rows = await listTokens(c.var.services.db);
+    const rows = await listTokens(c.var.db);
     return c.json({ tokens: rows.map(tokenView) }, 200);
   });
 }

@@ -22,7 +22,7 @@ const route = createRoute({
 
 export function registerRevokeToken(app: App): void {
   app.openapi(route, async (c) => {
-    const row = await revokeToken(c.var.services.db, Number(c.req.valid('param').id));
+    const row = await revokeToken(c.var.db, Number(c.req.valid('param').id));
     c.var.services.authenticator.forget(row.id);
     return c.json(tokenView(row), 200);
   });

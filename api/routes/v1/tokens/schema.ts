@@ -1,12 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { TOKEN_KINDS, type TokenRow } from '../../../../shared/db/schema.js';
-import { identifier } from '../../../../shared/job/submit-request.js';
+import { identifier, label } from '../../../../shared/names.js';
 import { idParam } from '../../../http/id-param.js';
-
 
 export const CreateTokenRequest = z
   .object({
-    name: z.string().min(1).max(128).openapi({ example: 'alice laptop' }),
+    name: label(128).openapi({ example: 'alice laptop' }),
     kind: z.enum(TOKEN_KINDS),
     account: identifier('account').optional().openapi({ description: 'Required for a user token.' }),
     node: identifier('node').optional().openapi({ description: 'Required for a node token.' }),

@@ -1,11 +1,11 @@
 /** Job rows as the /v1 API shows them: snake_case, sizes and limits in their submit formats, UTC timestamps. */
 import type { z } from '@hono/zod-openapi';
-import type { JobRow } from '../../shared/db/schema.js';
-import { formatMemorySize } from '../../shared/job/memory-size.js';
-import { expandOutputPath } from '../../shared/job/output-path.js';
-import { formatTimeLimit } from '../../shared/job/time-limit.js';
-import type { Job, JobDetail } from '../routes/v1/jobs/schema.js';
-import type { JobSummaryRow } from './job-summary.js';
+import type { JobRow } from '../../../../shared/db/schema.js';
+import { formatMemorySize } from '../../../../shared/job/memory-size.js';
+import { expandOutputPath } from '../../../../shared/job/output-path.js';
+import { formatTimeLimit } from '../../../../shared/job/time-limit.js';
+import type { Job, JobDetail } from './schema.js';
+import type { JobSummaryRow } from '../../../jobs/job-summary.js';
 
 export function jobView(row: JobSummaryRow): z.infer<typeof Job> {
   const names = { id: String(row.id), name: row.name };

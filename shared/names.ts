@@ -1,0 +1,27 @@
+/** The names users give things, and the rules they follow, shared by jobs, tokens and nodes. */
+import { z } from '@hono/zod-openapi';
+
+const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+// Control characters would corrupt the columns and logs they are shown in; NUL cannot be stored in Postgres text.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** Account, partition and node names: safe in paths, logs and Redis keys. */
+export const identifier = (what: string) =>
+  z
+    .string()
+    .regex(
+      IDENTIFIER_PATTERN,
+      `${what} must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+    );
+
+/** Free text of at most `max` characters, on one line. */
+export const label = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL_CHARACTERS.test(value);
+}

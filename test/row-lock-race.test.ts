@@ -1,0 +1,88 @@
+/**
+ * The conditional writes hold up when another transaction changes the job while they wait for its row: the second
+ * writer must see what the first committed, not its own stale snapshot. Made deterministic by holding the row lock in
+ * a second connection while the write starts, then committing a competing change.
+ */
+import { eq, sql } from 'drizzle-orm';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelJob } from '../api/jobs/cancel-job.js';
+import { queryRows } from '../shared/db/query-rows.js';
+import { jobEvents, jobs } from '../shared/db/schema.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { backends, POSTGRES_URL } from './helpers/test-databases.js';
+
+const [, postgres] = await backends();
+
+describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', () => {
+  let t: TestApp;
+  let other: pg.Client;
+  let schema: string;
+  beforeAll(async () => {
+    t = await createTestApp(postgres!);
+    schema = String((await queryRows(t.database.db, sql`SELECT current_schema() AS schema`))[0]!.schema);
+    other = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+    await other.connect();
+  });
+  afterAll(async () => {
+    await other?.end();
+    await t?.close();
+  });
+
+  /** Runs `write` while `other` holds the job's row lock, then commits `competing` and lets the write go on. */
+  async function race<T>(id: string, competing: string, write: () => Promise<T>): Promise<T> {
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [id]);
+    const pending = write();
+    // Give the write time to reach the lock and block on it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query(competing, [id]);
+    await other.query('COMMIT');
+    return pending;
+  }
+
+  const eventsOf = (id: string) =>
+    t.database.db
+      .select()
+      .from(jobEvents)
+      .where(eq(jobEvents.jobId, Number(id)));
+
+  it('a cancel that waited behind another cancel changes nothing', async () => {
+    const id = await t.submit();
+    const result = await race(
+      id,
+      `WITH j AS (UPDATE jobs SET state = 'CANCELLED', end_time = now() WHERE id = $1 RETURNING id, attempt)
+       INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
+       SELECT id, attempt, 'PENDING', 'CANCELLED', 'other', 'race' FROM j`,
+      () => cancelJob(t.database.db, Number(id), 'test', undefined),
+    );
+    expect(result.effect).toBe('none');
+    expect((await eventsOf(id)).filter((e) => e.toState === 'CANCELLED')).toHaveLength(1);
+  });
+
+  it('a cancel request that waited behind a requeue cancels the requeued job instead of losing the cancel', async () => {
+    const id = await t.submit();
+    await t.database.db
+      .update(jobs)
+      .set({ state: 'RUNNING' })
+      .where(eq(jobs.id, Number(id)));
+    const result = await race(id, `UPDATE jobs SET state = 'PENDING' WHERE id = $1`, () =>
+      cancelJob(t.database.db, Number(id), 'test', undefined),
+    );
+    expect(result.effect).toBe('cancelled');
+    expect(result.job.state).toBe('CANCELLED');
+  });
+
+  it('a cancel request that waited behind another cancel request is recorded once', async () => {
+    const id = await t.submit();
+    await t.database.db
+      .update(jobs)
+      .set({ state: 'RUNNING' })
+      .where(eq(jobs.id, Number(id)));
+    const result = await race(id, `UPDATE jobs SET cancel_requested_at = now() WHERE id = $1`, () =>
+      cancelJob(t.database.db, Number(id), 'test', undefined),
+    );
+    expect(result.effect).toBe('none');
+    expect((await eventsOf(id)).filter((e) => e.reason === 'cancel requested')).toHaveLength(0);
+  });
+});
