@@ -1,12 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Database } from '../shared/db/database.js';
+import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Principal } from './auth/principal.js';
 
 /** What every handler can reach: built once by createApp from its dependencies. */
 export interface Services {
   authenticator: Authenticator;
+  queue: JobQueue;
   now: () => Date;
 }
 

@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { App, AppEnv, DatabaseSource, Services } from './app-env.js';
 import { Authenticator } from './auth/authenticator.js';
 import { PayloadTooLarge } from './http/errors.js';
@@ -17,6 +18,8 @@ import { registerHealth } from './routes/original/health.js';
 import { registerOriginalQuery } from './routes/original/query.js';
 import { registerOriginalSubmit } from './routes/original/submit.js';
 import { registerCancelJob } from './routes/v1/jobs/cancel.js';
+import { registerClaim } from './routes/v1/nodes/claim.js';
+import { registerConfirm } from './routes/v1/nodes/confirm.js';
 import { registerJobEvents } from './routes/v1/jobs/events.js';
 import { registerGetJob } from './routes/v1/jobs/get.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
@@ -28,6 +31,8 @@ import { registerRevokeToken } from './routes/v1/tokens/revoke.js';
 
 export interface AppDependencies {
   db: DatabaseSource;
+  /** Where submitted jobs' refs go, and where nodes claim them from. */
+  queue: JobQueue;
   /** Accepted as an admin token without a database row (CONDUCTOR_ADMIN_TOKEN). */
   adminToken?: string | undefined;
   /** How long a looked-up token is trusted before it is looked up again. */
@@ -50,6 +55,7 @@ export function createApp(deps: AppDependencies): App {
   const now = deps.now ?? (() => new Date());
   const services: Services = {
     now,
+    queue: deps.queue,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,
@@ -83,6 +89,8 @@ export function createApp(deps: AppDependencies): App {
     registerJobEvents,
     registerCancelJob,
     registerStats,
+    registerClaim,
+    registerConfirm,
     registerCreateToken,
     registerListTokens,
     registerRevokeToken,

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.js';
 import { jobs, nodes } from '../shared/db/schema.js';
+import { PostgresJobQueue } from '../shared/queue/postgres-job-queue.js';
 import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends, createTestDatabase } from './helpers/test-databases.js';
 
@@ -166,7 +167,7 @@ for (const backend of await backends()) {
       expect(await ok.json()).toEqual({ status: 'ok', database: 'ok' });
 
       const database = await createTestDatabase(backend);
-      const app = createApp({ db: database.db, adminToken: ADMIN_TOKEN });
+      const app = createApp({ db: database.db, queue: new PostgresJobQueue(database.db), adminToken: ADMIN_TOKEN });
       await database.destroy();
       const down = await app.request('/health', { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(down.status).toBe(503);
@@ -180,7 +181,7 @@ describe('a database that went away', async () => {
   const [pglite] = await backends();
   it('makes every route answer 503 problem+json, not a 500', async () => {
     const database = await createTestDatabase(pglite!);
-    const app = createApp({ db: database.db, adminToken: ADMIN_TOKEN });
+    const app = createApp({ db: database.db, queue: new PostgresJobQueue(database.db), adminToken: ADMIN_TOKEN });
     await database.destroy();
     const response = await app.request('/v1/jobs', {
       method: 'POST',

@@ -30,6 +30,8 @@ describe('the OpenAPI contract', () => {
         '/v1/jobs/{id}',
         '/v1/jobs/{id}/cancel',
         '/v1/jobs/{id}/events',
+        '/v1/nodes/{node}/claim',
+        '/v1/nodes/{node}/confirm',
         '/v1/stats',
         '/v1/tokens',
         '/v1/tokens/{id}',

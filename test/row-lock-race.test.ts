@@ -54,7 +54,7 @@ describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', 
       `WITH j AS (UPDATE jobs SET state = 'CANCELLED', end_time = now() WHERE id = $1 RETURNING id, attempt)
        INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
        SELECT id, attempt, 'PENDING', 'CANCELLED', 'other', 'race' FROM j`,
-      () => cancelJob(t.database.db, Number(id), 'test', undefined),
+      () => cancelJob(t.database.db, t.queue, Number(id), 'test', undefined),
     );
     expect(result.effect).toBe('none');
     expect((await eventsOf(id)).filter((e) => e.toState === 'CANCELLED')).toHaveLength(1);
@@ -67,7 +67,7 @@ describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', 
       .set({ state: 'RUNNING' })
       .where(eq(jobs.id, Number(id)));
     const result = await race(id, `UPDATE jobs SET state = 'PENDING' WHERE id = $1`, () =>
-      cancelJob(t.database.db, Number(id), 'test', undefined),
+      cancelJob(t.database.db, t.queue, Number(id), 'test', undefined),
     );
     expect(result.effect).toBe('cancelled');
     expect(result.job.state).toBe('CANCELLED');
@@ -80,7 +80,7 @@ describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', 
       .set({ state: 'RUNNING' })
       .where(eq(jobs.id, Number(id)));
     const result = await race(id, `UPDATE jobs SET cancel_requested_at = now() WHERE id = $1`, () =>
-      cancelJob(t.database.db, Number(id), 'test', undefined),
+      cancelJob(t.database.db, t.queue, Number(id), 'test', undefined),
     );
     expect(result.effect).toBe('none');
     expect((await eventsOf(id)).filter((e) => e.reason === 'cancel requested')).toHaveLength(0);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
+import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { InvalidTransition, JobNotFound } from '../http/errors.js';
@@ -15,6 +16,7 @@ export type CancelEffect = 'cancelled' | 'cancel_requested' | 'none';
  */
 export async function cancelJob(
   db: Database,
+  queue: JobQueue,
   id: number,
   actor: string,
   account: string | undefined,
@@ -27,9 +29,13 @@ export async function cancelJob(
     reason: 'cancelled by request',
     account,
   });
-  if (moved) return { job, effect: 'cancelled' };
+  if (moved) {
+    // Its ref is harmless if this fails (the confirm drops it), just wasted work for a node.
+    await queue.remove([id]).catch((error: Error) => console.warn(`job ${id}: ref not removed: ${error.message}`));
+    return { job, effect: 'cancelled' };
+  }
   if (job.state === 'CANCELLED') return { job, effect: 'none' };
-  if (job.state === 'RUNNING') return markCancelRequested(db, id, actor, account);
+  if (job.state === 'RUNNING') return markCancelRequested(db, queue, id, actor, account);
   throw new InvalidTransition(String(id), job.state, 'CANCELLED');
 }
 
@@ -39,6 +45,7 @@ export async function cancelJob(
  */
 async function markCancelRequested(
   db: Database,
+  queue: JobQueue,
   id: number,
   actor: string,
   account: string | undefined,
@@ -68,5 +75,5 @@ async function markCancelRequested(
   if (row.marked === true) return { job, effect: 'cancel_requested' };
   if (job.state === 'RUNNING') return { job, effect: 'none' };
   // It ended or was requeued between the two statements: answer as for that state.
-  return cancelJob(db, id, actor, account);
+  return cancelJob(db, queue, id, actor, account);
 }

@@ -1,18 +1,38 @@
 import type { Database } from '../../shared/db/database.js';
 import { toJobSpec, type SubmitRequest } from '../../shared/job/submit-request.js';
+import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden } from '../http/errors.js';
 import { insertJob } from './insert-job.js';
+import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
+import { markNotEnqueued } from './mark-not-enqueued.js';
 
 /** The account an admin's job is charged to when the body names none. */
 export const DEFAULT_ACCOUNT = 'default';
 
-/** Submits a validated body for a principal: a user token submits to its own account only. */
-export async function submitJob(db: Database, principal: Principal, body: SubmitRequest): Promise<JobSummaryRow> {
+/**
+ * Submits a validated body for a principal (a user token submits to its own account only): the job is committed,
+ * then its ref pushed to the queue. A failed push loses nothing: the job stays PENDING, marked not enqueued, and the
+ * reconciler pushes it again.
+ */
+export async function submitJob(
+  db: Database,
+  queue: JobQueue,
+  principal: Principal,
+  body: SubmitRequest,
+): Promise<JobSummaryRow> {
   const ownAccount = principal.kind === 'user' ? principal.account : DEFAULT_ACCOUNT;
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
     throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
   }
-  return insertJob(db, toJobSpec(body, ownAccount), actorName(principal));
+  const job = await insertJob(db, toJobSpec(body, ownAccount), actorName(principal));
+  try {
+    await queue.enqueue([jobRef(job)]);
+  } catch (error) {
+    console.warn(`job ${job.id}: push to the queue failed, the reconciler will retry: ${(error as Error).message}`);
+    await markNotEnqueued(db, job.id);
+    return { ...job, enqueued: false };
+  }
+  return job;
 }

@@ -19,6 +19,10 @@ export const NodeHostConfigSchema = z.object({
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
     .optional()
     .describe('The dispatch queue; without it the Postgres queue is used.'),
+  CONDUCTOR_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits, _ . : or -')
+    .default('conductor:'),
   CONDUCTOR_DATA_DIR: z.string().min(1).default('./.conductor'),
   CONDUCTOR_ADMIN_TOKEN: z
     .string()
@@ -27,6 +31,9 @@ export const NodeHostConfigSchema = z.object({
     .optional(),
   CONDUCTOR_TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   CONDUCTOR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  CONDUCTOR_CLAIM_WINDOW: z.coerce.number().int().min(1).max(10_000).default(64),
+  CONDUCTOR_STARVATION_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
+  CONDUCTOR_RECONCILE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
 });
 
 export type NodeHostConfig = z.infer<typeof NodeHostConfigSchema>;

@@ -38,6 +38,7 @@ export const jobs = pgTable('jobs', {
   eligibleTime: time('eligible_time').notNull().defaultNow(),
   startTime: time('start_time'),
   endTime: time('end_time'),
+  enqueued: boolean('enqueued').notNull().default(true),
 });
 
 export const jobEvents = pgTable('job_events', {
@@ -51,6 +52,23 @@ export const jobEvents = pgTable('job_events', {
   at: time('at').notNull().defaultNow(),
   actor: text('actor').notNull(),
   reason: text('reason'),
+});
+
+export const queueRefs = pgTable('queue_refs', {
+  jobId: bigint('job_id', { mode: 'number' }).primaryKey(),
+  partition: text('partition').notNull(),
+  cpus: integer('cpus').notNull(),
+  memoryMb: integer('memory_mb').notNull(),
+  priority: integer('priority').notNull(),
+  exclusive: boolean('exclusive').notNull(),
+  claimedBy: text('claimed_by'),
+  claimedAt: time('claimed_at'),
+});
+
+export const queueHeads = pgTable('queue_heads', {
+  partition: text('partition').primaryKey(),
+  jobId: bigint('job_id', { mode: 'number' }).notNull(),
+  since: time('since').notNull(),
 });
 
 export const NODE_STATES = ['UP', 'DOWN', 'DRAINING'] as const;
@@ -80,7 +98,7 @@ export const apiTokens = pgTable('api_tokens', {
   revokedAt: time('revoked_at'),
 });
 
-export const schema = { jobs, jobEvents, nodes, apiTokens };
+export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens };
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;

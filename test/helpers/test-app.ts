@@ -1,5 +1,7 @@
 /** An app over a test database, with an admin token and helpers to call it the way clients do. */
 import { createApp } from '../../api/app.js';
+import type { JobQueue } from '../../shared/queue/job-queue.js';
+import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
 import type { App } from '../../api/app-env.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
@@ -8,6 +10,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
 export interface TestApp {
   app: App;
   database: TestDatabase;
+  queue: JobQueue;
   call(
     method: string,
     path: string,
@@ -38,11 +41,13 @@ export const validJob = (overrides: Record<string, unknown> = {}) => ({
 
 export async function createTestApp(
   backend: Backend,
-  options: { poolSize?: number; tokenCacheMs?: number; now?: () => Date } = {},
+  options: { poolSize?: number; tokenCacheMs?: number; now?: () => Date; queue?: JobQueue } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
+  const queue = options.queue ?? new PostgresJobQueue(database.db);
   const app = createApp({
     db: database.db,
+    queue,
     adminToken: ADMIN_TOKEN,
     tokenCacheMs: options.tokenCacheMs ?? 5000,
     ...(options.now ? { now: options.now } : {}),
@@ -60,6 +65,7 @@ export async function createTestApp(
   return {
     app,
     database,
+    queue,
     call,
     async token(kind, bound) {
       const response = await call('POST', '/v1/tokens', {

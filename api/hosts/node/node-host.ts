@@ -9,8 +9,11 @@ import { loadMigrations } from '../../../shared/db/migration-files.js';
 import { migrate } from '../../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../../shared/db/node-database.js';
 import { createApp } from '../../app.js';
+import { Reconciler } from '../../reconciler.js';
 import { ensureAdminTokenFile } from './admin-token-file.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { openNodeQueue } from './node-queue.js';
+import { startReconcileLoop } from './reconcile-loop.js';
 
 export interface RunningNodeHost {
   url: string;
@@ -37,8 +40,15 @@ export async function startNodeHost(
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
     const adminToken = embedded ? await ensureAdminTokenFile(database.db, dataDir) : undefined;
 
+    const queue = openNodeQueue(config, database.db);
+    const reconcileLoop = startReconcileLoop(
+      new Reconciler(database.db, queue),
+      config.CONDUCTOR_RECONCILE_SECONDS * 1000,
+      log,
+    );
     const app = createApp({
       db: database.db,
+      queue,
       adminToken: config.CONDUCTOR_ADMIN_TOKEN,
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
     });
@@ -46,7 +56,8 @@ export async function startNodeHost(
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-    log(`SCNS-Conductor API listening on ${url} (${embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server'})`);
+    const store = embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server';
+    log(`SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue)`);
     if (adminToken)
       log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
 
@@ -55,6 +66,8 @@ export async function startNodeHost(
       ...(adminToken ? { adminTokenFile: adminToken.path } : {}),
       async stop() {
         await new Promise<void>((done) => server.close(() => done()));
+        await reconcileLoop.stop();
+        await queue.close();
         await database!.close();
         await unlock();
       },

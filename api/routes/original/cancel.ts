@@ -30,7 +30,13 @@ const MESSAGES: Record<CancelEffect, (id: string) => string> = {
 export function registerOriginalCancel(app: App): void {
   app.openapi(route, async (c) => {
     const id = c.req.valid('param').job_id;
-    const { effect } = await cancelJob(c.var.db, Number(id), actorName(c.var.principal), accountScope(c.var.principal));
+    const { effect } = await cancelJob(
+      c.var.db,
+      c.var.services.queue,
+      Number(id),
+      actorName(c.var.principal),
+      accountScope(c.var.principal),
+    );
     return c.json({ msg: MESSAGES[effect](id) }, 200);
   });
 }

@@ -27,6 +27,7 @@ export function registerCancelJob(app: App): void {
   app.openapi(route, async (c) => {
     const { job, effect } = await cancelJob(
       c.var.db,
+      c.var.services.queue,
       Number(c.req.valid('param').id),
       actorName(c.var.principal),
       accountScope(c.var.principal),

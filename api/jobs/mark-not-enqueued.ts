@@ -1,0 +1,15 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { jobs } from '../../shared/db/schema.js';
+
+/**
+ * Notes that a job's ref did not reach the queue, for the reconciler. If even this write fails, the reconciler's
+ * sweep of PENDING jobs the queue does not hold still finds the job.
+ */
+export async function markNotEnqueued(db: Database, id: number): Promise<void> {
+  await db
+    .update(jobs)
+    .set({ enqueued: false })
+    .where(eq(jobs.id, id))
+    .catch((error: Error) => console.warn(`job ${id}: could not mark it not enqueued: ${error.message}`));
+}

@@ -1,0 +1,77 @@
+/**
+ * Makes the queue agree with Postgres again, which is the truth (DESIGN.md invariant 1). The hosts run it on an
+ * interval (the Node host) or a schedule (the Workers host). Each run:
+ * 1. pushes the jobs whose push failed at submit (marked not enqueued);
+ * 2. sweeps a batch of PENDING jobs older than `sweepAfterMs` and pushes those the queue holds no ref for: a process
+ *    that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
+ *    so every PENDING job is looked at within a few runs, however many there are.
+ * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
+ */
+import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
+import type { Database } from '../shared/db/database.js';
+import { jobs } from '../shared/db/schema.js';
+import type { JobQueue } from '../shared/queue/job-queue.js';
+import { jobRef } from './jobs/job-ref.js';
+
+export interface ReconcilerOptions {
+  sweepAfterMs: number;
+  batchSize: number;
+}
+
+export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = { sweepAfterMs: 30_000, batchSize: 1000 };
+
+const refColumns = {
+  id: jobs.id,
+  partition: jobs.partition,
+  cpus: jobs.cpus,
+  memoryMb: jobs.memoryMb,
+  priority: jobs.priority,
+  exclusive: jobs.exclusive,
+};
+
+export class Reconciler {
+  #sweepAfterId = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly queue: JobQueue,
+    private readonly options: ReconcilerOptions = DEFAULT_RECONCILER_OPTIONS,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Answers how many refs each step pushed. */
+  async run(): Promise<{ pushed: number; swept: number }> {
+    return { pushed: await this.#pushNotEnqueued(), swept: await this.#sweep() };
+  }
+
+  async #pushNotEnqueued(): Promise<number> {
+    const rows = await this.db
+      .select(refColumns)
+      .from(jobs)
+      .where(and(eq(jobs.state, 'PENDING'), eq(jobs.enqueued, false)))
+      .orderBy(asc(jobs.id))
+      .limit(this.options.batchSize);
+    if (rows.length === 0) return 0;
+    await this.queue.enqueue(rows.map(jobRef));
+    const ids = rows.map((row) => row.id);
+    await this.db.update(jobs).set({ enqueued: true }).where(inArray(jobs.id, ids));
+    return rows.length;
+  }
+
+  async #sweep(): Promise<number> {
+    const olderThan = new Date(this.now().getTime() - this.options.sweepAfterMs);
+    const rows = await this.db
+      .select(refColumns)
+      .from(jobs)
+      .where(and(eq(jobs.state, 'PENDING'), gt(jobs.id, this.#sweepAfterId), lt(jobs.submitTime, olderThan)))
+      .orderBy(asc(jobs.id))
+      .limit(this.options.batchSize);
+    // A short page means the end: the next run starts from the beginning again.
+    this.#sweepAfterId = rows.length < this.options.batchSize ? 0 : rows.at(-1)!.id;
+    if (rows.length === 0) return 0;
+    const missing = new Set(await this.queue.missing(rows.map((row) => row.id)));
+    const refs = rows.filter((row) => missing.has(row.id)).map(jobRef);
+    await this.queue.enqueue(refs);
+    return refs.length;
+  }
+}

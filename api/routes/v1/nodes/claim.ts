@@ -1,0 +1,43 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { App } from '../../../app-env.js';
+import { requireNodeAccess } from '../../../auth/require-node-access.js';
+import { problemResponses } from '../../../http/problem.js';
+import { ClaimRequest, ClaimResponse, NodeParam, refView } from './schema.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/nodes/{node}/claim',
+  tags: ['Nodes'],
+  summary: 'Claim refs that fit the node (for nodes without Redis access)',
+  description:
+    'Runs the claim of the configured queue for this node: the first refs in queue order that fit its free cores and memory move to its claimed set. Confirm them next.',
+  security: [{ bearer: [] }],
+  middleware: [requireNodeAccess()] as const,
+  request: {
+    params: NodeParam,
+    body: { required: true, content: { 'application/json': { schema: ClaimRequest } } },
+  },
+  responses: {
+    200: { description: 'The refs taken, maybe none', content: { 'application/json': { schema: ClaimResponse } } },
+    ...problemResponses(400, 401, 403, 422),
+  },
+});
+
+export function registerClaim(app: App): void {
+  app.openapi(route, async (c) => {
+    const { node } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const refs = await c.var.services.queue.claim(
+      {
+        node,
+        partitions: body.partitions,
+        cpus: body.cpus,
+        memoryMb: body.memory_mb,
+        freeCpus: body.free_cpus,
+        freeMemoryMb: body.free_memory_mb,
+      },
+      body.max === undefined ? {} : { max: body.max },
+    );
+    return c.json({ refs: refs.map(refView) }, 200);
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * The claim decision, for queues that make it outside the data store (the Postgres queue). The Redis queue makes the
+ * same decision inside its claim script (scripts/claim.ts); the conformance suite holds both to the same behaviour.
+ *
+ * Candidates arrive in queue order. Each is taken if it fits what is still free (an exclusive one only on an idle
+ * node, and then it takes the node). A partition whose head is reserved (it waited too long) gives nothing past that
+ * head to a node that could ever fit it: the node drains until the head fits.
+ */
+import type { JobRef, NodeCapacity } from './job-queue.js';
+
+export function firstFit(
+  candidates: JobRef[],
+  capacity: NodeCapacity,
+  reservedHeads: ReadonlySet<number>,
+  max: number,
+): JobRef[] {
+  let freeCpus = capacity.freeCpus;
+  let freeMemory = capacity.freeMemoryMb;
+  let idle = freeCpus === capacity.cpus && freeMemory === capacity.memoryMb;
+  const blocked = new Set<string>();
+  const taken: JobRef[] = [];
+  for (const ref of candidates) {
+    if (taken.length >= max || freeCpus <= 0) break;
+    if (blocked.has(ref.partition)) continue;
+    const fits = ref.exclusive
+      ? idle && ref.cpus <= capacity.cpus && ref.memoryMb <= capacity.memoryMb
+      : ref.cpus <= freeCpus && ref.memoryMb <= freeMemory;
+    if (fits) {
+      taken.push(ref);
+      freeCpus = ref.exclusive ? 0 : freeCpus - ref.cpus;
+      freeMemory = ref.exclusive ? 0 : freeMemory - ref.memoryMb;
+      idle = false;
+    } else if (reservedHeads.has(ref.id) && ref.cpus <= capacity.cpus && ref.memoryMb <= capacity.memoryMb) {
+      blocked.add(ref.partition);
+    }
+  }
+  return taken;
+}

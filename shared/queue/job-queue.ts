@@ -1,0 +1,65 @@
+/**
+ * The dispatch queue: how a PENDING job reaches exactly one node that can fit it. It holds refs, never scripts, and
+ * nothing Postgres cannot rebuild (DESIGN.md invariant 1). Duplicates and stale refs are harmless by construction:
+ * a node runs a job only after the API confirmed PENDING → RUNNING for it, and the confirm drops the rest.
+ */
+
+/** The small record the queue holds for a PENDING job. Submit order is the job id. */
+export interface JobRef {
+  id: number;
+  partition: string;
+  cpus: number;
+  memoryMb: number;
+  priority: number;
+  /** Takes a whole, idle node. */
+  exclusive: boolean;
+}
+
+/** A node asking for work: what it has, and what of that is free now. */
+export interface NodeCapacity {
+  node: string;
+  partitions: string[];
+  cpus: number;
+  memoryMb: number;
+  freeCpus: number;
+  freeMemoryMb: number;
+}
+
+export interface ClaimOptions {
+  /** The most refs one claim takes. */
+  max?: number;
+}
+
+export interface JobQueue {
+  /** Adds refs; a ref already queued or claimed is left as it is, so pushing again is safe. */
+  enqueue(refs: JobRef[]): Promise<void>;
+  /**
+   * Takes, atomically, the first refs in (priority desc, submit order) across the node's partitions that fit its free
+   * cores and memory, and moves them to the node's claimed set until they are settled or returned.
+   */
+  claim(capacity: NodeCapacity, options?: ClaimOptions): Promise<JobRef[]>;
+  /** Forgets claimed refs whose confirm is done (confirmed or dropped). Answers how many were the node's. */
+  settle(node: string, ids: number[]): Promise<number>;
+  /** Puts claimed refs back in their queues, in their old places. Answers how many went back. */
+  release(node: string, ids: number[]): Promise<number>;
+  /** Puts every ref the node claimed and did not settle back: the node is gone. */
+  requeueNode(node: string): Promise<number>;
+  /** Takes refs out of the queue, claimed or not: their jobs will not run (cancelled). */
+  remove(ids: number[]): Promise<void>;
+  /** Of these job ids, the ones the queue holds no ref for, queued or claimed. */
+  missing(ids: number[]): Promise<number[]>;
+  /** Queued (unclaimed) refs per partition. */
+  depth(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+/** What every queue implementation is tuned by. */
+export interface QueueTuning {
+  /** How many refs from the head of each partition one claim looks at: bounds its cost, whatever the depth. */
+  window: number;
+  /** A partition's head waiting longer than this gets a reservation (anti-starvation). */
+  starvationMs: number;
+}
+
+export const DEFAULT_QUEUE_TUNING: QueueTuning = { window: 64, starvationMs: 30_000 };
+export const DEFAULT_CLAIM_MAX = 32;

@@ -1,0 +1,135 @@
+/**
+ * The Redis queue. Keys, under a prefix:
+ * - `refs`: hash, job id → "partition|cpus|memoryMb|priority|exclusive|score", for every ref queued or claimed
+ * - `q:<partition>`: sorted set of job ids, by score = submit order − priority × 2^33 (priority first, then age)
+ * - `claimed:<node>`: hash, job id → claim time, refs a node took and has not settled
+ * - `head:<partition>`: hash, the partition's current head and since when (anti-starvation)
+ * - `partitions`: set of partitions ever used; `wake`: channel told of new work per partition
+ * Every operation is one script, one round trip.
+ */
+import {
+  DEFAULT_CLAIM_MAX,
+  DEFAULT_QUEUE_TUNING,
+  type ClaimOptions,
+  type JobQueue,
+  type JobRef,
+  type NodeCapacity,
+  type QueueTuning,
+} from '../job-queue.js';
+import type { RedisClientPort } from './redis-client-port.js';
+import { ScriptRunner } from './script-runner.js';
+import { claimScript } from './scripts/claim.js';
+import { enqueueScript } from './scripts/enqueue.js';
+import { inspectScript } from './scripts/inspect.js';
+import { releaseScript } from './scripts/release.js';
+import { removeScript } from './scripts/remove.js';
+import { settleScript } from './scripts/settle.js';
+
+// Priority above submit order in one exact double: ids below 2^33, priorities up to 10^6 stay under 2^53.
+const PRIORITY_WEIGHT = 2n ** 33n;
+
+export class RedisJobQueue implements JobQueue {
+  readonly #scripts: ScriptRunner;
+  readonly #refs: string;
+
+  constructor(
+    private readonly client: RedisClientPort,
+    private readonly prefix = 'conductor:',
+    private readonly tuning: QueueTuning = DEFAULT_QUEUE_TUNING,
+  ) {
+    this.#scripts = new ScriptRunner(client);
+    this.#refs = `${prefix}refs`;
+  }
+
+  /** The channel `enqueue` publishes partitions with new work on. */
+  get wakeChannel(): string {
+    return `${this.prefix}wake`;
+  }
+
+  async enqueue(refs: JobRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const args = refs.flatMap((ref) => [ref.id, encodeRef(ref), ref.partition]);
+    await this.#scripts.run(enqueueScript, [this.#refs], [this.prefix, ...args]);
+  }
+
+  async claim(capacity: NodeCapacity, options: ClaimOptions = {}): Promise<JobRef[]> {
+    if (capacity.partitions.length === 0) return [];
+    const reply = (await this.#scripts.run(
+      claimScript,
+      [this.#refs, this.#claimed(capacity.node)],
+      [
+        this.prefix,
+        capacity.freeCpus,
+        capacity.freeMemoryMb,
+        capacity.cpus,
+        capacity.memoryMb,
+        this.tuning.window,
+        options.max ?? DEFAULT_CLAIM_MAX,
+        this.tuning.starvationMs,
+        ...capacity.partitions,
+      ],
+    )) as unknown[];
+    const refs: JobRef[] = [];
+    for (let i = 0; i < reply.length; i += 2) refs.push(decodeRef(String(reply[i]), String(reply[i + 1])));
+    return refs;
+  }
+
+  async settle(node: string, ids: number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return Number(await this.#scripts.run(settleScript, [this.#refs, this.#claimed(node)], ids));
+  }
+
+  async release(node: string, ids: number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return Number(await this.#scripts.run(releaseScript, [this.#refs, this.#claimed(node)], [this.prefix, ...ids]));
+  }
+
+  async requeueNode(node: string): Promise<number> {
+    return Number(await this.#scripts.run(releaseScript, [this.#refs, this.#claimed(node)], [this.prefix]));
+  }
+
+  async remove(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#scripts.run(removeScript, [this.#refs], [this.prefix, ...ids]);
+  }
+
+  async missing(ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const reply = (await this.#scripts.run(inspectScript, [this.#refs], [this.prefix, 'missing', ...ids])) as unknown[];
+    return reply.map(Number);
+  }
+
+  async depth(): Promise<Record<string, number>> {
+    const reply = (await this.#scripts.run(inspectScript, [this.#refs], [this.prefix, 'depth'])) as unknown[];
+    const depth: Record<string, number> = {};
+    for (let i = 0; i < reply.length; i += 2) {
+      if (Number(reply[i + 1]) > 0) depth[String(reply[i])] = Number(reply[i + 1]);
+    }
+    return depth;
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  #claimed(node: string): string {
+    return `${this.prefix}claimed:${node}`;
+  }
+}
+
+function encodeRef(ref: JobRef): string {
+  const score = BigInt(ref.id) - BigInt(ref.priority) * PRIORITY_WEIGHT;
+  return [ref.partition, ref.cpus, ref.memoryMb, ref.priority, ref.exclusive ? 1 : 0, score].join('|');
+}
+
+function decodeRef(id: string, data: string): JobRef {
+  const [partition, cpus, memoryMb, priority, exclusive] = data.split('|');
+  return {
+    id: Number(id),
+    partition: partition!,
+    cpus: Number(cpus),
+    memoryMb: Number(memoryMb),
+    priority: Number(priority),
+    exclusive: exclusive === '1',
+  };
+}
