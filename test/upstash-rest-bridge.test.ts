@@ -8,35 +8,9 @@ import { Redis } from '@upstash/redis';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstashRestBridge, type UpstashRestBridge } from './fixtures/upstash-rest-bridge.js';
+import { REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REQUIRE_SERVICES = process.env.CONDUCTOR_REQUIRE_SERVICES === '1';
-
-/** Undefined when Redis answers, else why not. */
-async function probeRedis(): Promise<string | undefined> {
-  const client = new IORedis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 2000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  // The socket error (ECONNREFUSED, ...) says more than the "Connection is closed." that connect() rejects with.
-  let socketError: Error | undefined;
-  client.on('error', (error: Error) => (socketError ??= error));
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (error) {
-    return `Redis at ${REDIS_URL} is unreachable (${(socketError ?? (error as Error)).message})`;
-  } finally {
-    client.disconnect();
-  }
-}
-
-const unreachable = await probeRedis();
-if (unreachable && REQUIRE_SERVICES) throw new Error(`${unreachable}, and CONDUCTOR_REQUIRE_SERVICES=1`);
-if (unreachable) console.warn(`skipping the Upstash REST bridge suite: ${unreachable}`);
+const unreachable = await redisUnreachable();
 
 describe.skipIf(unreachable)('the Upstash REST bridge, with @upstash/redis against a real Redis', () => {
   const prefix = `conductor-test:upstash-bridge:${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}:`;

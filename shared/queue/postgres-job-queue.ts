@@ -89,7 +89,10 @@ export class PostgresJobQueue implements JobQueue {
       tx,
       sql`
         SELECT h.job_id AS id, h.partition, h.cpus, h.memory_mb, h.priority, h.exclusive,
-               known.job_id = h.job_id AS same, known.since <= now() - ${this.tuning.starvationMs} * interval '1 millisecond' AS overdue
+               known.job_id IS NOT DISTINCT FROM h.job_id AS same,
+               -- A new head's clock starts now.
+               coalesce(CASE WHEN known.job_id = h.job_id THEN known.since END, now())
+                 <= now() - ${this.tuning.starvationMs} * interval '1 millisecond' AS overdue
         FROM unnest(${partitions}) AS part(name)
         CROSS JOIN LATERAL (
           SELECT * FROM queue_refs r WHERE r.partition = part.name AND r.claimed_by IS NULL
@@ -108,7 +111,7 @@ export class PostgresJobQueue implements JobQueue {
         ON CONFLICT (partition) DO UPDATE SET job_id = EXCLUDED.job_id, since = EXCLUDED.since
       `);
     }
-    return rows.map((row) => ({ ref: toRef(row), reserved: row.same === true && row.overdue === true }));
+    return rows.map((row) => ({ ref: toRef(row), reserved: row.overdue === true }));
   }
 
   async settle(node: string, ids: number[]): Promise<number> {

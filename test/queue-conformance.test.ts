@@ -1,0 +1,161 @@
+/** One contract, every queue: the same behaviour from Redis (TCP and REST) and from Postgres (PGlite and server). */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobRef, NodeCapacity } from '../shared/queue/job-queue.js';
+import { queueBackends, type OpenQueue } from './helpers/test-queues.js';
+
+const ref = (id: number, extra: Partial<JobRef> = {}): JobRef => ({
+  id,
+  partition: 'batch',
+  cpus: 1,
+  memoryMb: 100,
+  priority: 0,
+  exclusive: false,
+  ...extra,
+});
+
+const node = (extra: Partial<NodeCapacity> = {}): NodeCapacity => ({
+  node: 'n1',
+  partitions: ['batch'],
+  cpus: 4,
+  memoryMb: 4000,
+  freeCpus: 4,
+  freeMemoryMb: 4000,
+  ...extra,
+});
+
+const ids = (refs: JobRef[]) => refs.map((r) => r.id);
+
+for (const backend of await queueBackends()) {
+  describe.skipIf(backend.skip)(`the queue contract: ${backend.name}`, () => {
+    let open: OpenQueue | undefined;
+    afterEach(async () => {
+      await open?.close();
+      open = undefined;
+    });
+    const start = async (tuning = {}) => {
+      open = await backend.open(tuning);
+      return open.queue;
+    };
+
+    it('claims in priority order, then submit order, across the node partitions', async () => {
+      const queue = await start();
+      await queue.enqueue([
+        ref(1),
+        ref(2, { priority: 5, partition: 'gpu' }),
+        ref(3, { partition: 'gpu' }),
+        ref(4, { priority: 5 }),
+        ref(5, { partition: 'other' }),
+      ]);
+      const claimed = await queue.claim(node({ partitions: ['batch', 'gpu'] }));
+      expect(ids(claimed)).toEqual([2, 4, 1, 3]);
+      expect(claimed[0]).toEqual(ref(2, { priority: 5, partition: 'gpu' }));
+    });
+
+    it('takes first fit: passes over what does not fit now, takes what does', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1, { cpus: 3 }), ref(2, { cpus: 2 }), ref(3, { cpus: 1 }), ref(4, { memoryMb: 3000 })]);
+      const claimed = await queue.claim(node({ freeCpus: 2, freeMemoryMb: 2000 }));
+      expect(ids(claimed)).toEqual([2]);
+      const more = await queue.claim(node({ node: 'n2', freeCpus: 4, freeMemoryMb: 1000 }));
+      expect(ids(more)).toEqual([1, 3]);
+      expect(await queue.depth()).toEqual({ batch: 1 });
+    });
+
+    it('stops at max refs per claim', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1), ref(2), ref(3)]);
+      expect(ids(await queue.claim(node(), { max: 2 }))).toEqual([1, 2]);
+    });
+
+    it('gives an exclusive job a whole idle node, and only an idle one', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1, { exclusive: true, cpus: 2 }), ref(2)]);
+      expect(ids(await queue.claim(node({ freeCpus: 3 })))).toEqual([2]);
+      await queue.enqueue([ref(3)]);
+      // The idle node takes the exclusive job, and then nothing else: the job has the whole node.
+      expect(ids(await queue.claim(node({ node: 'n2' })))).toEqual([1]);
+      expect(await queue.depth()).toEqual({ batch: 1 });
+    });
+
+    it('holds each ref once: pushing again, even after a claim, adds nothing', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1), ref(1)]);
+      await queue.enqueue([ref(1)]);
+      expect(ids(await queue.claim(node()))).toEqual([1]);
+      await queue.enqueue([ref(1)]);
+      expect(await queue.claim(node({ node: 'n2' }))).toEqual([]);
+      expect(await queue.missing([1, 2])).toEqual([2]);
+    });
+
+    it('puts released refs back in their place', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1), ref(2), ref(3, { priority: 1 })]);
+      expect(ids(await queue.claim(node(), { max: 2 }))).toEqual([3, 1]);
+      expect(await queue.release('n1', [1])).toBe(1);
+      expect(await queue.release('n1', [1])).toBe(0);
+      expect(ids(await queue.claim(node({ node: 'n2' })))).toEqual([1, 2]);
+    });
+
+    it("requeues every unsettled ref of a lost node, and only that node's", async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1), ref(2), ref(3), ref(4)]);
+      await queue.claim(node(), { max: 3 });
+      await queue.claim(node({ node: 'n2' }));
+      expect(await queue.settle('n1', [2])).toBe(1);
+      expect(await queue.requeueNode('n1')).toBe(2);
+      expect(await queue.requeueNode('n1')).toBe(0);
+      expect(await queue.depth()).toEqual({ batch: 2 });
+      expect(ids(await queue.claim(node({ node: 'n3' })))).toEqual([1, 3]);
+      expect(await queue.missing([1, 2, 3, 4])).toEqual([2]);
+    });
+
+    it("settles only the node's own claims", async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1)]);
+      await queue.claim(node());
+      expect(await queue.settle('n2', [1])).toBe(0);
+      expect(await queue.settle('n1', [1, 99])).toBe(1);
+      expect(await queue.missing([1])).toEqual([1]);
+    });
+
+    it('removes refs, queued or claimed, for good', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1), ref(2), ref(3)]);
+      await queue.claim(node(), { max: 1 });
+      await queue.remove([1, 2]);
+      expect(await queue.missing([1, 2, 3])).toEqual([1, 2]);
+      expect(await queue.release('n1', [1])).toBe(0);
+      expect(ids(await queue.claim(node()))).toEqual([3]);
+    });
+
+    it('counts queued refs per partition', async () => {
+      const queue = await start();
+      expect(await queue.depth()).toEqual({});
+      await queue.enqueue([ref(1), ref(2, { partition: 'gpu' }), ref(3, { partition: 'gpu' })]);
+      await queue.claim(node({ partitions: ['gpu'] }), { max: 1 });
+      expect(await queue.depth()).toEqual({ batch: 1, gpu: 1 });
+    });
+
+    it('looks only at a bounded window from the head of each partition', async () => {
+      const queue = await start({ window: 3 });
+      await queue.enqueue([ref(1, { cpus: 8 }), ref(2, { cpus: 8 }), ref(3, { cpus: 8 }), ref(4)]);
+      expect(await queue.claim(node())).toEqual([]);
+    });
+
+    it('reserves a starving head: nodes that could ever fit it take nothing past it', async () => {
+      const queue = await start({ starvationMs: 0 });
+      await queue.enqueue([ref(1, { cpus: 4 }), ref(2), ref(3, { partition: 'other' })]);
+      // n1 could fit job 1 once idle: it takes nothing else from batch, but still serves its other partition.
+      expect(ids(await queue.claim(node({ freeCpus: 2, partitions: ['batch', 'other'] })))).toEqual([3]);
+      // A small node that can never fit job 1 is not held back.
+      expect(ids(await queue.claim(node({ node: 'small', cpus: 2, freeCpus: 2 })))).toEqual([2]);
+      expect(ids(await queue.claim(node({ node: 'n2' })))).toEqual([1]);
+    });
+
+    it('lets the next refs pass a head that has not waited past the bound', async () => {
+      const queue = await start({ starvationMs: 60_000 });
+      await queue.enqueue([ref(1, { cpus: 4 }), ref(2)]);
+      expect(ids(await queue.claim(node({ freeCpus: 2 })))).toEqual([2]);
+    });
+  });
+}
