@@ -1,0 +1,160 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Reconciler } from '../api/reconciler.js';
+import { jobs } from '../shared/db/schema.js';
+import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import { backends } from './helpers/test-databases.js';
+
+const claimBody = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
+
+for (const backend of await backends()) {
+  describe.skipIf(backend.skip)(`dispatch through the API on ${backend.name}`, () => {
+    let t: TestApp;
+    let n1: string;
+    beforeAll(async () => {
+      t = await createTestApp(backend);
+      n1 = await t.token('node', 'n1');
+    });
+    afterAll(() => t?.close());
+
+    /** Empties the queue, so that each test claims only its own jobs. */
+    const drain = () => t.database.db.execute(sql`DELETE FROM queue_refs`);
+
+    it('pushes the ref of a submitted job, and removes it when the job is cancelled', async () => {
+      const id = Number(await t.submit());
+      expect(await t.queue.missing([id])).toEqual([]);
+      await t.call('POST', `/v1/jobs/${id}/cancel`);
+      expect(await t.queue.missing([id])).toEqual([id]);
+    });
+
+    it('claims and confirms for a node: RUNNING there as attempt 1, with the script; a second confirm drops it', async () => {
+      await drain();
+      const id = await t.submit(
+        validJob({ cpus_per_task: 2, ntasks_per_node: 1, memory_per_node: '2G' }),
+        '#!/bin/bash\necho hi',
+      );
+      const claim = await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
+      expect(claim.status).toBe(200);
+      expect((await claim.json()).refs).toEqual([
+        { id, partition: 'batch', cpus: 2, memory_mb: 2048, priority: 0, exclusive: false },
+      ]);
+      const confirm = await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } });
+      expect(confirm.status).toBe(200);
+      const body = await confirm.json();
+      expect(body.dropped).toEqual([]);
+      expect(body.jobs).toMatchObject([
+        {
+          id,
+          attempt: 1,
+          script: '#!/bin/bash\necho hi',
+          cpus: 2,
+          memory_mb: 2048,
+          standard_output: `out-${id}-relax.log`,
+        },
+      ]);
+      const job = await (await t.call('GET', `/v1/jobs/${id}`)).json();
+      expect(job).toMatchObject({ state: 'RUNNING', node: 'n1', attempt: 1, reason: null });
+      expect(job.start_time).toMatch(/Z$/);
+      const events = (await (await t.call('GET', `/v1/jobs/${id}/events`)).json()).events;
+      expect(events.at(-1)).toMatchObject({
+        from_state: 'PENDING',
+        to_state: 'RUNNING',
+        attempt: 1,
+        actor: 'node:node-n1',
+      });
+      // The ref was settled with the confirm.
+      expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
+      const again = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
+      expect(again).toEqual({ jobs: [], dropped: [id] });
+    });
+
+    it('drops a claimed ref whose job was cancelled before the confirm', async () => {
+      await drain();
+      const id = await t.submit();
+      await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
+      await t.call('POST', `/v1/jobs/${id}/cancel`);
+      const body = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
+      expect(body).toEqual({ jobs: [], dropped: [id] });
+      expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('CANCELLED');
+    });
+
+    it("keeps a node token to its own node's endpoints, and users out", async () => {
+      const alice = await t.token('user', 'physics');
+      for (const [token, status] of [
+        [n1, 403],
+        [alice, 403],
+      ] as const) {
+        expect((await t.call('POST', '/v1/nodes/n2/claim', { token, body: claimBody })).status).toBe(status);
+        expect((await t.call('POST', '/v1/nodes/n2/confirm', { token, body: { job_ids: [] } })).status).toBe(status);
+      }
+      expect((await t.call('POST', '/v1/nodes/n2/claim', { token: null, body: claimBody })).status).toBe(401);
+    });
+
+    it.each([
+      [{ ...claimBody, free_cpus: 9 }, 'free_cpus'],
+      [{ ...claimBody, partitions: [] }, 'partitions'],
+      [{ ...claimBody, cpus: 0 }, 'cpus'],
+      [{ ...claimBody, extra: 1 }, 'extra'],
+    ])('refuses claim body %j naming %s', async (body, field) => {
+      const response = await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body });
+      expect(response.status).toBe(422);
+      expect((await response.json()).errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+
+    it('keeps a job whose push failed PENDING, marked not enqueued, and the reconciler pushes it', async () => {
+      // A real fault: the queue's table is gone while the job is submitted.
+      await t.database.db.execute(sql`ALTER TABLE queue_refs RENAME TO queue_refs_away`);
+      let id: number;
+      try {
+        const response = await t.call('POST', '/jobs/submit', { body: { job: validJob(), script: 'true' } });
+        expect(response.status).toBe(201);
+        id = Number((await response.json()).job_id);
+      } finally {
+        await t.database.db.execute(sql`ALTER TABLE queue_refs_away RENAME TO queue_refs`);
+      }
+      const [row] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
+      expect(row).toMatchObject({ state: 'PENDING', enqueued: false });
+      expect(await t.queue.missing([id])).toEqual([id]);
+
+      const result = await new Reconciler(t.database.db, t.queue).run();
+      expect(result.pushed).toBe(1);
+      expect(await t.queue.missing([id])).toEqual([]);
+      const [after] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
+      expect(after!.enqueued).toBe(true);
+    });
+
+    it('sweeps PENDING jobs the queue lost, and only those', async () => {
+      const fresh = await createTestApp(backend);
+      try {
+        const [lost, kept, running, alsoKept] = [
+          Number(await fresh.submit()),
+          Number(await fresh.submit()),
+          Number(await fresh.submit()),
+          Number(await fresh.submit()),
+        ];
+        await fresh.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, running!));
+        // As if the process died between the commit and the push, or Redis lost its data.
+        await fresh.queue.remove([lost!, running!]);
+        const reconciler = new Reconciler(fresh.database.db, fresh.queue, { sweepAfterMs: 0, batchSize: 2 });
+        let swept = 0;
+        // Small batches: the sweep resumes where it stopped until it has seen every job.
+        for (let run = 0; run < 4; run++) swept += (await reconciler.run()).swept;
+        expect(swept).toBe(1);
+        expect(await fresh.queue.missing([lost!, kept!, running!, alsoKept!])).toEqual([running]);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('leaves young PENDING jobs to their own push', async () => {
+      const fresh = await createTestApp(backend);
+      try {
+        const id = Number(await fresh.submit());
+        await fresh.queue.remove([id]);
+        expect((await new Reconciler(fresh.database.db, fresh.queue).run()).swept).toBe(0);
+      } finally {
+        await fresh.close();
+      }
+    });
+  });
+}
