@@ -14,7 +14,8 @@
  *
  * Env: REDIS_URL (redis://127.0.0.1:6379), DATABASE_URL (the local test server), BENCH_REDIS_REFS (20000),
  * BENCH_POSTGRES_REFS (5000), BENCH_DEPTH_CALLS (2000), BENCH_DEPTH_SHALLOW (100), BENCH_DEPTH_DEEP (100000),
- * BENCH_PG_POOL (20), BENCH_REDIS_CLIENTS (shared | per-claimer).
+ * BENCH_PG_POOL (20), BENCH_REDIS_CLIENTS (shared | per-claimer),
+ * BENCH_PARTS (redis,bullmq,redis-depth,postgres,postgres-depth: the parts to run).
  * Prints `name value unit` lines, then summary tables; exits 1 if a run lost or duplicated a ref.
  */
 import { Queue, Worker } from 'bullmq';
@@ -42,6 +43,9 @@ const DEPTH_SHALLOW = positiveInt('BENCH_DEPTH_SHALLOW', 100);
 const DEPTH_DEEP = positiveInt('BENCH_DEPTH_DEEP', 100_000);
 const PG_POOL = positiveInt('BENCH_PG_POOL', 20);
 const REDIS_CLIENTS = process.env.BENCH_REDIS_CLIENTS === 'per-claimer' ? 'per-claimer' : 'shared';
+const ALL_PARTS = ['redis', 'bullmq', 'redis-depth', 'postgres', 'postgres-depth'];
+const PARTS = new Set((process.env.BENCH_PARTS ?? ALL_PARTS.join(',')).split(',').map((part) => part.trim()));
+for (const part of PARTS) if (!ALL_PARTS.includes(part)) throw new Error(`BENCH_PARTS: unknown part ${part}`);
 const CLAIMER_COUNTS = [1, 20];
 const NODE_CPUS = 8;
 const REF_MEMORY_MB = 100;
@@ -585,34 +589,46 @@ async function main(): Promise<void> {
   admin.on('error', () => {});
   const results: Throughput[] = [];
   const bullmq: Throughput[] = [];
+  const redisDepth: DepthCost[] = [];
+  const postgresDepth: DepthCost[] = [];
   let failed = false;
   try {
-    metric('redis_ping_round_trip', await redisRoundTripUs(admin), 'µs');
-
-    results.push(...(await benchRedisThroughput(admin)));
-    for (const workers of CLAIMER_COUNTS) bullmq.push(await benchBullmq(admin, workers));
-    for (const claimers of CLAIMER_COUNTS) {
-      const reference = bullmq.find((t) => t.claimers === claimers)!;
+    if (PARTS.has('redis') || PARTS.has('bullmq') || PARTS.has('redis-depth')) {
+      metric('redis_ping_round_trip', await redisRoundTripUs(admin), 'µs');
+    }
+    if (PARTS.has('redis')) results.push(...(await benchRedisThroughput(admin)));
+    if (PARTS.has('bullmq')) for (const workers of CLAIMER_COUNTS) bullmq.push(await benchBullmq(admin, workers));
+    for (const reference of bullmq) {
       for (const max of [1, undefined]) {
-        const ours = results.find((t) => t.backend === 'redis' && t.claimers === claimers && t.max === max)!;
+        const ours = results.find((t) => t.backend === 'redis' && t.claimers === reference.claimers && t.max === max);
+        if (!ours) continue;
         const ratio = ours.perSecond / reference.perSecond;
-        const target = claimers === 20 ? ` (target >= 1.0: ${ratio >= 1 ? 'met' : 'NOT met'})` : '';
-        metric(`ratio_ours_${maxLabel(max)}_vs_bullmq_c${claimers}`, ratio.toFixed(2), `ours/bullmq${target}`);
+        const target = reference.claimers === 20 ? ` (target >= 1.0: ${ratio >= 1 ? 'met' : 'NOT met'})` : '';
+        metric(
+          `ratio_ours_${maxLabel(max)}_vs_bullmq_c${reference.claimers}`,
+          ratio.toFixed(2),
+          `ours/bullmq${target}`,
+        );
       }
     }
 
-    const redisDepth = await benchRedisDepth(admin);
-    printDepth('redis', redisDepth);
+    if (PARTS.has('redis-depth')) {
+      redisDepth.push(...(await benchRedisDepth(admin)));
+      printDepth('redis', redisDepth);
+    }
 
-    const postgresDepth = await withPostgres(async (database) => {
-      metric('postgres_select1_round_trip', await postgresRoundTripUs(database), 'µs');
-      results.push(...(await benchPostgresThroughput(database)));
-      const costs = await benchPostgresDepth(database);
-      printDepth('postgres', costs);
-      return costs;
-    });
+    if (PARTS.has('postgres') || PARTS.has('postgres-depth')) {
+      await withPostgres(async (database) => {
+        metric('postgres_select1_round_trip', await postgresRoundTripUs(database), 'µs');
+        if (PARTS.has('postgres')) results.push(...(await benchPostgresThroughput(database)));
+        if (PARTS.has('postgres-depth')) {
+          postgresDepth.push(...(await benchPostgresDepth(database)));
+          printDepth('postgres', postgresDepth);
+        }
+      });
+    }
 
-    printSummary(results, bullmq);
+    if (results.length || bullmq.length) printSummary(results, bullmq);
     const depthRows = (queue: string, costs: DepthCost[]) =>
       costs.map((c, i) => [
         queue,
@@ -622,10 +638,12 @@ async function main(): Promise<void> {
         c.p99Us.toFixed(1),
         i === 0 ? '' : (c.meanUs / costs[0]!.meanUs).toFixed(3),
       ]);
-    table(
-      ['queue', 'depth', 'claim+settle mean µs', 'p50 µs', 'p99 µs', 'deep/shallow'],
-      [...depthRows('redis', redisDepth), ...depthRows('postgres', postgresDepth)],
-    );
+    if (redisDepth.length || postgresDepth.length) {
+      table(
+        ['queue', 'depth', 'claim+settle mean µs', 'p50 µs', 'p99 µs', 'deep/shallow'],
+        [...depthRows('redis', redisDepth), ...depthRows('postgres', postgresDepth)],
+      );
+    }
     failed = [...results, ...bullmq].some((t) => !t.ok);
   } finally {
     const left =

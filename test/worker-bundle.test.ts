@@ -22,6 +22,7 @@ const NODE_ONLY_MARKERS = [
   'node:fs',
   'node:child_process',
   'node_modules/@hono/node-server/',
+  'node_modules/ioredis/', // the TCP Redis client: the Worker queues over Upstash's REST client
 ];
 
 describe('the Workers bundle', () => {
