@@ -29,7 +29,13 @@ import { loadMigrations } from '../shared/db/migration-files.js';
 import { migrate } from '../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../shared/db/node-database.js';
 import { queryRows } from '../shared/db/query-rows.js';
-import { DEFAULT_CLAIM_MAX, type JobQueue, type JobRef, type NodeCapacity } from '../shared/queue/job-queue.js';
+import {
+  DEFAULT_CLAIM_MAX,
+  DEFAULT_QUEUE_TUNING,
+  type JobQueue,
+  type JobRef,
+  type NodeCapacity,
+} from '../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../shared/queue/postgres-job-queue.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
@@ -425,15 +431,21 @@ async function benchBullmq(admin: Redis, workerCount: number): Promise<Throughpu
 // ---- 3. claim cost vs depth -------------------------------------------------------------------------------------
 
 interface DepthCost {
+  /** The depth, and how the table's statistics stood (Postgres). */
+  label: string;
   depth: number;
   meanUs: number;
   p50Us: number;
   p99Us: number;
+  /** Postgres: how the planner reads the candidates at this depth. */
+  plan?: string;
 }
 
-/** One claimer, max=1, claim + settle timed; after each call one new ref keeps the depth where it was (untimed). */
-async function claimCost(queue: JobQueue, depth: number): Promise<DepthCost> {
-  await enqueueAll(queue, makeRefs(depth));
+/**
+ * One claimer, max=1, claim + settle timed, over refs already queued; after each call one new ref (untimed) keeps
+ * the depth where it was.
+ */
+async function claimCost(queue: JobQueue, label: string, depth: number): Promise<DepthCost> {
   const capacity = nodeCapacity('bench-depth-node');
   const samples: number[] = [];
   for (let call = 0; call < WARMUP_CALLS + DEPTH_CALLS; call++) {
@@ -448,7 +460,7 @@ async function claimCost(queue: JobQueue, depth: number): Promise<DepthCost> {
   samples.sort((a, b) => a - b);
   const mean = samples.reduce((sum, value) => sum + value, 0) / samples.length;
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
-  return { depth, meanUs: mean, p50Us: at(0.5), p99Us: at(0.99) };
+  return { label, depth, meanUs: mean, p50Us: at(0.5), p99Us: at(0.99) };
 }
 
 async function benchRedisDepth(admin: Redis): Promise<DepthCost[]> {
@@ -457,7 +469,8 @@ async function benchRedisDepth(admin: Redis): Promise<DepthCost[]> {
     const prefix = `${REDIS_PREFIX}depth_${depth}:`;
     const queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
     try {
-      results.push(await claimCost(queue, depth));
+      await enqueueAll(queue, makeRefs(depth));
+      results.push(await claimCost(queue, String(depth), depth));
     } finally {
       await queue.close();
       await deleteRedisKeys(admin, `${prefix}*`);
@@ -466,30 +479,69 @@ async function benchRedisDepth(admin: Redis): Promise<DepthCost[]> {
   return results;
 }
 
+/**
+ * The plan of the claim's candidate read (the same statement as PostgresJobQueue.claim's, with the same parameters),
+ * summed up: the scan on queue_refs, and whether every queued ref of the partition is sorted to find the head.
+ */
+async function candidatePlan(database: NodeDatabase): Promise<string> {
+  const rows = await queryRows(
+    database.db,
+    sql`
+      EXPLAIN SELECT c.job_id AS id, c.partition, c.cpus, c.memory_mb, c.priority, c.exclusive
+      FROM unnest(${'{batch}'}::text[]) AS part(name)
+      CROSS JOIN LATERAL (
+        SELECT * FROM queue_refs r
+        WHERE r.partition = part.name AND r.claimed_by IS NULL
+        ORDER BY r.priority DESC, r.job_id
+        LIMIT ${DEFAULT_QUEUE_TUNING.window}
+        FOR UPDATE SKIP LOCKED
+      ) c
+      ORDER BY c.priority DESC, c.job_id
+    `,
+  );
+  const lines = rows.map((row) => String(row['QUERY PLAN']));
+  const scan = lines.map((line) =>
+    /((?:Bitmap Heap|Index Only|Index|Seq) Scan)(?: using \w+)? on queue_refs/.exec(line),
+  );
+  const scanned = scan.find((match) => match)?.[1] ?? 'unknown scan';
+  const lockRows = lines.findIndex((line) => line.includes('LockRows'));
+  const sortsAll = lockRows >= 0 && lines.slice(lockRows).some((line) => /->\s+Sort\b/.test(line));
+  return `${scanned.toLowerCase().replaceAll(' ', '-')}${sortsAll ? '+sort-of-all-queued' : '(ordered)'}`;
+}
+
 async function benchPostgresDepth(database: NodeDatabase): Promise<DepthCost[]> {
   const queue = new PostgresJobQueue(database.db);
   const results: DepthCost[] = [];
   for (const depth of [DEPTH_SHALLOW, DEPTH_DEEP]) {
     await database.db.execute(sql`DELETE FROM queue_refs`);
-    results.push(await claimCost(queue, depth));
+    await enqueueAll(queue, makeRefs(depth));
+    const plan = await candidatePlan(database);
+    results.push({ ...(await claimCost(queue, String(depth), depth)), plan });
   }
+  // The same deep queue once the planner knows how big it is (what autovacuum's ANALYZE would tell it, in time).
+  await database.db.execute(sql`ANALYZE queue_refs`);
+  const plan = await candidatePlan(database);
+  results.push({ ...(await claimCost(queue, `${DEPTH_DEEP}-analyzed`, DEPTH_DEEP)), plan });
   await database.db.execute(sql`DELETE FROM queue_refs`);
   return results;
 }
 
-function printDepth(backend: string, costs: DepthCost[]): number {
+function printDepth(backend: string, costs: DepthCost[]): void {
   for (const cost of costs) {
-    metric(`${backend}_depth_${cost.depth}_claim_settle_mean`, cost.meanUs, 'µs');
-    metric(`${backend}_depth_${cost.depth}_claim_settle_p50`, cost.p50Us, 'µs');
-    metric(`${backend}_depth_${cost.depth}_claim_settle_p99`, cost.p99Us, 'µs');
+    metric(`${backend}_depth_${cost.label}_claim_settle_mean`, cost.meanUs, 'µs');
+    metric(`${backend}_depth_${cost.label}_claim_settle_p50`, cost.p50Us, 'µs');
+    metric(`${backend}_depth_${cost.label}_claim_settle_p99`, cost.p99Us, 'µs');
+    if (cost.plan) metric(`${backend}_depth_${cost.label}_candidate_plan`, cost.plan, '');
   }
-  const ratio = costs[1]!.meanUs / costs[0]!.meanUs;
-  metric(
-    `${backend}_depth_ratio_${costs[1]!.depth}_vs_${costs[0]!.depth}`,
-    ratio.toFixed(3),
-    `x (target <= 1.2: ${ratio <= 1.2 ? 'met' : 'NOT met'})`,
-  );
-  return ratio;
+  const shallow = costs[0]!;
+  for (const deep of costs.slice(1)) {
+    const ratio = deep.meanUs / shallow.meanUs;
+    metric(
+      `${backend}_depth_ratio_${deep.label}_vs_${shallow.label}`,
+      ratio.toFixed(3),
+      `x (target <= 1.2: ${ratio <= 1.2 ? 'met' : 'NOT met'})`,
+    );
+  }
 }
 
 // ---- round trips ------------------------------------------------------------------------------------------------
@@ -620,6 +672,8 @@ async function main(): Promise<void> {
     if (PARTS.has('postgres') || PARTS.has('postgres-depth')) {
       await withPostgres(async (database) => {
         metric('postgres_select1_round_trip', await postgresRoundTripUs(database), 'µs');
+        const [autovacuum] = await queryRows(database.db, sql`SELECT current_setting('autovacuum') AS v`);
+        metric('postgres_server_autovacuum', String(autovacuum?.v), '');
         if (PARTS.has('postgres')) results.push(...(await benchPostgresThroughput(database)));
         if (PARTS.has('postgres-depth')) {
           postgresDepth.push(...(await benchPostgresDepth(database)));
@@ -632,15 +686,16 @@ async function main(): Promise<void> {
     const depthRows = (queue: string, costs: DepthCost[]) =>
       costs.map((c, i) => [
         queue,
-        String(c.depth),
+        c.label,
         c.meanUs.toFixed(1),
         c.p50Us.toFixed(1),
         c.p99Us.toFixed(1),
         i === 0 ? '' : (c.meanUs / costs[0]!.meanUs).toFixed(3),
+        c.plan ?? '',
       ]);
     if (redisDepth.length || postgresDepth.length) {
       table(
-        ['queue', 'depth', 'claim+settle mean µs', 'p50 µs', 'p99 µs', 'deep/shallow'],
+        ['queue', 'depth', 'claim+settle mean µs', 'p50 µs', 'p99 µs', 'deep/shallow', 'candidate plan'],
         [...depthRows('redis', redisDepth), ...depthRows('postgres', postgresDepth)],
       );
     }
