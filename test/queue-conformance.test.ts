@@ -61,6 +61,17 @@ for (const backend of await queueBackends()) {
       expect(await queue.depth()).toEqual({ batch: 1 });
     });
 
+    it('walks past removed and passed-over refs in order, however far it must read', async () => {
+      const queue = await start();
+      const big = { cpus: 16 };
+      await queue.enqueue([ref(1, big), ref(2), ref(3, big), ref(4, big), ref(5), ref(6), ref(7), ref(8)]);
+      await queue.enqueue([ref(9, { partition: 'gpu' }), ref(10, { partition: 'gpu', ...big }), ref(11, { partition: 'gpu' })]);
+      await queue.remove([2]);
+      const claimed = await queue.claim(node({ partitions: ['batch', 'gpu'], cpus: 8, freeCpus: 8 }), { max: 5 });
+      expect(ids(claimed)).toEqual([5, 6, 7, 8, 9]);
+      expect(ids(await queue.claim(node({ node: 'n2', partitions: ['batch', 'gpu'] }), { max: 1 }))).toEqual([11]);
+    });
+
     it('stops at max refs per claim', async () => {
       const queue = await start();
       await queue.enqueue([ref(1), ref(2), ref(3)]);

@@ -4,11 +4,13 @@ import type { RedisScript } from '../redis-script.js';
  * KEYS: 1 refs hash, 2 the node's claimed hash
  * ARGV: 1 key prefix, 2 free cpus, 3 free memory MB, 4 total cpus, 5 total memory MB, 6 window, 7 max refs,
  *       8 starvation bound ms, 9.. the node's partitions
- * Looks at the first `window` refs of each partition, in (priority desc, submit order) across them, and takes the
- * first that fit what is still free (an exclusive ref only on an idle node, and it takes the whole node), moving
- * them to the node's claimed set. A partition's head that has been the head for longer than the bound is reserved:
- * a node that could ever fit it takes nothing past it in that partition until it fits. Refs without data (removed)
- * are dropped on the way. Same decision as first-fit.ts.
+ * Walks the node's partitions' queues in (priority desc, submit order) across them, at most `window` refs deep in
+ * each, and takes the first refs that fit what is still free (an exclusive ref only on an idle node, and it takes
+ * the whole node), moving them to the node's claimed set. A partition's head that has been the head for longer than
+ * the bound is reserved: a node that could ever fit it takes nothing past it in that partition until it fits. Refs
+ * without data (removed) are dropped on the way. Same decision as first-fit.ts.
+ * Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a few
+ * entries, not the whole window.
  * Returns: a flat array of id, data pairs for the refs taken.
  */
 export const claimScript: RedisScript = {
@@ -21,55 +23,88 @@ local window, max_take, starve_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumb
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local idle = free_cpus == total_cpus and free_mem == total_mem
+local merge = #ARGV > 9
 
-local candidates, reserved = {}, {}
+-- One cursor per partition: a buffer of entries read, how far into the queue, and how many of those were removed
+-- (removals shift the ranks of what comes after).
+local parts = {}
 for i = 9, #ARGV do
-  local partition = ARGV[i]
-  local queue, head_key = prefix .. 'q:' .. partition, prefix .. 'head:' .. partition
-  local entries = redis.call('ZRANGE', queue, 0, window - 1, 'WITHSCORES')
-  for j = 1, #entries, 2 do
-    candidates[#candidates + 1] = { score = tonumber(entries[j + 1]), id = entries[j], queue = queue }
+  parts[#parts + 1] = {
+    queue = prefix .. 'q:' .. ARGV[i], head_key = prefix .. 'head:' .. ARGV[i],
+    buf = {}, pos = 1, seen = 0, removed = 0, more = true, blocked = false,
+    chunk = math.min(window, math.max(max_take, 4)),
+  }
+end
+
+local function refill(p)
+  local want = math.min(p.chunk, window - p.seen)
+  p.buf, p.pos = {}, 1
+  if want <= 0 then p.more = false return end
+  local start = p.seen - p.removed
+  if merge then
+    local entries = redis.call('ZRANGE', p.queue, start, start + want - 1, 'WITHSCORES')
+    for j = 1, #entries, 2 do p.buf[#p.buf + 1] = { id = entries[j], score = tonumber(entries[j + 1]) } end
+  else
+    for _, id in ipairs(redis.call('ZRANGE', p.queue, start, start + want - 1)) do p.buf[#p.buf + 1] = { id = id } end
   end
-  if #entries > 0 then
-    local head = redis.call('HMGET', head_key, 'id', 'since')
+  p.seen = p.seen + #p.buf
+  if #p.buf < want then p.more = false end
+  p.chunk = p.chunk * 2
+end
+
+-- The head of each partition, and whether it has waited past the bound.
+local reserved = {}
+for _, p in ipairs(parts) do
+  refill(p)
+  local first = p.buf[1]
+  if first then
+    local head = redis.call('HMGET', p.head_key, 'id', 'since')
     local since = tonumber(head[2])
-    if head[1] ~= entries[1] then
+    if head[1] ~= first.id then
       since = now
-      redis.call('HSET', head_key, 'id', entries[1], 'since', now)
+      redis.call('HSET', p.head_key, 'id', first.id, 'since', now)
     end
-    if now - since >= starve_ms then reserved[entries[1]] = true end
+    if now - since >= starve_ms then reserved[first.id] = true end
   end
 end
--- Scores are unique: each one holds the job id.
-table.sort(candidates, function(a, b) return a.score < b.score end)
 
-local taken, blocked, count = {}, {}, 0
-for _, c in ipairs(candidates) do
-  if count >= max_take or free_cpus <= 0 then break end
-  if not blocked[c.queue] then
-    local data = redis.call('HGET', refs, c.id)
-    if not data then
-      redis.call('ZREM', c.queue, c.id)
+local taken, count = {}, 0
+while count < max_take and free_cpus > 0 do
+  local best
+  for _, p in ipairs(parts) do
+    if not p.blocked then
+      if p.pos > #p.buf and p.more then refill(p) end
+      local c = p.buf[p.pos]
+      if c and (not best or c.score < best.buf[best.pos].score) then best = p end
+    end
+  end
+  if not best then break end
+  local c = best.buf[best.pos]
+  best.pos = best.pos + 1
+  local data = redis.call('HGET', refs, c.id)
+  if not data then
+    redis.call('ZREM', best.queue, c.id)
+    best.removed = best.removed + 1
+  else
+    local _, cpus, mem, _, exclusive = string.match(data, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
+    cpus, mem = tonumber(cpus), tonumber(mem)
+    local fits
+    if exclusive == '1' then
+      fits = idle and cpus <= total_cpus and mem <= total_mem
     else
-      local _, cpus, mem, _, exclusive = string.match(data, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
-      cpus, mem = tonumber(cpus), tonumber(mem)
-      local fits
-      if exclusive == '1' then
-        fits = idle and cpus <= total_cpus and mem <= total_mem
-      else
-        fits = cpus <= free_cpus and mem <= free_mem
-      end
-      if fits then
-        redis.call('ZREM', c.queue, c.id)
-        redis.call('HSET', claimed, c.id, now)
-        if exclusive == '1' then free_cpus, free_mem = 0, 0 else free_cpus, free_mem = free_cpus - cpus, free_mem - mem end
-        idle = false
-        count = count + 1
-        taken[#taken + 1] = c.id
-        taken[#taken + 1] = data
-      elseif reserved[c.id] and cpus <= total_cpus and mem <= total_mem then
-        blocked[c.queue] = true
-      end
+      fits = cpus <= free_cpus and mem <= free_mem
+    end
+    if fits then
+      redis.call('ZREM', best.queue, c.id)
+      best.removed = best.removed + 1
+      redis.call('HSET', claimed, c.id, now)
+      if exclusive == '1' then free_cpus, free_mem = 0, 0 else free_cpus, free_mem = free_cpus - cpus, free_mem - mem end
+      idle = false
+      count = count + 1
+      taken[#taken + 1] = c.id
+      taken[#taken + 1] = data
+    elseif reserved[c.id] and cpus <= total_cpus and mem <= total_mem then
+      best.blocked = true
     end
   end
 end
