@@ -221,7 +221,7 @@ async function runClaimers(
       const settled = await queue.settle(capacity.node, ids);
       settleMs += performance.now() - t1;
       settleCalls++;
-      if (settled !== ids.length) problems.push(`settle answered ${settled} for ${ids.length} ids`);
+      if (settled.length !== ids.length) problems.push(`settle answered ${settled.length} for ${ids.length} ids`);
       if (taken.length > (max ?? DEFAULT_CLAIM_MAX)) problems.push(`a claim took ${taken.length} refs`);
       for (const id of ids) {
         if (seen.has(id)) problems.push(`ref ${id} claimed twice`);

@@ -78,6 +78,35 @@ for (const backend of await backends()) {
       expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('CANCELLED');
     });
 
+    it("drops what the node did not claim: another node's claim, or no claim at all", async () => {
+      await drain();
+      const n2 = await t.token('node', 'n2');
+      const claimedByN2 = await t.submit();
+      await t.call('POST', '/v1/nodes/n2/claim', { token: n2, body: claimBody });
+      const unclaimed = await t.submit();
+      await t.call('POST', '/v1/nodes/n2/claim', { token: n2, body: { ...claimBody, partitions: ['elsewhere'] } });
+      const body = await (
+        await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [claimedByN2, unclaimed] } })
+      ).json();
+      expect(body).toEqual({ jobs: [], dropped: [claimedByN2, unclaimed] });
+      // n2's claim is untouched: it can still confirm its job.
+      const mine = await (await t.call('POST', '/v1/nodes/n2/confirm', { token: n2, body: { job_ids: [claimedByN2] } })).json();
+      expect(mine.jobs.map((j: { id: string }) => j.id)).toEqual([claimedByN2]);
+      expect((await (await t.call('GET', `/v1/jobs/${unclaimed}`)).json()).state).toBe('PENDING');
+    });
+
+    it('removes the claimed ref of a job that is no longer PENDING when it is dropped', async () => {
+      await drain();
+      const id = await t.submit();
+      await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
+      // Started elsewhere, as if by a duplicate ref: the cancel path would remove the ref itself, this does not.
+      await t.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, Number(id)));
+      const body = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
+      expect(body).toEqual({ jobs: [], dropped: [id] });
+      expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
+      expect(await t.queue.requeueNode('n1')).toBe(0);
+    });
+
     it("keeps a node token to its own node's endpoints, and users out", async () => {
       const alice = await t.token('user', 'physics');
       for (const [token, status] of [
@@ -95,6 +124,7 @@ for (const backend of await backends()) {
       [{ ...claimBody, partitions: [] }, 'partitions'],
       [{ ...claimBody, cpus: 0 }, 'cpus'],
       [{ ...claimBody, extra: 1 }, 'extra'],
+      [{ ...claimBody, partitions: ['batch', 'batch'] }, 'partitions'],
     ])('refuses claim body %j naming %s', async (body, field) => {
       const response = await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body });
       expect(response.status).toBe(422);

@@ -112,7 +112,7 @@ for (const backend of await queueBackends()) {
       await queue.enqueue([ref(1), ref(2), ref(3), ref(4)]);
       await queue.claim(node(), { max: 3 });
       await queue.claim(node({ node: 'n2' }));
-      expect(await queue.settle('n1', [2])).toBe(1);
+      expect(await queue.settle('n1', [2])).toEqual([2]);
       expect(await queue.requeueNode('n1')).toBe(2);
       expect(await queue.requeueNode('n1')).toBe(0);
       expect(await queue.depth()).toEqual({ batch: 2 });
@@ -124,8 +124,8 @@ for (const backend of await queueBackends()) {
       const queue = await start();
       await queue.enqueue([ref(1)]);
       await queue.claim(node());
-      expect(await queue.settle('n2', [1])).toBe(0);
-      expect(await queue.settle('n1', [1, 99])).toBe(1);
+      expect(await queue.settle('n2', [1])).toEqual([]);
+      expect(await queue.settle('n1', [1, 99])).toEqual([1]);
       expect(await queue.missing([1])).toEqual([1]);
     });
 
@@ -153,14 +153,35 @@ for (const backend of await queueBackends()) {
       expect(await queue.claim(node())).toEqual([]);
     });
 
-    it('reserves a starving head: nodes that could ever fit it take nothing past it', async () => {
+    it('reserves a starving head: nodes that could ever fit it take nothing queued after it', async () => {
       const queue = await start({ starvationMs: 0 });
-      await queue.enqueue([ref(1, { cpus: 4 }), ref(2), ref(3, { partition: 'other' })]);
-      // n1 could fit job 1 once idle: it takes nothing else from batch, but still serves its other partition.
-      expect(ids(await queue.claim(node({ freeCpus: 2, partitions: ['batch', 'other'] })))).toEqual([3]);
+      await queue.enqueue([ref(1, { cpus: 4 }), ref(2), ref(3, { partition: 'other' }), ref(4, { partition: 'other', priority: 1 })]);
+      // n1 could fit job 1 once idle: it takes what is queued before it (4, higher priority), nothing after it.
+      expect(ids(await queue.claim(node({ freeCpus: 2, partitions: ['batch', 'other'] })))).toEqual([4]);
       // A small node that can never fit job 1 is not held back.
       expect(ids(await queue.claim(node({ node: 'small', cpus: 2, freeCpus: 2 })))).toEqual([2]);
       expect(ids(await queue.claim(node({ node: 'n2' })))).toEqual([1]);
+      expect(ids(await queue.claim(node({ node: 'n3', partitions: ['other'] })))).toEqual([3]);
+    });
+
+    it('reads a partition named twice once', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1), ref(2)]);
+      expect(ids(await queue.claim(node({ partitions: ['batch', 'batch'] })))).toEqual([1, 2]);
+    });
+
+    it('claims for nodes that list their partitions in any order, concurrently', async () => {
+      const queue = await start();
+      await queue.enqueue(Array.from({ length: 40 }, (_, i) => ref(i + 1, { partition: i % 2 ? 'a' : 'b' })));
+      const all: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const capacity = node({ node: `n${i}`, partitions: i % 2 ? ['a', 'b'] : ['b', 'a'] });
+          for (let round = 0; round < 20 && all.length < 40; round++) all.push(...ids(await queue.claim(capacity)));
+        }),
+      );
+      expect(all.length).toBe(40);
+      expect(new Set(all).size).toBe(40);
     });
 
     it('lets the next refs pass a head that has not waited past the bound', async () => {

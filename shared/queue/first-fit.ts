@@ -3,8 +3,8 @@
  * same decision inside its claim script (scripts/claim.ts); the conformance suite holds both to the same behaviour.
  *
  * Candidates arrive in queue order. Each is taken if it fits what is still free (an exclusive one only on an idle
- * node, and then it takes the node). A partition whose head is reserved (it waited too long) gives nothing past that
- * head to a node that could ever fit it: the node drains until the head fits.
+ * node, and then it takes the node). A reserved head (it waited too long) that does not fit now but could once the
+ * node drains ends the claim: the node takes nothing queued after it, from any partition, until it fits.
  */
 import type { JobRef, NodeCapacity } from './job-queue.js';
 
@@ -17,11 +17,9 @@ export function firstFit(
   let freeCpus = capacity.freeCpus;
   let freeMemory = capacity.freeMemoryMb;
   let idle = freeCpus === capacity.cpus && freeMemory === capacity.memoryMb;
-  const blocked = new Set<string>();
   const taken: JobRef[] = [];
   for (const ref of candidates) {
     if (taken.length >= max || freeCpus <= 0) break;
-    if (blocked.has(ref.partition)) continue;
     const fits = ref.exclusive
       ? idle && ref.cpus <= capacity.cpus && ref.memoryMb <= capacity.memoryMb
       : ref.cpus <= freeCpus && ref.memoryMb <= freeMemory;
@@ -31,7 +29,7 @@ export function firstFit(
       freeMemory = ref.exclusive ? 0 : freeMemory - ref.memoryMb;
       idle = false;
     } else if (reservedHeads.has(ref.id) && ref.cpus <= capacity.cpus && ref.memoryMb <= capacity.memoryMb) {
-      blocked.add(ref.partition);
+      break;
     }
   }
   return taken;

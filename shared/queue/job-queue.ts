@@ -38,8 +38,11 @@ export interface JobQueue {
    * cores and memory, and moves them to the node's claimed set until they are settled or returned.
    */
   claim(capacity: NodeCapacity, options?: ClaimOptions): Promise<JobRef[]>;
-  /** Forgets claimed refs whose confirm is done (confirmed or dropped). Answers how many were the node's. */
-  settle(node: string, ids: number[]): Promise<number>;
+  /**
+   * Forgets claimed refs the node is about to confirm. Answers the ids that really were the node's claims: the
+   * only ones it may confirm.
+   */
+  settle(node: string, ids: number[]): Promise<number[]>;
   /** Puts claimed refs back in their queues, in their old places. Answers how many went back. */
   release(node: string, ids: number[]): Promise<number>;
   /** Puts every ref the node claimed and did not settle back: the node is gone. */

@@ -38,37 +38,31 @@ export class PostgresJobQueue implements JobQueue {
   }
 
   async claim(capacity: NodeCapacity, options: ClaimOptions = {}): Promise<JobRef[]> {
-    if (capacity.partitions.length === 0) return [];
-    const partitions = textArray(capacity.partitions);
+    // Sorted and once each: claimers then note heads in one order (no deadlock), and a partition named twice is
+    // not read twice.
+    const names = [...new Set(capacity.partitions)].sort();
+    if (names.length === 0) return [];
+    const partitions = textArray(names);
+    const heads = await this.#noteHeads(partitions);
     return this.db.transaction(async (tx) => {
-      const heads = await this.#heads(tx as unknown as Database, partitions);
       const candidates = (
         await queryRows(
-          tx as unknown as Database,
-          sql`
-            SELECT c.job_id AS id, c.partition, c.cpus, c.memory_mb, c.priority, c.exclusive
-            FROM unnest(${partitions}) AS part(name)
-            CROSS JOIN LATERAL (
-              SELECT * FROM queue_refs r
-              WHERE r.partition = part.name AND r.claimed_by IS NULL
-              ORDER BY r.priority DESC, r.job_id
-              LIMIT ${this.tuning.window}
-              FOR UPDATE SKIP LOCKED
-            ) c
-            ORDER BY c.priority DESC, c.job_id
-          `,
+          tx,
+          sql`SELECT job_id AS id, partition, cpus, memory_mb, priority, exclusive
+              FROM queue_window(${partitions}, ${this.tuning.window}) ORDER BY priority DESC, job_id`,
         )
       ).map(toRef);
       const reserved = heads.filter((head) => head.reserved);
-      // A reserved head that another claimer holds locked right now still holds this node back from its partition.
-      const heldBack = new Set(
-        reserved
-          .filter((head) => !candidates.some((ref) => ref.id === head.ref.id))
-          .filter((head) => head.ref.cpus <= capacity.cpus && head.ref.memoryMb <= capacity.memoryMb)
-          .map((head) => head.ref.partition),
+      // A reserved head that another claimer holds locked right now still holds this node back.
+      const heldBack = reserved.some(
+        (head) =>
+          !candidates.some((ref) => ref.id === head.ref.id) &&
+          head.ref.cpus <= capacity.cpus &&
+          head.ref.memoryMb <= capacity.memoryMb,
       );
+      if (heldBack) return [];
       const taken = firstFit(
-        candidates.filter((ref) => !heldBack.has(ref.partition)),
+        candidates,
         capacity,
         new Set(reserved.map((head) => head.ref.id)),
         options.max ?? DEFAULT_CLAIM_MAX,
@@ -83,44 +77,45 @@ export class PostgresJobQueue implements JobQueue {
     });
   }
 
-  /** Each partition's head now, whether it has been the head past the starvation bound, and the new heads noted. */
-  async #heads(tx: Database, partitions: SQL): Promise<{ ref: JobRef; reserved: boolean }[]> {
+  /**
+   * Each partition's head now, and whether it has been the head past the starvation bound; a new head is noted with
+   * its start time. One statement of its own, so that the head rows it locks are free again at once instead of at
+   * the end of a claim (claimers would queue on them).
+   */
+  async #noteHeads(partitions: SQL): Promise<{ ref: JobRef; reserved: boolean }[]> {
     const rows = await queryRows(
-      tx,
+      this.db,
       sql`
-        SELECT h.job_id AS id, h.partition, h.cpus, h.memory_mb, h.priority, h.exclusive,
-               known.job_id IS NOT DISTINCT FROM h.job_id AS same,
+        WITH current AS (
+          SELECT h.* FROM unnest(${partitions}) AS part(name)
+          CROSS JOIN LATERAL (
+            SELECT * FROM queue_refs r WHERE r.partition = part.name AND r.claimed_by IS NULL
+            ORDER BY r.priority DESC, r.job_id LIMIT 1
+          ) h
+        ), noted AS (
+          INSERT INTO queue_heads (partition, job_id, since)
+          SELECT partition, job_id, now() FROM current ORDER BY partition
+          ON CONFLICT (partition) DO UPDATE SET job_id = EXCLUDED.job_id, since = EXCLUDED.since
+          WHERE queue_heads.job_id <> EXCLUDED.job_id
+        )
+        SELECT current.job_id AS id, current.partition, current.cpus, current.memory_mb, current.priority,
+               current.exclusive,
                -- A new head's clock starts now.
-               coalesce(CASE WHEN known.job_id = h.job_id THEN known.since END, now())
+               coalesce(CASE WHEN known.job_id = current.job_id THEN known.since END, now())
                  <= now() - ${this.tuning.starvationMs} * interval '1 millisecond' AS overdue
-        FROM unnest(${partitions}) AS part(name)
-        CROSS JOIN LATERAL (
-          SELECT * FROM queue_refs r WHERE r.partition = part.name AND r.claimed_by IS NULL
-          ORDER BY r.priority DESC, r.job_id LIMIT 1
-        ) h
-        LEFT JOIN queue_heads known ON known.partition = part.name
+        FROM current LEFT JOIN queue_heads known ON known.partition = current.partition
       `,
     );
-    const changed = rows.filter((row) => row.same !== true);
-    if (changed.length > 0) {
-      // Written only when a head changes, so that claimers do not queue up on these rows.
-      await tx.execute(sql`
-        INSERT INTO queue_heads (partition, job_id, since)
-        SELECT * FROM unnest(${textArray(changed.map((row) => String(row.partition)))},
-                             ${bigintArray(changed.map((row) => Number(row.id)))}), now()
-        ON CONFLICT (partition) DO UPDATE SET job_id = EXCLUDED.job_id, since = EXCLUDED.since
-      `);
-    }
     return rows.map((row) => ({ ref: toRef(row), reserved: row.overdue === true }));
   }
 
-  async settle(node: string, ids: number[]): Promise<number> {
-    if (ids.length === 0) return 0;
+  async settle(node: string, ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
     const rows = await queryRows(
       this.db,
       sql`DELETE FROM queue_refs WHERE claimed_by = ${node} AND job_id = ANY(${bigintArray(ids)}) RETURNING job_id`,
     );
-    return rows.length;
+    return rows.map((row) => Number(row.job_id));
   }
 
   async release(node: string, ids: number[]): Promise<number> {

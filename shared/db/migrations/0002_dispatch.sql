@@ -27,3 +27,21 @@ CREATE TABLE queue_heads (
   job_id    bigint      NOT NULL,
   since     timestamptz NOT NULL
 );
+
+-- The refs a claim considers: the first `depth` unclaimed refs of each partition, locked, skipping those another
+-- claimer holds. The SET clauses pin the plan to the ordered index range: with stale statistics the planner would
+-- otherwise sort every queued ref, and a claim would cost more the deeper the queue.
+CREATE FUNCTION queue_window(parts text[], depth integer) RETURNS SETOF queue_refs
+LANGUAGE sql VOLATILE
+SET enable_sort = off
+SET enable_bitmapscan = off
+AS $$
+  SELECT c.* FROM unnest(parts) AS part(name)
+  CROSS JOIN LATERAL (
+    SELECT * FROM queue_refs r
+    WHERE r.partition = part.name AND r.claimed_by IS NULL
+    ORDER BY r.priority DESC, r.job_id
+    LIMIT depth
+    FOR UPDATE SKIP LOCKED
+  ) c
+$$;

@@ -74,9 +74,10 @@ export class RedisJobQueue implements JobQueue {
     return refs;
   }
 
-  async settle(node: string, ids: number[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    return Number(await this.#scripts.run(settleScript, [this.#refs, this.#claimed(node)], ids));
+  async settle(node: string, ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const reply = (await this.#scripts.run(settleScript, [this.#refs, this.#claimed(node)], ids)) as unknown[];
+    return reply.map(Number);
   }
 
   async release(node: string, ids: number[]): Promise<number> {

@@ -12,7 +12,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: 'Confirm claimed refs: PENDING → RUNNING on this node',
   description:
-    'One conditional write for the whole batch. Jobs still PENDING start on this node as a new attempt and come back with their scripts; the rest are dropped. Either way the refs leave the claimed set.',
+    "One conditional write for the whole batch. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set.",
   security: [{ bearer: [] }],
   middleware: [requireNodeAccess()] as const,
   request: {
@@ -29,11 +29,17 @@ export function registerConfirm(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
     const ids = [...new Set(c.req.valid('json').job_ids.map(Number))];
-    const { started, dropped } = await confirmClaims(c.var.db, node, ids, actorName(c.var.principal));
-    // After the write: if this fails, the refs stay claimed and a later confirm or requeue settles them harmlessly.
-    await c.var.services.queue.settle(node, ids).catch((error: Error) => {
-      console.warn(`node ${node}: settling ${ids.length} refs failed: ${error.message}`);
-    });
-    return c.json({ jobs: started.map(nodeJobView), dropped: dropped.map(String) }, 200);
+    // Only refs this node really claimed may start here: the claim decided where a job runs. Settled first, so
+    // that a ref is never both confirmed and still claimable; if the process dies before the confirm, the job is
+    // PENDING without a ref, and the reconciler's sweep pushes it again.
+    const claimed = new Set(await c.var.services.queue.settle(node, ids));
+    const { started, dropped } = await confirmClaims(
+      c.var.db,
+      node,
+      ids.filter((id) => claimed.has(id)),
+      actorName(c.var.principal),
+    );
+    const notClaimed = ids.filter((id) => !claimed.has(id));
+    return c.json({ jobs: started.map(nodeJobView), dropped: [...dropped, ...notClaimed].map(String) }, 200);
   });
 }

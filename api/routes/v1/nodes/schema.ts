@@ -15,7 +15,11 @@ const memory = z.number().int().min(0).max(MAX_MEMORY_MB);
 
 export const ClaimRequest = z
   .object({
-    partitions: z.array(identifier('partition')).min(1).max(64),
+    partitions: z
+      .array(identifier('partition'))
+      .min(1)
+      .max(64)
+      .refine((names) => new Set(names).size === names.length, 'must not name a partition twice'),
     cpus: cpus.min(1).openapi({ description: 'The cores the node has.' }),
     memory_mb: memory.min(1),
     free_cpus: cpus.openapi({ description: 'The cores free now.' }),

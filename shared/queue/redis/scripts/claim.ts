@@ -7,8 +7,8 @@ import type { RedisScript } from '../redis-script.js';
  * Walks the node's partitions' queues in (priority desc, submit order) across them, at most `window` refs deep in
  * each, and takes the first refs that fit what is still free (an exclusive ref only on an idle node, and it takes
  * the whole node), moving them to the node's claimed set. A partition's head that has been the head for longer than
- * the bound is reserved: a node that could ever fit it takes nothing past it in that partition until it fits. Refs
- * without data (removed) are dropped on the way. Same decision as first-fit.ts.
+ * the bound is reserved: a node that could ever fit it takes nothing queued after it, from any partition, until it
+ * fits. Refs without data (removed) are dropped on the way. Same decision as first-fit.ts.
  * Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a few
  * entries, not the whole window.
  * Returns: a flat array of id, data pairs for the refs taken.
@@ -23,18 +23,21 @@ local window, max_take, starve_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumb
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local idle = free_cpus == total_cpus and free_mem == total_mem
-local merge = #ARGV > 9
 
 -- One cursor per partition: a buffer of entries read, how far into the queue, and how many of those were removed
 -- (removals shift the ranks of what comes after).
-local parts = {}
+local parts, named = {}, {}
 for i = 9, #ARGV do
-  parts[#parts + 1] = {
-    queue = prefix .. 'q:' .. ARGV[i], head_key = prefix .. 'head:' .. ARGV[i],
-    buf = {}, pos = 1, seen = 0, removed = 0, more = true, blocked = false,
-    chunk = math.min(window, math.max(max_take, 4)),
-  }
+  if not named[ARGV[i]] then
+    named[ARGV[i]] = true
+    parts[#parts + 1] = {
+      queue = prefix .. 'q:' .. ARGV[i], head_key = prefix .. 'head:' .. ARGV[i],
+      buf = {}, pos = 1, seen = 0, removed = 0, more = true,
+      chunk = math.min(window, math.max(max_take, 4)),
+    }
+  end
 end
+local merge = #parts > 1
 
 local function refill(p)
   local want = math.min(p.chunk, window - p.seen)
@@ -72,11 +75,9 @@ local taken, count = {}, 0
 while count < max_take and free_cpus > 0 do
   local best
   for _, p in ipairs(parts) do
-    if not p.blocked then
-      if p.pos > #p.buf and p.more then refill(p) end
-      local c = p.buf[p.pos]
-      if c and (not best or c.score < best.buf[best.pos].score) then best = p end
-    end
+    if p.pos > #p.buf and p.more then refill(p) end
+    local c = p.buf[p.pos]
+    if c and (not best or c.score < best.buf[best.pos].score) then best = p end
   end
   if not best then break end
   local c = best.buf[best.pos]
@@ -104,7 +105,7 @@ while count < max_take and free_cpus > 0 do
       taken[#taken + 1] = c.id
       taken[#taken + 1] = data
     elseif reserved[c.id] and cpus <= total_cpus and mem <= total_mem then
-      best.blocked = true
+      break
     end
   end
 end
