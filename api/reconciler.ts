@@ -4,7 +4,9 @@
  * 1. pushes the jobs whose push failed at submit (marked not enqueued);
  * 2. sweeps a batch of PENDING jobs older than `sweepAfterMs` and pushes those the queue holds no ref for: a process
  *    that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
- *    so every PENDING job is looked at within a few runs, however many there are.
+ *    so every PENDING job is looked at within a few runs, however many there are;
+ * 3. puts back refs claimed longer ago than `staleClaimMs` and never confirmed: a node that died between its claim
+ *    and its confirm would otherwise strand their jobs in PENDING.
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
@@ -16,9 +18,15 @@ import { jobRef } from './jobs/job-ref.js';
 export interface ReconcilerOptions {
   sweepAfterMs: number;
   batchSize: number;
+  staleClaimMs: number;
 }
 
-export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = { sweepAfterMs: 30_000, batchSize: 1000 };
+// A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
+export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
+  sweepAfterMs: 30_000,
+  batchSize: 1000,
+  staleClaimMs: 120_000,
+};
 
 const refColumns = {
   id: jobs.id,
@@ -32,16 +40,24 @@ const refColumns = {
 export class Reconciler {
   #sweepAfterId = 0;
 
+  private readonly options: ReconcilerOptions;
+
   constructor(
     private readonly db: Database,
     private readonly queue: JobQueue,
-    private readonly options: ReconcilerOptions = DEFAULT_RECONCILER_OPTIONS,
+    options: Partial<ReconcilerOptions> = {},
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.options = { ...DEFAULT_RECONCILER_OPTIONS, ...options };
+  }
 
   /** Answers how many refs each step pushed. */
-  async run(): Promise<{ pushed: number; swept: number }> {
-    return { pushed: await this.#pushNotEnqueued(), swept: await this.#sweep() };
+  async run(): Promise<{ pushed: number; swept: number; released: number }> {
+    return {
+      pushed: await this.#pushNotEnqueued(),
+      swept: await this.#sweep(),
+      released: await this.queue.releaseStale(this.options.staleClaimMs),
+    };
   }
 
   async #pushNotEnqueued(): Promise<number> {

@@ -90,7 +90,9 @@ for (const backend of await backends()) {
       ).json();
       expect(body).toEqual({ jobs: [], dropped: [claimedByN2, unclaimed] });
       // n2's claim is untouched: it can still confirm its job.
-      const mine = await (await t.call('POST', '/v1/nodes/n2/confirm', { token: n2, body: { job_ids: [claimedByN2] } })).json();
+      const mine = await (
+        await t.call('POST', '/v1/nodes/n2/confirm', { token: n2, body: { job_ids: [claimedByN2] } })
+      ).json();
       expect(mine.jobs.map((j: { id: string }) => j.id)).toEqual([claimedByN2]);
       expect((await (await t.call('GET', `/v1/jobs/${unclaimed}`)).json()).state).toBe('PENDING');
     });
@@ -100,7 +102,10 @@ for (const backend of await backends()) {
       const id = await t.submit();
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
       // Started elsewhere, as if by a duplicate ref: the cancel path would remove the ref itself, this does not.
-      await t.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, Number(id)));
+      await t.database.db
+        .update(jobs)
+        .set({ state: 'RUNNING' })
+        .where(eq(jobs.id, Number(id)));
       const body = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
       expect(body).toEqual({ jobs: [], dropped: [id] });
       expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
@@ -174,6 +179,18 @@ for (const backend of await backends()) {
       } finally {
         await fresh.close();
       }
+    });
+
+    it('puts back the refs of a node that claimed and never confirmed', async () => {
+      await drain();
+      const id = Number(await t.submit());
+      await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const { released } = await new Reconciler(t.database.db, t.queue, { staleClaimMs: 10 }).run();
+      expect(released).toBe(1);
+      const n3 = await t.token('node', 'n3');
+      const claim = await (await t.call('POST', '/v1/nodes/n3/claim', { token: n3, body: claimBody })).json();
+      expect(claim.refs.map((r: { id: string }) => Number(r.id))).toEqual([id]);
     });
 
     it('leaves young PENDING jobs to their own push', async () => {

@@ -136,49 +136,52 @@ describe('the Node host with REDIS_URL', async () => {
   const { REDIS_URL, redisUnreachable, deleteKeys } = await import('./helpers/test-redis.js');
   const [, postgres] = await backends();
   const skip = postgres!.skip ?? (await redisUnreachable());
-  it.skipIf(skip)('dispatches through Redis: submit pushes there, and a node claims and confirms over HTTP', async () => {
-    const pg = (await import('pg')).default;
-    const schema = `test_host_${Math.random().toString(36).slice(2, 8)}`;
-    const prefix = `test:host:${schema}:`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const adminToken = 'a-bootstrap-token-for-this-test-0123456789';
-    const server = await startChildServer(
-      'node host',
-      MAIN,
-      ROOT,
-      cleanEnv({
-        DATABASE_URL: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-        REDIS_URL,
-        CONDUCTOR_REDIS_PREFIX: prefix,
-        CONDUCTOR_ADMIN_TOKEN: adminToken,
-        PORT: String(await freePort('127.0.0.1')),
-      }),
-    );
-    try {
-      expect(server.stdout().join('\n')).toContain('Redis queue');
-      const call = (path: string, body: unknown) =>
-        fetch(`${server.url}${path}`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-      const submitted = await (await call('/jobs/submit', { job: validJob(), script: 'true' })).json();
-      const { Redis } = await import('ioredis');
-      const redis = new Redis(REDIS_URL);
-      expect(await redis.hexists(`${prefix}refs`, submitted.job_id)).toBe(1);
-      redis.disconnect();
-      const claim = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
-      const claimed = await (await call('/v1/nodes/n1/claim', claim)).json();
-      expect(claimed.refs.map((r: { id: string }) => r.id)).toEqual([submitted.job_id]);
-      const confirmed = await (await call('/v1/nodes/n1/confirm', { job_ids: [submitted.job_id] })).json();
-      expect(confirmed.jobs.map((j: { id: string }) => j.id)).toEqual([submitted.job_id]);
-    } finally {
-      await server.stop();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-      await deleteKeys(prefix);
-    }
-  });
+  it.skipIf(skip)(
+    'dispatches through Redis: submit pushes there, and a node claims and confirms over HTTP',
+    async () => {
+      const pg = (await import('pg')).default;
+      const schema = `test_host_${Math.random().toString(36).slice(2, 8)}`;
+      const prefix = `test:host:${schema}:`;
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      const adminToken = 'a-bootstrap-token-for-this-test-0123456789';
+      const server = await startChildServer(
+        'node host',
+        MAIN,
+        ROOT,
+        cleanEnv({
+          DATABASE_URL: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+          REDIS_URL,
+          CONDUCTOR_REDIS_PREFIX: prefix,
+          CONDUCTOR_ADMIN_TOKEN: adminToken,
+          PORT: String(await freePort('127.0.0.1')),
+        }),
+      );
+      try {
+        expect(server.stdout().join('\n')).toContain('Redis queue');
+        const call = (path: string, body: unknown) =>
+          fetch(`${server.url}${path}`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+        const submitted = await (await call('/jobs/submit', { job: validJob(), script: 'true' })).json();
+        const { Redis } = await import('ioredis');
+        const redis = new Redis(REDIS_URL);
+        expect(await redis.hexists(`${prefix}refs`, submitted.job_id)).toBe(1);
+        redis.disconnect();
+        const claim = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
+        const claimed = await (await call('/v1/nodes/n1/claim', claim)).json();
+        expect(claimed.refs.map((r: { id: string }) => r.id)).toEqual([submitted.job_id]);
+        const confirmed = await (await call('/v1/nodes/n1/confirm', { job_ids: [submitted.job_id] })).json();
+        expect(confirmed.jobs.map((j: { id: string }) => j.id)).toEqual([submitted.job_id]);
+      } finally {
+        await server.stop();
+        await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+        await admin.end();
+        await deleteKeys(prefix);
+      }
+    },
+  );
 });

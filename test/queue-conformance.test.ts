@@ -65,7 +65,11 @@ for (const backend of await queueBackends()) {
       const queue = await start();
       const big = { cpus: 16 };
       await queue.enqueue([ref(1, big), ref(2), ref(3, big), ref(4, big), ref(5), ref(6), ref(7), ref(8)]);
-      await queue.enqueue([ref(9, { partition: 'gpu' }), ref(10, { partition: 'gpu', ...big }), ref(11, { partition: 'gpu' })]);
+      await queue.enqueue([
+        ref(9, { partition: 'gpu' }),
+        ref(10, { partition: 'gpu', ...big }),
+        ref(11, { partition: 'gpu' }),
+      ]);
       await queue.remove([2]);
       const claimed = await queue.claim(node({ partitions: ['batch', 'gpu'], cpus: 8, freeCpus: 8 }), { max: 5 });
       expect(ids(claimed)).toEqual([5, 6, 7, 8, 9]);
@@ -120,6 +124,20 @@ for (const backend of await queueBackends()) {
       expect(await queue.missing([1, 2, 3, 4])).toEqual([2]);
     });
 
+    it('puts back claims nobody settled once they are older than asked, and only those', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1), ref(2), ref(3)]);
+      await queue.claim(node(), { max: 2 });
+      await queue.settle('n1', [1]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await queue.releaseStale(60_000)).toBe(0);
+      expect(await queue.releaseStale(10)).toBe(1);
+      expect(await queue.releaseStale(10)).toBe(0);
+      expect(ids(await queue.claim(node({ node: 'n2' })))).toEqual([2, 3]);
+      // The old claim is gone for good: n1 can neither settle nor release it.
+      expect(await queue.settle('n1', [2])).toEqual([]);
+    });
+
     it("settles only the node's own claims", async () => {
       const queue = await start();
       await queue.enqueue([ref(1)]);
@@ -155,7 +173,12 @@ for (const backend of await queueBackends()) {
 
     it('reserves a starving head: nodes that could ever fit it take nothing queued after it', async () => {
       const queue = await start({ starvationMs: 0 });
-      await queue.enqueue([ref(1, { cpus: 4 }), ref(2), ref(3, { partition: 'other' }), ref(4, { partition: 'other', priority: 1 })]);
+      await queue.enqueue([
+        ref(1, { cpus: 4 }),
+        ref(2),
+        ref(3, { partition: 'other' }),
+        ref(4, { partition: 'other', priority: 1 }),
+      ]);
       // n1 could fit job 1 once idle: it takes what is queued before it (4, higher priority), nothing after it.
       expect(ids(await queue.claim(node({ freeCpus: 2, partitions: ['batch', 'other'] })))).toEqual([4]);
       // A small node that can never fit job 1 is not held back.

@@ -100,7 +100,8 @@ for (const backend of await queueBackends()) {
               capacity.node,
               claimed.map((r) => r.id),
             );
-            if (ids.length !== claimed.length) violations.push(`${capacity.node} lost ${claimed.length - ids.length} claims`);
+            if (ids.length !== claimed.length)
+              violations.push(`${capacity.node} lost ${claimed.length - ids.length} claims`);
             const { started, dropped } = await confirmClaims(database!.db, capacity.node, ids, `node:${capacity.node}`);
             if (dropped.length) violations.push(`${capacity.node} had ${dropped.length} dropped`);
             for (const job of started) {

@@ -47,6 +47,11 @@ export interface JobQueue {
   release(node: string, ids: number[]): Promise<number>;
   /** Puts every ref the node claimed and did not settle back: the node is gone. */
   requeueNode(node: string): Promise<number>;
+  /**
+   * Puts back refs claimed longer ago than this and never settled: a node that claimed and then died or lost its
+   * confirm. A job must never be stranded in PENDING by a claim nobody will confirm.
+   */
+  releaseStale(olderThanMs: number): Promise<number>;
   /** Takes refs out of the queue, claimed or not: their jobs will not run (cancelled). */
   remove(ids: number[]): Promise<void>;
   /** Of these job ids, the ones the queue holds no ref for, queued or claimed. */

@@ -127,6 +127,12 @@ export class PostgresJobQueue implements JobQueue {
     return this.#unclaim(sql`claimed_by = ${node}`);
   }
 
+  releaseStale(olderThanMs: number): Promise<number> {
+    return this.#unclaim(
+      sql`claimed_by IS NOT NULL AND claimed_at < now() - ${olderThanMs} * interval '1 millisecond'`,
+    );
+  }
+
   async #unclaim(where: SQL): Promise<number> {
     const rows = await queryRows(
       this.db,

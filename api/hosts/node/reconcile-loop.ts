@@ -9,8 +9,10 @@ export function startReconcileLoop(reconciler: Reconciler, everyMs: number, log:
   let failing = false;
   const tick = () => {
     running = reconciler.run().then(
-      ({ pushed, swept }) => {
-        if (pushed || swept) log(`reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs`);
+      ({ pushed, swept, released }) => {
+        if (pushed || swept || released) {
+          log(`reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs, released ${released} stale claims`);
+        }
         if (failing) log('reconciler: recovered');
         failing = false;
       },

@@ -3,6 +3,7 @@
  * - `refs`: hash, job id → "partition|cpus|memoryMb|priority|exclusive|score", for every ref queued or claimed
  * - `q:<partition>`: sorted set of job ids, by score = submit order − priority × 2^33 (priority first, then age)
  * - `claimed:<node>`: hash, job id → claim time, refs a node took and has not settled
+ * - `claims`: sorted set of "node|id" by claim time, to find claims nobody settled
  * - `head:<partition>`: hash, the partition's current head and since when (anti-starvation)
  * - `partitions`: set of partitions ever used; `wake`: channel told of new work per partition
  * Every operation is one script, one round trip.
@@ -22,11 +23,14 @@ import { claimScript } from './scripts/claim.js';
 import { enqueueScript } from './scripts/enqueue.js';
 import { inspectScript } from './scripts/inspect.js';
 import { releaseScript } from './scripts/release.js';
+import { releaseStaleScript } from './scripts/release-stale.js';
 import { removeScript } from './scripts/remove.js';
 import { settleScript } from './scripts/settle.js';
 
 // Priority above submit order in one exact double: ids below 2^33, priorities up to 10^6 stay under 2^53.
 const PRIORITY_WEIGHT = 2n ** 33n;
+// Bounds one release-stale call; the reconciler's next run takes the rest.
+const STALE_CLAIMS_PER_CALL = 1000;
 
 export class RedisJobQueue implements JobQueue {
   readonly #scripts: ScriptRunner;
@@ -76,17 +80,29 @@ export class RedisJobQueue implements JobQueue {
 
   async settle(node: string, ids: number[]): Promise<number[]> {
     if (ids.length === 0) return [];
-    const reply = (await this.#scripts.run(settleScript, [this.#refs, this.#claimed(node)], ids)) as unknown[];
+    const reply = (await this.#scripts.run(
+      settleScript,
+      [this.#refs, this.#claimed(node)],
+      [this.prefix, node, ...ids],
+    )) as unknown[];
     return reply.map(Number);
   }
 
   async release(node: string, ids: number[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return Number(await this.#scripts.run(releaseScript, [this.#refs, this.#claimed(node)], [this.prefix, ...ids]));
+    return Number(
+      await this.#scripts.run(releaseScript, [this.#refs, this.#claimed(node)], [this.prefix, node, ...ids]),
+    );
   }
 
   async requeueNode(node: string): Promise<number> {
-    return Number(await this.#scripts.run(releaseScript, [this.#refs, this.#claimed(node)], [this.prefix]));
+    return Number(await this.#scripts.run(releaseScript, [this.#refs, this.#claimed(node)], [this.prefix, node]));
+  }
+
+  async releaseStale(olderThanMs: number): Promise<number> {
+    return Number(
+      await this.#scripts.run(releaseStaleScript, [this.#refs], [this.prefix, olderThanMs, STALE_CLAIMS_PER_CALL]),
+    );
   }
 
   async remove(ids: number[]): Promise<void> {

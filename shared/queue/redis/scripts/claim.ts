@@ -1,7 +1,7 @@
 import type { RedisScript } from '../redis-script.js';
 
 /**
- * KEYS: 1 refs hash, 2 the node's claimed hash
+ * KEYS: 1 refs hash, 2 the node's claimed hash (`<prefix>claimed:<node>`: the node's name is its last part)
  * ARGV: 1 key prefix, 2 free cpus, 3 free memory MB, 4 total cpus, 5 total memory MB, 6 window, 7 max refs,
  *       8 starvation bound ms, 9.. the node's partitions
  * Walks the node's partitions' queues in (priority desc, submit order) across them, at most `window` refs deep in
@@ -11,12 +11,14 @@ import type { RedisScript } from '../redis-script.js';
  * fits. Refs without data (removed) are dropped on the way. Same decision as first-fit.ts.
  * Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a few
  * entries, not the whole window.
+ * Every claim is also noted in `<prefix>claims` by time, for release-stale.
  * Returns: a flat array of id, data pairs for the refs taken.
  */
 export const claimScript: RedisScript = {
   name: 'claim',
   source: `
 local refs, claimed, prefix = KEYS[1], KEYS[2], ARGV[1]
+local node = string.match(claimed, ':([^:]*)$')
 local free_cpus, free_mem = tonumber(ARGV[2]), tonumber(ARGV[3])
 local total_cpus, total_mem = tonumber(ARGV[4]), tonumber(ARGV[5])
 local window, max_take, starve_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -99,6 +101,7 @@ while count < max_take and free_cpus > 0 do
       redis.call('ZREM', best.queue, c.id)
       best.removed = best.removed + 1
       redis.call('HSET', claimed, c.id, now)
+      redis.call('ZADD', prefix .. 'claims', now, node .. '|' .. c.id)
       if exclusive == '1' then free_cpus, free_mem = 0, 0 else free_cpus, free_mem = free_cpus - cpus, free_mem - mem end
       idle = false
       count = count + 1

@@ -2,7 +2,7 @@ import type { RedisScript } from '../redis-script.js';
 
 /**
  * KEYS: 1 refs hash, 2 the node's claimed hash
- * ARGV: job ids
+ * ARGV: 1 key prefix, 2 node, 3.. job ids
  * Forgets refs the node claimed and the API has confirmed or dropped. A ref that is no longer this node's (it was
  * requeued and claimed elsewhere) is left alone.
  * Returns: the ids forgotten, which were this node's.
@@ -10,10 +10,11 @@ import type { RedisScript } from '../redis-script.js';
 export const settleScript: RedisScript = {
   name: 'settle',
   source: `
-local refs, claimed, settled = KEYS[1], KEYS[2], {}
-for i = 1, #ARGV do
+local refs, claimed, claims, node, settled = KEYS[1], KEYS[2], ARGV[1] .. 'claims', ARGV[2], {}
+for i = 3, #ARGV do
   if redis.call('HDEL', claimed, ARGV[i]) == 1 then
     redis.call('HDEL', refs, ARGV[i])
+    redis.call('ZREM', claims, node .. '|' .. ARGV[i])
     settled[#settled + 1] = ARGV[i]
   end
 end
