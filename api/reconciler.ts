@@ -42,8 +42,8 @@ export class Reconciler {
 
   private readonly options: ReconcilerOptions;
 
+  /** The database is given per run: on Workers each run has its own connection. */
   constructor(
-    private readonly db: Database,
     private readonly queue: JobQueue,
     options: Partial<ReconcilerOptions> = {},
     private readonly now: () => Date = () => new Date(),
@@ -52,16 +52,16 @@ export class Reconciler {
   }
 
   /** Answers how many refs each step pushed. */
-  async run(): Promise<{ pushed: number; swept: number; released: number }> {
+  async run(db: Database): Promise<{ pushed: number; swept: number; released: number }> {
     return {
-      pushed: await this.#pushNotEnqueued(),
-      swept: await this.#sweep(),
+      pushed: await this.#pushNotEnqueued(db),
+      swept: await this.#sweep(db),
       released: await this.queue.releaseStale(this.options.staleClaimMs),
     };
   }
 
-  async #pushNotEnqueued(): Promise<number> {
-    const rows = await this.db
+  async #pushNotEnqueued(db: Database): Promise<number> {
+    const rows = await db
       .select(refColumns)
       .from(jobs)
       .where(and(eq(jobs.state, 'PENDING'), eq(jobs.enqueued, false)))
@@ -70,13 +70,13 @@ export class Reconciler {
     if (rows.length === 0) return 0;
     await this.queue.enqueue(rows.map(jobRef));
     const ids = rows.map((row) => row.id);
-    await this.db.update(jobs).set({ enqueued: true }).where(inArray(jobs.id, ids));
+    await db.update(jobs).set({ enqueued: true }).where(inArray(jobs.id, ids));
     return rows.length;
   }
 
-  async #sweep(): Promise<number> {
+  async #sweep(db: Database): Promise<number> {
     const olderThan = new Date(this.now().getTime() - this.options.sweepAfterMs);
-    const rows = await this.db
+    const rows = await db
       .select(refColumns)
       .from(jobs)
       .where(and(eq(jobs.state, 'PENDING'), gt(jobs.id, this.#sweepAfterId), lt(jobs.submitTime, olderThan)))

@@ -2,6 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import { jobs } from '../shared/db/schema.js';
+import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
+import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
@@ -151,7 +153,7 @@ for (const backend of await backends()) {
       expect(row).toMatchObject({ state: 'PENDING', enqueued: false });
       expect(await t.queue.missing([id])).toEqual([id]);
 
-      const result = await new Reconciler(t.database.db, t.queue).run();
+      const result = await new Reconciler(t.queue).run(t.database.db);
       expect(result.pushed).toBe(1);
       expect(await t.queue.missing([id])).toEqual([]);
       const [after] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
@@ -170,10 +172,10 @@ for (const backend of await backends()) {
         await fresh.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, running!));
         // As if the process died between the commit and the push, or Redis lost its data.
         await fresh.queue.remove([lost!, running!]);
-        const reconciler = new Reconciler(fresh.database.db, fresh.queue, { sweepAfterMs: 0, batchSize: 2 });
+        const reconciler = new Reconciler(fresh.queue, { sweepAfterMs: 0, batchSize: 2 });
         let swept = 0;
         // Small batches: the sweep resumes where it stopped until it has seen every job.
-        for (let run = 0; run < 4; run++) swept += (await reconciler.run()).swept;
+        for (let run = 0; run < 4; run++) swept += (await reconciler.run(fresh.database.db)).swept;
         expect(swept).toBe(1);
         expect(await fresh.queue.missing([lost!, kept!, running!, alsoKept!])).toEqual([running]);
       } finally {
@@ -186,7 +188,7 @@ for (const backend of await backends()) {
       const id = Number(await t.submit());
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
       await new Promise((resolve) => setTimeout(resolve, 20));
-      const { released } = await new Reconciler(t.database.db, t.queue, { staleClaimMs: 10 }).run();
+      const { released } = await new Reconciler(t.queue, { staleClaimMs: 10 }).run(t.database.db);
       expect(released).toBe(1);
       const n3 = await t.token('node', 'n3');
       const claim = await (await t.call('POST', '/v1/nodes/n3/claim', { token: n3, body: claimBody })).json();
@@ -198,10 +200,32 @@ for (const backend of await backends()) {
       try {
         const id = Number(await fresh.submit());
         await fresh.queue.remove([id]);
-        expect((await new Reconciler(fresh.database.db, fresh.queue).run()).swept).toBe(0);
+        expect((await new Reconciler(fresh.queue).run(fresh.database.db)).swept).toBe(0);
       } finally {
         await fresh.close();
       }
     });
   });
 }
+
+describe('a Redis queue that is away', async () => {
+  const [pglite] = await backends();
+  it('keeps submits working (the job waits, not enqueued) and answers node claims 503', async () => {
+    // Nothing listens on port 1: every command fails after one retry, as with a Redis that is down.
+    const queue = new RedisJobQueue(ioredisClient('redis://127.0.0.1:1', { maxRetriesPerRequest: 1 }), 'test:away:');
+    const t = await createTestApp(pglite!, { queue });
+    try {
+      const submitted = await t.call('POST', '/jobs/submit', { body: { job: validJob(), script: 'true' } });
+      expect(submitted.status).toBe(201);
+      const id = Number((await submitted.json()).job_id);
+      const [row] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
+      expect(row).toMatchObject({ state: 'PENDING', enqueued: false });
+      const claim = await t.call('POST', '/v1/nodes/n1/claim', { body: claimBody });
+      expect(claim.status).toBe(503);
+      expect(await claim.json()).toMatchObject({ code: 'queue_unavailable' });
+    } finally {
+      await t.close();
+      await queue.close();
+    }
+  });
+});

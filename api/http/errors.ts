@@ -87,3 +87,15 @@ export class DatabaseUnavailable extends ApiError {
     super(503, 'database_unavailable', 'Database unavailable', 'The database did not answer');
   }
 }
+
+export class QueueUnavailable extends ApiError {
+  constructor() {
+    super(503, 'queue_unavailable', 'Queue unavailable', 'The dispatch queue did not answer');
+  }
+}
+
+export class RetryableConflict extends ApiError {
+  constructor() {
+    super(503, 'retry', 'Try again', 'The request lost a race with another one and changed nothing; send it again');
+  }
+}

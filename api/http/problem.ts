@@ -7,10 +7,9 @@ import { z, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { isDatabaseUnreachable } from './database-fault.js';
+import { serviceFault } from './service-fault.js';
 import {
   ApiError,
-  DatabaseUnavailable,
   MalformedBody,
   RouteNotFound,
   UnsupportedMediaType,
@@ -44,7 +43,7 @@ const DESCRIPTIONS = {
   413: 'Request body too large',
   415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',
-  503: 'The database did not answer',
+  503: 'The database or the queue did not answer, or the request lost a race: retry',
 } as const;
 
 type ProblemStatus = keyof typeof DESCRIPTIONS;
@@ -78,7 +77,8 @@ export function onError(error: Error, c: Context): Response {
   if (error instanceof HTTPException && error.status === 400)
     return problemResponse(c, new MalformedBody(error.message));
   if (error instanceof HTTPException && error.status === 415) return problemResponse(c, new UnsupportedMediaType());
-  if (isDatabaseUnreachable(error)) return problemResponse(c, new DatabaseUnavailable());
+  const fault = serviceFault(error);
+  if (fault) return problemResponse(c, fault);
   // A fault: log it with the request id, tell the client nothing about it.
   console.error(`request ${c.get('requestId')} failed:`, error);
   return c.body(

@@ -41,11 +41,9 @@ export async function startNodeHost(
     const adminToken = embedded ? await ensureAdminTokenFile(database.db, dataDir) : undefined;
 
     const queue = openNodeQueue(config, database.db);
-    const reconcileLoop = startReconcileLoop(
-      new Reconciler(database.db, queue),
-      config.CONDUCTOR_RECONCILE_SECONDS * 1000,
-      log,
-    );
+    const db = database.db;
+    const reconciler = new Reconciler(queue);
+    const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     const app = createApp({
       db: database.db,
       queue,

@@ -1,32 +1,40 @@
 /**
- * Runs the reconciler every few seconds. A failed run (Redis or Postgres away) is reported and tried again at the
- * next tick, never thrown out of the loop; stop() waits for a run in progress.
+ * Runs the reconciler every few seconds, one run at a time: the next starts `everyMs` after the last one ended. A
+ * failed run (Redis or Postgres away) is reported once per outage and tried again at the next tick, never thrown out
+ * of the loop; stop() waits for a run in progress.
  */
 import type { Reconciler } from '../../reconciler.js';
 
-export function startReconcileLoop(reconciler: Reconciler, everyMs: number, log: (line: string) => void) {
-  let running: Promise<void> = Promise.resolve();
+export function startReconcileLoop(
+  runOnce: () => ReturnType<Reconciler['run']>,
+  everyMs: number,
+  log: (line: string) => void,
+) {
+  let stopped = false;
   let failing = false;
-  const tick = () => {
-    running = reconciler.run().then(
-      ({ pushed, swept, released }) => {
-        if (pushed || swept || released) {
-          log(`reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs, released ${released} stale claims`);
-        }
-        if (failing) log('reconciler: recovered');
-        failing = false;
-      },
-      (error: Error) => {
-        // Said once per outage, not at every tick.
-        if (!failing) log(`reconciler: ${error.message}; retrying every ${everyMs / 1000} s`);
-        failing = true;
-      },
-    );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const tick = async () => {
+    try {
+      const { pushed, swept, released } = await runOnce();
+      if (pushed || swept || released) {
+        log(`reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs, released ${released} stale claims`);
+      }
+      if (failing) log('reconciler: recovered');
+      failing = false;
+    } catch (error) {
+      if (!failing) log(`reconciler: ${(error as Error).message}; retrying every ${everyMs / 1000} s`);
+      failing = true;
+    }
+    if (!stopped) timer = setTimeout(() => (running = tick()), everyMs);
   };
-  const timer = setInterval(tick, everyMs);
+  timer = setTimeout(() => (running = tick()), everyMs);
+
   return {
     async stop() {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       await running;
     },
   };

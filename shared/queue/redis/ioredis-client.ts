@@ -2,9 +2,12 @@
 import { Redis } from 'ioredis';
 import type { RedisClientPort } from './redis-client-port.js';
 
-export function ioredisClient(url: string): RedisClientPort & { redis: Redis } {
+export function ioredisClient(
+  url: string,
   // Commands wait for a reconnect rather than fail at once: a Redis restart delays dispatch, it loses nothing.
-  const redis = new Redis(url, { maxRetriesPerRequest: 20, enableAutoPipelining: true });
+  options: { maxRetriesPerRequest: number } = { maxRetriesPerRequest: 20 },
+): RedisClientPort & { redis: Redis } {
+  const redis = new Redis(url, { ...options, enableAutoPipelining: true });
   redis.on('error', () => {});
   return {
     redis,

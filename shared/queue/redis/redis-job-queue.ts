@@ -135,6 +135,7 @@ export class RedisJobQueue implements JobQueue {
 }
 
 function encodeRef(ref: JobRef): string {
+  if (ref.id >= 2 ** 33) throw new RangeError(`job id ${ref.id} is past what the Redis queue orders exactly (2^33)`);
   const score = BigInt(ref.id) - BigInt(ref.priority) * PRIORITY_WEIGHT;
   return [ref.partition, ref.cpus, ref.memoryMb, ref.priority, ref.exclusive ? 1 : 0, score].join('|');
 }

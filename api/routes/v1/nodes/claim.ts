@@ -19,7 +19,7 @@ const route = createRoute({
   },
   responses: {
     200: { description: 'The refs taken, maybe none', content: { 'application/json': { schema: ClaimResponse } } },
-    ...problemResponses(400, 401, 403, 422),
+    ...problemResponses(400, 401, 403, 422, 503),
   },
 });
 

@@ -21,7 +21,7 @@ const route = createRoute({
   },
   responses: {
     200: { description: 'What to run, and what not to', content: { 'application/json': { schema: ConfirmResponse } } },
-    ...problemResponses(400, 401, 403, 422),
+    ...problemResponses(400, 401, 403, 422, 503),
   },
 });
 
