@@ -8,12 +8,18 @@
  */
 import type { JobRef, NodeCapacity } from './job-queue.js';
 
+export interface FirstFit {
+  taken: JobRef[];
+  /** Whether more candidates could change the outcome: room is left and no reservation ended the claim. */
+  wantsMore: boolean;
+}
+
 export function firstFit(
   candidates: JobRef[],
   capacity: NodeCapacity,
   reservedHeads: ReadonlySet<number>,
   max: number,
-): JobRef[] {
+): FirstFit {
   let freeCpus = capacity.freeCpus;
   let freeMemory = capacity.freeMemoryMb;
   let idle = freeCpus === capacity.cpus && freeMemory === capacity.memoryMb;
@@ -29,8 +35,8 @@ export function firstFit(
       freeMemory = ref.exclusive ? 0 : freeMemory - ref.memoryMb;
       idle = false;
     } else if (reservedHeads.has(ref.id) && ref.cpus <= capacity.cpus && ref.memoryMb <= capacity.memoryMb) {
-      break;
+      return { taken, wantsMore: false };
     }
   }
-  return taken;
+  return { taken, wantsMore: taken.length < max && freeCpus > 0 };
 }

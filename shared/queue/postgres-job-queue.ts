@@ -44,36 +44,42 @@ export class PostgresJobQueue implements JobQueue {
     if (names.length === 0) return [];
     const partitions = textArray(names);
     const heads = await this.#noteHeads(partitions);
+    const max = options.max ?? DEFAULT_CLAIM_MAX;
+    const reserved = heads.filter((head) => head.reserved);
     return this.db.transaction(async (tx) => {
-      const candidates = (
-        await queryRows(
-          tx,
-          sql`SELECT job_id AS id, partition, cpus, memory_mb, priority, exclusive
-              FROM queue_window(${partitions}, ${this.tuning.window}) ORDER BY priority DESC, job_id`,
-        )
-      ).map(toRef);
-      const reserved = heads.filter((head) => head.reserved);
-      // A reserved head that another claimer holds locked right now still holds this node back.
-      const heldBack = reserved.some(
-        (head) =>
-          !candidates.some((ref) => ref.id === head.ref.id) &&
-          head.ref.cpus <= capacity.cpus &&
-          head.ref.memoryMb <= capacity.memoryMb,
-      );
-      if (heldBack) return [];
-      const taken = firstFit(
-        candidates,
-        capacity,
-        new Set(reserved.map((head) => head.ref.id)),
-        options.max ?? DEFAULT_CLAIM_MAX,
-      );
-      if (taken.length > 0) {
-        await tx.execute(sql`
-          UPDATE queue_refs SET claimed_by = ${capacity.node}, claimed_at = now()
-          WHERE job_id = ANY(${bigintArray(taken.map((ref) => ref.id))})
-        `);
+      // Lock as few refs as the claim needs, so that concurrent claimers are not left only each other's leftovers:
+      // a first chunk just big enough for `max`, doubled while first fit wants more, up to the window.
+      let depth = Math.min(this.tuning.window, Math.max(max, 4));
+      for (;;) {
+        const candidates = (
+          await queryRows(
+            tx,
+            sql`SELECT job_id AS id, partition, cpus, memory_mb, priority, exclusive
+                FROM queue_window(${partitions}, ${depth}) ORDER BY priority DESC, job_id`,
+          )
+        ).map(toRef);
+        // A reserved head that another claimer holds locked right now still holds this node back.
+        const heldBack = reserved.some(
+          (head) =>
+            !candidates.some((ref) => ref.id === head.ref.id) &&
+            head.ref.cpus <= capacity.cpus &&
+            head.ref.memoryMb <= capacity.memoryMb,
+        );
+        if (heldBack) return [];
+        const { taken, wantsMore } = firstFit(candidates, capacity, new Set(reserved.map((head) => head.ref.id)), max);
+        const exhausted = names.every((name) => candidates.filter((ref) => ref.partition === name).length < depth);
+        if (wantsMore && !exhausted && depth < this.tuning.window) {
+          depth = Math.min(this.tuning.window, depth * 2);
+          continue;
+        }
+        if (taken.length > 0) {
+          await tx.execute(sql`
+            UPDATE queue_refs SET claimed_by = ${capacity.node}, claimed_at = now()
+            WHERE job_id = ANY(${bigintArray(taken.map((ref) => ref.id))})
+          `);
+        }
+        return taken;
       }
-      return taken;
     });
   }
 
