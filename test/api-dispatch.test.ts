@@ -6,6 +6,7 @@ import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
+import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 
 const claimBody = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
 
@@ -138,26 +139,17 @@ for (const backend of await backends()) {
       expect((await response.json()).errors.map((e: { field: string }) => e.field)).toContain(field);
     });
 
-    it('keeps a job whose push failed PENDING, marked not enqueued, and the reconciler pushes it', async () => {
+    it('writes job and ref in one statement on the Postgres queue: no job without its ref', async () => {
       // A real fault: the queue's table is gone while the job is submitted.
+      const before = await t.database.db.$count(jobs);
       await t.database.db.execute(sql`ALTER TABLE queue_refs RENAME TO queue_refs_away`);
-      let id: number;
       try {
         const response = await t.call('POST', '/jobs/submit', { body: { job: validJob(), script: 'true' } });
-        expect(response.status).toBe(201);
-        id = Number((await response.json()).job_id);
+        expect(response.status).toBe(500);
       } finally {
         await t.database.db.execute(sql`ALTER TABLE queue_refs_away RENAME TO queue_refs`);
       }
-      const [row] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
-      expect(row).toMatchObject({ state: 'PENDING', enqueued: false });
-      expect(await t.queue.missing([id])).toEqual([id]);
-
-      const result = await new Reconciler(t.queue).run(t.database.db);
-      expect(result.pushed).toBe(1);
-      expect(await t.queue.missing([id])).toEqual([]);
-      const [after] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
-      expect(after!.enqueued).toBe(true);
+      expect(await t.database.db.$count(jobs)).toBe(before);
     });
 
     it('sweeps PENDING jobs the queue lost, and only those', async () => {
@@ -210,22 +202,36 @@ for (const backend of await backends()) {
 
 describe('a Redis queue that is away', async () => {
   const [pglite] = await backends();
-  it('keeps submits working (the job waits, not enqueued) and answers node claims 503', async () => {
-    // Nothing listens on port 1: every command fails after one retry, as with a Redis that is down.
-    const queue = new RedisJobQueue(ioredisClient('redis://127.0.0.1:1', { maxRetriesPerRequest: 1 }), 'test:away:');
-    const t = await createTestApp(pglite!, { queue });
-    try {
-      const submitted = await t.call('POST', '/jobs/submit', { body: { job: validJob(), script: 'true' } });
-      expect(submitted.status).toBe(201);
-      const id = Number((await submitted.json()).job_id);
-      const [row] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
-      expect(row).toMatchObject({ state: 'PENDING', enqueued: false });
-      const claim = await t.call('POST', '/v1/nodes/n1/claim', { body: claimBody });
-      expect(claim.status).toBe(503);
-      expect(await claim.json()).toMatchObject({ code: 'queue_unavailable' });
-    } finally {
-      await t.close();
-      await queue.close();
-    }
-  });
+  const unreachable = await redisUnreachable();
+  it.skipIf(unreachable)(
+    'keeps submits working (the job waits, not enqueued), answers node claims 503, and the reconciler pushes later',
+    async () => {
+      const prefix = `test:away:${Math.random().toString(36).slice(2, 8)}:`;
+      // Nothing listens on port 1: every command fails after one retry, as with a Redis that is down.
+      const away = new RedisJobQueue(ioredisClient('redis://127.0.0.1:1', { maxRetriesPerRequest: 1 }), prefix);
+      const back = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
+      const t = await createTestApp(pglite!, { queue: away });
+      try {
+        const submitted = await t.call('POST', '/jobs/submit', { body: { job: validJob(), script: 'true' } });
+        expect(submitted.status).toBe(201);
+        const id = Number((await submitted.json()).job_id);
+        const [row] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
+        expect(row).toMatchObject({ state: 'PENDING', enqueued: false });
+        const claim = await t.call('POST', '/v1/nodes/n1/claim', { body: claimBody });
+        expect(claim.status).toBe(503);
+        expect(await claim.json()).toMatchObject({ code: 'queue_unavailable' });
+
+        // Redis is back (the same keys, reached again): the reconciler's next run pushes the job.
+        expect((await new Reconciler(back).run(t.database.db)).pushed).toBe(1);
+        expect(await back.missing([id])).toEqual([]);
+        const [after] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
+        expect(after!.enqueued).toBe(true);
+      } finally {
+        await t.close();
+        await away.close();
+        await back.close();
+        await deleteKeys(prefix);
+      }
+    },
+  );
 });

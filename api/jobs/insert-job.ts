@@ -1,35 +1,42 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { jobs } from '../../shared/db/schema.js';
+import { jobs, queueRefs } from '../../shared/db/schema.js';
 import type { JobSpec } from '../../shared/job/submit-request.js';
 import { summaryColumns, type JobSummaryRow } from './job-summary.js';
 
 /**
- * Inserts a PENDING job; the database records its "submitted" event in the same statement (a trigger). This is the
- * hottest statement of the API, so it is prepared once per database (a pg connection then parses and plans it once),
- * and it answers the job without the script and environment the client has just sent.
+ * Inserts a PENDING job; the database records its "submitted" event in the same statement (a trigger). With
+ * `withRef`, the statement also writes the job's ref to the Postgres queue, so that job and ref commit together.
+ * This is the hottest statement of the API, so each form is prepared once per database (a pg connection then parses
+ * and plans it once), and it answers the job without the script and environment the client has just sent.
  */
-export async function insertJob(db: Database, spec: JobSpec, actor: string): Promise<JobSummaryRow> {
-  const [row] = await preparedInsert(db).execute({ ...spec, environment: JSON.stringify(spec.environment), actor });
+export async function insertJob(
+  db: Database,
+  spec: JobSpec,
+  actor: string,
+  options: { withRef: boolean },
+): Promise<JobSummaryRow> {
+  const statements = preparedFor(db);
+  const statement = options.withRef ? statements.withRef : statements.alone;
+  const [row] = await statement.execute({ ...spec, environment: JSON.stringify(spec.environment), actor });
   return row!;
 }
 
-const prepared = new WeakMap<Database, ReturnType<typeof prepareInsert>>();
+const prepared = new WeakMap<Database, ReturnType<typeof prepare>>();
 
-function preparedInsert(db: Database) {
-  let statement = prepared.get(db);
-  if (!statement) {
-    statement = prepareInsert(db);
-    prepared.set(db, statement);
+function preparedFor(db: Database) {
+  let statements = prepared.get(db);
+  if (!statements) {
+    statements = prepare(db);
+    prepared.set(db, statements);
   }
-  return statement;
+  return statements;
 }
 
-function prepareInsert(db: Database) {
+function prepare(db: Database) {
   const p = (name: keyof JobSpec | 'actor') => sql.placeholder(name);
-  return db
-    .insert(jobs)
-    .values({
+  const insert = () =>
+    db.insert(jobs).values({
       account: p('account'),
       name: p('name'),
       partition: p('partition'),
@@ -48,7 +55,34 @@ function prepareInsert(db: Database) {
       memoryMb: p('memoryMb'),
       timeLimitSeconds: p('timeLimitSeconds'),
       exclusive: p('exclusive'),
-    })
-    .returning(summaryColumns)
-    .prepare('insert_job');
+    });
+
+  const inserted = db.$with('inserted').as(insert().returning(summaryColumns));
+  const queued = db.$with('queued').as(
+    db
+      .insert(queueRefs)
+      .select(
+        db
+          .select({
+            jobId: inserted.id,
+            partition: inserted.partition,
+            cpus: inserted.cpus,
+            memoryMb: inserted.memoryMb,
+            priority: inserted.priority,
+            exclusive: inserted.exclusive,
+            claimedBy: sql<null>`NULL`.as('claimed_by'),
+            claimedAt: sql<null>`NULL`.as('claimed_at'),
+          })
+          .from(inserted),
+      )
+      .returning({ jobId: queueRefs.jobId }),
+  );
+  const selection = Object.fromEntries(
+    Object.keys(summaryColumns).map((key) => [key, inserted[key as keyof typeof summaryColumns]]),
+  ) as { [K in keyof typeof summaryColumns]: (typeof inserted)[K] };
+
+  return {
+    alone: insert().returning(summaryColumns).prepare('insert_job'),
+    withRef: db.with(inserted, queued).select(selection).from(inserted).prepare('insert_job_with_ref'),
+  };
 }

@@ -12,9 +12,9 @@ import { markNotEnqueued } from './mark-not-enqueued.js';
 export const DEFAULT_ACCOUNT = 'default';
 
 /**
- * Submits a validated body for a principal (a user token submits to its own account only): the job is committed,
- * then its ref pushed to the queue. A failed push loses nothing: the job stays PENDING, marked not enqueued, and the
- * reconciler pushes it again.
+ * Submits a validated body for a principal (a user token submits to its own account only). On the Postgres queue
+ * the job and its ref are one statement. Otherwise the job is committed, then its ref pushed to the queue; a failed
+ * push loses nothing: the job stays PENDING, marked not enqueued, and the reconciler pushes it again.
  */
 export async function submitJob(
   db: Database,
@@ -26,7 +26,9 @@ export async function submitJob(
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
     throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
   }
-  const job = await insertJob(db, toJobSpec(body, ownAccount), actorName(principal));
+  const spec = toJobSpec(body, ownAccount);
+  if (queue.storesRefsWithJobs) return insertJob(db, spec, actorName(principal), { withRef: true });
+  const job = await insertJob(db, spec, actorName(principal), { withRef: false });
   try {
     await queue.enqueue([jobRef(job)]);
   } catch (error) {

@@ -31,6 +31,11 @@ export interface ClaimOptions {
 }
 
 export interface JobQueue {
+  /**
+   * True when refs are rows of the job database (the Postgres queue): the API then writes a job's ref in the same
+   * statement as the job, instead of pushing it after the commit.
+   */
+  readonly storesRefsWithJobs: boolean;
   /** Adds refs; a ref already queued or claimed is left as it is, so pushing again is safe. */
   enqueue(refs: JobRef[]): Promise<void>;
   /**

@@ -19,6 +19,8 @@ import {
 } from './job-queue.js';
 
 export class PostgresJobQueue implements JobQueue {
+  readonly storesRefsWithJobs = true;
+
   constructor(
     private readonly db: Database,
     private readonly tuning: QueueTuning = DEFAULT_QUEUE_TUNING,

@@ -33,6 +33,7 @@ const PRIORITY_WEIGHT = 2n ** 33n;
 const STALE_CLAIMS_PER_CALL = 1000;
 
 export class RedisJobQueue implements JobQueue {
+  readonly storesRefsWithJobs = false;
   readonly #scripts: ScriptRunner;
   readonly #refs: string;
 
