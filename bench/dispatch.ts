@@ -24,7 +24,6 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { loadMigrations } from '../shared/db/migration-files.js';
 import { migrate } from '../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../shared/db/node-database.js';
@@ -39,6 +38,7 @@ import {
 import { PostgresJobQueue } from '../shared/queue/postgres-job-queue.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
+import { adminQuery } from '../test/helpers/test-databases.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -561,16 +561,6 @@ async function postgresRoundTripUs(database: NodeDatabase, count = 1000): Promis
 }
 
 // ---- Postgres schema --------------------------------------------------------------------------------------------
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A fresh, migrated schema; closed and dropped afterwards, whatever happened. */
 async function withPostgres<T>(work: (database: NodeDatabase) => Promise<T>): Promise<T> {

@@ -70,7 +70,8 @@ export async function createTestDatabase(backend: Backend, options: { poolSize?:
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** Runs one statement on the Postgres server outside any test schema (creating and dropping schemas). */
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
