@@ -55,9 +55,10 @@ export async function startNodeHost(
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
     const store = embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server';
-    log(`SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue)`);
+    // Before the listening line, which scripts (and tests) wait for: by then everything else is said.
     if (adminToken)
       log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
+    log(`SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue)`);
 
     return {
       url,
