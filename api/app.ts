@@ -20,6 +20,9 @@ import { registerOriginalSubmit } from './routes/original/submit.js';
 import { registerCancelJob } from './routes/v1/jobs/cancel.js';
 import { registerClaim } from './routes/v1/nodes/claim.js';
 import { registerConfirm } from './routes/v1/nodes/confirm.js';
+import { registerHeartbeat } from './routes/v1/nodes/heartbeat.js';
+import { registerListNodes } from './routes/v1/nodes/list.js';
+import { registerSetNodeState } from './routes/v1/nodes/set-state.js';
 import { registerJobEvents } from './routes/v1/jobs/events.js';
 import { registerGetJob } from './routes/v1/jobs/get.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
@@ -89,6 +92,9 @@ export function createApp(deps: AppDependencies): App {
     registerJobEvents,
     registerCancelJob,
     registerStats,
+    registerListNodes,
+    registerHeartbeat,
+    registerSetNodeState,
     registerClaim,
     registerConfirm,
     registerCreateToken,

@@ -10,6 +10,14 @@ import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js
 
 const claimBody = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
 
+/** Registers a node, as its daemon's first heartbeat does (the admin token may speak for any node). */
+async function heartbeat(t: TestApp, node: string) {
+  const response = await t.call('POST', `/v1/nodes/${node}/heartbeat`, {
+    body: { partitions: ['batch'], cpus: 8, memory_mb: 64_000 },
+  });
+  if (response.status !== 200) throw new Error(`heartbeat: ${response.status} ${await response.text()}`);
+}
+
 for (const backend of await backends()) {
   describe.skipIf(backend.skip)(`dispatch through the API on ${backend.name}`, () => {
     let t: TestApp;
@@ -17,6 +25,7 @@ for (const backend of await backends()) {
     beforeAll(async () => {
       t = await createTestApp(backend);
       n1 = await t.token('node', 'n1');
+      for (const name of ['n1', 'n2', 'n3']) await heartbeat(t, name);
     });
     afterAll(() => t?.close());
 
@@ -212,6 +221,7 @@ describe('a Redis queue that is away', async () => {
       const back = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
       const t = await createTestApp(pglite!, { queue: away });
       try {
+        await heartbeat(t, 'n1');
         const submitted = await t.call('POST', '/jobs/submit', { body: { job: validJob(), script: 'true' } });
         expect(submitted.status).toBe(201);
         const id = Number((await submitted.json()).job_id);

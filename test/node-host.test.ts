@@ -171,6 +171,7 @@ describe('the Node host with REDIS_URL', async () => {
         const redis = new Redis(REDIS_URL);
         expect(await redis.hexists(`${prefix}refs`, submitted.job_id)).toBe(1);
         redis.disconnect();
+        await call('/v1/nodes/n1/heartbeat', { partitions: ['batch'], cpus: 8, memory_mb: 64_000 });
         const claim = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
         const claimed = await (await call('/v1/nodes/n1/claim', claim)).json();
         expect(claimed.refs.map((r: { id: string }) => r.id)).toEqual([submitted.job_id]);

@@ -70,6 +70,12 @@ export class JobNotFound extends ApiError {
   }
 }
 
+export class NodeNotFound extends ApiError {
+  constructor(name: string) {
+    super(404, 'node_not_found', 'Node not found', `Node ${name} has never sent a heartbeat`);
+  }
+}
+
 export class TokenNotFound extends ApiError {
   constructor(id: string) {
     super(404, 'token_not_found', 'Token not found', `Token ${id} does not exist`);

@@ -5,7 +5,8 @@ import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { summarize } from '../../jobs/count-jobs.js';
-import { readDashboard, type DashboardData, type NodeUsage } from '../../dashboard/read-dashboard.js';
+import { readDashboard, type DashboardData } from '../../dashboard/read-dashboard.js';
+import type { NodeUsage } from '../../nodes/node-usage.js';
 import { problemResponses } from '../../http/problem.js';
 
 const Capacity = z.object({ total: z.number(), allocated: z.number(), idle: z.number() });

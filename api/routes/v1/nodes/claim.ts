@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { problemResponses } from '../../../http/problem.js';
+import { readNodeState } from '../../../nodes/node-state.js';
 import { ClaimRequest, ClaimResponse, NodeParam, refView } from './schema.js';
 
 const route = createRoute({
@@ -10,7 +11,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: 'Claim refs that fit the node (for nodes without Redis access)',
   description:
-    'Runs the claim of the configured queue for this node: the first refs in queue order that fit its free cores and memory move to its claimed set. Confirm them next.',
+    'Runs the claim of the configured queue for this node: the first refs in queue order that fit its free cores and memory move to its claimed set. Confirm them next. A node gets work only while UP: registered by its heartbeat, not draining.',
   security: [{ bearer: [] }],
   middleware: [requireNodeAccess()] as const,
   request: {
@@ -27,6 +28,8 @@ export function registerClaim(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
     const body = c.req.valid('json');
+    // Only an UP node gets work: one never seen has no heartbeat to tell when it dies, a DRAINING one takes none.
+    if ((await readNodeState(c.var.db, node)) !== 'UP') return c.json({ refs: [] }, 200);
     const refs = await c.var.services.queue.claim(
       {
         node,

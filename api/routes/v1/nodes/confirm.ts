@@ -4,6 +4,7 @@ import { actorName } from '../../../auth/principal.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { confirmClaims } from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
+import { readNodeState } from '../../../nodes/node-state.js';
 import { ConfirmRequest, ConfirmResponse, NodeParam, nodeJobView } from './schema.js';
 
 const route = createRoute({
@@ -29,10 +30,16 @@ export function registerConfirm(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
     const ids = [...new Set(c.req.valid('json').job_ids.map(Number))];
+    const { queue } = c.var.services;
+    // A node that is not UP (never seen, draining, down) starts nothing; what it claimed goes back to the queue.
+    if ((await readNodeState(c.var.db, node)) !== 'UP') {
+      await queue.release(node, ids);
+      return c.json({ jobs: [], dropped: ids.map(String) }, 200);
+    }
     // Only refs this node really claimed may start here: the claim decided where a job runs. Settled first, so
     // that a ref is never both confirmed and still claimable; if the process dies before the confirm, the job is
     // PENDING without a ref, and the reconciler's sweep pushes it again.
-    const claimed = new Set(await c.var.services.queue.settle(node, ids));
+    const claimed = new Set(await queue.settle(node, ids));
     const { started, dropped } = await confirmClaims(
       c.var.db,
       node,

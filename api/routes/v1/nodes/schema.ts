@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import type { JobRow } from '../../../../shared/db/schema.js';
+import { NODE_STATES, type JobRow } from '../../../../shared/db/schema.js';
+import type { NodeUsage } from '../../../nodes/node-usage.js';
+import { timestamp } from '../jobs/schema.js';
 import { expandOutputPath } from '../../../../shared/job/output-path.js';
 import { MAX_MEMORY_MB } from '../../../../shared/job/memory-size.js';
 import { identifier } from '../../../../shared/names.js';
@@ -13,13 +15,15 @@ export const NodeParam = z.object({
 const cpus = z.number().int().min(0).max(1_000_000);
 const memory = z.number().int().min(0).max(MAX_MEMORY_MB);
 
+const ClaimPartitions = z
+  .array(identifier('partition'))
+  .min(1)
+  .max(64)
+  .refine((names) => new Set(names).size === names.length, 'must not name a partition twice');
+
 export const ClaimRequest = z
   .object({
-    partitions: z
-      .array(identifier('partition'))
-      .min(1)
-      .max(64)
-      .refine((names) => new Set(names).size === names.length, 'must not name a partition twice'),
+    partitions: ClaimPartitions,
     cpus: cpus.min(1).openapi({ description: 'The cores the node has.' }),
     memory_mb: memory.min(1),
     free_cpus: cpus.openapi({ description: 'The cores free now.' }),
@@ -41,6 +45,52 @@ export const ClaimRequest = z
     }
   })
   .openapi('ClaimRequest');
+
+export const HeartbeatRequest = z
+  .object({
+    partitions: ClaimPartitions,
+    cpus: cpus.min(1),
+    memory_mb: memory.min(1),
+  })
+  .strict()
+  .openapi('HeartbeatRequest');
+
+export const HeartbeatResponse = z
+  .object({
+    state: z.enum(NODE_STATES),
+    cancel: z
+      .array(z.object({ job_id: z.string(), attempt: z.number().int() }))
+      .openapi({ description: 'RUNNING jobs on this node to end as CANCELLED.' }),
+  })
+  .openapi('HeartbeatResponse');
+
+export const Node = z
+  .object({
+    name: z.string(),
+    state: z.enum(NODE_STATES),
+    partitions: z.array(z.string()),
+    cpus: z.number().int(),
+    memory_mb: z.number().int(),
+    cpus_allocated: z.number().int(),
+    memory_allocated_mb: z.number(),
+    last_heartbeat: timestamp.nullable(),
+    registered_at: timestamp,
+  })
+  .openapi('Node');
+
+export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage): z.infer<typeof Node> {
+  return {
+    name: node.name,
+    state: node.state,
+    partitions: node.partitions,
+    cpus: node.cpus,
+    memory_mb: node.memoryMb,
+    cpus_allocated: cpusAllocated,
+    memory_allocated_mb: memoryAllocatedMb,
+    last_heartbeat: node.lastHeartbeat?.toISOString() ?? null,
+    registered_at: node.registeredAt.toISOString(),
+  };
+}
 
 export const Ref = z
   .object({

@@ -1,0 +1,32 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { jobs, nodes, type NodeRow } from '../../shared/db/schema.js';
+
+export interface NodeUsage {
+  node: NodeRow;
+  cpusAllocated: number;
+  memoryAllocatedMb: number;
+}
+
+/** Every registered node, by name, with what its RUNNING jobs hold of it. */
+export async function readNodeUsage(db: Database): Promise<NodeUsage[]> {
+  const [nodeRows, usage] = await Promise.all([
+    db.select().from(nodes).orderBy(asc(nodes.name)),
+    db
+      .select({
+        nodeName: jobs.nodeName,
+        cpus: sql<number>`sum(${jobs.cpus})::int`,
+        // float8: a sum of megabytes can pass the int4 range, and bigint would come back as text.
+        memoryMb: sql<number>`sum(${jobs.memoryMb})::float8`,
+      })
+      .from(jobs)
+      .where(eq(jobs.state, 'RUNNING'))
+      .groupBy(jobs.nodeName),
+  ]);
+  const byNode = new Map(usage.map((row) => [row.nodeName, row]));
+  return nodeRows.map((node) => ({
+    node,
+    cpusAllocated: byNode.get(node.name)?.cpus ?? 0,
+    memoryAllocatedMb: byNode.get(node.name)?.memoryMb ?? 0,
+  }));
+}

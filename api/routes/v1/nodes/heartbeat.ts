@@ -1,0 +1,42 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { App } from '../../../app-env.js';
+import { requireNodeAccess } from '../../../auth/require-node-access.js';
+import { problemResponses } from '../../../http/problem.js';
+import { recordHeartbeat } from '../../../nodes/record-heartbeat.js';
+import { HeartbeatRequest, HeartbeatResponse, NodeParam } from './schema.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/nodes/{node}/heartbeat',
+  tags: ['Nodes'],
+  summary: "A node's heartbeat: registers it on the first, keeps it UP, and tells it which jobs to cancel",
+  description:
+    'Carries the capacity the node has. A node that stops sending heartbeats is marked DOWN by the reconciler, and its RUNNING jobs end NODE_FAIL, or go back to PENDING when they asked for requeue.',
+  security: [{ bearer: [] }],
+  middleware: [requireNodeAccess()] as const,
+  request: {
+    params: NodeParam,
+    body: { required: true, content: { 'application/json': { schema: HeartbeatRequest } } },
+  },
+  responses: {
+    200: {
+      description: "The node's state and its jobs to cancel",
+      content: { 'application/json': { schema: HeartbeatResponse } },
+    },
+    ...problemResponses(400, 401, 403, 422, 503),
+  },
+});
+
+export function registerHeartbeat(app: App): void {
+  app.openapi(route, async (c) => {
+    const { node } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const { state, cancel } = await recordHeartbeat(c.var.db, {
+      node,
+      partitions: body.partitions,
+      cpus: body.cpus,
+      memoryMb: body.memory_mb,
+    });
+    return c.json({ state, cancel: cancel.map((job) => ({ job_id: String(job.jobId), attempt: job.attempt })) }, 200);
+  });
+}
