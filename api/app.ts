@@ -20,6 +20,7 @@ import { registerOriginalSubmit } from './routes/original/submit.js';
 import { registerCancelJob } from './routes/v1/jobs/cancel.js';
 import { registerClaim } from './routes/v1/nodes/claim.js';
 import { registerConfirm } from './routes/v1/nodes/confirm.js';
+import { registerNodeEvents } from './routes/v1/nodes/events.js';
 import { registerHeartbeat } from './routes/v1/nodes/heartbeat.js';
 import { registerListNodes } from './routes/v1/nodes/list.js';
 import { registerSetNodeState } from './routes/v1/nodes/set-state.js';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDependencies): App {
     registerSetNodeState,
     registerClaim,
     registerConfirm,
+    registerNodeEvents,
     registerCreateToken,
     registerListTokens,
     registerRevokeToken,

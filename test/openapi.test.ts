@@ -36,6 +36,7 @@ describe('the OpenAPI contract', () => {
         '/v1/nodes/{node}/resume',
         '/v1/nodes/{node}/claim',
         '/v1/nodes/{node}/confirm',
+        '/v1/nodes/{node}/events',
         '/v1/stats',
         '/v1/tokens',
         '/v1/tokens/{id}',

@@ -30,6 +30,7 @@ export const jobs = pgTable('jobs', {
   exclusive: boolean('exclusive').notNull().default(false),
   nodeName: text('node_name'),
   cpuIds: integer('cpu_ids').array(),
+  pid: integer('pid'),
   exitStatus: integer('exit_status'),
   exitSignal: integer('exit_signal'),
   errorMsg: text('error_msg'),
