@@ -1,6 +1,8 @@
 /**
- * Makes the queue agree with Postgres again, which is the truth (DESIGN.md invariant 1). The hosts run it on an
- * interval (the Node host) or a schedule (the Workers host). Each run:
+ * Makes the queue agree with Postgres again, which is the truth (DESIGN.md invariant 1), and settles lost nodes. The
+ * hosts run it on an interval (the Node host) or a schedule (the Workers host). Each run:
+ * 0. marks DOWN the nodes silent for longer than `nodeSilenceMs`: their RUNNING jobs go back to PENDING (those that
+ *    asked for requeue) or end NODE_FAIL, and the refs they claimed and never confirmed go back to the queue;
  * 1. pushes the jobs whose push failed at submit (marked not enqueued);
  * 2. sweeps a batch of PENDING jobs older than `sweepAfterMs` and pushes those the queue holds no ref for: a process
  *    that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
@@ -14,8 +16,10 @@ import type { Database } from '../shared/db/database.js';
 import { jobs } from '../shared/db/schema.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { jobRef } from './jobs/job-ref.js';
+import { settleLostNodes } from './nodes/settle-lost-nodes.js';
 
 export interface ReconcilerOptions {
+  nodeSilenceMs: number;
   sweepAfterMs: number;
   batchSize: number;
   staleClaimMs: number;
@@ -23,6 +27,7 @@ export interface ReconcilerOptions {
 
 // A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
 export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
+  nodeSilenceMs: 60_000,
   sweepAfterMs: 30_000,
   batchSize: 1000,
   staleClaimMs: 120_000,
@@ -52,8 +57,15 @@ export class Reconciler {
   }
 
   /** Answers how many refs each step pushed. */
-  async run(db: Database): Promise<{ pushed: number; swept: number; released: number }> {
+  async run(
+    db: Database,
+  ): Promise<{ nodesDown: string[]; requeued: number; pushed: number; swept: number; released: number }> {
+    const lost = await settleLostNodes(db, this.options.nodeSilenceMs);
+    for (const node of lost.nodes) await this.queue.requeueNode(node);
     return {
+      nodesDown: lost.nodes,
+      requeued: lost.requeued,
+      // The requeued jobs are marked not enqueued: this pushes them.
       pushed: await this.#pushNotEnqueued(db),
       swept: await this.#sweep(db),
       released: await this.queue.releaseStale(this.options.staleClaimMs),

@@ -34,6 +34,7 @@ export const NodeHostConfigSchema = z.object({
   CONDUCTOR_CLAIM_WINDOW: z.coerce.number().int().min(1).max(10_000).default(64),
   CONDUCTOR_STARVATION_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
   CONDUCTOR_RECONCILE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+  CONDUCTOR_NODE_TIMEOUT_SECONDS: z.coerce.number().min(5).max(86_400).default(60),
 });
 
 export type NodeHostConfig = z.infer<typeof NodeHostConfigSchema>;

@@ -42,7 +42,7 @@ export async function startNodeHost(
 
     const queue = openNodeQueue(config, database.db);
     const db = database.db;
-    const reconciler = new Reconciler(queue);
+    const reconciler = new Reconciler(queue, { nodeSilenceMs: config.CONDUCTOR_NODE_TIMEOUT_SECONDS * 1000 });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     const app = createApp({
       db: database.db,

@@ -17,7 +17,9 @@ export function startReconcileLoop(
 
   const tick = async () => {
     try {
-      const { pushed, swept, released } = await runOnce();
+      const { nodesDown, requeued, pushed, swept, released } = await runOnce();
+      if (nodesDown.length)
+        log(`reconciler: nodes DOWN (silent too long): ${nodesDown.join(', ')}; ${requeued} jobs requeued`);
       if (pushed || swept || released) {
         log(`reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs, released ${released} stale claims`);
       }

@@ -1,0 +1,71 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Reconciler } from '../api/reconciler.js';
+import { nodes } from '../shared/db/schema.js';
+import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import { backends } from './helpers/test-databases.js';
+
+const capacity = { partitions: ['batch'], cpus: 16, memory_mb: 128_000 };
+const claimBody = { ...capacity, free_cpus: 16, free_memory_mb: 128_000 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const backend of await backends()) {
+  describe.skipIf(backend.skip)(`a node that stops answering, on ${backend.name}`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(backend);
+    });
+    afterAll(() => t?.close());
+
+    it('is marked DOWN; its jobs are requeued or end NODE_FAIL, and what it claimed goes back to the queue', async () => {
+      const n1 = await t.token('node', 'n1');
+      const n2 = await t.token('node', 'n2');
+      const beat = (node: string, token: string) =>
+        t.call('POST', `/v1/nodes/${node}/heartbeat`, { token, body: capacity });
+      await beat('n1', n1);
+      await beat('n2', n2);
+
+      const requeued = await t.submit(validJob({ requeue: true, name: 'again' }));
+      const failed = await t.submit(validJob({ name: 'once' }));
+      const cancelled = await t.submit(validJob({ requeue: true, name: 'unwanted' }));
+      await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
+      await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [requeued, failed, cancelled] } });
+      await t.call('POST', `/v1/jobs/${cancelled}/cancel`);
+      // Claimed, never confirmed: n1 died in between.
+      const unconfirmed = await t.submit(validJob({ name: 'claimed' }));
+      await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
+
+      await sleep(300);
+      await beat('n2', n2); // n2 keeps answering.
+      const result = await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
+      expect(result).toMatchObject({ nodesDown: ['n1'], requeued: 1, pushed: 1 });
+
+      const [n1Row] = await t.database.db.select().from(nodes).where(eq(nodes.name, 'n1'));
+      const [n2Row] = await t.database.db.select().from(nodes).where(eq(nodes.name, 'n2'));
+      expect([n1Row!.state, n2Row!.state]).toEqual(['DOWN', 'UP']);
+      const job = async (id: string) => (await t.call('GET', `/v1/jobs/${id}`)).json();
+      expect(await job(requeued)).toMatchObject({ state: 'PENDING', node: null, attempt: 1, start_time: null });
+      expect(await job(failed)).toMatchObject({ state: 'NODE_FAIL', error_msg: 'node n1 stopped answering' });
+      expect(await job(cancelled)).toMatchObject({ state: 'CANCELLED' });
+
+      // The lost attempt's late report changes nothing.
+      const late = await t.call('POST', '/v1/nodes/n1/events', {
+        token: n1,
+        body: {
+          events: [
+            { kind: 'finished', job_id: requeued, attempt: 1, state: 'COMPLETED', exit_status: 0, exit_signal: null },
+          ],
+        },
+      });
+      expect((await late.json()).results[0].result).toBe('refused');
+
+      // Both the requeued job and the unconfirmed claim are n2's to take now, the requeued one as attempt 2.
+      const claim = await (await t.call('POST', '/v1/nodes/n2/claim', { token: n2, body: claimBody })).json();
+      expect(claim.refs.map((r: { id: string }) => r.id).sort()).toEqual([requeued, unconfirmed].sort());
+      const confirmed = await (
+        await t.call('POST', '/v1/nodes/n2/confirm', { token: n2, body: { job_ids: [requeued] } })
+      ).json();
+      expect(confirmed.jobs[0]).toMatchObject({ id: requeued, attempt: 2 });
+    });
+  });
+}
