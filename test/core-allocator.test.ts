@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { CoreAllocator } from '../worker-node/core-allocator.js';
+
+describe('first-fit core allocation', () => {
+  it('gives the lowest-numbered free cores, and reuses freed ones first', () => {
+    const cores = new CoreAllocator(8);
+    expect(cores.allocate(1, 2)).toEqual([0, 1]);
+    expect(cores.allocate(2, 3)).toEqual([2, 3, 4]);
+    cores.release(1);
+    expect(cores.allocate(3, 3)).toEqual([0, 1, 5]);
+    expect(cores.free).toBe(2);
+    expect(cores.allocate(4, 3)).toBeUndefined();
+    expect(cores.free).toBe(2);
+  });
+
+  it('never gives a core to two jobs, whatever the order of allocations and releases', () => {
+    const cores = new CoreAllocator(16);
+    const held = new Map<number, number[]>();
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let step = 0; step < 5000; step++) {
+      const running = [...held.keys()];
+      if (running.length && random() < 0.45) {
+        const job = running[Math.floor(random() * running.length)]!;
+        cores.release(job);
+        held.delete(job);
+      } else {
+        const got = cores.allocate(step, 1 + Math.floor(random() * 4));
+        if (got) held.set(step, got);
+      }
+      const all = [...held.values()].flat();
+      expect(new Set(all).size).toBe(all.length);
+      expect(cores.free).toBe(16 - all.length);
+    }
+  });
+
+  it("gives a re-adopted job its own cores back, and refuses another job's", () => {
+    const cores = new CoreAllocator(4);
+    cores.reserve(9, [1, 2]);
+    expect(() => cores.reserve(10, [2])).toThrow("core 2 is job 9's");
+    expect(() => cores.reserve(10, [4])).toThrow('not on this node');
+    expect(cores.allocate(11, 2)).toEqual([0, 3]);
+  });
+});
