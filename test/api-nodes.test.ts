@@ -26,7 +26,7 @@ for (const backend of await backends()) {
     const drain = () => t.database.db.execute(sql`DELETE FROM queue_refs`);
 
     it('registers a node on its first heartbeat and shows it with its capacity and allocation', async () => {
-      expect(await beat()).toEqual({ state: 'UP', cancel: [] });
+      expect(await beat()).toEqual({ state: 'UP', cancel: [], stop: [] });
       await drain();
       const id = await t.submit(validJob({ cpus_per_task: 3, ntasks_per_node: 1, memory_per_node: '2G' }));
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
@@ -96,9 +96,14 @@ for (const backend of await backends()) {
       ).toHaveLength(1);
     });
 
-    it('brings a DOWN node that speaks again back UP', async () => {
+    it('brings a DOWN node that speaks again back UP, or DRAINING if it was drained', async () => {
       await beat();
       await t.database.db.update(nodes).set({ state: 'DOWN' }).where(eq(nodes.name, 'n1'));
+      expect(await beat()).toMatchObject({ state: 'UP' });
+      await t.call('POST', '/v1/nodes/n1/drain');
+      await t.database.db.update(nodes).set({ state: 'DOWN' }).where(eq(nodes.name, 'n1'));
+      expect(await beat()).toMatchObject({ state: 'DRAINING' });
+      await t.call('POST', '/v1/nodes/n1/resume');
       expect(await beat()).toMatchObject({ state: 'UP' });
     });
 

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import { nodes } from '../shared/db/schema.js';
@@ -59,6 +59,18 @@ for (const backend of await backends()) {
       });
       expect((await late.json()).results[0].result).toBe('refused');
 
+      // n1 speaks again: it is told to stop its old runs, which are no longer its own.
+      const back = await (
+        await t.call('POST', '/v1/nodes/n1/heartbeat', {
+          token: n1,
+          body: { ...capacity, running: [requeued, failed, cancelled].map((job_id) => ({ job_id, attempt: 1 })) },
+        })
+      ).json();
+      expect(back.state).toBe('UP');
+      expect(back.stop.map((run: { job_id: string }) => run.job_id).sort()).toEqual(
+        [requeued, failed, cancelled].sort(),
+      );
+
       // Both the requeued job and the unconfirmed claim are n2's to take now, the requeued one as attempt 2.
       const claim = await (await t.call('POST', '/v1/nodes/n2/claim', { token: n2, body: claimBody })).json();
       expect(claim.refs.map((r: { id: string }) => r.id).sort()).toEqual([requeued, unconfirmed].sort());
@@ -66,6 +78,40 @@ for (const backend of await backends()) {
         await t.call('POST', '/v1/nodes/n2/confirm', { token: n2, body: { job_ids: [requeued] } })
       ).json();
       expect(confirmed.jobs[0]).toMatchObject({ id: requeued, attempt: 2 });
+    });
+
+    it('settles a job confirmed on a node just as it was marked DOWN, at the next run', async () => {
+      const n3 = await t.token('node', 'n3');
+      await t.call('POST', '/v1/nodes/n3/heartbeat', { token: n3, body: capacity });
+      const id = await t.submit(validJob({ partition: 'race' }));
+      await sleep(300);
+      await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
+      // As if the confirm had passed its check before the marking: RUNNING on a node that is DOWN.
+      await t.database.db.execute(
+        sql`UPDATE jobs SET state = 'RUNNING', node_name = 'n3', attempt = 1 WHERE id = ${Number(id)}`,
+      );
+      await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
+      expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('NODE_FAIL');
+    });
+
+    it('starts nothing on a node that is not UP, even when its claim is already in hand', async () => {
+      const n4 = await t.token('node', 'n4');
+      await t.call('POST', '/v1/nodes/n4/heartbeat', { token: n4, body: capacity });
+      const id = await t.submit(validJob({ partition: 'n4only' }));
+      await t.queue.claim({
+        node: 'n4',
+        partitions: ['n4only'],
+        cpus: 16,
+        memoryMb: 128_000,
+        freeCpus: 16,
+        freeMemoryMb: 128_000,
+      });
+      await t.database.db.update(nodes).set({ state: 'DOWN' }).where(eq(nodes.name, 'n4'));
+      const { confirmClaims } = await import('../api/jobs/confirm-claims.js');
+      expect(await confirmClaims(t.database.db, 'n4', [Number(id)], 'test')).toMatchObject({
+        started: [],
+        dropped: [Number(id)],
+      });
     });
   });
 }

@@ -6,7 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { confirmClaims } from '../api/jobs/confirm-claims.js';
 import { queryRows } from '../shared/db/query-rows.js';
-import { jobEvents } from '../shared/db/schema.js';
+import { jobEvents, nodes } from '../shared/db/schema.js';
 import type { JobQueue, JobRef, NodeCapacity } from '../shared/queue/job-queue.js';
 import { backends, createTestDatabase, type TestDatabase } from './helpers/test-databases.js';
 import { queueBackends, type OpenQueue } from './helpers/test-queues.js';
@@ -74,6 +74,18 @@ for (const backend of await queueBackends()) {
           freeMemoryMb: cpus * 1000,
         };
       });
+      // Registered and UP, as their heartbeats would make them: the confirm starts jobs only on such nodes.
+      await database.db
+        .insert(nodes)
+        .values(
+          claimers.map((c) => ({
+            name: c.node,
+            partitions: c.partitions,
+            cpus: c.cpus,
+            memoryMb: c.memoryMb,
+            lastHeartbeat: new Date(),
+          })),
+        );
       const deadline = Date.now() + 120_000;
       await Promise.all(
         claimers.map(async (capacity) => {

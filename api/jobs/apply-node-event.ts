@@ -44,7 +44,8 @@ export async function applyNodeEvent(
   if (row.applied === true) return 'applied';
   const sameRun = row.node_name === node && Number(row.attempt) === event.attempt;
   if (!sameRun) return 'refused';
-  if (event.kind === 'started') return row.pid === event.pid ? 'duplicate' : 'refused';
+  // A start reported after its own ending (the outbox sent them out of order) is a duplicate too.
+  if (event.kind === 'started') return row.pid === null || row.pid === event.pid ? 'duplicate' : 'refused';
   return row.state === event.state ? 'duplicate' : 'refused';
 }
 

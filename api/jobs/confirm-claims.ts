@@ -23,6 +23,8 @@ export async function confirmClaims(
       WITH started AS (
         UPDATE jobs SET state = 'RUNNING', reason = NULL, node_name = ${node}, start_time = now(), attempt = attempt + 1
         WHERE id = ANY(${`{${ids.join(',')}}`}::bigint[]) AND state = 'PENDING'
+          -- Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing.
+          AND EXISTS (SELECT 1 FROM nodes WHERE name = ${node} AND state = 'UP')
         RETURNING *
       ), event AS (
         INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)

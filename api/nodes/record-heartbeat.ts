@@ -1,5 +1,6 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
+import { queryRows } from '../../shared/db/query-rows.js';
 import { jobs, nodes, type NodeState } from '../../shared/db/schema.js';
 
 export interface Heartbeat {
@@ -7,17 +8,22 @@ export interface Heartbeat {
   partitions: string[];
   cpus: number;
   memoryMb: number;
+  /** The jobs the node is running, as it knows them. */
+  running: { jobId: number; attempt: number }[];
 }
+
+type JobAttempt = { jobId: number; attempt: number };
 
 /**
  * Registers a node on its first heartbeat and notes each later one, with its capacity as it reports it. A DOWN node
- * that speaks again is UP (its jobs were settled when it went down); a DRAINING one stays DRAINING until resumed.
- * Answers the node's state and the RUNNING jobs on it whose cancel was asked for: how a cancel reaches the node.
+ * that speaks again is UP, or DRAINING if an admin drained it. Answers the node's state, the RUNNING jobs on it whose
+ * cancel was asked for (how a cancel reaches the node), and the runs it reported that are no longer its to run: a
+ * job settled while the node was DOWN (requeued elsewhere, or ended), which it must stop without reporting.
  */
 export async function recordHeartbeat(
   db: Database,
   beat: Heartbeat,
-): Promise<{ state: NodeState; cancel: { jobId: number; attempt: number }[] }> {
+): Promise<{ state: NodeState; cancel: JobAttempt[]; stop: JobAttempt[] }> {
   const [row] = await db
     .insert(nodes)
     .values({
@@ -35,7 +41,7 @@ export async function recordHeartbeat(
         cpus: beat.cpus,
         memoryMb: beat.memoryMb,
         lastHeartbeat: sql`now()`,
-        state: sql`CASE WHEN ${nodes.state} = 'DOWN' THEN 'UP' ELSE ${nodes.state} END`,
+        state: sql`CASE WHEN ${nodes.state} <> 'DOWN' THEN ${nodes.state} WHEN ${nodes.drained} THEN 'DRAINING' ELSE 'UP' END`,
       },
     })
     .returning({ state: nodes.state });
@@ -43,5 +49,22 @@ export async function recordHeartbeat(
     .select({ jobId: jobs.id, attempt: jobs.attempt })
     .from(jobs)
     .where(and(eq(jobs.nodeName, beat.node), eq(jobs.state, 'RUNNING'), isNotNull(jobs.cancelRequestedAt)));
-  return { state: row!.state, cancel };
+  return { state: row!.state, cancel, stop: await notMine(db, beat) };
+}
+
+async function notMine(db: Database, beat: Heartbeat): Promise<JobAttempt[]> {
+  if (beat.running.length === 0) return [];
+  const rows = await queryRows(
+    db,
+    sql`
+      SELECT r.job_id, r.attempt
+      FROM unnest(${`{${beat.running.map((run) => run.jobId).join(',')}}`}::bigint[],
+                  ${`{${beat.running.map((run) => run.attempt).join(',')}}`}::integer[]) AS r(job_id, attempt)
+      WHERE NOT EXISTS (
+        SELECT 1 FROM jobs j
+        WHERE j.id = r.job_id AND j.state = 'RUNNING' AND j.node_name = ${beat.node} AND j.attempt = r.attempt
+      )
+    `,
+  );
+  return rows.map((row) => ({ jobId: Number(row.job_id), attempt: Number(row.attempt) }));
 }

@@ -4,13 +4,16 @@ import { nodes, type NodeRow } from '../../shared/db/schema.js';
 import { NodeNotFound } from '../http/errors.js';
 
 /**
- * Drain (take no new work, finish what runs) or resume a node, by an admin. A DOWN node stays DOWN: it comes back
- * by heartbeating, then can be drained.
+ * Drain (take no new work, finish what runs) or resume a node, by an admin. The drain is kept apart from liveness: a
+ * DOWN node stays DOWN until it heartbeats, and then comes back DRAINING if it was drained.
  */
 export async function setNodeState(db: Database, name: string, state: 'UP' | 'DRAINING'): Promise<NodeRow> {
   const [row] = await db
     .update(nodes)
-    .set({ state: sql`CASE WHEN ${nodes.state} = 'DOWN' THEN 'DOWN' ELSE ${state} END` })
+    .set({
+      drained: state === 'DRAINING',
+      state: sql`CASE WHEN ${nodes.state} = 'DOWN' THEN 'DOWN' ELSE ${state} END`,
+    })
     .where(eq(nodes.name, name))
     .returning();
   if (!row) throw new NodeNotFound(name);

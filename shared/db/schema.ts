@@ -81,6 +81,7 @@ export const nodes = pgTable('nodes', {
   cpus: integer('cpus').notNull(),
   memoryMb: integer('memory_mb').notNull(),
   state: text('state').$type<NodeState>().notNull().default('UP'),
+  drained: boolean('drained').notNull().default(false),
   lastHeartbeat: time('last_heartbeat'),
   registeredAt: time('registered_at').notNull().defaultNow(),
 });

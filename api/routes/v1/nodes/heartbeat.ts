@@ -31,12 +31,14 @@ export function registerHeartbeat(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
     const body = c.req.valid('json');
-    const { state, cancel } = await recordHeartbeat(c.var.db, {
+    const { state, cancel, stop } = await recordHeartbeat(c.var.db, {
       node,
       partitions: body.partitions,
       cpus: body.cpus,
       memoryMb: body.memory_mb,
+      running: (body.running ?? []).map((run) => ({ jobId: Number(run.job_id), attempt: run.attempt })),
     });
-    return c.json({ state, cancel: cancel.map((job) => ({ job_id: String(job.jobId), attempt: job.attempt })) }, 200);
+    const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));
+    return c.json({ state, cancel: view(cancel), stop: view(stop) }, 200);
   });
 }

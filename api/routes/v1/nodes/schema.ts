@@ -46,11 +46,21 @@ export const ClaimRequest = z
   })
   .openapi('ClaimRequest');
 
+const JobAttempt = z.object({
+  job_id: z.string().regex(ID_PATTERN, 'must be a job id'),
+  attempt: z.number().int().min(1),
+});
+
 export const HeartbeatRequest = z
   .object({
     partitions: ClaimPartitions,
     cpus: cpus.min(1),
     memory_mb: memory.min(1),
+    running: z
+      .array(JobAttempt)
+      .max(100_000)
+      .optional()
+      .openapi({ description: 'The jobs the node is running, with their attempts. Defaults to none.' }),
   })
   .strict()
   .openapi('HeartbeatRequest');
@@ -58,9 +68,11 @@ export const HeartbeatRequest = z
 export const HeartbeatResponse = z
   .object({
     state: z.enum(NODE_STATES),
-    cancel: z
-      .array(z.object({ job_id: z.string(), attempt: z.number().int() }))
-      .openapi({ description: 'RUNNING jobs on this node to end as CANCELLED.' }),
+    cancel: z.array(JobAttempt).openapi({ description: 'RUNNING jobs on this node to end as CANCELLED.' }),
+    stop: z.array(JobAttempt).openapi({
+      description:
+        'Runs the node reported that are no longer its own (settled while it was DOWN): stop them, report nothing.',
+    }),
   })
   .openapi('HeartbeatResponse');
 
