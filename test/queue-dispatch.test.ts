@@ -75,17 +75,15 @@ for (const backend of await queueBackends()) {
         };
       });
       // Registered and UP, as their heartbeats would make them: the confirm starts jobs only on such nodes.
-      await database.db
-        .insert(nodes)
-        .values(
-          claimers.map((c) => ({
-            name: c.node,
-            partitions: c.partitions,
-            cpus: c.cpus,
-            memoryMb: c.memoryMb,
-            lastHeartbeat: new Date(),
-          })),
-        );
+      await database.db.insert(nodes).values(
+        claimers.map((c) => ({
+          name: c.node,
+          partitions: c.partitions,
+          cpus: c.cpus,
+          memoryMb: c.memoryMb,
+          lastHeartbeat: new Date(),
+        })),
+      );
       const deadline = Date.now() + 120_000;
       await Promise.all(
         claimers.map(async (capacity) => {

@@ -1,0 +1,100 @@
+/** Real bash, real process groups: what the node daemon's runner does with a job. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  groupAlive,
+  launchJob,
+  processStartTime,
+  readJobExit,
+  terminateGroup,
+  type JobExit,
+} from '../worker-node/job-process.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('running a job as its own process group', () => {
+  const dirs: string[] = [];
+  const groups: number[] = [];
+  afterEach(async () => {
+    for (const pgid of groups.splice(0)) if (groupAlive(pgid)) await terminateGroup(pgid, 100);
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(script: string, env: Record<string, string> = {}) {
+    const root = mkdtempSync(join(tmpdir(), 'conductor-job-'));
+    dirs.push(root);
+    const dir = join(root, 'job');
+    const launched = await launchJob({
+      dir,
+      script,
+      cwd: join(root, 'work'),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdoutPath: join(root, 'out.log'),
+      stderrPath: join(root, 'err.log'),
+      cpuIds: [0],
+    });
+    groups.push(launched.pid);
+    const ended = async (): Promise<JobExit> => {
+      for (;;) {
+        const exit = readJobExit(dir);
+        if (exit) return exit;
+        await sleep(10);
+      }
+    };
+    return { ...launched, root, dir, ended, out: () => readFileSync(join(root, 'out.log'), 'utf8') };
+  }
+
+  it('runs bash on the script in its working directory, with its environment, output to files', async () => {
+    const job = await run('echo "$GREETING from $(pwd)"; echo oops >&2; exit 3', { GREETING: 'hello' });
+    expect(await job.ended()).toEqual({ exitStatus: 3, signal: null });
+    expect(job.out()).toBe(`hello from ${join(job.root, 'work')}\n`);
+    expect(readFileSync(join(job.root, 'err.log'), 'utf8')).toBe('oops\n');
+  });
+
+  it('keeps exit status and signal apart', async () => {
+    expect(await (await run('true')).ended()).toEqual({ exitStatus: 0, signal: null });
+    expect(await (await run('kill -KILL $$')).ended()).toEqual({ exitStatus: null, signal: 9 });
+    expect(await (await run('exit 137')).ended()).toEqual({ exitStatus: 137, signal: null });
+  });
+
+  it('pins the job to its cores', async () => {
+    const job = await run('taskset -cp $$');
+    await job.ended();
+    expect(job.out()).toMatch(/current affinity list: 0\n$/);
+  });
+
+  it('names the process by pid and start time', async () => {
+    const job = await run('sleep 30');
+    expect(job.startTime).toBeGreaterThan(0);
+    expect(processStartTime(job.pid)).toBe(job.startTime);
+    await terminateGroup(job.pid, 1000);
+    await job.ended();
+    expect(processStartTime(job.pid)).toBeUndefined();
+  });
+
+  it('ends the whole tree, children and grandchildren, with SIGTERM then SIGKILL', async () => {
+    // A child that ignores SIGTERM, and a grandchild behind it.
+    const job = await run(`
+      trap '' TERM
+      ( trap '' TERM; sleep 300 & sleep 300 ) &
+      sleep 300 &
+      wait
+    `);
+    await sleep(200);
+    expect(groupAlive(job.pid)).toBe(true);
+    const started = Date.now();
+    await terminateGroup(job.pid, 300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(groupAlive(job.pid)).toBe(false);
+    expect(await job.ended()).toEqual({ exitStatus: null, signal: 9 });
+  });
+
+  it('lets a job that ends on SIGTERM end within the grace period', async () => {
+    const job = await run('sleep 300');
+    await sleep(100);
+    await terminateGroup(job.pid, 10_000);
+    expect(await job.ended()).toEqual({ exitStatus: null, signal: 15 });
+  });
+});
