@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { jobEnvironment } from '../worker-node/job-environment.js';
+
+const job = {
+  id: '42',
+  name: 'relax',
+  attempt: 2,
+  partition: 'batch',
+  account: 'physics',
+  ntasksPerNode: 2,
+  cpusPerTask: 3,
+  memoryMb: 4096,
+  environment: { OMP_PLACES: 'cores', PATH: '/opt/bin:/usr/bin' },
+  workDir: '/home/alice/run',
+};
+
+describe("a job's environment", () => {
+  it('holds what the job asked for and where it runs, in CONDUCTOR_* and SLURM_* terms', () => {
+    expect(jobEnvironment(job, 'n01', [0, 1, 2, 3, 4, 5])).toMatchObject({
+      OMP_PLACES: 'cores',
+      PATH: '/opt/bin:/usr/bin',
+      CONDUCTOR_JOB_ID: '42',
+      CONDUCTOR_CPUS: '6',
+      CONDUCTOR_CPU_IDS: '0,1,2,3,4,5',
+      OMP_NUM_THREADS: '3',
+      SLURM_JOB_ID: '42',
+      SLURM_JOB_NAME: 'relax',
+      SLURM_CPUS_PER_TASK: '3',
+      SLURM_NTASKS: '2',
+      SLURM_SUBMIT_DIR: '/home/alice/run',
+      SLURM_RESTART_COUNT: '1',
+    });
+  });
+
+  it("holds nothing of the daemon's own environment", () => {
+    const previous = process.env.CONDUCTOR_NODE_TOKEN;
+    process.env.CONDUCTOR_NODE_TOKEN = 'cnd_node_secret';
+    try {
+      const env = jobEnvironment({ ...job, environment: {} }, 'n01', [0]);
+      expect(Object.values(env)).not.toContain('cnd_node_secret');
+      expect(
+        Object.keys(env)
+          .filter((name) => !/^(CONDUCTOR_|SLURM_)/.test(name))
+          .sort(),
+      ).toEqual(['HOME', 'OMP_NUM_THREADS', 'PATH']);
+    } finally {
+      if (previous === undefined) delete process.env.CONDUCTOR_NODE_TOKEN;
+      else process.env.CONDUCTOR_NODE_TOKEN = previous;
+    }
+  });
+
+  it('does not let the job override what says where it runs', () => {
+    const env = jobEnvironment({ ...job, environment: { SLURM_JOB_ID: '1', CONDUCTOR_CPUS: '64' } }, 'n01', [7]);
+    expect(env).toMatchObject({ SLURM_JOB_ID: '42', CONDUCTOR_CPUS: '1' });
+  });
+});
