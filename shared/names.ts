@@ -21,7 +21,3 @@ export const label = (max: number) =>
     .min(1)
     .max(max)
     .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
-
-export function hasControlCharacters(value: string): boolean {
-  return CONTROL_CHARACTERS.test(value);
-}

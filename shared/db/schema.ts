@@ -103,6 +103,5 @@ export const apiTokens = pgTable('api_tokens', {
 export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens };
 
 export type JobRow = typeof jobs.$inferSelect;
-export type JobEventRow = typeof jobEvents.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;
 export type TokenRow = typeof apiTokens.$inferSelect;
