@@ -9,6 +9,7 @@ import type { Principal } from './auth/principal.js';
 export interface Services {
   authenticator: Authenticator;
   queue: JobQueue;
+  onWork: (partition: string) => void;
   now: () => Date;
 }
 

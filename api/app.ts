@@ -42,6 +42,11 @@ export interface AppDependencies {
   /** How long a looked-up token is trusted before it is looked up again. */
   tokenCacheMs?: number;
   now?: () => Date;
+  /**
+   * Told the partition of each job submitted. A node daemon in the same process (the embedded default) claims at
+   * once instead of at its next poll; nodes elsewhere hear of work from Redis, or from their own polling.
+   */
+  onWork?: (partition: string) => void;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -60,6 +65,7 @@ export function createApp(deps: AppDependencies): App {
   const services: Services = {
     now,
     queue: deps.queue,
+    onWork: deps.onWork ?? (() => {}),
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,

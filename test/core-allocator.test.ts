@@ -3,7 +3,7 @@ import { CoreAllocator } from '../worker-node/core-allocator.js';
 
 describe('first-fit core allocation', () => {
   it('gives the lowest-numbered free cores, and reuses freed ones first', () => {
-    const cores = new CoreAllocator(8);
+    const cores = new CoreAllocator([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(cores.allocate(1, 2)).toEqual([0, 1]);
     expect(cores.allocate(2, 3)).toEqual([2, 3, 4]);
     cores.release(1);
@@ -14,7 +14,7 @@ describe('first-fit core allocation', () => {
   });
 
   it('never gives a core to two jobs, whatever the order of allocations and releases', () => {
-    const cores = new CoreAllocator(16);
+    const cores = new CoreAllocator(Array.from({ length: 16 }, (_, core) => core));
     const held = new Map<number, number[]>();
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -35,10 +35,17 @@ describe('first-fit core allocation', () => {
   });
 
   it("gives a re-adopted job its own cores back, and refuses another job's", () => {
-    const cores = new CoreAllocator(4);
+    const cores = new CoreAllocator([0, 1, 2, 3]);
     cores.reserve(9, [1, 2]);
     expect(() => cores.reserve(10, [2])).toThrow("core 2 is job 9's");
     expect(() => cores.reserve(10, [4])).toThrow('not on this node');
     expect(cores.allocate(11, 2)).toEqual([0, 3]);
+  });
+
+  it('numbers cores as the machine does: a node holding cores 4-6 hands those out', () => {
+    const cores = new CoreAllocator([6, 4, 5]);
+    expect(cores.allocate(1, 2)).toEqual([4, 5]);
+    expect(cores.allocate(2, 2)).toBeUndefined();
+    expect(() => cores.reserve(3, [0])).toThrow('not on this node');
   });
 });

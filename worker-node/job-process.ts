@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface JobLaunch {
   /** The job's own directory on the node: script, pid and status files. */
@@ -28,6 +28,8 @@ export interface LaunchedJob {
   pid: number;
   /** The kernel's start time of the process, in clock ticks since boot: with the pid, it names the process. */
   startTime: number;
+  /** Settles when the wrapper exits (its status file is written by then): the daemon that launched it need not poll. */
+  ended: Promise<void>;
 }
 
 export interface JobExit {
@@ -41,7 +43,7 @@ const LAUNCH_TIMEOUT_MS = 10_000;
 
 // ARGV: dir, cwd, stdout, stderr, then the command. Files are written whole, then renamed: never read half-written.
 const WRAPPER = `
-use strict; use POSIX ();
+use strict;
 my ($dir, $cwd, $out, $err, @command) = @ARGV;
 sub put { my ($name, $text) = @_; open(my $f, '>', "$dir/$name.tmp") or die; print $f $text; close($f); rename("$dir/$name.tmp", "$dir/$name") or die; }
 my $pid = fork() // die "fork: $!";
@@ -51,7 +53,10 @@ if ($pid == 0) {
   open(STDIN, '<', '/dev/null'); open(STDOUT, '>>', $out) or die; open(STDERR, '>>', $err) or die;
   exec(@command) or die "exec: $!";
 }
-put('pid', "$pid\\n");
+# The kernel's start time of the job (field 22 of its stat) names it with its pid, even after the pid is reused.
+open(my $stat, '<', "/proc/$pid/stat") or die; my $line = <$stat>; close($stat);
+my @fields = split(' ', substr($line, rindex($line, ')') + 2));
+put('pid', "$pid $fields[19]\\n");
 waitpid($pid, 0);
 my $status = $?;
 put('status', ($status & 127) ? "- " . ($status & 127) . "\\n" : ($status >> 8) . " -\\n");
@@ -60,6 +65,9 @@ put('status', ($status & 127) ? "- " . ($status & 127) . "\\n" : ($status >> 8) 
 export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
   await mkdir(launch.dir, { recursive: true });
   await mkdir(launch.cwd, { recursive: true });
+  // The wrapper opens the output files: their directories must be there, or the job fails before it starts.
+  await mkdir(dirname(launch.stdoutPath), { recursive: true });
+  await mkdir(dirname(launch.stderrPath), { recursive: true });
   const scriptPath = join(launch.dir, 'script.sh');
   await writeFile(scriptPath, launch.script, { mode: 0o700 });
   await chmod(scriptPath, 0o700);
@@ -71,19 +79,29 @@ export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
     { detached: true, stdio: 'ignore', env: launch.env },
   );
   wrapper.unref();
-  const pid = await waitForPid(launch.dir);
-  return { pid, startTime: processStartTime(pid) ?? 0 };
+  const ended = new Promise<void>((done) => wrapper.once('exit', () => done()));
+  const launched = await waitForLaunch(launch.dir, LAUNCH_TIMEOUT_MS);
+  if (!launched) throw new Error(`the job wrapper did not start within ${LAUNCH_TIMEOUT_MS} ms`);
+  return { ...launched, ended };
 }
 
-async function waitForPid(dir: string): Promise<number> {
-  const deadline = Date.now() + LAUNCH_TIMEOUT_MS;
+/**
+ * The job's pid and start time once its wrapper has said them; undefined if it has not within `timeoutMs`. Also how
+ * a restarted daemon learns about a job it launched just before it died.
+ */
+export async function waitForLaunch(
+  dir: string,
+  timeoutMs: number,
+): Promise<{ pid: number; startTime: number } | undefined> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return Number((await readFile(join(dir, 'pid'), 'utf8')).trim());
+      const [pid, startTime] = (await readFile(join(dir, 'pid'), 'utf8')).trim().split(' ').map(Number);
+      return { pid: pid!, startTime: startTime! };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      if (Date.now() > deadline) throw new Error(`the job wrapper did not start within ${LAUNCH_TIMEOUT_MS} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (Date.now() > deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
 }
@@ -118,6 +136,12 @@ export function processStartTime(pid: number): number | undefined {
  * zombie that nobody reaps (a container whose init does not) answers that too, and would look alive forever.
  */
 export function groupAlive(pgid: number): boolean {
+  // The common case first, without reading /proc: no process at all is left in the group.
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;

@@ -1,36 +1,72 @@
 /**
- * The daemon's durable record of the jobs it runs, one file per job, so that after its own crash it can re-adopt
- * the jobs still running and settle the ones that ended. Each write goes to a temporary file that is flushed to disk
- * and then renamed over the old one (and the directory flushed too): a crash mid-write leaves the previous version
- * whole, never half of the new one. Leftover temporary files are ignored and cleared.
+ * The daemon's durable records, one file per key, so that after its own crash it can re-adopt the jobs still running
+ * and settle the ones that ended. Each write goes to a temporary file that is flushed to disk and then renamed over
+ * the old one (and the directory flushed too): a crash mid-write leaves the previous version whole, never half of the
+ * new one. Writes to one key are queued, so the last one asked for is the one on disk. Leftover temporary files are
+ * ignored and cleared.
  */
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export interface JournalEntry {
-  jobId: number;
-  attempt: number;
-  pid: number;
-  /** The job's process group: its pid, as it leads a group of its own. */
-  pgid: number;
-  /** With the pid, names the process: a pid reused by another process has another start time. */
-  startTime: number;
-  cpuIds: number[];
-  /** The job's own directory (script, pid and status files). */
-  dir: string;
-  [more: string]: unknown;
-}
+const KEY_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
-export class Journal {
-  constructor(private readonly dir: string) {}
+export class Journal<T> {
+  readonly #queues = new Map<string, Promise<void>>();
+  #made = false;
 
-  async write(entry: JournalEntry): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const path = join(this.dir, `${entry.jobId}.json`);
+  constructor(readonly dir: string) {}
+
+  write(key: string, value: T): Promise<void> {
+    return this.#queued(key, () => this.#write(key, JSON.stringify(value)));
+  }
+
+  remove(key: string): Promise<void> {
+    return this.#queued(key, async () => {
+      await rm(this.#path(key), { force: true });
+      await this.#syncDirectory();
+    });
+  }
+
+  /** Every record, in the natural order of their keys; temporary files left by a crash are cleared. */
+  async readAll(): Promise<T[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    await Promise.all(
+      names.filter((name) => name.endsWith('.tmp')).map((name) => rm(join(this.dir, name), { force: true })),
+    );
+    const keys = names
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => name.slice(0, -'.json'.length))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    return Promise.all(keys.map(async (key) => JSON.parse(await readFile(this.#path(key), 'utf8')) as T));
+  }
+
+  #queued(key: string, work: () => Promise<void>): Promise<void> {
+    if (!KEY_PATTERN.test(key)) throw new RangeError(`not a journal key: ${key}`);
+    const next = (this.#queues.get(key) ?? Promise.resolve()).then(work);
+    const settled = next.catch(() => {});
+    this.#queues.set(key, settled);
+    void settled.then(() => {
+      if (this.#queues.get(key) === settled) this.#queues.delete(key);
+    });
+    return next;
+  }
+
+  async #write(key: string, text: string): Promise<void> {
+    if (!this.#made) {
+      await mkdir(this.dir, { recursive: true });
+      this.#made = true;
+    }
+    const path = this.#path(key);
     const temporary = `${path}.${process.pid}.tmp`;
     const file = await open(temporary, 'w', 0o600);
     try {
-      await file.writeFile(JSON.stringify(entry));
+      await file.writeFile(text);
       await file.sync();
     } finally {
       await file.close();
@@ -39,27 +75,8 @@ export class Journal {
     await this.#syncDirectory();
   }
 
-  async remove(jobId: number): Promise<void> {
-    await rm(join(this.dir, `${jobId}.json`), { force: true });
-    await this.#syncDirectory();
-  }
-
-  /** Every entry, oldest job first; temporary files left by a crash are cleared. */
-  async readAll(): Promise<JournalEntry[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    await Promise.all(names.filter((name) => name.endsWith('.tmp')).map((name) => rm(join(this.dir, name), { force: true })));
-    const entries = await Promise.all(
-      names
-        .filter((name) => /^\d+\.json$/.test(name))
-        .map(async (name) => JSON.parse(await readFile(join(this.dir, name), 'utf8')) as JournalEntry),
-    );
-    return entries.sort((a, b) => a.jobId - b.jobId);
+  #path(key: string): string {
+    return join(this.dir, `${key}.json`);
   }
 
   /** A rename is durable only once the directory that holds it is on disk too. */

@@ -37,3 +37,21 @@ export async function confirmClaims(
   const startedIds = new Set(started.map((job) => job.id));
   return { started, dropped: ids.filter((id) => !startedIds.has(id)) };
 }
+
+/**
+ * Of these ids, the jobs RUNNING on this node whose start it has not reported yet. A confirm retried after its
+ * answer was lost (or by a daemon that died before it could journal the answer) finds its jobs already RUNNING and
+ * gets them again: without this the job would be RUNNING on a node that never heard of it.
+ */
+export async function unreportedRuns(db: Database, node: string, ids: number[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows(
+    db,
+    sql`
+      SELECT * FROM jobs
+      WHERE id = ANY(${`{${ids.join(',')}}`}::bigint[]) AND state = 'RUNNING' AND node_name = ${node} AND pid IS NULL
+      ORDER BY id
+    `,
+  );
+  return rows.map(toFullJobRow);
+}

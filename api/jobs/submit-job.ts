@@ -1,6 +1,6 @@
 import type { Database } from '../../shared/db/database.js';
 import { toJobSpec, type SubmitRequest } from '../../shared/job/submit-request.js';
-import type { JobQueue } from '../../shared/queue/job-queue.js';
+import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden } from '../http/errors.js';
 import { insertJob } from './insert-job.js';
@@ -18,7 +18,7 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  queue: JobQueue,
+  { queue, onWork }: Pick<Services, 'queue' | 'onWork'>,
   principal: Principal,
   body: SubmitRequest,
 ): Promise<JobSummaryRow> {
@@ -27,7 +27,11 @@ export async function submitJob(
     throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
   }
   const spec = toJobSpec(body, ownAccount);
-  if (queue.storesRefsWithJobs) return insertJob(db, spec, actorName(principal), { withRef: true });
+  if (queue.storesRefsWithJobs) {
+    const job = await insertJob(db, spec, actorName(principal), { withRef: true });
+    onWork(job.partition);
+    return job;
+  }
   const job = await insertJob(db, spec, actorName(principal), { withRef: false });
   try {
     await queue.enqueue([jobRef(job)]);
@@ -36,5 +40,6 @@ export async function submitJob(
     await markNotEnqueued(db, job.id);
     return { ...job, enqueued: false };
   }
+  onWork(job.partition);
   return job;
 }

@@ -1,6 +1,7 @@
 /** `npm run migrate`: applies the migrations to DATABASE_URL, or to the embedded database in CONDUCTOR_DATA_DIR. */
 import { join, resolve } from 'node:path';
-import { ConfigError, readNodeHostConfig } from '../config/node-host-config.js';
+import { readNodeHostConfig } from '../config/node-host-config.js';
+import { ConfigError } from '../config/read-config.js';
 import { loadMigrations } from './migration-files.js';
 import { migrate } from './migrator.js';
 import { openNodeDatabase } from './node-database.js';

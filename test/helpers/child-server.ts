@@ -8,6 +8,11 @@ import { createInterface } from 'node:readline';
 
 export interface ChildServer {
   url: string;
+  pid: number;
+  /** Sends a signal, and answers at once. */
+  kill(signal: NodeJS.Signals): void;
+  /** Answers how the process ended, once it has. */
+  exited: Promise<string>;
   /** What the server printed on stdout so far. */
   stdout(): string[];
   /** The last lines the server wrote to stderr, to show what went wrong. */
@@ -39,6 +44,8 @@ export async function startChildServer(
   script: string,
   cwd: string,
   env: NodeJS.ProcessEnv,
+  // What the process prints once it is ready; its first group is the answer's url.
+  ready: RegExp = /listening on (http:\/\/\S+)/,
 ): Promise<ChildServer> {
   // The node binary itself, not npx or a shell, so the pid we signal is the server's.
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,8 +58,16 @@ export async function startChildServer(
   createInterface({ input: child.stdout! }).on('line', (line) => stdout.push(line));
   const stop = () => stopChild(child, exited);
   try {
-    const url = await waitForListening(name, stdout, exited, tail);
-    return { url, stdout: () => [...stdout], stderrTail: () => [...tail], stop };
+    const url = await waitForReady(name, ready, stdout, exited, tail);
+    return {
+      url,
+      pid: child.pid!,
+      kill: (signal) => child.kill(signal),
+      exited,
+      stdout: () => [...stdout],
+      stderrTail: () => [...tail],
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -69,14 +84,20 @@ function collectTail(child: ChildProcess): string[] {
 }
 
 /** Stdout keeps being drained into `stdout` afterwards, so a chatty server never blocks on a full pipe. */
-function waitForListening(name: string, stdout: string[], exited: Promise<string>, tail: string[]): Promise<string> {
+function waitForReady(
+  name: string,
+  ready: RegExp,
+  stdout: string[],
+  exited: Promise<string>,
+  tail: string[],
+): Promise<string> {
   return new Promise((done, fail) => {
     const timer = setTimeout(
       () => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)),
       START_TIMEOUT_MS,
     );
     const poll = setInterval(() => {
-      const match = stdout.map((line) => /listening on (http:\/\/\S+)/.exec(line)).find(Boolean);
+      const match = stdout.map((line) => ready.exec(line)).find(Boolean);
       if (!match) return;
       clearTimeout(timer);
       clearInterval(poll);
@@ -85,7 +106,7 @@ function waitForListening(name: string, stdout: string[], exited: Promise<string
     void exited.then((how) => {
       clearTimeout(timer);
       clearInterval(poll);
-      fail(new Error(`${name} exited before listening (${how}):\n${tail.join('\n')}`));
+      fail(new Error(`${name} exited before it was ready (${how}):\n${tail.join('\n')}`));
     });
   });
 }

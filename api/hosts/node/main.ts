@@ -2,7 +2,8 @@
  * `npm start`: the Node host from the environment. SIGINT or SIGTERM stops it cleanly; a second signal, or the stop
  * taking longer than STOP_DEADLINE_MS, ends it at once.
  */
-import { ConfigError, readNodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { readNodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { ConfigError } from '../../../shared/config/read-config.js';
 import { startNodeHost } from './node-host.js';
 
 let config;

@@ -10,9 +10,10 @@ import { migrate } from '../../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../../shared/db/node-database.js';
 import { createApp } from '../../app.js';
 import { Reconciler } from '../../reconciler.js';
-import { ensureAdminTokenFile } from './admin-token-file.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openNodeQueue } from './node-queue.js';
+import { startLocalNode, type LocalNode } from './local-node.js';
+import { ensureTokenFile } from './token-file.js';
 import { startReconcileLoop } from './reconcile-loop.js';
 
 export interface RunningNodeHost {
@@ -38,17 +39,21 @@ export async function startNodeHost(
     });
     const applied = await migrate(database.migrations, await loadMigrations());
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
-    const adminToken = embedded ? await ensureAdminTokenFile(database.db, dataDir) : undefined;
+    const adminToken = embedded
+      ? await ensureTokenFile(database.db, join(dataDir, 'admin-token'), { name: 'embedded-admin', kind: 'admin' })
+      : undefined;
 
     const queue = openNodeQueue(config, database.db);
     const db = database.db;
     const reconciler = new Reconciler(queue, { nodeSilenceMs: config.CONDUCTOR_NODE_TIMEOUT_SECONDS * 1000 });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
+    let localNode: LocalNode | undefined;
     const app = createApp({
       db: database.db,
       queue,
       adminToken: config.CONDUCTOR_ADMIN_TOKEN,
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
+      onWork: () => localNode?.wake(),
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
@@ -58,12 +63,22 @@ export async function startNodeHost(
     // Before the listening line, which scripts (and tests) wait for: by then everything else is said.
     if (adminToken)
       log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
+    if ((config.CONDUCTOR_LOCAL_NODE ?? (embedded ? 'on' : 'off')) === 'on') {
+      localNode = await startLocalNode({ config, db, queue, app, dataDir, log }).catch(async (error: Error) => {
+        await new Promise<void>((done) => server.close(() => done()));
+        await reconcileLoop.stop();
+        await queue.close();
+        throw new Error(`the local node did not start: ${error.message}`);
+      });
+    }
     log(`SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue)`);
 
     return {
       url,
       ...(adminToken ? { adminTokenFile: adminToken.path } : {}),
       async stop() {
+        // The local node first: it reports what it holds through the app.
+        await localNode?.stop();
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
         await queue.close();

@@ -22,7 +22,7 @@ const route = createRoute({
 
 export function registerOriginalSubmit(app: App): void {
   app.openapi(route, async (c) => {
-    const job = await submitJob(c.var.db, c.var.services.queue, c.var.principal, c.req.valid('json'));
+    const job = await submitJob(c.var.db, c.var.services, c.var.principal, c.req.valid('json'));
     return c.json({ job_id: String(job.id) }, 201);
   });
 }

@@ -27,7 +27,7 @@ const route = createRoute({
 
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
-    const job = await submitJob(c.var.db, c.var.services.queue, c.var.principal, c.req.valid('json'));
+    const job = await submitJob(c.var.db, c.var.services, c.var.principal, c.req.valid('json'));
     return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
   });
 }

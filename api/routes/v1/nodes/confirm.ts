@@ -1,8 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
+import type { JobRow } from '../../../../shared/db/schema.js';
 import type { App } from '../../../app-env.js';
 import { actorName } from '../../../auth/principal.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
-import { confirmClaims } from '../../../jobs/confirm-claims.js';
+import { confirmClaims, unreportedRuns } from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
 import { ConfirmRequest, ConfirmResponse, NodeParam, nodeJobView } from './schema.js';
@@ -13,7 +14,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: 'Confirm claimed refs: PENDING → RUNNING on this node',
   description:
-    "One conditional write for the whole batch. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set.",
+    "One conditional write for the whole batch. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set. A confirm retried after a lost answer gets the same jobs again, as long as the node has not reported them started.",
   security: [{ bearer: [] }],
   middleware: [requireNodeAccess()] as const,
   request: {
@@ -31,22 +32,26 @@ export function registerConfirm(app: App): void {
     const { node } = c.req.valid('param');
     const ids = [...new Set(c.req.valid('json').job_ids.map(Number))];
     const { queue } = c.var.services;
-    // A node that is not UP (never seen, draining, down) starts nothing; what it claimed goes back to the queue.
-    if ((await readNodeState(c.var.db, node)) !== 'UP') {
+    let started: JobRow[] = [];
+    let confirmed = new Set<number>();
+    if ((await readNodeState(c.var.db, node)) === 'UP') {
+      // Only refs this node really claimed may start here: the claim decided where a job runs. Settled first, so
+      // that a ref is never both confirmed and still claimable; if the process dies before the confirm, the job is
+      // PENDING without a ref, and the reconciler's sweep pushes it again.
+      const claimed = await queue.settle(node, ids);
+      started = (await confirmClaims(c.var.db, node, claimed, actorName(c.var.principal))).started;
+      confirmed = new Set(claimed);
+    } else {
+      // A node that is not UP (never seen, draining, down) starts nothing; what it claimed goes back to the queue.
       await queue.release(node, ids);
-      return c.json({ jobs: [], dropped: ids.map(String) }, 200);
     }
-    // Only refs this node really claimed may start here: the claim decided where a job runs. Settled first, so
-    // that a ref is never both confirmed and still claimable; if the process dies before the confirm, the job is
-    // PENDING without a ref, and the reconciler's sweep pushes it again.
-    const claimed = new Set(await queue.settle(node, ids));
-    const { started, dropped } = await confirmClaims(
+    const retried = await unreportedRuns(
       c.var.db,
       node,
-      ids.filter((id) => claimed.has(id)),
-      actorName(c.var.principal),
+      ids.filter((id) => !confirmed.has(id)),
     );
-    const notClaimed = ids.filter((id) => !claimed.has(id));
-    return c.json({ jobs: started.map(nodeJobView), dropped: [...dropped, ...notClaimed].map(String) }, 200);
+    const jobs = [...started, ...retried];
+    const running = new Set(jobs.map((job) => job.id));
+    return c.json({ jobs: jobs.map(nodeJobView), dropped: ids.filter((id) => !running.has(id)).map(String) }, 200);
   });
 }

@@ -1,0 +1,63 @@
+/**
+ * The node daemon inside the API process: how the embedded default runs a newcomer's first job with no setup. It is
+ * the same daemon as `npm run node`; it claims from the API's own queue, talks to the app without a socket, with a
+ * node token of its own kept in the data directory, and is woken by each submit.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
+import type { Database } from '../../../shared/db/database.js';
+import type { JobQueue } from '../../../shared/queue/job-queue.js';
+import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
+import { subscribeToWake } from '../../../shared/queue/redis/wake-subscriber.js';
+import { queueClaimSource } from '../../../worker-node/claim-source.js';
+import { daemonOptions } from '../../../worker-node/daemon-options.js';
+import { NodeApi } from '../../../worker-node/node-api.js';
+import { NodeDaemon } from '../../../worker-node/node-daemon.js';
+import type { App } from '../../app-env.js';
+import { ensureTokenFile } from './token-file.js';
+
+export interface LocalNode {
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+export async function startLocalNode(options: {
+  config: NodeHostConfig;
+  db: Database;
+  queue: JobQueue;
+  app: App;
+  dataDir: string;
+  log(line: string): void;
+}): Promise<LocalNode> {
+  const { config, queue, app, dataDir, log } = options;
+  const node = config.CONDUCTOR_NODE_NAME;
+  mkdirSync(dataDir, { recursive: true });
+  const { token } = await ensureTokenFile(options.db, join(dataDir, 'node-token'), {
+    name: `local-node-${node}`,
+    kind: 'node',
+    nodeName: node,
+  });
+  const api = new NodeApi({ url: 'http://local-node', token, node, fetch: async (request) => app.fetch(request) });
+  const daemon = new NodeDaemon({
+    ...daemonOptions(config, join(dataDir, 'node')),
+    api,
+    source: queueClaimSource(queue, { ownsQueue: false }),
+    log,
+  });
+  await daemon.start();
+  // Submits to other API processes reach this node through Redis; the API's own submits call wake() directly.
+  const wake =
+    config.REDIS_URL && queue instanceof RedisJobQueue
+      ? await subscribeToWake(config.REDIS_URL, queue.wakeChannel, config.CONDUCTOR_NODE_PARTITIONS, () =>
+          daemon.wake(),
+        )
+      : undefined;
+  return {
+    wake: () => daemon.wake(),
+    async stop() {
+      await wake?.close();
+      await daemon.stop();
+    },
+  };
+}

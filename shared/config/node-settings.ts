@@ -1,0 +1,48 @@
+/**
+ * What a node daemon is and how it behaves: the same variables whether it runs on its own (`npm run node`) or inside
+ * the embedded default (`npm start`).
+ */
+import { availableParallelism, hostname, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { identifier } from '../names.js';
+
+const seconds = (min: number, max: number, fallback: number) => z.coerce.number().min(min).max(max).default(fallback);
+
+export const nodeSettings = {
+  CONDUCTOR_NODE_NAME: identifier('CONDUCTOR_NODE_NAME').default(() => hostname().split('.')[0]!.slice(0, 64)),
+  CONDUCTOR_NODE_PARTITIONS: z
+    .string()
+    .default('default')
+    .transform((text) => text.split(',').map((name) => name.trim()))
+    .pipe(
+      z
+        .array(identifier('each partition'))
+        .min(1)
+        .max(64)
+        .refine((names) => new Set(names).size === names.length, 'must not name a partition twice'),
+    ),
+  CONDUCTOR_NODE_CPUS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(availableParallelism(), `this machine has ${availableParallelism()} cores`)
+    .default(availableParallelism()),
+  CONDUCTOR_NODE_MEMORY_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(Math.floor(totalmem() / 2 ** 20)),
+  /** The node's journal and its jobs' directories; `npm start` defaults it to CONDUCTOR_DATA_DIR/node. */
+  CONDUCTOR_NODE_DIR: z.string().min(1).optional(),
+  /** Shared by every daemon on the machine: how they keep off each other's cores. */
+  CONDUCTOR_CORE_LOCK_DIR: z.string().min(1).default(join(tmpdir(), 'scns-conductor-cores')),
+  CONDUCTOR_HEARTBEAT_SECONDS: seconds(0.1, 60, 1),
+  CONDUCTOR_KILL_GRACE_SECONDS: seconds(0, 3600, 10),
+  CONDUCTOR_MEMORY_POLL_SECONDS: seconds(0.1, 60, 1),
+  CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: seconds(0.1, 3600, 30),
+  CONDUCTOR_STOP_DEADLINE_SECONDS: seconds(1, 3600, 30),
+};
+
+const NodeSettingsSchema = z.object(nodeSettings);
+export type NodeSettings = z.infer<typeof NodeSettingsSchema>;

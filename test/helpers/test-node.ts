@@ -1,0 +1,152 @@
+/**
+ * The node daemon against a real API: the app served over HTTP from the test process (so a test can take it away
+ * and bring it back on the same port), and daemons as real processes (`npm run node`), so they can be killed -9.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startChildServer, type ChildServer } from './child-server.js';
+import { backends } from './test-databases.js';
+import { createTestApp, type TestApp } from './test-app.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface TestApi {
+  t: TestApp;
+  url: string;
+  /** Takes the API away: connections are refused until `resume`. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestApi(): Promise<TestApi> {
+  // The server when it is there (CI requires it), else the embedded database.
+  const backend = (await backends()).find((candidate) => candidate.name === 'postgres' && !candidate.skip) ?? {
+    name: 'pglite' as const,
+    skip: undefined,
+  };
+  const t = await createTestApp(backend);
+  let server = await listen(t, 0);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const close = () => new Promise<void>((done) => server.close(() => done()));
+  return {
+    t,
+    url: `http://127.0.0.1:${port}`,
+    async pause() {
+      server.closeAllConnections?.();
+      await close();
+    },
+    async resume() {
+      server = await listen(t, port);
+    },
+    async close() {
+      if (server.listening) {
+        server.closeAllConnections?.();
+        await close();
+      }
+      await t.close();
+    },
+  };
+}
+
+function listen(t: TestApp, port: number): Promise<ServerType & { closeAllConnections?(): void; listening: boolean }> {
+  return new Promise((done) => {
+    const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port }, () => done(server as never));
+  });
+}
+
+export interface TestNodes {
+  /** A directory of the test's own, removed at the end. */
+  dir(): string;
+  start(name: string, env?: Record<string, string>): Promise<ChildServer>;
+  cleanup(): Promise<void>;
+}
+
+/** Daemons sharing one core-lock directory, as daemons on one machine do. */
+export function testNodes(api: TestApi): TestNodes {
+  const dirs: string[] = [];
+  const daemons: ChildServer[] = [];
+  const dir = () => {
+    const made = mkdtempSync(join(tmpdir(), 'conductor-node-'));
+    dirs.push(made);
+    return made;
+  };
+  const coreLockDir = join(dir(), 'cores');
+  const nodeDirs = new Map<string, string>();
+  return {
+    dir,
+    async start(name, env = {}) {
+      // A restarted node finds its journal where it left it.
+      if (!nodeDirs.has(name)) nodeDirs.set(name, dir());
+      const daemon = await startChildServer(
+        `node daemon ${name}`,
+        'worker-node/main.ts',
+        ROOT,
+        {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          CONDUCTOR_API_URL: api.url,
+          CONDUCTOR_NODE_TOKEN: await api.t.token('node', name),
+          CONDUCTOR_NODE_NAME: name,
+          CONDUCTOR_NODE_PARTITIONS: 'default',
+          CONDUCTOR_NODE_MEMORY_MB: '4096',
+          CONDUCTOR_NODE_DIR: nodeDirs.get(name)!,
+          CONDUCTOR_CORE_LOCK_DIR: coreLockDir,
+          CONDUCTOR_KILL_GRACE_SECONDS: '0.5',
+          CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: '0.3',
+          ...env,
+        },
+        /claiming from .* at (http:\/\/\S+)/,
+      );
+      daemons.push(daemon);
+      return daemon;
+    },
+    async cleanup() {
+      await Promise.all(daemons.splice(0).map((daemon) => daemon.stop()));
+      for (const made of dirs.splice(0)) rmSync(made, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface JobView {
+  id: string;
+  state: string;
+  attempt: number;
+  node: string | null;
+  cpu_ids: number[] | null;
+  exit_code: { status: number | null; signal: number | null } | null;
+  error_msg: string | null;
+}
+
+export async function getJob(t: TestApp, id: string): Promise<JobView> {
+  return (await (await t.call('GET', `/v1/jobs/${id}`)).json()) as JobView;
+}
+
+/** Polls until `check` answers something, or fails after `timeoutMs` with what it last saw. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function waitForState(t: TestApp, id: string, states: string[], timeoutMs?: number): Promise<JobView> {
+  return waitFor(
+    `job ${id} to be ${states.join(' or ')}`,
+    async () => {
+      const job = await getJob(t, id);
+      return states.includes(job.state) ? job : undefined;
+    },
+    timeoutMs,
+  );
+}

@@ -1,0 +1,150 @@
+/**
+ * The node daemon as a real process, running real bash, against the API over HTTP: every ending, the process tree
+ * gone after a cancel or a timeout, and what a job sees of its node.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processStartTime } from '../worker-node/job-process.js';
+import type { ChildServer } from './helpers/child-server.js';
+import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+
+const SECRET = 'daemon-secret-that-no-job-may-see';
+
+describe('the node daemon runs jobs', () => {
+  let api: TestApi;
+  let nodes: TestNodes;
+  let daemon: ChildServer;
+  let work: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    nodes = testNodes(api);
+    work = nodes.dir();
+    daemon = await nodes.start('n1', {
+      CONDUCTOR_NODE_CPUS: '2',
+      CONDUCTOR_MEMORY_POLL_SECONDS: '0.2',
+      // Only the job's own environment and the node's variables reach a job, never the daemon's.
+      DAEMON_SECRET: SECRET,
+    });
+  });
+  afterAll(async () => {
+    await nodes.cleanup();
+    await api.close();
+  });
+
+  const submit = (script: string, job: Record<string, unknown> = {}) =>
+    api.t.submit({ name: 'job', current_working_directory: work, ...job }, `#!/bin/bash\n${script}`);
+
+  it('registers with its capacity and shows in /v1/nodes', async () => {
+    const node = await waitFor('node n1 UP', async () => {
+      const { nodes: list } = await (await api.t.call('GET', '/v1/nodes')).json();
+      return list.find((n: { name: string; state: string }) => n.name === 'n1' && n.state === 'UP');
+    });
+    expect(node).toMatchObject({ cpus: 2, memory_mb: 4096, partitions: ['default'] });
+    expect(daemon.stdout().join('\n')).toMatch(/node n1 started: cores \d,\d/);
+  });
+
+  it('exit 0 is COMPLETED, in the working directory, with %j and %x output paths and the job environment', async () => {
+    const id = await submit(
+      'echo "$CONDUCTOR_JOB_ID $SLURM_JOB_ID $SLURM_JOB_NAME $SLURM_CPUS_PER_TASK $OMP_NUM_THREADS $SLURM_NTASKS $CONDUCTOR_CPUS $GREETING"; pwd; env',
+      {
+        name: 'envy',
+        current_working_directory: join(work, 'made-for-it'),
+        standard_output: 'logs/%x-%j.out',
+        cpus_per_task: 2,
+        environment: { GREETING: 'hi' },
+      },
+    );
+    const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
+    expect(job).toMatchObject({ state: 'COMPLETED', exit_code: { status: 0, signal: null }, node: 'n1', attempt: 1 });
+    expect(job.cpu_ids).toHaveLength(2);
+    const out = readFileSync(join(work, 'made-for-it', 'logs', `envy-${id}.out`), 'utf8');
+    const [first, cwd] = out.split('\n');
+    expect(first).toBe(`${id} ${id} envy 2 2 1 2 hi`);
+    expect(cwd).toBe(join(work, 'made-for-it'));
+    expect(out).toContain(`CONDUCTOR_CPU_IDS=${job.cpu_ids!.join(',')}`);
+    expect(out).not.toContain(SECRET);
+    expect(out).not.toMatch(/CONDUCTOR_NODE_TOKEN|CONDUCTOR_API_URL/);
+  });
+
+  it('pins the job to its cores', async () => {
+    const id = await submit('grep Cpus_allowed_list /proc/self/status', { name: 'pin' });
+    const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
+    expect(readFileSync(join(work, `slurm-${id}.out`), 'utf8').trim()).toBe(`Cpus_allowed_list:\t${job.cpu_ids![0]}`);
+  });
+
+  it('a non-zero exit is FAILED with its code; a signal is FAILED with the signal', async () => {
+    const code = await submit('echo failing >&2; exit 3');
+    const signal = await submit('kill -KILL $$');
+    expect(await waitForState(api.t, code, ['COMPLETED', 'FAILED'])).toMatchObject({
+      state: 'FAILED',
+      exit_code: { status: 3, signal: null },
+      error_msg: 'exit status 3',
+    });
+    expect(readFileSync(join(work, `slurm-${code}.err`), 'utf8')).toBe('failing\n');
+    expect(await waitForState(api.t, signal, ['COMPLETED', 'FAILED'])).toMatchObject({
+      state: 'FAILED',
+      exit_code: { status: null, signal: 9 },
+    });
+  });
+
+  /** A job that starts a tree of processes and writes down each pid. */
+  const TREE = [
+    'mkdir -p $CONDUCTOR_JOB_ID && cd $CONDUCTOR_JOB_ID',
+    "bash -c 'sleep 300 & echo $! >> pids; sleep 300 & echo $! >> pids; wait' &",
+    'echo $! >> pids',
+    'sleep 300 & echo $! >> pids',
+    'echo $$ >> pids',
+    'wait',
+  ].join('\n');
+
+  const treePids = (id: string) =>
+    waitFor(`job ${id}'s process tree`, () => {
+      try {
+        const pids = readFileSync(join(work, id, 'pids'), 'utf8')
+          .trim()
+          .split('\n')
+          .map(Number);
+        return pids.length === 5 ? pids : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+
+  it('a cancel of a RUNNING job reaches the node within 2 s and ends the whole tree: CANCELLED', async () => {
+    const id = await submit(TREE, { name: 'tree' });
+    const pids = await treePids(id);
+    const asked = Date.now();
+    expect((await api.t.call('POST', `/v1/jobs/${id}/cancel`)).status).toBe(200);
+    const job = await waitForState(api.t, id, ['CANCELLED'], 5000);
+    expect(Date.now() - asked).toBeLessThan(2000 + 1000); // reaching the node, plus the SIGTERM and the report
+    expect(job.exit_code?.signal).toBe(15);
+    expect(pids.filter((pid) => processStartTime(pid) !== undefined)).toEqual([]);
+  });
+
+  it('the time limit: SIGTERM, the grace period, SIGKILL for what ignores it: TIMEOUT, the tree gone', async () => {
+    const id = await submit(`trap '' TERM\n${TREE}`, { name: 'slow', time_limit: '0:02' });
+    const pids = await treePids(id);
+    const job = await waitForState(api.t, id, ['TIMEOUT', 'COMPLETED', 'FAILED'], 10_000);
+    expect(job).toMatchObject({ state: 'TIMEOUT', exit_code: { status: null, signal: 9 } });
+    expect(job.error_msg).toBe('time limit of 2 s reached');
+    expect(pids.filter((pid) => processStartTime(pid) !== undefined)).toEqual([]);
+  });
+
+  it('memory over the request is OUT_OF_MEMORY', async () => {
+    const id = await submit(`python3 -c "a = bytearray(200 * 1024 * 1024); import time; time.sleep(60)"`, {
+      memory_per_node: '64M',
+    });
+    const job = await waitForState(api.t, id, ['OUT_OF_MEMORY', 'COMPLETED', 'FAILED'], 10_000);
+    expect(job.state).toBe('OUT_OF_MEMORY');
+    expect(job.error_msg).toBe('used more than its 64 MB of memory');
+  });
+
+  it('a job that cannot start (its directory cannot be made) is FAILED with the reason', async () => {
+    writeFileSync(join(work, 'a-file'), '');
+    const id = await submit('true', { current_working_directory: join(work, 'a-file', 'below') });
+    const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
+    expect(job.error_msg).toMatch(/^cannot start: /);
+  });
+});

@@ -1,0 +1,24 @@
+/** A node daemon's options from its validated settings: the same for `npm run node` and the embedded default. */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { NodeSettings } from '../shared/config/node-settings.js';
+import type { NodeDaemonOptions } from './node-daemon.js';
+
+export function daemonOptions(
+  settings: NodeSettings,
+  defaultDir: string,
+): Omit<NodeDaemonOptions, 'api' | 'source' | 'log'> {
+  return {
+    node: settings.CONDUCTOR_NODE_NAME,
+    partitions: settings.CONDUCTOR_NODE_PARTITIONS,
+    cpus: settings.CONDUCTOR_NODE_CPUS,
+    memoryMb: settings.CONDUCTOR_NODE_MEMORY_MB,
+    dir: resolve(settings.CONDUCTOR_NODE_DIR ?? defaultDir),
+    coreLockDir: resolve(settings.CONDUCTOR_CORE_LOCK_DIR),
+    machineCores: availableParallelism(),
+    heartbeatMs: settings.CONDUCTOR_HEARTBEAT_SECONDS * 1000,
+    killGraceMs: settings.CONDUCTOR_KILL_GRACE_SECONDS * 1000,
+    memoryPollMs: settings.CONDUCTOR_MEMORY_POLL_SECONDS * 1000,
+    claimIdleMaxMs: settings.CONDUCTOR_CLAIM_IDLE_MAX_SECONDS * 1000,
+  };
+}

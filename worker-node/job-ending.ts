@@ -1,0 +1,40 @@
+/**
+ * How a run ended, as the API is told: the daemon's own reason for ending it (cancel, time limit, memory) wins over
+ * what the process did when it got the signal; otherwise exit status 0 is COMPLETED and anything else FAILED.
+ */
+import type { JobExit } from './job-process.js';
+import type { JobEnding } from './node-api.js';
+
+/** Why the daemon ended a run. STOPPED: the API says the run is no longer this node's; it is not reported. */
+export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED';
+
+export interface Ending {
+  state: JobEnding;
+  exit_status: number | null;
+  exit_signal: number | null;
+  error_msg: string | null;
+}
+
+export function jobEnding(
+  exit: JobExit | undefined,
+  kill: KillReason | undefined,
+  limits: { timeLimitSeconds: number | null; memoryMb: number },
+): Ending {
+  const code = { exit_status: exit?.exitStatus ?? null, exit_signal: exit?.signal ?? null };
+  switch (kill) {
+    case 'CANCELLED':
+      return { state: 'CANCELLED', ...code, error_msg: 'cancelled' };
+    case 'TIMEOUT':
+      return { state: 'TIMEOUT', ...code, error_msg: `time limit of ${limits.timeLimitSeconds} s reached` };
+    case 'OUT_OF_MEMORY':
+      return { state: 'OUT_OF_MEMORY', ...code, error_msg: `used more than its ${limits.memoryMb} MB of memory` };
+    default:
+      break;
+  }
+  if (!exit) {
+    return { state: 'FAILED', ...code, error_msg: 'the job process ended without leaving its exit status' };
+  }
+  if (exit.signal !== null) return { state: 'FAILED', ...code, error_msg: `killed by signal ${exit.signal}` };
+  if (exit.exitStatus === 0) return { state: 'COMPLETED', ...code, error_msg: null };
+  return { state: 'FAILED', ...code, error_msg: `exit status ${exit.exitStatus}` };
+}

@@ -1,0 +1,80 @@
+/**
+ * `npm run node`: a node daemon from the environment. SIGINT or SIGTERM stops claiming and leaves running jobs
+ * running, to be re-adopted by the next start; a second signal, or the stop taking longer than
+ * CONDUCTOR_STOP_DEADLINE_SECONDS, ends it at once.
+ */
+import { readNodeDaemonConfig } from '../shared/config/node-daemon-config.js';
+import { ConfigError } from '../shared/config/read-config.js';
+import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
+import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
+import { upstashClient } from '../shared/queue/redis/upstash-client.js';
+import { subscribeToWake } from '../shared/queue/redis/wake-subscriber.js';
+import { apiClaimSource, queueClaimSource } from './claim-source.js';
+import { daemonOptions } from './daemon-options.js';
+import { NodeApi } from './node-api.js';
+import { NodeDaemon } from './node-daemon.js';
+
+let config;
+try {
+  config = readNodeDaemonConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+const api = new NodeApi({
+  url: config.CONDUCTOR_API_URL,
+  token: config.CONDUCTOR_NODE_TOKEN,
+  node: config.CONDUCTOR_NODE_NAME,
+});
+const tuning = { window: config.CONDUCTOR_CLAIM_WINDOW, starvationMs: config.CONDUCTOR_STARVATION_SECONDS * 1000 };
+const redis = config.REDIS_URL
+  ? ioredisClient(config.REDIS_URL)
+  : config.UPSTASH_REDIS_REST_URL
+    ? upstashClient(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN!)
+    : undefined;
+const queue = redis && new RedisJobQueue(redis, config.CONDUCTOR_REDIS_PREFIX, tuning);
+const daemon = new NodeDaemon({
+  ...daemonOptions(config, './.conductor-node'),
+  api,
+  source: queue ? queueClaimSource(queue, { ownsQueue: true }) : apiClaimSource(api),
+  log,
+});
+
+try {
+  await daemon.start();
+} catch (error) {
+  console.error(`start-up failed: ${(error as Error).message}`);
+  process.exit(1);
+}
+const wake =
+  config.REDIS_URL && queue
+    ? await subscribeToWake(config.REDIS_URL, queue.wakeChannel, config.CONDUCTOR_NODE_PARTITIONS, () => daemon.wake())
+    : undefined;
+log(`claiming from ${queue ? (config.REDIS_URL ? 'Redis' : 'Upstash') : 'the API'} at ${config.CONDUCTOR_API_URL}`);
+
+const deadlineMs = config.CONDUCTOR_STOP_DEADLINE_SECONDS * 1000;
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      log(`${signal} again: exiting now; running jobs are re-adopted at the next start`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: no more claims; running jobs keep running`);
+    setTimeout(() => {
+      log(`stop took over ${deadlineMs} ms: exiting now`);
+      process.exit(1);
+    }, deadlineMs).unref();
+    Promise.all([daemon.stop(), wake?.close()]).then(
+      () => process.exit(0),
+      (error: Error) => {
+        console.error(`stop failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,462 @@
+/**
+ * The node daemon (DESIGN.md section 6): heartbeats, claims what fits its free cores and memory, confirms through
+ * the API, runs what was confirmed, enforces time and memory limits and cancels, and reports every start and end
+ * through a durable outbox. Everything it must not forget is in its journal first, so that after its own crash it
+ * re-adopts the runs still alive, settles the ones that ended meanwhile, and runs none twice.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ClaimPacer } from '../shared/queue/claim-pacer.js';
+import { DEFAULT_CLAIM_MAX } from '../shared/queue/job-queue.js';
+import type { ClaimSource } from './claim-source.js';
+import { CoreAllocator } from './core-allocator.js';
+import { lockCores, type CoreLease } from './core-locks.js';
+import { jobEnding, type KillReason } from './job-ending.js';
+import { jobEnvironment } from './job-environment.js';
+import { groupAlive, launchJob, processStartTime, readJobExit, terminateGroup, waitForLaunch } from './job-process.js';
+import { Journal } from './journal.js';
+import { ApiRefused, type NodeApi, type NodeJob } from './node-api.js';
+import { Outbox } from './outbox.js';
+import { residentBytesByGroup } from './process-table.js';
+import { runKey, type RunRecord } from './run-record.js';
+
+export interface NodeDaemonOptions {
+  node: string;
+  partitions: string[];
+  cpus: number;
+  memoryMb: number;
+  /** The node's own directory: journal, runs, and the default working directory of jobs. */
+  dir: string;
+  /** Machine-wide: where daemons on this machine record which cores they hold. */
+  coreLockDir: string;
+  machineCores: number;
+  heartbeatMs: number;
+  killGraceMs: number;
+  memoryPollMs: number;
+  claimIdleMaxMs: number;
+  api: NodeApi;
+  source: ClaimSource;
+  log(line: string): void;
+}
+
+interface Run {
+  record: RunRecord;
+  /** Re-adopted after a restart: not the daemon's child, so its end is noticed by polling its status file. */
+  adopted: boolean;
+  settling?: Promise<void>;
+  forgotten?: boolean;
+  /** When an adopted run's process was first seen gone without a status file. */
+  goneSince?: number;
+}
+
+const TICK_MS = 200;
+// The wrapper writes the status file right after its job ends: a run gone this long without one lost its wrapper.
+const GONE_WITHOUT_STATUS_MS = 2000;
+// How long a restarted daemon waits for the wrapper of a run it launched just before it died to say its pid.
+const LAUNCH_GRACE_MS = 2000;
+const CONFIRM_RETRY_MAX_MS = 2000;
+
+export class NodeDaemon {
+  readonly #runs = new Map<string, Run>();
+  readonly #journal: Journal<RunRecord>;
+  readonly #confirming: Journal<number[]>;
+  readonly #outbox: Outbox;
+  readonly #pacer: ClaimPacer;
+  #allocator: CoreAllocator | undefined;
+  #lease: CoreLease | undefined;
+  #state: 'UP' | 'DOWN' | 'DRAINING' | undefined;
+  #stopping = false;
+  #loops: Promise<void>[] = [];
+  #tick: NodeJS.Timeout | undefined;
+  #lastMemoryPoll = 0;
+  #heartbeatFailing = false;
+  #wakeHeartbeat: (() => void) | undefined;
+
+  constructor(private readonly options: NodeDaemonOptions) {
+    this.#journal = new Journal(join(options.dir, 'journal'));
+    this.#confirming = new Journal(join(options.dir, 'confirming'));
+    this.#pacer = new ClaimPacer({ minMs: 100, maxMs: options.claimIdleMaxMs, factor: 2, jitter: 0.1 });
+    this.#outbox = new Outbox({
+      pending: () => [...this.#runs.entries()].map(([key, run]) => ({ key, events: run.record.outbox })),
+      send: (events) => options.api.events(events),
+      acknowledged: (key, count) => this.#acknowledged(key, count),
+      log: options.log,
+    });
+  }
+
+  /** The cores this node holds on the machine. */
+  get cores(): number[] {
+    return this.#lease?.cores ?? [];
+  }
+
+  async start(): Promise<void> {
+    const records = await this.#journal.readAll();
+    const live = records.filter((record) => !record.ended);
+    this.#lease = await lockCores({
+      dir: this.options.coreLockDir,
+      machineCores: this.options.machineCores,
+      count: this.options.cpus,
+      required: [...new Set(live.flatMap((record) => record.cpuIds))],
+      node: this.options.node,
+      journalDir: this.#journal.dir,
+      journalHasLiveJobs,
+    });
+    this.#allocator = new CoreAllocator(this.#lease.cores);
+    for (const record of records) {
+      this.#runs.set(runKey(record), { record, adopted: true });
+      if (!record.ended) this.#allocator.reserve(record.jobId, record.cpuIds);
+    }
+    for (const run of [...this.#runs.values()]) await this.#resume(run);
+    this.#outbox.start();
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+    this.#loops = [this.#heartbeatLoop()];
+    // Work confirmed before a crash whose answer never reached the journal: confirm it again (the API answers a
+    // retry with the same jobs), then start claiming.
+    const [unanswered] = await this.#confirming.readAll();
+    this.#loops.push(
+      (unanswered ? this.#confirm(unanswered.filter((id) => !this.#hasRunOf(id))) : Promise.resolve()).then(() =>
+        this.#claimLoop(),
+      ),
+    );
+    this.options.log(
+      `node ${this.options.node} started: cores ${this.#lease.cores.join(',')}, ${this.options.memoryMb} MB, ` +
+        `partitions ${this.options.partitions.join(',')}, ${live.length} run(s) from the journal`,
+    );
+  }
+
+  /** New work may be in the queue for one of our partitions. */
+  wake(): void {
+    this.#pacer.notify();
+  }
+
+  /**
+   * Stops claiming and leaves running jobs running (a restarted daemon re-adopts them); sends what the outbox holds.
+   * The cores stay this node's while any of its jobs runs.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#pacer.notify();
+    this.#wakeHeartbeat?.();
+    await Promise.all(this.#loops);
+    clearInterval(this.#tick);
+    await this.#outbox.close();
+    await this.#outbox.flush();
+    await this.options.source.close();
+    const running = [...this.#runs.values()].filter((run) => !run.record.ended).length;
+    if (running === 0) await this.#lease?.release();
+    this.options.log(`node ${this.options.node} stopped; ${running} job(s) left running`);
+  }
+
+  #hasRunOf(jobId: number): boolean {
+    return [...this.#runs.values()].some((run) => run.record.jobId === jobId);
+  }
+
+  async #heartbeatLoop(): Promise<void> {
+    while (!this.#stopping) {
+      await this.#heartbeat();
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, this.options.heartbeatMs);
+        this.#wakeHeartbeat = () => {
+          clearTimeout(timer);
+          done();
+        };
+      });
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    const running = [...this.#runs.values()]
+      .filter((run) => !run.record.ended)
+      .map(({ record }) => ({ job_id: String(record.jobId), attempt: record.attempt }));
+    try {
+      const answer = await this.options.api.heartbeat({
+        partitions: this.options.partitions,
+        cpus: this.#allocator!.cores,
+        memory_mb: this.options.memoryMb,
+        running,
+      });
+      if (this.#heartbeatFailing) this.options.log('heartbeat answered again');
+      this.#heartbeatFailing = false;
+      if (answer.state !== this.#state) {
+        this.options.log(`node ${this.options.node} is ${answer.state}`);
+        this.#state = answer.state;
+        this.#pacer.notify();
+      }
+      for (const { job_id, attempt } of answer.cancel) this.#kill(`${job_id}-${attempt}`, 'CANCELLED');
+      for (const { job_id, attempt } of answer.stop) this.#kill(`${job_id}-${attempt}`, 'STOPPED');
+    } catch (error) {
+      if (!this.#heartbeatFailing) this.options.log(`heartbeat failed: ${(error as Error).message}`);
+      this.#heartbeatFailing = true;
+    }
+  }
+
+  async #claimLoop(): Promise<void> {
+    while (!this.#stopping) {
+      await this.#pacer.wait();
+      if (this.#stopping) break;
+      const free = this.#free();
+      if (this.#state !== 'UP' || free.cpus === 0 || free.memoryMb <= 0) {
+        this.#pacer.record(false);
+        continue;
+      }
+      let ids: number[];
+      try {
+        ids = await this.options.source.claim(
+          {
+            node: this.options.node,
+            partitions: this.options.partitions,
+            cpus: this.#allocator!.cores,
+            memoryMb: this.options.memoryMb,
+            freeCpus: free.cpus,
+            freeMemoryMb: free.memoryMb,
+          },
+          DEFAULT_CLAIM_MAX,
+        );
+      } catch (error) {
+        this.options.log(`claim failed: ${(error as Error).message}`);
+        this.#pacer.record(false);
+        continue;
+      }
+      this.#pacer.record(ids.length > 0);
+      if (ids.length) await this.#confirm(ids);
+    }
+  }
+
+  #free(): { cpus: number; memoryMb: number } {
+    let memoryMb = this.options.memoryMb;
+    for (const run of this.#runs.values()) if (!run.record.ended) memoryMb -= run.record.job.memory_mb;
+    return { cpus: this.#allocator!.free, memoryMb };
+  }
+
+  /**
+   * Confirms claimed refs and starts what the API says to run. The ids are journaled first: if the daemon dies
+   * before the answer is, the restarted daemon asks again and gets the same jobs.
+   */
+  async #confirm(ids: number[]): Promise<void> {
+    if (ids.length === 0) return this.#confirming.remove('confirming');
+    await this.#confirming.write('confirming', ids);
+    let retryMs = 100;
+    for (;;) {
+      try {
+        const { jobs } = await this.options.api.confirm(ids);
+        await Promise.all(jobs.map((job) => this.#launch(job)));
+        break;
+      } catch (error) {
+        if (error instanceof ApiRefused) {
+          // Nothing started: the refs stay claimed until the API's reconciler puts them back.
+          this.options.log(`confirm refused: ${error.message}`);
+          break;
+        }
+        this.options.log(`confirm failed, retrying: ${(error as Error).message}`);
+        // Stopping with the answer unknown: the journal keeps the ids, and the next start asks again.
+        if (this.#stopping) return;
+        await new Promise((done) => setTimeout(done, retryMs));
+        retryMs = Math.min(CONFIRM_RETRY_MAX_MS, retryMs * 2);
+      }
+    }
+    await this.#confirming.remove('confirming');
+  }
+
+  async #launch(job: NodeJob): Promise<void> {
+    const jobId = Number(job.id);
+    const key = runKey({ jobId, attempt: job.attempt });
+    if (this.#runs.has(key)) return;
+    const allocator = this.#allocator!;
+    // An exclusive job has the whole node: every core is its own.
+    const cpuIds = allocator.allocate(jobId, job.exclusive ? allocator.cores : job.cpus);
+    const record: RunRecord = {
+      job,
+      jobId,
+      attempt: job.attempt,
+      dir: join(this.options.dir, 'runs', key),
+      cpuIds: cpuIds ?? [],
+      outbox: [],
+    };
+    const run: Run = { record, adopted: false };
+    this.#runs.set(key, run);
+    if (!cpuIds) {
+      record.launchError = `not enough free cores on ${this.options.node} (${allocator.free} free)`;
+      return this.#settle(run);
+    }
+    await this.#save(run);
+    await this.#start(run);
+  }
+
+  async #start(run: Run): Promise<void> {
+    const { record } = run;
+    const { job } = record;
+    const cwd = job.current_working_directory ?? join(this.options.dir, 'work', job.id);
+    try {
+      const launched = await launchJob({
+        dir: record.dir,
+        script: job.script,
+        cwd,
+        env: jobEnvironment(
+          {
+            id: job.id,
+            name: job.name,
+            attempt: job.attempt,
+            partition: job.partition,
+            account: job.account,
+            ntasksPerNode: job.ntasks_per_node,
+            cpusPerTask: job.cpus_per_task,
+            memoryMb: job.memory_mb,
+            environment: job.environment,
+            workDir: cwd,
+          },
+          this.options.node,
+          record.cpuIds,
+        ),
+        stdoutPath: resolve(cwd, job.standard_output),
+        stderrPath: resolve(cwd, job.standard_error),
+        cpuIds: record.cpuIds,
+      });
+      this.#started(run, launched.pid, launched.startTime, Date.now());
+      await this.#save(run);
+      this.#outbox.notify();
+      void launched.ended.then(() => this.#settle(run));
+    } catch (error) {
+      record.launchError = `cannot start: ${(error as Error).message}`;
+      await this.#settle(run);
+    }
+  }
+
+  #started(run: Run, pid: number, startTime: number, startedAt: number): void {
+    const { record } = run;
+    Object.assign(record, { pid, startTime, startedAt });
+    record.outbox.push({
+      kind: 'started',
+      job_id: String(record.jobId),
+      attempt: record.attempt,
+      pid,
+      cpu_ids: record.cpuIds,
+    });
+  }
+
+  /** A run found in the journal at start-up: re-adopt it, settle it, or start it if it never started. */
+  async #resume(run: Run): Promise<void> {
+    const { record } = run;
+    if (record.ended) {
+      if (record.outbox.length === 0) await this.#forget(run);
+      return;
+    }
+    if (record.pid === undefined) {
+      const scriptWritten = existsSync(join(record.dir, 'script.sh'));
+      const launched = await waitForLaunch(record.dir, scriptWritten ? LAUNCH_GRACE_MS : 0);
+      if (!launched) {
+        run.adopted = false;
+        this.options.log(`job ${record.jobId}: confirmed but never started before the restart; starting it now`);
+        return this.#start(run);
+      }
+      this.#started(run, launched.pid, launched.startTime, statSync(join(record.dir, 'pid')).mtimeMs);
+      await this.#save(run);
+    }
+    if (processStartTime(record.pid!) === record.startTime) {
+      this.options.log(`job ${record.jobId}: re-adopted (pid ${record.pid})`);
+      // A kill interrupted by the crash goes on.
+      if (record.kill) void this.#terminate(run);
+      return;
+    }
+    // Ended while the daemon was away (or its pid now names another process, which is left alone).
+    await this.#settle(run);
+  }
+
+  #onTick(): void {
+    const now = Date.now();
+    const live = [...this.#runs.values()].filter((run) => !run.record.ended && run.record.pid !== undefined);
+    for (const run of live) {
+      const { record } = run;
+      if (run.adopted && !run.settling) this.#checkAdopted(run, now);
+      const limit = record.job.time_limit_seconds;
+      if (limit !== null && now >= record.startedAt! + limit * 1000) this.#kill(runKey(record), 'TIMEOUT');
+    }
+    if (live.length && now - this.#lastMemoryPoll >= this.options.memoryPollMs) {
+      this.#lastMemoryPoll = now;
+      const resident = residentBytesByGroup(new Set(live.map((run) => run.record.pid!)));
+      for (const run of live) {
+        if ((resident.get(run.record.pid!) ?? 0) > run.record.job.memory_mb * 2 ** 20) {
+          this.#kill(runKey(run.record), 'OUT_OF_MEMORY');
+        }
+      }
+    }
+  }
+
+  #checkAdopted(run: Run, now: number): void {
+    const { record } = run;
+    if (readJobExit(record.dir)) return void this.#settle(run);
+    if (processStartTime(record.pid!) === record.startTime) return;
+    run.goneSince ??= now;
+    if (now - run.goneSince >= GONE_WITHOUT_STATUS_MS) void this.#settle(run);
+  }
+
+  /** Ends a run for a reason of the daemon's: the reason is journaled before the first signal. */
+  #kill(key: string, reason: KillReason): void {
+    const run = this.#runs.get(key);
+    if (!run || run.record.kill || run.record.ended || run.record.pid === undefined) return;
+    run.record.kill = reason;
+    this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
+    void this.#save(run).then(() => this.#terminate(run));
+  }
+
+  async #terminate(run: Run): Promise<void> {
+    await terminateGroup(run.record.pid!, this.options.killGraceMs);
+  }
+
+  /** The run's process has ended (or never started): its outcome goes to the outbox, its cores are free. */
+  #settle(run: Run): Promise<void> {
+    run.settling ??= (async () => {
+      const { record } = run;
+      const exit = record.pid === undefined ? undefined : readJobExit(record.dir);
+      // What the job left behind in its group (background processes) ends with it: its cores are given out next.
+      if (record.pid !== undefined && groupAlive(record.pid)) {
+        await terminateGroup(record.pid, this.options.killGraceMs);
+      }
+      record.ended = true;
+      if (record.kill !== 'STOPPED') {
+        const ending = record.launchError
+          ? { state: 'FAILED' as const, exit_status: null, exit_signal: null, error_msg: record.launchError }
+          : jobEnding(exit, record.kill, {
+              timeLimitSeconds: record.job.time_limit_seconds,
+              memoryMb: record.job.memory_mb,
+            });
+        record.outbox.push({ kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending });
+      }
+      this.#allocator!.release(record.jobId);
+      this.#pacer.notify();
+      if (record.outbox.length === 0) return this.#forget(run);
+      await this.#save(run);
+      this.#outbox.notify();
+    })();
+    return run.settling;
+  }
+
+  async #acknowledged(key: string, count: number): Promise<void> {
+    const run = this.#runs.get(key);
+    if (!run) return;
+    run.record.outbox.splice(0, count);
+    if (run.record.ended && run.record.outbox.length === 0) return this.#forget(run);
+    await this.#save(run);
+  }
+
+  async #save(run: Run): Promise<void> {
+    if (!run.forgotten) await this.#journal.write(runKey(run.record), run.record);
+  }
+
+  /** Reported and done: the run leaves the journal, and its directory goes (the job's output files stay). */
+  async #forget(run: Run): Promise<void> {
+    run.forgotten = true;
+    const key = runKey(run.record);
+    this.#runs.delete(key);
+    await this.#journal.remove(key);
+    await rm(run.record.dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether any run recorded in a daemon's journal directory still has its process: its cores are still in use. */
+async function journalHasLiveJobs(journalDir: string): Promise<boolean> {
+  const records = await new Journal<RunRecord>(journalDir).readAll().catch(() => []);
+  return records.some(
+    (record) => !record.ended && record.pid !== undefined && processStartTime(record.pid) === record.startTime,
+  );
+}

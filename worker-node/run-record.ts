@@ -1,0 +1,28 @@
+/** What the daemon's journal keeps of each run (one attempt of a job on this node). */
+import type { KillReason } from './job-ending.js';
+import type { NodeEvent, NodeJob } from './node-api.js';
+
+export interface RunRecord {
+  /** The job as confirmed, script included: a run that never got to start is started from it after a crash. */
+  job: NodeJob;
+  jobId: number;
+  attempt: number;
+  /** The run's own directory: script, pid and exit-status files. */
+  dir: string;
+  cpuIds: number[];
+  /** Set once the wrapper has said them: with the start time, the pid names the process even after reuse. */
+  pid?: number;
+  startTime?: number;
+  /** Wall-clock ms of the start, for the time limit. */
+  startedAt?: number;
+  /** Set, and journaled, before the first signal: a daemon that dies mid-kill still knows why. */
+  kill?: KillReason;
+  /** Why the run could not even start. */
+  launchError?: string;
+  /** The process is gone and its outcome is in `outbox`. */
+  ended?: boolean;
+  /** Events the API has not acknowledged yet, oldest first. */
+  outbox: NodeEvent[];
+}
+
+export const runKey = (run: { jobId: number; attempt: number }) => `${run.jobId}-${run.attempt}`;
