@@ -39,7 +39,7 @@ for (const backend of await backends()) {
       expect(await t.queue.missing([id])).toEqual([id]);
     });
 
-    it('claims and confirms for a node: RUNNING there as attempt 1, with the script; a second confirm drops it', async () => {
+    it('claims and confirms for a node: RUNNING there as attempt 1, with the script; a retried confirm gets it again until its start is reported', async () => {
       await drain();
       const id = await t.submit(
         validJob({ cpus_per_task: 2, ntasks_per_node: 1, memory_per_node: '2G' }),
@@ -76,8 +76,22 @@ for (const backend of await backends()) {
       });
       // The ref was settled with the confirm.
       expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
-      const again = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
-      expect(again).toEqual({ jobs: [], dropped: [id] });
+      // The answer was lost, say: the same confirm again gets the same run (same attempt), and no second one.
+      const confirmAgain = () => t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } });
+      const again = await (await confirmAgain()).json();
+      expect(again.dropped).toEqual([]);
+      expect(again.jobs).toMatchObject([{ id, attempt: 1 }]);
+      // Another node gets nothing of it.
+      const other = await t.call('POST', '/v1/nodes/n2/confirm', { body: { job_ids: [id] } });
+      expect(await other.json()).toEqual({ jobs: [], dropped: [id] });
+      // Once the node has reported the start, a confirm drops it: the node runs it already.
+      const started = await t.call('POST', '/v1/nodes/n1/events', {
+        token: n1,
+        body: { events: [{ kind: 'started', job_id: id, attempt: 1, pid: 4242, cpu_ids: [0, 1] }] },
+      });
+      expect(started.status).toBe(200);
+      expect(await (await confirmAgain()).json()).toEqual({ jobs: [], dropped: [id] });
+      expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).attempt).toBe(1);
     });
 
     it('drops a claimed ref whose job was cancelled before the confirm', async () => {

@@ -2,14 +2,21 @@
  * The node daemon as a real process, running real bash, against the API over HTTP: every ending, the process tree
  * gone after a cancel or a timeout, and what a job sees of its node.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
+import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { processStartTime } from '../worker-node/job-process.js';
 import type { ChildServer } from './helpers/child-server.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
 
 const SECRET = 'daemon-secret-that-no-job-may-see';
+const ROOT = new URL('..', import.meta.url).pathname;
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the node daemon runs jobs', () => {
   let api: TestApi;
@@ -146,5 +153,71 @@ describe('the node daemon runs jobs', () => {
     const id = await submit('true', { current_working_directory: join(work, 'a-file', 'below') });
     const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
     expect(job.error_msg).toMatch(/^cannot start: /);
+  });
+});
+
+describe('a node daemon claiming from Redis directly', async () => {
+  const { REDIS_URL, redisUnreachable, deleteKeys } = await import('./helpers/test-redis.js');
+  const unreachable = await redisUnreachable();
+  const prefix = `test:daemon:${process.pid}:`;
+  let api: TestApi;
+  let nodes: TestNodes;
+  let queue: RedisJobQueue;
+
+  beforeAll(async () => {
+    if (unreachable) return;
+    queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
+    api = await startTestApi({ queue });
+    nodes = testNodes(api);
+  });
+  afterAll(async () => {
+    if (unreachable) return;
+    await nodes.cleanup();
+    await api.close();
+    await deleteKeys(prefix);
+    await queue.close();
+  });
+
+  it.skipIf(unreachable)(
+    'claims from the queue the API pushed to, woken by the submit, and confirms through the API',
+    async () => {
+      // An idle node waits up to a minute between claims here: only the wake can start the job at once.
+      const daemon = await nodes.start('rd1', {
+        REDIS_URL,
+        CONDUCTOR_REDIS_PREFIX: prefix,
+        CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: '60',
+      });
+      expect(daemon.stdout().join('\n')).toContain('claiming from Redis');
+      await waitFor('node UP', () => (daemon.stdout().join('\n').includes('is UP') ? true : undefined));
+      await sleep(3000); // long enough for the idle backoff to have grown past a second
+      const work = nodes.dir();
+      const submitted = Date.now();
+      const id = await api.t.submit({ name: 'fast', current_working_directory: work }, '#!/bin/bash\ndate +%s%3N');
+      const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
+      expect(job).toMatchObject({ state: 'COMPLETED', node: 'rd1' });
+      const started = Number(readFileSync(join(work, `slurm-${id}.out`), 'utf8').trim());
+      expect(started - submitted).toBeLessThan(1000);
+    },
+  );
+});
+
+describe('npm run node with a bad configuration', () => {
+  it.each([
+    ['CONDUCTOR_API_URL', 'not a url'],
+    ['CONDUCTOR_NODE_CPUS', '100000'],
+    ['CONDUCTOR_NODE_PARTITIONS', 'a,a'],
+    ['UPSTASH_REDIS_REST_URL', 'https://example.upstash.io'],
+  ])('stops at start-up when %s=%s, naming the variable', async (name, value) => {
+    const env = {
+      PATH: process.env.PATH,
+      CONDUCTOR_API_URL: 'http://127.0.0.1:1',
+      CONDUCTOR_NODE_TOKEN: 'node-token-0123456789abcdef',
+      [name]: value,
+    };
+    const started = run(process.execPath, ['--import', 'tsx', 'worker-node/main.ts'], { cwd: ROOT, env });
+    await expect(started).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(name === 'UPSTASH_REDIS_REST_URL' ? 'UPSTASH_REDIS_REST_TOKEN' : name),
+    });
   });
 });

@@ -32,7 +32,8 @@ describe('the embedded default (npm start)', () => {
       'node host',
       MAIN,
       ROOT,
-      cleanEnv({ CONDUCTOR_DATA_DIR: dataDir, PORT: String(port) }),
+      // The local node's core records in the data directory: embedded hosts of other tests keep off its cores.
+      cleanEnv({ CONDUCTOR_DATA_DIR: dataDir, PORT: String(port), CONDUCTOR_CORE_LOCK_DIR: join(dataDir, 'cores') }),
     );
     servers.push(server);
     return server;
@@ -65,6 +66,35 @@ describe('the embedded default (npm start)', () => {
     const query = await fetch(`${second.url}/jobs/query/${id}`, { headers: { Authorization: `Bearer ${token}` } });
     expect(query.status).toBe(200);
     expect((await query.json()).state).toBe('PENDING');
+  });
+
+  it("runs a newcomer's first job with no setup: a local node in the same process", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+    dirs.push(dataDir);
+    const host = await start(dataDir, await freePort('127.0.0.1'));
+    expect(host.stdout().join('\n')).toMatch(/node \S+ started: cores/);
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    const submit = await fetch(`${host.url}/v1/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        job: { name: 'first', current_working_directory: join(dataDir, 'work') },
+        script: '#!/bin/bash\necho "hello from $SLURM_JOB_NAME"',
+      }),
+    });
+    expect(submit.status).toBe(201);
+    const { id } = await submit.json();
+    let job;
+    for (let tries = 0; tries < 200; tries++) {
+      job = await (await fetch(`${host.url}/v1/jobs/${id}`, { headers })).json();
+      if (job.state === 'COMPLETED' || job.state === 'FAILED') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(job).toMatchObject({ state: 'COMPLETED', exit_code: { status: 0, signal: null } });
+    expect(readFileSync(join(dataDir, 'work', `slurm-${id}.out`), 'utf8')).toBe('hello from first\n');
+    const { nodes } = await (await fetch(`${host.url}/v1/nodes`, { headers })).json();
+    expect(nodes).toMatchObject([{ state: 'UP', cpus_allocated: 0 }]);
   });
 
   it('refuses a second process on the same data directory', async () => {

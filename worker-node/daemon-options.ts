@@ -16,6 +16,7 @@ export function daemonOptions(
     dir: resolve(settings.CONDUCTOR_NODE_DIR ?? defaultDir),
     coreLockDir: resolve(settings.CONDUCTOR_CORE_LOCK_DIR),
     machineCores: availableParallelism(),
+    oversubscribe: settings.CONDUCTOR_NODE_OVERSUBSCRIBE,
     heartbeatMs: settings.CONDUCTOR_HEARTBEAT_SECONDS * 1000,
     killGraceMs: settings.CONDUCTOR_KILL_GRACE_SECONDS * 1000,
     memoryPollMs: settings.CONDUCTOR_MEMORY_POLL_SECONDS * 1000,

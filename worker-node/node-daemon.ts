@@ -31,6 +31,8 @@ export interface NodeDaemonOptions {
   /** Machine-wide: where daemons on this machine record which cores they hold. */
   coreLockDir: string;
   machineCores: number;
+  /** CPUs per core this node offers: 1 (the default) never shares a core between jobs. */
+  oversubscribe: number;
   heartbeatMs: number;
   killGraceMs: number;
   memoryPollMs: number;
@@ -102,10 +104,12 @@ export class NodeDaemon {
       journalDir: this.#journal.dir,
       journalHasLiveJobs,
     });
-    this.#allocator = new CoreAllocator(this.#lease.cores);
+    // CPUs are the allocator's unit: one per core, or `oversubscribe` per core, numbered core by core in turns.
+    const slots = this.#lease.cores.length * this.options.oversubscribe;
+    this.#allocator = new CoreAllocator(Array.from({ length: slots }, (_, slot) => slot));
     for (const record of records) {
       this.#runs.set(runKey(record), { record, adopted: true });
-      if (!record.ended) this.#allocator.reserve(record.jobId, record.cpuIds);
+      if (!record.ended) this.#allocator.reserve(record.jobId, record.slots);
     }
     for (const run of [...this.#runs.values()]) await this.#resume(run);
     this.#outbox.start();
@@ -120,7 +124,8 @@ export class NodeDaemon {
       ),
     );
     this.options.log(
-      `node ${this.options.node} started: cores ${this.#lease.cores.join(',')}, ${this.options.memoryMb} MB, ` +
+      `node ${this.options.node} started: cores ${this.#lease.cores.join(',')} (${slots} CPUs), ` +
+        `${this.options.memoryMb} MB, ` +
         `partitions ${this.options.partitions.join(',')}, ${live.length} run(s) from the journal`,
     );
   }
@@ -264,18 +269,19 @@ export class NodeDaemon {
     if (this.#runs.has(key)) return;
     const allocator = this.#allocator!;
     // An exclusive job has the whole node: every core is its own.
-    const cpuIds = allocator.allocate(jobId, job.exclusive ? allocator.cores : job.cpus);
+    const slots = allocator.allocate(jobId, job.exclusive ? allocator.cores : job.cpus);
     const record: RunRecord = {
       job,
       jobId,
       attempt: job.attempt,
       dir: join(this.options.dir, 'runs', key),
-      cpuIds: cpuIds ?? [],
+      slots: slots ?? [],
+      cpuIds: this.#coresOf(slots ?? []),
       outbox: [],
     };
     const run: Run = { record, adopted: false };
     this.#runs.set(key, run);
-    if (!cpuIds) {
+    if (!slots) {
       record.launchError = `not enough free cores on ${this.options.node} (${allocator.free} free)`;
       return this.#settle(run);
     }
@@ -322,6 +328,12 @@ export class NodeDaemon {
     }
   }
 
+  /** The machine cores under these CPU slots. */
+  #coresOf(slots: number[]): number[] {
+    const cores = this.#lease!.cores;
+    return [...new Set(slots.map((slot) => cores[slot % cores.length]!))].sort((a, b) => a - b);
+  }
+
   #started(run: Run, pid: number, startTime: number, startedAt: number): void {
     const { record } = run;
     Object.assign(record, { pid, startTime, startedAt });
@@ -359,6 +371,7 @@ export class NodeDaemon {
       return;
     }
     // Ended while the daemon was away (or its pid now names another process, which is left alone).
+    this.options.log(`job ${record.jobId}: ended while the daemon was away`);
     await this.#settle(run);
   }
 
@@ -409,7 +422,11 @@ export class NodeDaemon {
       const { record } = run;
       const exit = record.pid === undefined ? undefined : readJobExit(record.dir);
       // What the job left behind in its group (background processes) ends with it: its cores are given out next.
-      if (record.pid !== undefined && groupAlive(record.pid)) {
+      // Unless its pid now names another process: then the group is someone else's (a pid still in use as a
+      // group id is never handed out again, so a reused pid means the job's group is gone).
+      const startTime = record.pid === undefined ? undefined : processStartTime(record.pid);
+      const foreign = startTime !== undefined && startTime !== record.startTime;
+      if (record.pid !== undefined && !foreign && groupAlive(record.pid)) {
         await terminateGroup(record.pid, this.options.killGraceMs);
       }
       record.ended = true;

@@ -9,6 +9,8 @@ export interface RunRecord {
   attempt: number;
   /** The run's own directory: script, pid and exit-status files. */
   dir: string;
+  /** The node's CPUs the run holds (the allocator's numbering), and the machine cores they are on. */
+  slots: number[];
   cpuIds: number[];
   /** Set once the wrapper has said them: with the start time, the pid names the process even after reuse. */
   pid?: number;

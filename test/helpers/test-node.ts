@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, type ChildServer } from './child-server.js';
+import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { backends } from './test-databases.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
@@ -21,13 +22,13 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(): Promise<TestApi> {
+export async function startTestApi(options: { queue?: JobQueue } = {}): Promise<TestApi> {
   // The server when it is there (CI requires it), else the embedded database.
   const backend = (await backends()).find((candidate) => candidate.name === 'postgres' && !candidate.skip) ?? {
     name: 'pglite' as const,
     skip: undefined,
   };
-  const t = await createTestApp(backend);
+  const t = await createTestApp(backend, options);
   let server = await listen(t, 0);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -61,6 +62,8 @@ function listen(t: TestApp, port: number): Promise<ServerType & { closeAllConnec
 export interface TestNodes {
   /** A directory of the test's own, removed at the end. */
   dir(): string;
+  /** The node's own directory (journal, runs), the same across its restarts. */
+  nodeDir(name: string): string;
   start(name: string, env?: Record<string, string>): Promise<ChildServer>;
   cleanup(): Promise<void>;
 }
@@ -76,11 +79,15 @@ export function testNodes(api: TestApi): TestNodes {
   };
   const coreLockDir = join(dir(), 'cores');
   const nodeDirs = new Map<string, string>();
+  const nodeDir = (name: string) => {
+    // A restarted node finds its journal where it left it.
+    if (!nodeDirs.has(name)) nodeDirs.set(name, dir());
+    return nodeDirs.get(name)!;
+  };
   return {
     dir,
+    nodeDir,
     async start(name, env = {}) {
-      // A restarted node finds its journal where it left it.
-      if (!nodeDirs.has(name)) nodeDirs.set(name, dir());
       const daemon = await startChildServer(
         `node daemon ${name}`,
         'worker-node/main.ts',
@@ -93,7 +100,7 @@ export function testNodes(api: TestApi): TestNodes {
           CONDUCTOR_NODE_NAME: name,
           CONDUCTOR_NODE_PARTITIONS: 'default',
           CONDUCTOR_NODE_MEMORY_MB: '4096',
-          CONDUCTOR_NODE_DIR: nodeDirs.get(name)!,
+          CONDUCTOR_NODE_DIR: nodeDir(name),
           CONDUCTOR_CORE_LOCK_DIR: coreLockDir,
           CONDUCTOR_KILL_GRACE_SECONDS: '0.5',
           CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: '0.3',

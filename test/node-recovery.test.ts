@@ -1,0 +1,212 @@
+/**
+ * Faults around the node daemon, with real processes: kill -9 of the daemon while jobs run, the API away while jobs
+ * end, a journal that names a pid now used by another process, a graceful stop, and two daemons on one machine.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { processStartTime } from '../worker-node/job-process.js';
+import { Journal } from '../worker-node/journal.js';
+import type { NodeJob } from '../worker-node/node-api.js';
+import { runKey, type RunRecord } from '../worker-node/run-record.js';
+import {
+  getJob,
+  startTestApi,
+  testNodes,
+  waitFor,
+  waitForState,
+  type TestApi,
+  type TestNodes,
+} from './helpers/test-node.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'];
+
+describe('the node daemon survives faults', () => {
+  let api: TestApi;
+  let nodes: TestNodes;
+  let work: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+  beforeEach(() => {
+    nodes = testNodes(api);
+    work = nodes.dir();
+  });
+  afterEach(async () => {
+    await nodes.cleanup();
+  });
+
+  const submit = (script: string, job: Record<string, unknown> = {}) =>
+    api.t.submit({ name: 'job', current_working_directory: work, ...job }, `#!/bin/bash\n${script}`);
+  /** Each job writes its id to one file when it starts: a job run twice shows twice. */
+  const startsLogged = () =>
+    (existsSync(join(work, 'starts')) ? readFileSync(join(work, 'starts'), 'utf8') : '')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+
+  it('kill -9 of the daemon while 5 jobs run: a restart re-adopts them, settles the ones that ended meanwhile, runs none twice', async () => {
+    const env = { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_NODE_OVERSUBSCRIBE: '4' };
+    const daemon = await nodes.start('crashy', env);
+    // Two end while the daemon is away, three outlive it; each with its own exit status.
+    const plan = [
+      { seconds: 2.5, exit: 0 },
+      { seconds: 2.5, exit: 3 },
+      { seconds: 7, exit: 0 },
+      { seconds: 7, exit: 4 },
+      { seconds: 7, exit: 0 },
+    ];
+    const ids: string[] = [];
+    for (const { seconds, exit } of plan) {
+      ids.push(
+        await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts\nsleep ${seconds}\nexit ${exit}`, {
+          memory_per_node: '100M',
+        }),
+      );
+    }
+    await waitFor('5 jobs started', () => (startsLogged().length === 5 ? true : undefined));
+    const pids = await waitFor('5 starts reported', async () => {
+      const jobs = await Promise.all(ids.map((id) => api.t.call('GET', `/v1/jobs/${id}/events`).then((r) => r.json())));
+      const reported = jobs.filter((job) => JSON.stringify(job).includes('process ')).length;
+      return reported === 5 ? true : undefined;
+    });
+    expect(pids).toBe(true);
+
+    daemon.kill('SIGKILL');
+    expect(await daemon.exited).toBe('signal SIGKILL');
+    await sleep(3000); // the short jobs end meanwhile
+
+    const again = await nodes.start('crashy', env);
+    // The re-adopted runs are under the daemon's control again: a cancel reaches one.
+    await waitFor('the restarted node UP', () => (again.stdout().join('\n').includes('is UP') ? true : undefined));
+    expect((await api.t.call('POST', `/v1/jobs/${ids[4]}/cancel`)).status).toBe(200);
+    const ended = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED, 15_000)));
+    expect(ended.map((job) => [job.state, job.exit_code?.status, job.attempt])).toEqual([
+      ...plan.slice(0, 4).map(({ exit }) => [exit === 0 ? 'COMPLETED' : 'FAILED', exit, 1]),
+      ['CANCELLED', null, 1],
+    ]);
+    expect(startsLogged()).toEqual([...ids].sort());
+    const log = again.stdout().join('\n');
+    expect(log).toContain('5 run(s) from the journal');
+    for (const id of ids.slice(0, 2)) expect(log).toContain(`job ${id}: ended while the daemon was away`);
+    for (const id of ids.slice(2)) expect(log).toContain(`job ${id}: re-adopted`);
+  });
+
+  it('the API away while jobs end: their ends arrive once it is back', async () => {
+    const daemon = await nodes.start('patient', { CONDUCTOR_NODE_CPUS: '2' });
+    const ids = [await submit('sleep 1; exit 0'), await submit('sleep 1; exit 7')];
+    await Promise.all(ids.map((id) => waitForState(api.t, id, ['RUNNING'])));
+    await api.pause();
+    await sleep(2500);
+    await api.resume();
+    const ended = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED, 10_000)));
+    expect(ended.map((job) => [job.state, job.exit_code?.status])).toEqual([
+      ['COMPLETED', 0],
+      ['FAILED', 7],
+    ]);
+    const log = daemon.stdout().join('\n');
+    expect(log).toContain('events not delivered, retrying');
+    expect(log).toContain('events delivered again');
+  });
+
+  it('a journal entry whose pid now names an unrelated process is not adopted, and that process is left alone', async () => {
+    // A job RUNNING on the node as attempt 1, as the daemon would have confirmed it before its crash.
+    const id = await submit('sleep 600');
+    const token = await api.t.token('node', 'reused');
+    const capacity = { partitions: ['default'], cpus: 1, memory_mb: 4096 };
+    await api.t.call('POST', '/v1/nodes/reused/heartbeat', { token, body: capacity });
+    await api.t.call('POST', '/v1/nodes/reused/claim', {
+      token,
+      body: { ...capacity, free_cpus: 1, free_memory_mb: 4096 },
+    });
+    const confirmed = await api.t.call('POST', '/v1/nodes/reused/confirm', { token, body: { job_ids: [id] } });
+    const [job] = ((await confirmed.json()) as { jobs: NodeJob[] }).jobs;
+    expect(job?.id).toBe(id);
+
+    // The pid the journal names is now another process's: same number, another start time.
+    const stranger = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+    try {
+      const pid = stranger.pid!;
+      const startTime = await waitFor('the stranger to start', () => processStartTime(pid));
+      const record: RunRecord = {
+        job: job!,
+        jobId: Number(id),
+        attempt: 1,
+        dir: join(nodes.nodeDir('reused'), 'runs', `${id}-1`),
+        slots: [0],
+        cpuIds: [0],
+        pid,
+        startTime: startTime - 1,
+        startedAt: Date.now(),
+        outbox: [],
+      };
+      await new Journal<RunRecord>(join(nodes.nodeDir('reused'), 'journal')).write(runKey(record), record);
+
+      const daemon = await nodes.start('reused', { CONDUCTOR_NODE_CPUS: '1' });
+      const ended = await waitForState(api.t, id, ENDED);
+      expect(ended).toMatchObject({
+        state: 'FAILED',
+        error_msg: 'the job process ended without leaving its exit status',
+      });
+      expect(daemon.stdout().join('\n')).not.toContain('re-adopted');
+      expect(processStartTime(pid)).toBe(startTime);
+    } finally {
+      stranger.kill('SIGKILL');
+    }
+  });
+
+  it('SIGTERM stops claiming and leaves jobs running; the next start re-adopts and settles them', async () => {
+    const daemon = await nodes.start('gentle', { CONDUCTOR_NODE_CPUS: '1' });
+    const running = await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts\nsleep 2`);
+    await waitForState(api.t, running, ['RUNNING']);
+    expect(await daemon.stop()).toBe('code 0');
+    expect(daemon.stdout().join('\n')).toContain('1 job(s) left running');
+    // Nothing claims now: a new job waits.
+    const waiting = await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts`);
+    await sleep(500);
+    expect((await getJob(api.t, waiting)).state).toBe('PENDING');
+    expect((await getJob(api.t, running)).state).toBe('RUNNING');
+
+    await nodes.start('gentle', { CONDUCTOR_NODE_CPUS: '1' });
+    expect(await waitForState(api.t, running, ENDED)).toMatchObject({ state: 'COMPLETED', attempt: 1 });
+    expect(await waitForState(api.t, waiting, ENDED)).toMatchObject({ state: 'COMPLETED', attempt: 1 });
+    expect(startsLogged()).toEqual([running, waiting].sort());
+  });
+
+  it('two daemons on one machine never share a core, and a third finds none free', async () => {
+    await nodes.start('left', { CONDUCTOR_NODE_CPUS: '1' });
+    await nodes.start('right', { CONDUCTOR_NODE_CPUS: '1' });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await submit('grep Cpus_allowed_list /proc/self/status; sleep 1'));
+    const jobs = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED)));
+    const coresOf = (node: string) =>
+      new Set(
+        jobs
+          .filter((job) => job.node === node)
+          .map(
+            (job) =>
+              readFileSync(join(work, `slurm-${job.id}.out`), 'utf8')
+                .trim()
+                .split('\t')[1],
+          ),
+      );
+    const [left, right] = [coresOf('left'), coresOf('right')];
+    expect(left.size).toBe(1);
+    expect(right.size).toBe(1);
+    expect([...left][0]).not.toBe([...right][0]);
+
+    await expect(nodes.start('third', { CONDUCTOR_NODE_CPUS: '1' })).rejects.toThrow(
+      /1 cores wanted, 0 free on this machine \(the others are held by left, right\)/,
+    );
+    await expect(nodes.start('left', { CONDUCTOR_NODE_CPUS: '1' })).rejects.toThrow(
+      /node left already runs on this machine/,
+    );
+  });
+});
