@@ -12,10 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server.js';
+import { adminQuery, withServerSchema } from '../test/helpers/test-databases.js';
 
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECONDS = positiveInt('BENCH_SECONDS', 10);
 const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 50);
 // Long enough for the JIT, the connection pool and Postgres' caches to warm up; never counted.
@@ -160,30 +159,6 @@ async function withServer<T>(
 
 // ---- databases --------------------------------------------------------------------------------------------------
 
-async function adminQuery<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-/** A fresh schema and a URL whose connections work in it; dropped afterwards, after the server has let go. */
-async function withSchema<T>(prefix: string, work: (schema: string, url: string) => Promise<T>): Promise<T> {
-  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE SCHEMA ${schema}`);
-  try {
-    // pg passes `options` to the server as startup options, so every pooled connection gets the search_path.
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    return await work(schema, url.toString());
-  } finally {
-    await adminQuery(`DROP SCHEMA ${schema} CASCADE`);
-  }
-}
-
 /** Proves the search_path took effect: the migrations made their tables in the bench schema, not in public. */
 async function assertTableIn(schema: string, table: string): Promise<void> {
   const rows = await adminQuery('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [
@@ -205,7 +180,7 @@ async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
 // ---- the three runs ---------------------------------------------------------------------------------------------
 
 function benchPostgres(): Promise<Measurement> {
-  return withSchema('bench', (schema, url) =>
+  return withServerSchema('bench', (schema, url) =>
     withServer('postgres', startConductorHost('postgres host', { DATABASE_URL: url }), async (server) => {
       await assertTableIn(schema, 'jobs');
       return measure('postgres', server, () => statsTotal(server.url));
@@ -222,7 +197,7 @@ function benchPglite(): Promise<Measurement> {
 }
 
 function benchReference(): Promise<Measurement> {
-  return withSchema('bench_ref', async (schema, url) => {
+  return withServerSchema('bench_ref', async (schema, url) => {
     const port = await freePort(HOST);
     const start = startChildServer('reference server', 'bench/reference-insert-server.ts', ROOT, {
       ...inheritedEnv(),

@@ -37,11 +37,12 @@ describe('running a job as its own process group', () => {
     });
     groups.push(launched.pid);
     const ended = async (): Promise<JobExit> => {
-      for (;;) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
         const exit = readJobExit(dir);
         if (exit) return exit;
         await sleep(10);
       }
+      throw new Error(`no exit status from job ${launched.pid} after 10 s`);
     };
     return { ...launched, root, dir, ended, out: () => readFileSync(join(root, 'out.log'), 'utf8') };
   }

@@ -38,6 +38,7 @@ export interface JobExit {
 }
 
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path));
+const KILL_WAIT_MS = 10_000;
 // How long the wrapper may take to fork the job and say its pid.
 const LAUNCH_TIMEOUT_MS = 10_000;
 
@@ -167,7 +168,12 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<voi
   while (groupAlive(pgid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   if (!groupAlive(pgid)) return;
   signalGroup(pgid, 'SIGKILL');
-  while (groupAlive(pgid)) await new Promise((resolve) => setTimeout(resolve, 10));
+  // SIGKILL cannot be caught; only a process stuck in the kernel (uninterruptible I/O) outlives it for a while.
+  const killDeadline = Date.now() + KILL_WAIT_MS;
+  while (groupAlive(pgid)) {
+    if (Date.now() > killDeadline) throw new Error(`process group ${pgid} survived SIGKILL for ${KILL_WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -413,7 +413,12 @@ export class NodeDaemon {
   }
 
   async #terminate(run: Run): Promise<void> {
-    await terminateGroup(run.record.pid!, this.options.killGraceMs);
+    try {
+      await terminateGroup(run.record.pid!, this.options.killGraceMs);
+    } catch (error) {
+      // Its cores are given out again all the same: a process that SIGKILL cannot end does not run.
+      this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
+    }
   }
 
   /** The run's process has ended (or never started): its outcome goes to the outbox, its cores are free. */
@@ -426,9 +431,7 @@ export class NodeDaemon {
       // group id is never handed out again, so a reused pid means the job's group is gone).
       const startTime = record.pid === undefined ? undefined : processStartTime(record.pid);
       const foreign = startTime !== undefined && startTime !== record.startTime;
-      if (record.pid !== undefined && !foreign && groupAlive(record.pid)) {
-        await terminateGroup(record.pid, this.options.killGraceMs);
-      }
+      if (record.pid !== undefined && !foreign && groupAlive(record.pid)) await this.#terminate(run);
       record.ended = true;
       if (record.kill !== 'STOPPED') {
         const ending = record.launchError

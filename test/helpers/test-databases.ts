@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * The databases suites run against: PGlite everywhere, and the Postgres server at DATABASE_URL (default: the local
  * one). Each test database is its own schema (Postgres) or its own in-memory instance (PGlite), dropped afterwards.
@@ -71,12 +72,29 @@ export async function createTestDatabase(backend: Backend, options: { poolSize?:
 }
 
 /** Runs one statement on the Postgres server outside any test schema (creating and dropping schemas). */
-export async function adminQuery(text: string): Promise<void> {
+export async function adminQuery<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
-    await client.query(text);
+    return (await client.query<T>(text, values)).rows;
   } finally {
     await client.end();
+  }
+}
+
+/** A fresh schema on the server and a URL whose connections work in it; dropped afterwards (benches use it). */
+export async function withServerSchema<T>(
+  prefix: string,
+  work: (schema: string, url: string) => Promise<T>,
+): Promise<T> {
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE SCHEMA ${schema}`);
+  try {
+    // pg passes `options` to the server as startup options, so every pooled connection gets the search_path.
+    const url = new URL(POSTGRES_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return await work(schema, url.toString());
+  } finally {
+    await adminQuery(`DROP SCHEMA ${schema} CASCADE`);
   }
 }

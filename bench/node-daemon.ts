@@ -1,0 +1,255 @@
+/**
+ * `npm run bench:node`: the node daemon, end to end, in real processes on this machine.
+ *
+ * 1. Makespan of 1,000 jobs of `true` (1 CPU each) on one node holding every core, from the node's first heartbeat
+ *    to the last job's end as the API recorded it, against the same 1,000 scripts run by `xargs -P <cores> -n1 bash`.
+ *    The API is the Node host on the Postgres server with a Redis queue; the daemon claims from Redis.
+ * 2. Submit-to-start latency on an idle node (the job prints the time it started): the embedded default (`npm start`,
+ *    PGlite, the node in the same process) and the Node host with Redis plus a daemon of its own.
+ * 3. The daemon's resident memory idle and with 200 running `sleep` jobs, and its CPU use while idle.
+ *
+ * Env: DATABASE_URL (default the local test server), REDIS_URL (default local), BENCH_JOBS (1000), BENCH_SAMPLES (50).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server.js';
+import { adminQuery, withServerSchema } from '../test/helpers/test-databases.js';
+import { deleteKeys, REDIS_URL } from '../test/helpers/test-redis.js';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 50);
+const CORES = availableParallelism();
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ADMIN_TOKEN = randomBytes(20).toString('hex');
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+const scratch = mkdtempSync(join(tmpdir(), 'conductor-bench-node-'));
+const children: ChildServer[] = [];
+
+/** This shell's environment minus the host's and daemon's own settings. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(CONDUCTOR_\w+|DATABASE_URL|REDIS_URL|PORT|HOST)$/.test(key)),
+  );
+  return { ...env, ...extra };
+}
+
+async function startHost(env: Record<string, string>): Promise<ChildServer> {
+  const host = await startChildServer(
+    'node host',
+    'api/hosts/node/main.ts',
+    ROOT,
+    cleanEnv({ PORT: String(await freePort('127.0.0.1')), ...env }),
+  );
+  children.push(host);
+  return host;
+}
+
+async function startDaemon(host: ChildServer, name: string, env: Record<string, string>): Promise<ChildServer> {
+  const token = await call(host, ADMIN_TOKEN, 'POST', '/v1/tokens', { name, kind: 'node', node: name });
+  const daemon = await startChildServer(
+    `daemon ${name}`,
+    'worker-node/main.ts',
+    ROOT,
+    cleanEnv({
+      CONDUCTOR_API_URL: host.url,
+      CONDUCTOR_NODE_TOKEN: (token as { token: string }).token,
+      CONDUCTOR_NODE_NAME: name,
+      CONDUCTOR_NODE_DIR: join(scratch, `node-${name}`),
+      CONDUCTOR_CORE_LOCK_DIR: join(scratch, 'cores'),
+      ...env,
+    }),
+    /claiming from .* at (http:\/\/\S+)/,
+  );
+  children.push(daemon);
+  return daemon;
+}
+
+async function call(host: ChildServer, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${host.url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+const submitBody = (script: string, cwd: string, memory = '10M') => ({
+  job: { name: 'bench', current_working_directory: cwd, memory_per_node: memory, time_limit: '10' },
+  script: `#!/bin/bash\n${script}`,
+});
+
+async function submitMany(host: ChildServer, count: number, script: string, cwd: string): Promise<void> {
+  const body = submitBody(script, cwd);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < count) {
+        next++;
+        await call(host, ADMIN_TOKEN, 'POST', '/v1/jobs', body);
+      }
+    }),
+  );
+}
+
+async function countIn(host: ChildServer, state: string): Promise<number> {
+  const stats = (await call(host, ADMIN_TOKEN, 'GET', '/v1/stats')) as { by_state: Record<string, number> };
+  return stats.by_state[state] ?? 0;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** The time a daemon logged a line (each starts with an ISO timestamp). */
+function loggedAt(daemon: ChildServer, text: string): number | undefined {
+  const line = daemon.stdout().find((candidate) => candidate.includes(text));
+  return line ? Date.parse(line.split(' ')[0]!) : undefined;
+}
+
+function residentMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function xargsSeconds(count: number): number {
+  const dir = mkdtempSync(join(scratch, 'xargs-'));
+  for (let i = 0; i < count; i++) writeFileSync(join(dir, `job-${i}.sh`), '#!/bin/bash\ntrue\n');
+  const started = process.hrtime.bigint();
+  const result = spawnSync('bash', ['-c', `ls | xargs -P ${CORES} -n1 bash`], { cwd: dir });
+  if (result.status !== 0) throw new Error(`xargs failed: ${result.stderr}`);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** Submits one job at a time to an idle node; each prints when it started. Answers the latencies in ms. */
+async function startLatencies(host: ChildServer, token: string, cwd: string): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const sent = Date.now();
+    const { id } = (await call(host, token, 'POST', '/v1/jobs', submitBody('date +%s%3N', cwd))) as { id: string };
+    const out = join(cwd, `slurm-${id}.out`);
+    await until(
+      `job ${id} to start`,
+      async () => readFileSync(out, { flag: 'a+', encoding: 'utf8' }).includes('\n'),
+      10_000,
+      2,
+    );
+    latencies.push(Number(readFileSync(out, 'utf8').trim()) - sent);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // idle again
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+const lines: string[] = [];
+const report = (line: string) => {
+  lines.push(line);
+  console.log(line);
+};
+
+try {
+  await withServerSchema('bench_node', async (schema, databaseUrl) => {
+    const prefix = `bench:node:${randomBytes(4).toString('hex')}:`;
+    const host = await startHost({
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      CONDUCTOR_REDIS_PREFIX: prefix,
+      CONDUCTOR_ADMIN_TOKEN: ADMIN_TOKEN,
+      CONDUCTOR_LOCAL_NODE: 'off',
+    });
+    const redisEnv = { REDIS_URL, CONDUCTOR_REDIS_PREFIX: prefix };
+
+    // 1. Makespan: the jobs wait in the queue; the clock starts at the node's first heartbeat.
+    const work = mkdtempSync(join(scratch, 'work-'));
+    await submitMany(host, JOBS, 'true', work);
+    const daemon = await startDaemon(host, 'bench', { ...redisEnv, CONDUCTOR_NODE_CPUS: String(CORES) });
+    await until(`${JOBS} jobs COMPLETED`, async () => (await countIn(host, 'COMPLETED')) === JOBS, 600_000);
+    const up = loggedAt(daemon, 'is UP')!;
+    const [row] = await adminQuery<{ last: string }>(
+      `SELECT extract(epoch FROM max(end_time)) * 1000 AS last FROM ${schema}.jobs`,
+    );
+    const makespan = (Number(row!.last) - up) / 1000;
+    const floor = xargsSeconds(JOBS);
+    report(
+      `makespan ${JOBS} true jobs on ${CORES} cores: ${makespan.toFixed(2)} s (${(JOBS / makespan).toFixed(0)} jobs/s)`,
+    );
+    report(`xargs -P ${CORES} -n1 bash, same scripts: ${floor.toFixed(2)} s (${(JOBS / floor).toFixed(0)} jobs/s)`);
+    report(`makespan ratio: ${(makespan / floor).toFixed(2)} (target at most 1.3)`);
+
+    // 3a. The same daemon, idle: memory, and CPU over 10 s.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const idleRss = residentMb(daemon.pid);
+    const cpuBefore = cpuSeconds(daemon.pid);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const idleCpu = ((cpuSeconds(daemon.pid) - cpuBefore) / 10) * 100;
+    report(`daemon idle: RSS ${idleRss.toFixed(1)} MB, CPU ${idleCpu.toFixed(2)}% of a core (target under 1%)`);
+
+    // 2b. Submit-to-start with Redis, on this idle daemon.
+    const latencyWork = mkdtempSync(join(scratch, 'latency-redis-'));
+    const redisLatency = await startLatencies(host, ADMIN_TOKEN, latencyWork);
+    report(
+      `submit-to-start with Redis: p50 ${percentile(redisLatency, 50)} ms, p95 ${percentile(redisLatency, 95)} ms (target p50 under 20 ms)`,
+    );
+    await daemon.stop();
+
+    // 3b. 200 running sleep jobs on a node offering 200 CPUs.
+    const wide = await startDaemon(host, 'wide', {
+      ...redisEnv,
+      CONDUCTOR_NODE_CPUS: String(CORES),
+      CONDUCTOR_NODE_OVERSUBSCRIBE: String(Math.ceil(200 / CORES)),
+    });
+    const sleepWork = mkdtempSync(join(scratch, 'sleep-'));
+    await submitMany(host, 200, 'sleep 120', sleepWork);
+    await until('200 jobs RUNNING', async () => (await countIn(host, 'RUNNING')) === 200, 120_000, 200);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    report(`daemon with 200 running sleep jobs: RSS ${residentMb(wide.pid).toFixed(1)} MB (target under 80 MB)`);
+    const busyBefore = cpuSeconds(wide.pid);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    report(`  its CPU meanwhile: ${(((cpuSeconds(wide.pid) - busyBefore) / 5) * 100).toFixed(2)}% of a core`);
+    const { jobs } = (await call(host, ADMIN_TOKEN, 'GET', '/v1/jobs?state=RUNNING&limit=500')) as {
+      jobs: { id: string }[];
+    };
+    await Promise.all(jobs.map((job) => call(host, ADMIN_TOKEN, 'POST', `/v1/jobs/${job.id}/cancel`)));
+    await until('200 jobs CANCELLED', async () => (await countIn(host, 'CANCELLED')) === 200, 60_000, 200);
+    await wide.stop();
+    await host.stop();
+    await deleteKeys(prefix);
+  });
+
+  // 2a. The embedded default: PGlite and the node in one process.
+  const dataDir = mkdtempSync(join(scratch, 'embedded-'));
+  const embedded = await startHost({
+    CONDUCTOR_DATA_DIR: dataDir,
+    CONDUCTOR_CORE_LOCK_DIR: join(dataDir, 'cores'),
+  });
+  await until('the local node UP', async () => embedded.stdout().some((line) => line.includes('is UP')), 30_000);
+  const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const embeddedLatency = await startLatencies(embedded, token, mkdtempSync(join(scratch, 'latency-embedded-')));
+  report(
+    `submit-to-start embedded: p50 ${percentile(embeddedLatency, 50)} ms, p95 ${percentile(embeddedLatency, 95)} ms (target p50 under 10 ms)`,
+  );
+} finally {
+  await Promise.all(children.map((child) => child.stop()));
+  rmSync(scratch, { recursive: true, force: true });
+}
+console.log(`\nsummary:\n${lines.join('\n')}`);
