@@ -182,9 +182,21 @@ try {
     // 1. Makespan: the jobs wait in the queue; the clock starts at the node's first heartbeat.
     const work = mkdtempSync(join(scratch, 'work-'));
     await submitMany(host, JOBS, 'true', work);
+    const hostCpu = cpuSeconds(host.pid);
     const daemon = await startDaemon(host, 'bench', { ...redisEnv, CONDUCTOR_NODE_CPUS: String(CORES) });
+    const daemonCpu = cpuSeconds(daemon.pid);
     await until(`${JOBS} jobs COMPLETED`, async () => (await countIn(host, 'COMPLETED')) === JOBS, 600_000);
+    const perJob = (seconds: number) => `${((seconds * 1000) / JOBS).toFixed(2)} ms`;
+    report(
+      `CPU per job: daemon ${perJob(cpuSeconds(daemon.pid) - daemonCpu)}, API host ${perJob(cpuSeconds(host.pid) - hostCpu)}`,
+    );
     const up = loggedAt(daemon, 'is UP')!;
+    console.log(
+      daemon
+        .stdout()
+        .filter((l) => l.includes('TRACE'))
+        .join('\n'),
+    );
     const [row] = await adminQuery<{ last: string }>(
       `SELECT extract(epoch FROM max(end_time)) * 1000 AS last FROM ${schema}.jobs`,
     );

@@ -1,15 +1,16 @@
 /**
  * Runs one job the way DESIGN.md section 6 asks: `bash` on the script, in a process group of its own, in a session
  * of its own, with stdout and stderr going to files, so that the job does not depend on the daemon: a daemon that
- * crashes breaks no pipe and kills nothing. A small wrapper (perl, which every Debian system has) is the job's
- * parent: it writes the job's pid, waits for it, and writes its exit status and terminating signal to a file, so the
- * outcome is known even when the daemon was not there to see it. The wrapper stays outside the job's process group,
- * so killing the group (timeout, cancel) cannot keep the outcome from being written.
+ * crashes breaks no pipe and kills nothing. A small wrapper (perl, which every Debian system has, started by
+ * job-launcher.ts) is the job's parent: it writes the job's pid, waits for it, and writes its exit status and
+ * terminating signal to a file, so the outcome is known even when the daemon was not there to see it. The wrapper
+ * stays outside the job's process group, so killing the group (timeout, cancel) cannot keep the outcome from being
+ * written.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { JobLauncher } from './job-launcher.js';
 
 export interface JobLaunch {
   /** The job's own directory on the node: script, pid and status files. */
@@ -28,7 +29,10 @@ export interface LaunchedJob {
   pid: number;
   /** The kernel's start time of the process, in clock ticks since boot: with the pid, it names the process. */
   startTime: number;
-  /** Settles when the wrapper exits (its status file is written by then): the daemon that launched it need not poll. */
+  /**
+   * Settles when the job has ended and its status file is written: the daemon that launched it need not poll.
+   * Rejects (LauncherGone) if the launcher went away first; the status file will still come.
+   */
   ended: Promise<void>;
 }
 
@@ -39,29 +43,8 @@ export interface JobExit {
 
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path));
 const KILL_WAIT_MS = 10_000;
-// How long the wrapper may take to fork the job and say its pid.
-const LAUNCH_TIMEOUT_MS = 10_000;
 
-// ARGV: dir, cwd, stdout, stderr, then the command. Files are written whole, then renamed: never read half-written.
-const WRAPPER = `
-use strict;
-my ($dir, $cwd, $out, $err, @command) = @ARGV;
-sub put { my ($name, $text) = @_; open(my $f, '>', "$dir/$name.tmp") or die; print $f $text; close($f); rename("$dir/$name.tmp", "$dir/$name") or die; }
-my $pid = fork() // die "fork: $!";
-if ($pid == 0) {
-  setpgrp(0, 0);
-  chdir($cwd) or die "cannot enter $cwd: $!";
-  open(STDIN, '<', '/dev/null'); open(STDOUT, '>>', $out) or die; open(STDERR, '>>', $err) or die;
-  exec(@command) or die "exec: $!";
-}
-# The kernel's start time of the job (field 22 of its stat) names it with its pid, even after the pid is reused.
-open(my $stat, '<', "/proc/$pid/stat") or die; my $line = <$stat>; close($stat);
-my @fields = split(' ', substr($line, rindex($line, ')') + 2));
-put('pid', "$pid $fields[19]\\n");
-waitpid($pid, 0);
-my $status = $?;
-put('status', ($status & 127) ? "- " . ($status & 127) . "\\n" : ($status >> 8) . " -\\n");
-`;
+const launcher = new JobLauncher();
 
 export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
   await mkdir(launch.dir, { recursive: true });
@@ -71,19 +54,15 @@ export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
   await mkdir(dirname(launch.stderrPath), { recursive: true });
   const scriptPath = join(launch.dir, 'script.sh');
   await writeFile(scriptPath, launch.script, { mode: 0o700 });
-  await chmod(scriptPath, 0o700);
   const pin = TASKSET && launch.cpuIds?.length ? [TASKSET, '-c', launch.cpuIds.join(',')] : [];
-  const wrapper = spawn(
-    'perl',
-    ['-e', WRAPPER, launch.dir, launch.cwd, launch.stdoutPath, launch.stderrPath, ...pin, 'bash', scriptPath],
-    // detached: a session of its own (setsid), so the job outlives the daemon and no terminal signal reaches it.
-    { detached: true, stdio: 'ignore', env: launch.env },
-  );
-  wrapper.unref();
-  const ended = new Promise<void>((done) => wrapper.once('exit', () => done()));
-  const launched = await waitForLaunch(launch.dir, LAUNCH_TIMEOUT_MS);
-  if (!launched) throw new Error(`the job wrapper did not start within ${LAUNCH_TIMEOUT_MS} ms`);
-  return { ...launched, ended };
+  return launcher.launch({
+    dir: launch.dir,
+    cwd: launch.cwd,
+    stdoutPath: launch.stdoutPath,
+    stderrPath: launch.stderrPath,
+    env: launch.env,
+    command: [...pin, 'bash', scriptPath],
+  });
 }
 
 /**

@@ -58,6 +58,8 @@ const GONE_WITHOUT_STATUS_MS = 2000;
 // How long a restarted daemon waits for the wrapper of a run it launched just before it died to say its pid.
 const LAUNCH_GRACE_MS = 2000;
 const CONFIRM_RETRY_MAX_MS = 2000;
+// The API's default silence limit is 60 s: an idle node still beats several times within it.
+const IDLE_HEARTBEAT_MAX_MS = 10_000;
 
 export class NodeDaemon {
   readonly #runs = new Map<string, Run>();
@@ -70,10 +72,12 @@ export class NodeDaemon {
   #state: 'UP' | 'DOWN' | 'DRAINING' | undefined;
   #stopping = false;
   #loops: Promise<void>[] = [];
+  readonly #starting = new Set<Promise<void>>();
   #tick: NodeJS.Timeout | undefined;
   #lastMemoryPoll = 0;
   #heartbeatFailing = false;
   #wakeHeartbeat: (() => void) | undefined;
+  #heartbeatIdle = false;
 
   constructor(private readonly options: NodeDaemonOptions) {
     this.#journal = new Journal(join(options.dir, 'journal'));
@@ -144,6 +148,7 @@ export class NodeDaemon {
     this.#pacer.notify();
     this.#wakeHeartbeat?.();
     await Promise.all(this.#loops);
+    await Promise.all(this.#starting);
     clearInterval(this.#tick);
     await this.#outbox.close();
     await this.#outbox.flush();
@@ -160,14 +165,25 @@ export class NodeDaemon {
   async #heartbeatLoop(): Promise<void> {
     while (!this.#stopping) {
       await this.#heartbeat();
+      const delayMs = this.#heartbeatDelayMs();
+      this.#heartbeatIdle = delayMs > this.options.heartbeatMs;
       await new Promise<void>((done) => {
-        const timer = setTimeout(done, this.options.heartbeatMs);
+        const timer = setTimeout(done, delayMs);
         this.#wakeHeartbeat = () => {
           clearTimeout(timer);
           done();
         };
       });
     }
+  }
+
+  /**
+   * A cancel needs the heartbeat only while jobs run here: an idle node beats less often (each beat costs it and
+   * the API a request), still well within the API's silence limit.
+   */
+  #heartbeatDelayMs(): number {
+    const busy = [...this.#runs.values()].some((run) => !run.record.ended);
+    return busy ? this.options.heartbeatMs : Math.min(IDLE_HEARTBEAT_MAX_MS, this.options.heartbeatMs * 10);
   }
 
   async #heartbeat(): Promise<void> {
@@ -241,11 +257,12 @@ export class NodeDaemon {
   async #confirm(ids: number[]): Promise<void> {
     if (ids.length === 0) return this.#confirming.remove('confirming');
     await this.#confirming.write('confirming', ids);
+    let admitted: (Run | undefined)[] = [];
     let retryMs = 100;
     for (;;) {
       try {
         const { jobs } = await this.options.api.confirm(ids);
-        await Promise.all(jobs.map((job) => this.#launch(job)));
+        admitted = await Promise.all(jobs.map((job) => this.#admit(job)));
         break;
       } catch (error) {
         if (error instanceof ApiRefused) {
@@ -260,13 +277,16 @@ export class NodeDaemon {
         retryMs = Math.min(CONFIRM_RETRY_MAX_MS, retryMs * 2);
       }
     }
+    // Every admitted run is in the journal now: the ids need not be asked about again.
     await this.#confirming.remove('confirming');
+    this.#startAll(admitted);
   }
 
-  async #launch(job: NodeJob): Promise<void> {
+  /** Takes a confirmed job in: its cores, and its record in the journal. Answers the run to start, if any. */
+  async #admit(job: NodeJob): Promise<Run | undefined> {
     const jobId = Number(job.id);
     const key = runKey({ jobId, attempt: job.attempt });
-    if (this.#runs.has(key)) return;
+    if (this.#runs.has(key)) return undefined;
     const allocator = this.#allocator!;
     // An exclusive job has the whole node: every core is its own.
     const slots = allocator.allocate(jobId, job.exclusive ? allocator.cores : job.cpus);
@@ -283,10 +303,22 @@ export class NodeDaemon {
     this.#runs.set(key, run);
     if (!slots) {
       record.launchError = `not enough free cores on ${this.options.node} (${allocator.free} free)`;
-      return this.#settle(run);
+      await this.#settle(run);
+      return undefined;
     }
     await this.#save(run);
-    await this.#start(run);
+    // Busy now: the next heartbeat (which carries cancels) must not wait out an idle pause.
+    if (this.#heartbeatIdle) this.#wakeHeartbeat?.();
+    return run;
+  }
+
+  /** Starts admitted runs without holding up the next claim; stop() waits for them. */
+  #startAll(runs: (Run | undefined)[]): void {
+    for (const run of runs) {
+      if (!run) continue;
+      const starting = this.#start(run).finally(() => this.#starting.delete(starting));
+      this.#starting.add(starting);
+    }
   }
 
   async #start(run: Run): Promise<void> {
@@ -321,7 +353,11 @@ export class NodeDaemon {
       this.#started(run, launched.pid, launched.startTime, Date.now());
       await this.#save(run);
       this.#outbox.notify();
-      void launched.ended.then(() => this.#settle(run));
+      // If the launcher goes first, the status file still comes: watch for it as for a re-adopted run.
+      launched.ended.then(
+        () => this.#settle(run),
+        () => (run.adopted = true),
+      );
     } catch (error) {
       record.launchError = `cannot start: ${(error as Error).message}`;
       await this.#settle(run);

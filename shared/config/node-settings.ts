@@ -29,7 +29,7 @@ export const nodeSettings = {
     .max(availableParallelism(), `this machine has ${availableParallelism()} cores`)
     .default(availableParallelism()),
   /** CPUs offered per core; above 1, jobs share cores (for I/O-bound work, or a small test machine). */
-  CONDUCTOR_NODE_OVERSUBSCRIBE: z.coerce.number().int().min(1).max(64).default(1),
+  CONDUCTOR_NODE_OVERSUBSCRIBE: z.coerce.number().int().min(1).max(1024).default(1),
   CONDUCTOR_NODE_MEMORY_MB: z.coerce
     .number()
     .int()
