@@ -191,12 +191,6 @@ try {
       `CPU per job: daemon ${perJob(cpuSeconds(daemon.pid) - daemonCpu)}, API host ${perJob(cpuSeconds(host.pid) - hostCpu)}`,
     );
     const up = loggedAt(daemon, 'is UP')!;
-    console.log(
-      daemon
-        .stdout()
-        .filter((l) => l.includes('TRACE'))
-        .join('\n'),
-    );
     const [row] = await adminQuery<{ last: string }>(
       `SELECT extract(epoch FROM max(end_time)) * 1000 AS last FROM ${schema}.jobs`,
     );
