@@ -8,6 +8,7 @@
  *    PGlite, the node in the same process) and the Node host with Redis plus a daemon of its own.
  * 3. The daemon's resident memory idle and with 200 running `sleep` jobs, and its CPU use while idle.
  *
+ * The daemons run from the bundle `npm run build:node` makes (as deployed), the API host under tsx.
  * Env: DATABASE_URL (default the local test server), REDIS_URL (default local), BENCH_JOBS (1000), BENCH_SAMPLES (50).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -26,6 +27,10 @@ const CORES = availableParallelism();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_TOKEN = randomBytes(20).toString('hex');
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+// The daemon as it is deployed: the bundle `npm run build:node` makes, run by node without a TypeScript loader.
+const DAEMON_BUNDLE = 'dist/conductor-node.mjs';
+execFileSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: 'inherit' });
 
 const scratch = mkdtempSync(join(tmpdir(), 'conductor-bench-node-'));
 const children: ChildServer[] = [];
@@ -53,7 +58,7 @@ async function startDaemon(host: ChildServer, name: string, env: Record<string, 
   const token = await call(host, ADMIN_TOKEN, 'POST', '/v1/tokens', { name, kind: 'node', node: name });
   const daemon = await startChildServer(
     `daemon ${name}`,
-    'worker-node/main.ts',
+    DAEMON_BUNDLE,
     ROOT,
     cleanEnv({
       CONDUCTOR_API_URL: host.url,

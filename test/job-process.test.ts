@@ -37,7 +37,7 @@ describe('running a job as its own process group', () => {
     });
     groups.push(launched.pid);
     const ended = async (): Promise<JobExit> => {
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
         const exit = readJobExit(dir);
         if (exit) return exit;
         await sleep(10);

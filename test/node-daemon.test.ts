@@ -3,7 +3,8 @@
  * gone after a cancel or a timeout, and what a job sees of its node.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,14 @@ import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type Test
 const SECRET = 'daemon-secret-that-no-job-may-see';
 const ROOT = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
+/** The build script's esbuild arguments, from package.json, so the test builds what `npm run build:node` builds. */
+const BUNDLE_ARGS = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts['build:node']!.match(/"[^"]*"|\S+/g)!
+  .slice(1)
+  .filter((arg) => !arg.startsWith('--outfile='))
+  .map((arg) => arg.replace(/^"|"$/g, ''));
+const nodesTmp = () => mkdtempSync(join(tmpdir(), 'conductor-bundle-'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the node daemon runs jobs', () => {
@@ -219,5 +228,20 @@ describe('npm run node with a bad configuration', () => {
       code: 2,
       stderr: expect.stringContaining(name === 'UPSTASH_REDIS_REST_URL' ? 'UPSTASH_REDIS_REST_TOKEN' : name),
     });
+  });
+});
+
+describe('the daemon bundle (npm run build:node)', () => {
+  it('builds, and runs with node alone: no TypeScript loader, no node_modules needed at run time', async () => {
+    const dir = nodesTmp();
+    const out = join(dir, 'conductor-node.mjs');
+    await run('npx', ['esbuild', ...BUNDLE_ARGS, `--outfile=${out}`], { cwd: ROOT });
+    // Run from elsewhere, with a configuration it must refuse: proof that it starts and reads its environment.
+    const started = run(process.execPath, [out], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH, CONDUCTOR_API_URL: 'http://127.0.0.1:1', CONDUCTOR_NODE_TOKEN: 'short' },
+    });
+    await expect(started).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('CONDUCTOR_NODE_TOKEN') });
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -47,8 +47,9 @@ export async function startChildServer(
   // What the process prints once it is ready; its first group is the answer's url.
   ready: RegExp = /listening on (http:\/\/\S+)/,
 ): Promise<ChildServer> {
-  // The node binary itself, not npx or a shell, so the pid we signal is the server's.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The node binary itself, not npx or a shell, so the pid we signal is the server's; a built bundle without tsx.
+  const args = script.endsWith('.mjs') ? [script] : ['--import', 'tsx', script];
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<string>((done) => {
     child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
     child.once('error', (error) => done(`spawn error: ${error.message}`));
