@@ -207,14 +207,6 @@ try {
     report(`xargs -P ${CORES} -n1 bash, same scripts: ${floor.toFixed(2)} s (${(JOBS / floor).toFixed(0)} jobs/s)`);
     report(`makespan ratio: ${(makespan / floor).toFixed(2)} (target at most 1.3)`);
 
-    // 3a. The same daemon, idle: memory, and CPU over 10 s.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const idleRss = residentMb(daemon.pid);
-    const cpuBefore = cpuSeconds(daemon.pid);
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
-    const idleCpu = ((cpuSeconds(daemon.pid) - cpuBefore) / 10) * 100;
-    report(`daemon idle: RSS ${idleRss.toFixed(1)} MB, CPU ${idleCpu.toFixed(2)}% of a core (target under 1%)`);
-
     // 2b. Submit-to-start with Redis, on this idle daemon.
     const latencyWork = mkdtempSync(join(scratch, 'latency-redis-'));
     const redisLatency = await startLatencies(host, ADMIN_TOKEN, latencyWork);
@@ -223,12 +215,21 @@ try {
     );
     await daemon.stop();
 
-    // 3b. 200 running sleep jobs on a node offering 200 CPUs.
+    // 3. A fresh daemon offering 200 CPUs.
     const wide = await startDaemon(host, 'wide', {
       ...redisEnv,
       CONDUCTOR_NODE_CPUS: String(CORES),
       CONDUCTOR_NODE_OVERSUBSCRIBE: String(Math.ceil(200 / CORES)),
     });
+    // 3a. Idle: no job yet; memory, and CPU over 10 s.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const idleRss = residentMb(wide.pid);
+    const cpuBefore = cpuSeconds(wide.pid);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const idleCpu = ((cpuSeconds(wide.pid) - cpuBefore) / 10) * 100;
+    report(`daemon idle: RSS ${idleRss.toFixed(1)} MB, CPU ${idleCpu.toFixed(2)}% of a core (target under 1%)`);
+
+    // 3b. 200 running sleep jobs.
     const sleepWork = mkdtempSync(join(scratch, 'sleep-'));
     await submitMany(host, 200, 'sleep 120', sleepWork);
     await until('200 jobs RUNNING', async () => (await countIn(host, 'RUNNING')) === 200, 120_000, 200);
