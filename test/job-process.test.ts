@@ -75,6 +75,13 @@ describe('running a job as its own process group', () => {
     expect(processStartTime(job.pid)).toBeUndefined();
   });
 
+  it('a kill the moment the launch answers reaches the job: its group exists before its pid is told', async () => {
+    // Many at once, so that some children are still between fork and their own setpgrp when the pid is known.
+    const jobs = await Promise.all(Array.from({ length: 20 }, () => run('sleep 30')));
+    await Promise.all(jobs.map((job) => terminateGroup(job.pid, 1000)));
+    for (const job of jobs) expect(await job.ended()).toEqual({ exitStatus: null, signal: 15 });
+  });
+
   it('ends the whole tree, children and grandchildren, with SIGTERM then SIGKILL', async () => {
     // A child that ignores SIGTERM, and a grandchild behind it.
     const job = await run(`

@@ -44,6 +44,9 @@ while (my $line = <STDIN>) {
     open(STDIN, '<', '/dev/null'); open(STDOUT, '>>', $r->{out}) or die; open(STDERR, '>>', $r->{err}) or die;
     exec { $r->{command}[0] } @{$r->{command}} or die "exec: $!";
   }
+  # The parent makes the job's process group too (as shells do): it exists before anyone hears the pid, so a kill of
+  # the group right after the start cannot miss a job that has not run its own setpgrp yet.
+  setpgrp($pid, $pid);
   # The kernel's start time of the job (field 22 of its stat) names it with its pid, even after the pid is reused.
   open(my $stat, '<', "/proc/$pid/stat") or die; my $text = <$stat>; close($stat);
   my @fields = split(' ', substr($text, rindex($text, ')') + 2));
