@@ -63,7 +63,7 @@ describe('the node daemon runs jobs', () => {
 
   it('exit 0 is COMPLETED, in the working directory, with %j and %x output paths and the job environment', async () => {
     const id = await submit(
-      'echo "$CONDUCTOR_JOB_ID $SLURM_JOB_ID $SLURM_JOB_NAME $SLURM_CPUS_PER_TASK $OMP_NUM_THREADS $SLURM_NTASKS $CONDUCTOR_CPUS $GREETING"; pwd; env',
+      'echo "$CONDUCTOR_JOB_ID $SLURM_JOB_ID $SLURM_JOB_NAME $SLURM_CPUS_PER_TASK $OMP_NUM_THREADS $SLURM_NTASKS $CONDUCTOR_CPUS $GREETING"; pwd; env; tr "\\0" "\\n" < /proc/$PPID/environ',
       {
         name: 'envy',
         current_working_directory: join(work, 'made-for-it'),

@@ -92,7 +92,9 @@ export class JobLauncher {
 
   #start(): ChildProcess {
     if (this.#child) return this.#child;
-    const child = spawn('perl', ['-e', LAUNCHER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // Not the daemon's environment: the wrappers it forks live as long as their jobs, and carry no token or URL.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const child = spawn('perl', ['-e', LAUNCHER], { stdio: ['pipe', 'pipe', 'inherit'], env });
     // The launcher must not keep its parent alive: wrappers it started live on without it.
     child.unref();
     for (const stream of [child.stdin, child.stdout]) (stream as unknown as { unref?(): void }).unref?.();
