@@ -13,7 +13,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,28 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** The machine's CPU time so far, in clock ticks: all of it, and the idle part (/proc/stat). */
+function machineTicks(): { total: number; idle: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: fields.reduce((sum, value) => sum + value, 0), idle: fields[3]! + fields[4]! };
+}
+
+/** CPU seconds used so far by every Postgres and Redis server process on the machine (their backends persist). */
+function serverSeconds(): { postgres: number; redis: number } {
+  const total = { postgres: 0, redis: 0 };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      const server = comm.startsWith('postgres') ? 'postgres' : comm.startsWith('redis-server') ? 'redis' : undefined;
+      if (server) total[server] += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -204,12 +226,19 @@ try {
     const work = mkdtempSync(join(scratch, 'work-'));
     await submitMany(host, JOBS, 'true', work);
     const hostCpu = cpuSeconds(host.pid);
+    const serversCpu = serverSeconds();
+    const machineBefore = machineTicks();
     const daemon = await startDaemon(host, 'bench', { ...redisEnv, CONDUCTOR_NODE_CPUS: String(CORES) });
     const daemonCpu = cpuSeconds(daemon.pid);
     await until(`${JOBS} jobs COMPLETED`, async () => (await countIn(host, 'COMPLETED')) === JOBS, 600_000);
     const perJob = (seconds: number) => `${((seconds * 1000) / JOBS).toFixed(2)} ms`;
+    const servers = serverSeconds();
+    const machineAfter = machineTicks();
+    const busy = 1 - (machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total);
     report(
-      `CPU per job: daemon ${perJob(cpuSeconds(daemon.pid) - daemonCpu)}, API host ${perJob(cpuSeconds(host.pid) - hostCpu)}`,
+      `CPU per job: daemon ${perJob(cpuSeconds(daemon.pid) - daemonCpu)}, API host ${perJob(cpuSeconds(host.pid) - hostCpu)}, ` +
+        `Postgres ${perJob(servers.postgres - serversCpu.postgres)}, Redis ${perJob(servers.redis - serversCpu.redis)}; ` +
+        `the machine was ${(busy * 100).toFixed(0)}% busy`,
     );
     const up = loggedAt(daemon, 'is UP')!;
     const [row] = await adminQuery<{ last: string }>(
