@@ -24,6 +24,7 @@ export interface OutboxOptions {
 const BATCH = 500;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
+const LINGER_MS = 10;
 
 export class Outbox {
   #notified = false;
@@ -66,6 +67,8 @@ export class Outbox {
       try {
         if (await this.#sendBatch()) {
           retryMs = 0;
+          // Busy: let a few more events gather, so that one request carries many jobs' starts and ends.
+          await this.#pause(LINGER_MS);
           continue;
         }
         await this.#waitForNews();
