@@ -115,9 +115,11 @@ describe('the node daemon survives faults', () => {
       ['COMPLETED', 0],
       ['FAILED', 7],
     ]);
-    const log = daemon.stdout().join('\n');
-    expect(log).toContain('events not delivered, retrying');
-    expect(log).toContain('events delivered again');
+    // The daemon says so once the answer is in: maybe a moment after the API has applied them.
+    await waitFor('the daemon to see its events delivered', () =>
+      daemon.stdout().join('\n').includes('events delivered again') ? true : undefined,
+    );
+    expect(daemon.stdout().join('\n')).toContain('events not delivered, retrying');
   });
 
   it('a journal entry whose pid now names an unrelated process is not adopted, and that process is left alone', async () => {
@@ -212,5 +214,19 @@ describe('the node daemon survives faults', () => {
     await expect(nodes.start('left', { CONDUCTOR_NODE_CPUS: '1' })).rejects.toThrow(
       /node left already runs on this machine/,
     );
+  });
+
+  it("a crashed daemon's cores stay its own while its jobs run: another daemon may not take them", async () => {
+    const first = await nodes.start('fallen', { CONDUCTOR_NODE_CPUS: '2' });
+    const id = await submit('sleep 3');
+    await waitForStartReported(id);
+    first.kill('SIGKILL');
+    await first.exited;
+    await expect(nodes.start('usurper', { CONDUCTOR_NODE_CPUS: '2' })).rejects.toThrow(/held by fallen/);
+    // Once its job has ended, nothing runs on them: they are free.
+    await waitFor('the job to end', () =>
+      existsSync(join(nodes.nodeDir('fallen'), 'runs', `${id}-1`, 'status')) ? true : undefined,
+    );
+    await nodes.start('usurper', { CONDUCTOR_NODE_CPUS: '2' });
   });
 });

@@ -1,8 +1,11 @@
 /**
  * The node daemon (DESIGN.md section 6): heartbeats, claims what fits its free cores and memory, confirms through
  * the API, runs what was confirmed, enforces time and memory limits and cancels, and reports every start and end
- * through a durable outbox. Everything it must not forget is in its journal first, so that after its own crash it
- * re-adopts the runs still alive, settles the ones that ended meanwhile, and runs none twice.
+ * through a durable outbox. Everything it must not forget is in its journal first, or in the files a run's wrapper
+ * writes before the daemon hears of them (the pid, then the exit status): the journal holds each run from its confirm
+ * to its acknowledged end, with the reason for any kill, and a run's start and end events are made again from its
+ * files after a crash. So after its own crash it re-adopts the runs still alive, settles the ones that ended
+ * meanwhile, and runs none twice.
  */
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -111,11 +114,12 @@ export class NodeDaemon {
     // CPUs are the allocator's unit: one per core, or `oversubscribe` per core, numbered core by core in turns.
     const slots = this.#lease.cores.length * this.options.oversubscribe;
     this.#allocator = new CoreAllocator(Array.from({ length: slots }, (_, slot) => slot));
-    for (const record of records) {
-      this.#runs.set(runKey(record), { record, adopted: true });
-      if (!record.ended) this.#allocator.reserve(record.jobId, record.slots);
-    }
+    for (const record of records) this.#runs.set(runKey(record), { record, adopted: true });
+    // Runs that ended while the daemon was away are settled before any cores are reserved: a run's cores may have
+    // gone to a later run before the crash, while its end was known only from its status file.
     for (const run of [...this.#runs.values()]) await this.#resume(run);
+    for (const { record } of this.#runs.values())
+      if (!record.ended) this.#allocator.reserve(record.jobId, record.slots);
     this.#outbox.start();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#loops = [this.#heartbeatLoop()];
@@ -350,8 +354,8 @@ export class NodeDaemon {
         stderrPath: resolve(cwd, job.standard_error),
         cpuIds: record.cpuIds,
       });
+      // Not journaled again: after a crash the pid file tells the pid, and the started event is made anew.
       this.#started(run, launched.pid, launched.startTime, Date.now());
-      await this.#save(run);
       this.#outbox.notify();
       // If the launcher goes first, the status file still comes: watch for it as for a re-adopted run.
       launched.ended.then(
@@ -481,7 +485,9 @@ export class NodeDaemon {
       this.#allocator!.release(record.jobId);
       this.#pacer.notify();
       if (record.outbox.length === 0) return this.#forget(run);
-      await this.#save(run);
+      // The status file tells the ending again after a crash (with the kill reason journaled before the kill); only
+      // a run that never started has no file to tell it.
+      if (record.launchError) await this.#save(run);
       this.#outbox.notify();
     })();
     return run.settling;
@@ -491,8 +497,8 @@ export class NodeDaemon {
     const run = this.#runs.get(key);
     if (!run) return;
     run.record.outbox.splice(0, count);
-    if (run.record.ended && run.record.outbox.length === 0) return this.#forget(run);
-    await this.#save(run);
+    // Only the end is journaled: an acknowledged start sent again after a crash is answered as a duplicate.
+    if (run.record.ended && run.record.outbox.length === 0) await this.#forget(run);
   }
 
   async #save(run: Run): Promise<void> {
@@ -512,7 +518,12 @@ export class NodeDaemon {
 /** Whether any run recorded in a daemon's journal directory still has its process: its cores are still in use. */
 async function journalHasLiveJobs(journalDir: string): Promise<boolean> {
   const records = await new Journal<RunRecord>(journalDir).readAll().catch(() => []);
-  return records.some(
-    (record) => !record.ended && record.pid !== undefined && processStartTime(record.pid) === record.startTime,
-  );
+  for (const record of records) {
+    if (record.ended) continue;
+    // The journal names the process once it was killed or recovered; else the run's pid file does.
+    const named =
+      record.pid !== undefined ? { pid: record.pid, startTime: record.startTime } : await waitForLaunch(record.dir, 0);
+    if (named && processStartTime(named.pid) === named.startTime) return true;
+  }
+  return false;
 }
