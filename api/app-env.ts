@@ -4,12 +4,14 @@ import type { Database } from '../shared/db/database.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Principal } from './auth/principal.js';
+import type { PartitionCapacities } from './nodes/partition-capacity.js';
 
 /** What every handler can reach: built once by createApp from its dependencies. */
 export interface Services {
   authenticator: Authenticator;
   queue: JobQueue;
   onWork: (partition: string) => void;
+  capacities: PartitionCapacities;
   now: () => Date;
 }
 

@@ -8,6 +8,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { JobQueue } from '../shared/queue/job-queue.js';
+import { PartitionCapacities } from './nodes/partition-capacity.js';
 import type { App, AppEnv, DatabaseSource, Services } from './app-env.js';
 import { Authenticator } from './auth/authenticator.js';
 import { PayloadTooLarge } from './http/errors.js';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDependencies): App {
     now,
     queue: deps.queue,
     onWork: deps.onWork ?? (() => {}),
+    capacities: new PartitionCapacities(() => now().getTime()),
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,

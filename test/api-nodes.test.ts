@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodes } from '../shared/db/schema.js';
+import { jobs as jobsTable, nodes } from '../shared/db/schema.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
@@ -124,6 +124,82 @@ for (const backend of await backends()) {
       const response = await t.call('POST', '/v1/nodes/n1/heartbeat', { token: n1, body });
       expect(response.status).toBe(422);
       expect((await response.json()).errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+  });
+}
+
+for (const backend of await backends()) {
+  describe.skipIf(backend.skip)(`submits no node could ever run, on ${backend.name}`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(backend);
+      const token = await t.token('node', 'small');
+      const small = { partitions: ['tiny'], cpus: 4, memory_mb: 8192 };
+      expect((await t.call('POST', '/v1/nodes/small/heartbeat', { token, body: small })).status).toBe(200);
+      const other = await t.token('node', 'lean');
+      const lean = { partitions: ['tiny'], cpus: 8, memory_mb: 1024 };
+      expect((await t.call('POST', '/v1/nodes/lean/heartbeat', { token: other, body: lean })).status).toBe(200);
+    });
+    afterAll(() => t?.close());
+
+    const jobs = async () => (await t.database.db.select({ id: jobsTable.id }).from(jobsTable)).length;
+    const submit = (job: Record<string, unknown>) =>
+      t.call('POST', '/v1/jobs', {
+        body: { job: validJob({ partition: 'tiny', ...job }), script: '#!/bin/bash\ntrue' },
+      });
+
+    it('refuses more CPUs than any node of the partition has, naming the field, and stores nothing', async () => {
+      const before = await jobs();
+      const response = await submit({ ntasks_per_node: 3, cpus_per_task: 3, memory_per_node: '1G' });
+      expect(response.status).toBe(422);
+      const problem = await response.json();
+      expect(problem.errors).toEqual([
+        {
+          field: 'job.cpus_per_task',
+          message:
+            'the job asks for 9 CPUs (ntasks_per_node × cpus_per_task); the largest node in partition "tiny" has 8',
+        },
+      ]);
+      expect(await jobs()).toBe(before);
+    });
+
+    it('refuses more memory than any node has, and a size no single node has both parts of', async () => {
+      const memory = await submit({ ntasks_per_node: 1, cpus_per_task: 1, memory_per_node: '16G' });
+      expect(memory.status).toBe(422);
+      expect((await memory.json()).errors.map((error: { field: string }) => error.field)).toEqual([
+        'job.memory_per_node',
+      ]);
+      // 8 CPUs are on "lean", 8 GB on "small": no node has both.
+      const both = await submit({ ntasks_per_node: 1, cpus_per_task: 8, memory_per_node: '8G' });
+      expect(both.status).toBe(422);
+      expect((await both.json()).errors).toEqual([
+        { field: 'job', message: 'no node in partition "tiny" has both 8 CPUs and 8192 MB' },
+      ]);
+    });
+
+    it('the original /jobs/submit refuses it the same way', async () => {
+      const response = await t.call('POST', '/jobs/submit', {
+        body: {
+          job: validJob({ partition: 'tiny', cpus_per_task: 16, ntasks_per_node: 1 }),
+          script: '#!/bin/bash\ntrue',
+        },
+      });
+      expect(response.status).toBe(422);
+    });
+
+    it('accepts what a node fits, anything in a partition no node has joined yet, and at once after a node grows', async () => {
+      expect((await submit({ ntasks_per_node: 1, cpus_per_task: 4, memory_per_node: '8G' })).status).toBe(201);
+      const elsewhere = await t.call('POST', '/v1/jobs', {
+        body: { job: validJob({ partition: 'future', cpus_per_task: 64 }), script: '#!/bin/bash\ntrue' },
+      });
+      expect(elsewhere.status).toBe(201);
+      const big = { ntasks_per_node: 1, cpus_per_task: 16, memory_per_node: '1G' };
+      expect((await submit(big)).status).toBe(422);
+      const token = await t.token('node', 'grown');
+      const grown = { partitions: ['tiny'], cpus: 16, memory_mb: 8192 };
+      expect((await t.call('POST', '/v1/nodes/grown/heartbeat', { token, body: grown })).status).toBe(200);
+      // The capacities are cached for a few seconds, but a refusal is decided on a fresh read.
+      expect((await submit(big)).status).toBe(201);
     });
   });
 }

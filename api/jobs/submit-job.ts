@@ -2,7 +2,7 @@ import type { Database } from '../../shared/db/database.js';
 import { toJobSpec, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
-import { Forbidden } from '../http/errors.js';
+import { Forbidden, ValidationFailed } from '../http/errors.js';
 import { insertJob } from './insert-job.js';
 import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
@@ -18,7 +18,7 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  { queue, onWork }: Pick<Services, 'queue' | 'onWork'>,
+  { queue, onWork, capacities }: Pick<Services, 'queue' | 'onWork' | 'capacities'>,
   principal: Principal,
   body: SubmitRequest,
 ): Promise<JobSummaryRow> {
@@ -27,6 +27,9 @@ export async function submitJob(
     throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
   }
   const spec = toJobSpec(body, ownAccount);
+  // A job no node could ever run would wait forever: refused now, naming what to change.
+  const refusal = await capacities.refusal(db, spec);
+  if (refusal) throw new ValidationFailed(refusal);
   if (queue.storesRefsWithJobs) {
     const job = await insertJob(db, spec, actorName(principal), { withRef: true });
     onWork(job.partition);
