@@ -18,7 +18,8 @@ import type { App } from '../../app-env.js';
 import { ensureTokenFile } from './token-file.js';
 
 export interface LocalNode {
-  wake(): void;
+  /** New work in this partition: a claim now, if it is one of the node's (a claim is not free on PGlite). */
+  wake(partition: string): void;
   stop(): Promise<void>;
 }
 
@@ -53,8 +54,11 @@ export async function startLocalNode(options: {
           daemon.wake(),
         )
       : undefined;
+  const ours = new Set(config.CONDUCTOR_NODE_PARTITIONS);
   return {
-    wake: () => daemon.wake(),
+    wake: (partition) => {
+      if (ours.has(partition)) daemon.wake();
+    },
     async stop() {
       await wake?.close();
       await daemon.stop();

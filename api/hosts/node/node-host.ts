@@ -53,7 +53,7 @@ export async function startNodeHost(
       queue,
       adminToken: config.CONDUCTOR_ADMIN_TOKEN,
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
-      onWork: () => localNode?.wake(),
+      onWork: (partition) => localNode?.wake(partition),
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
