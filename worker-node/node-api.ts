@@ -1,8 +1,10 @@
 /**
  * The daemon's client of the API's node endpoints (heartbeat, claim, confirm, events), over HTTP, or straight into
- * the app's fetch when the daemon runs inside the API process. Failures are typed: `ApiUnavailable` (no answer, or a
- * 5xx) is worth retrying; `ApiRefused` (a 4xx) means the request itself was wrong, or the token is.
+ * the app's fetch when the daemon runs inside the API process (api-transport.ts). Failures are typed:
+ * `ApiUnavailable` (no answer, or a 5xx) is worth retrying; `ApiRefused` (a 4xx) means the request itself was
+ * wrong, or the token is.
  */
+import { httpTransport, type ApiReply, type ApiTransport } from './api-transport.js';
 
 export interface JobAttempt {
   job_id: string;
@@ -69,7 +71,8 @@ export interface NodeApiOptions {
   url: string;
   token: string;
   node: string;
-  fetch?: (request: Request) => Promise<Response>;
+  /** Defaults to HTTP(S) over kept-alive connections. */
+  transport?: ApiTransport;
   /** A request that takes longer has failed; its retry is safe, as every node endpoint is idempotent. */
   timeoutMs?: number;
 }
@@ -78,11 +81,11 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class NodeApi {
   readonly #base: string;
-  readonly #fetch: (request: Request) => Promise<Response>;
+  readonly #transport: ApiTransport;
 
   constructor(private readonly options: NodeApiOptions) {
     this.#base = `${options.url.replace(/\/+$/, '')}/v1/nodes/${encodeURIComponent(options.node)}`;
-    this.#fetch = options.fetch ?? ((request) => fetch(request));
+    this.#transport = options.transport ?? httpTransport();
   }
 
   heartbeat(body: Capacity & { running: JobAttempt[] }): Promise<HeartbeatAnswer> {
@@ -104,23 +107,20 @@ export class NodeApi {
   }
 
   async #post<T>(path: string, body: unknown): Promise<T> {
-    const request = new Request(`${this.#base}/${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${this.options.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    });
-    let response: Response;
+    let reply: ApiReply;
     try {
-      response = await this.#fetch(request);
+      reply = await this.#transport(
+        `${this.#base}/${path}`,
+        { Authorization: `Bearer ${this.options.token}`, 'Content-Type': 'application/json' },
+        JSON.stringify(body),
+        this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      );
     } catch (error) {
       throw new ApiUnavailable(`${path}: ${(error as Error).message}`);
     }
-    if (response.ok) return (await response.json()) as T;
-    const detail = await response.text().catch(() => '');
-    if (response.status >= 500 || response.status === 429) {
-      throw new ApiUnavailable(`${path}: ${response.status} ${detail.slice(0, 300)}`);
-    }
-    throw new ApiRefused(response.status, `${path}: ${response.status} ${detail.slice(0, 300)}`);
+    if (reply.status >= 200 && reply.status < 300) return JSON.parse(reply.text) as T;
+    const detail = `${path}: ${reply.status} ${reply.text.slice(0, 300)}`;
+    if (reply.status >= 500 || reply.status === 429) throw new ApiUnavailable(detail);
+    throw new ApiRefused(reply.status, detail);
   }
 }

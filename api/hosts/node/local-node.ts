@@ -10,6 +10,7 @@ import type { Database } from '../../../shared/db/database.js';
 import type { JobQueue } from '../../../shared/queue/job-queue.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
 import { subscribeToWake } from '../../../shared/queue/redis/wake-subscriber.js';
+import { fetchTransport } from '../../../worker-node/api-transport.js';
 import { queueClaimSource } from '../../../worker-node/claim-source.js';
 import { daemonOptions } from '../../../worker-node/daemon-options.js';
 import { NodeApi } from '../../../worker-node/node-api.js';
@@ -39,7 +40,12 @@ export async function startLocalNode(options: {
     kind: 'node',
     nodeName: node,
   });
-  const api = new NodeApi({ url: 'http://local-node', token, node, fetch: async (request) => app.fetch(request) });
+  const api = new NodeApi({
+    url: 'http://local-node',
+    token,
+    node,
+    transport: fetchTransport((request) => app.fetch(request)),
+  });
   const daemon = new NodeDaemon({
     ...daemonOptions(config, join(dataDir, 'node')),
     api,
