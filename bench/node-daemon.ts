@@ -264,8 +264,9 @@ try {
       CONDUCTOR_NODE_CPUS: String(CORES),
       CONDUCTOR_NODE_OVERSUBSCRIBE: String(Math.ceil(200 / CORES)),
     });
-    // 3a. Idle: no job yet; memory, and CPU over 10 s.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // 3a. Idle: no job yet; memory, and CPU over 10 s. Measured from 20 s after the start: for its first 20 s or so
+    // a fresh node process spends about 0.5% of a core collecting its start-up garbage, then 0.1-0.2%.
+    await new Promise((resolve) => setTimeout(resolve, 20_000));
     const idleRss = residentMb(wide.pid);
     const cpuBefore = cpuSeconds(wide.pid);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
