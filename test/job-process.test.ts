@@ -3,14 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  groupAlive,
-  launchJob,
-  processStartTime,
-  readJobExit,
-  terminateGroup,
-  type JobExit,
-} from '../worker-node/job-process.js';
+import { groupAlive, launchJob, readJobExit, terminateGroup, type JobExit } from '../worker-node/job-process.js';
+import { processStartTime } from '../worker-node/process-table.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

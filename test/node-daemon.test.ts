@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
-import { processStartTime } from '../worker-node/job-process.js';
+import { processStartTime } from '../worker-node/process-table.js';
 import type { ChildServer } from './helpers/child-server.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
 

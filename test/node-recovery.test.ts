@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { processStartTime } from '../worker-node/job-process.js';
+import { processStartTime } from '../worker-node/process-table.js';
 import { Journal } from '../worker-node/journal.js';
 import type { NodeJob } from '../worker-node/node-api.js';
 import { runKey, type RunRecord } from '../worker-node/run-record.js';

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { processStartTime } from './job-process.js';
+import { processStartTime } from './process-table.js';
 
 export interface CoreOwner {
   node: string;

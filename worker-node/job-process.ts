@@ -7,10 +7,11 @@
  * stays outside the job's process group, so killing the group (timeout, cancel) cannot keep the outcome from being
  * written.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { JobLauncher } from './job-launcher.js';
+import { groupHasLiveProcess } from './process-table.js';
 
 export interface JobLaunch {
   /** The job's own directory on the node: script, pid and status files. */
@@ -99,18 +100,6 @@ export function readJobExit(dir: string): JobExit | undefined {
   return { exitStatus: status === '-' ? null : Number(status), signal: signal === '-' ? null : Number(signal) };
 }
 
-/** Field 22 of /proc/<pid>/stat, or undefined when no such process is alive (a zombie is not). */
-export function processStartTime(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its closing one.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' ? undefined : Number(fields[19]);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Whether any live process of the group is still there. Read from /proc rather than asked with kill(-pgid, 0): a
  * zombie that nobody reaps (a container whose init does not) answers that too, and would look alive forever.
@@ -122,19 +111,7 @@ export function groupAlive(pgid: number): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command: state, ppid, pgrp.
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-  }
-  return false;
+  return groupHasLiveProcess(pgid);
 }
 
 /**

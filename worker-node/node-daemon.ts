@@ -17,11 +17,11 @@ import { CoreAllocator } from './core-allocator.js';
 import { lockCores, type CoreLease } from './core-locks.js';
 import { jobEnding, type KillReason } from './job-ending.js';
 import { jobEnvironment } from './job-environment.js';
-import { groupAlive, launchJob, processStartTime, readJobExit, terminateGroup, waitForLaunch } from './job-process.js';
+import { groupAlive, launchJob, readJobExit, terminateGroup, waitForLaunch } from './job-process.js';
 import { Journal } from './journal.js';
 import { ApiRefused, type NodeApi, type NodeJob } from './node-api.js';
 import { Outbox } from './outbox.js';
-import { residentBytesByGroup } from './process-table.js';
+import { processStartTime, residentBytesByGroup } from './process-table.js';
 import { runKey, type RunRecord } from './run-record.js';
 
 export interface NodeDaemonOptions {
@@ -92,11 +92,6 @@ export class NodeDaemon {
       acknowledged: (key, count) => this.#acknowledged(key, count),
       log: options.log,
     });
-  }
-
-  /** The cores this node holds on the machine. */
-  get cores(): number[] {
-    return this.#lease?.cores ?? [];
   }
 
   async start(): Promise<void> {

@@ -1,27 +1,67 @@
 /**
- * Resident memory per process group, from one pass over /proc: how the daemon enforces a job's memory request where
- * it cannot use a cgroup. A process that leaves its job's group (setsid, setpgid) is not counted; the README says so.
+ * What the daemon reads of the machine's processes, from /proc: one parser of /proc/<pid>/stat for naming a process
+ * (pid and start time), telling whether a process group still lives, and measuring a group's resident memory (how a
+ * job's memory request is enforced where no cgroup is used). A process that leaves its job's group (setsid,
+ * setpgid) is not counted; the README says so.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
 const PAGE_BYTES = 4096;
 
+interface ProcessStat {
+  /** A zombie has ended; only its exit status waits to be collected. */
+  zombie: boolean;
+  group: number;
+  /** In clock ticks since boot: with the pid, it names the process even after the pid is reused. */
+  startTime: number;
+  residentBytes: number;
+}
+
+/** Undefined when no such process is there (gone, or gone meanwhile). */
+function readStat(pid: number | string): ProcessStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after its closing one. From there:
+  // state (0), ppid, pgrp (2), ... start time (19), vsize, rss in pages (21).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    zombie: fields[0] === 'Z',
+    group: Number(fields[2]),
+    startTime: Number(fields[19]),
+    residentBytes: Number(fields[21]) * PAGE_BYTES,
+  };
+}
+
+function* everyProcess(): Generator<ProcessStat> {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat) yield stat;
+  }
+}
+
+/** The process's start time, or undefined when no such process is alive (a zombie is not). */
+export function processStartTime(pid: number): number | undefined {
+  const stat = readStat(pid);
+  return stat && !stat.zombie ? stat.startTime : undefined;
+}
+
+/** Whether any live (not zombie) process of the group is there. */
+export function groupHasLiveProcess(group: number): boolean {
+  for (const stat of everyProcess()) if (stat.group === group && !stat.zombie) return true;
+  return false;
+}
+
 /** Bytes resident per process group id, for the groups asked about. */
 export function residentBytesByGroup(groups: Set<number>): Map<number, number> {
   const bytes = new Map<number, number>();
   if (groups.size === 0) return bytes;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // After the command: state (0), ppid, pgrp (2) ... rss in pages (21).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const group = Number(fields[2]);
-    if (groups.has(group)) bytes.set(group, (bytes.get(group) ?? 0) + Number(fields[21]) * PAGE_BYTES);
+  for (const stat of everyProcess()) {
+    if (groups.has(stat.group)) bytes.set(stat.group, (bytes.get(stat.group) ?? 0) + stat.residentBytes);
   }
   return bytes;
 }
