@@ -1,4 +1,5 @@
 import type { RedisScript } from '../redis-script.js';
+import { PUT_BACK_LUA } from './put-back.js';
 
 /**
  * KEYS: 1 refs hash
@@ -9,7 +10,7 @@ import type { RedisScript } from '../redis-script.js';
  */
 export const releaseStaleScript: RedisScript = {
   name: 'release-stale',
-  source: `
+  source: `${PUT_BACK_LUA}
 local refs, prefix = KEYS[1], ARGV[1]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -19,16 +20,10 @@ for _, claim in ipairs(stale) do
   local node, id = string.match(claim, '^(.*)|([^|]*)$')
   redis.call('ZREM', prefix .. 'claims', claim)
   if redis.call('HDEL', prefix .. 'claimed:' .. node, id) == 1 then
-    local data = redis.call('HGET', refs, id)
-    if data then
-      local partition = string.match(data, '^([^|]*)|')
-      redis.call('ZADD', prefix .. 'q:' .. partition, string.match(data, '([^|]+)$'), id)
-      woken[partition] = true
-      released = released + 1
-    end
+    released = released + put_back(refs, prefix, id, woken)
   end
 end
-for partition in pairs(woken) do redis.call('PUBLISH', prefix .. 'wake', partition) end
+wake(prefix, woken)
 return released
 `,
 };

@@ -1,4 +1,5 @@
 import type { RedisScript } from '../redis-script.js';
+import { PUT_BACK_LUA } from './put-back.js';
 
 /**
  * KEYS: 1 refs hash, 2 the node's claimed hash
@@ -9,7 +10,7 @@ import type { RedisScript } from '../redis-script.js';
  */
 export const releaseScript: RedisScript = {
   name: 'release',
-  source: `
+  source: `${PUT_BACK_LUA}
 local refs, claimed, prefix, node = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
 local ids = {}
 if #ARGV > 2 then
@@ -21,17 +22,10 @@ local released, woken = 0, {}
 for _, id in ipairs(ids) do
   if redis.call('HDEL', claimed, id) == 1 then
     redis.call('ZREM', prefix .. 'claims', node .. '|' .. id)
-    local data = redis.call('HGET', refs, id)
-    if data then
-      local partition = string.match(data, '^([^|]*)|')
-      local score = string.match(data, '([^|]+)$')
-      redis.call('ZADD', prefix .. 'q:' .. partition, score, id)
-      woken[partition] = true
-      released = released + 1
-    end
+    released = released + put_back(refs, prefix, id, woken)
   end
 end
-for partition in pairs(woken) do redis.call('PUBLISH', prefix .. 'wake', partition) end
+wake(prefix, woken)
 return released
 `,
 };
