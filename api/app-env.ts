@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Database } from '../shared/db/database.js';
+import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Principal } from './auth/principal.js';
@@ -12,6 +13,10 @@ export interface Services {
   queue: JobQueue;
   onWork: (partition: string) => void;
   capacities: PartitionCapacities;
+  /** Where nodes store job output; undefined when none is configured. */
+  logs: LogStore | undefined;
+  /** How often a follower of a running job's output looks for more. */
+  logPollMs: number;
   now: () => Date;
 }
 

@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { PartitionCapacities } from './nodes/partition-capacity.js';
 import type { App, AppEnv, DatabaseSource, Services } from './app-env.js';
@@ -26,6 +27,7 @@ import { registerHeartbeat } from './routes/v1/nodes/heartbeat.js';
 import { registerListNodes } from './routes/v1/nodes/list.js';
 import { registerSetNodeState } from './routes/v1/nodes/set-state.js';
 import { registerJobEvents } from './routes/v1/jobs/events.js';
+import { registerJobLogs } from './routes/v1/jobs/logs.js';
 import { registerGetJob } from './routes/v1/jobs/get.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
 import { registerSubmitJob } from './routes/v1/jobs/submit.js';
@@ -48,11 +50,16 @@ export interface AppDependencies {
    * once instead of at its next poll; nodes elsewhere hear of work from Redis, or from their own polling.
    */
   onWork?: (partition: string) => void;
+  /** Where nodes store job output (the same store they were given): the logs endpoints and `job_log` read it. */
+  logs?: LogStore | undefined;
+  /** How often a follower of a running job's output looks for more; 250 ms by default. */
+  logPollMs?: number;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_TOKEN_CACHE_MS = 5000;
+export const DEFAULT_LOG_POLL_MS = 250;
 
 export const OPENAPI_INFO = {
   title: 'SCNS-Conductor API',
@@ -68,6 +75,8 @@ export function createApp(deps: AppDependencies): App {
     queue: deps.queue,
     onWork: deps.onWork ?? (() => {}),
     capacities: new PartitionCapacities(() => now().getTime()),
+    logs: deps.logs,
+    logPollMs: deps.logPollMs ?? DEFAULT_LOG_POLL_MS,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,
@@ -99,6 +108,7 @@ export function createApp(deps: AppDependencies): App {
     registerListJobs,
     registerGetJob,
     registerJobEvents,
+    registerJobLogs,
     registerCancelJob,
     registerStats,
     registerListNodes,

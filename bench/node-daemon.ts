@@ -48,7 +48,7 @@ async function startHost(env: Record<string, string>): Promise<ChildServer> {
     'node host',
     'api/hosts/node/main.ts',
     ROOT,
-    cleanEnv({ PORT: String(await freePort('127.0.0.1')), ...env }),
+    cleanEnv({ PORT: String(await freePort('127.0.0.1')), CONDUCTOR_LOG_DIR: join(scratch, 'logs'), ...env }),
   );
   children.push(host);
   return host;
@@ -66,6 +66,7 @@ async function startDaemon(host: ChildServer, name: string, env: Record<string, 
       CONDUCTOR_NODE_NAME: name,
       CONDUCTOR_NODE_DIR: join(scratch, `node-${name}`),
       CONDUCTOR_CORE_LOCK_DIR: join(scratch, 'cores'),
+      CONDUCTOR_LOG_DIR: join(scratch, 'logs'),
       ...env,
     }),
     /claiming from .* at (http:\/\/\S+)/,

@@ -148,6 +148,7 @@ describe('the node daemon survives faults', () => {
         dir: join(nodes.nodeDir('reused'), 'runs', `${id}-1`),
         slots: [0],
         cpuIds: [0],
+        outputBase: { stdout: 0, stderr: 0 },
         pid,
         startTime: startTime - 1,
         startedAt: Date.now(),

@@ -2,11 +2,13 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { NodeSettings } from '../shared/config/node-settings.js';
+import type { LogStore } from '../shared/logs/log-store.js';
 import type { NodeDaemonOptions } from './node-daemon.js';
 
 export function daemonOptions(
   settings: NodeSettings,
   defaultDir: string,
+  logStore: LogStore,
 ): Omit<NodeDaemonOptions, 'api' | 'source' | 'log'> {
   return {
     node: settings.CONDUCTOR_NODE_NAME,
@@ -21,5 +23,10 @@ export function daemonOptions(
     killGraceMs: settings.CONDUCTOR_KILL_GRACE_SECONDS * 1000,
     memoryPollMs: settings.CONDUCTOR_MEMORY_POLL_SECONDS * 1000,
     claimIdleMaxMs: settings.CONDUCTOR_CLAIM_IDLE_MAX_SECONDS * 1000,
+    logs: {
+      store: logStore,
+      flushMs: settings.CONDUCTOR_LOG_FLUSH_MS,
+      chunkBytes: settings.CONDUCTOR_LOG_CHUNK_BYTES,
+    },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { readNodeDaemonConfig } from '../shared/config/node-daemon-config.js';
 import { ConfigError } from '../shared/config/read-config.js';
+import { openLogStore } from '../shared/logs/open-log-store.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { upstashClient } from '../shared/queue/redis/upstash-client.js';
@@ -37,7 +38,8 @@ const redis = config.REDIS_URL
     : undefined;
 const queue = redis && new RedisJobQueue(redis, config.CONDUCTOR_REDIS_PREFIX, tuning);
 const daemon = new NodeDaemon({
-  ...daemonOptions(config, './.conductor-node'),
+  // The schema makes sure one is configured.
+  ...daemonOptions(config, './.conductor-node', openLogStore(config)!),
   api,
   source: queue ? queueClaimSource(queue, { ownsQueue: true }) : apiClaimSource(api),
   log,

@@ -10,6 +10,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { LOG_STREAMS, type LogStore } from '../shared/logs/log-store.js';
 import { ClaimPacer } from '../shared/queue/claim-pacer.js';
 import { DEFAULT_CLAIM_MAX } from '../shared/queue/job-queue.js';
 import type { ClaimSource } from './claim-source.js';
@@ -19,7 +20,8 @@ import { jobEnding, type KillReason } from './job-ending.js';
 import { jobEnvironment } from './job-environment.js';
 import { groupAlive, launchJob, readJobExit, terminateGroup, waitForLaunch } from './job-process.js';
 import { Journal } from './journal.js';
-import { ApiRefused, type NodeApi, type NodeJob } from './node-api.js';
+import { LogShipper, ShipperStopped, type OutputFile } from './log-shipper.js';
+import { ApiRefused, type NodeApi, type NodeEvent, type NodeJob } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { processStartTime, residentBytesByGroup } from './process-table.js';
 import { runKey, type RunRecord } from './run-record.js';
@@ -40,6 +42,8 @@ export interface NodeDaemonOptions {
   killGraceMs: number;
   memoryPollMs: number;
   claimIdleMaxMs: number;
+  /** Where jobs' output goes, how long new output may wait, and the largest piece shipped at once. */
+  logs: { store: LogStore; flushMs: number; chunkBytes: number };
   api: NodeApi;
   source: ClaimSource;
   log(line: string): void;
@@ -53,6 +57,8 @@ interface Run {
   forgotten?: boolean;
   /** When an adopted run's process was first seen gone without a status file. */
   goneSince?: number;
+  /** Its end is in the outbox (its output all stored first), or needs no report: acknowledged, it is done. */
+  reported?: boolean;
 }
 
 const TICK_MS = 200;
@@ -61,6 +67,8 @@ const GONE_WITHOUT_STATUS_MS = 2000;
 // How long a restarted daemon waits for the wrapper of a run it launched just before it died to say its pid.
 const LAUNCH_GRACE_MS = 2000;
 const CONFIRM_RETRY_MAX_MS = 2000;
+// How long a stopping daemon waits for the output of runs that just ended to be stored.
+const STOP_REPORT_WAIT_MS = 5000;
 // The API's default silence limit is 60 s: an idle node still beats several times within it.
 const IDLE_HEARTBEAT_MAX_MS = 10_000;
 
@@ -69,6 +77,7 @@ export class NodeDaemon {
   readonly #journal: Journal<RunRecord>;
   readonly #confirming: Journal<number[]>;
   readonly #outbox: Outbox;
+  readonly #shipper: LogShipper;
   readonly #pacer: ClaimPacer;
   #allocator: CoreAllocator | undefined;
   #lease: CoreLease | undefined;
@@ -76,6 +85,7 @@ export class NodeDaemon {
   #stopping = false;
   #loops: Promise<void>[] = [];
   readonly #starting = new Set<Promise<void>>();
+  readonly #reporting = new Set<Promise<void>>();
   #tick: NodeJS.Timeout | undefined;
   #lastMemoryPoll = 0;
   #heartbeatFailing = false;
@@ -85,6 +95,7 @@ export class NodeDaemon {
   constructor(private readonly options: NodeDaemonOptions) {
     this.#journal = new Journal(join(options.dir, 'journal'));
     this.#confirming = new Journal(join(options.dir, 'confirming'));
+    this.#shipper = new LogShipper({ ...options.logs, dir: join(options.dir, 'shipped'), log: options.log });
     this.#pacer = new ClaimPacer({ minMs: 100, maxMs: options.claimIdleMaxMs, factor: 2, jitter: 0.1 });
     this.#outbox = new Outbox({
       pending: () => [...this.#runs.entries()].map(([key, run]) => ({ key, events: run.record.outbox })),
@@ -109,6 +120,7 @@ export class NodeDaemon {
     // CPUs are the allocator's unit: one per core, or `oversubscribe` per core, numbered core by core in turns.
     const slots = this.#lease.cores.length * this.options.oversubscribe;
     this.#allocator = new CoreAllocator(Array.from({ length: slots }, (_, slot) => slot));
+    await this.#shipper.start();
     for (const record of records) this.#runs.set(runKey(record), { record, adopted: true });
     // Runs that ended while the daemon was away are settled before any cores are reserved: a run's cores may have
     // gone to a later run before the crash, while its end was known only from its status file.
@@ -149,6 +161,10 @@ export class NodeDaemon {
     await Promise.all(this.#loops);
     await Promise.all(this.#starting);
     clearInterval(this.#tick);
+    // Runs that just ended get a moment to store their output and be reported; the rest are after the next start.
+    await Promise.race([Promise.all(this.#reporting), new Promise((done) => setTimeout(done, STOP_REPORT_WAIT_MS))]);
+    await this.#shipper.stop();
+    await Promise.all(this.#reporting);
     await this.#outbox.close();
     await this.#outbox.flush();
     await this.options.source.close();
@@ -289,6 +305,7 @@ export class NodeDaemon {
     const allocator = this.#allocator!;
     // An exclusive job has the whole node: every core is its own.
     const slots = allocator.allocate(jobId, job.exclusive ? allocator.cores : job.cpus);
+    const paths = outputPaths(job, this.options.dir);
     const record: RunRecord = {
       job,
       jobId,
@@ -296,6 +313,7 @@ export class NodeDaemon {
       dir: join(this.options.dir, 'runs', key),
       slots: slots ?? [],
       cpuIds: this.#coresOf(slots ?? []),
+      outputBase: { stdout: fileSize(paths.stdout), stderr: fileSize(paths.stderr) },
       outbox: [],
     };
     const run: Run = { record, adopted: false };
@@ -323,12 +341,12 @@ export class NodeDaemon {
   async #start(run: Run): Promise<void> {
     const { record } = run;
     const { job } = record;
-    const cwd = job.current_working_directory ?? join(this.options.dir, 'work', job.id);
+    const paths = outputPaths(job, this.options.dir);
     try {
       const launched = await launchJob({
         dir: record.dir,
         script: job.script,
-        cwd,
+        cwd: paths.cwd,
         env: jobEnvironment(
           {
             id: job.id,
@@ -340,18 +358,19 @@ export class NodeDaemon {
             cpusPerTask: job.cpus_per_task,
             memoryMb: job.memory_mb,
             environment: job.environment,
-            workDir: cwd,
+            workDir: paths.cwd,
           },
           this.options.node,
           record.cpuIds,
         ),
-        stdoutPath: resolve(cwd, job.standard_output),
-        stderrPath: resolve(cwd, job.standard_error),
+        stdoutPath: paths.stdout,
+        stderrPath: paths.stderr,
         cpuIds: record.cpuIds,
       });
       // Not journaled again: after a crash the pid file tells the pid, and the started event is made anew.
       this.#started(run, launched.pid, launched.startTime, Date.now());
       this.#outbox.notify();
+      this.#ship(run);
       // If the launcher goes first, the status file still comes: watch for it as for a re-adopted run.
       launched.ended.then(
         () => this.#settle(run),
@@ -384,7 +403,9 @@ export class NodeDaemon {
   /** A run found in the journal at start-up: re-adopt it, settle it, or start it if it never started. */
   async #resume(run: Run): Promise<void> {
     const { record } = run;
+    // Journaled as ended: a run that never started, its end in its outbox.
     if (record.ended) {
+      run.reported = true;
       if (record.outbox.length === 0) await this.#forget(run);
       return;
     }
@@ -399,6 +420,7 @@ export class NodeDaemon {
       this.#started(run, launched.pid, launched.startTime, statSync(join(record.dir, 'pid')).mtimeMs);
       await this.#save(run);
     }
+    this.#ship(run);
     if (processStartTime(record.pid!) === record.startTime) {
       this.options.log(`job ${record.jobId}: re-adopted (pid ${record.pid})`);
       // A kill interrupted by the crash goes on.
@@ -468,24 +490,59 @@ export class NodeDaemon {
       const foreign = startTime !== undefined && startTime !== record.startTime;
       if (record.pid !== undefined && !foreign && groupAlive(record.pid)) await this.#terminate(run);
       record.ended = true;
-      if (record.kill !== 'STOPPED') {
-        const ending = record.launchError
-          ? { state: 'FAILED' as const, exit_status: null, exit_signal: null, error_msg: record.launchError }
-          : jobEnding(exit, record.kill, {
-              timeLimitSeconds: record.job.time_limit_seconds,
-              memoryMb: record.job.memory_mb,
-            });
-        record.outbox.push({ kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending });
-      }
+      const ending = record.launchError
+        ? { state: 'FAILED' as const, exit_status: null, exit_signal: null, error_msg: record.launchError }
+        : jobEnding(exit, record.kill, {
+            timeLimitSeconds: record.job.time_limit_seconds,
+            memoryMb: record.job.memory_mb,
+          });
+      // A run the API asked to stop has been ended there already: it is not reported.
+      const finished: NodeEvent | undefined =
+        record.kill === 'STOPPED'
+          ? undefined
+          : { kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending };
       this.#allocator!.release(record.jobId);
       this.#pacer.notify();
-      if (record.outbox.length === 0) return this.#forget(run);
-      // The status file tells the ending again after a crash (with the kill reason journaled before the kill); only
-      // a run that never started has no file to tell it.
-      if (record.launchError) await this.#save(run);
-      this.#outbox.notify();
+      if (record.launchError) {
+        // No file tells this ending after a crash, and no output is to be shipped: journaled now, reported now.
+        record.outbox.push(finished!);
+        run.reported = true;
+        await this.#save(run);
+        this.#outbox.notify();
+        return;
+      }
+      // The cores are free already; the end is reported once the output is all stored. After a crash the status
+      // file tells the ending again (with the kill reason journaled before the kill).
+      const reporting = this.#report(run, finished).finally(() => this.#reporting.delete(reporting));
+      this.#reporting.add(reporting);
     })();
     return run.settling;
+  }
+
+  async #report(run: Run, finished: NodeEvent | undefined): Promise<void> {
+    const key = runKey(run.record);
+    try {
+      await this.#shipper.finish(key);
+    } catch (error) {
+      if (error instanceof ShipperStopped) return;
+      throw error;
+    }
+    if (finished) run.record.outbox.push(finished);
+    run.reported = true;
+    if (run.record.outbox.length === 0) return this.#forget(run);
+    this.#outbox.notify();
+  }
+
+  /** Ships the run's output files from now on. */
+  #ship(run: Run): void {
+    const { record } = run;
+    const paths = outputPaths(record.job, this.options.dir);
+    const files: OutputFile[] = LOG_STREAMS.map((stream) => ({
+      stream,
+      path: paths[stream],
+      base: record.outputBase[stream],
+    }));
+    this.#shipper.track(runKey(record), record, files);
   }
 
   async #acknowledged(key: string, count: number): Promise<void> {
@@ -493,7 +550,7 @@ export class NodeDaemon {
     if (!run) return;
     run.record.outbox.splice(0, count);
     // Only the end is journaled: an acknowledged start sent again after a crash is answered as a duplicate.
-    if (run.record.ended && run.record.outbox.length === 0) await this.#forget(run);
+    if (run.reported && run.record.outbox.length === 0) await this.#forget(run);
   }
 
   async #save(run: Run): Promise<void> {
@@ -505,6 +562,7 @@ export class NodeDaemon {
     run.forgotten = true;
     const key = runKey(run.record);
     this.#runs.delete(key);
+    await this.#shipper.forget(key);
     await this.#journal.remove(key);
     await rm(run.record.dir, { recursive: true, force: true });
   }
@@ -521,4 +579,18 @@ async function journalHasLiveJobs(journalDir: string): Promise<boolean> {
     if (named && processStartTime(named.pid) === named.startTime) return true;
   }
   return false;
+}
+
+/** Where a job runs and where its output goes: its working directory (the node's own by default) and its files. */
+function outputPaths(job: NodeJob, nodeDir: string): { cwd: string; stdout: string; stderr: string } {
+  const cwd = job.current_working_directory ?? join(nodeDir, 'work', job.id);
+  return { cwd, stdout: resolve(cwd, job.standard_output), stderr: resolve(cwd, job.standard_error) };
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }

@@ -1,4 +1,5 @@
 /** What the daemon's journal keeps of each run (one attempt of a job on this node). */
+import type { LogStream } from '../shared/logs/log-store.js';
 import type { KillReason } from './job-ending.js';
 import type { NodeEvent, NodeJob } from './node-api.js';
 
@@ -12,6 +13,8 @@ export interface RunRecord {
   /** The node's CPUs the run holds (the allocator's numbering), and the machine cores they are on. */
   slots: number[];
   cpuIds: number[];
+  /** The output files' sizes when the run was admitted: they are appended to, and this run's output starts there. */
+  outputBase: Record<LogStream, number>;
   /** Set once the wrapper has said them: with the start time, the pid names the process even after reuse. */
   pid?: number;
   startTime?: number;

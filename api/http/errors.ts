@@ -100,6 +100,23 @@ export class QueueUnavailable extends ApiError {
   }
 }
 
+export class LogStoreUnavailable extends ApiError {
+  constructor() {
+    super(503, 'log_store_unavailable', 'Log store unavailable', 'The log store did not answer');
+  }
+}
+
+export class LogsNotConfigured extends ApiError {
+  constructor() {
+    super(
+      503,
+      'logs_not_configured',
+      'No log store',
+      'This API has no log store configured: job output is not kept (see the README, "Job output")',
+    );
+  }
+}
+
 export class RetryableConflict extends ApiError {
   constructor() {
     super(503, 'retry', 'Try again', 'The request lost a race with another one and changed nothing; send it again');

@@ -3,37 +3,42 @@
  * start with a message that names the variable.
  */
 import { z } from 'zod';
+import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
 import { readConfig } from './read-config.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(1).max(65535);
 
-export const NodeHostConfigSchema = z.object({
-  PORT: port.default(8080),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
-    .optional()
-    .describe('A Postgres server; without it the embedded PGlite database in CONDUCTOR_DATA_DIR is used.'),
-  ...queueSettings,
-  ...nodeSettings,
-  CONDUCTOR_LOCAL_NODE: z
-    .enum(['on', 'off'], 'must be on or off')
-    .optional()
-    .describe('Run a node daemon in the API process; on by default for the embedded database only.'),
-  CONDUCTOR_DATA_DIR: z.string().min(1).default('./.conductor'),
-  CONDUCTOR_ADMIN_TOKEN: z
-    .string()
-    .min(32, 'must be at least 32 characters: it is a password for everything')
-    .regex(/^\S+$/, 'must not contain spaces')
-    .optional(),
-  CONDUCTOR_TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
-  CONDUCTOR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  CONDUCTOR_RECONCILE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
-  CONDUCTOR_NODE_TIMEOUT_SECONDS: z.coerce.number().min(5).max(86_400).default(60),
-});
+export const NodeHostConfigSchema = z
+  .object({
+    PORT: port.default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+      .optional()
+      .describe('A Postgres server; without it the embedded PGlite database in CONDUCTOR_DATA_DIR is used.'),
+    ...queueSettings,
+    ...nodeSettings,
+    CONDUCTOR_LOCAL_NODE: z
+      .enum(['on', 'off'], 'must be on or off')
+      .optional()
+      .describe('Run a node daemon in the API process; on by default for the embedded database only.'),
+    CONDUCTOR_DATA_DIR: z.string().min(1).default('./.conductor'),
+    CONDUCTOR_ADMIN_TOKEN: z
+      .string()
+      .min(32, 'must be at least 32 characters: it is a password for everything')
+      .regex(/^\S+$/, 'must not contain spaces')
+      .optional(),
+    CONDUCTOR_TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+    CONDUCTOR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    CONDUCTOR_RECONCILE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+    CONDUCTOR_NODE_TIMEOUT_SECONDS: z.coerce.number().min(5).max(86_400).default(60),
+    ...logStoreSettings,
+    CONDUCTOR_LOG_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(250),
+  })
+  .superRefine(checkLogStoreSettings);
 
 export type NodeHostConfig = z.infer<typeof NodeHostConfigSchema>;
 

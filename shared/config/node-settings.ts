@@ -5,6 +5,7 @@
 import { availableParallelism, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MAX_CHUNK_BYTES } from '../logs/log-store.js';
 import { identifier } from '../names.js';
 
 const seconds = (min: number, max: number, fallback: number) => z.coerce.number().min(min).max(max).default(fallback);
@@ -44,6 +45,15 @@ export const nodeSettings = {
   CONDUCTOR_MEMORY_POLL_SECONDS: seconds(0.1, 60, 1),
   CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: seconds(0.1, 3600, 30),
   CONDUCTOR_STOP_DEADLINE_SECONDS: seconds(1, 3600, 30),
+  /** How long new output may wait on the node before it is shipped: what a follower's delay is made of. */
+  CONDUCTOR_LOG_FLUSH_MS: z.coerce.number().int().min(20).max(60_000).default(250),
+  /** The largest chunk shipped at once: a job writing fast ships its output in pieces this big. */
+  CONDUCTOR_LOG_CHUNK_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(MAX_CHUNK_BYTES, `must be at most ${MAX_CHUNK_BYTES}`)
+    .default(4 * 2 ** 20),
 };
 
 const NodeSettingsSchema = z.object(nodeSettings);

@@ -46,9 +46,10 @@ export async function startChildServer(
   env: NodeJS.ProcessEnv,
   // What the process prints once it is ready; its first group is the answer's url.
   ready: RegExp = /listening on (http:\/\/\S+)/,
+  scriptArgs: string[] = [],
 ): Promise<ChildServer> {
-  // The node binary itself, not npx or a shell, so the pid we signal is the server's; a built bundle without tsx.
-  const args = script.endsWith('.mjs') ? [script] : ['--import', 'tsx', script];
+  // The node binary itself, not npx or a shell, so the pid we signal is the server's; JavaScript without tsx.
+  const args = [...(script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]), ...scriptArgs];
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<string>((done) => {
     child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));

@@ -1,5 +1,6 @@
 /** An app over a test database, with an admin token and helpers to call it the way clients do. */
 import { createApp } from '../../api/app.js';
+import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
 import type { App } from '../../api/app-env.js';
@@ -41,7 +42,14 @@ export const validJob = (overrides: Record<string, unknown> = {}) => ({
 
 export async function createTestApp(
   backend: Backend,
-  options: { poolSize?: number; tokenCacheMs?: number; now?: () => Date; queue?: JobQueue } = {},
+  options: {
+    poolSize?: number;
+    tokenCacheMs?: number;
+    now?: () => Date;
+    queue?: JobQueue;
+    logs?: LogStore;
+    logPollMs?: number;
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
   const queue = options.queue ?? new PostgresJobQueue(database.db);
@@ -51,6 +59,8 @@ export async function createTestApp(
     adminToken: ADMIN_TOKEN,
     tokenCacheMs: options.tokenCacheMs ?? 5000,
     ...(options.now ? { now: options.now } : {}),
+    logs: options.logs,
+    ...(options.logPollMs ? { logPollMs: options.logPollMs } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     const headers: Record<string, string> = {};

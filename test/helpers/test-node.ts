@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, type ChildServer } from './child-server.js';
+import { FileLogStore } from '../../shared/logs/file-log-store.js';
+import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { backends } from './test-databases.js';
 import { createTestApp, type TestApp } from './test-app.js';
@@ -16,19 +18,25 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 export interface TestApi {
   t: TestApp;
   url: string;
+  /** The log store the API reads, and the daemons write to unless a test gives them another. */
+  logs: LogStore;
+  logDir: string;
   /** Takes the API away: connections are refused until `resume`. */
   pause(): Promise<void>;
   resume(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: { queue?: JobQueue } = {}): Promise<TestApi> {
+export async function startTestApi(options: { queue?: JobQueue; logs?: LogStore } = {}): Promise<TestApi> {
   // The server when it is there (CI requires it), else the embedded database.
   const backend = (await backends()).find((candidate) => candidate.name === 'postgres' && !candidate.skip) ?? {
     name: 'pglite' as const,
     skip: undefined,
   };
-  const t = await createTestApp(backend, options);
+  const logDir = mkdtempSync(join(tmpdir(), 'conductor-logs-'));
+  const logs = options.logs ?? new FileLogStore(logDir);
+  // Followers look often: a test waits on what they see.
+  const t = await createTestApp(backend, { ...options, logs, logPollMs: 50 });
   let server = await listen(t, 0);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -36,6 +44,8 @@ export async function startTestApi(options: { queue?: JobQueue } = {}): Promise<
   return {
     t,
     url: `http://127.0.0.1:${port}`,
+    logs,
+    logDir,
     async pause() {
       server.closeAllConnections?.();
       await close();
@@ -49,6 +59,7 @@ export async function startTestApi(options: { queue?: JobQueue } = {}): Promise<
         await close();
       }
       await t.close();
+      rmSync(logDir, { recursive: true, force: true });
     },
   };
 }
@@ -104,6 +115,8 @@ export function testNodes(api: TestApi): TestNodes {
           CONDUCTOR_CORE_LOCK_DIR: coreLockDir,
           CONDUCTOR_KILL_GRACE_SECONDS: '0.5',
           CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: '0.3',
+          CONDUCTOR_LOG_DIR: api.logDir,
+          CONDUCTOR_LOG_FLUSH_MS: '100',
           ...env,
         },
         /claiming from .* at (http:\/\/\S+)/,

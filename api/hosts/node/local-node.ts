@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
 import type { Database } from '../../../shared/db/database.js';
+import type { LogStore } from '../../../shared/logs/log-store.js';
 import type { JobQueue } from '../../../shared/queue/job-queue.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
 import { subscribeToWake } from '../../../shared/queue/redis/wake-subscriber.js';
@@ -28,6 +29,7 @@ export async function startLocalNode(options: {
   config: NodeHostConfig;
   db: Database;
   queue: JobQueue;
+  logs: LogStore;
   app: App;
   dataDir: string;
   log(line: string): void;
@@ -47,7 +49,7 @@ export async function startLocalNode(options: {
     transport: fetchTransport((request) => app.fetch(request)),
   });
   const daemon = new NodeDaemon({
-    ...daemonOptions(config, join(dataDir, 'node')),
+    ...daemonOptions(config, join(dataDir, 'node'), options.logs),
     api,
     source: queueClaimSource(queue, { ownsQueue: false }),
     log,

@@ -6,6 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
 import { loadMigrations } from '../../../shared/db/migration-files.js';
+import { openLogStore } from '../../../shared/logs/open-log-store.js';
 import { migrate } from '../../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../../shared/db/node-database.js';
 import { createApp } from '../../app.js';
@@ -44,6 +45,8 @@ export async function startNodeHost(
       : undefined;
 
     const queue = openNodeQueue(config, database.db);
+    // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
+    const logs = openLogStore(config, join(dataDir, 'logs'));
     const db = database.db;
     const reconciler = new Reconciler(queue, { nodeSilenceMs: config.CONDUCTOR_NODE_TIMEOUT_SECONDS * 1000 });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
@@ -54,6 +57,8 @@ export async function startNodeHost(
       adminToken: config.CONDUCTOR_ADMIN_TOKEN,
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
       onWork: (partition) => localNode?.wake(partition),
+      logs,
+      logPollMs: config.CONDUCTOR_LOG_POLL_MS,
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
@@ -64,7 +69,7 @@ export async function startNodeHost(
     if (adminToken)
       log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
     if ((config.CONDUCTOR_LOCAL_NODE ?? (embedded ? 'on' : 'off')) === 'on') {
-      localNode = await startLocalNode({ config, db, queue, app, dataDir, log }).catch(async (error: Error) => {
+      localNode = await startLocalNode({ config, db, queue, logs, app, dataDir, log }).catch(async (error: Error) => {
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
         await queue.close();

@@ -6,6 +6,7 @@ import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { findJob } from '../../jobs/find-job.js';
+import { originalJobLog } from '../../jobs/job-output.js';
 import { problemResponses } from '../../http/problem.js';
 import { OriginalJobIdParam, QueryResponse } from './schema.js';
 
@@ -27,12 +28,18 @@ export function registerOriginalQuery(app: App): void {
   app.openapi(route, async (c) => {
     const { db } = c.var;
     const { now } = c.var.services;
+    const { logs } = c.var.services;
     const job = await findJob(db, Number(c.req.valid('param').job_id), accountScope(c.var.principal));
-    return c.json(queryView(job, now()), 200);
+    const jobLog = logs ? await originalJobLog(logs, job) : { stdout: null, stderr: null };
+    return c.json(queryView(job, jobLog, now()), 200);
   });
 }
 
-function queryView(job: JobRow, now: Date): z.infer<typeof QueryResponse> {
+function queryView(
+  job: JobRow,
+  jobLog: z.infer<typeof QueryResponse>['job_log'],
+  now: Date,
+): z.infer<typeof QueryResponse> {
   const running = job.startTime !== null && job.state === 'RUNNING';
   const elapsedMs = job.startTime === null ? 0 : (job.endTime ?? now).getTime() - job.startTime.getTime();
   const holdsNode = job.nodeName !== null && (running || job.endTime !== null);
@@ -48,8 +55,7 @@ function queryView(job: JobRow, now: Date): z.infer<typeof QueryResponse> {
       elapsed_time: formatDuration(elapsedMs / 1000),
       limit_time: formatTimeLimit(job.timeLimitSeconds),
     },
-    // Output reaches the API with the log store; until then there is none to show.
-    job_log: { stdout: null, stderr: null },
+    job_log: jobLog,
     detail: {
       job_name: job.name,
       user: job.submittedBy,

@@ -25,7 +25,10 @@ export const QueryResponse = z
       limit_time: z.string().openapi({ description: 'D-HH:MM:SS, or "UNLIMITED"', example: '0-01:00:00' }),
     }),
     job_log: z.object({
-      stdout: z.string().nullable().openapi({ description: 'null until the output store holds output for the job.' }),
+      stdout: z.string().nullable().openapi({
+        description:
+          "The latest attempt's output as text: all of it below 1 MiB, else its last 1,000 lines after a marker line. null when the API has no log store.",
+      }),
       stderr: z.string().nullable(),
     }),
     detail: z.object({

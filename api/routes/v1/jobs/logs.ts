@@ -1,0 +1,153 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { stream as streamBody } from 'hono/streaming';
+import { isTerminal } from '../../../../shared/job/job-state.js';
+import { readRange } from '../../../../shared/logs/log-reader.js';
+import { LOG_STREAMS, MAX_CHUNK_BYTES } from '../../../../shared/logs/log-store.js';
+import type { App } from '../../../app-env.js';
+import { accountScope } from '../../../auth/principal.js';
+import { requirePrincipal } from '../../../auth/require-principal.js';
+import { LogsNotConfigured, ValidationFailed } from '../../../http/errors.js';
+import { problemResponses } from '../../../http/problem.js';
+import { findJob } from '../../../jobs/find-job.js';
+import { followOutput, streamOf, tailStart } from '../../../jobs/job-output.js';
+import { JobIdParam } from './schema.js';
+
+const DEFAULT_LIMIT = 2 ** 20;
+const MAX_TAIL_LINES = 100_000;
+
+const count = (max: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(max);
+
+const LogParams = JobIdParam.extend({
+  stream: z.enum(LOG_STREAMS, 'must be stdout or stderr').openapi({ param: { name: 'stream', in: 'path' } }),
+});
+
+const LogQuery = z.object({
+  offset: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 or more')
+    .optional()
+    .openapi({ description: 'The byte to start at (0 by default): the next offset of an earlier read resumes it.' }),
+  limit: count(MAX_CHUNK_BYTES)
+    .optional()
+    .openapi({
+      description: `At most this many bytes (1 MiB by default, at most ${MAX_CHUNK_BYTES}); not with follow.`,
+    }),
+  tail_lines: count(MAX_TAIL_LINES)
+    .optional()
+    .openapi({ description: 'Start at the last N lines instead of an offset.' }),
+  tail_bytes: count(MAX_CHUNK_BYTES)
+    .optional()
+    .openapi({ description: 'Start at the last N bytes instead of an offset.' }),
+  follow: z
+    .enum(['true', 'false', '1', '0'], 'must be true or false')
+    .optional()
+    .openapi({ description: 'Keep the answer open and send output as it is stored, until the attempt ends.' }),
+  attempt: count(1_000_000).optional().openapi({ description: "Which attempt's output (the latest by default)." }),
+});
+
+const HEADERS = {
+  'Conductor-Log-Offset': { schema: { type: 'integer' as const }, description: 'Where in the stream the body starts.' },
+  'Conductor-Next-Offset': {
+    schema: { type: 'integer' as const },
+    description: 'Where the next read starts (not sent with follow: there it is the start plus the bytes received).',
+  },
+  'Conductor-Log-Complete': {
+    schema: { type: 'boolean' as const },
+    description: 'true once the attempt has ended and the body reaches the end of its output: nothing more will come.',
+  },
+  'Conductor-Attempt': { schema: { type: 'integer' as const }, description: 'The attempt whose output this is.' },
+};
+
+const route = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}/logs/{stream}',
+  tags: ['Jobs'],
+  summary: "A job's stdout or stderr: a byte range, a tail, or followed live",
+  description:
+    "Raw bytes, exactly as the job wrote them, from the log store its node ships them to. A range read answers the next offset; with follow the answer stays open and streams the output as it arrives until the attempt ends. After a disconnect, follow again from the offset you had reached. Output still on its node (shipped every fraction of a second) is not there yet; a job's whole output is stored before its end is reported.",
+  security: [{ bearer: [] }],
+  middleware: [requirePrincipal('admin', 'user')] as const,
+  request: { params: LogParams, query: LogQuery },
+  responses: {
+    200: {
+      description: 'The output',
+      headers: HEADERS,
+      content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+    },
+    ...problemResponses(401, 403, 404, 422, 503),
+  },
+});
+
+export function registerJobLogs(app: App): void {
+  app.openapi(route, async (c) => {
+    const { db } = c.var;
+    const { logs: store, logPollMs } = c.var.services;
+    const params = c.req.valid('param');
+    const query = c.req.valid('query');
+    const follow = query.follow === 'true' || query.follow === '1';
+    const conflicts = [
+      query.tail_lines !== undefined && query.tail_bytes !== undefined && 'tail_bytes',
+      (query.tail_lines !== undefined || query.tail_bytes !== undefined) && query.offset !== undefined && 'offset',
+      follow && query.limit !== undefined && 'limit',
+    ].filter((field): field is string => field !== false);
+    if (conflicts.length) {
+      throw new ValidationFailed(
+        conflicts.map((field) => ({
+          field,
+          message:
+            field === 'limit'
+              ? 'cannot be given with follow, which sends everything'
+              : 'give one of offset, tail_lines and tail_bytes',
+        })),
+      );
+    }
+    const scope = accountScope(c.var.principal);
+    const job = await findJob(db, Number(params.id), scope);
+    if (!store) throw new LogsNotConfigured();
+    const attempt = query.attempt ?? job.attempt;
+    if (attempt > job.attempt) {
+      throw new ValidationFailed([{ field: 'attempt', message: `job ${job.id} has had ${job.attempt} attempt(s)` }]);
+    }
+    const id = streamOf(job, params.stream, attempt);
+    const offset =
+      query.tail_lines !== undefined
+        ? await tailStart(store, id, { lines: query.tail_lines })
+        : query.tail_bytes !== undefined
+          ? await tailStart(store, id, { bytes: query.tail_bytes })
+          : (query.offset ?? 0);
+    c.header('Conductor-Attempt', String(attempt));
+    c.header('Conductor-Log-Offset', String(offset));
+    c.header('Content-Type', 'application/octet-stream');
+    // No proxy may hold the bytes back, nor a cache keep a running job's output.
+    c.header('Cache-Control', 'no-store');
+    if (follow) {
+      c.header('X-Content-Type-Options', 'nosniff');
+      return streamBody(c, async (body) => {
+        let aborted = false;
+        body.onAbort(() => {
+          aborted = true;
+        });
+        await followOutput({
+          store,
+          id,
+          offset,
+          reload: () => findJob(db, job.id, scope),
+          write: (bytes) => body.write(bytes).then(() => {}),
+          sleep: (ms) => body.sleep(ms).then(() => {}),
+          aborted: () => aborted,
+          pollMs: logPollMs,
+          chunkBytes: DEFAULT_LIMIT,
+        });
+      });
+    }
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const { bytes, next } = await readRange(store, id, offset, limit);
+    // Complete: the attempt is over (so all its output is stored) and this read stopped short of its limit, at the end.
+    const complete = (isTerminal(job.state) || job.attempt > attempt) && bytes.length < limit;
+    c.header('Conductor-Next-Offset', String(next));
+    c.header('Conductor-Log-Complete', String(complete));
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
+  });
+}

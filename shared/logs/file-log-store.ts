@@ -1,0 +1,67 @@
+/**
+ * The log store on the local filesystem (the embedded default, or a directory every node and the API share): one file
+ * per chunk, under the same names an object store would use. Node only.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, stat, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  chunkName,
+  chunkOffset,
+  LogStoreUnavailable,
+  streamPrefix,
+  type LogChunk,
+  type LogStore,
+  type LogStreamId,
+} from './log-store.js';
+
+export class FileLogStore implements LogStore {
+  constructor(readonly dir: string) {}
+
+  async put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void> {
+    const folder = join(this.dir, streamPrefix(id));
+    const temporary = join(folder, `.${chunkName(offset)}.${randomBytes(4).toString('hex')}`);
+    try {
+      await mkdir(folder, { recursive: true });
+      // Written aside, then renamed: a reader never sees half a chunk.
+      await writeFile(temporary, bytes);
+      await rename(temporary, join(folder, chunkName(offset)));
+    } catch (error) {
+      throw new LogStoreUnavailable(
+        `cannot store ${streamPrefix(id)}${chunkName(offset)}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async *list(id: LogStreamId, from = 0): AsyncIterable<LogChunk> {
+    const folder = join(this.dir, streamPrefix(id));
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new LogStoreUnavailable(`cannot list ${folder}: ${(error as Error).message}`);
+    }
+    const offsets = names
+      .map(chunkOffset)
+      .filter((offset): offset is number => offset !== undefined && offset >= from)
+      .sort((a, b) => a - b);
+    for (const offset of offsets) {
+      const { size } = await stat(join(folder, chunkName(offset)));
+      yield { offset, size };
+    }
+  }
+
+  async read(id: LogStreamId, chunk: LogChunk, skip = 0, length = chunk.size - skip): Promise<Uint8Array> {
+    const file = await open(join(this.dir, streamPrefix(id), chunkName(chunk.offset)), 'r').catch((error: Error) => {
+      throw new LogStoreUnavailable(`cannot read ${streamPrefix(id)}${chunkName(chunk.offset)}: ${error.message}`);
+    });
+    try {
+      const bytes = new Uint8Array(Math.max(0, length));
+      const { bytesRead } = await file.read(bytes, 0, bytes.length, skip);
+      return bytes.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
+  }
+}

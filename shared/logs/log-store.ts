@@ -1,0 +1,54 @@
+/**
+ * Where job output is kept (DESIGN.md section 7). Object stores cannot append, so each stream of each attempt of a
+ * job is a sequence of chunk objects named by the byte offset they start at. A chunk uploaded again after a retry or
+ * a daemon restart starts at an offset already named and holds the same bytes there (the output file only grows),
+ * so rewriting it is harmless; readers tolerate chunks that overlap for the same reason.
+ */
+export type LogStream = 'stdout' | 'stderr';
+export const LOG_STREAMS: readonly LogStream[] = ['stdout', 'stderr'];
+
+/** One stream of one attempt of a job. */
+export interface LogStreamId {
+  jobId: number;
+  attempt: number;
+  stream: LogStream;
+}
+
+/** A stored chunk: the bytes [offset, offset + size) of its stream. */
+export interface LogChunk {
+  offset: number;
+  size: number;
+}
+
+/**
+ * No chunk is ever larger than this: a reader looking for the chunk that holds byte N need only list the chunks
+ * starting after N - MAX_CHUNK_BYTES.
+ */
+export const MAX_CHUNK_BYTES = 8 * 2 ** 20;
+
+export interface LogStore {
+  /** Stores the bytes at this offset of the stream; a retry with the same offset and bytes is harmless. */
+  put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void>;
+  /** The stream's chunks that start at `from` or later, in order of offset. */
+  list(id: LogStreamId, from?: number): AsyncIterable<LogChunk>;
+  /** `length` bytes of a chunk, `skip` bytes into it (the whole chunk by default). */
+  read(id: LogStreamId, chunk: LogChunk, skip?: number, length?: number): Promise<Uint8Array>;
+}
+
+/** The store did not answer, or answered with a fault: worth retrying later. */
+export class LogStoreUnavailable extends Error {
+  override name = 'LogStoreUnavailable';
+}
+
+// Offsets are padded so that the names sort as the numbers do: object stores list in name order.
+const OFFSET_DIGITS = 15;
+
+/** The stream's folder: `jobs/{id}/{attempt}/{stream}/`. */
+export const streamPrefix = (id: LogStreamId) => `jobs/${id.jobId}/${id.attempt}/${id.stream}/`;
+
+export const chunkName = (offset: number) => String(offset).padStart(OFFSET_DIGITS, '0');
+
+/** The offset a chunk's name stands for, or undefined for a name that is not a chunk's. */
+export function chunkOffset(name: string): number | undefined {
+  return /^\d{15}$/.test(name) ? Number(name) : undefined;
+}

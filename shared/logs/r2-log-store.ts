@@ -1,0 +1,77 @@
+/**
+ * The log store on an R2 bucket bound to the Worker: no signing and no HTTP hop. Holds the same object names as the
+ * S3 store, so daemons that write through R2's S3 endpoint and a Worker that reads through the binding meet.
+ */
+import {
+  chunkName,
+  chunkOffset,
+  LogStoreUnavailable,
+  streamPrefix,
+  type LogChunk,
+  type LogStore,
+  type LogStreamId,
+} from './log-store.js';
+
+/** The part of the Workers R2 binding this store uses (the full type lives in @cloudflare/workers-types). */
+export interface R2BucketBinding {
+  put(key: string, value: Uint8Array): Promise<unknown>;
+  get(
+    key: string,
+    options?: { range?: { offset: number; length: number } },
+  ): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
+  list(options: {
+    prefix: string;
+    startAfter?: string;
+    cursor?: string;
+  }): Promise<{ objects: { key: string; size: number }[]; truncated: boolean; cursor?: string }>;
+}
+
+export class R2LogStore implements LogStore {
+  constructor(
+    private readonly bucket: R2BucketBinding,
+    private readonly prefix = '',
+  ) {}
+
+  async put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void> {
+    await this.#call(`put ${chunkName(offset)}`, () => this.bucket.put(this.#key(id, chunkName(offset)), bytes));
+  }
+
+  async *list(id: LogStreamId, from = 0): AsyncIterable<LogChunk> {
+    const prefix = this.#key(id, '');
+    let cursor: string | undefined;
+    do {
+      const page = await this.#call('list', () =>
+        this.bucket.list(
+          cursor ? { prefix, cursor } : { prefix, ...(from > 0 ? { startAfter: prefix + chunkName(from - 1) } : {}) },
+        ),
+      );
+      for (const { key, size } of page.objects) {
+        const offset = chunkOffset(key.slice(prefix.length));
+        if (offset !== undefined && offset >= from) yield { offset, size };
+      }
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+  }
+
+  async read(id: LogStreamId, chunk: LogChunk, skip = 0, length = chunk.size - skip): Promise<Uint8Array> {
+    if (length <= 0) return new Uint8Array(0);
+    const name = chunkName(chunk.offset);
+    const body = await this.#call(`get ${name}`, () =>
+      this.bucket.get(this.#key(id, name), { range: { offset: skip, length } }),
+    );
+    if (!body) throw new LogStoreUnavailable(`${this.#key(id, name)} is listed but cannot be read`);
+    return new Uint8Array(await body.arrayBuffer());
+  }
+
+  #key(id: LogStreamId, name: string): string {
+    return `${this.prefix}${streamPrefix(id)}${name}`;
+  }
+
+  async #call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new LogStoreUnavailable(`R2 ${what}: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The log store on any S3-compatible object store (AWS S3, R2's S3 endpoint, MinIO), signed with aws4fetch: web
+ * APIs only, so the same code runs in a Worker and on Node. Path-style addressing (`{endpoint}/{bucket}/{key}`),
+ * which every S3-compatible store accepts.
+ */
+import { AwsClient } from 'aws4fetch';
+import {
+  chunkName,
+  chunkOffset,
+  LogStoreUnavailable,
+  streamPrefix,
+  type LogChunk,
+  type LogStore,
+  type LogStreamId,
+} from './log-store.js';
+
+export interface S3LogStoreOptions {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Prepended to every object name: one bucket can hold several installations. */
+  prefix: string;
+  /** aws4fetch's own retries of a 5xx or 429 answer, with backoff; callers retry the rest themselves. */
+  retries: number;
+}
+
+export class S3LogStore implements LogStore {
+  readonly #client: AwsClient;
+  readonly #bucketUrl: string;
+
+  constructor(private readonly options: S3LogStoreOptions) {
+    this.#client = new AwsClient({
+      accessKeyId: options.accessKeyId,
+      secretAccessKey: options.secretAccessKey,
+      service: 's3',
+      region: options.region,
+      retries: options.retries,
+    });
+    this.#bucketUrl = `${options.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(options.bucket)}`;
+  }
+
+  async put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void> {
+    const key = this.#key(id, chunkName(offset));
+    await this.#send('PUT', `${this.#bucketUrl}/${key}`, { body: bytes as Uint8Array<ArrayBuffer> }, [200]);
+  }
+
+  async *list(id: LogStreamId, from = 0): AsyncIterable<LogChunk> {
+    const prefix = this.#key(id, '');
+    let token: string | undefined;
+    do {
+      const query = new URLSearchParams({ 'list-type': '2', prefix });
+      if (token) query.set('continuation-token', token);
+      else if (from > 0) query.set('start-after', prefix + chunkName(from - 1));
+      const answer = await this.#send('GET', `${this.#bucketUrl}?${query}`, {}, [200]);
+      const page = parseListPage(await answer.text());
+      for (const { key, size } of page.contents) {
+        const offset = chunkOffset(key.slice(prefix.length));
+        if (offset !== undefined && offset >= from) yield { offset, size };
+      }
+      token = page.nextToken;
+    } while (token);
+  }
+
+  async read(id: LogStreamId, chunk: LogChunk, skip = 0, length = chunk.size - skip): Promise<Uint8Array> {
+    if (length <= 0) return new Uint8Array(0);
+    const answer = await this.#send(
+      'GET',
+      `${this.#bucketUrl}/${this.#key(id, chunkName(chunk.offset))}`,
+      { headers: { Range: `bytes=${skip}-${skip + length - 1}` } },
+      [200, 206],
+    );
+    const bytes = new Uint8Array(await answer.arrayBuffer());
+    // A store that ignores Range answers the whole object with 200.
+    return answer.status === 200 ? bytes.subarray(skip, skip + length) : bytes;
+  }
+
+  #key(id: LogStreamId, name: string): string {
+    return `${this.options.prefix}${streamPrefix(id)}${name}`;
+  }
+
+  async #send(method: string, url: string, init: RequestInit, ok: number[]): Promise<Response> {
+    let answer: Response;
+    try {
+      answer = await this.#client.fetch(url, { method, ...init });
+    } catch (error) {
+      throw new LogStoreUnavailable(`${method} ${url}: ${(error as Error).message}`);
+    }
+    if (!ok.includes(answer.status)) {
+      const detail = (await answer.text().catch(() => '')).slice(0, 300);
+      throw new LogStoreUnavailable(`${method} ${url}: ${answer.status} ${detail}`);
+    }
+    return answer;
+  }
+}
+
+/**
+ * The parts of a ListObjectsV2 answer a reader needs. The XML is S3's own and regular; Workers have no XML parser,
+ * and one element per field is all it takes.
+ */
+export function parseListPage(xml: string): { contents: { key: string; size: number }[]; nextToken?: string } {
+  const contents = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map(([, entry]) => ({
+    key: decodeXml(/<Key>([\s\S]*?)<\/Key>/.exec(entry!)?.[1] ?? ''),
+    size: Number(/<Size>(\d+)<\/Size>/.exec(entry!)?.[1] ?? 0),
+  }));
+  const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+  const token = /<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/.exec(xml)?.[1];
+  return { contents, ...(truncated && token ? { nextToken: decodeXml(token) } : {}) };
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decodeXml(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, entity: string) => {
+    if (entity.startsWith('#x') || entity.startsWith('#X')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
+    if (entity.startsWith('#')) return String.fromCodePoint(Number(entity.slice(1)));
+    return XML_ENTITIES[entity] ?? whole;
+  });
+}
