@@ -5,7 +5,13 @@
 import { Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { ExecutionContext } from 'hono';
+import { z } from 'zod';
+import { checkLogStoreSettings, logStoreSettings } from '../../../shared/config/log-store-settings.js';
+import { readConfig } from '../../../shared/config/read-config.js';
 import type { Database } from '../../../shared/db/database.js';
+import type { LogStore } from '../../../shared/logs/log-store.js';
+import { R2LogStore, type R2BucketBinding } from '../../../shared/logs/r2-log-store.js';
+import { S3LogStore } from '../../../shared/logs/s3-log-store.js';
 import { schema } from '../../../shared/db/schema.js';
 import type { JobQueue } from '../../../shared/queue/job-queue.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
@@ -20,6 +26,14 @@ export interface Env {
   UPSTASH_REDIS_REST_TOKEN: string;
   CONDUCTOR_ADMIN_TOKEN?: string;
   CONDUCTOR_REDIS_PREFIX?: string;
+  /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
+  LOGS?: R2BucketBinding;
+  CONDUCTOR_LOG_PREFIX?: string;
+  CONDUCTOR_S3_ENDPOINT?: string;
+  CONDUCTOR_S3_BUCKET?: string;
+  CONDUCTOR_S3_REGION?: string;
+  CONDUCTOR_S3_ACCESS_KEY_ID?: string;
+  CONDUCTOR_S3_SECRET_ACCESS_KEY?: string;
 }
 
 /** What the app sees as its bindings: the Worker's, plus this request's database. */
@@ -33,6 +47,28 @@ interface RequestBindings extends Env {
 let app: App | undefined;
 let queue: JobQueue | undefined;
 let reconciler: Reconciler | undefined;
+
+/** The bound R2 bucket, else an S3-compatible store from the variables, else none (output is then not served). */
+function logStoreFor(env: Env): LogStore | undefined {
+  const settings = readConfig(WorkerLogSettings, env as unknown as Record<string, string | undefined>);
+  if (env.LOGS) return new R2LogStore(env.LOGS, settings.CONDUCTOR_LOG_PREFIX);
+  if (!settings.CONDUCTOR_S3_ENDPOINT) return undefined;
+  return new S3LogStore({
+    endpoint: settings.CONDUCTOR_S3_ENDPOINT,
+    bucket: settings.CONDUCTOR_S3_BUCKET!,
+    region: settings.CONDUCTOR_S3_REGION,
+    accessKeyId: settings.CONDUCTOR_S3_ACCESS_KEY_ID!,
+    secretAccessKey: settings.CONDUCTOR_S3_SECRET_ACCESS_KEY!,
+    prefix: settings.CONDUCTOR_LOG_PREFIX,
+    retries: 2,
+  });
+}
+
+// A Worker has no directory to share with the nodes.
+const WorkerLogSettings = z
+  .object(logStoreSettings)
+  .omit({ CONDUCTOR_LOG_DIR: true })
+  .superRefine((settings, ctx) => checkLogStoreSettings({ ...settings, CONDUCTOR_LOG_DIR: undefined }, ctx));
 
 function queueFor(env: Env): JobQueue {
   for (const name of ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'] as const) {
@@ -62,6 +98,7 @@ export default {
       db: (c) => (c.env as RequestBindings).requestDatabase,
       queue: jobQueue,
       adminToken: env.CONDUCTOR_ADMIN_TOKEN,
+      logs: logStoreFor(env),
     });
     const current = app;
     return withDatabase(env, ctx, (requestDatabase) =>
