@@ -13,82 +13,21 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, startChildServer, type ChildServer } from '../test/helpers/child-server.js';
+import type { ChildServer } from '../test/helpers/child-server.js';
+import { BenchCluster, percentile, submitBody, until } from './bench-cluster.js';
 import { adminQuery, withServerSchema } from '../test/helpers/test-databases.js';
 import { deleteKeys, REDIS_URL } from '../test/helpers/test-redis.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 50);
 const CORES = availableParallelism();
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN_TOKEN = randomBytes(20).toString('hex');
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-// The daemon as it is deployed: the bundle `npm run build:node` makes, run by node without a TypeScript loader.
-const DAEMON_BUNDLE = 'dist/conductor-node.mjs';
-execFileSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: 'inherit' });
-
-const scratch = mkdtempSync(join(tmpdir(), 'conductor-bench-node-'));
-const children: ChildServer[] = [];
-
-/** This shell's environment minus the host's and daemon's own settings. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(CONDUCTOR_\w+|DATABASE_URL|REDIS_URL|PORT|HOST)$/.test(key)),
-  );
-  return { ...env, ...extra };
-}
-
-async function startHost(env: Record<string, string>): Promise<ChildServer> {
-  const host = await startChildServer(
-    'node host',
-    'api/hosts/node/main.ts',
-    ROOT,
-    cleanEnv({ PORT: String(await freePort('127.0.0.1')), CONDUCTOR_LOG_DIR: join(scratch, 'logs'), ...env }),
-  );
-  children.push(host);
-  return host;
-}
-
-async function startDaemon(host: ChildServer, name: string, env: Record<string, string>): Promise<ChildServer> {
-  const token = await call(host, ADMIN_TOKEN, 'POST', '/v1/tokens', { name, kind: 'node', node: name });
-  const daemon = await startChildServer(
-    `daemon ${name}`,
-    DAEMON_BUNDLE,
-    ROOT,
-    cleanEnv({
-      CONDUCTOR_API_URL: host.url,
-      CONDUCTOR_NODE_TOKEN: (token as { token: string }).token,
-      CONDUCTOR_NODE_NAME: name,
-      CONDUCTOR_NODE_DIR: join(scratch, `node-${name}`),
-      CONDUCTOR_CORE_LOCK_DIR: join(scratch, 'cores'),
-      CONDUCTOR_LOG_DIR: join(scratch, 'logs'),
-      ...env,
-    }),
-    /claiming from .* at (http:\/\/\S+)/,
-  );
-  children.push(daemon);
-  return daemon;
-}
-
-async function call(host: ChildServer, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${host.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-const submitBody = (script: string, cwd: string, memory = '10M') => ({
-  job: { name: 'bench', current_working_directory: cwd, memory_per_node: memory, time_limit: '10' },
-  script: `#!/bin/bash\n${script}`,
-});
+const cluster = new BenchCluster('node');
+const { scratch } = cluster;
 
 async function submitMany(host: ChildServer, count: number, script: string, cwd: string): Promise<void> {
   const body = submitBody(script, cwd);
@@ -97,23 +36,15 @@ async function submitMany(host: ChildServer, count: number, script: string, cwd:
     Array.from({ length: 20 }, async () => {
       while (next < count) {
         next++;
-        await call(host, ADMIN_TOKEN, 'POST', '/v1/jobs', body);
+        await cluster.call(host, 'POST', '/v1/jobs', body);
       }
     }),
   );
 }
 
 async function countIn(host: ChildServer, state: string): Promise<number> {
-  const stats = (await call(host, ADMIN_TOKEN, 'GET', '/v1/stats')) as { by_state: Record<string, number> };
+  const stats = (await cluster.call(host, 'GET', '/v1/stats')) as { by_state: Record<string, number> };
   return stats.by_state[state] ?? 0;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
 }
 
 /** The time a daemon logged a line (each starts with an ISO timestamp). */
@@ -157,10 +88,6 @@ function serverSeconds(): { postgres: number; redis: number } {
   return total;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 function xargsSeconds(count: number): number {
   const dir = mkdtempSync(join(scratch, 'xargs-'));
   for (let i = 0; i < count; i++) writeFileSync(join(dir, `job-${i}.sh`), '#!/bin/bash\ntrue\n');
@@ -183,7 +110,9 @@ async function startLatencies(
   const submit: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const sent = Date.now();
-    const { id } = (await call(host, token, 'POST', '/v1/jobs', submitBody('date +%s%3N', cwd))) as { id: string };
+    const { id } = (await cluster.call(host, 'POST', '/v1/jobs', submitBody('date +%s%3N', cwd), token)) as {
+      id: string;
+    };
     submit.push(Date.now() - sent);
     const out = join(cwd, `slurm-${id}.out`);
     await until(
@@ -214,11 +143,10 @@ const report = (line: string) => {
 try {
   await withServerSchema('bench_node', async (schema, databaseUrl) => {
     const prefix = `bench:node:${randomBytes(4).toString('hex')}:`;
-    const host = await startHost({
+    const host = await cluster.startHost({
       DATABASE_URL: databaseUrl,
       REDIS_URL,
       CONDUCTOR_REDIS_PREFIX: prefix,
-      CONDUCTOR_ADMIN_TOKEN: ADMIN_TOKEN,
       CONDUCTOR_LOCAL_NODE: 'off',
     });
     const redisEnv = { REDIS_URL, CONDUCTOR_REDIS_PREFIX: prefix };
@@ -229,7 +157,7 @@ try {
     const hostCpu = cpuSeconds(host.pid);
     const serversCpu = serverSeconds();
     const machineBefore = machineTicks();
-    const daemon = await startDaemon(host, 'bench', { ...redisEnv, CONDUCTOR_NODE_CPUS: String(CORES) });
+    const daemon = await cluster.startDaemon(host, 'bench', { ...redisEnv, CONDUCTOR_NODE_CPUS: String(CORES) });
     const daemonCpu = cpuSeconds(daemon.pid);
     await until(`${JOBS} jobs COMPLETED`, async () => (await countIn(host, 'COMPLETED')) === JOBS, 600_000);
     const perJob = (seconds: number) => `${((seconds * 1000) / JOBS).toFixed(2)} ms`;
@@ -255,12 +183,12 @@ try {
 
     // 2b. Submit-to-start with Redis, on this idle daemon.
     const latencyWork = mkdtempSync(join(scratch, 'latency-redis-'));
-    const redisLatency = await startLatencies(host, ADMIN_TOKEN, latencyWork);
+    const redisLatency = await startLatencies(host, cluster.adminToken, latencyWork);
     report(latencyLine('with Redis', redisLatency, 20));
     await daemon.stop();
 
     // 3. A fresh daemon offering 200 CPUs.
-    const wide = await startDaemon(host, 'wide', {
+    const wide = await cluster.startDaemon(host, 'wide', {
       ...redisEnv,
       CONDUCTOR_NODE_CPUS: String(CORES),
       CONDUCTOR_NODE_OVERSUBSCRIBE: String(Math.ceil(200 / CORES)),
@@ -283,10 +211,10 @@ try {
     const busyBefore = cpuSeconds(wide.pid);
     await new Promise((resolve) => setTimeout(resolve, 5000));
     report(`  its CPU meanwhile: ${(((cpuSeconds(wide.pid) - busyBefore) / 5) * 100).toFixed(2)}% of a core`);
-    const { jobs } = (await call(host, ADMIN_TOKEN, 'GET', '/v1/jobs?state=RUNNING&limit=500')) as {
+    const { jobs } = (await cluster.call(host, 'GET', '/v1/jobs?state=RUNNING&limit=500')) as {
       jobs: { id: string }[];
     };
-    await Promise.all(jobs.map((job) => call(host, ADMIN_TOKEN, 'POST', `/v1/jobs/${job.id}/cancel`)));
+    await Promise.all(jobs.map((job) => cluster.call(host, 'POST', `/v1/jobs/${job.id}/cancel`)));
     await until('200 jobs CANCELLED', async () => (await countIn(host, 'CANCELLED')) === 200, 60_000, 200);
     await wide.stop();
     await host.stop();
@@ -295,7 +223,7 @@ try {
 
   // 2a. The embedded default: PGlite and the node in one process.
   const dataDir = mkdtempSync(join(scratch, 'embedded-'));
-  const embedded = await startHost({
+  const embedded = await cluster.startHost({
     CONDUCTOR_DATA_DIR: dataDir,
     CONDUCTOR_CORE_LOCK_DIR: join(dataDir, 'cores'),
   });
@@ -304,7 +232,6 @@ try {
   const embeddedLatency = await startLatencies(embedded, token, mkdtempSync(join(scratch, 'latency-embedded-')));
   report(latencyLine('embedded', embeddedLatency, 10));
 } finally {
-  await Promise.all(children.map((child) => child.stop()));
-  rmSync(scratch, { recursive: true, force: true });
+  await cluster.close();
 }
 console.log(`\nsummary:\n${lines.join('\n')}`);
