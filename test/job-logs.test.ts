@@ -165,6 +165,17 @@ describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s'
     expectContiguous(await chunksOf(id, 'stdout'));
   }, 120_000);
 
+  it('stores only what this run appended to an output file that already had content', async () => {
+    // Output files are opened for appending, as sbatch does: a rerun, or another job, may have written there first.
+    const first = await submit('echo "first run"', { standard_output: 'shared.log' });
+    await waitForState(api.t, first, ['COMPLETED']);
+    const second = await submit('echo "second run"', { standard_output: 'shared.log' });
+    await waitForState(api.t, second, ['COMPLETED']);
+    expect(readFileSync(join(work, 'shared.log'), 'utf8')).toBe('first run\nsecond run\n');
+    expect(Buffer.from(await readStream(first, 'stdout')).toString()).toBe('first run\n');
+    expect(Buffer.from(await readStream(second, 'stdout')).toString()).toBe('second run\n');
+  });
+
   it.runIf(kind === 'filesystem')(
     'answers a tail by lines or bytes, and an offset past the end with nothing',
     async () => {
