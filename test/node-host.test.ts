@@ -93,6 +93,11 @@ describe('the embedded default (npm start)', () => {
     }
     expect(job).toMatchObject({ state: 'COMPLETED', exit_code: { status: 0, signal: null } });
     expect(readFileSync(join(dataDir, 'work', `slurm-${id}.out`), 'utf8')).toBe('hello from first\n');
+    // Its output is served by the API, from the store in the data directory.
+    const output = await fetch(`${host.url}/v1/jobs/${id}/logs/stdout`, { headers });
+    expect(await output.text()).toBe('hello from first\n');
+    const query = await (await fetch(`${host.url}/jobs/query/${id}`, { headers })).json();
+    expect(query.job_log).toEqual({ stdout: 'hello from first\n', stderr: '' });
     const { nodes } = await (await fetch(`${host.url}/v1/nodes`, { headers })).json();
     expect(nodes).toMatchObject([{ state: 'UP', cpus_allocated: 0 }]);
   });
