@@ -6,7 +6,9 @@
  * output files are appended to across attempts, so a run's output starts where its files ended when it was admitted.
  * A store that fails is retried with backoff for as long as it takes; the job itself never waits for it.
  */
-import { open, stat } from 'node:fs/promises';
+import { stat as statCallback } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { LogStore, LogStream, LogStreamId } from '../shared/logs/log-store.js';
 import { Journal } from './journal.js';
 
@@ -43,10 +45,19 @@ interface Tracked {
   retryAt: number;
   backoffMs: number;
   failing: boolean;
+  /** Passes in a row that found nothing new: a quiet run is looked at less often. */
+  quietPasses: number;
+  nextPassAt: number;
 }
 
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5000;
+// A run that printed nothing lately is looked at every flush, then less often, down to once a second: 200 quiet jobs
+// cost 400 stats a second instead of 1,600.
+const QUIET_PASS_MAX_MS = 1000;
+// The callback form: in this daemon's hot loop it costs half what fs/promises' stat does, and unlike statSync it never
+// blocks the daemon on a hung network filesystem.
+const stat = promisify(statCallback);
 
 export class LogShipper {
   readonly #journal: Journal<{ key: string; shipped: Shipped }>;
@@ -71,7 +82,17 @@ export class LogShipper {
     if (this.#runs.has(key)) return;
     const shipped = this.#recovered.get(key) ?? {};
     this.#recovered.delete(key);
-    this.#runs.set(key, { key, ...run, files, shipped, retryAt: 0, backoffMs: BACKOFF_MIN_MS, failing: false });
+    this.#runs.set(key, {
+      key,
+      ...run,
+      files,
+      shipped,
+      retryAt: 0,
+      backoffMs: BACKOFF_MIN_MS,
+      failing: false,
+      quietPasses: 0,
+      nextPassAt: 0,
+    });
   }
 
   /**
@@ -108,7 +129,9 @@ export class LogShipper {
 
   #tick(): void {
     const now = Date.now();
-    for (const run of this.#runs.values()) if (!run.pass && now >= run.retryAt) void this.#ship(run);
+    for (const run of this.#runs.values()) {
+      if (!run.pass && now >= run.retryAt && now >= run.nextPassAt) void this.#ship(run);
+    }
   }
 
   /** One pass over the run's files; answers whether everything they held was stored. */
@@ -119,8 +142,13 @@ export class LogShipper {
 
   async #pass(run: Tracked): Promise<boolean> {
     try {
-      for (const file of run.files) await this.#shipFile(run, file);
+      let shipped = 0;
+      for (const file of run.files) shipped += await this.#shipFile(run, file);
       if (this.#stopping) return false;
+      run.quietPasses = shipped ? 0 : run.quietPasses + 1;
+      run.nextPassAt = shipped
+        ? 0
+        : Date.now() + Math.min(QUIET_PASS_MAX_MS, this.options.flushMs * 2 ** run.quietPasses);
       if (run.failing) this.options.log(`job ${run.jobId}: the log store answers again; output shipping resumed`);
       Object.assign(run, { failing: false, retryAt: 0, backoffMs: BACKOFF_MIN_MS });
       return true;
@@ -135,14 +163,16 @@ export class LogShipper {
     }
   }
 
-  async #shipFile(run: Tracked, file: OutputFile): Promise<void> {
+  /** Ships what the file gained; answers how many bytes. */
+  async #shipFile(run: Tracked, file: OutputFile): Promise<number> {
     const size = await stat(file.path).then(
       (stats) => stats.size,
       () => 0,
     );
-    let shipped = run.shipped[file.stream] ?? 0;
+    const before = run.shipped[file.stream] ?? 0;
+    let shipped = before;
     // A file that shrank was truncated by its job: the bytes before the cut are stored, the rest cannot be found.
-    if (file.base + shipped >= size) return;
+    if (file.base + shipped >= size) return 0;
     const id: LogStreamId = { jobId: run.jobId, attempt: run.attempt, stream: file.stream };
     const handle = await open(file.path, 'r');
     try {
@@ -159,5 +189,6 @@ export class LogShipper {
     } finally {
       await handle.close();
     }
+    return shipped - before;
   }
 }
