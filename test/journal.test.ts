@@ -60,4 +60,10 @@ describe("the daemon's journal", () => {
   it('reads an empty journal before the first write', async () => {
     expect(await journal().journal.readAll()).toEqual([]);
   });
+
+  it('removes a key from a journal that was never written to (no directory yet) without failing', async () => {
+    const { journal: empty } = journal();
+    await expect(empty.remove('1-1')).resolves.toBeUndefined();
+    expect(await empty.readAll()).toEqual([]);
+  });
 });

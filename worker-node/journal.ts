@@ -23,7 +23,10 @@ export class Journal<T> {
   remove(key: string): Promise<void> {
     return this.#queued(key, async () => {
       await rm(this.#path(key), { force: true });
-      await this.#syncDirectory();
+      // A journal that was never written to has no directory, and nothing to remove.
+      await this.#syncDirectory().catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
     });
   }
 
