@@ -68,6 +68,8 @@ interface Pending {
 export class JobLauncher {
   #child: ChildProcess | undefined;
   readonly #pending = new Map<string, Pending>();
+  /** Launches waiting for their pid: while there are any, the launcher's pipe keeps this process alive. */
+  #awaitingStart = 0;
 
   /** Answers once the wrapper has said the job's pid; `ended` settles when the job has ended and its status is in. */
   launch(request: LaunchRequest): Promise<{ pid: number; startTime: number; ended: Promise<void> }> {
@@ -80,9 +82,20 @@ export class JobLauncher {
     // Nobody may be listening when the launcher goes (the daemon polls then): that is not an unhandled failure.
     endedPromise.catch(() => {});
     const ended = { ...endedHandlers, promise: endedPromise };
+    this.#holdAlive(child, +1);
+    const released = () => this.#holdAlive(child, -1);
     return new Promise((resolve, reject) => {
       this.#pending.set(request.dir, {
-        started: { resolve: (value) => resolve({ ...value, ended: endedPromise }), reject },
+        started: {
+          resolve: (value) => {
+            released();
+            resolve({ ...value, ended: endedPromise });
+          },
+          reject: (error) => {
+            released();
+            reject(error);
+          },
+        },
         ended,
       });
       const { dir, cwd, stdoutPath: out, stderrPath: err, env, command } = request;
@@ -113,6 +126,17 @@ export class JobLauncher {
     child.stdin!.on('error', () => {});
     this.#child = child;
     return child;
+  }
+
+  /**
+   * The launcher's pipe is unref'd so that a stopping daemon need not wait for its jobs; but a launch under way must
+   * hear its pid, even at start-up, before anything else holds the event loop.
+   */
+  #holdAlive(child: ChildProcess, change: 1 | -1): void {
+    const stdout = child.stdout as unknown as { ref?(): void; unref?(): void };
+    this.#awaitingStart += change;
+    if (change === 1 && this.#awaitingStart === 1) stdout.ref?.();
+    if (change === -1 && this.#awaitingStart === 0) stdout.unref?.();
   }
 
   #heard(line: string): void {
