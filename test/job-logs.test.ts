@@ -10,12 +10,19 @@ import { storedEnd } from '../shared/logs/log-reader.js';
 import type { LogChunk, LogStream } from '../shared/logs/log-store.js';
 import type { ChildServer } from './helpers/child-server.js';
 import { ADMIN_TOKEN, createTestApp } from './helpers/test-app.js';
-import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import {
+  sleep,
+  startTestApi,
+  testNodes,
+  waitFor,
+  waitForState,
+  type TestApi,
+  type TestNodes,
+} from './helpers/test-node.js';
 import { startTestS3, type TestS3 } from './helpers/test-s3.js';
 
 const MAX_READ = 8 * 2 ** 20;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s', (kind) => {
   let s3: TestS3 | undefined;

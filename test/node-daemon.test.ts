@@ -12,7 +12,17 @@ import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { processStartTime } from '../worker-node/process-table.js';
 import type { ChildServer } from './helpers/child-server.js';
-import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import {
+  processTree,
+  sleep,
+  startTestApi,
+  testNodes,
+  treePids,
+  waitFor,
+  waitForState,
+  type TestApi,
+  type TestNodes,
+} from './helpers/test-node.js';
 
 const SECRET = 'daemon-secret-that-no-job-may-see';
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -25,7 +35,6 @@ const BUNDLE_ARGS = (
   .filter((arg) => !arg.startsWith('--outfile='))
   .map((arg) => arg.replace(/^"|"$/g, ''));
 const nodesTmp = () => mkdtempSync(join(tmpdir(), 'conductor-bundle-'));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the node daemon runs jobs', () => {
   let api: TestApi;
@@ -105,32 +114,9 @@ describe('the node daemon runs jobs', () => {
     });
   });
 
-  /** A job that starts a tree of processes and writes down each pid. */
-  const TREE = [
-    'mkdir -p $CONDUCTOR_JOB_ID && cd $CONDUCTOR_JOB_ID',
-    "bash -c 'sleep 300 & echo $! >> pids; sleep 300 & echo $! >> pids; wait' &",
-    'echo $! >> pids',
-    'sleep 300 & echo $! >> pids',
-    'echo $$ >> pids',
-    'wait',
-  ].join('\n');
-
-  const treePids = (id: string) =>
-    waitFor(`job ${id}'s process tree`, () => {
-      try {
-        const pids = readFileSync(join(work, id, 'pids'), 'utf8')
-          .trim()
-          .split('\n')
-          .map(Number);
-        return pids.length === 5 ? pids : undefined;
-      } catch {
-        return undefined;
-      }
-    });
-
   it('a cancel of a RUNNING job reaches the node within 2 s and ends the whole tree: CANCELLED', async () => {
-    const id = await submit(TREE, { name: 'tree' });
-    const pids = await treePids(id);
+    const id = await submit(processTree(), { name: 'tree' });
+    const pids = await treePids(work, id);
     const asked = Date.now();
     expect((await api.t.call('POST', `/v1/jobs/${id}/cancel`)).status).toBe(200);
     const job = await waitForState(api.t, id, ['CANCELLED'], 5000);
@@ -140,8 +126,8 @@ describe('the node daemon runs jobs', () => {
   });
 
   it('the time limit: SIGTERM, the grace period, SIGKILL for what ignores it: TIMEOUT, the tree gone', async () => {
-    const id = await submit(`trap '' TERM\n${TREE}`, { name: 'slow', time_limit: '0:02' });
-    const pids = await treePids(id);
+    const id = await submit(processTree(true), { name: 'slow', time_limit: '0:02' });
+    const pids = await treePids(work, id);
     const job = await waitForState(api.t, id, ['TIMEOUT', 'COMPLETED', 'FAILED'], 10_000);
     expect(job).toMatchObject({ state: 'TIMEOUT', exit_code: { status: null, signal: 9 } });
     expect(job.error_msg).toBe('time limit of 2 s reached');

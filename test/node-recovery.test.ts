@@ -11,7 +11,9 @@ import { Journal } from '../worker-node/journal.js';
 import type { NodeJob } from '../worker-node/node-api.js';
 import { runKey, type RunRecord } from '../worker-node/run-record.js';
 import {
+  ENDED,
   getJob,
+  sleep,
   startTestApi,
   testNodes,
   waitFor,
@@ -19,9 +21,6 @@ import {
   type TestApi,
   type TestNodes,
 } from './helpers/test-node.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'];
 
 describe('the node daemon survives faults', () => {
   let api: TestApi;

@@ -3,7 +3,7 @@
  * and bring it back on the same port), and daemons as real processes (`npm run node`), so they can be killed -9.
  */
 import { serve, type ServerType } from '@hono/node-server';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, type ChildServer } from './child-server.js';
@@ -170,3 +170,36 @@ export async function waitForState(t: TestApp, id: string, states: string[], tim
     timeoutMs,
   );
 }
+
+export const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'];
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A job that starts a tree of processes (children and grandchildren) and writes each of the 5 pids to
+ * `<work>/<job id>/pids`; with `ignoreTerm`, all of them ignore SIGTERM (`trap '' TERM` is inherited).
+ */
+export const processTree = (ignoreTerm = false) =>
+  [
+    ...(ignoreTerm ? ["trap '' TERM"] : []),
+    'mkdir -p $CONDUCTOR_JOB_ID && cd $CONDUCTOR_JOB_ID',
+    "bash -c 'sleep 300 & echo $! >> pids; sleep 300 & echo $! >> pids; wait' &",
+    'echo $! >> pids',
+    'sleep 300 & echo $! >> pids',
+    'echo $$ >> pids',
+    'wait',
+  ].join('\n');
+
+/** The pids a processTree job wrote, once all 5 are there. */
+export const treePids = (work: string, id: string) =>
+  waitFor(`job ${id}'s process tree`, () => {
+    try {
+      const pids = readFileSync(join(work, id, 'pids'), 'utf8')
+        .trim()
+        .split('\n')
+        .map(Number);
+      return pids.length === 5 ? pids : undefined;
+    } catch {
+      return undefined;
+    }
+  });
