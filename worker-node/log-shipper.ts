@@ -1,10 +1,12 @@
 /**
  * Ships each run's stdout and stderr files to the log store as they grow (DESIGN.md section 7): every `flushMs`, what
- * a file gained goes up in chunks of at most `chunkBytes`, each named by its offset in the run's output. After each
- * stored chunk the shipped offset is journaled, so a restarted daemon goes on from there: a chunk stored again because
- * the crash came between its upload and its journal entry lands on the same name with the same leading bytes. The
- * output files are appended to across attempts, so a run's output starts where its files ended when it was admitted.
- * A store that fails is retried with backoff for as long as it takes; the job itself never waits for it.
+ * a file gained goes up in chunks of at most `chunkBytes`, each named by its offset in the run's output. Each chunk is
+ * journaled (its offset and length) before it is uploaded, so the same chunk is uploaded again, to the same name with
+ * the same bytes, after a failed upload or a crash; and a restarted daemon goes on from there. Chunks never overlap. The
+ * output files are appended to across attempts (and may be shared by jobs), so a run's output starts where its files
+ * ended when it was admitted, and ends where they ended when its processes were found gone: that end is journaled
+ * too, so what another writer appends later never joins the run's stream. A store that fails is retried with backoff
+ * for as long as it takes; the job itself never waits for it.
  */
 import { stat as statCallback } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -31,14 +33,27 @@ export interface LogShipperOptions {
 /** finish() gave up because the daemon is stopping: the run's output is shipped after its restart. */
 export class ShipperStopped extends Error {}
 
-type Shipped = Partial<Record<LogStream, number>>;
+/** Bytes per stream, counted from the run's start in its file. */
+type Sizes = Partial<Record<LogStream, number>>;
+
+interface JournalEntry {
+  key: string;
+  /** Stored for sure. */
+  shipped: Sizes;
+  /** The length of the chunk being uploaded at `shipped`: stored perhaps, and uploaded again to be sure. */
+  uploading?: Sizes;
+  /** Set once the run's processes are gone: its output ends there. */
+  end?: Sizes;
+}
 
 interface Tracked {
   key: string;
   jobId: number;
   attempt: number;
   files: OutputFile[];
-  shipped: Shipped;
+  shipped: Sizes;
+  uploading: Sizes;
+  end?: Sizes;
   /** The pass under way, if any: passes over one run never overlap. */
   pass?: Promise<boolean>;
   /** While the store fails: when to try again, and how long to wait after the next failure. */
@@ -60,19 +75,23 @@ const QUIET_PASS_MAX_MS = 1000;
 const stat = promisify(statCallback);
 
 export class LogShipper {
-  readonly #journal: Journal<{ key: string; shipped: Shipped }>;
+  readonly #journal: Journal<JournalEntry>;
   readonly #runs = new Map<string, Tracked>();
   /** Offsets journaled before a restart, until their run is tracked again. */
-  readonly #recovered = new Map<string, Shipped>();
+  readonly #recovered = new Map<string, JournalEntry>();
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** Resolves when stop() is called: a wait for a failing store ends there. */
+  readonly #stopped: Promise<void>;
+  #stop!: () => void;
 
   constructor(private readonly options: LogShipperOptions) {
     this.#journal = new Journal(options.dir);
+    this.#stopped = new Promise((done) => (this.#stop = done));
   }
 
   async start(): Promise<void> {
-    for (const { key, shipped } of await this.#journal.readAll()) this.#recovered.set(key, shipped);
+    for (const entry of await this.#journal.readAll()) this.#recovered.set(entry.key, entry);
     this.#timer = setInterval(() => this.#tick(), this.options.flushMs);
     this.#timer.unref();
   }
@@ -80,13 +99,15 @@ export class LogShipper {
   /** Ships this run's output from now on (again, after a restart: from its journaled offsets). */
   track(key: string, run: { jobId: number; attempt: number }, files: OutputFile[]): void {
     if (this.#runs.has(key)) return;
-    const shipped = this.#recovered.get(key) ?? {};
+    const recovered = this.#recovered.get(key);
     this.#recovered.delete(key);
     this.#runs.set(key, {
       key,
       ...run,
       files,
-      shipped,
+      shipped: recovered?.shipped ?? {},
+      uploading: recovered?.uploading ?? {},
+      ...(recovered?.end ? { end: recovered.end } : {}),
       retryAt: 0,
       backoffMs: BACKOFF_MIN_MS,
       failing: false,
@@ -96,8 +117,8 @@ export class LogShipper {
   }
 
   /**
-   * Resolves once every byte the run's files hold is stored: call it when the run's processes are gone. Retries a
-   * failing store until it answers; rejects with ShipperStopped if the daemon stops first.
+   * Call it once the run's processes are gone: fixes where its output ends, and resolves once all of it is stored.
+   * Retries a failing store (or filesystem) until it answers; rejects with ShipperStopped if the daemon stops first.
    */
   async finish(key: string): Promise<void> {
     const run = this.#runs.get(key);
@@ -107,7 +128,11 @@ export class LogShipper {
     for (;;) {
       if (this.#stopping) throw new ShipperStopped(`job ${run.jobId}: output not all stored before the stop`);
       const wait = run.retryAt - Date.now();
-      if (wait > 0) await new Promise((done) => setTimeout(done, Math.min(wait, BACKOFF_MAX_MS)));
+      if (wait > 0) {
+        await Promise.race([this.#stopped, new Promise((done) => setTimeout(done, wait).unref())]);
+        continue;
+      }
+      if (!run.end) await this.#fixEnd(run).catch((error: Error) => this.#failed(run, error));
       else if (await this.#ship(run)) return;
     }
   }
@@ -123,6 +148,7 @@ export class LogShipper {
   /** Stops shipping; what is not stored yet is shipped by the next start, from the journal. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stop();
     clearInterval(this.#timer);
     await Promise.all([...this.#runs.values()].map((run) => run.pass?.catch(() => {})));
   }
@@ -140,6 +166,32 @@ export class LogShipper {
     return run.pass;
   }
 
+  /** Where the run's output ends: its files' sizes now, journaled before anything is shipped up to them. */
+  async #fixEnd(run: Tracked): Promise<void> {
+    const end: Sizes = {};
+    for (const file of run.files) end[file.stream] = Math.max(0, (await sizeOf(file.path)) - file.base);
+    run.end = end;
+    await this.#save(run);
+  }
+
+  async #save(run: Tracked): Promise<void> {
+    // Not once the run is forgotten: its entry is gone for good.
+    if (this.#runs.get(run.key) !== run) return;
+    await this.#journal.write(run.key, {
+      key: run.key,
+      shipped: run.shipped,
+      uploading: run.uploading,
+      ...(run.end ? { end: run.end } : {}),
+    });
+  }
+
+  #failed(run: Tracked, error: Error): void {
+    if (!run.failing) this.options.log(`job ${run.jobId}: output not stored, retrying: ${error.message}`);
+    run.failing = true;
+    run.retryAt = Date.now() + run.backoffMs;
+    run.backoffMs = Math.min(BACKOFF_MAX_MS, run.backoffMs * 2);
+  }
+
   async #pass(run: Tracked): Promise<boolean> {
     try {
       let shipped = 0;
@@ -153,42 +205,52 @@ export class LogShipper {
       Object.assign(run, { failing: false, retryAt: 0, backoffMs: BACKOFF_MIN_MS });
       return true;
     } catch (error) {
-      if (!run.failing) {
-        this.options.log(`job ${run.jobId}: output not stored, retrying: ${(error as Error).message}`);
-      }
-      run.failing = true;
-      run.retryAt = Date.now() + run.backoffMs;
-      run.backoffMs = Math.min(BACKOFF_MAX_MS, run.backoffMs * 2);
+      this.#failed(run, error as Error);
       return false;
     }
   }
 
   /** Ships what the file gained; answers how many bytes. */
   async #shipFile(run: Tracked, file: OutputFile): Promise<number> {
-    const size = await stat(file.path).then(
-      (stats) => stats.size,
-      () => 0,
-    );
+    const end = run.end?.[file.stream];
+    const size = end === undefined ? await sizeOf(file.path) : file.base + end;
     const before = run.shipped[file.stream] ?? 0;
-    let shipped = before;
     // A file that shrank was truncated by its job: the bytes before the cut are stored, the rest cannot be found.
-    if (file.base + shipped >= size) return 0;
+    if (file.base + before >= size && run.uploading[file.stream] === undefined) return 0;
     const id: LogStreamId = { jobId: run.jobId, attempt: run.attempt, stream: file.stream };
     const handle = await open(file.path, 'r');
     try {
-      while (file.base + shipped < size && !this.#stopping) {
-        const bytes = new Uint8Array(Math.min(this.options.chunkBytes, size - file.base - shipped));
-        const { bytesRead } = await handle.read(bytes, 0, bytes.length, file.base + shipped);
-        if (bytesRead === 0) break;
+      for (;;) {
+        const shipped = run.shipped[file.stream] ?? 0;
+        let length = run.uploading[file.stream];
+        if (length === undefined) {
+          if (file.base + shipped >= size || this.#stopping) break;
+          length = Math.min(this.options.chunkBytes, size - file.base - shipped);
+          // The chunk is journaled first (with everything stored before it): whatever happens to its upload, it is
+          // uploaded again just so, never cut another way.
+          run.uploading[file.stream] = length;
+          await this.#save(run);
+        }
+        const bytes = new Uint8Array(length);
+        const { bytesRead } = await handle.read(bytes, 0, length, file.base + shipped);
         await this.options.store.put(id, shipped, bytes.subarray(0, bytesRead));
-        shipped += bytesRead;
-        run.shipped[file.stream] = shipped;
-        // Not once the run is forgotten: its entry is gone for good.
-        if (this.#runs.get(run.key) === run) await this.#journal.write(run.key, { key: run.key, shipped: run.shipped });
+        run.shipped[file.stream] = shipped + bytesRead;
+        delete run.uploading[file.stream];
+        if (bytesRead < length) break;
       }
     } finally {
       await handle.close();
     }
-    return shipped - before;
+    return (run.shipped[file.stream] ?? 0) - before;
+  }
+}
+
+/** A file's size; a file not made yet is empty. Any other failure (a filesystem away) is worth a retry, not a 0. */
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
   }
 }

@@ -1,0 +1,147 @@
+/**
+ * The daemon's log shipper against a real filesystem store, through a store wrapper that records every upload and
+ * can lose an upload's answer after the chunk was stored, or never answer (the daemon dies mid-upload).
+ */
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { readRange } from '../shared/logs/log-reader.js';
+import { LogStoreUnavailable, type LogChunk, type LogStore, type LogStreamId } from '../shared/logs/log-store.js';
+import { LogShipper, ShipperStopped } from '../worker-node/log-shipper.js';
+
+class RecordingStore implements LogStore {
+  readonly puts: { offset: number; bytes: string }[] = [];
+  /** What the next upload does after storing its chunk: answer, fail (the answer is lost), or never answer. */
+  next: 'answer' | 'lose-answer' | 'hang' = 'answer';
+
+  constructor(private readonly inner: LogStore) {}
+
+  async put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void> {
+    await this.inner.put(id, offset, bytes);
+    this.puts.push({ offset, bytes: Buffer.from(bytes).toString() });
+    const next = this.next;
+    this.next = 'answer';
+    if (next === 'lose-answer') throw new LogStoreUnavailable('the answer was lost');
+    if (next === 'hang') await new Promise(() => {});
+  }
+
+  list(id: LogStreamId, from?: number): AsyncIterable<LogChunk> {
+    return this.inner.list(id, from);
+  }
+
+  read(id: LogStreamId, chunk: LogChunk, skip?: number, length?: number): Promise<Uint8Array> {
+    return this.inner.read(id, chunk, skip, length);
+  }
+}
+
+const dirs: string[] = [];
+const shippers: LogShipper[] = [];
+afterEach(async () => {
+  await Promise.all(shippers.splice(0).map((shipper) => shipper.stop()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function setUp() {
+  const dir = mkdtempSync(join(tmpdir(), 'conductor-shipper-'));
+  dirs.push(dir);
+  const store = new RecordingStore(new FileLogStore(join(dir, 'store')));
+  const out = join(dir, 'job.out');
+  const shipper = async () => {
+    const made = new LogShipper({ store, dir: join(dir, 'shipped'), flushMs: 20, chunkBytes: 4096, log: () => {} });
+    shippers.push(made);
+    await made.start();
+    made.track('7-1', { jobId: 7, attempt: 1 }, [{ stream: 'stdout', path: out, base: 0 }]);
+    return made;
+  };
+  const stored = async () =>
+    Buffer.from((await readRange(store, { jobId: 7, attempt: 1, stream: 'stdout' }, 0, 1 << 20)).bytes).toString();
+  /** Every name uploaded more than once got the same bytes each time. */
+  const expectSameBytesPerName = () => {
+    const byOffset = new Map<number, Set<string>>();
+    for (const put of store.puts) byOffset.set(put.offset, (byOffset.get(put.offset) ?? new Set()).add(put.bytes));
+    expect([...byOffset.values()].every((versions) => versions.size === 1)).toBe(true);
+  };
+  return { store, out, shipper, stored, expectSameBytesPerName };
+}
+
+const waitUntil = async (check: () => boolean) => {
+  for (let tries = 0; !check(); tries++) {
+    if (tries > 500) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe('the log shipper', () => {
+  it('uploads a chunk whose answer was lost again just as it was, though the file grew meanwhile', async () => {
+    const { store, out, shipper, stored, expectSameBytesPerName } = setUp();
+    writeFileSync(out, 'first line\n');
+    store.next = 'lose-answer';
+    const shipping = await shipper();
+    await waitUntil(() => store.puts.length === 1);
+    appendFileSync(out, 'second line\n');
+    await shipping.finish('7-1');
+    expect(store.puts.map((put) => put.offset)).toEqual([0, 0, 11]);
+    expectSameBytesPerName();
+    expect(await stored()).toBe(readFileSync(out, 'utf8'));
+  });
+
+  it('after a crash in the middle of an upload, the restarted shipper uploads that chunk again just so', async () => {
+    const { store, out, shipper, stored, expectSameBytesPerName } = setUp();
+    writeFileSync(out, 'a'.repeat(1000));
+    store.next = 'hang';
+    const crashed = await shipper();
+    // The first chunk (1000 bytes) is stored; its upload never returns: the daemon dies there.
+    await waitUntil(() => store.puts.length === 1);
+    shippers.length = 0;
+    // Its timer goes; its upload never will (a stop would wait for it).
+    void crashed.stop();
+    appendFileSync(out, 'b'.repeat(3000));
+    const restarted = await shipper();
+    await restarted.finish('7-1');
+    expect(store.puts.map((put) => [put.offset, put.bytes.length])).toEqual([
+      [0, 1000],
+      [0, 1000],
+      [1000, 3000],
+    ]);
+    expectSameBytesPerName();
+    expect(await stored()).toBe(readFileSync(out, 'utf8'));
+  });
+
+  it('ends a run where its file ended when finish was called: what another writer appends later is not its own', async () => {
+    const { store, out, shipper, stored } = setUp();
+    writeFileSync(out, 'mine\n');
+    const shipping = await shipper();
+    await shipping.finish('7-1');
+    appendFileSync(out, 'a later job writing to the same file\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await stored()).toBe('mine\n');
+    expect(store.puts).toHaveLength(1);
+  });
+
+  it('holds finish until the store answers, and gives up only when stopped', async () => {
+    const { out } = setUp();
+    writeFileSync(out, 'x');
+    // A directory that cannot be made: its parent is a file.
+    const failing = new FileLogStore(join(out, 'store'));
+    const shipping = new LogShipper({
+      store: failing,
+      dir: join(out, '..', 'j'),
+      flushMs: 20,
+      chunkBytes: 4096,
+      log: () => {},
+    });
+    shippers.push(shipping);
+    await shipping.start();
+    shipping.track('7-1', { jobId: 7, attempt: 1 }, [{ stream: 'stdout', path: out, base: 0 }]);
+    const finishing = shipping.finish('7-1');
+    const early = await Promise.race([
+      finishing.then(() => 'finished'),
+      new Promise((r) => setTimeout(r, 600, 'waiting')),
+    ]);
+    expect(early).toBe('waiting');
+    await shipping.stop();
+    await expect(finishing).rejects.toBeInstanceOf(ShipperStopped);
+  });
+});
