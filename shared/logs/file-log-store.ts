@@ -3,7 +3,7 @@
  * per chunk, under the same names an object store would use. Node only.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   chunkName,
@@ -23,10 +23,24 @@ export class FileLogStore implements LogStore {
     const temporary = join(folder, `.${chunkName(offset)}.${randomBytes(4).toString('hex')}`);
     try {
       await mkdir(folder, { recursive: true });
-      // Written aside, then renamed: a reader never sees half a chunk.
-      await writeFile(temporary, bytes);
+      // Written aside, on disk, then renamed (and the rename on disk too): a reader never sees half a chunk, and the
+      // daemon, which journals the chunk as shipped once this returns, never finds it missing after a power cut.
+      const file = await open(temporary, 'w');
+      try {
+        await file.writeFile(bytes);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(temporary, join(folder, chunkName(offset)));
+      const directory = await open(folder, 'r');
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
     } catch (error) {
+      await rm(temporary, { force: true }).catch(() => {});
       throw new LogStoreUnavailable(
         `cannot store ${streamPrefix(id)}${chunkName(offset)}: ${(error as Error).message}`,
       );
