@@ -17,6 +17,8 @@ export interface Services {
   logs: LogStore | undefined;
   /** How often a follower of a running job's output looks for more. */
   logPollMs: number;
+  /** Aborted when the process stops serving: long answers (followers) end instead of holding the stop up. */
+  closing: AbortSignal;
   now: () => Date;
 }
 

@@ -54,6 +54,8 @@ export interface AppDependencies {
   logs?: LogStore | undefined;
   /** How often a follower of a running job's output looks for more; 250 ms by default. */
   logPollMs?: number;
+  /** Abort it when the process stops serving: followers are cut off, to follow again from another process. */
+  closing?: AbortSignal;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -77,6 +79,7 @@ export function createApp(deps: AppDependencies): App {
     capacities: new PartitionCapacities(() => now().getTime()),
     logs: deps.logs,
     logPollMs: deps.logPollMs ?? DEFAULT_LOG_POLL_MS,
+    closing: deps.closing ?? new AbortController().signal,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,

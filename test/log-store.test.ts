@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { originalJobLog } from '../api/jobs/job-output.js';
+import { originalJobLog } from '../api/jobs/original-job-log.js';
 import type { JobRow } from '../shared/db/schema.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import { readRange, storedEnd, tailLines } from '../shared/logs/log-reader.js';
@@ -177,7 +177,7 @@ describe('reading a stream back', () => {
     expect(decode((await readRange(store, id, 3, 5)).bytes)).toBe('34567');
     expect((await readRange(store, id, 3, 5)).next).toBe(8);
     // At the end of what is stored: nothing, and the same offset to come back to.
-    expect(await readRange(store, id, 12, 10)).toEqual({ bytes: new Uint8Array(0), next: 12 });
+    expect(await readRange(store, id, 12, 10)).toMatchObject({ bytes: new Uint8Array(0), next: 12 });
     expect(await storedEnd(store, id)).toBe(12);
   });
 
@@ -189,6 +189,30 @@ describe('reading a stream back', () => {
     const { bytes, next } = await readRange(store, id, MAX_CHUNK_BYTES - 2, 10);
     expect(decode(bytes)).toBe('aatail');
     expect(next).toBe(MAX_CHUNK_BYTES + 4);
+  });
+
+  it('lists from the offset asked for when a chunk starts there, and looks back only for an offset inside one', async () => {
+    const id = stream();
+    for (let offset = 0; offset < 40; offset += 4) await store.put(id, offset, text('abc\n'));
+    const listedFrom: number[] = [];
+    const counting: LogStore = {
+      put: (...args) => store.put(...args),
+      read: (...args) => store.read(...args),
+      list: (listed, from) => {
+        listedFrom.push(from ?? 0);
+        return store.list(listed, from);
+      },
+    };
+    expect(decode((await readRange(counting, id, 8, 4)).bytes)).toBe('abc\n');
+    expect(listedFrom).toEqual([8]);
+    listedFrom.length = 0;
+    expect(decode((await readRange(counting, id, 9, 3)).bytes)).toBe('bc\n');
+    expect(listedFrom).toEqual([9, 0]);
+    // A follower at the end, which knows it is where the next chunk will start.
+    listedFrom.length = 0;
+    const atEnd = await readRange(counting, id, 40, 10, { atChunkStart: true });
+    expect(atEnd).toMatchObject({ next: 40, nextAtChunkStart: true });
+    expect(listedFrom).toEqual([40]);
   });
 
   it('finds where the last N lines start, across chunks', async () => {

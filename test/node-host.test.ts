@@ -102,6 +102,36 @@ describe('the embedded default (npm start)', () => {
     expect(nodes).toMatchObject([{ state: 'UP', cpus_allocated: 0 }]);
   });
 
+  it('cuts off a follower of a running job when it stops: a broken transfer, and a stop that does not wait for the job', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+    dirs.push(dataDir);
+    const host = await start(dataDir, await freePort('127.0.0.1'));
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    const work = join(dataDir, 'work');
+    const submit = await fetch(`${host.url}/v1/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        job: { name: 'long', current_working_directory: work },
+        script: '#!/bin/bash\necho $$ > pid\necho started\nexec sleep 60',
+      }),
+    });
+    const { id } = await submit.json();
+    const follow = await fetch(`${host.url}/v1/jobs/${id}/logs/stdout?follow=true`, { headers });
+    const reader = follow.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('started\n');
+    try {
+      // Stopped within its deadline, and cleanly (a stop held up past it exits 1).
+      expect(await host.stop()).toBe('code 0');
+      // Not a clean end, which would read as the whole output: the follower knows to follow again.
+      await expect(reader.read()).rejects.toThrow();
+    } finally {
+      // The job outlives the API that ran its node, as jobs do; this test ends it.
+      process.kill(Number(readFileSync(join(work, 'pid'), 'utf8')), 'SIGKILL');
+    }
+  });
+
   it('refuses a second process on the same data directory', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'conductor-host-'));
     dirs.push(dataDir);

@@ -8,7 +8,7 @@
  * meanwhile, and runs none twice.
  */
 import { existsSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LOG_STREAMS, type LogStore } from '../shared/logs/log-store.js';
 import { ClaimPacer } from '../shared/queue/claim-pacer.js';
@@ -162,7 +162,12 @@ export class NodeDaemon {
     await Promise.all(this.#starting);
     clearInterval(this.#tick);
     // Runs that just ended get a moment to store their output and be reported; the rest are after the next start.
-    await Promise.race([Promise.all(this.#reporting), new Promise((done) => setTimeout(done, STOP_REPORT_WAIT_MS))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.#reporting),
+      new Promise((done) => (timer = setTimeout(done, STOP_REPORT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
     await this.#shipper.stop();
     await Promise.all(this.#reporting);
     await this.#outbox.close();
@@ -313,7 +318,7 @@ export class NodeDaemon {
       dir: join(this.options.dir, 'runs', key),
       slots: slots ?? [],
       cpuIds: this.#coresOf(slots ?? []),
-      outputBase: { stdout: fileSize(paths.stdout), stderr: fileSize(paths.stderr) },
+      outputBase: { stdout: await fileSize(paths.stdout), stderr: await fileSize(paths.stderr) },
       outbox: [],
     };
     const run: Run = { record, adopted: false };
@@ -540,7 +545,8 @@ export class NodeDaemon {
     const files: OutputFile[] = LOG_STREAMS.map((stream) => ({
       stream,
       path: paths[stream],
-      base: record.outputBase[stream],
+      // Journaled by a daemon from before output shipping: its files are shipped whole.
+      base: record.outputBase?.[stream] ?? 0,
     }));
     this.#shipper.track(runKey(record), record, files);
   }
@@ -587,10 +593,10 @@ function outputPaths(job: NodeJob, nodeDir: string): { cwd: string; stdout: stri
   return { cwd, stdout: resolve(cwd, job.standard_output), stderr: resolve(cwd, job.standard_error) };
 }
 
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
+/** Taken at admission, where a slow filesystem only delays the run's own start. */
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then(
+    (stats) => stats.size,
+    () => 0,
+  );
 }

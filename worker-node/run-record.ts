@@ -13,8 +13,11 @@ export interface RunRecord {
   /** The node's CPUs the run holds (the allocator's numbering), and the machine cores they are on. */
   slots: number[];
   cpuIds: number[];
-  /** The output files' sizes when the run was admitted: they are appended to, and this run's output starts there. */
-  outputBase: Record<LogStream, number>;
+  /**
+   * The output files' sizes when the run was admitted: they are appended to, and this run's output starts there.
+   * Absent in records journaled before output was shipped.
+   */
+  outputBase?: Record<LogStream, number>;
   /** Set once the wrapper has said them: with the start time, the pid names the process even after reuse. */
   pid?: number;
   startTime?: number;

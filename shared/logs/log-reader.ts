@@ -15,9 +15,14 @@ interface Segment {
 }
 
 /** The stored bytes from `from` on, as segments in order, up to the first gap. */
-async function* segments(store: LogStore, id: LogStreamId, from: number): AsyncGenerator<Segment> {
+async function* segments(
+  store: LogStore,
+  id: LogStreamId,
+  from: number,
+  atChunkStart = false,
+): AsyncGenerator<Segment> {
   let position = from;
-  for await (const chunk of store.list(id, Math.max(0, from - MAX_CHUNK_BYTES + 1))) {
+  for await (const chunk of atChunkStart ? store.list(id, from) : chunksFrom(store, id, from)) {
     if (chunk.offset > position) return;
     const end = chunk.offset + chunk.size;
     if (end <= position) continue;
@@ -26,24 +31,48 @@ async function* segments(store: LogStore, id: LogStreamId, from: number): AsyncG
   }
 }
 
-/** Up to `limit` bytes from `offset`, and the offset to read from next. */
+/**
+ * The chunks that may hold byte `from` and those after it. Reads go on from where the last one ended, a chunk's start,
+ * so the list starts there; only an offset inside a chunk needs the list to start a chunk's length earlier, which
+ * for a stream of small chunks can be many names.
+ */
+async function* chunksFrom(store: LogStore, id: LogStreamId, from: number): AsyncGenerator<LogChunk> {
+  const listed = store.list(id, from)[Symbol.asyncIterator]();
+  const first = await listed.next();
+  if (from === 0 || (!first.done && first.value.offset === from)) {
+    if (first.done) return;
+    yield first.value;
+    for (let next = await listed.next(); !next.done; next = await listed.next()) yield next.value;
+    return;
+  }
+  await listed.return?.();
+  yield* store.list(id, Math.max(0, from - MAX_CHUNK_BYTES + 1));
+}
+
+/**
+ * Up to `limit` bytes from `offset`, the offset to read from next, and whether that is where a chunk starts (a
+ * caller that knows it, as a follower does, saves the reader a look back: `atChunkStart`).
+ */
 export async function readRange(
   store: LogStore,
   id: LogStreamId,
   offset: number,
   limit: number,
-): Promise<{ bytes: Uint8Array; next: number }> {
+  { atChunkStart = false }: { atChunkStart?: boolean } = {},
+): Promise<{ bytes: Uint8Array; next: number; nextAtChunkStart: boolean }> {
   const parts: Uint8Array[] = [];
   let next = offset;
-  for await (const segment of segments(store, id, offset)) {
+  let nextAtChunkStart = atChunkStart;
+  for await (const segment of segments(store, id, offset, atChunkStart)) {
     const take = Math.min(segment.length, offset + limit - next);
     if (take <= 0) break;
     const bytes = await store.read(id, segment.chunk, segment.skip, take);
     parts.push(bytes);
     next += bytes.length;
+    nextAtChunkStart = bytes.length === segment.length;
     if (bytes.length < take) break;
   }
-  return { bytes: concat(parts), next };
+  return { bytes: concat(parts), next, nextAtChunkStart };
 }
 
 /** Where the stored stream ends (its size so far). */
@@ -64,13 +93,14 @@ export interface LineTail {
 
 /**
  * Where the last `lines` lines of the stored stream start. A line ends at a newline; an unterminated last line counts
- * as one. With `carriageReturns`, a lone CR ends a line too (as Python's universal newlines read it).
+ * as one. With `carriageReturns`, a lone CR ends a line too (as Python's universal newlines read it). No more than
+ * `maxBytes` are looked at: lines that long, or output with no newlines at all, start the tail `maxBytes` from the end.
  */
 export async function tailLines(
   store: LogStore,
   id: LogStreamId,
   lines: number,
-  carriageReturns = false,
+  { carriageReturns = false, maxBytes = Infinity }: { carriageReturns?: boolean; maxBytes?: number } = {},
 ): Promise<LineTail> {
   const all: Segment[] = [];
   for await (const segment of segments(store, id, 0)) all.push(segment);
@@ -78,12 +108,21 @@ export async function tailLines(
   let found = 0;
   // The byte after the one being looked at: a CR followed by LF is one line end, counted at the LF.
   let after = -1;
+  const floor = Math.max(0, end - maxBytes);
   for (let index = all.length - 1; index >= 0; index--) {
     const segment = all[index]!;
-    const bytes = await store.read(id, segment.chunk, segment.skip, segment.length);
+    // Only the part of the segment at or after the floor.
+    const from = Math.max(segment.offset, floor);
+    if (from >= segment.offset + segment.length) break;
+    const bytes = await store.read(
+      id,
+      segment.chunk,
+      segment.skip + from - segment.offset,
+      segment.offset + segment.length - from,
+    );
     for (let at = bytes.length - 1; at >= 0; at--) {
       const byte = bytes[at]!;
-      const position = segment.offset + at;
+      const position = from + at;
       const ends = byte === 0x0a || (carriageReturns && byte === 0x0d && after !== 0x0a);
       after = byte;
       // The stream's own last line end closes its last line; it does not start another.
@@ -91,10 +130,11 @@ export async function tailLines(
       if (++found === lines) return { start: position + 1, end, full: true };
     }
   }
+  if (floor > 0) return { start: floor, end, full: true };
   return { start: 0, end, full: end > 0 && found + 1 >= lines };
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
+function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;

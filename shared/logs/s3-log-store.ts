@@ -4,6 +4,7 @@
  * which every S3-compatible store accepts.
  */
 import { AwsClient } from 'aws4fetch';
+import type { LogStoreSettings } from '../config/log-store-settings.js';
 import {
   chunkName,
   chunkOffset,
@@ -24,6 +25,28 @@ export interface S3LogStoreOptions {
   prefix: string;
   /** aws4fetch's own retries of a 5xx or 429 answer, with backoff; callers retry the rest themselves. */
   retries: number;
+}
+
+// A store that stops answering is a failure to retry later, not a wait that holds the daemon's stop up.
+const REQUEST_TIMEOUT_MS = 60_000;
+
+type S3Settings = Omit<LogStoreSettings, 'CONDUCTOR_LOG_DIR'>;
+
+/**
+ * The S3 store the CONDUCTOR_S3_* variables describe, if they name an endpoint (validated: it comes with its bucket
+ * and keys).
+ */
+export function s3LogStoreFrom(settings: S3Settings): S3LogStore | undefined {
+  if (settings.CONDUCTOR_S3_ENDPOINT === undefined) return undefined;
+  return new S3LogStore({
+    endpoint: settings.CONDUCTOR_S3_ENDPOINT,
+    bucket: settings.CONDUCTOR_S3_BUCKET!,
+    region: settings.CONDUCTOR_S3_REGION,
+    accessKeyId: settings.CONDUCTOR_S3_ACCESS_KEY_ID!,
+    secretAccessKey: settings.CONDUCTOR_S3_SECRET_ACCESS_KEY!,
+    prefix: settings.CONDUCTOR_LOG_PREFIX,
+    retries: 2,
+  });
 }
 
 export class S3LogStore implements LogStore {
@@ -83,7 +106,7 @@ export class S3LogStore implements LogStore {
   async #send(method: string, url: string, init: RequestInit, ok: number[]): Promise<Response> {
     let answer: Response;
     try {
-      answer = await this.#client.fetch(url, { method, ...init });
+      answer = await this.#client.fetch(url, { method, ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error) {
       throw new LogStoreUnavailable(`${method} ${url}: ${(error as Error).message}`);
     }

@@ -51,6 +51,7 @@ export async function startNodeHost(
     const reconciler = new Reconciler(queue, { nodeSilenceMs: config.CONDUCTOR_NODE_TIMEOUT_SECONDS * 1000 });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     let localNode: LocalNode | undefined;
+    const closing = new AbortController();
     const app = createApp({
       db: database.db,
       queue,
@@ -59,6 +60,7 @@ export async function startNodeHost(
       onWork: (partition) => localNode?.wake(partition),
       logs,
       logPollMs: config.CONDUCTOR_LOG_POLL_MS,
+      closing: closing.signal,
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
@@ -84,6 +86,8 @@ export async function startNodeHost(
       async stop() {
         // The local node first: it reports what it holds through the app.
         await localNode?.stop();
+        // Followers of running jobs would hold the close up for as long as their jobs run: they are cut off.
+        closing.abort();
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
         await queue.close();

@@ -11,7 +11,7 @@ import { readConfig } from '../../../shared/config/read-config.js';
 import type { Database } from '../../../shared/db/database.js';
 import type { LogStore } from '../../../shared/logs/log-store.js';
 import { R2LogStore, type R2BucketBinding } from '../../../shared/logs/r2-log-store.js';
-import { S3LogStore } from '../../../shared/logs/s3-log-store.js';
+import { s3LogStoreFrom } from '../../../shared/logs/s3-log-store.js';
 import { schema } from '../../../shared/db/schema.js';
 import type { JobQueue } from '../../../shared/queue/job-queue.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
@@ -52,16 +52,7 @@ let reconciler: Reconciler | undefined;
 function logStoreFor(env: Env): LogStore | undefined {
   const settings = readConfig(WorkerLogSettings, env as unknown as Record<string, string | undefined>);
   if (env.LOGS) return new R2LogStore(env.LOGS, settings.CONDUCTOR_LOG_PREFIX);
-  if (!settings.CONDUCTOR_S3_ENDPOINT) return undefined;
-  return new S3LogStore({
-    endpoint: settings.CONDUCTOR_S3_ENDPOINT,
-    bucket: settings.CONDUCTOR_S3_BUCKET!,
-    region: settings.CONDUCTOR_S3_REGION,
-    accessKeyId: settings.CONDUCTOR_S3_ACCESS_KEY_ID!,
-    secretAccessKey: settings.CONDUCTOR_S3_SECRET_ACCESS_KEY!,
-    prefix: settings.CONDUCTOR_LOG_PREFIX,
-    retries: 2,
-  });
+  return s3LogStoreFrom(settings);
 }
 
 // A Worker has no directory to share with the nodes.
@@ -81,14 +72,10 @@ function queueFor(env: Env): JobQueue {
   return queue;
 }
 
-/** Runs `work` over a database pool of its own: Workers do not let I/O objects outlive the request that made them. */
-async function withDatabase<T>(env: Env, ctx: ExecutionContext, work: (db: Database) => Promise<T>): Promise<T> {
+/** A database pool of the request's own: Workers do not let I/O objects outlive the request that made them. */
+function openDatabase(env: Env): { db: Database; end(): Promise<void> } {
   const pool = new Pool({ connectionString: env.DATABASE_URL });
-  try {
-    return await work(drizzle(pool, { schema }) as unknown as Database);
-  } finally {
-    ctx.waitUntil(pool.end());
-  }
+  return { db: drizzle(pool, { schema }) as unknown as Database, end: () => pool.end() };
 }
 
 export default {
@@ -101,14 +88,37 @@ export default {
       logs: logStoreFor(env),
     });
     const current = app;
-    return withDatabase(env, ctx, (requestDatabase) =>
-      Promise.resolve(current.fetch(request, { ...env, requestDatabase } satisfies RequestBindings, ctx)),
+    const database = openDatabase(env);
+    let response: Response;
+    try {
+      response = await current.fetch(request, { ...env, requestDatabase: database.db } satisfies RequestBindings, ctx);
+    } catch (error) {
+      ctx.waitUntil(database.end());
+      throw error;
+    }
+    if (!response.body) {
+      ctx.waitUntil(database.end());
+      return response;
+    }
+    // A streamed answer (a followed job's output) reads the database until its body ends: the pool lives that long.
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    ctx.waitUntil(
+      response.body
+        .pipeTo(writable)
+        .catch(() => {})
+        .finally(() => database.end()),
     );
+    return new Response(readable, response);
   },
 
   async scheduled(_controller: unknown, env: Env, ctx: ExecutionContext): Promise<void> {
     // The reconciler keeps its sweep's place between runs of this isolate; the database is per run.
     const current = (reconciler ??= new Reconciler(queueFor(env)));
-    await withDatabase(env, ctx, (db) => current.run(db));
+    const database = openDatabase(env);
+    try {
+      await current.run(database.db);
+    } finally {
+      ctx.waitUntil(database.end());
+    }
   },
 };

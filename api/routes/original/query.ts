@@ -1,12 +1,13 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { JobRow } from '../../../shared/db/schema.js';
 import { formatExitCode } from '../../../shared/job/exit-code.js';
+import { LogStoreUnavailable, type LogStore } from '../../../shared/logs/log-store.js';
 import { formatDuration, formatTimeLimit } from '../../../shared/job/time-limit.js';
 import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { findJob } from '../../jobs/find-job.js';
-import { originalJobLog } from '../../jobs/job-output.js';
+import { originalJobLog } from '../../jobs/original-job-log.js';
 import { problemResponses } from '../../http/problem.js';
 import { OriginalJobIdParam, QueryResponse } from './schema.js';
 
@@ -27,11 +28,19 @@ const route = createRoute({
 export function registerOriginalQuery(app: App): void {
   app.openapi(route, async (c) => {
     const { db } = c.var;
-    const { now } = c.var.services;
-    const { logs } = c.var.services;
+    const { now, logs } = c.var.services;
     const job = await findJob(db, Number(c.req.valid('param').job_id), accountScope(c.var.principal));
-    const jobLog = logs ? await originalJobLog(logs, job) : { stdout: null, stderr: null };
-    return c.json(queryView(job, jobLog, now()), 200);
+    return c.json(queryView(job, await jobLog(logs, job), now()), 200);
+  });
+}
+
+/** The output when it can be read: a store that is away (or none at all) costs the query its log, not its answer. */
+async function jobLog(logs: LogStore | undefined, job: JobRow): Promise<z.infer<typeof QueryResponse>['job_log']> {
+  const none = { stdout: null, stderr: null };
+  if (!logs) return none;
+  return originalJobLog(logs, job).catch((error: Error) => {
+    if (error instanceof LogStoreUnavailable) return none;
+    throw error;
   });
 }
 

@@ -27,7 +27,7 @@ export const QueryResponse = z
     job_log: z.object({
       stdout: z.string().nullable().openapi({
         description:
-          "The latest attempt's output as text: all of it below 1 MiB, else its last 1,000 lines after a marker line. null when the API has no log store.",
+          "The latest attempt's output as text: all of it below 1 MiB, else its last 1,000 lines (at most 8 MiB) after a marker line. null when the API has no log store, or it did not answer.",
       }),
       stderr: z.string().nullable(),
     }),

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { stream as streamBody } from 'hono/streaming';
 import { isTerminal } from '../../../../shared/job/job-state.js';
 import { readRange } from '../../../../shared/logs/log-reader.js';
 import { LOG_STREAMS, MAX_CHUNK_BYTES } from '../../../../shared/logs/log-store.js';
@@ -9,42 +8,45 @@ import { requirePrincipal } from '../../../auth/require-principal.js';
 import { LogsNotConfigured, ValidationFailed } from '../../../http/errors.js';
 import { problemResponses } from '../../../http/problem.js';
 import { findJob } from '../../../jobs/find-job.js';
-import { followOutput, streamOf, tailStart } from '../../../jobs/job-output.js';
+import { followStream } from '../../../jobs/follow-output.js';
+import { streamOf, tailStart } from '../../../jobs/job-output.js';
 import { JobIdParam } from './schema.js';
 
 const DEFAULT_LIMIT = 2 ** 20;
 const MAX_TAIL_LINES = 100_000;
 
-const count = (max: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(max);
+/** A whole number from min to max, in digits: an empty or signed value is refused, not read as 0. */
+const whole = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
 const LogParams = JobIdParam.extend({
   stream: z.enum(LOG_STREAMS, 'must be stdout or stderr').openapi({ param: { name: 'stream', in: 'path' } }),
 });
 
 const LogQuery = z.object({
-  offset: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(0, 'must be 0 or more')
+  offset: whole(0, Number.MAX_SAFE_INTEGER)
     .optional()
     .openapi({ description: 'The byte to start at (0 by default): the next offset of an earlier read resumes it.' }),
-  limit: count(MAX_CHUNK_BYTES)
+  limit: whole(1, MAX_CHUNK_BYTES)
     .optional()
     .openapi({
       description: `At most this many bytes (1 MiB by default, at most ${MAX_CHUNK_BYTES}); not with follow.`,
     }),
-  tail_lines: count(MAX_TAIL_LINES)
+  tail_lines: whole(1, MAX_TAIL_LINES)
     .optional()
     .openapi({ description: 'Start at the last N lines instead of an offset.' }),
-  tail_bytes: count(MAX_CHUNK_BYTES)
+  tail_bytes: whole(1, MAX_CHUNK_BYTES)
     .optional()
     .openapi({ description: 'Start at the last N bytes instead of an offset.' }),
   follow: z
     .enum(['true', 'false', '1', '0'], 'must be true or false')
     .optional()
     .openapi({ description: 'Keep the answer open and send output as it is stored, until the attempt ends.' }),
-  attempt: count(1_000_000).optional().openapi({ description: "Which attempt's output (the latest by default)." }),
+  attempt: whole(1, 1_000_000).optional().openapi({ description: "Which attempt's output (the latest by default)." }),
 });
 
 const HEADERS = {
@@ -83,7 +85,7 @@ const route = createRoute({
 export function registerJobLogs(app: App): void {
   app.openapi(route, async (c) => {
     const { db } = c.var;
-    const { logs: store, logPollMs } = c.var.services;
+    const { logs: store, logPollMs, closing } = c.var.services;
     const params = c.req.valid('param');
     const query = c.req.valid('query');
     const follow = query.follow === 'true' || query.follow === '1';
@@ -122,25 +124,18 @@ export function registerJobLogs(app: App): void {
     c.header('Content-Type', 'application/octet-stream');
     // No proxy may hold the bytes back, nor a cache keep a running job's output.
     c.header('Cache-Control', 'no-store');
+    c.header('X-Content-Type-Options', 'nosniff');
     if (follow) {
-      c.header('X-Content-Type-Options', 'nosniff');
-      return streamBody(c, async (body) => {
-        let aborted = false;
-        body.onAbort(() => {
-          aborted = true;
-        });
-        await followOutput({
-          store,
-          id,
-          offset,
-          reload: () => findJob(db, job.id, scope),
-          write: (bytes) => body.write(bytes).then(() => {}),
-          sleep: (ms) => body.sleep(ms).then(() => {}),
-          aborted: () => aborted,
-          pollMs: logPollMs,
-          chunkBytes: DEFAULT_LIMIT,
-        });
+      const body = followStream({
+        store,
+        id,
+        offset,
+        reload: () => findJob(db, job.id, scope),
+        pollMs: logPollMs,
+        chunkBytes: DEFAULT_LIMIT,
+        closing,
       });
+      return c.body(body, 200);
     }
     const limit = query.limit ?? DEFAULT_LIMIT;
     const { bytes, next } = await readRange(store, id, offset, limit);

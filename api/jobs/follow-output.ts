@@ -1,0 +1,83 @@
+/**
+ * Following a running job's output: a byte stream that grows as the node ships, and ends when the attempt is over.
+ * It ends cleanly only then; anything else that stops it (the store failing, the API stopping) errors the stream, so
+ * that the client sees a broken transfer and follows again from the offset it reached, instead of taking a cut-off
+ * stream for the whole output.
+ */
+import type { JobRow } from '../../shared/db/schema.js';
+import { isTerminal } from '../../shared/job/job-state.js';
+import { readRange } from '../../shared/logs/log-reader.js';
+import type { LogStore, LogStreamId } from '../../shared/logs/log-store.js';
+
+export interface Follow {
+  store: LogStore;
+  /** Attempt 0 follows the job's first attempt, once it starts. */
+  id: LogStreamId;
+  offset: number;
+  /** The job as it is now: following ends once this attempt is over. */
+  reload(): Promise<JobRow>;
+  pollMs: number;
+  /** At most this many bytes are read from the store at once. */
+  chunkBytes: number;
+  /** Aborted when the API stops: followers are cut off (they resume elsewhere), not left hanging. */
+  closing: AbortSignal;
+}
+
+export class ApiStopping extends Error {
+  override name = 'ApiStopping';
+}
+
+/** The stream, read as the client reads it: nothing is fetched from the store before the client wants it. */
+export function followStream(follow: Follow): ReadableStream<Uint8Array> {
+  const pieces = followOutput(follow);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await pieces.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await pieces.return(undefined);
+    },
+  });
+}
+
+/**
+ * The stream from `offset` as it grows, until the attempt is over and everything stored has been read. A node stores
+ * all of a run's output before it reports the end, so a read after the end was seen misses nothing.
+ */
+async function* followOutput(follow: Follow): AsyncGenerator<Uint8Array> {
+  let { id, offset } = follow;
+  const wait = async () => {
+    await new Promise((done) => setTimeout(done, follow.pollMs));
+    if (follow.closing.aborted) throw new ApiStopping('the API is stopping: follow again from the offset reached');
+  };
+  // Attempt 0: the job has not started yet; its first attempt is followed once it has.
+  while (id.attempt === 0) {
+    const job = await follow.reload();
+    if (job.attempt > 0) id = { ...id, attempt: job.attempt };
+    else if (isTerminal(job.state)) return;
+    else await wait();
+  }
+  let over = false;
+  // Where a chunk starts, once known: every poll at the end of the stream then lists from there, not from before.
+  let atChunkStart = offset === 0;
+  for (;;) {
+    const read = await readRange(follow.store, id, offset, follow.chunkBytes, { atChunkStart });
+    atChunkStart = read.nextAtChunkStart;
+    if (read.bytes.length > 0) {
+      offset = read.next;
+      yield read.bytes;
+      continue;
+    }
+    if (over) return;
+    const job = await follow.reload();
+    // Over: ended, or requeued as a later attempt. One more read takes what was stored before the end was told.
+    over = isTerminal(job.state) || job.attempt > id.attempt;
+    if (!over) await wait();
+  }
+}
