@@ -1,8 +1,8 @@
 /**
- * Reads a stream back from its chunks: a byte range, the stream's end, or where its last lines start. Chunks may
- * overlap (a chunk uploaded again after a restart can be longer than the first upload at that offset; the bytes they
- * share are the same), so reading goes by coverage: each byte is taken from the first chunk that holds it. A gap ends
- * the stream as stored so far: the bytes after it are not stored yet.
+ * Reads a stream back from its chunks: a byte range, the stream's end, or where its last lines start. Reading goes by
+ * coverage, each byte taken from the first chunk that holds it, so that chunks overlapping (the shipper makes none,
+ * but a store written by another version might hold some) could never repeat a byte. A gap ends the stream as stored
+ * so far: the bytes after it are not stored yet.
  */
 import { MAX_CHUNK_BYTES, type LogChunk, type LogStore, type LogStreamId } from './log-store.js';
 
