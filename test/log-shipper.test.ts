@@ -15,10 +15,13 @@ class RecordingStore implements LogStore {
   readonly puts: { offset: number; bytes: string }[] = [];
   /** What the next upload does after storing its chunk: answer, fail (the answer is lost), or never answer. */
   next: 'answer' | 'lose-answer' | 'hang' = 'answer';
+  /** Away: uploads fail, storing nothing. */
+  down = false;
 
   constructor(private readonly inner: LogStore) {}
 
   async put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void> {
+    if (this.down) throw new LogStoreUnavailable('away');
     await this.inner.put(id, offset, bytes);
     this.puts.push({ offset, bytes: Buffer.from(bytes).toString() });
     const next = this.next;
@@ -118,6 +121,45 @@ describe('the log shipper', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await stored()).toBe('mine\n');
     expect(store.puts).toHaveLength(1);
+  });
+
+  it('never overwrites a stored chunk with fewer bytes when the file was cut after an upload whose answer was lost', async () => {
+    const { store, out, shipper, stored } = setUp();
+    writeFileSync(out, 'hello world\n');
+    store.next = 'lose-answer';
+    const shipping = await shipper();
+    await waitUntil(() => store.puts.length === 1);
+    // The job cuts its own output file (`> out`, then a little more) before the retry.
+    writeFileSync(out, 'hel');
+    await shipping.finish('7-1');
+    expect(store.puts).toHaveLength(1);
+    expect(await stored()).toBe('hello world\n');
+  });
+
+  it('ends a run whose output file was deleted before the rest of it was stored, instead of retrying for ever', async () => {
+    const { store, out, stored } = setUp();
+    const lines: string[] = [];
+    writeFileSync(out, 'kept\n');
+    const shipping = new LogShipper({
+      store,
+      dir: join(out, '..', 'shipped'),
+      flushMs: 20,
+      chunkBytes: 4096,
+      log: (line) => lines.push(line),
+    });
+    shippers.push(shipping);
+    await shipping.start();
+    shipping.track('7-1', { jobId: 7, attempt: 1 }, [{ stream: 'stdout', path: out, base: 0 }]);
+    await waitUntil(() => store.puts.length === 1);
+    store.down = true;
+    appendFileSync(out, 'lost\n');
+    const finishing = shipping.finish('7-1');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    rmSync(out);
+    store.down = false;
+    await finishing;
+    expect(await stored()).toBe('kept\n');
+    expect(lines.join('\n')).toMatch(/stdout ends at 5 bytes: its output file is gone/);
   });
 
   it('holds finish until the store answers, and gives up only when stopped', async () => {

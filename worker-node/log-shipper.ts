@@ -63,6 +63,8 @@ interface Tracked {
   /** Passes in a row that found nothing new: a quiet run is looked at less often. */
   quietPasses: number;
   nextPassAt: number;
+  /** finish() has begun: the timer leaves the run alone, so nothing is shipped past the end finish fixes. */
+  finishing: boolean;
 }
 
 const BACKOFF_MIN_MS = 250;
@@ -113,7 +115,14 @@ export class LogShipper {
       failing: false,
       quietPasses: 0,
       nextPassAt: 0,
+      finishing: false,
     });
+  }
+
+  /** Forgets journaled offsets of runs that did not come back (their run was forgotten just before a crash). */
+  async dropUntracked(): Promise<void> {
+    for (const key of this.#recovered.keys()) await this.#journal.remove(key);
+    this.#recovered.clear();
   }
 
   /**
@@ -123,6 +132,7 @@ export class LogShipper {
   async finish(key: string): Promise<void> {
     const run = this.#runs.get(key);
     if (!run) return;
+    run.finishing = true;
     // A pass under way may have looked at the files before the run's last write: only a later one can tell.
     await run.pass;
     for (;;) {
@@ -156,7 +166,7 @@ export class LogShipper {
   #tick(): void {
     const now = Date.now();
     for (const run of this.#runs.values()) {
-      if (!run.pass && now >= run.retryAt && now >= run.nextPassAt) void this.#ship(run);
+      if (!run.pass && !run.finishing && now >= run.retryAt && now >= run.nextPassAt) void this.#ship(run);
     }
   }
 
@@ -170,18 +180,19 @@ export class LogShipper {
   async #fixEnd(run: Tracked): Promise<void> {
     const end: Sizes = {};
     for (const file of run.files) end[file.stream] = Math.max(0, (await sizeOf(file.path)) - file.base);
+    // Held only once journaled: a restart must find the same end, not measure a later one.
+    await this.#save(run, end);
     run.end = end;
-    await this.#save(run);
   }
 
-  async #save(run: Tracked): Promise<void> {
+  async #save(run: Tracked, end = run.end): Promise<void> {
     // Not once the run is forgotten: its entry is gone for good.
     if (this.#runs.get(run.key) !== run) return;
     await this.#journal.write(run.key, {
       key: run.key,
       shipped: run.shipped,
       uploading: run.uploading,
-      ...(run.end ? { end: run.end } : {}),
+      ...(end ? { end } : {}),
     });
   }
 
@@ -218,7 +229,11 @@ export class LogShipper {
     // A file that shrank was truncated by its job: the bytes before the cut are stored, the rest cannot be found.
     if (file.base + before >= size && run.uploading[file.stream] === undefined) return 0;
     const id: LogStreamId = { jobId: run.jobId, attempt: run.attempt, stream: file.stream };
-    const handle = await open(file.path, 'r');
+    const handle = await open(file.path, 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (!handle) return this.#lost(run, file, 'its output file is gone');
     try {
       for (;;) {
         const shipped = run.shipped[file.stream] ?? 0;
@@ -233,15 +248,42 @@ export class LogShipper {
         }
         const bytes = new Uint8Array(length);
         const { bytesRead } = await handle.read(bytes, 0, length, file.base + shipped);
-        await this.options.store.put(id, shipped, bytes.subarray(0, bytesRead));
-        run.shipped[file.stream] = shipped + bytesRead;
+        if (bytesRead < length) {
+          // The file was cut since this chunk was journaled. Its upload may have landed before the cut: never
+          // overwrite that with fewer bytes.
+          if (await this.#stored(id, shipped, length)) run.shipped[file.stream] = shipped + length;
+          else if (bytesRead > 0) {
+            await this.options.store.put(id, shipped, bytes.subarray(0, bytesRead));
+            run.shipped[file.stream] = shipped + bytesRead;
+          }
+          delete run.uploading[file.stream];
+          break;
+        }
+        await this.options.store.put(id, shipped, bytes);
+        run.shipped[file.stream] = shipped + length;
         delete run.uploading[file.stream];
-        if (bytesRead < length) break;
       }
     } finally {
       await handle.close();
     }
     return (run.shipped[file.stream] ?? 0) - before;
+  }
+
+  /** Whether the chunk at this offset is stored whole already. */
+  async #stored(id: LogStreamId, offset: number, length: number): Promise<boolean> {
+    for await (const chunk of this.options.store.list(id, offset))
+      return chunk.offset === offset && chunk.size === length;
+    return false;
+  }
+
+  /** What is left of a file that went away cannot be shipped: the run's output ends at what was stored. */
+  async #lost(run: Tracked, file: OutputFile, why: string): Promise<number> {
+    if (run.end === undefined) return 0;
+    this.options.log(`job ${run.jobId}: ${file.stream} ends at ${run.shipped[file.stream] ?? 0} bytes: ${why}`);
+    delete run.uploading[file.stream];
+    await this.#save(run, { ...run.end, [file.stream]: run.shipped[file.stream] ?? 0 });
+    run.end = { ...run.end, [file.stream]: run.shipped[file.stream] ?? 0 };
+    return 0;
   }
 }
 

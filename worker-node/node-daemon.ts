@@ -125,6 +125,7 @@ export class NodeDaemon {
     // Runs that ended while the daemon was away are settled before any cores are reserved: a run's cores may have
     // gone to a later run before the crash, while its end was known only from its status file.
     for (const run of [...this.#runs.values()]) await this.#resume(run);
+    await this.#shipper.dropUntracked();
     for (const { record } of this.#runs.values())
       if (!record.ended) this.#allocator.reserve(record.jobId, record.slots);
     this.#outbox.start();
@@ -568,8 +569,9 @@ export class NodeDaemon {
     run.forgotten = true;
     const key = runKey(run.record);
     this.#runs.delete(key);
-    await this.#shipper.forget(key);
+    // The run's record first: a crash in between leaves only offsets, which the next start drops.
     await this.#journal.remove(key);
+    await this.#shipper.forget(key);
     await rm(run.record.dir, { recursive: true, force: true });
   }
 }
