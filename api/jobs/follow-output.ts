@@ -29,20 +29,41 @@ export class ApiStopping extends Error {
 
 /** The stream, read as the client reads it: nothing is fetched from the store before the client wants it. */
 export function followStream(follow: Follow): ReadableStream<Uint8Array> {
-  const pieces = followOutput(follow);
+  // Ends the polling when the client goes or the API stops (a pending read would otherwise poll on until the job
+  // prints).
+  const done = new AbortController();
+  const pieces = followOutput(follow, done.signal);
+  let stopping: (() => void) | undefined;
+  const finish = () => {
+    done.abort();
+    if (stopping) follow.closing.removeEventListener('abort', stopping);
+  };
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      // At once, whatever the follower is doing: waiting on a slow client, or catching up on a backlog.
+      stopping = () => {
+        finish();
+        controller.error(new ApiStopping('the API is stopping: follow again from the offset reached'));
+      };
+      if (follow.closing.aborted) stopping();
+      else follow.closing.addEventListener('abort', stopping, { once: true });
+    },
     async pull(controller) {
       try {
-        const { value, done } = await pieces.next();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        const { value, done: ended } = await pieces.next();
+        if (!ended) return controller.enqueue(value);
+        finish();
+        controller.close();
       } catch (error) {
-        controller.error(error);
+        finish();
+        try {
+          controller.error(error);
+        } catch {
+          // Errored already, by the stop.
+        }
       }
     },
-    async cancel() {
-      await pieces.return(undefined);
-    },
+    cancel: finish,
   });
 }
 
@@ -50,14 +71,25 @@ export function followStream(follow: Follow): ReadableStream<Uint8Array> {
  * The stream from `offset` as it grows, until the attempt is over and everything stored has been read. A node stores
  * all of a run's output before it reports the end, so a read after the end was seen misses nothing.
  */
-async function* followOutput(follow: Follow): AsyncGenerator<Uint8Array> {
+async function* followOutput(follow: Follow, stop: AbortSignal): AsyncGenerator<Uint8Array> {
   let { id, offset } = follow;
   const wait = async () => {
-    await new Promise((done) => setTimeout(done, follow.pollMs));
-    if (follow.closing.aborted) throw new ApiStopping('the API is stopping: follow again from the offset reached');
+    await new Promise<void>((resume) => {
+      const early = () => {
+        clearTimeout(timer);
+        resume();
+      };
+      const timer = setTimeout(() => {
+        stop.removeEventListener('abort', early);
+        resume();
+      }, follow.pollMs);
+      stop.addEventListener('abort', early, { once: true });
+    });
+    stop.throwIfAborted();
   };
   // Attempt 0: the job has not started yet; its first attempt is followed once it has.
   while (id.attempt === 0) {
+    stop.throwIfAborted();
     const job = await follow.reload();
     if (job.attempt > 0) id = { ...id, attempt: job.attempt };
     else if (isTerminal(job.state)) return;
@@ -67,6 +99,7 @@ async function* followOutput(follow: Follow): AsyncGenerator<Uint8Array> {
   // Where a chunk starts, once known: every poll at the end of the stream then lists from there, not from before.
   let atChunkStart = offset === 0;
   for (;;) {
+    stop.throwIfAborted();
     const read = await readRange(follow.store, id, offset, follow.chunkBytes, { atChunkStart });
     atChunkStart = read.nextAtChunkStart;
     if (read.bytes.length > 0) {

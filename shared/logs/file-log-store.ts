@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import {
   chunkName,
   chunkOffset,
@@ -22,7 +22,16 @@ export class FileLogStore implements LogStore {
     const folder = join(this.dir, streamPrefix(id));
     const temporary = join(folder, `.${chunkName(offset)}.${randomBytes(4).toString('hex')}`);
     try {
-      await mkdir(folder, { recursive: true });
+      const made = await mkdir(folder, { recursive: true });
+      if (made) {
+        // New folders are on disk only once each is in its parent's entries: the parent of the first one made, then
+        // each one made (the stream's own folder is synced after the rename below).
+        let parent = dirname(made);
+        for (const name of relative(parent, folder).split(sep)) {
+          await syncDirectory(parent);
+          parent = join(parent, name);
+        }
+      }
       // Written aside, on disk, then renamed (and the rename on disk too): a reader never sees half a chunk, and the
       // daemon, which journals the chunk as shipped once this returns, never finds it missing after a power cut.
       const file = await open(temporary, 'w');
@@ -33,12 +42,7 @@ export class FileLogStore implements LogStore {
         await file.close();
       }
       await rename(temporary, join(folder, chunkName(offset)));
-      const directory = await open(folder, 'r');
-      try {
-        await directory.sync();
-      } finally {
-        await directory.close();
-      }
+      await syncDirectory(folder);
     } catch (error) {
       await rm(temporary, { force: true }).catch(() => {});
       throw new LogStoreUnavailable(
@@ -77,5 +81,14 @@ export class FileLogStore implements LogStore {
     } finally {
       await file.close();
     }
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }

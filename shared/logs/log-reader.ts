@@ -22,7 +22,7 @@ async function* segments(
   atChunkStart = false,
 ): AsyncGenerator<Segment> {
   let position = from;
-  for await (const chunk of atChunkStart ? store.list(id, from) : chunksFrom(store, id, from)) {
+  for await (const chunk of chunksFrom(store, id, from, atChunkStart)) {
     if (chunk.offset > position) return;
     const end = chunk.offset + chunk.size;
     if (end <= position) continue;
@@ -34,12 +34,18 @@ async function* segments(
 /**
  * The chunks that may hold byte `from` and those after it. Reads go on from where the last one ended, a chunk's start,
  * so the list starts there; only an offset inside a chunk needs the list to start a chunk's length earlier, which
- * for a stream of small chunks can be many names.
+ * for a stream of small chunks can be many names. Nothing listed at all, for a caller that knows `from` is where a
+ * chunk starts (or will), needs no look back either.
  */
-async function* chunksFrom(store: LogStore, id: LogStreamId, from: number): AsyncGenerator<LogChunk> {
+async function* chunksFrom(
+  store: LogStore,
+  id: LogStreamId,
+  from: number,
+  atChunkStart: boolean,
+): AsyncGenerator<LogChunk> {
   const listed = store.list(id, from)[Symbol.asyncIterator]();
   const first = await listed.next();
-  if (from === 0 || (!first.done && first.value.offset === from)) {
+  if (from === 0 || (first.done && atChunkStart) || (!first.done && first.value.offset === from)) {
     if (first.done) return;
     yield first.value;
     for (let next = await listed.next(); !next.done; next = await listed.next()) yield next.value;
