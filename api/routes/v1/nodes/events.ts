@@ -3,7 +3,7 @@ import { label } from '../../../../shared/names.js';
 import type { App } from '../../../app-env.js';
 import { actorName } from '../../../auth/principal.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
-import { applyNodeEvent, NODE_ENDINGS, type NodeEvent } from '../../../jobs/apply-node-event.js';
+import { applyNodeEvents, NODE_ENDINGS, type NodeEvent } from '../../../jobs/apply-node-event.js';
 import { ID_PATTERN } from '../../../http/id-param.js';
 import { problemResponses } from '../../../http/problem.js';
 import { NodeParam } from './schema.js';
@@ -81,24 +81,27 @@ export function registerNodeEvents(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
     const actor = actorName(c.var.principal);
-    const results = [];
-    // In order: a job's started event must land before its finished one.
-    for (const body of c.req.valid('json').events) {
-      const event: NodeEvent =
-        body.kind === 'started'
-          ? { kind: 'started', jobId: Number(body.job_id), attempt: body.attempt, pid: body.pid, cpuIds: body.cpu_ids }
-          : {
-              kind: 'finished',
-              jobId: Number(body.job_id),
-              attempt: body.attempt,
-              state: body.state,
-              exitStatus: body.exit_status,
-              exitSignal: body.exit_signal,
-              errorMsg: body.error_msg ?? null,
-            };
-      const result = await applyNodeEvent(c.var.db, node, event, actor);
-      results.push({ job_id: body.job_id, attempt: body.attempt, kind: body.kind, result });
-    }
+    const bodies = c.req.valid('json').events;
+    const events = bodies.map((body): NodeEvent =>
+      body.kind === 'started'
+        ? { kind: 'started', jobId: Number(body.job_id), attempt: body.attempt, pid: body.pid, cpuIds: body.cpu_ids }
+        : {
+            kind: 'finished',
+            jobId: Number(body.job_id),
+            attempt: body.attempt,
+            state: body.state,
+            exitStatus: body.exit_status,
+            exitSignal: body.exit_signal,
+            errorMsg: body.error_msg ?? null,
+          },
+    );
+    const outcomes = await applyNodeEvents(c.var.db, node, events, actor);
+    const results = bodies.map((body, n) => ({
+      job_id: body.job_id,
+      attempt: body.attempt,
+      kind: body.kind,
+      result: outcomes[n]!,
+    }));
     return c.json({ results }, 200);
   });
 }
