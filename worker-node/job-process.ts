@@ -8,7 +8,7 @@
  * written.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { JobLauncher } from './job-launcher.js';
 import { groupHasLiveProcess } from './process-table.js';
@@ -43,17 +43,17 @@ export interface JobExit {
 }
 
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path));
+/** A run's own directory holds these, and only these once its wrapper is done (job-launcher.ts writes pid and status). */
+export const RUN_FILES = { script: 'script.sh', pid: 'pid', status: 'status' } as const;
 const KILL_WAIT_MS = 10_000;
 
 const launcher = new JobLauncher();
 
 export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
-  await mkdir(launch.dir, { recursive: true });
-  await mkdir(launch.cwd, { recursive: true });
   // The wrapper opens the output files: their directories must be there, or the job fails before it starts.
-  await mkdir(dirname(launch.stdoutPath), { recursive: true });
-  await mkdir(dirname(launch.stderrPath), { recursive: true });
-  const scriptPath = join(launch.dir, 'script.sh');
+  const directories = new Set([launch.dir, launch.cwd, dirname(launch.stdoutPath), dirname(launch.stderrPath)]);
+  await Promise.all([...directories].map((directory) => mkdir(directory, { recursive: true })));
+  const scriptPath = join(launch.dir, RUN_FILES.script);
   await writeFile(scriptPath, launch.script, { mode: 0o700 });
   const pin = TASKSET && launch.cpuIds?.length ? [TASKSET, '-c', launch.cpuIds.join(',')] : [];
   return launcher.launch({
@@ -77,7 +77,7 @@ export async function waitForLaunch(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const [pid, startTime] = (await readFile(join(dir, 'pid'), 'utf8')).trim().split(' ').map(Number);
+      const [pid, startTime] = (await readFile(join(dir, RUN_FILES.pid), 'utf8')).trim().split(' ').map(Number);
       return { pid: pid!, startTime: startTime! };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -91,7 +91,7 @@ export async function waitForLaunch(
 export function readJobExit(dir: string): JobExit | undefined {
   let text: string;
   try {
-    text = readFileSync(join(dir, 'status'), 'utf8');
+    text = readFileSync(join(dir, RUN_FILES.status), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -138,4 +138,19 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
+}
+
+/**
+ * Removes a run's own directory once it is reported. Its files are known, so they go one by one, without the walk a
+ * recursive removal makes; anything else found there (a wrapper's half-written file) falls back to that walk.
+ */
+export async function removeRunDirectory(dir: string): Promise<void> {
+  const gone = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  };
+  await Promise.all(Object.values(RUN_FILES).map((name) => unlink(join(dir, name)).catch(gone)));
+  await rmdir(dir).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return;
+    await rm(dir, { recursive: true, force: true });
+  });
 }

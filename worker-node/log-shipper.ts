@@ -65,6 +65,8 @@ interface Tracked {
   nextPassAt: number;
   /** finish() has begun: the timer leaves the run alone, so nothing is shipped past the end finish fixes. */
   finishing: boolean;
+  /** It has an entry in the journal, to be removed when it is forgotten. */
+  journaled: boolean;
 }
 
 const BACKOFF_MIN_MS = 250;
@@ -116,6 +118,7 @@ export class LogShipper {
       quietPasses: 0,
       nextPassAt: 0,
       finishing: false,
+      journaled: recovered !== undefined,
     });
   }
 
@@ -152,7 +155,7 @@ export class LogShipper {
     const run = this.#runs.get(key);
     this.#runs.delete(key);
     await run?.pass?.catch(() => {});
-    await this.#journal.remove(key);
+    if (run?.journaled) await this.#journal.remove(key);
   }
 
   /** Stops shipping; what is not stored yet is shipped by the next start, from the journal. */
@@ -180,14 +183,20 @@ export class LogShipper {
   async #fixEnd(run: Tracked): Promise<void> {
     const end: Sizes = {};
     for (const file of run.files) end[file.stream] = Math.max(0, (await sizeOf(file.path)) - file.base);
-    // Held only once journaled: a restart must find the same end, not measure a later one.
-    await this.#save(run, end);
+    // Held only once journaled: a restart must find the same end, not measure a later one. Unless all of it is
+    // stored already (a run that printed little, or nothing): with nothing left to ship, a synced write per run is
+    // spared; a crash before the run is reported then measures its end again.
+    const left = run.files.some(
+      (file) => (end[file.stream] ?? 0) > (run.shipped[file.stream] ?? 0) || run.uploading[file.stream] !== undefined,
+    );
+    if (left) await this.#save(run, end);
     run.end = end;
   }
 
   async #save(run: Tracked, end = run.end): Promise<void> {
     // Not once the run is forgotten: its entry is gone for good.
     if (this.#runs.get(run.key) !== run) return;
+    run.journaled = true;
     await this.#journal.write(run.key, {
       key: run.key,
       shipped: run.shipped,

@@ -8,7 +8,7 @@
  * meanwhile, and runs none twice.
  */
 import { existsSync, statSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LOG_STREAMS, type LogStore } from '../shared/logs/log-store.js';
 import { ClaimPacer } from '../shared/queue/claim-pacer.js';
@@ -18,7 +18,15 @@ import { CoreAllocator } from './core-allocator.js';
 import { lockCores, type CoreLease } from './core-locks.js';
 import { jobEnding, type KillReason } from './job-ending.js';
 import { jobEnvironment } from './job-environment.js';
-import { groupAlive, launchJob, readJobExit, terminateGroup, waitForLaunch } from './job-process.js';
+import {
+  groupAlive,
+  launchJob,
+  readJobExit,
+  removeRunDirectory,
+  RUN_FILES,
+  terminateGroup,
+  waitForLaunch,
+} from './job-process.js';
 import { Journal } from './journal.js';
 import { LogShipper, ShipperStopped, type OutputFile } from './log-shipper.js';
 import { ApiRefused, type NodeApi, type NodeEvent, type NodeJob } from './node-api.js';
@@ -273,7 +281,9 @@ export class NodeDaemon {
 
   /**
    * Confirms claimed refs and starts what the API says to run. The ids are journaled first: if the daemon dies
-   * before the answer is, the restarted daemon asks again and gets the same jobs.
+   * before the answer is, the restarted daemon asks again and gets the same jobs. They are not removed once answered
+   * (that would cost a synced write between every claim and its start): the next claim's ids replace them, and ids
+   * asked about again after a restart whose runs are journaled, or long done, change nothing.
    */
   async #confirm(ids: number[]): Promise<void> {
     if (ids.length === 0) return this.#confirming.remove('confirming');
@@ -298,8 +308,6 @@ export class NodeDaemon {
         retryMs = Math.min(CONFIRM_RETRY_MAX_MS, retryMs * 2);
       }
     }
-    // Every admitted run is in the journal now: the ids need not be asked about again.
-    await this.#confirming.remove('confirming');
     this.#startAll(admitted);
   }
 
@@ -416,14 +424,14 @@ export class NodeDaemon {
       return;
     }
     if (record.pid === undefined) {
-      const scriptWritten = existsSync(join(record.dir, 'script.sh'));
+      const scriptWritten = existsSync(join(record.dir, RUN_FILES.script));
       const launched = await waitForLaunch(record.dir, scriptWritten ? LAUNCH_GRACE_MS : 0);
       if (!launched) {
         run.adopted = false;
         this.options.log(`job ${record.jobId}: confirmed but never started before the restart; starting it now`);
         return this.#start(run);
       }
-      this.#started(run, launched.pid, launched.startTime, statSync(join(record.dir, 'pid')).mtimeMs);
+      this.#started(run, launched.pid, launched.startTime, statSync(join(record.dir, RUN_FILES.pid)).mtimeMs);
       await this.#save(run);
     }
     this.#ship(run);
@@ -572,7 +580,7 @@ export class NodeDaemon {
     // The run's record first: a crash in between leaves only offsets, which the next start drops.
     await this.#journal.remove(key);
     await this.#shipper.forget(key);
-    await rm(run.record.dir, { recursive: true, force: true });
+    await removeRunDirectory(run.record.dir);
   }
 }
 
