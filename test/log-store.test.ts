@@ -227,6 +227,10 @@ describe('reading a stream back', () => {
     await store.put(open, 0, text('a\nb\nunfinished'));
     expect(await tailLines(store, open, 1)).toEqual({ start: 4, end: 14, full: true });
     expect(await tailLines(store, stream(), 5)).toEqual({ start: 0, end: 0, full: false });
+    // Output without newlines is looked at only so far back.
+    const flat = stream();
+    await store.put(flat, 0, new Uint8Array(1000).fill(0x61));
+    expect(await tailLines(store, flat, 3, { maxBytes: 100 })).toEqual({ start: 900, end: 1000, full: true });
   });
 });
 

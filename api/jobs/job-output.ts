@@ -9,12 +9,15 @@ export const streamOf = (job: JobRow, stream: LogStream, attempt = job.attempt):
   stream,
 });
 
-/** Where a tail starts: the last `lines` lines, or the last `bytes` bytes. */
+// Lines are looked for this far back at most: output without newlines must not be read whole to find none.
+const TAIL_SCAN_MAX_BYTES = 64 * 2 ** 20;
+
+/** Where a tail starts: the last `lines` lines (within the last 64 MiB), or the last `bytes` bytes. */
 export async function tailStart(
   store: LogStore,
   id: LogStreamId,
   tail: { lines: number } | { bytes: number },
 ): Promise<number> {
-  if ('lines' in tail) return (await tailLines(store, id, tail.lines)).start;
+  if ('lines' in tail) return (await tailLines(store, id, tail.lines, { maxBytes: TAIL_SCAN_MAX_BYTES })).start;
   return Math.max(0, (await storedEnd(store, id)) - tail.bytes);
 }

@@ -38,7 +38,7 @@ const LogQuery = z.object({
     }),
   tail_lines: whole(1, MAX_TAIL_LINES)
     .optional()
-    .openapi({ description: 'Start at the last N lines instead of an offset.' }),
+    .openapi({ description: 'Start at the last N lines instead of an offset (looking back at most 64 MiB).' }),
   tail_bytes: whole(1, MAX_CHUNK_BYTES)
     .optional()
     .openapi({ description: 'Start at the last N bytes instead of an offset.' }),
