@@ -1,10 +1,11 @@
 /**
- * First-fit core allocation on one node: a job gets the lowest-numbered free cores of the node's own (the machine
- * cores its daemon holds, see core-locks.ts), and no core is ever given to two running jobs. The daemon rebuilds it
- * from its journal after a restart (`reserve`), so re-adopted jobs keep theirs.
+ * First-fit core allocation on one node: a run gets the lowest-numbered free cores of the node's own (the machine
+ * cores its daemon holds, see core-locks.ts), and no core is ever given to two running runs. Runs are named by job
+ * and attempt: a requeued job's next attempt may start here while its last one is still being ended. The daemon
+ * rebuilds it from its journal after a restart (`reserve`), so re-adopted runs keep theirs.
  */
 export class CoreAllocator {
-  readonly #owner = new Map<number, number | undefined>();
+  readonly #owner = new Map<number, string | undefined>();
 
   constructor(cores: number[]) {
     if (cores.length === 0) throw new RangeError('a node has at least one core');
@@ -19,29 +20,29 @@ export class CoreAllocator {
     return [...this.#owner.values()].filter((owner) => owner === undefined).length;
   }
 
-  /** The lowest-numbered `count` free cores, now the job's; undefined when fewer are free. */
-  allocate(jobId: number, count: number): number[] | undefined {
+  /** The lowest-numbered `count` free cores, now the run's; undefined when fewer are free. */
+  allocate(run: string, count: number): number[] | undefined {
     const picked: number[] = [];
     for (const [core, owner] of this.#owner) {
       if (picked.length === count) break;
       if (owner === undefined) picked.push(core);
     }
     if (picked.length < count) return undefined;
-    for (const core of picked) this.#owner.set(core, jobId);
+    for (const core of picked) this.#owner.set(core, run);
     return picked;
   }
 
-  /** Gives a re-adopted job back exactly the cores it had; refuses a core someone else holds. */
-  reserve(jobId: number, cores: number[]): void {
+  /** Gives a re-adopted run back exactly the cores it had; refuses a core another holds. */
+  reserve(run: string, cores: number[]): void {
     for (const core of cores) {
       if (!this.#owner.has(core)) throw new RangeError(`core ${core} is not on this node`);
       const owner = this.#owner.get(core);
-      if (owner !== undefined && owner !== jobId) throw new Error(`core ${core} is job ${owner}'s`);
+      if (owner !== undefined && owner !== run) throw new Error(`core ${core} is run ${owner}'s`);
     }
-    for (const core of cores) this.#owner.set(core, jobId);
+    for (const core of cores) this.#owner.set(core, run);
   }
 
-  release(jobId: number): void {
-    for (const [core, owner] of this.#owner) if (owner === jobId) this.#owner.set(core, undefined);
+  release(run: string): void {
+    for (const [core, owner] of this.#owner) if (owner === run) this.#owner.set(core, undefined);
   }
 }

@@ -135,7 +135,7 @@ export class NodeDaemon {
     for (const run of [...this.#runs.values()]) await this.#resume(run);
     await this.#shipper.dropUntracked();
     for (const { record } of this.#runs.values())
-      if (!record.ended) this.#allocator.reserve(record.jobId, record.slots);
+      if (!record.ended) this.#allocator.reserve(runKey(record), record.slots);
     this.#outbox.start();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#loops = [this.#heartbeatLoop()];
@@ -318,7 +318,7 @@ export class NodeDaemon {
     if (this.#runs.has(key)) return undefined;
     const allocator = this.#allocator!;
     // An exclusive job has the whole node: every core is its own.
-    const slots = allocator.allocate(jobId, job.exclusive ? allocator.cores : job.cpus);
+    const slots = allocator.allocate(key, job.exclusive ? allocator.cores : job.cpus);
     const paths = outputPaths(job, this.options.dir);
     const record: RunRecord = {
       job,
@@ -515,7 +515,7 @@ export class NodeDaemon {
         record.kill === 'STOPPED'
           ? undefined
           : { kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending };
-      this.#allocator!.release(record.jobId);
+      this.#allocator!.release(runKey(record));
       this.#pacer.notify();
       if (record.launchError) {
         // No file tells this ending after a crash, and no output is to be shipped: journaled now, reported now.
