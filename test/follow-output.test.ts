@@ -15,19 +15,19 @@ const dir = mkdtempSync(join(tmpdir(), 'conductor-follow-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function follower(jobId: number) {
+function follower(jobId: number, attempt = 1, job = (): Partial<JobRow> => ({ attempt: 1, state: 'RUNNING' })) {
   const store = new FileLogStore(dir);
-  const id: LogStreamId = { jobId, attempt: 1, stream: 'stdout' };
+  const id: LogStreamId = { jobId, attempt, stream: 'stdout' };
   let reloads = 0;
   const closing = new AbortController();
   const follow: Follow = {
     store,
     id,
     offset: 0,
-    // A job that runs on and prints nothing more.
+    // By default a job that runs on and prints nothing more.
     reload: async () => {
       reloads++;
-      return { id: jobId, attempt: 1, state: 'RUNNING' } as JobRow;
+      return { id: jobId, ...job() } as JobRow;
     },
     pollMs: 20,
     chunkBytes: 1 << 20,
@@ -60,6 +60,21 @@ describe('a followed stream', () => {
     const reader = stream.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('a line\n');
     closing.abort();
-    await expect(reader.read()).rejects.toThrow(/the API is stopping/);
+    await expect(reader.read()).rejects.toThrow(/is stopping/);
+  });
+
+  it("follows a requeued job's next attempt once it starts, not the attempt before", async () => {
+    let now: Partial<JobRow> = { attempt: 1, state: 'PENDING' };
+    const { store, follow } = follower(3, 2, () => now);
+    const encode = (text: string) => new TextEncoder().encode(text);
+    await store.put({ jobId: 3, attempt: 1, stream: 'stdout' }, 0, encode('the lost attempt\n'));
+    const reader = followStream(follow).getReader();
+    const first = reader.read();
+    await sleep(100);
+    now = { attempt: 2, state: 'RUNNING' };
+    await store.put({ jobId: 3, attempt: 2, stream: 'stdout' }, 0, encode('the next one\n'));
+    expect(new TextDecoder().decode((await first).value)).toBe('the next one\n');
+    now = { attempt: 2, state: 'COMPLETED' };
+    expect((await reader.read()).done).toBe(true);
   });
 });

@@ -3,11 +3,13 @@
  * read back through the API over HTTP: byte-exact, live, across a daemon killed with -9, and across a store outage.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storedEnd } from '../shared/logs/log-reader.js';
-import type { LogChunk, LogStream } from '../shared/logs/log-store.js';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { LogStoreUnavailable, type LogChunk, type LogStore, type LogStream } from '../shared/logs/log-store.js';
 import type { ChildServer } from './helpers/child-server.js';
 import { ADMIN_TOKEN, createTestApp } from './helpers/test-app.js';
 import {
@@ -284,4 +286,42 @@ describe('an API without a log store', () => {
       await t.close();
     }
   });
+});
+
+describe('a follow whose store fails before its first byte', () => {
+  it('breaks the transfer: a client never takes it for a clean, empty answer', async () => {
+    const store = new FileLogStore(mkdtempSync(join(tmpdir(), 'conductor-unread-')));
+    const failing: LogStore = {
+      put: (...args) => store.put(...args),
+      read: (...args) => store.read(...args),
+      list: async function* () {
+        throw new LogStoreUnavailable('the store is away');
+      },
+    };
+    const api = await startTestApi({ logs: failing });
+    const nodes = testNodes(api);
+    try {
+      await nodes.start('away', { CONDUCTOR_LOG_DIR: store.dir });
+      const work = nodes.dir();
+      const id = await api.t.submit({ name: 'x', current_working_directory: work }, '#!/bin/bash\nsleep 3');
+      await waitForState(api.t, id, ['RUNNING']);
+      const answer = await fetch(`${api.url}/v1/jobs/${id}/logs/stdout?follow=true`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(answer.headers.get('Content-Length')).toBeNull();
+      await expect(answer.arrayBuffer()).rejects.toThrow();
+      // A range read says so plainly.
+      const range = await fetch(`${api.url}/v1/jobs/${id}/logs/stdout`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(range.status).toBe(503);
+      expect(range.headers.get('Conductor-Log-Offset')).toBeNull();
+      expect((await range.json()).type).toBe('urn:conductor:problem:log_store_unavailable');
+      await waitForState(api.t, id, ['COMPLETED'], 20_000);
+    } finally {
+      await nodes.cleanup();
+      await api.close();
+      rmSync(store.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

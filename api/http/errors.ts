@@ -117,6 +117,17 @@ export class LogsNotConfigured extends ApiError {
   }
 }
 
+export class ApiStopping extends ApiError {
+  constructor() {
+    super(
+      503,
+      'stopping',
+      'Stopping',
+      'This API process is stopping: ask again (another process, or this one restarted)',
+    );
+  }
+}
+
 export class RetryableConflict extends ApiError {
   constructor() {
     super(503, 'retry', 'Try again', 'The request lost a race with another one and changed nothing; send it again');

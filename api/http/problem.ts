@@ -43,7 +43,7 @@ const DESCRIPTIONS = {
   413: 'Request body too large',
   415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',
-  503: 'The database, the queue or the log store did not answer, or the request lost a race: retry',
+  503: 'The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry',
 } as const;
 
 type ProblemStatus = keyof typeof DESCRIPTIONS;

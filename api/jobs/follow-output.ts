@@ -8,10 +8,11 @@ import type { JobRow } from '../../shared/db/schema.js';
 import { isTerminal } from '../../shared/job/job-state.js';
 import { readRange } from '../../shared/logs/log-reader.js';
 import type { LogStore, LogStreamId } from '../../shared/logs/log-store.js';
+import { ApiStopping } from '../http/errors.js';
 
 export interface Follow {
   store: LogStore;
-  /** Attempt 0 follows the job's first attempt, once it starts. */
+  /** The attempt followed: one that has not started yet (a PENDING job's next) is waited for. */
   id: LogStreamId;
   offset: number;
   /** The job as it is now: following ends once this attempt is over. */
@@ -21,10 +22,6 @@ export interface Follow {
   chunkBytes: number;
   /** Aborted when the API stops: followers are cut off (they resume elsewhere), not left hanging. */
   closing: AbortSignal;
-}
-
-export class ApiStopping extends Error {
-  override name = 'ApiStopping';
 }
 
 /** The stream, read as the client reads it: nothing is fetched from the store before the client wants it. */
@@ -43,7 +40,7 @@ export function followStream(follow: Follow): ReadableStream<Uint8Array> {
       // At once, whatever the follower is doing: waiting on a slow client, or catching up on a backlog.
       stopping = () => {
         finish();
-        controller.error(new ApiStopping('the API is stopping: follow again from the offset reached'));
+        controller.error(new ApiStopping());
       };
       if (follow.closing.aborted) stopping();
       else follow.closing.addEventListener('abort', stopping, { once: true });
@@ -72,7 +69,8 @@ export function followStream(follow: Follow): ReadableStream<Uint8Array> {
  * all of a run's output before it reports the end, so a read after the end was seen misses nothing.
  */
 async function* followOutput(follow: Follow, stop: AbortSignal): AsyncGenerator<Uint8Array> {
-  let { id, offset } = follow;
+  const { id } = follow;
+  let { offset } = follow;
   const wait = async () => {
     await new Promise<void>((resume) => {
       const early = () => {
@@ -87,13 +85,13 @@ async function* followOutput(follow: Follow, stop: AbortSignal): AsyncGenerator<
     });
     stop.throwIfAborted();
   };
-  // Attempt 0: the job has not started yet; its first attempt is followed once it has.
-  while (id.attempt === 0) {
+  for (;;) {
     stop.throwIfAborted();
     const job = await follow.reload();
-    if (job.attempt > 0) id = { ...id, attempt: job.attempt };
-    else if (isTerminal(job.state)) return;
-    else await wait();
+    if (job.attempt >= id.attempt) break;
+    // Ended (cancelled) before this attempt ever started: it has no output.
+    if (isTerminal(job.state)) return;
+    await wait();
   }
   let over = false;
   // Where a chunk starts, once known: every poll at the end of the stream then lists from there, not from before.

@@ -65,7 +65,9 @@ export class FileLogStore implements LogStore {
       .filter((offset): offset is number => offset !== undefined && offset >= from)
       .sort((a, b) => a - b);
     for (const offset of offsets) {
-      const { size } = await stat(join(folder, chunkName(offset)));
+      const { size } = await stat(join(folder, chunkName(offset))).catch((error: Error) => {
+        throw new LogStoreUnavailable(`cannot list ${folder}: ${error.message}`);
+      });
       yield { offset, size };
     }
   }
@@ -76,7 +78,9 @@ export class FileLogStore implements LogStore {
     });
     try {
       const bytes = new Uint8Array(Math.max(0, length));
-      const { bytesRead } = await file.read(bytes, 0, bytes.length, skip);
+      const { bytesRead } = await file.read(bytes, 0, bytes.length, skip).catch((error: Error) => {
+        throw new LogStoreUnavailable(`cannot read ${streamPrefix(id)}${chunkName(chunk.offset)}: ${error.message}`);
+      });
       return bytes.subarray(0, bytesRead);
     } finally {
       await file.close();

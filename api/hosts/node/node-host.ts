@@ -3,6 +3,7 @@
  * It applies the migrations before it listens, so a fresh database is ready on the first request.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
 import { loadMigrations } from '../../../shared/db/migration-files.js';
@@ -52,6 +53,8 @@ export async function startNodeHost(
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     let localNode: LocalNode | undefined;
     const closing = new AbortController();
+    // Every follower listens for the stop: more than the default 10 is no leak.
+    setMaxListeners(0, closing.signal);
     const app = createApp({
       db: database.db,
       queue,

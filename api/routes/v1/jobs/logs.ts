@@ -5,7 +5,7 @@ import { LOG_STREAMS, MAX_CHUNK_BYTES } from '../../../../shared/logs/log-store.
 import type { App } from '../../../app-env.js';
 import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
-import { LogsNotConfigured, ValidationFailed } from '../../../http/errors.js';
+import { ApiStopping, LogsNotConfigured, ValidationFailed } from '../../../http/errors.js';
 import { problemResponses } from '../../../http/problem.js';
 import { findJob } from '../../../jobs/find-job.js';
 import { followStream } from '../../../jobs/follow-output.js';
@@ -108,9 +108,16 @@ export function registerJobLogs(app: App): void {
     const scope = accountScope(c.var.principal);
     const job = await findJob(db, Number(params.id), scope);
     if (!store) throw new LogsNotConfigured();
-    const attempt = query.attempt ?? job.attempt;
-    if (attempt > job.attempt) {
-      throw new ValidationFailed([{ field: 'attempt', message: `job ${job.id} has had ${job.attempt} attempt(s)` }]);
+    // A PENDING job's next attempt can be followed before it starts; what has run can be read.
+    const latest = follow && job.state === 'PENDING' ? job.attempt + 1 : job.attempt;
+    const attempt = query.attempt ?? latest;
+    if (attempt > latest) {
+      throw new ValidationFailed([
+        {
+          field: 'attempt',
+          message: `job ${job.id} has had ${job.attempt} attempt(s)${follow && job.state === 'PENDING' ? ', and its next can be followed' : ''}`,
+        },
+      ]);
     }
     const id = streamOf(job, params.stream, attempt);
     const offset =
@@ -119,28 +126,34 @@ export function registerJobLogs(app: App): void {
         : query.tail_bytes !== undefined
           ? await tailStart(store, id, { bytes: query.tail_bytes })
           : (query.offset ?? 0);
+    if (follow && closing.aborted) throw new ApiStopping();
+    const body = follow
+      ? followStream({
+          store,
+          id,
+          offset,
+          reload: () => findJob(db, job.id, scope),
+          pollMs: logPollMs,
+          chunkBytes: DEFAULT_LIMIT,
+          closing,
+        })
+      : await readRange(store, id, offset, query.limit ?? DEFAULT_LIMIT);
+    // Set only now: an error answer carries none of them.
     c.header('Conductor-Attempt', String(attempt));
     c.header('Conductor-Log-Offset', String(offset));
     c.header('Content-Type', 'application/octet-stream');
     // No proxy may hold the bytes back, nor a cache keep a running job's output.
     c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
-    if (follow) {
-      const body = followStream({
-        store,
-        id,
-        offset,
-        reload: () => findJob(db, job.id, scope),
-        pollMs: logPollMs,
-        chunkBytes: DEFAULT_LIMIT,
-        closing,
-      });
+    if (body instanceof ReadableStream) {
+      // Chunked from the first byte: the Node server would otherwise read the stream to measure it, and an error in
+      // that while would reach the client as a short, clean answer.
+      c.header('Transfer-Encoding', 'chunked');
       return c.body(body, 200);
     }
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const { bytes, next } = await readRange(store, id, offset, limit);
+    const { bytes, next } = body;
     // Complete: the attempt is over (so all its output is stored) and this read stopped short of its limit, at the end.
-    const complete = (isTerminal(job.state) || job.attempt > attempt) && bytes.length < limit;
+    const complete = (isTerminal(job.state) || job.attempt > attempt) && bytes.length < (query.limit ?? DEFAULT_LIMIT);
     c.header('Conductor-Next-Offset', String(next));
     c.header('Conductor-Log-Complete', String(complete));
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
