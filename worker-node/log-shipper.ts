@@ -290,8 +290,9 @@ export class LogShipper {
     if (run.end === undefined) return 0;
     this.options.log(`job ${run.jobId}: ${file.stream} ends at ${run.shipped[file.stream] ?? 0} bytes: ${why}`);
     delete run.uploading[file.stream];
-    await this.#save(run, { ...run.end, [file.stream]: run.shipped[file.stream] ?? 0 });
-    run.end = { ...run.end, [file.stream]: run.shipped[file.stream] ?? 0 };
+    const end = { ...run.end, [file.stream]: run.shipped[file.stream] ?? 0 };
+    await this.#save(run, end);
+    run.end = end;
     return 0;
   }
 }

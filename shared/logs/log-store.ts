@@ -52,3 +52,12 @@ export const chunkName = (offset: number) => String(offset).padStart(OFFSET_DIGI
 export function chunkOffset(name: string): number | undefined {
   return /^\d{15}$/.test(name) ? Number(name) : undefined;
 }
+
+/** The name an object store's listing starts after, so that it lists the chunks from `from` on. */
+export const listStartAfter = (folder: string, from: number) => (from > 0 ? folder + chunkName(from - 1) : undefined);
+
+/** A listed object of a stream's folder as a chunk, if it is one at `from` or later. */
+export function listedChunk(folder: string, key: string, size: number, from: number): LogChunk | undefined {
+  const offset = chunkOffset(key.slice(folder.length));
+  return offset !== undefined && offset >= from ? { offset, size } : undefined;
+}

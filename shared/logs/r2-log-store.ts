@@ -4,7 +4,8 @@
  */
 import {
   chunkName,
-  chunkOffset,
+  listedChunk,
+  listStartAfter,
   LogStoreUnavailable,
   streamPrefix,
   type LogChunk,
@@ -38,16 +39,15 @@ export class R2LogStore implements LogStore {
 
   async *list(id: LogStreamId, from = 0): AsyncIterable<LogChunk> {
     const prefix = this.#key(id, '');
+    const after = listStartAfter(prefix, from);
     let cursor: string | undefined;
     do {
       const page = await this.#call('list', () =>
-        this.bucket.list(
-          cursor ? { prefix, cursor } : { prefix, ...(from > 0 ? { startAfter: prefix + chunkName(from - 1) } : {}) },
-        ),
+        this.bucket.list(cursor ? { prefix, cursor } : { prefix, ...(after ? { startAfter: after } : {}) }),
       );
       for (const { key, size } of page.objects) {
-        const offset = chunkOffset(key.slice(prefix.length));
-        if (offset !== undefined && offset >= from) yield { offset, size };
+        const chunk = listedChunk(prefix, key, size, from);
+        if (chunk) yield chunk;
       }
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);

@@ -7,7 +7,8 @@ import { AwsClient } from 'aws4fetch';
 import type { LogStoreSettings } from '../config/log-store-settings.js';
 import {
   chunkName,
-  chunkOffset,
+  listedChunk,
+  listStartAfter,
   LogStoreUnavailable,
   streamPrefix,
   type LogChunk,
@@ -71,16 +72,17 @@ export class S3LogStore implements LogStore {
 
   async *list(id: LogStreamId, from = 0): AsyncIterable<LogChunk> {
     const prefix = this.#key(id, '');
+    const after = listStartAfter(prefix, from);
     let token: string | undefined;
     do {
       const query = new URLSearchParams({ 'list-type': '2', prefix });
       if (token) query.set('continuation-token', token);
-      else if (from > 0) query.set('start-after', prefix + chunkName(from - 1));
+      else if (after) query.set('start-after', after);
       const answer = await this.#send('GET', `${this.#bucketUrl}?${query}`, {}, [200]);
       const page = parseListPage(await answer.text());
       for (const { key, size } of page.contents) {
-        const offset = chunkOffset(key.slice(prefix.length));
-        if (offset !== undefined && offset >= from) yield { offset, size };
+        const chunk = listedChunk(prefix, key, size, from);
+        if (chunk) yield chunk;
       }
       token = page.nextToken;
     } while (token);

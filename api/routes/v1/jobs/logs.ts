@@ -127,6 +127,7 @@ export function registerJobLogs(app: App): void {
           ? await tailStart(store, id, { bytes: query.tail_bytes })
           : (query.offset ?? 0);
     if (follow && closing.aborted) throw new ApiStopping();
+    const limit = query.limit ?? DEFAULT_LIMIT;
     const body = follow
       ? followStream({
           store,
@@ -137,7 +138,7 @@ export function registerJobLogs(app: App): void {
           chunkBytes: DEFAULT_LIMIT,
           closing,
         })
-      : await readRange(store, id, offset, query.limit ?? DEFAULT_LIMIT);
+      : await readRange(store, id, offset, limit);
     // Set only now: an error answer carries none of them.
     c.header('Conductor-Attempt', String(attempt));
     c.header('Conductor-Log-Offset', String(offset));
@@ -153,7 +154,7 @@ export function registerJobLogs(app: App): void {
     }
     const { bytes, next } = body;
     // Complete: the attempt is over (so all its output is stored) and this read stopped short of its limit, at the end.
-    const complete = (isTerminal(job.state) || job.attempt > attempt) && bytes.length < (query.limit ?? DEFAULT_LIMIT);
+    const complete = (isTerminal(job.state) || job.attempt > attempt) && bytes.length < limit;
     c.header('Conductor-Next-Offset', String(next));
     c.header('Conductor-Log-Complete', String(complete));
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
