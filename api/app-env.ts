@@ -29,6 +29,8 @@ export interface AppEnv {
     db: Database;
     principal: Principal;
     requestId: string;
+    /** Set on the original SCNS-Conductor's paths: their errors keep the original's shapes. */
+    originalPath: true;
   };
 }
 

@@ -10,14 +10,16 @@ import { requestId } from 'hono/request-id';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { PartitionCapacities } from './nodes/partition-capacity.js';
+import { OPENAPI_INFO } from './api-info.js';
 import type { App, AppEnv, DatabaseSource, Services } from './app-env.js';
 import { Authenticator } from './auth/authenticator.js';
 import { PayloadTooLarge } from './http/errors.js';
 import { onError, onNotFound, validationHook } from './http/problem.js';
 import { registerOriginalCancel } from './routes/original/cancel.js';
-import { registerDashboard } from './routes/original/dashboard.js';
+import { registerOriginalDashboard } from './routes/original/dashboard.js';
 import { registerHealth } from './routes/original/health.js';
 import { registerOriginalQuery } from './routes/original/query.js';
+import { registerRoot } from './routes/original/root.js';
 import { registerOriginalSubmit } from './routes/original/submit.js';
 import { registerCancelJob } from './routes/v1/jobs/cancel.js';
 import { registerClaim } from './routes/v1/nodes/claim.js';
@@ -32,6 +34,7 @@ import { registerGetJob } from './routes/v1/jobs/get.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
 import { registerSubmitJob } from './routes/v1/jobs/submit.js';
 import { registerStats } from './routes/v1/stats.js';
+import { registerDashboard } from './routes/v1/dashboard.js';
 import { registerCreateToken } from './routes/v1/tokens/create.js';
 import { registerListTokens } from './routes/v1/tokens/list.js';
 import { registerRevokeToken } from './routes/v1/tokens/revoke.js';
@@ -62,13 +65,6 @@ export interface AppDependencies {
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_TOKEN_CACHE_MS = 5000;
 export const DEFAULT_LOG_POLL_MS = 250;
-
-export const OPENAPI_INFO = {
-  title: 'SCNS-Conductor API',
-  version: '1.0.0',
-  description:
-    'A batch job scheduler. Submit bash scripts with resource requests; node daemons run them. The /v1 paths are the REST surface; /jobs/*, /dashboard and /health are the original SCNS-Conductor paths, kept compatible.',
-};
 
 export function createApp(deps: AppDependencies): App {
   const now = deps.now ?? (() => new Date());
@@ -114,6 +110,7 @@ export function createApp(deps: AppDependencies): App {
     registerJobLogs,
     registerCancelJob,
     registerStats,
+    registerDashboard,
     registerListNodes,
     registerHeartbeat,
     registerSetNodeState,
@@ -126,8 +123,9 @@ export function createApp(deps: AppDependencies): App {
     registerOriginalSubmit,
     registerOriginalQuery,
     registerOriginalCancel,
-    registerDashboard,
+    registerOriginalDashboard,
     registerHealth,
+    registerRoot,
   ]) {
     register(app);
   }

@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { openNodeDatabase } from '../shared/db/node-database.js';
 import { PostgresJobQueue } from '../shared/queue/postgres-job-queue.js';
-import { createApp, OPENAPI_INFO } from './app.js';
+import { OPENAPI_INFO } from './api-info.js';
+import { createApp } from './app.js';
 
 // The document touches no table; an empty in-memory database satisfies the app's dependencies.
 const database = await openNodeDatabase({});

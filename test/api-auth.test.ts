@@ -32,7 +32,7 @@ for (const backend of await backends()) {
       ['GET', '/jobs/query/1'],
       ['POST', '/jobs/cancel/1'],
       ['GET', '/dashboard'],
-      ['GET', '/health'],
+      ['GET', '/v1/dashboard'],
     ];
 
     it.each(protectedRoutes)('%s %s needs a token', async (method, path) => {
@@ -45,14 +45,16 @@ for (const backend of await backends()) {
       expect(basic.status).toBe(401);
     });
 
-    it('leaves the OpenAPI document and its page open', async () => {
-      for (const path of ['/openapi.json', '/docs']) {
+    it('leaves the OpenAPI document, its page, and the original / and /health open', async () => {
+      for (const path of ['/openapi.json', '/docs', '/', '/health']) {
         expect((await t.call('GET', path, { token: null })).status).toBe(200);
       }
     });
 
-    it('answers health to any kind of token', async () => {
-      for (const token of [alice, node]) expect((await t.call('GET', '/health', { token })).status).toBe(200);
+    it('answers health to any token too, even one it does not know: it reads none', async () => {
+      for (const token of [alice, node, 'nonsense-token']) {
+        expect((await t.call('GET', '/health', { token })).status).toBe(200);
+      }
     });
 
     it('stores tokens only as hashes', async () => {
@@ -160,12 +162,16 @@ for (const backend of await backends()) {
         await scoped.submit(validJob({ account: 'bio', name: 'theirs' }));
         const theirsRunning = Number(await scoped.submit(validJob({ account: 'bio', name: 'theirs-running' })));
         await scoped.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, theirsRunning));
-        const body = await (await scoped.call('GET', '/dashboard', { token: carol })).json();
+        const body = await (await scoped.call('GET', '/v1/dashboard', { token: carol })).json();
         expect(body.jobs.total).toBe(1);
         expect(body.pending.map((j: { name: string }) => j.name)).toEqual(['mine']);
         expect(body.running).toEqual([]);
-        const admin = await (await scoped.call('GET', '/dashboard')).json();
+        const admin = await (await scoped.call('GET', '/v1/dashboard')).json();
         expect(admin.jobs.total).toBe(3);
+        const original = await (await scoped.call('GET', '/dashboard', { token: carol })).json();
+        expect(original.job_stats.total).toBe(1);
+        expect(original.pending_jobs.map((j: { name: string }) => j.name)).toEqual(['mine']);
+        expect(original.running_jobs).toEqual([]);
       } finally {
         await scoped.close();
       }

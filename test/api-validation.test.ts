@@ -6,13 +6,11 @@ import { backends } from './helpers/test-databases.js';
 
 const script = '#!/bin/bash\ntrue';
 
-/** [what is wrong, the body, the field the problem must name] */
+/** [what is wrong, the body, the field the problem must name]: refused on both submit paths. */
 const badBodies: [string, unknown, string][] = [
   ['no job', { script }, 'job'],
   ['no script', { job: validJob() }, 'script'],
   ['job not an object', { job: 'x', script }, 'job'],
-  ['unknown top-level field', { job: validJob(), script, extra: 1 }, 'extra'],
-  ['unknown job field', { job: validJob({ time_limt: '10' }), script }, 'job.time_limt'],
   ['empty script', { job: validJob(), script: '' }, 'script'],
   ['whitespace script', { job: validJob(), script: ' \n\t ' }, 'script'],
   ['script not a string', { job: validJob(), script: 42 }, 'script'],
@@ -86,15 +84,38 @@ const badBodies: [string, unknown, string][] = [
   ['memory a boolean', { job: validJob({ memory_per_node: true }), script }, 'job.memory_per_node'],
   ['memory too large', { job: validJob({ memory_per_node: '9999T' }), script }, 'job.memory_per_node'],
   ['time limit malformed', { job: validJob({ time_limit: '1:2:3:4' }), script }, 'job.time_limit'],
-  ['time limit zero', { job: validJob({ time_limit: 0 }), script }, 'job.time_limit'],
-  ['time limit "0"', { job: validJob({ time_limit: '0' }), script }, 'job.time_limit'],
-  ['time limit out of range minutes', { job: validJob({ time_limit: '1:75:00' }), script }, 'job.time_limit'],
   ['time limit over a year', { job: validJob({ time_limit: '400-0' }), script }, 'job.time_limit'],
   ['time limit a float', { job: validJob({ time_limit: 1.5 }), script }, 'job.time_limit'],
   ['exclusive a string', { job: validJob({ exclusive: 'yes' }), script }, 'job.exclusive'],
   ['priority negative', { job: validJob({ priority: -1 }), script }, 'job.priority'],
   ['priority too high', { job: validJob({ priority: 1_000_001 }), script }, 'job.priority'],
   ['requeue a number', { job: validJob({ requeue: 1 }), script }, 'job.requeue'],
+];
+
+/** Refused by /v1 only: the original path ignores unknown fields and reads its own time limits. */
+const badV1Bodies: [string, unknown, string][] = [
+  ['unknown top-level field', { job: validJob(), script, extra: 1 }, 'extra'],
+  ['unknown job field', { job: validJob({ time_limt: '10' }), script }, 'job.time_limt'],
+  ['time limit zero', { job: validJob({ time_limit: 0 }), script }, 'job.time_limit'],
+  ['time limit "0"', { job: validJob({ time_limit: '0' }), script }, 'job.time_limit'],
+  ['time limit out of range minutes', { job: validJob({ time_limit: '1:75:00' }), script }, 'job.time_limit'],
+];
+
+/** Refused by the original path only: what the original refused, and the negative parts it let slip. */
+const badOriginalBodies: [string, unknown, string][] = [
+  ['time limit a JSON number', { job: validJob({ time_limit: 30 }), script }, 'job.time_limit'],
+  ['time limit "1:-5"', { job: validJob({ time_limit: '1:-5' }), script }, 'job.time_limit'],
+  [
+    'time limit with negative minutes after days',
+    { job: validJob({ time_limit: '1-2:-5' }), script },
+    'job.time_limit',
+  ],
+  ['time limit with negative hours after days', { job: validJob({ time_limit: '1--5' }), script }, 'job.time_limit'],
+  ['time limit "UNLIMITED"', { job: validJob({ time_limit: 'UNLIMITED' }), script }, 'job.time_limit'],
+  ['time limit empty', { job: validJob({ time_limit: '' }), script }, 'job.time_limit'],
+  ['time limit of words', { job: validJob({ time_limit: 'an hour' }), script }, 'job.time_limit'],
+  ['time limit with no days', { job: validJob({ time_limit: '-5' }), script }, 'job.time_limit'],
+  ['time limit with a fraction', { job: validJob({ time_limit: '1.5' }), script }, 'job.time_limit'],
 ];
 
 for (const backend of await backends()) {
@@ -107,24 +128,66 @@ for (const backend of await backends()) {
 
     const jobCount = () => t.database.db.$count(jobs);
 
-    for (const path of ['/v1/jobs', '/jobs/submit']) {
-      it.each(badBodies)(`${path}: %s → 422 naming the field, nothing stored`, async (_, body, field) => {
-        const before = await jobCount();
-        const response = await t.call('POST', path, { body });
-        expect(response.status).toBe(422);
-        expect(response.headers.get('content-type')).toBe('application/problem+json');
-        const problem = await response.json();
-        expect(problem).toMatchObject({
-          status: 422,
-          code: 'validation_failed',
-          type: 'urn:conductor:problem:validation_failed',
-        });
-        expect(problem.request_id).toBe(response.headers.get('x-request-id'));
-        expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
-        expect(problem.detail).toContain(field);
-        expect(await jobCount()).toBe(before);
+    /** Posts a bad body: it must be a 422 problem naming the field, and store nothing. */
+    const refused = async (path: string, body: unknown, field: string) => {
+      const before = await jobCount();
+      const response = await t.call('POST', path, { body });
+      expect(response.status).toBe(422);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      const problem = await response.json();
+      expect(problem).toMatchObject({
+        status: 422,
+        code: 'validation_failed',
+        type: 'urn:conductor:problem:validation_failed',
       });
-    }
+      expect(problem.request_id).toBe(response.headers.get('x-request-id'));
+      expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+      expect(await jobCount()).toBe(before);
+      return problem;
+    };
+
+    it.each([...badBodies, ...badV1Bodies])(
+      '/v1/jobs: %s → 422 naming the field, nothing stored',
+      async (_, body, field) => {
+        const problem = await refused('/v1/jobs', body, field);
+        expect(problem.detail).toContain(field);
+      },
+    );
+
+    it.each([...badBodies, ...badOriginalBodies])(
+      '/jobs/submit: %s → 422 naming the field as FastAPI did, nothing stored',
+      async (_, body, field) => {
+        const problem = await refused('/jobs/submit', body, field);
+        // The original's clients read detail as FastAPI's list: [{type, loc, msg, input}].
+        const locs = problem.detail.map((item: { loc: unknown[] }) => item.loc.join('.'));
+        expect(locs).toContain(`body.${field}`);
+        for (const item of problem.detail) expect(item.msg).toMatch(/^(Field required|Value error, .+)$/);
+      },
+    );
+
+    it('names a missing field as FastAPI did, and echoes a bad value', async () => {
+      const missing = await refused('/jobs/submit', { job: validJob() }, 'script');
+      expect(missing.detail).toEqual([{ type: 'missing', loc: ['body', 'script'], msg: 'Field required' }]);
+      const negative = await refused(
+        '/jobs/submit',
+        { job: validJob({ time_limit: '1-2:-5' }), script },
+        'job.time_limit',
+      );
+      expect(negative.detail).toEqual([
+        {
+          type: 'value_error',
+          loc: ['body', 'job', 'time_limit'],
+          msg: 'Value error, "1-2:-5" has a negative part',
+          input: '1-2:-5',
+        },
+      ]);
+      const listEntry = await refused(
+        '/jobs/submit',
+        { job: validJob({ environment: ['A=1', 2] }), script },
+        'job.environment',
+      );
+      expect(listEntry.detail[0].loc.slice(0, 3)).toEqual(['body', 'job', 'environment']);
+    });
 
     it.each([
       ['GET', '/v1/jobs?name=a%00b', 'name'],
@@ -132,11 +195,32 @@ for (const backend of await backends()) {
       ['GET', '/v1/jobs?partition=%0A', 'partition'],
       ['GET', '/v1/jobs/1234567890123456', 'id'],
       ['GET', '/v1/jobs?cursor=9999999999999999', 'cursor'],
-      ['GET', '/jobs/query/1234567890123456', 'job_id'],
     ])('%s %s → 422 naming %s', async (method, path, field) => {
       const response = await t.call(method, path);
       expect(response.status).toBe(422);
       expect((await response.json()).errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    });
+
+    it.each([
+      ['GET', '/jobs/query/abc'],
+      ['POST', '/jobs/cancel/1.5'],
+    ])('%s %s → 422 naming the path parameter as FastAPI did', async (method, path) => {
+      const response = await t.call(method, path);
+      expect(response.status).toBe(422);
+      const problem = await response.json();
+      expect(problem.errors.map((e: { field: string }) => e.field)).toEqual(['job_id']);
+      expect(problem.detail).toMatchObject([{ type: 'value_error', loc: ['path', 'job_id'] }]);
+    });
+
+    it.each([
+      ['GET', '/jobs/query/1234567890123456789'],
+      ['GET', '/jobs/query/0'],
+      ['GET', '/jobs/query/-3'],
+      ['POST', '/jobs/cancel/99999999999999999999999'],
+    ])('%s %s → 404: an integer the original took, that no job has', async (method, path) => {
+      const response = await t.call(method, path);
+      expect(response.status).toBe(404);
+      expect((await response.json()).code).toBe('job_not_found');
     });
 
     it('refuses a token name with a NUL, naming the field', async () => {

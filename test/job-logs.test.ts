@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storedEnd } from '../shared/logs/log-reader.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
@@ -273,15 +274,42 @@ describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s'
   }
 });
 
-describe('an API without a log store', () => {
-  it('answers 503 logs_not_configured for output, and null job_log in the original query', async () => {
+describe('an API without a log store, or with one that is away', () => {
+  it("answers 503 logs_not_configured for output, and the original's error line as job_log", async () => {
     const t = await createTestApp({ name: 'pglite', skip: undefined });
     try {
       const id = await t.submit();
       const answer = await t.call('GET', `/v1/jobs/${id}/logs/stdout`);
       expect(answer.status).toBe(503);
       expect((await answer.json()).type).toBe('urn:conductor:problem:logs_not_configured');
-      expect((await (await t.call('GET', `/jobs/query/${id}`)).json()).job_log).toEqual({ stdout: null, stderr: null });
+      const none = '[读取日志文件出错: this API has no log store configured]';
+      expect((await (await t.call('GET', `/jobs/query/${id}`)).json()).job_log).toEqual({ stdout: none, stderr: none });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers the original query with its error line, as text, while the store does not answer', async () => {
+    const away: LogStore = {
+      put: async () => {
+        throw new LogStoreUnavailable('away');
+      },
+      read: async () => {
+        throw new LogStoreUnavailable('away');
+      },
+      list: async function* () {
+        throw new LogStoreUnavailable('away');
+      },
+    };
+    const t = await createTestApp({ name: 'pglite', skip: undefined }, { logs: away });
+    try {
+      const id = await t.submit();
+      // A job that has started has output to read.
+      await t.database.db.execute(sql`UPDATE jobs SET attempt = 1, state = 'RUNNING' WHERE id = ${Number(id)}`);
+      const query = await t.call('GET', `/jobs/query/${id}`);
+      expect(query.status).toBe(200);
+      const line = '[读取日志文件出错: the log store did not answer]';
+      expect((await query.json()).job_log).toEqual({ stdout: line, stderr: line });
     } finally {
       await t.close();
     }

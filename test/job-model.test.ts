@@ -10,7 +10,8 @@ import {
 import { formatMemorySize, parseMemorySize } from '../shared/job/memory-size.js';
 import { expandOutputPath } from '../shared/job/output-path.js';
 import { SubmitRequest, toJobSpec } from '../shared/job/submit-request.js';
-import { formatDuration, formatTimeLimit, parseTimeLimit } from '../shared/job/time-limit.js';
+import { formatOriginalTimeLimit, parseOriginalTimeLimit } from '../shared/job/original-time-limit.js';
+import { formatDuration, formatTimeLimit, parseTimeLimit, TimeLimitError } from '../shared/job/time-limit.js';
 
 describe('time limits', () => {
   it.each([
@@ -135,6 +136,44 @@ describe('the transition table', () => {
   });
 });
 
+describe('time limits as the original API read them', () => {
+  it.each([
+    ['30', 30 * 60],
+    ['007', 7 * 60],
+    ['1:30', 90 * 60],
+    ['1:30:15', 90 * 60 + 15],
+    ['1-2', 86400 + 2 * 3600],
+    ['1-2:30', 86400 + 2 * 3600 + 30 * 60],
+    ['1-2:30:15', 86400 + 2 * 3600 + 30 * 60 + 15],
+    ['0:90', 90 * 60],
+    ['0:0:45', 45],
+    ['1-0:-0', 86400],
+    [' 1 - 2 ', 86400 + 2 * 3600],
+    ['0', null],
+    ['00:00:00', null],
+  ])('reads %j', (input, seconds) => {
+    expect(parseOriginalTimeLimit(input)).toBe(seconds);
+  });
+
+  it.each(['', 'abc', '1:2:3:4', '1.5', '1:-5', '-5', '1--5', '1-2:-30', '1-', 'UNLIMITED', '366-0', '1e3', '٣٠'])(
+    'refuses %j',
+    (input) => {
+      expect(() => parseOriginalTimeLimit(input)).toThrow(TimeLimitError);
+    },
+  );
+
+  it.each([
+    [null, 'UNLIMITED'],
+    [59, '0:00:59'],
+    [5400, '1:30:00'],
+    [86399, '23:59:59'],
+    [86400, '1-00:00:00'],
+    [10 * 86400 + 3723, '10-01:02:03'],
+  ])('writes %j as the original wrote limit_time: %s', (limit, text) => {
+    expect(formatOriginalTimeLimit(limit)).toBe(text);
+  });
+});
+
 describe('the submit body', () => {
   it('fills every default and parses sizes', () => {
     const body = SubmitRequest.parse({ job: {}, script: 'true' });
@@ -155,6 +194,7 @@ describe('the submit body', () => {
       priority: 0,
       requeue: false,
       script: 'true',
+      warnings: [],
     });
   });
 

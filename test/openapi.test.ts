@@ -21,6 +21,7 @@ describe('the OpenAPI contract', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(
       [
+        '/',
         '/dashboard',
         '/health',
         '/jobs/cancel/{job_id}',
@@ -39,6 +40,7 @@ describe('the OpenAPI contract', () => {
         '/v1/nodes/{node}/confirm',
         '/v1/nodes/{node}/events',
         '/v1/stats',
+        '/v1/dashboard',
         '/v1/tokens',
         '/v1/tokens/{id}',
       ].sort(),

@@ -4,14 +4,12 @@ import { jobs } from '../../shared/db/schema.js';
 import { countJobs, type JobCount } from '../jobs/count-jobs.js';
 import { readNodeUsage, type NodeUsage } from '../nodes/node-usage.js';
 
-/** How many running and pending jobs the dashboard lists; the counts cover them all. */
-export const DASHBOARD_LIST_LIMIT = 100;
-
 // What the lists show of a job: never the script or environment.
 const listed = {
   id: jobs.id,
   name: jobs.name,
   account: jobs.account,
+  state: jobs.state,
   partition: jobs.partition,
   priority: jobs.priority,
   reason: jobs.reason,
@@ -31,8 +29,16 @@ export interface DashboardData {
   pending: DashboardJob[];
 }
 
-/** Everything the dashboard shows, read in parallel. Job lists and counts are limited to an account when given. */
-export async function readDashboard(db: Database, account: string | undefined): Promise<DashboardData> {
+/**
+ * Everything a dashboard shows, read in parallel: exact counts, every node, and the first `listLimit` running jobs
+ * (the most recently started) and pending ones (in queue order). Job lists and counts are limited to an account
+ * when given.
+ */
+export async function readDashboard(
+  db: Database,
+  account: string | undefined,
+  listLimit: number,
+): Promise<DashboardData> {
   const inAccount = account === undefined ? undefined : eq(jobs.account, account);
   const [counts, nodeUsage, running, pending] = await Promise.all([
     countJobs(db, account),
@@ -41,20 +47,15 @@ export async function readDashboard(db: Database, account: string | undefined): 
       .select(listed)
       .from(jobs)
       .where(and(eq(jobs.state, 'RUNNING'), inAccount))
-      .orderBy(asc(jobs.startTime), asc(jobs.id))
-      .limit(DASHBOARD_LIST_LIMIT),
+      .orderBy(desc(jobs.startTime), desc(jobs.id))
+      .limit(listLimit),
     // Queue order: the order in which the scheduler considers them.
     db
       .select(listed)
       .from(jobs)
       .where(and(eq(jobs.state, 'PENDING'), inAccount))
       .orderBy(desc(jobs.priority), asc(jobs.id))
-      .limit(DASHBOARD_LIST_LIMIT),
+      .limit(listLimit),
   ]);
-  return {
-    counts,
-    nodes: nodeUsage,
-    running,
-    pending,
-  };
+  return { counts, nodes: nodeUsage, running, pending };
 }

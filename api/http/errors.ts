@@ -5,8 +5,15 @@
  */
 
 export interface FieldError {
+  /** Dotted path of the field: `job.time_limit`, `job.environment.0`, `job_id`. */
   field: string;
   message: string;
+  /** Where the field was sent, when not in the JSON body. */
+  in?: 'path' | 'query' | 'header';
+  /** The value sent, when there was one; the original paths show it, as FastAPI's `input` did. */
+  input?: unknown;
+  /** The field is required and was not sent. */
+  missing?: boolean;
 }
 
 export class ApiError extends Error {

@@ -7,6 +7,7 @@ import { z, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
+import { originalValidationDetail, OriginalValidationItem } from './original-detail.js';
 import { serviceFault } from './service-fault.js';
 import {
   ApiError,
@@ -34,6 +35,11 @@ export const Problem = z
   })
   .openapi('Problem');
 
+/** A 422 on an original path: `detail` is FastAPI's list, as the original's clients read it. */
+export const OriginalValidationProblem = Problem.extend({
+  detail: z.array(OriginalValidationItem),
+}).openapi('OriginalValidationProblem');
+
 const DESCRIPTIONS = {
   400: 'Malformed request',
   401: 'Missing, unknown or revoked token',
@@ -48,6 +54,14 @@ const DESCRIPTIONS = {
 
 type ProblemStatus = keyof typeof DESCRIPTIONS;
 
+/** The 422 of an original path, for its OpenAPI definition. */
+export const originalValidationResponse = {
+  422: {
+    description: `${DESCRIPTIONS[422]}; \`detail\` lists them as the original (FastAPI) did`,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: OriginalValidationProblem } },
+  },
+};
+
 /** The error responses of a route, for its OpenAPI definition. Auth errors are on every authenticated route. */
 export function problemResponses<S extends ProblemStatus>(...statuses: S[]) {
   return Object.fromEntries(
@@ -59,14 +73,16 @@ export function problemResponses<S extends ProblemStatus>(...statuses: S[]) {
 }
 
 export function problemResponse(c: Context, error: ApiError): Response {
-  const body: z.infer<typeof Problem> = {
+  const body: Omit<z.infer<typeof Problem>, 'detail'> & {
+    detail: string | z.infer<typeof OriginalValidationProblem>['detail'];
+  } = {
     type: `urn:conductor:problem:${error.code}`,
     title: error.title,
     status: error.status,
-    detail: error.message,
+    detail: error.errors && c.get('originalPath') === true ? originalValidationDetail(error.errors) : error.message,
     code: error.code,
     request_id: c.get('requestId') ?? '',
-    ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.errors ? { errors: error.errors.map(({ field, message }) => ({ field, message })) } : {}),
   };
   return c.body(JSON.stringify(body), error.status, { 'Content-Type': PROBLEM_CONTENT_TYPE });
 }
@@ -99,17 +115,42 @@ export function onNotFound(c: Context): Response {
   return problemResponse(c, new RouteNotFound(c.req.method, c.req.path));
 }
 
+const LOCATIONS: Record<string, FieldError['in']> = { param: 'path', query: 'query', header: 'header' };
+
 /** The validation hook of every route: a failed parse becomes a 422 that names each field. */
 export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
-  if (!result.success) throw new ValidationFailed(fieldErrors(result.error));
+  if (!result.success) {
+    const { data, target } = result as unknown as { data: unknown; target: string };
+    throw new ValidationFailed(fieldErrors(result.error, data, LOCATIONS[target]));
+  }
 };
 
-export function fieldErrors(error: ZodError): FieldError[] {
+/** One entry per invalid field of `input` (what was sent, where: the body unless `location` says otherwise). */
+export function fieldErrors(error: ZodError, input?: unknown, location?: FieldError['in']): FieldError[] {
+  const where = location ? { in: location } : {};
   return error.issues.flatMap((issue) => {
     const at = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'unknown field' }));
+      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'unknown field', ...where }));
     }
-    return [{ field: at.join('.') || '(body)', message: issue.message }];
+    const sent = valueAt(input, issue.path);
+    return [
+      {
+        field: at.join('.') || '(body)',
+        message: issue.message,
+        ...where,
+        ...(sent === undefined ? {} : { input: sent }),
+        ...(issue.code === 'invalid_type' && sent === undefined ? { missing: true } : {}),
+      },
+    ];
   });
+}
+
+function valueAt(value: unknown, path: PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }

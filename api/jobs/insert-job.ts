@@ -18,7 +18,12 @@ export async function insertJob(
 ): Promise<JobSummaryRow> {
   const statements = preparedFor(db);
   const statement = options.withRef ? statements.withRef : statements.alone;
-  const [row] = await statement.execute({ ...spec, environment: JSON.stringify(spec.environment), actor });
+  const [row] = await statement.execute({
+    ...spec,
+    environment: JSON.stringify(spec.environment),
+    warnings: JSON.stringify(spec.warnings),
+    actor,
+  });
   return row!;
 }
 
@@ -55,6 +60,7 @@ function prepare(db: Database) {
       memoryMb: p('memoryMb'),
       timeLimitSeconds: p('timeLimitSeconds'),
       exclusive: p('exclusive'),
+      warnings: sql`${p('warnings')}::jsonb`,
     });
 
   const inserted = db.$with('inserted').as(insert().returning(summaryColumns));

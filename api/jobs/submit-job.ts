@@ -1,5 +1,5 @@
 import type { Database } from '../../shared/db/database.js';
-import { toJobSpec, type SubmitRequest } from '../../shared/job/submit-request.js';
+import { SLURM_READING, toJobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed } from '../http/errors.js';
@@ -12,7 +12,8 @@ import { markNotEnqueued } from './mark-not-enqueued.js';
 export const DEFAULT_ACCOUNT = 'default';
 
 /**
- * Submits a validated body for a principal (a user token submits to its own account only). On the Postgres queue
+ * Submits a validated body for a principal (a user token submits to its own account only), read as its path reads
+ * it (`reading`: Slurm's time limits by default). On the Postgres queue
  * the job and its ref are one statement. Otherwise the job is committed, then its ref pushed to the queue; a failed
  * push loses nothing: the job stays PENDING, marked not enqueued, and the reconciler pushes it again.
  */
@@ -21,12 +22,13 @@ export async function submitJob(
   { queue, onWork, capacities }: Pick<Services, 'queue' | 'onWork' | 'capacities'>,
   principal: Principal,
   body: SubmitRequest,
+  reading: SubmitReading = SLURM_READING,
 ): Promise<JobSummaryRow> {
   const ownAccount = principal.kind === 'user' ? principal.account : DEFAULT_ACCOUNT;
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
     throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
   }
-  const spec = toJobSpec(body, ownAccount);
+  const spec = toJobSpec(body, ownAccount, reading);
   // A job no node could ever run would wait forever: refused now, naming what to change.
   const refusal = await capacities.refusal(db, spec);
   if (refusal) throw new ValidationFailed(refusal);

@@ -30,3 +30,29 @@ export async function readNodeUsage(db: Database): Promise<NodeUsage[]> {
     memoryAllocatedMb: byNode.get(node.name)?.memoryMb ?? 0,
   }));
 }
+
+/** How much of one resource the cluster has: what its nodes hold and what new work could still get. */
+export interface Capacity {
+  /** Of the nodes that are not DOWN. */
+  total: number;
+  /** Held by RUNNING jobs on those nodes. */
+  allocated: number;
+  /** Free on UP nodes: a DRAINING node takes no new work, a DOWN one offers nothing. */
+  idle: number;
+}
+
+/** The cluster's capacity of the resource `pick` reads from each node: its total and what its jobs hold of it. */
+export function clusterCapacity(
+  usages: NodeUsage[],
+  pick: (usage: NodeUsage) => { total: number; allocated: number },
+): Capacity {
+  const capacity: Capacity = { total: 0, allocated: 0, idle: 0 };
+  for (const usage of usages) {
+    if (usage.node.state === 'DOWN') continue;
+    const { total, allocated } = pick(usage);
+    capacity.total += total;
+    capacity.allocated += allocated;
+    if (usage.node.state === 'UP') capacity.idle += Math.max(0, total - allocated);
+  }
+  return capacity;
+}

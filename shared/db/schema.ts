@@ -1,6 +1,7 @@
 /**
  * The tables, as drizzle sees them. The numbered SQL files in migrations/ create them; a test checks that both agree.
  */
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { JobState } from '../job/job-state.js';
 
@@ -40,6 +41,10 @@ export const jobs = pgTable('jobs', {
   startTime: time('start_time'),
   endTime: time('end_time'),
   enqueued: boolean('enqueued').notNull().default(true),
+  warnings: jsonb('warnings')
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'::jsonb`),
 });
 
 export const jobEvents = pgTable('job_events', {

@@ -1,7 +1,8 @@
 /**
- * The submit body of the original SCNS-Conductor, `{ job: {...}, script }`, with its validation. Every field of the
- * original is kept with its name and meaning, so existing clients keep working; the fields added since (priority,
- * requeue) are optional. Unknown fields are refused: a misspelt `time_limt` must not silently become the default.
+ * The submit body of the original SCNS-Conductor, `{ job: {...}, script }`, with its validation, as /v1 takes it:
+ * every field of the original keeps its name, the fields added since (priority, requeue) are optional, and time
+ * limits are Slurm's. Unknown fields are refused: a misspelt `time_limt` must not silently become the default. The
+ * original path reads the same fields its own way (`api/routes/original/schema.ts`).
  */
 import { z } from '@hono/zod-openapi';
 import { identifier, label } from '../names.js';
@@ -24,17 +25,16 @@ const path = label(4096);
 
 const memory = z
   .union([z.string(), z.number().int()], { error: 'must be a size such as "16G", or a whole number of megabytes' })
-  .superRefine((value, ctx) => check(ctx, () => parseMemorySize(value), MemorySizeError))
+  .superRefine(refineWith(parseMemorySize, MemorySizeError))
   .openapi({ description: 'K, M, G or T suffix (binary units); a bare number is megabytes.', example: '16G' });
 
 const timeLimit = z
   .union([z.string(), z.number().int()], {
     error: 'must be a Slurm time such as "1-00:00:00", or a whole number of minutes',
   })
-  .superRefine((value, ctx) => check(ctx, () => parseTimeLimit(value), TimeLimitError))
+  .superRefine(refineWith(parseTimeLimit, TimeLimitError))
   .openapi({
-    description:
-      'Slurm formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. A plain number is minutes. "UNLIMITED" for no limit; 0 is refused.',
+    description: `Slurm formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. A plain number is minutes. "UNLIMITED" for no limit; 0 is refused. Defaults to ${DEFAULT_TIME_LIMIT}.`,
     example: '1-00:00:00',
   });
 
@@ -77,8 +77,12 @@ const environment = z.preprocess(
 
 const count = (max: number) => z.number().int().min(1).max(max);
 
-export const JobDescription = z
-  .object({
+/**
+ * The fields of a submit body's `job`, with the time limit as the path reads it: Slurm's forms on /v1, the
+ * original's on its own path.
+ */
+export function jobFields<T extends z.ZodType<string | number>>(timeLimit: T) {
+  return {
     account: identifier('account')
       .optional()
       .openapi({ description: 'Defaults to a user token\'s account, else "default".' }),
@@ -98,7 +102,8 @@ export const JobDescription = z
     ntasks_per_node: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
     cpus_per_task: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
     memory_per_node: memory.optional().openapi({ description: `Defaults to ${DEFAULT_MEMORY}.` }),
-    time_limit: timeLimit.optional().openapi({ description: `Defaults to ${DEFAULT_TIME_LIMIT}.` }),
+    // Its description is the time limit's own: each path reads it its own way.
+    time_limit: timeLimit.optional(),
     exclusive: z.boolean().optional().openapi({ description: 'Take a whole node. Defaults to false.' }),
     priority: z
       .number()
@@ -111,32 +116,35 @@ export const JobDescription = z
       .boolean()
       .optional()
       .openapi({ description: 'Go back to PENDING when the node is lost. Defaults to false.' }),
-  })
+  };
+}
+
+/** The check across fields of every `job`: the CPUs it asks for in all. */
+export function checkJobSize(job: { ntasks_per_node?: number; cpus_per_task?: number }, ctx: z.RefinementCtx): void {
+  const cpus = (job.ntasks_per_node ?? 1) * (job.cpus_per_task ?? 1);
+  if (cpus > MAX_CPUS_PER_JOB) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cpus_per_task'],
+      message: `ntasks_per_node × cpus_per_task must be at most ${MAX_CPUS_PER_JOB}`,
+    });
+  }
+}
+
+export const script = z
+  .string()
+  .refine((value) => value.trim().length > 0, 'must not be empty')
+  .refine((value) => byteLength(value) <= MAX_SCRIPT_BYTES, `must be at most ${MAX_SCRIPT_BYTES} bytes`)
+  .refine((value) => !value.includes('\u0000'), 'must not contain NUL')
+  .openapi({ example: '#!/bin/bash\necho hello' });
+
+export const JobDescription = z
+  .object(jobFields(timeLimit))
   .strict()
-  .superRefine((job, ctx) => {
-    const cpus = (job.ntasks_per_node ?? 1) * (job.cpus_per_task ?? 1);
-    if (cpus > MAX_CPUS_PER_JOB) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cpus_per_task'],
-        message: `ntasks_per_node × cpus_per_task must be at most ${MAX_CPUS_PER_JOB}`,
-      });
-    }
-  })
+  .superRefine(checkJobSize)
   .openapi('JobDescription');
 
-export const SubmitRequest = z
-  .object({
-    job: JobDescription,
-    script: z
-      .string()
-      .refine((value) => value.trim().length > 0, 'must not be empty')
-      .refine((value) => byteLength(value) <= MAX_SCRIPT_BYTES, `must be at most ${MAX_SCRIPT_BYTES} bytes`)
-      .refine((value) => !value.includes('\u0000'), 'must not contain NUL')
-      .openapi({ example: '#!/bin/bash\necho hello' }),
-  })
-  .strict()
-  .openapi('SubmitRequest');
+export const SubmitRequest = z.object({ job: JobDescription, script }).strict().openapi('SubmitRequest');
 
 export type SubmitRequest = z.infer<typeof SubmitRequest>;
 
@@ -158,9 +166,23 @@ export interface JobSpec {
   priority: number;
   requeue: boolean;
   script: string;
+  /** What the submit path ignored or could not honour, for the user to see. */
+  warnings: string[];
 }
 
-export function toJobSpec(request: SubmitRequest, defaultAccount: string): JobSpec {
+/** How a path reads what it took: its time limits, and what it ignored of the body (kept as the job's warnings). */
+export interface SubmitReading {
+  timeLimit(value: string | number): TimeLimit;
+  warnings: string[];
+}
+
+export const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] };
+
+export function toJobSpec(
+  request: { job: z.infer<typeof JobDescription>; script: string },
+  defaultAccount: string,
+  reading: SubmitReading = SLURM_READING,
+): JobSpec {
   const { job } = request;
   const ntasksPerNode = job.ntasks_per_node ?? 1;
   const cpusPerTask = job.cpus_per_task ?? 1;
@@ -176,11 +198,13 @@ export function toJobSpec(request: SubmitRequest, defaultAccount: string): JobSp
     cpusPerTask,
     cpus: ntasksPerNode * cpusPerTask,
     memoryMb: parseMemorySize(job.memory_per_node ?? DEFAULT_MEMORY),
-    timeLimitSeconds: parseTimeLimit(job.time_limit ?? DEFAULT_TIME_LIMIT),
+    timeLimitSeconds:
+      job.time_limit === undefined ? parseTimeLimit(DEFAULT_TIME_LIMIT) : reading.timeLimit(job.time_limit),
     exclusive: job.exclusive ?? false,
     priority: job.priority ?? 0,
     requeue: job.requeue ?? false,
     script: request.script,
+    warnings: reading.warnings,
   };
 }
 
@@ -191,11 +215,14 @@ function environmentRecord(value: Record<string, string> | string[]): Record<str
   );
 }
 
-function check(ctx: z.RefinementCtx, parse: () => unknown, expected: new (...args: never[]) => Error): void {
-  try {
-    parse();
-  } catch (error) {
-    if (!(error instanceof expected)) throw error;
-    ctx.addIssue({ code: 'custom', message: error.message });
-  }
+/** A refinement that runs a parser and turns its own error class into an issue with its message. */
+export function refineWith<T>(parse: (value: T) => unknown, expected: new (...args: never[]) => Error) {
+  return (value: T, ctx: z.RefinementCtx): void => {
+    try {
+      parse(value);
+    } catch (error) {
+      if (!(error instanceof expected)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+    }
+  };
 }

@@ -3,40 +3,47 @@ import type { App } from '../../app-env.js';
 import { accountScope, actorName } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { cancelJob, type CancelEffect } from '../../jobs/cancel-job.js';
-import { problemResponses } from '../../http/problem.js';
-import { CancelResponse, OriginalJobIdParam } from './schema.js';
+import { InvalidTransition } from '../../http/errors.js';
+import { originalValidationResponse, problemResponses } from '../../http/problem.js';
+import { originalJobId, OriginalJobIdParam, originalPath } from './original-path.js';
+import { CancelResponse } from './schema.js';
+
+// The original's one answer (api/routers/jobs.py), whatever the cancel did: "cancelled successfully".
+const ORIGINAL_MESSAGE = '取消成功';
 
 const route = createRoute({
   method: 'post',
   path: '/jobs/cancel/{job_id}',
   tags: ['Original'],
   summary: 'Cancel a job (original path)',
-  description: 'Idempotent, as POST /v1/jobs/{id}/cancel.',
+  description:
+    'Idempotent, as the original: a job that has already ended is answered 200 too (effect "none"), where /v1 answers 409.',
   security: [{ bearer: [] }],
-  middleware: [requirePrincipal('admin', 'user')] as const,
+  middleware: [originalPath, requirePrincipal('admin', 'user')] as const,
   request: { params: OriginalJobIdParam },
   responses: {
     200: { description: 'What happened', content: { 'application/json': { schema: CancelResponse } } },
-    ...problemResponses(401, 403, 404, 409, 422),
+    ...problemResponses(401, 403, 404),
+    ...originalValidationResponse,
   },
 });
 
-const MESSAGES: Record<CancelEffect, (id: string) => string> = {
-  cancelled: (id) => `Job ${id} cancelled`,
-  cancel_requested: (id) => `Job ${id} is running; its node has been asked to cancel it`,
-  none: (id) => `Job ${id} was already cancelled or being cancelled`,
-};
-
 export function registerOriginalCancel(app: App): void {
   app.openapi(route, async (c) => {
-    const id = c.req.valid('param').job_id;
-    const { effect } = await cancelJob(
+    const id = originalJobId(c.req.valid('param').job_id);
+    const effect = await cancelJob(
       c.var.db,
       c.var.services.queue,
-      Number(id),
+      id,
       actorName(c.var.principal),
       accountScope(c.var.principal),
+    ).then(
+      (result): CancelEffect => result.effect,
+      (error: Error) => {
+        if (error instanceof InvalidTransition) return 'none' as const;
+        throw error;
+      },
     );
-    return c.json({ msg: MESSAGES[effect](id) }, 200);
+    return c.json({ msg: ORIGINAL_MESSAGE, effect }, 200);
   });
 }

@@ -1,148 +1,99 @@
-import { createRoute, z } from '@hono/zod-openapi';
-import { JOB_STATES } from '../../../shared/job/job-state.js';
-import { formatDuration } from '../../../shared/job/time-limit.js';
+import { createRoute, type z } from '@hono/zod-openapi';
 import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
+import { readDashboard, type DashboardData, type DashboardJob } from '../../dashboard/read-dashboard.js';
 import { summarize } from '../../jobs/count-jobs.js';
-import { readDashboard, type DashboardData } from '../../dashboard/read-dashboard.js';
-import type { NodeUsage } from '../../nodes/node-usage.js';
 import { problemResponses } from '../../http/problem.js';
+import { clusterCapacity, type NodeUsage } from '../../nodes/node-usage.js';
+import { originalTimestamp } from './original-format.js';
+import { originalPath } from './original-path.js';
+import { OriginalDashboard } from './schema.js';
 
-const Capacity = z.object({ total: z.number(), allocated: z.number(), idle: z.number() });
-
-const Dashboard = z
-  .object({
-    jobs: z.object({ total: z.number().int(), by_state: z.record(z.enum(JOB_STATES), z.number().int()) }),
-    resources: z.object({
-      nodes: z.object({
-        total: z.number().int(),
-        up: z.number().int(),
-        draining: z.number().int(),
-        down: z.number().int(),
-      }),
-      cpus: Capacity.openapi({ description: 'total: cores of nodes not DOWN; idle: free cores of UP nodes.' }),
-      memory_mb: Capacity,
-    }),
-    nodes: z.array(
-      z.object({
-        name: z.string(),
-        state: z.enum(['UP', 'DOWN', 'DRAINING']),
-        partitions: z.array(z.string()),
-        cpus: z.number().int(),
-        cpus_allocated: z.number().int(),
-        memory_mb: z.number().int(),
-        memory_allocated_mb: z.number(),
-        last_heartbeat: z.string().nullable(),
-      }),
-    ),
-    running: z.array(
-      z.object({
-        job_id: z.string(),
-        name: z.string(),
-        account: z.string(),
-        partition: z.string(),
-        node: z.string().nullable(),
-        cpus: z.number().int(),
-        start_time: z.string().nullable(),
-        elapsed_time: z.string(),
-      }),
-    ),
-    pending: z.array(
-      z.object({
-        job_id: z.string(),
-        name: z.string(),
-        account: z.string(),
-        partition: z.string(),
-        priority: z.number().int(),
-        cpus: z.number().int(),
-        reason: z.string().nullable(),
-        submit_time: z.string(),
-      }),
-    ),
-  })
-  .openapi('Dashboard');
+// The original listed 20 jobs of each (api/services/dashboard_service.py); its counts were capped at 1,000 by
+// mistake, these are exact.
+const LIST_LIMIT = 20;
 
 const route = createRoute({
   method: 'get',
   path: '/dashboard',
   tags: ['Original'],
-  summary: 'Job counts, resources, nodes, and the running and pending jobs in queue order',
-  description: `Lists show at most 100 jobs each; the counts are exact. A user token sees its own account's jobs.`,
+  summary: 'Job counts, CPU use per node, and the running and pending jobs (original path and shape)',
+  description: `Counts are exact; lists show ${LIST_LIMIT} jobs each (pending ones in queue order). A user token sees its own account's jobs; CPU figures are the whole cluster's. GET /v1/dashboard is the richer view.`,
   security: [{ bearer: [] }],
-  middleware: [requirePrincipal('admin', 'user')] as const,
+  middleware: [originalPath, requirePrincipal('admin', 'user')] as const,
   responses: {
-    200: { description: 'The dashboard', content: { 'application/json': { schema: Dashboard } } },
+    200: { description: 'The dashboard', content: { 'application/json': { schema: OriginalDashboard } } },
     ...problemResponses(401, 403),
   },
 });
 
-export function registerDashboard(app: App): void {
+export function registerOriginalDashboard(app: App): void {
   app.openapi(route, async (c) => {
-    const { db } = c.var;
-    const { now } = c.var.services;
-    const data = await readDashboard(db, accountScope(c.var.principal));
-    return c.json(dashboardView(data, now()), 200);
+    const data = await readDashboard(c.var.db, accountScope(c.var.principal), LIST_LIMIT);
+    return c.json(dashboardView(data), 200);
   });
 }
 
-function dashboardView(data: DashboardData, now: Date): z.infer<typeof Dashboard> {
-  const live = data.nodes.filter(({ node }) => node.state !== 'DOWN');
-  const up = data.nodes.filter(({ node }) => node.state === 'UP');
-  const sum = (usages: NodeUsage[], pick: (usage: NodeUsage) => number) =>
-    usages.reduce((total, u) => total + pick(u), 0);
-  const capacity = (total: (u: NodeUsage) => number, allocated: (u: NodeUsage) => number) => ({
-    total: sum(live, total),
-    allocated: sum(live, allocated),
-    idle: sum(up, (u) => Math.max(0, total(u) - allocated(u))),
-  });
+type Answer = z.infer<typeof OriginalDashboard>;
+
+function dashboardView(data: DashboardData): Answer {
+  const { total, by_state: byState } = summarize(data.counts);
+  const cpus = clusterCapacity(data.nodes, cpusOf);
   return {
-    jobs: summarize(data.counts),
-    resources: {
-      nodes: {
-        total: data.nodes.length,
-        up: up.length,
-        draining: data.nodes.filter(({ node }) => node.state === 'DRAINING').length,
-        down: data.nodes.length - live.length,
-      },
-      cpus: capacity(
-        (u) => u.node.cpus,
-        (u) => u.cpusAllocated,
-      ),
-      memory_mb: capacity(
-        (u) => u.node.memoryMb,
-        (u) => u.memoryAllocatedMb,
-      ),
+    job_stats: {
+      total,
+      running: byState.RUNNING,
+      pending: byState.PENDING,
+      completed: byState.COMPLETED,
+      failed: byState.FAILED + byState.TIMEOUT + byState.OUT_OF_MEMORY + byState.NODE_FAIL,
+      cancelled: byState.CANCELLED,
+      by_state: byState,
     },
-    nodes: data.nodes.map(({ node, cpusAllocated, memoryAllocatedMb }) => ({
-      name: node.name,
-      state: node.state,
-      partitions: node.partitions,
-      cpus: node.cpus,
-      cpus_allocated: cpusAllocated,
-      memory_mb: node.memoryMb,
-      memory_allocated_mb: memoryAllocatedMb,
-      last_heartbeat: node.lastHeartbeat?.toISOString() ?? null,
-    })),
-    running: data.running.map((job) => ({
-      job_id: String(job.id),
-      name: job.name,
-      account: job.account,
-      partition: job.partition,
-      node: job.nodeName,
-      cpus: job.cpus,
-      start_time: job.startTime?.toISOString() ?? null,
-      elapsed_time: formatDuration(job.startTime ? (now.getTime() - job.startTime.getTime()) / 1000 : 0),
-    })),
-    pending: data.pending.map((job) => ({
-      job_id: String(job.id),
-      name: job.name,
-      account: job.account,
-      partition: job.partition,
-      priority: job.priority,
-      cpus: job.cpus,
-      reason: job.reason,
-      submit_time: job.submitTime.toISOString(),
-    })),
+    resource_stats: {
+      total_cpus: cpus.total,
+      allocated_cpus: cpus.allocated,
+      available_cpus: cpus.idle,
+      utilization_rate: percent(cpus.allocated, cpus.total),
+    },
+    node_info: data.nodes.map((usage) => {
+      const { total: nodeTotal, allocated } = cpusOf(usage);
+      const available = usage.node.state === 'UP';
+      return {
+        node_name: usage.node.name,
+        partition: usage.node.partitions.join(','),
+        total_cpus: nodeTotal,
+        allocated_cpus: allocated,
+        available_cpus: available ? Math.max(0, nodeTotal - allocated) : 0,
+        available,
+        utilization_rate: percent(allocated, nodeTotal),
+        state: usage.node.state,
+      };
+    }),
+    running_jobs: data.running.map((job) => ({ ...jobSummary(job), node: job.nodeName })),
+    pending_jobs: data.pending.map((job) => ({ ...jobSummary(job), priority: job.priority, reason: job.reason })),
+  };
+}
+
+function cpusOf(usage: NodeUsage): { total: number; allocated: number } {
+  return { total: usage.node.cpus, allocated: usage.cpusAllocated };
+}
+
+/** As the original rounded it: a percentage to 2 decimals, 0 of nothing. */
+function percent(part: number, whole: number): number {
+  return whole > 0 ? Math.round((part / whole) * 10000) / 100 : 0;
+}
+
+/** The original's JobSummary, with its integer job_id. */
+function jobSummary(job: DashboardJob) {
+  return {
+    job_id: job.id,
+    name: job.name,
+    account: job.account,
+    state: job.state,
+    allocated_cpus: job.cpus,
+    submit_time: originalTimestamp(job.submitTime),
+    start_time: job.startTime && originalTimestamp(job.startTime),
+    partition: job.partition,
   };
 }

@@ -1,15 +1,18 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { JobRow } from '../../../shared/db/schema.js';
 import { formatExitCode } from '../../../shared/job/exit-code.js';
+import { formatOriginalTimeLimit } from '../../../shared/job/original-time-limit.js';
+import { formatDuration } from '../../../shared/job/time-limit.js';
 import { LogStoreUnavailable, type LogStore } from '../../../shared/logs/log-store.js';
-import { formatDuration, formatTimeLimit } from '../../../shared/job/time-limit.js';
 import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { findJob } from '../../jobs/find-job.js';
 import { originalJobLog } from '../../jobs/original-job-log.js';
-import { problemResponses } from '../../http/problem.js';
-import { OriginalJobIdParam, QueryResponse } from './schema.js';
+import { originalValidationResponse, problemResponses } from '../../http/problem.js';
+import { originalState, originalTimestamp } from './original-format.js';
+import { originalJobId, OriginalJobIdParam, originalPath } from './original-path.js';
+import { QueryResponse } from './schema.js';
 
 const route = createRoute({
   method: 'get',
@@ -17,64 +20,67 @@ const route = createRoute({
   tags: ['Original'],
   summary: 'Query a job (original path and shape)',
   security: [{ bearer: [] }],
-  middleware: [requirePrincipal('admin', 'user')] as const,
+  middleware: [originalPath, requirePrincipal('admin', 'user')] as const,
   request: { params: OriginalJobIdParam },
   responses: {
     200: { description: 'The job', content: { 'application/json': { schema: QueryResponse } } },
-    ...problemResponses(401, 403, 404, 422),
+    ...problemResponses(401, 403, 404),
+    ...originalValidationResponse,
   },
 });
+
+type QueryAnswer = z.infer<typeof QueryResponse>;
 
 export function registerOriginalQuery(app: App): void {
   app.openapi(route, async (c) => {
     const { db } = c.var;
     const { now, logs } = c.var.services;
-    const job = await findJob(db, Number(c.req.valid('param').job_id), accountScope(c.var.principal));
+    const id = originalJobId(c.req.valid('param').job_id);
+    const job = await findJob(db, id, accountScope(c.var.principal));
     return c.json(queryView(job, await jobLog(logs, job), now()), 200);
   });
 }
 
-/** The output when it can be read: a store that is away (or none at all) costs the query its log, not its answer. */
-async function jobLog(logs: LogStore | undefined, job: JobRow): Promise<z.infer<typeof QueryResponse>['job_log']> {
-  const none = { stdout: null, stderr: null };
-  if (!logs) return none;
+/**
+ * The output as the original's log reader gave it: text, or, when it cannot be read, the original's bracketed error
+ * line in its place; a store that is away costs the query its log, not its answer.
+ */
+async function jobLog(logs: LogStore | undefined, job: JobRow): Promise<QueryAnswer['job_log']> {
+  const unreadable = (why: string) => ({ stdout: `[读取日志文件出错: ${why}]`, stderr: `[读取日志文件出错: ${why}]` });
+  if (!logs) return unreadable('this API has no log store configured');
   return originalJobLog(logs, job).catch((error: Error) => {
-    if (error instanceof LogStoreUnavailable) return none;
+    if (error instanceof LogStoreUnavailable) return unreadable('the log store did not answer');
     throw error;
   });
 }
 
-function queryView(
-  job: JobRow,
-  jobLog: z.infer<typeof QueryResponse>['job_log'],
-  now: Date,
-): z.infer<typeof QueryResponse> {
-  const running = job.startTime !== null && job.state === 'RUNNING';
+function queryView(job: JobRow, jobLog: QueryAnswer['job_log'], now: Date): QueryAnswer {
   const elapsedMs = job.startTime === null ? 0 : (job.endTime ?? now).getTime() - job.startTime.getTime();
-  const holdsNode = job.nodeName !== null && (running || job.endTime !== null);
+  const state = originalState(job.state);
   return {
     job_id: String(job.id),
-    state: job.state,
-    error_msg: job.errorMsg,
+    state,
+    slurm_state: job.state,
+    error_msg: state === job.state ? job.errorMsg : `${job.state}: ${job.errorMsg ?? 'the job did not complete'}`,
     time: {
-      submit_time: job.submitTime.toISOString(),
-      eligible_time: job.eligibleTime.toISOString(),
-      start_time: job.startTime?.toISOString() ?? null,
-      end_time: job.endTime?.toISOString() ?? null,
+      submit_time: originalTimestamp(job.submitTime),
+      eligible_time: originalTimestamp(job.eligibleTime),
+      start_time: job.startTime && originalTimestamp(job.startTime),
+      end_time: job.endTime && originalTimestamp(job.endTime),
       elapsed_time: formatDuration(elapsedMs / 1000),
-      limit_time: formatTimeLimit(job.timeLimitSeconds),
+      limit_time: formatOriginalTimeLimit(job.timeLimitSeconds),
     },
     job_log: jobLog,
     detail: {
       job_name: job.name,
-      user: job.submittedBy,
+      user: job.account,
       partition: job.partition,
-      allocated_cpus: holdsNode ? job.cpus : 0,
-      allocated_nodes: holdsNode ? 1 : 0,
+      allocated_cpus: job.cpus,
+      allocated_nodes: 1,
       node_list: job.nodeName ?? '',
-      exit_code: formatExitCode(job.exitStatus, job.exitSignal) ?? '0:0',
+      exit_code: formatExitCode(job.exitStatus, job.exitSignal) ?? ':',
       work_dir: job.workDir ?? '',
-      data_source: 'database',
+      data_source: 'API',
       account: job.account,
     },
   };

@@ -35,6 +35,7 @@ export function jobView(row: JobSummaryRow): z.infer<typeof Job> {
     exit_code: ended ? { status: row.exitStatus, signal: row.exitSignal } : null,
     error_msg: row.errorMsg,
     cancel_requested: row.cancelRequestedAt !== null,
+    warnings: row.warnings,
     submit_time: row.submitTime.toISOString(),
     eligible_time: row.eligibleTime.toISOString(),
     start_time: row.startTime?.toISOString() ?? null,

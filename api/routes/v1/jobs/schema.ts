@@ -39,6 +39,10 @@ export const Job = z
       .openapi({ description: 'Exit status and terminating signal, kept apart; null until the job ended.' }),
     error_msg: z.string().nullable(),
     cancel_requested: z.boolean(),
+    warnings: z.array(z.string()).openapi({
+      description:
+        'What the submit ignored: on the original path, the unknown fields it was sent. Empty for a /v1 submit.',
+    }),
     submit_time: timestamp,
     eligible_time: timestamp,
     start_time: timestamp.nullable(),
