@@ -167,7 +167,10 @@ for (const backend of await backends()) {
 
     it('names a missing field as FastAPI did, and echoes a bad value', async () => {
       const missing = await refused('/jobs/submit', { job: validJob() }, 'script');
-      expect(missing.detail).toEqual([{ type: 'missing', loc: ['body', 'script'], msg: 'Field required' }]);
+      // As pydantic: a missing field's input is the object it is missing from.
+      expect(missing.detail).toEqual([
+        { type: 'missing', loc: ['body', 'script'], msg: 'Field required', input: { job: validJob() } },
+      ]);
       const negative = await refused(
         '/jobs/submit',
         { job: validJob({ time_limit: '1-2:-5' }), script },

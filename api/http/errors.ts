@@ -10,7 +10,10 @@ export interface FieldError {
   message: string;
   /** Where the field was sent, when not in the JSON body. */
   in?: 'path' | 'query' | 'header';
-  /** The value sent, when there was one; the original paths show it, as FastAPI's `input` did. */
+  /**
+   * The value sent, or for a missing field the object it is missing from: the original paths show it, as FastAPI's
+   * `input` did.
+   */
   input?: unknown;
   /** The field is required and was not sent. */
   missing?: boolean;

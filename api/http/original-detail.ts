@@ -12,14 +12,11 @@ export const OriginalValidationItem = z
     type: z.enum(['missing', 'value_error']),
     loc: z.array(z.union([z.string(), z.number().int()])).openapi({ example: ['body', 'job', 'time_limit'] }),
     msg: z.string().openapi({ example: 'Value error, "1:-5" has a negative part' }),
-    input: z.unknown().optional().openapi({ description: 'The value sent (left out when its JSON is over 4 KiB).' }),
+    input: z.unknown().openapi({ description: 'The value sent; for a missing field, the object it is missing from.' }),
   })
   .openapi('OriginalValidationItem');
 
 type Item = z.infer<typeof OriginalValidationItem>;
-
-// FastAPI echoes the whole value; a 1 MiB script is not worth echoing back to say it is too long.
-const MAX_INPUT_JSON = 4096;
 
 export function originalValidationDetail(errors: FieldError[]): Item[] {
   return errors.map((error) => {
@@ -29,11 +26,8 @@ export function originalValidationDetail(errors: FieldError[]): Item[] {
         /^\d+$/.test(part) ? Number(part) : part,
       ),
     ];
-    if (error.missing) return { type: 'missing', loc, msg: 'Field required' };
-    const item: Item = { type: 'value_error', loc, msg: `Value error, ${error.message}` };
-    if (error.input !== undefined && (JSON.stringify(error.input)?.length ?? 0) <= MAX_INPUT_JSON) {
-      item.input = error.input;
-    }
-    return item;
+    const input = error.input ?? null;
+    if (error.missing) return { type: 'missing', loc, msg: 'Field required', input };
+    return { type: 'value_error', loc, msg: `Value error, ${error.message}`, input };
   });
 }

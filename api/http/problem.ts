@@ -134,13 +134,15 @@ export function fieldErrors(error: ZodError, input?: unknown, location?: FieldEr
       return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'unknown field', ...where }));
     }
     const sent = valueAt(input, issue.path);
+    const missing = issue.code === 'invalid_type' && sent === undefined;
     return [
       {
         field: at.join('.') || '(body)',
         message: issue.message,
         ...where,
-        ...(sent === undefined ? {} : { input: sent }),
-        ...(issue.code === 'invalid_type' && sent === undefined ? { missing: true } : {}),
+        // As pydantic did: a missing field's input is the object it is missing from.
+        input: missing ? valueAt(input, issue.path.slice(0, -1)) : sent,
+        ...(missing ? { missing } : {}),
       },
     ];
   });

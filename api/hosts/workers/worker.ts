@@ -2,7 +2,7 @@
  * The Workers host: the same app as the Node host, over Neon's serverless driver (Postgres over a WebSocket), with
  * its queue on Upstash Redis over REST. Web-standard APIs only. The Cron trigger runs the reconciler.
  */
-import { Pool } from '@neondatabase/serverless';
+import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { ExecutionContext } from 'hono';
 import { z } from 'zod';
@@ -34,6 +34,11 @@ export interface Env {
   CONDUCTOR_S3_REGION?: string;
   CONDUCTOR_S3_ACCESS_KEY_ID?: string;
   CONDUCTOR_S3_SECRET_ACCESS_KEY?: string;
+  /**
+   * A WebSocket→TCP proxy (`host:port/path`) for a Postgres that is not Neon's: local development and the tests.
+   * Plain `ws://`, with no TLS inside; the proxy is told the server as `?address=<host>:<port>`.
+   */
+  CONDUCTOR_NEON_WS_PROXY?: string;
 }
 
 /** What the app sees as its bindings: the Worker's, plus this request's database. */
@@ -74,8 +79,20 @@ function queueFor(env: Env): JobQueue {
 
 /** A database pool of the request's own: Workers do not let I/O objects outlive the request that made them. */
 function openDatabase(env: Env): { db: Database; end(): Promise<void> } {
+  if (env.CONDUCTOR_NEON_WS_PROXY) useWsProxy(env.CONDUCTOR_NEON_WS_PROXY);
   const pool = new Pool({ connectionString: env.DATABASE_URL });
   return { db: drizzle(pool, { schema }) as unknown as Database, end: () => pool.end() };
+}
+
+/**
+ * Neon's driver through a plain WebSocket proxy: no TLS (the proxy is local), and no pipelined password exchange,
+ * which only works with the cleartext password auth Neon uses (a local server may trust, or ask for SCRAM).
+ */
+function useWsProxy(proxy: string): void {
+  neonConfig.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
 }
 
 export default {
