@@ -88,6 +88,34 @@ for (const backend of await backends()) {
       expect((await v1Job(await t.submit())).warnings).toEqual([]);
     });
 
+    it('takes the fields added since the original when valid, and ignores them, named, when not', async () => {
+      const valid = await submitOriginal(validJob({ priority: 7, requeue: true }));
+      expect(await v1Job(valid)).toMatchObject({ priority: 7, requeue: true, warnings: [] });
+      const invalid = await submitOriginal(validJob({ priority: 'high', requeue: 'sometimes' }));
+      const job = await v1Job(invalid);
+      expect(job).toMatchObject({ priority: 0, requeue: false });
+      expect(job.warnings).toEqual([
+        expect.stringMatching(/^field "job.priority" ignored: /),
+        expect.stringMatching(/^field "job.requeue" ignored: /),
+      ]);
+    });
+
+    it("takes numbers and booleans as pydantic's lax mode did", async () => {
+      const id = await submitOriginal(validJob({ ntasks_per_node: ' 2 ', cpus_per_task: '3', exclusive: 'yes' }));
+      expect(await v1Job(id)).toMatchObject({ ntasks_per_node: 2, cpus_per_task: 3, cpus: 6, exclusive: true });
+      const other = await submitOriginal(validJob({ ntasks_per_node: true, cpus_per_task: 2.0, exclusive: 0 }));
+      expect(await v1Job(other)).toMatchObject({ ntasks_per_node: 1, cpus_per_task: 2, exclusive: false });
+    });
+
+    it('names a "__proto__" field it ignored too, and takes nothing from it', async () => {
+      const raw = `{"job": {"name": "p", "__proto__": {"account": "other", "cpus_per_task": 64}}, "__proto__": {}, "script": "true"}`;
+      const response = await t.call('POST', '/jobs/submit', { rawBody: raw });
+      expect(response.status).toBe(201);
+      const job = await v1Job((await response.json()).job_id);
+      expect(job).toMatchObject({ account: 'default', cpus_per_task: 1 });
+      expect(job.warnings).toEqual(['unknown field "__proto__" ignored', 'unknown field "job.__proto__" ignored']);
+    });
+
     it('names at most 20 unknown fields, escaped, and counts the rest', async () => {
       const many = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`f${i}`, i]));
       const id = await submitOriginal(validJob({ ...many, 'a\u0000b': 1 }));
@@ -130,10 +158,11 @@ for (const backend of await backends()) {
       });
     });
 
-    it('takes a job id as the original took an int: leading zeros and a sign', async () => {
+    it('takes a job id as the original took an int: leading zeros, a sign, spaces, "_", a zero fraction', async () => {
       const id = await t.submit();
-      expect((await query(`00${id}`)).job_id).toBe(id);
-      expect((await query(`+${id}`)).job_id).toBe(id);
+      for (const form of [`00${id}`, `%2B${id}`, `%20${id}%20`, `${id}.0`]) expect((await query(form)).job_id).toBe(id);
+      // "_" between digits is an integer too: no such job, not a bad request.
+      expect((await t.call('GET', '/jobs/query/9_999_999')).status).toBe(404);
     });
 
     it('GET /jobs/query shows a finished job with its exit code, node, naive times and elapsed time', async () => {
@@ -188,6 +217,9 @@ for (const backend of await backends()) {
         msg: '取消成功',
         effect: 'cancel_requested',
       });
+
+      // Cancelled before it ran, it has no exit code of its own: the original's, for a job it cancelled.
+      expect((await query(id)).detail.exit_code).toBe('-1:15');
 
       // An ended job: the original answered 200 and changed nothing; /v1 answers 409.
       const done = await t.submit();

@@ -22,7 +22,6 @@ const badBodies: [string, unknown, string][] = [
   ['empty name', { job: validJob({ name: '' }), script }, 'job.name'],
   ['name not a string', { job: validJob({ name: 12 }), script }, 'job.name'],
   ['standard_output not a string', { job: validJob({ standard_output: ['a'] }), script }, 'job.standard_output'],
-  ['priority a string', { job: validJob({ priority: '5' }), script }, 'job.priority'],
   ['environment list entry not a string', { job: validJob({ environment: ['A=1', 2] }), script }, 'job.environment'],
   [
     'environment named __proto__',
@@ -70,7 +69,6 @@ const badBodies: [string, unknown, string][] = [
   ['ntasks_per_node zero', { job: validJob({ ntasks_per_node: 0 }), script }, 'job.ntasks_per_node'],
   ['ntasks_per_node negative', { job: validJob({ ntasks_per_node: -1 }), script }, 'job.ntasks_per_node'],
   ['ntasks_per_node fractional', { job: validJob({ ntasks_per_node: 1.5 }), script }, 'job.ntasks_per_node'],
-  ['ntasks_per_node a string', { job: validJob({ ntasks_per_node: '2' }), script }, 'job.ntasks_per_node'],
   ['cpus_per_task zero', { job: validJob({ cpus_per_task: 0 }), script }, 'job.cpus_per_task'],
   ['cpus_per_task huge', { job: validJob({ cpus_per_task: 1e9 }), script }, 'job.cpus_per_task'],
   [
@@ -84,16 +82,21 @@ const badBodies: [string, unknown, string][] = [
   ['memory a boolean', { job: validJob({ memory_per_node: true }), script }, 'job.memory_per_node'],
   ['memory too large', { job: validJob({ memory_per_node: '9999T' }), script }, 'job.memory_per_node'],
   ['time limit malformed', { job: validJob({ time_limit: '1:2:3:4' }), script }, 'job.time_limit'],
-  ['time limit over a year', { job: validJob({ time_limit: '400-0' }), script }, 'job.time_limit'],
   ['time limit a float', { job: validJob({ time_limit: 1.5 }), script }, 'job.time_limit'],
+];
+
+/**
+ * Refused by /v1 only: the original path ignores unknown fields (and added ones that are not valid), reads its own
+ * time limits, and takes numbers and booleans as pydantic's lax mode did.
+ */
+const badV1Bodies: [string, unknown, string][] = [
+  ['priority a string', { job: validJob({ priority: '5' }), script }, 'job.priority'],
+  ['ntasks_per_node a string', { job: validJob({ ntasks_per_node: '2' }), script }, 'job.ntasks_per_node'],
   ['exclusive a string', { job: validJob({ exclusive: 'yes' }), script }, 'job.exclusive'],
   ['priority negative', { job: validJob({ priority: -1 }), script }, 'job.priority'],
   ['priority too high', { job: validJob({ priority: 1_000_001 }), script }, 'job.priority'],
   ['requeue a number', { job: validJob({ requeue: 1 }), script }, 'job.requeue'],
-];
-
-/** Refused by /v1 only: the original path ignores unknown fields and reads its own time limits. */
-const badV1Bodies: [string, unknown, string][] = [
+  ['time limit over a year', { job: validJob({ time_limit: '400-0' }), script }, 'job.time_limit'],
   ['unknown top-level field', { job: validJob(), script, extra: 1 }, 'extra'],
   ['unknown job field', { job: validJob({ time_limt: '10' }), script }, 'job.time_limt'],
   ['time limit zero', { job: validJob({ time_limit: 0 }), script }, 'job.time_limit'],
@@ -116,6 +119,9 @@ const badOriginalBodies: [string, unknown, string][] = [
   ['time limit of words', { job: validJob({ time_limit: 'an hour' }), script }, 'job.time_limit'],
   ['time limit with no days', { job: validJob({ time_limit: '-5' }), script }, 'job.time_limit'],
   ['time limit with a fraction', { job: validJob({ time_limit: '1.5' }), script }, 'job.time_limit'],
+  ['time limit past what a job row holds', { job: validJob({ time_limit: '30000-0' }), script }, 'job.time_limit'],
+  ['ntasks_per_node text of a fraction', { job: validJob({ ntasks_per_node: '1.5' }), script }, 'job.ntasks_per_node'],
+  ['exclusive a word pydantic did not take', { job: validJob({ exclusive: 'maybe' }), script }, 'job.exclusive'],
 ];
 
 for (const backend of await backends()) {
@@ -161,7 +167,10 @@ for (const backend of await backends()) {
         // The original's clients read detail as FastAPI's list: [{type, loc, msg, input}].
         const locs = problem.detail.map((item: { loc: unknown[] }) => item.loc.join('.'));
         expect(locs).toContain(`body.${field}`);
-        for (const item of problem.detail) expect(item.msg).toMatch(/^(Field required|Value error, .+)$/);
+        for (const item of problem.detail) {
+          expect(item.msg).toMatch(/^(Field required|Input should be a valid \w+|Value error, .+)$/);
+          expect(item.url).toBe(`https://errors.pydantic.dev/2.5/v/${item.type}`);
+        }
       },
     );
 
@@ -169,7 +178,17 @@ for (const backend of await backends()) {
       const missing = await refused('/jobs/submit', { job: validJob() }, 'script');
       // As pydantic: a missing field's input is the object it is missing from.
       expect(missing.detail).toEqual([
-        { type: 'missing', loc: ['body', 'script'], msg: 'Field required', input: { job: validJob() } },
+        {
+          type: 'missing',
+          loc: ['body', 'script'],
+          msg: 'Field required',
+          input: { job: validJob() },
+          url: 'https://errors.pydantic.dev/2.5/v/missing',
+        },
+      ]);
+      const wrongType = await refused('/jobs/submit', { job: validJob({ name: 12 }), script }, 'job.name');
+      expect(wrongType.detail).toMatchObject([
+        { type: 'string_type', loc: ['body', 'job', 'name'], msg: 'Input should be a valid string', input: 12 },
       ]);
       const negative = await refused(
         '/jobs/submit',
@@ -182,6 +201,7 @@ for (const backend of await backends()) {
           loc: ['body', 'job', 'time_limit'],
           msg: 'Value error, "1-2:-5" has a negative part',
           input: '1-2:-5',
+          url: 'https://errors.pydantic.dev/2.5/v/value_error',
         },
       ]);
       const listEntry = await refused(

@@ -151,16 +151,41 @@ describe('time limits as the original API read them', () => {
     [' 1 - 2 ', 86400 + 2 * 3600],
     ['0', null],
     ['00:00:00', null],
+    // Python's int() and str.strip(): any script's digits, its whitespace.
+    ['３０', 30 * 60],
+    ['٣٠', 30 * 60],
+    ['1:٣٠', 90 * 60],
+    ['𝟏𝟓', 15 * 60],
+    ['\u3000１:３０\u3000', 90 * 60],
+    ['\x1c30\x85', 30 * 60],
+    // The seconds the original never read: one it could not have read is ignored.
+    ['1:30:', 90 * 60],
+    ['1:30:abc', 90 * 60],
+    ['366-0', 366 * 86400],
+    ['24855-0', 24855 * 86400],
   ])('reads %j', (input, seconds) => {
     expect(parseOriginalTimeLimit(input)).toBe(seconds);
   });
 
-  it.each(['', 'abc', '1:2:3:4', '1.5', '1:-5', '-5', '1--5', '1-2:-30', '1-', 'UNLIMITED', '366-0', '1e3', '٣٠'])(
-    'refuses %j',
-    (input) => {
-      expect(() => parseOriginalTimeLimit(input)).toThrow(TimeLimitError);
-    },
-  );
+  it.each([
+    '',
+    'abc',
+    '1:2:3:4',
+    '1.5',
+    '1:-5',
+    '-5',
+    '1--5',
+    '1-2:-30',
+    '1:30:-5',
+    '1-',
+    'UNLIMITED',
+    '24856-0',
+    '1e3',
+    '²',
+    '\ufeff30',
+  ])('refuses %j', (input) => {
+    expect(() => parseOriginalTimeLimit(input)).toThrow(TimeLimitError);
+  });
 
   it.each([
     [null, 'UNLIMITED'],

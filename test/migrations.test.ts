@@ -47,6 +47,31 @@ for (const backend of await backends()) {
   });
 }
 
+describe('the migration that adds warnings', () => {
+  it('keeps the jobs already stored as they were: their time limits, and no warnings', async () => {
+    const { openNodeDatabase } = await import('../shared/db/node-database.js');
+    const database = await openNodeDatabase({});
+    try {
+      const before = migrations.filter((m) => m.name < '0004');
+      await migrate(database.migrations, before);
+      // A job stored before: "1:30" read as Slurm's 90 seconds, and one with no limit.
+      await database.db.execute(sql`
+        INSERT INTO jobs (account, name, partition, submitted_by, script, stdout_pattern, stderr_pattern, environment,
+                          ntasks_per_node, cpus_per_task, cpus, memory_mb, time_limit_seconds)
+        VALUES ('a', 'old', 'p', 'admin:x', 'true', 'o', 'e', '{}', 1, 1, 1, 1024, 90),
+               ('a', 'endless', 'p', 'admin:x', 'true', 'o', 'e', '{}', 1, 1, 1, 1024, NULL)`);
+      await migrate(database.migrations, migrations);
+      const rows = await queryRows(database.db, sql`SELECT name, time_limit_seconds, warnings FROM jobs ORDER BY id`);
+      expect(rows).toEqual([
+        { name: 'old', time_limit_seconds: 90, warnings: [] },
+        { name: 'endless', time_limit_seconds: null, warnings: [] },
+      ]);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe('concurrent first migration on one Postgres schema', async () => {
   const [, postgres] = await backends();
   it.skipIf(postgres!.skip)('applies each migration exactly once', async () => {

@@ -49,6 +49,8 @@ function expectAnswer(name: Answer, body: unknown): void {
 
 interface Host {
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Makes the database unreachable for the app, where the test can (the embedded app's own database). */
+  loseDatabase?: () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,12 @@ const hosts: { name: string; skip: string | undefined; start(): Promise<Host> }[
     skip: undefined,
     async start() {
       const t = await createTestApp({ name: 'pglite', skip: undefined });
-      return { fetch: async (path, init) => t.app.request(path, init), stop: () => t.close() };
+      let closed = false;
+      const close = async () => {
+        if (!closed) await t.close();
+        closed = true;
+      };
+      return { fetch: async (path, init) => t.app.request(path, init), loseDatabase: close, stop: close };
     },
   },
   {
@@ -253,13 +260,43 @@ for (const host of hosts) {
       expect(after.job_stats).toMatchObject({ total: 3, completed: 1, failed: 1, cancelled: 1, running: 0 });
     });
 
+    it("reads a body as the original did: JSON without a Content-Type, pydantic's lax numbers and booleans", async () => {
+      const body = originalBody('lax');
+      const sent = { ...body, job: { ...body.job, cpus_per_task: '2', ntasks_per_node: 1.0, exclusive: 'no' } };
+      const response = h.fetch('/jobs/submit', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        // Bytes, not a string (for which fetch would send text/plain), as Python's requests sends data=.
+        body: new TextEncoder().encode(JSON.stringify(sent)),
+      });
+      const { job_id: id } = await answer('JobSubmitResponse', 201, response);
+      const job = await (await call('GET', `/v1/jobs/${id}`)).json();
+      expect(job).toMatchObject({ cpus_per_task: 2, ntasks_per_node: 1, exclusive: false });
+      expect(job.warnings).toEqual(['unknown field "job.qos" ignored']);
+    });
+
     it("answers errors with the original's detail: a string for 404, FastAPI's list for 422", async () => {
       await answer('NotFound', 404, call('GET', '/jobs/query/987654321'));
       await answer('NotFound', 404, call('POST', '/jobs/cancel/987654321'));
       await answer('ValidationError', 422, call('GET', '/jobs/query/abc'));
       await answer('ValidationError', 422, call('POST', '/jobs/submit', { body: originalBody('x', '1--30') }));
       await answer('ValidationError', 422, call('POST', '/jobs/submit', { body: { job: {} } }));
+      const malformed = h.fetch('/jobs/submit', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: '{"job": {',
+      });
+      const invalid = await answer('ValidationError', 422, malformed);
+      expect(invalid.detail).toMatchObject([{ type: 'json_invalid', loc: ['body'] }]);
     });
+
+    // Last: the database is gone after it. Only the embedded app's can be taken from under it here.
+    if (host.name.startsWith('the embedded')) {
+      it('answers /health 503 unhealthy once the database is gone', async () => {
+        await h.loseDatabase!();
+        await answer('Unhealthy', 503, call('GET', '/health', { token: null }));
+      });
+    }
   });
 }
 

@@ -4,6 +4,19 @@
  * text is never shown to the client.
  */
 
+/**
+ * What was wrong with a field, in pydantic's names (the original paths show them): absent, not JSON at all, or of
+ * another JSON type. Absent from a FieldError: a value of the right type that the field's rules refused.
+ */
+export type FieldErrorType =
+  | 'missing'
+  | 'json_invalid'
+  | 'string_type'
+  | 'int_type'
+  | 'bool_type'
+  | 'dict_type'
+  | 'list_type';
+
 export interface FieldError {
   /** Dotted path of the field: `job.time_limit`, `job.environment.0`, `job_id`. */
   field: string;
@@ -15,8 +28,7 @@ export interface FieldError {
    * `input` did.
    */
   input?: unknown;
-  /** The field is required and was not sent. */
-  missing?: boolean;
+  type?: FieldErrorType;
 }
 
 export class ApiError extends Error {

@@ -16,6 +16,7 @@ import {
   UnsupportedMediaType,
   ValidationFailed,
   type FieldError,
+  type FieldErrorType,
 } from './errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -90,8 +91,16 @@ export function problemResponse(c: Context, error: ApiError): Response {
 export function onError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return problemResponse(c, error);
   // Hono's own refusals: a body that does not parse, or one that is not JSON at all.
-  if (error instanceof HTTPException && error.status === 400)
+  if (error instanceof HTTPException && error.status === 400) {
+    // FastAPI answered a body that is not JSON with a 422 naming it; the original's clients read that.
+    if (c.get('originalPath') === true) {
+      return problemResponse(
+        c,
+        new ValidationFailed([{ field: '(body)', message: error.message, type: 'json_invalid', input: {} }]),
+      );
+    }
     return problemResponse(c, new MalformedBody(error.message));
+  }
   if (error instanceof HTTPException && error.status === 415) return problemResponse(c, new UnsupportedMediaType());
   const fault = serviceFault(error);
   if (fault) return problemResponse(c, fault);
@@ -134,18 +143,32 @@ export function fieldErrors(error: ZodError, input?: unknown, location?: FieldEr
       return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'unknown field', ...where }));
     }
     const sent = valueAt(input, issue.path);
-    const missing = issue.code === 'invalid_type' && sent === undefined;
+    const type = issue.code === 'invalid_type' ? typeError(issue.expected, sent) : undefined;
     return [
       {
         field: at.join('.') || '(body)',
         message: issue.message,
         ...where,
         // As pydantic did: a missing field's input is the object it is missing from.
-        input: missing ? valueAt(input, issue.path.slice(0, -1)) : sent,
-        ...(missing ? { missing } : {}),
+        input: type === 'missing' ? valueAt(input, issue.path.slice(0, -1)) : sent,
+        ...(type ? { type } : {}),
       },
     ];
   });
+}
+
+const TYPE_ERRORS: Record<string, FieldErrorType> = {
+  string: 'string_type',
+  number: 'int_type',
+  int: 'int_type',
+  boolean: 'bool_type',
+  object: 'dict_type',
+  record: 'dict_type',
+  array: 'list_type',
+};
+
+function typeError(expected: string, sent: unknown): FieldErrorType | undefined {
+  return sent === undefined ? 'missing' : TYPE_ERRORS[expected];
 }
 
 function valueAt(value: unknown, path: PropertyKey[]): unknown {

@@ -1,5 +1,5 @@
 import type { Database } from '../../shared/db/database.js';
-import { SLURM_READING, toJobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
+import { toJobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed } from '../http/errors.js';
@@ -22,7 +22,7 @@ export async function submitJob(
   { queue, onWork, capacities }: Pick<Services, 'queue' | 'onWork' | 'capacities'>,
   principal: Principal,
   body: SubmitRequest,
-  reading: SubmitReading = SLURM_READING,
+  reading?: SubmitReading,
 ): Promise<JobSummaryRow> {
   const ownAccount = principal.kind === 'user' ? principal.account : DEFAULT_ACCOUNT;
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {

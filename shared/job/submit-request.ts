@@ -176,7 +176,7 @@ export interface SubmitReading {
   warnings: string[];
 }
 
-export const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] };
+const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] };
 
 export function toJobSpec(
   request: { job: z.infer<typeof JobDescription>; script: string },

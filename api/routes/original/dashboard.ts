@@ -5,7 +5,7 @@ import { requirePrincipal } from '../../auth/require-principal.js';
 import { readDashboard, type DashboardData, type DashboardJob } from '../../dashboard/read-dashboard.js';
 import { summarize } from '../../jobs/count-jobs.js';
 import { problemResponses } from '../../http/problem.js';
-import { clusterCapacity, type NodeUsage } from '../../nodes/node-usage.js';
+import { clusterCapacity } from '../../nodes/node-usage.js';
 import { originalTimestamp } from './original-format.js';
 import { originalPath } from './original-path.js';
 import { OriginalDashboard } from './schema.js';
@@ -39,7 +39,7 @@ type Answer = z.infer<typeof OriginalDashboard>;
 
 function dashboardView(data: DashboardData): Answer {
   const { total, by_state: byState } = summarize(data.counts);
-  const cpus = clusterCapacity(data.nodes, cpusOf);
+  const cpus = clusterCapacity(data.nodes, (usage) => ({ total: usage.node.cpus, allocated: usage.cpusAllocated }));
   return {
     job_stats: {
       total,
@@ -56,27 +56,22 @@ function dashboardView(data: DashboardData): Answer {
       available_cpus: cpus.idle,
       utilization_rate: percent(cpus.allocated, cpus.total),
     },
-    node_info: data.nodes.map((usage) => {
-      const { total: nodeTotal, allocated } = cpusOf(usage);
-      const available = usage.node.state === 'UP';
+    node_info: data.nodes.map(({ node, cpusAllocated }) => {
+      const available = node.state === 'UP';
       return {
-        node_name: usage.node.name,
-        partition: usage.node.partitions.join(','),
-        total_cpus: nodeTotal,
-        allocated_cpus: allocated,
-        available_cpus: available ? Math.max(0, nodeTotal - allocated) : 0,
+        node_name: node.name,
+        partition: node.partitions.join(','),
+        total_cpus: node.cpus,
+        allocated_cpus: cpusAllocated,
+        available_cpus: available ? Math.max(0, node.cpus - cpusAllocated) : 0,
         available,
-        utilization_rate: percent(allocated, nodeTotal),
-        state: usage.node.state,
+        utilization_rate: percent(cpusAllocated, node.cpus),
+        state: node.state,
       };
     }),
     running_jobs: data.running.map((job) => ({ ...jobSummary(job), node: job.nodeName })),
     pending_jobs: data.pending.map((job) => ({ ...jobSummary(job), priority: job.priority, reason: job.reason })),
   };
-}
-
-function cpusOf(usage: NodeUsage): { total: number; allocated: number } {
-  return { total: usage.node.cpus, allocated: usage.cpusAllocated };
 }
 
 /** As the original rounded it: a percentage to 2 decimals, 0 of nothing. */

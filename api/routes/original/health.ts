@@ -28,8 +28,10 @@ export function registerHealth(app: App): void {
     try {
       await Promise.race([c.var.db.execute(sql`SELECT 1`), timeout]);
     } catch {
-      const unhealthy = { status: 'unhealthy', service: 'scns-conductor-api', error: 'the database did not answer' };
-      return c.json(unhealthy as typeof OriginalUnhealthy._output, 503);
+      return c.json(
+        { status: 'unhealthy', service: 'scns-conductor-api', error: 'the database did not answer' } as const,
+        503,
+      );
     } finally {
       clearTimeout(timer);
     }

@@ -31,6 +31,10 @@ const route = createRoute({
 
 type QueryAnswer = z.infer<typeof QueryResponse>;
 
+// What the original wrote as the exit code of a job it cancelled (api/services/job_service.py): here, of one
+// cancelled before it ran, which has none of its own.
+const CANCELLED_EXIT = '-1:15';
+
 export function registerOriginalQuery(app: App): void {
   app.openapi(route, async (c) => {
     const { db } = c.var;
@@ -78,7 +82,7 @@ function queryView(job: JobRow, jobLog: QueryAnswer['job_log'], now: Date): Quer
       allocated_cpus: job.cpus,
       allocated_nodes: 1,
       node_list: job.nodeName ?? '',
-      exit_code: formatExitCode(job.exitStatus, job.exitSignal) ?? ':',
+      exit_code: formatExitCode(job.exitStatus, job.exitSignal) ?? (job.state === 'CANCELLED' ? CANCELLED_EXIT : ':'),
       work_dir: job.workDir ?? '',
       data_source: 'API',
       account: job.account,

@@ -8,6 +8,7 @@ import { checkJobSize, jobFields, refineWith, script } from '../../../shared/job
 import { JOB_STATES } from '../../../shared/job/job-state.js';
 import { TimeLimitError } from '../../../shared/job/time-limit.js';
 import { ORIGINAL_STATES } from './original-format.js';
+import { pydanticBool, pydanticInt } from './pydantic-lax.js';
 
 /** Naive UTC, as the original wrote its times: no "Z". */
 const originalTime = z.string().openapi({
@@ -24,16 +25,36 @@ const timeLimit = z
     example: '1:30',
   });
 
+const fields = jobFields(timeLimit);
+
+// Fields the original never had: taken when valid, else ignored as the original ignored them (and named).
+const added = (description: string) =>
+  z
+    .unknown()
+    .optional()
+    .openapi({ description: `Added. ${description}` });
+
 export const OriginalJobDescription = z
-  .looseObject(jobFields(timeLimit))
+  .looseObject({
+    ...fields,
+    ntasks_per_node: z.preprocess(pydanticInt, fields.ntasks_per_node),
+    cpus_per_task: z.preprocess(pydanticInt, fields.cpus_per_task),
+    exclusive: z.preprocess(pydanticBool, fields.exclusive),
+    priority: added('An integer, 0 to 1,000,000, higher first; default 0.'),
+    requeue: added('A boolean: go back to PENDING when the node is lost; default false.'),
+  })
   .superRefine(checkJobSize)
   .openapi('OriginalJobDescription', {
-    description: "Fields it does not know are ignored, as the original ignored them, and named in the job's warnings.",
+    description:
+      'Read as the original read it (pydantic\'s lax mode: "4" is 4, "yes" is true). Fields it does not know, and added ones that are not valid, are ignored, as the original ignored them, and named in the job\'s warnings.',
   });
 
 export const OriginalSubmitRequest = z
   .looseObject({ job: OriginalJobDescription, script })
   .openapi('OriginalSubmitRequest');
+
+/** The fields added since the original, as /v1 takes them. */
+export const AddedFields = { priority: fields.priority, requeue: fields.requeue };
 
 export type OriginalSubmitRequest = z.infer<typeof OriginalSubmitRequest>;
 
