@@ -9,13 +9,7 @@
  * another JSON type. Absent from a FieldError: a value of the right type that the field's rules refused.
  */
 export type FieldErrorType =
-  | 'missing'
-  | 'json_invalid'
-  | 'string_type'
-  | 'int_type'
-  | 'bool_type'
-  | 'dict_type'
-  | 'list_type';
+  'missing' | 'json_invalid' | 'string_type' | 'int_type' | 'bool_type' | 'dict_type' | 'list_type';
 
 export interface FieldError {
   /** Dotted path of the field: `job.time_limit`, `job.environment.0`, `job_id`. */
