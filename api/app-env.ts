@@ -29,6 +29,8 @@ export interface AppEnv {
     db: Database;
     principal: Principal;
     requestId: string;
+    /** The node protocol version of a node endpoint's request. */
+    protocol: number;
     /** Set on the original SCNS-Conductor's paths: their errors keep the original's shapes. */
     originalPath: true;
   };

@@ -1,6 +1,9 @@
 /** The names users give things, and the rules they follow, shared by jobs, tokens and nodes. */
 import { z } from '@hono/zod-openapi';
 
+/** Row ids travel as strings of digits; 15 digits stay below 2^53, where JavaScript numbers are still exact. */
+export const ID_PATTERN = /^[1-9][0-9]{0,14}$/;
+
 const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 // Control characters would corrupt the columns and logs they are shown in; NUL cannot be stored in Postgres text.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;

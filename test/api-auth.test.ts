@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { apiTokens, jobs } from '../shared/db/schema.js';
+import { apiTokens } from '../shared/db/schema.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
+import { moveJob } from './helpers/job-states.js';
 
 for (const backend of await backends()) {
   describe.skipIf(backend.skip)(`auth on ${backend.name}`, () => {
@@ -161,7 +162,7 @@ for (const backend of await backends()) {
         await scoped.submit(validJob({ account: 'astro', name: 'mine' }));
         await scoped.submit(validJob({ account: 'bio', name: 'theirs' }));
         const theirsRunning = Number(await scoped.submit(validJob({ account: 'bio', name: 'theirs-running' })));
-        await scoped.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, theirsRunning));
+        await moveJob(scoped.database.db, theirsRunning, 'RUNNING');
         const body = await (await scoped.call('GET', '/v1/dashboard', { token: carol })).json();
         expect(body.jobs.total).toBe(1);
         expect(body.pending.map((j: { name: string }) => j.name)).toEqual(['mine']);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobEvents, jobs } from '../shared/db/schema.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
+import { moveJob } from './helpers/job-states.js';
 
 const CONCURRENCY = 50;
 
@@ -37,10 +38,7 @@ for (const backend of await backends()) {
 
     it('cancels of one RUNNING job: one cancel request recorded', async () => {
       const id = await t.submit();
-      await t.database.db
-        .update(jobs)
-        .set({ state: 'RUNNING' })
-        .where(eq(jobs.id, Number(id)));
+      await moveJob(t.database.db, id, 'RUNNING');
       const responses = await Promise.all(
         Array.from({ length: CONCURRENCY }, () => t.call('POST', `/v1/jobs/${id}/cancel`)),
       );

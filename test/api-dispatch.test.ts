@@ -7,6 +7,7 @@ import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
+import { moveJob } from './helpers/job-states.js';
 
 const claimBody = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
 
@@ -128,10 +129,7 @@ for (const backend of await backends()) {
       const id = await t.submit();
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
       // Started elsewhere, as if by a duplicate ref: the cancel path would remove the ref itself, this does not.
-      await t.database.db
-        .update(jobs)
-        .set({ state: 'RUNNING' })
-        .where(eq(jobs.id, Number(id)));
+      await moveJob(t.database.db, id, 'RUNNING');
       const body = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
       expect(body).toEqual({ jobs: [], dropped: [id] });
       expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
@@ -184,7 +182,7 @@ for (const backend of await backends()) {
           Number(await fresh.submit()),
           Number(await fresh.submit()),
         ];
-        await fresh.database.db.update(jobs).set({ state: 'RUNNING' }).where(eq(jobs.id, running!));
+        await moveJob(fresh.database.db, running!, 'RUNNING');
         // As if the process died between the commit and the push, or Redis lost its data.
         await fresh.queue.remove([lost!, running!]);
         const reconciler = new Reconciler(fresh.queue, { sweepAfterMs: 0, batchSize: 2 });

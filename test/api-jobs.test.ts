@@ -1,9 +1,8 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs } from '../shared/db/schema.js';
 import type { JobState } from '../shared/job/job-state.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
+import { moveJob } from './helpers/job-states.js';
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -15,11 +14,7 @@ for (const backend of await backends()) {
     });
     afterAll(() => t?.close());
 
-    const setState = (id: string, state: JobState) =>
-      t.database.db
-        .update(jobs)
-        .set({ state })
-        .where(eq(jobs.id, Number(id)));
+    const setState = (id: string, state: JobState) => moveJob(t.database.db, id, state);
 
     it('submits a job and answers it as stored', async () => {
       const response = await t.call('POST', '/v1/jobs', { body: { job: validJob(), script: '#!/bin/bash\necho hi' } });
@@ -209,10 +204,7 @@ for (const backend of await backends()) {
         for (let i = 0; i < 5; i++) await fresh.submit(validJob({ partition: 'a' }));
         const b1 = await fresh.submit(validJob({ partition: 'b' }));
         await fresh.submit(validJob({ partition: 'b' }));
-        await fresh.database.db
-          .update(jobs)
-          .set({ state: 'FAILED' })
-          .where(eq(jobs.id, Number(b1)));
+        await moveJob(fresh.database.db, b1, 'FAILED');
         const stats = await (await fresh.call('GET', '/v1/stats')).json();
         const zero = {
           PENDING: 0,

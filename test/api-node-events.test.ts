@@ -1,8 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs } from '../shared/db/schema.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
+import { moveJob } from './helpers/job-states.js';
 
 const capacity = { partitions: ['batch'], cpus: 8, memory_mb: 64_000 };
 
@@ -91,10 +91,7 @@ for (const backend of await backends()) {
     it("refuses for good an old attempt's report, and another node's", async () => {
       const id = await runningOn('n1', n1);
       // The job was requeued and started again, on n2, as attempt 2.
-      await t.database.db
-        .update(jobs)
-        .set({ state: 'PENDING' })
-        .where(eq(jobs.id, Number(id)));
+      await moveJob(t.database.db, id, 'PENDING');
       await t.queue.enqueue([
         { id: Number(id), partition: 'batch', cpus: 4, memoryMb: 16384, priority: 0, exclusive: false },
       ]);

@@ -9,6 +9,7 @@ import { createApp } from '../api/app.js';
 import { jobs, nodes } from '../shared/db/schema.js';
 import type { JobState } from '../shared/job/job-state.js';
 import { PostgresJobQueue } from '../shared/queue/postgres-job-queue.js';
+import { moveJob } from './helpers/job-states.js';
 import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends, createTestDatabase } from './helpers/test-databases.js';
 
@@ -31,11 +32,8 @@ for (const backend of await backends()) {
     };
     const query = async (id: string | number) => (await t.call('GET', `/jobs/query/${id}`)).json();
     const v1Job = async (id: string | number) => (await t.call('GET', `/v1/jobs/${id}`)).json();
-    const setJob = (id: string | number, values: Partial<typeof jobs.$inferInsert>) =>
-      t.database.db
-        .update(jobs)
-        .set(values)
-        .where(eq(jobs.id, Number(id)));
+    const setJob = (id: string | number, { state, ...values }: Partial<typeof jobs.$inferInsert>) =>
+      moveJob(t.database.db, id, state ?? 'PENDING', values);
 
     it('POST /jobs/submit answers 201 {"job_id": "<id>"}', async () => {
       const response = await t.call('POST', '/jobs/submit', { body: { job: validJob(), script } });
@@ -278,16 +276,9 @@ for (const backend of await backends()) {
         run2: await submit({ cpus_per_task: 1, ntasks_per_node: 2, memory_per_node: '1G' }),
         late: await submit({ name: 'timed-out' }),
       };
-      const started = (at: string) => ({ state: 'RUNNING' as const, startTime: new Date(at) });
-      await db
-        .update(jobs)
-        .set({ ...started('2026-01-01T00:00:00Z'), nodeName: 'n1' })
-        .where(eq(jobs.id, ids.run1));
-      await db
-        .update(jobs)
-        .set({ ...started('2026-01-01T01:00:00Z'), nodeName: 'n2' })
-        .where(eq(jobs.id, ids.run2));
-      await db.update(jobs).set({ state: 'TIMEOUT', endTime: new Date() }).where(eq(jobs.id, ids.late));
+      await moveJob(db, ids.run1, 'RUNNING', { startTime: new Date('2026-01-01T00:00:00Z'), nodeName: 'n1' });
+      await moveJob(db, ids.run2, 'RUNNING', { startTime: new Date('2026-01-01T01:00:00Z'), nodeName: 'n2' });
+      await moveJob(db, ids.late, 'TIMEOUT');
       await t.call('POST', `/v1/jobs/${ids.low2}/cancel`);
     });
     afterAll(() => t?.close());

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storedEnd } from '../shared/logs/log-reader.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
@@ -23,6 +22,7 @@ import {
   type TestNodes,
 } from './helpers/test-node.js';
 import { startTestS3, type TestS3 } from './helpers/test-s3.js';
+import { moveJob } from './helpers/job-states.js';
 
 const MAX_READ = 8 * 2 ** 20;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -305,7 +305,7 @@ describe('an API without a log store, or with one that is away', () => {
     try {
       const id = await t.submit();
       // A job that has started has output to read.
-      await t.database.db.execute(sql`UPDATE jobs SET attempt = 1, state = 'RUNNING' WHERE id = ${Number(id)}`);
+      await moveJob(t.database.db, id, 'RUNNING', { attempt: 1 });
       const query = await t.call('GET', `/jobs/query/${id}`);
       expect(query.status).toBe(200);
       const line = '[读取日志文件出错: the log store did not answer]';

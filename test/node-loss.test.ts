@@ -1,9 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import { nodes } from '../shared/db/schema.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
+import { moveJob } from './helpers/job-states.js';
 
 const capacity = { partitions: ['batch'], cpus: 16, memory_mb: 128_000 };
 const claimBody = { ...capacity, free_cpus: 16, free_memory_mb: 128_000 };
@@ -87,9 +88,7 @@ for (const backend of await backends()) {
       await sleep(300);
       await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
       // As if the confirm had passed its check before the marking: RUNNING on a node that is DOWN.
-      await t.database.db.execute(
-        sql`UPDATE jobs SET state = 'RUNNING', node_name = 'n3', attempt = 1 WHERE id = ${Number(id)}`,
-      );
+      await moveJob(t.database.db, id, 'RUNNING', { nodeName: 'n3', attempt: 1 });
       await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
       expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('NODE_FAIL');
     });

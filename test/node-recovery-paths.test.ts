@@ -13,7 +13,8 @@ import { Reconciler } from '../api/reconciler.js';
 import { groupAlive } from '../worker-node/job-process.js';
 import { Journal } from '../worker-node/journal.js';
 import type { KillReason } from '../worker-node/job-ending.js';
-import type { NodeEvent, NodeJob } from '../worker-node/node-api.js';
+import type { NodeJob } from '../shared/protocol/confirm.js';
+import type { NodeEvent } from '../shared/protocol/events.js';
 import { processStartTime } from '../worker-node/process-table.js';
 import { runKey, type RunRecord } from '../worker-node/run-record.js';
 import {
@@ -59,7 +60,7 @@ async function startProxy(target: string): Promise<RecordingProxy> {
       const fault = proxy.fault(path);
       if (fault === 'refuse') return void response.writeHead(503, { 'Content-Type': 'text/plain' }).end('refused');
       const headers: Record<string, string> = { 'Content-Length': String(body.length) };
-      for (const name of ['authorization', 'content-type']) {
+      for (const name of ['authorization', 'content-type', 'conductor-protocol']) {
         const value = incoming.headers[name];
         if (typeof value === 'string') headers[name] = value;
       }
@@ -73,8 +74,12 @@ async function startProxy(target: string): Promise<RecordingProxy> {
             proxy.held++;
             return;
           }
-          const type = answer.headers['content-type'];
-          response.writeHead(answer.statusCode ?? 502, type ? { 'Content-Type': type } : {});
+          const forwarded: Record<string, string> = {};
+          for (const name of ['content-type', 'conductor-protocol']) {
+            const value = answer.headers[name];
+            if (typeof value === 'string') forwarded[name] = value;
+          }
+          response.writeHead(answer.statusCode ?? 502, forwarded);
           response.end(Buffer.concat(parts));
         });
       });

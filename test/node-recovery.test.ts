@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { processStartTime } from '../worker-node/process-table.js';
 import { Journal } from '../worker-node/journal.js';
-import type { NodeJob } from '../worker-node/node-api.js';
+import type { NodeJob } from '../shared/protocol/confirm.js';
 import { runKey, type RunRecord } from '../worker-node/run-record.js';
 import {
   ENDED,

@@ -5,10 +5,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { PROTOCOL_HEADER } from '../shared/protocol/protocol-version.js';
 
 export interface ApiReply {
   status: number;
   text: string;
+  /** The answer's Conductor-Protocol header: the version the API speaks (absent before version 2). */
+  protocol: string | undefined;
 }
 
 /** POSTs a JSON body; rejects when no answer came (refused, reset, or slower than `timeoutMs`). */
@@ -37,7 +40,11 @@ export function httpTransport(): ApiTransport {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            resolve({
+              status: response.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              protocol: header(response.headers[PROTOCOL_HEADER.toLowerCase()]),
+            }),
           );
           response.on('error', reject);
         },
@@ -53,6 +60,14 @@ export function fetchTransport(fetch: (request: Request) => Response | Promise<R
     const response = await fetch(
       new Request(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) }),
     );
-    return { status: response.status, text: await response.text() };
+    return {
+      status: response.status,
+      text: await response.text(),
+      protocol: response.headers.get(PROTOCOL_HEADER) ?? undefined,
+    };
   };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -2,24 +2,17 @@
  * How a run ended, as the API is told: the daemon's own reason for ending it (cancel, time limit, memory) wins over
  * what the process did when it got the signal; otherwise exit status 0 is COMPLETED and anything else FAILED.
  */
+import type { RunOutcome } from '../shared/protocol/events.js';
 import type { JobExit } from './job-process.js';
-import type { JobEnding } from './node-api.js';
 
 /** Why the daemon ended a run. STOPPED: the API says the run is no longer this node's; it is not reported. */
 export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED';
-
-export interface Ending {
-  state: JobEnding;
-  exit_status: number | null;
-  exit_signal: number | null;
-  error_msg: string | null;
-}
 
 export function jobEnding(
   exit: JobExit | undefined,
   kill: KillReason | undefined,
   limits: { timeLimitSeconds: number | null; memoryMb: number },
-): Ending {
+): RunOutcome {
   const code = { exit_status: exit?.exitStatus ?? null, exit_signal: exit?.signal ?? null };
   switch (kill) {
     case 'CANCELLED':

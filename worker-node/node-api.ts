@@ -1,61 +1,17 @@
 /**
  * The daemon's client of the API's node endpoints (heartbeat, claim, confirm, events), over HTTP, or straight into
- * the app's fetch when the daemon runs inside the API process (api-transport.ts). Failures are typed:
- * `ApiUnavailable` (no answer, or a 5xx) is worth retrying; `ApiRefused` (a 4xx) means the request itself was
- * wrong, or the token is.
+ * the app's fetch when the daemon runs inside the API process (api-transport.ts). Every message is the protocol's
+ * (shared/protocol/): requests are typed by it, answers are checked against it. Failures are typed: `ApiUnavailable`
+ * (no answer, or a 5xx) is worth retrying; `ApiRefused` (a 4xx) means the request itself was wrong, or the token is;
+ * `ProtocolMismatch` means the two sides speak versions neither serves, so nothing the daemon sends can be right.
  */
+import type { z } from '@hono/zod-openapi';
+import { ClaimResponse, type ClaimRequest } from '../shared/protocol/claim.js';
+import { ConfirmResponse } from '../shared/protocol/confirm.js';
+import { EventsResponse, type NodeEvent } from '../shared/protocol/events.js';
+import { HeartbeatResponse, type HeartbeatRequest } from '../shared/protocol/heartbeat.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION, protocolOf } from '../shared/protocol/protocol-version.js';
 import { httpTransport, type ApiReply, type ApiTransport } from './api-transport.js';
-
-export interface JobAttempt {
-  job_id: string;
-  attempt: number;
-}
-
-/** A job confirmed for this node, as the confirm endpoint sends it (api/routes/v1/nodes/schema.ts, NodeJob). */
-export interface NodeJob {
-  id: string;
-  attempt: number;
-  name: string;
-  account: string;
-  partition: string;
-  script: string;
-  environment: Record<string, string>;
-  current_working_directory: string | null;
-  standard_output: string;
-  standard_error: string;
-  cpus: number;
-  ntasks_per_node: number;
-  cpus_per_task: number;
-  memory_mb: number;
-  time_limit_seconds: number | null;
-  exclusive: boolean;
-}
-
-export type JobEnding = 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY';
-
-export type NodeEvent =
-  | { kind: 'started'; job_id: string; attempt: number; pid: number; cpu_ids: number[] }
-  | {
-      kind: 'finished';
-      job_id: string;
-      attempt: number;
-      state: JobEnding;
-      exit_status: number | null;
-      exit_signal: number | null;
-      error_msg: string | null;
-    };
-
-export interface Capacity {
-  partitions: string[];
-  cpus: number;
-  memory_mb: number;
-}
-
-export interface HeartbeatAnswer {
-  state: 'UP' | 'DOWN' | 'DRAINING';
-  cancel: JobAttempt[];
-  stop: JobAttempt[];
-}
 
 export class ApiUnavailable extends Error {}
 export class ApiRefused extends Error {
@@ -64,6 +20,17 @@ export class ApiRefused extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** The API serves neither this daemon's protocol version nor the one before (or is older than this daemon). */
+export class ProtocolMismatch extends ApiRefused {
+  constructor(readonly apiVersion: number) {
+    const api = Number.isNaN(apiVersion) ? 'an unreadable protocol version' : `protocol ${apiVersion}`;
+    super(
+      400,
+      `the API speaks ${api} (and serves daemons of that version and the one before); this daemon speaks protocol ${PROTOCOL_VERSION}: upgrade the older side`,
+    );
   }
 }
 
@@ -88,39 +55,61 @@ export class NodeApi {
     this.#transport = options.transport ?? httpTransport();
   }
 
-  heartbeat(body: Capacity & { running: JobAttempt[] }): Promise<HeartbeatAnswer> {
-    return this.#post('heartbeat', body);
+  heartbeat(body: HeartbeatRequest): Promise<HeartbeatResponse> {
+    return this.#post('heartbeat', body, HeartbeatResponse);
   }
 
-  async claim(body: Capacity & { free_cpus: number; free_memory_mb: number; max: number }): Promise<number[]> {
-    const { refs } = await this.#post<{ refs: { id: string }[] }>('claim', body);
+  async claim(body: ClaimRequest): Promise<number[]> {
+    const { refs } = await this.#post('claim', body, ClaimResponse);
     return refs.map((ref) => Number(ref.id));
   }
 
-  confirm(jobIds: number[]): Promise<{ jobs: NodeJob[]; dropped: string[] }> {
-    return this.#post('confirm', { job_ids: jobIds.map(String) });
+  confirm(jobIds: number[]): Promise<ConfirmResponse> {
+    return this.#post('confirm', { job_ids: jobIds.map(String) }, ConfirmResponse);
   }
 
   /** Every result acknowledges its event (applied, duplicate, or refused for good): none needs sending again. */
   async events(events: NodeEvent[]): Promise<void> {
-    await this.#post('events', { events });
+    await this.#post('events', { events }, EventsResponse);
   }
 
-  async #post<T>(path: string, body: unknown): Promise<T> {
+  async #post<T extends z.ZodType>(path: string, body: unknown, answer: T): Promise<z.infer<T>> {
     let reply: ApiReply;
     try {
       reply = await this.#transport(
         `${this.#base}/${path}`,
-        { Authorization: `Bearer ${this.options.token}`, 'Content-Type': 'application/json' },
+        {
+          Authorization: `Bearer ${this.options.token}`,
+          'Content-Type': 'application/json',
+          [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+        },
         JSON.stringify(body),
         this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       );
     } catch (error) {
       throw new ApiUnavailable(`${path}: ${(error as Error).message}`);
     }
-    if (reply.status >= 200 && reply.status < 300) return JSON.parse(reply.text) as T;
+    // An API serves its own version and the one before: a newer one answers with a higher version, an older one
+    // (which cannot read this daemon's messages) with a lower one, or none at all.
+    const apiVersion = protocolOf(reply.protocol);
+    if (reply.status < 500 && !(apiVersion === PROTOCOL_VERSION || apiVersion === PROTOCOL_VERSION + 1)) {
+      throw new ProtocolMismatch(apiVersion);
+    }
+    if (reply.status >= 200 && reply.status < 300) {
+      const parsed = answer.safeParse(parseJson(reply.text));
+      if (!parsed.success) throw new ApiRefused(reply.status, `${path}: an answer the protocol does not allow`);
+      return parsed.data;
+    }
     const detail = `${path}: ${reply.status} ${reply.text.slice(0, 300)}`;
     if (reply.status >= 500 || reply.status === 429) throw new ApiUnavailable(detail);
     throw new ApiRefused(reply.status, detail);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LOG_STREAMS, type LogStore } from '../shared/logs/log-store.js';
 import { ClaimPacer } from '../shared/queue/claim-pacer.js';
+import { CONDUCTOR_VERSION } from '../shared/version.js';
 import { DEFAULT_CLAIM_MAX } from '../shared/queue/job-queue.js';
 import type { ClaimSource } from './claim-source.js';
 import { CoreAllocator } from './core-allocator.js';
@@ -29,7 +30,9 @@ import {
 } from './job-process.js';
 import { Journal } from './journal.js';
 import { LogShipper, ShipperStopped, type OutputFile } from './log-shipper.js';
-import { ApiRefused, type NodeApi, type NodeEvent, type NodeJob } from './node-api.js';
+import type { NodeJob } from '../shared/protocol/confirm.js';
+import type { FinishedEvent } from '../shared/protocol/events.js';
+import { ApiRefused, ProtocolMismatch, type NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { processStartTime, residentBytesByGroup } from './process-table.js';
 import { runKey, type RunRecord } from './run-record.js';
@@ -97,6 +100,8 @@ export class NodeDaemon {
   #tick: NodeJS.Timeout | undefined;
   #lastMemoryPoll = 0;
   #heartbeatFailing = false;
+  /** The API speaks a protocol this daemon cannot: said once, until it speaks one it can again. */
+  #mismatched = false;
   #wakeHeartbeat: (() => void) | undefined;
   #heartbeatIdle = false;
 
@@ -225,9 +230,11 @@ export class NodeDaemon {
         cpus: this.#allocator!.cores,
         memory_mb: this.options.memoryMb,
         running,
+        daemon_version: CONDUCTOR_VERSION,
       });
       if (this.#heartbeatFailing) this.options.log('heartbeat answered again');
       this.#heartbeatFailing = false;
+      this.#mismatched = false;
       if (answer.state !== this.#state) {
         this.options.log(`node ${this.options.node} is ${answer.state}`);
         this.#state = answer.state;
@@ -238,7 +245,18 @@ export class NodeDaemon {
     } catch (error) {
       if (!this.#heartbeatFailing) this.options.log(`heartbeat failed: ${(error as Error).message}`);
       this.#heartbeatFailing = true;
+      if (error instanceof ProtocolMismatch) this.#mismatch(error);
     }
+  }
+
+  /**
+   * Nothing this daemon sends can be right: it claims nothing (a claim the API ran would be stranded there; its runs
+   * go on) until a heartbeat is answered again.
+   */
+  #mismatch(error: ProtocolMismatch): void {
+    if (!this.#mismatched) this.options.log(`node ${this.options.node} stops claiming: ${error.message}`);
+    this.#mismatched = true;
+    this.#state = undefined;
   }
 
   async #claimLoop(): Promise<void> {
@@ -265,6 +283,7 @@ export class NodeDaemon {
         );
       } catch (error) {
         this.options.log(`claim failed: ${(error as Error).message}`);
+        if (error instanceof ProtocolMismatch) this.#mismatch(error);
         this.#pacer.record(false);
         continue;
       }
@@ -511,7 +530,7 @@ export class NodeDaemon {
             memoryMb: record.job.memory_mb,
           });
       // A run the API asked to stop has been ended there already: it is not reported.
-      const finished: NodeEvent | undefined =
+      const finished: FinishedEvent | undefined =
         record.kill === 'STOPPED'
           ? undefined
           : { kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending };
@@ -533,7 +552,7 @@ export class NodeDaemon {
     return run.settling;
   }
 
-  async #report(run: Run, finished: NodeEvent | undefined): Promise<void> {
+  async #report(run: Run, finished: FinishedEvent | undefined): Promise<void> {
     const key = runKey(run.record);
     try {
       await this.#shipper.finish(key);

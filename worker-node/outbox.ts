@@ -4,7 +4,8 @@
  * and the API answers a repeat as a duplicate. Events go in batches; while the API is away the outbox retries with
  * a growing pause, and new events wait for the next try rather than hammer it.
  */
-import { ApiRefused, type NodeEvent } from './node-api.js';
+import type { NodeEvent } from '../shared/protocol/events.js';
+import { ApiRefused } from './node-api.js';
 
 export interface OutboxSource {
   key: string;

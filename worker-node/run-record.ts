@@ -1,7 +1,8 @@
 /** What the daemon's journal keeps of each run (one attempt of a job on this node). */
 import type { LogStream } from '../shared/logs/log-store.js';
 import type { KillReason } from './job-ending.js';
-import type { NodeEvent, NodeJob } from './node-api.js';
+import type { NodeJob } from '../shared/protocol/confirm.js';
+import type { NodeEvent } from '../shared/protocol/events.js';
 
 export interface RunRecord {
   /** The job as confirmed, script included: a run that never got to start is started from it after a crash. */

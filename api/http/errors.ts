@@ -133,6 +133,17 @@ export class LogsNotConfigured extends ApiError {
   }
 }
 
+export class ProtocolUnsupported extends ApiError {
+  constructor(sent: string, served: readonly number[]) {
+    super(
+      400,
+      'protocol_unsupported',
+      'Protocol version not served',
+      `This API serves node protocol versions ${served.join(' and ')}; the request says "${sent}": upgrade the older side`,
+    );
+  }
+}
+
 export class ApiStopping extends ApiError {
   constructor() {
     super(

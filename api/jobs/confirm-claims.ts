@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { queryRows } from '../../shared/db/query-rows.js';
-import type { JobRow } from '../../shared/db/schema.js';
-import { toFullJobRow } from './job-columns.js';
+import { bigintArray } from '../../shared/db/pg-array.js';
+import { jobs, type JobRow } from '../../shared/db/schema.js';
+import { transitionJobs } from './transition-jobs.js';
 
 /**
  * Makes the claimed jobs that are still PENDING RUNNING on this node, as one conditional statement: a job runs at
@@ -16,26 +16,18 @@ export async function confirmClaims(
   ids: number[],
   actor: string,
 ): Promise<{ started: JobRow[]; dropped: number[] }> {
-  if (ids.length === 0) return { started: [], dropped: [] };
-  const rows = await queryRows(
-    db,
-    sql`
-      WITH started AS (
-        UPDATE jobs SET state = 'RUNNING', reason = NULL, node_name = ${node}, start_time = now(), attempt = attempt + 1
-        WHERE id = ANY(${`{${ids.join(',')}}`}::bigint[]) AND state = 'PENDING'
-          -- Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing.
-          AND EXISTS (SELECT 1 FROM nodes WHERE name = ${node} AND state = 'UP')
-        RETURNING *
-      ), event AS (
-        INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
-        SELECT id, attempt, 'PENDING', 'RUNNING', ${actor}, ${`started on ${node}`} FROM started
-      )
-      SELECT * FROM started ORDER BY id
-    `,
-  );
-  const started = rows.map(toFullJobRow);
+  const results = await transitionJobs(db, {
+    jobs: ids.map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
+    from: ['PENDING'],
+    set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1`,
+    // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing.
+    where: sql`EXISTS (SELECT 1 FROM nodes WHERE name = ${node} AND state = 'UP')`,
+    actor,
+    whole: true,
+  });
+  const started = results.filter((result) => result.applied).map((result) => result.after!);
   const startedIds = new Set(started.map((job) => job.id));
-  return { started, dropped: ids.filter((id) => !startedIds.has(id)) };
+  return { started: started.sort((a, b) => a.id - b.id), dropped: ids.filter((id) => !startedIds.has(id)) };
 }
 
 /**
@@ -45,13 +37,16 @@ export async function confirmClaims(
  */
 export async function unreportedRuns(db: Database, node: string, ids: number[]): Promise<JobRow[]> {
   if (ids.length === 0) return [];
-  const rows = await queryRows(
-    db,
-    sql`
-      SELECT * FROM jobs
-      WHERE id = ANY(${`{${ids.join(',')}}`}::bigint[]) AND state = 'RUNNING' AND node_name = ${node} AND pid IS NULL
-      ORDER BY id
-    `,
-  );
-  return rows.map(toFullJobRow);
+  return db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        sql`${jobs.id} = ANY(${bigintArray(ids)})`,
+        eq(jobs.state, 'RUNNING'),
+        eq(jobs.nodeName, node),
+        isNull(jobs.pid),
+      ),
+    )
+    .orderBy(jobs.id);
 }

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { jobs, queueRefs } from '../../shared/db/schema.js';
+import { jobEvents, jobs, queueRefs } from '../../shared/db/schema.js';
 import type { JobSpec } from '../../shared/job/submit-request.js';
 import { summaryColumns, type JobSummaryRow } from './job-summary.js';
 
 /**
- * Inserts a PENDING job; the database records its "submitted" event in the same statement (a trigger). With
+ * Inserts a PENDING job and its "submitted" event, in one statement. With
  * `withRef`, the statement also writes the job's ref to the Postgres queue, so that job and ref commit together.
  * This is the hottest statement of the API, so each form is prepared once per database (a pg connection then parses
  * and plans it once), and it answers the job without the script and environment the client has just sent.
@@ -64,6 +64,26 @@ function prepare(db: Database) {
     });
 
   const inserted = db.$with('inserted').as(insert().returning(summaryColumns));
+  // Its first event, written with the row: no job exists without it.
+  const submitted = db.$with('submitted').as(
+    db
+      .insert(jobEvents)
+      .select(
+        db
+          .select({
+            id: sql<number>`nextval(pg_get_serial_sequence('job_events', 'id'))`.as('id'),
+            jobId: inserted.id,
+            attempt: inserted.attempt,
+            fromState: sql<null>`NULL`.as('from_state'),
+            toState: inserted.state,
+            at: sql<Date>`now()`.as('at'),
+            actor: sql<string>`${p('actor')}`.as('actor'),
+            reason: sql<string>`'submitted'`.as('reason'),
+          })
+          .from(inserted),
+      )
+      .returning({ id: jobEvents.id }),
+  );
   const queued = db.$with('queued').as(
     db
       .insert(queueRefs)
@@ -88,7 +108,7 @@ function prepare(db: Database) {
   ) as { [K in keyof typeof summaryColumns]: (typeof inserted)[K] };
 
   return {
-    alone: insert().returning(summaryColumns).prepare('insert_job'),
-    withRef: db.with(inserted, queued).select(selection).from(inserted).prepare('insert_job_with_ref'),
+    alone: db.with(inserted, submitted).select(selection).from(inserted).prepare('insert_job'),
+    withRef: db.with(inserted, submitted, queued).select(selection).from(inserted).prepare('insert_job_with_ref'),
   };
 }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { nodes, type NodeState } from '../../shared/db/schema.js';
+import { nodes } from '../../shared/db/schema.js';
+import type { NodeState } from '../../shared/node-state.js';
 
 /** A node's state, or undefined for a node that never sent a heartbeat. */
 export async function readNodeState(db: Database, name: string): Promise<NodeState | undefined> {

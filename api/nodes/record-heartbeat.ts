@@ -1,13 +1,18 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
+import { bigintArray, intArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import { jobs, nodes, type NodeState } from '../../shared/db/schema.js';
+import { jobs, nodes } from '../../shared/db/schema.js';
+import type { NodeState } from '../../shared/node-state.js';
 
 export interface Heartbeat {
   node: string;
   partitions: string[];
   cpus: number;
   memoryMb: number;
+  /** The protocol version its request was in, and the daemon's software version when it said. */
+  protocol: number;
+  daemonVersion: string | null;
   /** The jobs the node is running, as it knows them. */
   running: { jobId: number; attempt: number }[];
 }
@@ -33,6 +38,8 @@ export async function recordHeartbeat(
       memoryMb: beat.memoryMb,
       state: 'UP',
       lastHeartbeat: sql`now()`,
+      protocol: beat.protocol,
+      daemonVersion: beat.daemonVersion,
     })
     .onConflictDoUpdate({
       target: nodes.name,
@@ -41,6 +48,8 @@ export async function recordHeartbeat(
         cpus: beat.cpus,
         memoryMb: beat.memoryMb,
         lastHeartbeat: sql`now()`,
+        protocol: beat.protocol,
+        daemonVersion: beat.daemonVersion,
         state: sql`CASE WHEN ${nodes.state} <> 'DOWN' THEN ${nodes.state} WHEN ${nodes.drained} THEN 'DRAINING' ELSE 'UP' END`,
       },
     })
@@ -58,8 +67,8 @@ async function notMine(db: Database, beat: Heartbeat): Promise<JobAttempt[]> {
     db,
     sql`
       SELECT r.job_id, r.attempt
-      FROM unnest(${`{${beat.running.map((run) => run.jobId).join(',')}}`}::bigint[],
-                  ${`{${beat.running.map((run) => run.attempt).join(',')}}`}::integer[]) AS r(job_id, attempt)
+      FROM unnest(${bigintArray(beat.running.map((run) => run.jobId))},
+                  ${intArray(beat.running.map((run) => run.attempt))}) AS r(job_id, attempt)
       WHERE NOT EXISTS (
         SELECT 1 FROM jobs j
         WHERE j.id = r.job_id AND j.state = 'RUNNING' AND j.node_name = ${beat.node} AND j.attempt = r.attempt

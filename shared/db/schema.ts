@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { JobState } from '../job/job-state.js';
+import type { NodeState } from '../node-state.js';
 
 const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -48,7 +49,7 @@ export const jobs = pgTable('jobs', {
 });
 
 export const jobEvents = pgTable('job_events', {
-  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
   jobId: bigint('job_id', { mode: 'number' })
     .notNull()
     .references(() => jobs.id, { onDelete: 'cascade' }),
@@ -77,9 +78,6 @@ export const queueHeads = pgTable('queue_heads', {
   since: time('since').notNull(),
 });
 
-export const NODE_STATES = ['UP', 'DOWN', 'DRAINING'] as const;
-export type NodeState = (typeof NODE_STATES)[number];
-
 export const nodes = pgTable('nodes', {
   name: text('name').primaryKey(),
   partitions: text('partitions').array().notNull(),
@@ -89,6 +87,8 @@ export const nodes = pgTable('nodes', {
   drained: boolean('drained').notNull().default(false),
   lastHeartbeat: time('last_heartbeat'),
   registeredAt: time('registered_at').notNull().defaultNow(),
+  daemonVersion: text('daemon_version'),
+  protocol: integer('protocol'),
 });
 
 export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;

@@ -7,6 +7,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { queryRows } from '../db/query-rows.js';
+import { bigintArray, intArray, wordArray } from '../db/pg-array.js';
 import { firstFit } from './first-fit.js';
 import {
   DEFAULT_CLAIM_MAX,
@@ -31,7 +32,7 @@ export class PostgresJobQueue implements JobQueue {
     await this.db.execute(sql`
       INSERT INTO queue_refs (job_id, partition, cpus, memory_mb, priority, exclusive)
       SELECT * FROM unnest(
-        ${bigintArray(refs.map((r) => r.id))}, ${textArray(refs.map((r) => r.partition))},
+        ${bigintArray(refs.map((r) => r.id))}, ${wordArray(refs.map((r) => r.partition))},
         ${intArray(refs.map((r) => r.cpus))}, ${intArray(refs.map((r) => r.memoryMb))},
         ${intArray(refs.map((r) => r.priority))}, ${sql.raw(`'{${refs.map((r) => r.exclusive).join(',')}}'::boolean[]`)}
       )
@@ -44,7 +45,7 @@ export class PostgresJobQueue implements JobQueue {
     // not read twice.
     const names = [...new Set(capacity.partitions)].sort();
     if (names.length === 0) return [];
-    const partitions = textArray(names);
+    const partitions = wordArray(names);
     const heads = await this.#noteHeads(partitions);
     const max = options.max ?? DEFAULT_CLAIM_MAX;
     const reserved = heads.filter((head) => head.reserved);
@@ -174,12 +175,6 @@ export class PostgresJobQueue implements JobQueue {
 
   async close(): Promise<void> {}
 }
-
-// Arrays go over as one text literal each: every driver (pg, PGlite, Neon) passes a string through unchanged.
-const bigintArray = (values: number[]) => sql`${`{${values.join(',')}}`}::bigint[]`;
-const intArray = (values: number[]) => sql`${`{${values.join(',')}}`}::integer[]`;
-// Partition names are identifiers (letters, digits, _ . -): nothing in them needs quoting in an array literal.
-const textArray = (values: string[]) => sql`${`{${values.join(',')}}`}::text[]`;
 
 function toRef(row: Record<string, unknown>): JobRef {
   return {

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
-import { identifier, label } from '../../../../shared/names.js';
-import { ID_PATTERN, idParam } from '../../../http/id-param.js';
+import { ID_PATTERN, identifier, label } from '../../../../shared/names.js';
+import { idParam } from '../../../http/id-param.js';
 
 export const JobState = z.enum(JOB_STATES).openapi('JobState');
 

@@ -3,7 +3,9 @@ import type { App } from '../../../app-env.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
-import { ClaimRequest, ClaimResponse, NodeParam, refView } from './schema.js';
+import { ClaimRequest, ClaimResponse } from '../../../../shared/protocol/claim.js';
+import { nodeProtocol } from '../../../http/node-protocol.js';
+import { NodeParam, refView } from './schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -13,7 +15,7 @@ const route = createRoute({
   description:
     'Runs the claim of the configured queue for this node: the first refs in queue order that fit its free cores and memory move to its claimed set. Confirm them next. A node gets work only while UP: registered by its heartbeat, not draining.',
   security: [{ bearer: [] }],
-  middleware: [requireNodeAccess()] as const,
+  middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
     params: NodeParam,
     body: { required: true, content: { 'application/json': { schema: ClaimRequest } } },

@@ -6,7 +6,9 @@ import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { confirmClaims, unreportedRuns } from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
-import { ConfirmRequest, ConfirmResponse, NodeParam, nodeJobView } from './schema.js';
+import { ConfirmRequest, ConfirmResponse } from '../../../../shared/protocol/confirm.js';
+import { nodeProtocol } from '../../../http/node-protocol.js';
+import { NodeParam, nodeJobView } from './schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -16,7 +18,7 @@ const route = createRoute({
   description:
     "One conditional write for the whole batch. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set. A confirm retried after a lost answer gets the same jobs again, as long as the node has not reported them started.",
   security: [{ bearer: [] }],
-  middleware: [requireNodeAccess()] as const,
+  middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
     params: NodeParam,
     body: { required: true, content: { 'application/json': { schema: ConfirmRequest } } },

@@ -3,7 +3,9 @@ import type { App } from '../../../app-env.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { problemResponses } from '../../../http/problem.js';
 import { recordHeartbeat } from '../../../nodes/record-heartbeat.js';
-import { HeartbeatRequest, HeartbeatResponse, NodeParam } from './schema.js';
+import { HeartbeatRequest, HeartbeatResponse } from '../../../../shared/protocol/heartbeat.js';
+import { nodeProtocol } from '../../../http/node-protocol.js';
+import { NodeParam } from './schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -13,7 +15,7 @@ const route = createRoute({
   description:
     'Carries the capacity the node has. A node that stops sending heartbeats is marked DOWN by the reconciler, and its RUNNING jobs end NODE_FAIL, or go back to PENDING when they asked for requeue.',
   security: [{ bearer: [] }],
-  middleware: [requireNodeAccess()] as const,
+  middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
     params: NodeParam,
     body: { required: true, content: { 'application/json': { schema: HeartbeatRequest } } },
@@ -36,6 +38,8 @@ export function registerHeartbeat(app: App): void {
       partitions: body.partitions,
       cpus: body.cpus,
       memoryMb: body.memory_mb,
+      protocol: c.var.protocol,
+      daemonVersion: body.daemon_version ?? null,
       running: (body.running ?? []).map((run) => ({ jobId: Number(run.job_id), attempt: run.attempt })),
     });
     const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));

@@ -1,80 +1,18 @@
+/** The API's side of the node endpoints: the path parameter, and its views of rows as the protocol sends them. */
 import { z } from '@hono/zod-openapi';
-import { NODE_STATES, type JobRow } from '../../../../shared/db/schema.js';
+import type { JobRow } from '../../../../shared/db/schema.js';
+import { expandOutputPath } from '../../../../shared/job/output-path.js';
+import { identifier } from '../../../../shared/names.js';
+import { NODE_STATES } from '../../../../shared/node-state.js';
+import type { Ref } from '../../../../shared/protocol/claim.js';
+import type { NodeJob } from '../../../../shared/protocol/confirm.js';
+import type { JobRef } from '../../../../shared/queue/job-queue.js';
 import type { NodeUsage } from '../../../nodes/node-usage.js';
 import { timestamp } from '../jobs/schema.js';
-import { expandOutputPath } from '../../../../shared/job/output-path.js';
-import { MAX_MEMORY_MB } from '../../../../shared/job/memory-size.js';
-import { identifier } from '../../../../shared/names.js';
-import type { JobRef } from '../../../../shared/queue/job-queue.js';
-import { ID_PATTERN } from '../../../http/id-param.js';
 
 export const NodeParam = z.object({
   node: identifier('node').openapi({ param: { name: 'node', in: 'path' }, example: 'n01' }),
 });
-
-const cpus = z.number().int().min(0).max(1_000_000);
-const memory = z.number().int().min(0).max(MAX_MEMORY_MB);
-
-const ClaimPartitions = z
-  .array(identifier('partition'))
-  .min(1)
-  .max(64)
-  .refine((names) => new Set(names).size === names.length, 'must not name a partition twice');
-
-export const ClaimRequest = z
-  .object({
-    partitions: ClaimPartitions,
-    cpus: cpus.min(1).openapi({ description: 'The cores the node has.' }),
-    memory_mb: memory.min(1),
-    free_cpus: cpus.openapi({ description: 'The cores free now.' }),
-    free_memory_mb: memory,
-    max: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .optional()
-      .openapi({ description: 'The most refs to take. Defaults to 32.' }),
-  })
-  .strict()
-  .superRefine((body, ctx) => {
-    if (body.free_cpus > body.cpus)
-      ctx.addIssue({ code: 'custom', path: ['free_cpus'], message: 'must be at most cpus' });
-    if (body.free_memory_mb > body.memory_mb) {
-      ctx.addIssue({ code: 'custom', path: ['free_memory_mb'], message: 'must be at most memory_mb' });
-    }
-  })
-  .openapi('ClaimRequest');
-
-const JobAttempt = z.object({
-  job_id: z.string().regex(ID_PATTERN, 'must be a job id'),
-  attempt: z.number().int().min(1),
-});
-
-export const HeartbeatRequest = z
-  .object({
-    partitions: ClaimPartitions,
-    cpus: cpus.min(1),
-    memory_mb: memory.min(1),
-    running: z
-      .array(JobAttempt)
-      .max(100_000)
-      .optional()
-      .openapi({ description: 'The jobs the node is running, with their attempts. Defaults to none.' }),
-  })
-  .strict()
-  .openapi('HeartbeatRequest');
-
-export const HeartbeatResponse = z
-  .object({
-    state: z.enum(NODE_STATES),
-    cancel: z.array(JobAttempt).openapi({ description: 'RUNNING jobs on this node to end as CANCELLED.' }),
-    stop: z.array(JobAttempt).openapi({
-      description:
-        'Runs the node reported that are no longer its own (settled while it was DOWN): stop them, report nothing.',
-    }),
-  })
-  .openapi('HeartbeatResponse');
 
 export const Node = z
   .object({
@@ -87,6 +25,8 @@ export const Node = z
     memory_allocated_mb: z.number(),
     last_heartbeat: timestamp.nullable(),
     registered_at: timestamp,
+    daemon_version: z.string().nullable().openapi({ description: 'Its daemon software; null before protocol 2.' }),
+    protocol: z.number().int().nullable().openapi({ description: 'The node protocol version its daemon speaks.' }),
   })
   .openapi('Node');
 
@@ -101,56 +41,10 @@ export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage):
     memory_allocated_mb: memoryAllocatedMb,
     last_heartbeat: node.lastHeartbeat?.toISOString() ?? null,
     registered_at: node.registeredAt.toISOString(),
+    daemon_version: node.daemonVersion,
+    protocol: node.protocol,
   };
 }
-
-export const Ref = z
-  .object({
-    id: z.string(),
-    partition: z.string(),
-    cpus: z.number().int(),
-    memory_mb: z.number().int(),
-    priority: z.number().int(),
-    exclusive: z.boolean(),
-  })
-  .openapi('JobRef');
-
-export const ClaimResponse = z.object({ refs: z.array(Ref) }).openapi('ClaimResponse');
-
-export const ConfirmRequest = z
-  .object({ job_ids: z.array(z.string().regex(ID_PATTERN, 'must be job ids')).max(1000) })
-  .strict()
-  .openapi('ConfirmRequest');
-
-export const NodeJob = z
-  .object({
-    id: z.string(),
-    attempt: z.number().int(),
-    name: z.string(),
-    account: z.string(),
-    partition: z.string(),
-    script: z.string(),
-    environment: z.record(z.string(), z.string()),
-    current_working_directory: z.string().nullable(),
-    standard_output: z.string(),
-    standard_error: z.string(),
-    cpus: z.number().int(),
-    ntasks_per_node: z.number().int(),
-    cpus_per_task: z.number().int(),
-    memory_mb: z.number().int(),
-    time_limit_seconds: z.number().int().nullable().openapi({ description: 'null: unlimited' }),
-    exclusive: z.boolean(),
-  })
-  .openapi('NodeJob');
-
-export const ConfirmResponse = z
-  .object({
-    jobs: z.array(NodeJob).openapi({ description: 'Now RUNNING on this node, as this attempt: run them.' }),
-    dropped: z
-      .array(z.string())
-      .openapi({ description: 'No longer PENDING (cancelled, or started elsewhere): do not run.' }),
-  })
-  .openapi('ConfirmResponse');
 
 export function refView(ref: JobRef): z.infer<typeof Ref> {
   return {

@@ -1,0 +1,27 @@
+/**
+ * Arrays as statement parameters: each goes over as one text literal (`{1,2,3}`) with a cast, which every driver
+ * (pg, PGlite, Neon) passes through unchanged, whatever the array's length: one parameter, one statement plan.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+
+export const bigintArray = (values: readonly number[]): SQL => sql`${literal(values.map(whole))}::bigint[]`;
+
+export const intArray = (values: readonly number[]): SQL => sql`${literal(values.map(whole))}::integer[]`;
+
+/** Words that need no quoting in an array literal: states, partition and node names (letters, digits, _ . -). */
+export const wordArray = (values: readonly string[]): SQL => sql`${literal(values.map(word))}::text[]`;
+
+function literal(items: string[]): string {
+  return `{${items.join(',')}}`;
+}
+
+function whole(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not a whole number for an array literal: ${value}`);
+  return String(value);
+}
+
+function word(value: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(value))
+    throw new Error(`not a plain word for an array literal: ${JSON.stringify(value)}`);
+  return value;
+}

@@ -1,0 +1,34 @@
+/** POST /v1/nodes/{node}/claim: a node without Redis access claims refs that fit it through the API. */
+import { z } from '@hono/zod-openapi';
+import { Capacity, Cpus, MemoryMb } from './capacity.js';
+
+export const ClaimRequest = Capacity.extend({
+  free_cpus: Cpus.openapi({ description: 'The cores free now.' }),
+  free_memory_mb: MemoryMb,
+  max: z.number().int().min(1).max(1000).optional().openapi({ description: 'The most refs to take. Defaults to 32.' }),
+})
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.free_cpus > body.cpus) {
+      ctx.addIssue({ code: 'custom', path: ['free_cpus'], message: 'must be at most cpus' });
+    }
+    if (body.free_memory_mb > body.memory_mb) {
+      ctx.addIssue({ code: 'custom', path: ['free_memory_mb'], message: 'must be at most memory_mb' });
+    }
+  })
+  .openapi('ClaimRequest');
+export type ClaimRequest = z.infer<typeof ClaimRequest>;
+
+export const Ref = z
+  .object({
+    id: z.string(),
+    partition: z.string(),
+    cpus: z.number().int(),
+    memory_mb: z.number().int(),
+    priority: z.number().int(),
+    exclusive: z.boolean(),
+  })
+  .openapi('JobRef');
+
+export const ClaimResponse = z.object({ refs: z.array(Ref) }).openapi('ClaimResponse');
+export type ClaimResponse = z.infer<typeof ClaimResponse>;

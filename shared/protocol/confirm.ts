@@ -1,0 +1,42 @@
+/** POST /v1/nodes/{node}/confirm: the claimed jobs still PENDING become RUNNING on the node, as a new attempt. */
+import { z } from '@hono/zod-openapi';
+import { JobIdText } from './run-id.js';
+
+export const ConfirmRequest = z
+  .object({ job_ids: z.array(JobIdText).max(1000) })
+  .strict()
+  .openapi('ConfirmRequest');
+export type ConfirmRequest = z.infer<typeof ConfirmRequest>;
+
+/** A job confirmed for a node: everything the node needs to run it. */
+export const NodeJob = z
+  .object({
+    id: z.string(),
+    attempt: z.number().int(),
+    name: z.string(),
+    account: z.string(),
+    partition: z.string(),
+    script: z.string(),
+    environment: z.record(z.string(), z.string()),
+    current_working_directory: z.string().nullable(),
+    standard_output: z.string(),
+    standard_error: z.string(),
+    cpus: z.number().int(),
+    ntasks_per_node: z.number().int(),
+    cpus_per_task: z.number().int(),
+    memory_mb: z.number().int(),
+    time_limit_seconds: z.number().int().nullable().openapi({ description: 'null: unlimited' }),
+    exclusive: z.boolean(),
+  })
+  .openapi('NodeJob');
+export type NodeJob = z.infer<typeof NodeJob>;
+
+export const ConfirmResponse = z
+  .object({
+    jobs: z.array(NodeJob).openapi({ description: 'Now RUNNING on this node, as this attempt: run them.' }),
+    dropped: z
+      .array(z.string())
+      .openapi({ description: 'No longer PENDING (cancelled, or started elsewhere): do not run.' }),
+  })
+  .openapi('ConfirmResponse');
+export type ConfirmResponse = z.infer<typeof ConfirmResponse>;

@@ -1,0 +1,32 @@
+/** POST /v1/nodes/{node}/heartbeat: a node says it lives, what it offers and what it runs; told what to end. */
+import { z } from '@hono/zod-openapi';
+import { label } from '../names.js';
+import { NODE_STATES } from '../node-state.js';
+import { Capacity } from './capacity.js';
+import { RunId } from './run-id.js';
+
+export const HeartbeatRequest = Capacity.extend({
+  running: z
+    .array(RunId)
+    .max(100_000)
+    .optional()
+    .openapi({ description: 'The jobs the node is running, with their attempts. Defaults to none.' }),
+  daemon_version: label(64)
+    .optional()
+    .openapi({ description: 'The daemon software, e.g. "0.1.0" (protocol 2 on; /v1/nodes shows it).' }),
+})
+  .strict()
+  .openapi('HeartbeatRequest');
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z
+  .object({
+    state: z.enum(NODE_STATES),
+    cancel: z.array(RunId).openapi({ description: 'RUNNING jobs on this node to end as CANCELLED.' }),
+    stop: z.array(RunId).openapi({
+      description:
+        'Runs the node reported that are no longer its own (settled while it was DOWN): stop them, report nothing.',
+    }),
+  })
+  .openapi('HeartbeatResponse');
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;

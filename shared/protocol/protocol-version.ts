@@ -1,0 +1,22 @@
+/**
+ * The version of the messages between the API and the node daemons (this folder). A node daemon says which it
+ * speaks in the `Conductor-Protocol` header of every request; the API answers in the same header with its own, and
+ * serves daemons of its own version and of the one before: a Worker is redeployed at once, while the daemons on a
+ * cluster's machines are upgraded later. Every change to a message raises the version and keeps the previous one
+ * served.
+ *
+ * 1: the first (its daemons send no header).
+ * 2: the heartbeat carries the daemon's version (`daemon_version`).
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** The versions the API serves: its own and the one before. */
+export const SERVED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION - 1, PROTOCOL_VERSION];
+
+export const PROTOCOL_HEADER = 'Conductor-Protocol';
+
+/** The version a request or an answer was made in: its header's, or 1 without one (daemons and APIs before 2). */
+export function protocolOf(header: string | null | undefined): number {
+  if (header === null || header === undefined || header === '') return 1;
+  return /^[1-9][0-9]{0,5}$/.test(header.trim()) ? Number(header.trim()) : NaN;
+}
