@@ -19,6 +19,7 @@ export interface ScriptModule {
 
 export const SCRIPT_MODULES: ScriptModule[] = [
   { dir: 'shared/queue/redis/scripts', extension: '.lua', module: 'shared/queue/redis/scripts/lua.generated.ts' },
+  { dir: 'worker-node', extension: '.pl', module: 'worker-node/perl.generated.ts' },
 ];
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
