@@ -1,15 +1,12 @@
 /**
- * Starts job wrappers from a small, long-lived perl process rather than from the daemon itself. Forking the daemon
- * (a Node process of a hundred MB) and starting perl anew cost several ms per job; forking this launcher costs a
- * fraction of one. The daemon sends it one JSON line per job; the launcher forks a wrapper per job, in a session
- * of its own, so that the wrapper and its job outlive the launcher and the daemon alike. The wrapper forks the job
- * (its own process group, working directory, environment and output files), writes the job's pid and start time to
- * a file, waits for it, and writes its exit status and terminating signal to a file: the outcome is known even when
- * the daemon was not there to see it. Both are also told on the launcher's stdout, so the daemon need not poll.
- * Files are written whole, then renamed: never read half-written.
+ * Starts jobs through the launcher, a small long-lived perl process (job-launcher.pl says why, what it does and its
+ * protocol): one JSON line per job to its stdin; its stdout says when each job started (with its pid) and ended.
+ * The wrapper it forks per job writes the job's pid and exit status to files in the run's directory, so the outcome
+ * is known even when the daemon was not there to see it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import * as perl from './perl.generated.js';
 
 export interface LaunchRequest {
   dir: string;
@@ -21,44 +18,6 @@ export interface LaunchRequest {
 }
 
 export class LauncherGone extends Error {}
-
-const LAUNCHER = `
-use strict; use JSON::PP; use POSIX ();
-$| = 1;
-# Wrappers are reaped by the kernel: the launcher never waits for them.
-$SIG{CHLD} = 'IGNORE';
-sub put { my ($dir, $name, $text) = @_; open(my $f, '>', "$dir/$name.tmp") or die; print $f $text; close($f); rename("$dir/$name.tmp", "$dir/$name") or die; }
-while (my $line = <STDIN>) {
-  my $r = decode_json($line);
-  my $wrapper = fork();
-  if (!defined $wrapper) { print "failed $r->{dir}\\tfork: $!\\n"; next; }
-  next if $wrapper;
-  # The wrapper: a session of its own, so no terminal signal reaches it and it outlives the launcher.
-  close(STDIN); POSIX::setsid(); $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'IGNORE';
-  my $pid = fork();
-  if (!defined $pid) { print "failed $r->{dir}\\tfork: $!\\n"; POSIX::_exit(1); }
-  if ($pid == 0) {
-    setpgrp(0, 0);
-    chdir($r->{cwd}) or die "cannot enter $r->{cwd}: $!";
-    %ENV = %{$r->{env}};
-    open(STDIN, '<', '/dev/null'); open(STDOUT, '>>', $r->{out}) or die; open(STDERR, '>>', $r->{err}) or die;
-    exec { $r->{command}[0] } @{$r->{command}} or die "exec: $!";
-  }
-  # The parent makes the job's process group too (as shells do): it exists before anyone hears the pid, so a kill of
-  # the group right after the start cannot miss a job that has not run its own setpgrp yet.
-  setpgrp($pid, $pid);
-  # The kernel's start time of the job (field 22 of its stat) names it with its pid, even after the pid is reused.
-  open(my $stat, '<', "/proc/$pid/stat") or die; my $text = <$stat>; close($stat);
-  my @fields = split(' ', substr($text, rindex($text, ')') + 2));
-  put($r->{dir}, 'pid', "$pid $fields[19]\\n");
-  print "started $r->{dir}\\t$pid $fields[19]\\n";
-  waitpid($pid, 0);
-  my $status = $?;
-  put($r->{dir}, 'status', ($status & 127) ? "- " . ($status & 127) . "\\n" : ($status >> 8) . " -\\n");
-  print "ended $r->{dir}\\n";
-  POSIX::_exit(0);
-}
-`;
 
 interface Pending {
   started?: { resolve(value: { pid: number; startTime: number }): void; reject(error: Error): void };
@@ -107,7 +66,7 @@ export class JobLauncher {
     if (this.#child) return this.#child;
     // Not the daemon's environment: the wrappers it forks live as long as their jobs, and carry no token or URL.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-    const child = spawn('perl', ['-e', LAUNCHER], { stdio: ['pipe', 'pipe', 'inherit'], env });
+    const child = spawn('perl', ['-e', perl.jobLauncher], { stdio: ['pipe', 'pipe', 'inherit'], env });
     // The launcher must not keep its parent alive: wrappers it started live on without it.
     child.unref();
     for (const stream of [child.stdin, child.stdout]) (stream as unknown as { unref?(): void }).unref?.();

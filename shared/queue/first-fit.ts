@@ -1,6 +1,7 @@
 /**
  * The claim decision, for queues that make it outside the data store (the Postgres queue). The Redis queue makes the
- * same decision inside its claim script (scripts/claim.ts); the conformance suite holds both to the same behaviour.
+ * same decision inside its claim script (redis/scripts/claim.lua); the conformance suite holds both to the same
+ * behaviour.
  *
  * Candidates arrive in queue order. Each is taken if it fits what is still free (an exclusive one only on an idle
  * node, and then it takes the node). A reserved head (it waited too long) that does not fit now but could once the

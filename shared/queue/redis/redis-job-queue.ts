@@ -19,13 +19,15 @@ import {
 } from '../job-queue.js';
 import type { RedisClientPort } from './redis-client-port.js';
 import { ScriptRunner } from './script-runner.js';
-import { claimScript } from './scripts/claim.js';
-import { enqueueScript } from './scripts/enqueue.js';
-import { inspectScript } from './scripts/inspect.js';
-import { releaseScript } from './scripts/release.js';
-import { releaseStaleScript } from './scripts/release-stale.js';
-import { removeScript } from './scripts/remove.js';
-import { settleScript } from './scripts/settle.js';
+import {
+  claimScript,
+  enqueueScript,
+  inspectScript,
+  releaseScript,
+  releaseStaleScript,
+  removeScript,
+  settleScript,
+} from './queue-scripts.js';
 
 // Priority above submit order in one exact double: ids below 2^33, priorities up to 10^6 stay under 2^53.
 const PRIORITY_WEIGHT = 2n ** 33n;

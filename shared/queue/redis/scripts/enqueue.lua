@@ -1,15 +1,14 @@
-import type { RedisScript } from '../redis-script.js';
+--[[
+  Queues refs: adds each ref not already held (queued or claimed) to its partition's queue, and publishes the
+  partitions that got work on `<prefix>wake`, so that idle nodes on a TCP connection wake at once.
 
-/**
- * KEYS: 1 refs hash
- * ARGV: 1 key prefix, then per ref 3 values: id, data ("partition|cpus|memoryMb|priority|exclusive|score"), partition
- * Adds each ref not already held (queued or claimed) to its partition's queue, and publishes the partitions that got
- * work on `<prefix>wake`, so that idle nodes on a TCP connection wake at once.
- * Returns: the number of refs added.
- */
-export const enqueueScript: RedisScript = {
-  name: 'enqueue',
-  source: `
+  KEYS[1]   refs hash
+
+  ARGV[1]   key prefix
+  ARGV[2..] per ref, 3 values: id, data ("partition|cpus|memoryMb|priority|exclusive|score"), partition
+
+  Returns: the number of refs added.
+]]
 local refs, prefix = KEYS[1], ARGV[1]
 local added, woken = 0, {}
 for i = 2, #ARGV, 3 do
@@ -26,5 +25,3 @@ for i = 2, #ARGV, 3 do
   end
 end
 return added
-`,
-};

@@ -1,16 +1,16 @@
-import type { RedisScript } from '../redis-script.js';
-import { PUT_BACK_LUA } from './put-back.js';
+--[[
+  Puts back the refs claimed longer ago than the age and never settled (`<prefix>claims` holds "node|id" by claim
+  time), with their old score, and wakes their partitions.
 
-/**
- * KEYS: 1 refs hash
- * ARGV: 1 key prefix, 2 age in ms, 3 the most claims to look at
- * Puts back the refs claimed longer ago than the age and never settled (`<prefix>claims` holds "node|id" by claim
- * time), with their old score, and wakes their partitions.
- * Returns: the number of refs put back.
- */
-export const releaseStaleScript: RedisScript = {
-  name: 'release-stale',
-  source: `${PUT_BACK_LUA}
+  KEYS[1]   refs hash
+
+  ARGV[1]   key prefix
+  ARGV[2]   age, ms
+  ARGV[3]   the most claims to look at
+
+  Returns: the number of refs put back.
+]]
+--- @include "includes/put-back.lua"
 local refs, prefix = KEYS[1], ARGV[1]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -25,5 +25,3 @@ for _, claim in ipairs(stale) do
 end
 wake(prefix, woken)
 return released
-`,
-};

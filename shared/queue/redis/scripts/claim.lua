@@ -1,22 +1,29 @@
-import type { RedisScript } from '../redis-script.js';
+--[[
+  Claims for one node the queued refs that fit what it has free: first fit in (priority desc, submit order) across
+  the node's partitions. Same decision as first-fit.ts; the conformance suite holds both to it.
 
-/**
- * KEYS: 1 refs hash, 2 the node's claimed hash (`<prefix>claimed:<node>`: the node's name is its last part)
- * ARGV: 1 key prefix, 2 free cpus, 3 free memory MB, 4 total cpus, 5 total memory MB, 6 window, 7 max refs,
- *       8 starvation bound ms, 9.. the node's partitions
- * Walks the node's partitions' queues in (priority desc, submit order) across them, at most `window` refs deep in
- * each, and takes the first refs that fit what is still free (an exclusive ref only on an idle node, and it takes
- * the whole node), moving them to the node's claimed set. A partition's head that has been the head for longer than
- * the bound is reserved: a node that could ever fit it takes nothing queued after it, from any partition, until it
- * fits. Refs without data (removed) are dropped on the way. Same decision as first-fit.ts.
- * Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a few
- * entries, not the whole window.
- * Every claim is also noted in `<prefix>claims` by time, for release-stale.
- * Returns: a flat array of id, data pairs for the refs taken.
- */
-export const claimScript: RedisScript = {
-  name: 'claim',
-  source: `
+  Walks the partitions' queues at most `window` refs deep in each, and takes the first refs that fit what is still
+  free (an exclusive ref only on an idle node, and it takes the whole node), moving them to the node's claimed set.
+  A partition's head that has been the head for longer than the bound is reserved: a node that could ever fit it
+  takes nothing queued after it, from any partition, until it fits. Refs without data (removed) are dropped on the
+  way. Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a
+  few entries, not the whole window. Every claim is also noted in `<prefix>claims` by time, for release-stale.
+
+  KEYS[1]   refs hash
+  KEYS[2]   the node's claimed hash (`<prefix>claimed:<node>`: the node's name is its last part)
+
+  ARGV[1]   key prefix
+  ARGV[2]   free cpus
+  ARGV[3]   free memory MB
+  ARGV[4]   total cpus
+  ARGV[5]   total memory MB
+  ARGV[6]   window: how deep into each queue to look
+  ARGV[7]   the most refs to take
+  ARGV[8]   starvation bound, ms
+  ARGV[9..] the node's partitions
+
+  Returns: a flat array of id, data pairs for the refs taken.
+]]
 local refs, claimed, prefix = KEYS[1], KEYS[2], ARGV[1]
 local node = string.match(claimed, ':([^:]*)$')
 local free_cpus, free_mem = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -113,5 +120,3 @@ while count < max_take and free_cpus > 0 do
   end
 end
 return taken
-`,
-};
