@@ -6,6 +6,7 @@ export const ID_PATTERN = /^[1-9][0-9]{0,14}$/;
 
 const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 // Control characters would corrupt the columns and logs they are shown in; NUL cannot be stored in Postgres text.
+// eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** Account, partition and node names: safe in paths, logs and Redis keys. */

@@ -7,6 +7,7 @@ import { z, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
+import type { AppEnv } from '../app-env.js';
 import { originalValidationDetail, OriginalValidationItem } from './original-detail.js';
 import { serviceFault } from './service-fault.js';
 import {
@@ -127,7 +128,7 @@ export function onNotFound(c: Context): Response {
 const LOCATIONS: Record<string, FieldError['in']> = { param: 'path', query: 'query', header: 'header' };
 
 /** The validation hook of every route: a failed parse becomes a 422 that names each field. */
-export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (!result.success) {
     const { data, target } = result as unknown as { data: unknown; target: string };
     throw new ValidationFailed(fieldErrors(result.error, data, LOCATIONS[target]));

@@ -21,8 +21,7 @@ export const logStoreSettings = {
     .default(''),
 };
 
-const LogStoreSettingsSchema = z.object(logStoreSettings);
-export type LogStoreSettings = z.infer<typeof LogStoreSettingsSchema>;
+export type LogStoreSettings = z.infer<ReturnType<typeof z.object<typeof logStoreSettings>>>;
 
 /** The rules between the variables: S3 needs all its parts, and one store is meant, not two. */
 export function checkLogStoreSettings(config: LogStoreSettings, ctx: z.RefinementCtx): void {

@@ -56,5 +56,4 @@ export const nodeSettings = {
     .default(4 * 2 ** 20),
 };
 
-const NodeSettingsSchema = z.object(nodeSettings);
-export type NodeSettings = z.infer<typeof NodeSettingsSchema>;
+export type NodeSettings = z.infer<ReturnType<typeof z.object<typeof nodeSettings>>>;

@@ -29,9 +29,9 @@ export function startReconcileLoop(
       if (!failing) log(`reconciler: ${(error as Error).message}; retrying every ${everyMs / 1000} s`);
       failing = true;
     }
-    if (!stopped) timer = setTimeout(() => (running = tick()), everyMs);
+    if (!stopped) timer = setTimeout(() => void (running = tick()), everyMs);
   };
-  timer = setTimeout(() => (running = tick()), everyMs);
+  timer = setTimeout(() => void (running = tick()), everyMs);
 
   return {
     async stop() {
