@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClaimPacer } from '../shared/queue/claim-pacer.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { subscribeToWake } from '../shared/queue/redis/wake-subscriber.js';
+import { ClaimPacer } from '../worker-node/claim-pacer.js';
+import { DaemonLoop } from '../worker-node/daemon-loop.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 
 describe('the claim pacer', () => {
@@ -27,15 +28,22 @@ describe('the claim pacer', () => {
     expect(claims).toBeLessThan(135);
   });
 
-  it('ends a wait at once when notified', async () => {
-    const pacer = new ClaimPacer({ minMs: 60_000, maxMs: 60_000, factor: 2, jitter: 0 });
+  it('starts the backoff over when reset, as a wake does', () => {
+    const pacer = new ClaimPacer({ minMs: 100, maxMs: 30_000, factor: 2, jitter: 0 });
+    for (let claim = 0; claim < 5; claim++) pacer.record(false);
+    expect(pacer.waitMs()).toBe(1600);
+    pacer.reset();
+    expect(pacer.waitMs()).toBe(0);
+    expect(pacer.record(false)).toBe(100);
+  });
+
+  it('spreads each wait by up to its jitter either way, and never an immediate claim', () => {
+    const pacer = new ClaimPacer({ minMs: 1000, maxMs: 1000, factor: 2, jitter: 0.1 });
+    expect(pacer.waitMs(0.5)).toBe(0);
     pacer.record(false);
-    const started = Date.now();
-    const waiting = pacer.wait();
-    setTimeout(() => pacer.notify(), 20);
-    await waiting;
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(pacer.record(false)).toBe(60_000);
+    expect(pacer.waitMs(0)).toBe(900);
+    expect(pacer.waitMs(0.5)).toBe(1000);
+    expect(pacer.waitMs(0.999_999)).toBeCloseTo(1100, 2);
   });
 });
 
@@ -52,21 +60,41 @@ describe.skipIf(unreachable)('waking idle nodes on a TCP Redis', () => {
   it('wakes a node waiting its longest backoff when work arrives in one of its partitions, not in another', async () => {
     const queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
     closers.push(() => queue.close());
+    // The claim loop's sleep, the longest backoff, ended by a wake as ClaimLoop.notify ends it.
     const pacer = new ClaimPacer({ minMs: 60_000, maxMs: 60_000, factor: 2, jitter: 0 });
+    const passes: number[] = [];
+    const loop = new DaemonLoop({
+      name: 'claim',
+      pass: async () => {
+        passes.push(Date.now());
+        pacer.record(false);
+        return pacer.waitMs();
+      },
+      log: () => {},
+    });
+    closers.push(() => loop.stop());
     const woken: string[] = [];
     const subscription = await subscribeToWake(REDIS_URL, queue.wakeChannel, ['batch'], (partition) => {
       woken.push(partition);
-      pacer.notify();
+      pacer.reset();
+      loop.notify();
     });
     closers.push(() => subscription.close());
 
-    pacer.record(false);
-    const started = Date.now();
-    const waiting = pacer.wait();
+    loop.start();
+    await waitUntil(() => passes.length === 1);
     await queue.enqueue([{ id: 1, partition: 'gpu', cpus: 1, memoryMb: 1, priority: 0, exclusive: false }]);
     await queue.enqueue([{ id: 2, partition: 'batch', cpus: 1, memoryMb: 1, priority: 0, exclusive: false }]);
-    await waiting;
-    expect(Date.now() - started).toBeLessThan(1000);
+    await waitUntil(() => passes.length === 2);
+    expect(passes[1]! - passes[0]!).toBeLessThan(1000);
     expect(woken).toEqual(['batch']);
   });
 });
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

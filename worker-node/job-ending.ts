@@ -2,8 +2,9 @@
  * How a run ended, as the API is told: the daemon's own reason for ending it (cancel, time limit, memory) wins over
  * what the process did when it got the signal; otherwise exit status 0 is COMPLETED and anything else FAILED.
  */
-import type { RunOutcome } from '../shared/protocol/events.js';
+import type { FinishedEvent, RunOutcome } from '../shared/protocol/events.js';
 import type { JobExit } from './job-process.js';
+import type { RunRecord } from './run-record.js';
 
 /** Why the daemon ended a run. STOPPED: the API says the run is no longer this node's; it is not reported. */
 export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED';
@@ -30,4 +31,19 @@ export function jobEnding(
   if (exit.signal !== null) return { state: 'FAILED', ...code, error_msg: `killed by signal ${exit.signal}` };
   if (exit.exitStatus === 0) return { state: 'COMPLETED', ...code, error_msg: null };
   return { state: 'FAILED', ...code, error_msg: `exit status ${exit.exitStatus}` };
+}
+
+/**
+ * What the API is told of a run's end: its outcome, or why it could not start. Nothing for a run the API asked to stop:
+ * the API has ended it there already.
+ */
+export function finishedEvent(
+  record: Pick<RunRecord, 'jobId' | 'attempt' | 'job' | 'kill' | 'launchError'>,
+  exit: JobExit | undefined,
+): FinishedEvent | undefined {
+  if (record.kill === 'STOPPED') return undefined;
+  const ending: RunOutcome = record.launchError
+    ? { state: 'FAILED', exit_status: null, exit_signal: null, error_msg: record.launchError }
+    : jobEnding(exit, record.kill, { timeLimitSeconds: record.job.time_limit_seconds, memoryMb: record.job.memory_mb });
+  return { kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending };
 }

@@ -9,7 +9,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { NodeJob } from '../shared/protocol/confirm.js';
 import { JobLauncher } from './job-launcher.js';
 import { groupHasLiveProcess } from './process-table.js';
 
@@ -48,6 +49,12 @@ export const RUN_FILES = { script: 'script.sh', pid: 'pid', status: 'status' } a
 const KILL_WAIT_MS = 10_000;
 
 const launcher = new JobLauncher();
+
+/** Where a job runs and where its output goes: its working directory (the node's own by default) and its files. */
+export function outputPaths(job: NodeJob, nodeDir: string): { cwd: string; stdout: string; stderr: string } {
+  const cwd = job.current_working_directory ?? join(nodeDir, 'work', job.id);
+  return { cwd, stdout: resolve(cwd, job.standard_output), stderr: resolve(cwd, job.standard_error) };
+}
 
 export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
   // The wrapper opens the output files: their directories must be there, or the job fails before it starts.

@@ -12,6 +12,7 @@ import { stat as statCallback } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { LogStore, LogStream, LogStreamId } from '../shared/logs/log-store.js';
+import { Backoff } from './backoff.js';
 import { Journal } from './journal.js';
 
 export interface OutputFile {
@@ -56,12 +57,12 @@ interface Tracked {
   end?: Sizes;
   /** The pass under way, if any: passes over one run never overlap. */
   pass?: Promise<boolean>;
-  /** While the store fails: when to try again, and how long to wait after the next failure. */
+  /** While the store fails: when to try again, and the failures in a row that put it off. */
   retryAt: number;
-  backoffMs: number;
+  retry: Backoff;
   failing: boolean;
-  /** Passes in a row that found nothing new: a quiet run is looked at less often. */
-  quietPasses: number;
+  /** Passes in a row that found nothing new put the next one off: a quiet run is looked at less often. */
+  quiet: Backoff;
   nextPassAt: number;
   /** finish() has begun: the timer leaves the run alone, so nothing is shipped past the end finish fixes. */
   finishing: boolean;
@@ -69,8 +70,7 @@ interface Tracked {
   journaled: boolean;
 }
 
-const BACKOFF_MIN_MS = 250;
-const BACKOFF_MAX_MS = 5000;
+const RETRY = { minMs: 250, maxMs: 5000 };
 // A run that printed nothing lately is looked at every flush, then less often, down to once a second: 200 quiet jobs
 // cost 400 stats a second instead of 1,600.
 const QUIET_PASS_MAX_MS = 1000;
@@ -113,9 +113,10 @@ export class LogShipper {
       uploading: recovered?.uploading ?? {},
       ...(recovered?.end ? { end: recovered.end } : {}),
       retryAt: 0,
-      backoffMs: BACKOFF_MIN_MS,
+      retry: new Backoff(RETRY),
       failing: false,
-      quietPasses: 0,
+      // The first quiet pass puts the next off by two flushes.
+      quiet: new Backoff({ minMs: this.options.flushMs * 2, maxMs: QUIET_PASS_MAX_MS }),
       nextPassAt: 0,
       finishing: false,
       journaled: recovered !== undefined,
@@ -208,8 +209,7 @@ export class LogShipper {
   #failed(run: Tracked, error: Error): void {
     if (!run.failing) this.options.log(`job ${run.jobId}: output not stored, retrying: ${error.message}`);
     run.failing = true;
-    run.retryAt = Date.now() + run.backoffMs;
-    run.backoffMs = Math.min(BACKOFF_MAX_MS, run.backoffMs * 2);
+    run.retryAt = Date.now() + run.retry.next();
   }
 
   async #pass(run: Tracked): Promise<boolean> {
@@ -217,12 +217,11 @@ export class LogShipper {
       let shipped = 0;
       for (const file of run.files) shipped += await this.#shipFile(run, file);
       if (this.#stopping) return false;
-      run.quietPasses = shipped ? 0 : run.quietPasses + 1;
-      run.nextPassAt = shipped
-        ? 0
-        : Date.now() + Math.min(QUIET_PASS_MAX_MS, this.options.flushMs * 2 ** run.quietPasses);
+      if (shipped) run.quiet.reset();
+      run.nextPassAt = shipped ? 0 : Date.now() + run.quiet.next();
       if (run.failing) this.options.log(`job ${run.jobId}: the log store answers again; output shipping resumed`);
-      Object.assign(run, { failing: false, retryAt: 0, backoffMs: BACKOFF_MIN_MS });
+      run.retry.reset();
+      Object.assign(run, { failing: false, retryAt: 0 });
       return true;
     } catch (error) {
       this.#failed(run, error as Error);

@@ -5,6 +5,8 @@
  * a growing pause, and new events wait for the next try rather than hammer it.
  */
 import type { NodeEvent } from '../shared/protocol/events.js';
+import { Backoff } from './backoff.js';
+import { DaemonLoop } from './daemon-loop.js';
 import { ApiRefused } from './node-api.js';
 
 export interface OutboxSource {
@@ -23,27 +25,29 @@ export interface OutboxOptions {
 }
 
 const BATCH = 500;
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 2000;
+const RETRY = { minMs: 100, maxMs: 2000 };
 const LINGER_MS = 10;
 
 export class Outbox {
+  readonly #loop: DaemonLoop;
+  readonly #retry = new Backoff(RETRY);
   #notified = false;
-  #wake: (() => void) | undefined;
-  #closed = false;
+  /** Waiting for news: only then does news end the wait (a pause after a failure, or a linger, is waited out). */
+  #idle = false;
   #failing = false;
-  #loop: Promise<void> | undefined;
 
-  constructor(private readonly options: OutboxOptions) {}
+  constructor(private readonly options: OutboxOptions) {
+    this.#loop = new DaemonLoop({ name: 'outbox', pass: () => this.#pass(), log: options.log });
+  }
 
   start(): void {
-    this.#loop ??= this.#run();
+    this.#loop.start();
   }
 
   /** Something new is in the journal. */
   notify(): void {
     this.#notified = true;
-    this.#wake?.();
+    if (this.#idle) this.#loop.notify();
   }
 
   /** Sends what is unsent now, once; answers whether all of it arrived. */
@@ -56,30 +60,28 @@ export class Outbox {
     }
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#wake?.();
-    await this.#loop;
+  close(): Promise<void> {
+    return this.#loop.stop();
   }
 
-  async #run(): Promise<void> {
-    let retryMs = 0;
-    while (!this.#closed) {
-      try {
-        if (await this.#sendBatch()) {
-          retryMs = 0;
-          // Busy: let a few more events gather, so that one request carries many jobs' starts and ends.
-          await this.#pause(LINGER_MS);
-          continue;
-        }
-        await this.#waitForNews();
-      } catch (error) {
-        if (!this.#failing) this.options.log(`events not delivered, retrying: ${(error as Error).message}`);
-        this.#failing = true;
-        retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, retryMs * 2));
-        // A refusal (4xx) is not cured by trying at once: wait the longest pause.
-        await this.#pause(error instanceof ApiRefused ? RETRY_MAX_MS : retryMs);
+  /** One batch sent; answers how long to wait before the next. */
+  async #pass(): Promise<number> {
+    this.#idle = false;
+    try {
+      if (await this.#sendBatch()) {
+        this.#retry.reset();
+        // Busy: let a few more events gather, so that one request carries many jobs' starts and ends.
+        return LINGER_MS;
       }
+      if (this.#notified) return 0;
+      this.#idle = true;
+      return Infinity;
+    } catch (error) {
+      if (!this.#failing) this.options.log(`events not delivered, retrying: ${(error as Error).message}`);
+      this.#failing = true;
+      const pauseMs = this.#retry.next();
+      // A refusal (4xx) is not cured by trying at once: wait the longest pause.
+      return error instanceof ApiRefused ? RETRY.maxMs : pauseMs;
     }
   }
 
@@ -101,31 +103,5 @@ export class Outbox {
     this.#failing = false;
     await Promise.all(taken.map(({ key, count }) => this.options.acknowledged(key, count)));
     return true;
-  }
-
-  #waitForNews(): Promise<void> {
-    if (this.#notified || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#wake = () => {
-        this.#wake = undefined;
-        resolve();
-      };
-    });
-  }
-
-  #pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      // Only a close cuts a pause short.
-      this.#wake = () => {
-        if (this.#closed) done();
-      };
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    }).finally(() => {
-      this.#wake = undefined;
-    });
   }
 }

@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HeartbeatRequest, HeartbeatResponse } from '../shared/protocol/heartbeat.js';
+import type { RunId } from '../shared/protocol/run-id.js';
+import { HeartbeatLoop, heartbeatDelayMs } from '../worker-node/heartbeat-loop.js';
+import { ApiUnavailable, ProtocolMismatch } from '../worker-node/node-api.js';
+
+describe('the heartbeat interval', () => {
+  it('is the configured one while jobs run, ten times it when idle, never over 10 s', () => {
+    expect(heartbeatDelayMs(true, 1000)).toBe(1000);
+    expect(heartbeatDelayMs(false, 500)).toBe(5000);
+    expect(heartbeatDelayMs(false, 1000)).toBe(10_000);
+    expect(heartbeatDelayMs(false, 30_000)).toBe(10_000);
+    expect(heartbeatDelayMs(true, 30_000)).toBe(30_000);
+  });
+});
+
+describe('the heartbeat loop', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function heartbeat(answers: (request: HeartbeatRequest) => HeartbeatResponse | Error) {
+    const beats: { at: number; request: HeartbeatRequest }[] = [];
+    const running: RunId[] = [];
+    const kills: string[] = [];
+    const lines: string[] = [];
+    let stateChanges = 0;
+    const start = Date.now();
+    const loop = new HeartbeatLoop({
+      node: 'n1',
+      partitions: ['batch'],
+      memoryMb: 1024,
+      heartbeatMs: 1000,
+      cpus: 4,
+      api: {
+        heartbeat: async (request) => {
+          beats.push({ at: Date.now() - start, request });
+          const answer = answers(request);
+          if (answer instanceof Error) throw answer;
+          return answer;
+        },
+      },
+      running: () => running,
+      stateChanged: () => stateChanges++,
+      kill: (key, reason) => kills.push(`${key} ${reason}`),
+      log: (line) => lines.push(line),
+    });
+    return { loop, beats, running, kills, lines, stateChanges: () => stateChanges };
+  }
+  const up: HeartbeatResponse = { state: 'UP', cancel: [], stop: [] };
+
+  it('beats every 10 s while idle and every interval while a job runs', async () => {
+    const { loop, beats, running } = heartbeat(() => up);
+    loop.start();
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(beats.map((beat) => beat.at)).toEqual([0, 10_000, 20_000]);
+    running.push({ job_id: '7', attempt: 1 });
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(beats.map((beat) => beat.at)).toEqual([0, 10_000, 20_000, 30_000, 31_000, 32_000]);
+    expect(beats.at(-1)!.request.running).toEqual([{ job_id: '7', attempt: 1 }]);
+    await loop.stop();
+  });
+
+  it('beats at once when a job is admitted to an idle node, so that its cancel is not 10 s late', async () => {
+    const { loop, beats, running } = heartbeat(() => up);
+    loop.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    running.push({ job_id: '7', attempt: 1 });
+    loop.busy();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(beats.map((beat) => beat.at)).toEqual([0, 3000]);
+    // Busy already: a second admission waits for the next beat.
+    loop.busy();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(beats).toHaveLength(2);
+    await loop.stop();
+  });
+
+  it("tells the node's state once per change, and ends the runs it is told to cancel or stop", async () => {
+    const states: HeartbeatResponse['state'][] = ['UP', 'UP', 'DRAINING'];
+    const { loop, kills, lines, stateChanges } = heartbeat(() => ({
+      state: states.shift() ?? 'DRAINING',
+      cancel: [{ job_id: '7', attempt: 2 }],
+      stop: [{ job_id: '8', attempt: 1 }],
+    }));
+    loop.start();
+    expect(loop.state).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(loop.state).toBe('UP');
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(loop.state).toBe('DRAINING');
+    expect(lines).toEqual(['node n1 is UP', 'node n1 is DRAINING']);
+    expect(stateChanges()).toBe(2);
+    expect(kills.slice(0, 2)).toEqual(['7-2 CANCELLED', '8-1 STOPPED']);
+    await loop.stop();
+  });
+
+  it('says a failing API once, until it answers again, and beats on', async () => {
+    let failing = true;
+    const { loop, beats, lines } = heartbeat(() => (failing ? new ApiUnavailable('connection refused') : up));
+    loop.start();
+    await vi.advanceTimersByTimeAsync(20_000);
+    failing = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(beats).toHaveLength(4);
+    expect(lines).toEqual(['heartbeat failed: connection refused', 'heartbeat answered again', 'node n1 is UP']);
+    await loop.stop();
+  });
+
+  it('takes the node out of UP, said once, while the API speaks another protocol', async () => {
+    let mismatched = false;
+    const { loop, lines } = heartbeat(() => (mismatched ? new ProtocolMismatch(1) : up));
+    loop.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(loop.state).toBe('UP');
+    mismatched = true;
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(loop.state).toBeUndefined();
+    expect(lines.filter((line) => line.includes('stops claiming'))).toHaveLength(1);
+    mismatched = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(loop.state).toBe('UP');
+    await loop.stop();
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The node's claims: paced (claim-pacer.ts), only while the API says the node is UP and it has free cores and memory.
+ * Claimed refs are confirmed through the API, which answers what really starts; those jobs are admitted (their cores
+ * allocated, their records journaled) and handed on to be launched. A confirm that fails is tried again with a growing
+ * pause; one the API refuses is given up, the refs left to its reconciler.
+ */
+import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import type { NodeJob } from '../shared/protocol/confirm.js';
+import { DEFAULT_CLAIM_MAX } from '../shared/queue/job-queue.js';
+import { Backoff } from './backoff.js';
+import { ClaimPacer } from './claim-pacer.js';
+import type { ClaimSource } from './claim-source.js';
+import type { CoreAllocator } from './core-allocator.js';
+import { DaemonLoop } from './daemon-loop.js';
+import { outputPaths } from './job-process.js';
+import { Journal } from './journal.js';
+import { ApiRefused, ProtocolMismatch, type NodeApi } from './node-api.js';
+import { runKey, type RunRecord } from './run-record.js';
+import type { Run, RunTable } from './run-table.js';
+
+export interface ClaimLoopOptions {
+  node: string;
+  partitions: string[];
+  memoryMb: number;
+  /** The node's own directory: its confirm journal, runs, and the default working directory of jobs. */
+  dir: string;
+  claimIdleMaxMs: number;
+  source: ClaimSource;
+  api: Pick<NodeApi, 'confirm'>;
+  table: RunTable;
+  allocator: CoreAllocator;
+  /** The machine cores the node holds, in the order its CPU slots are laid on them. */
+  leasedCores: number[];
+  /** The API last said the node is UP. */
+  up(): boolean;
+  mismatch(error: ProtocolMismatch): void;
+  /** Settles a run that cannot start. */
+  settle(run: Run): Promise<void>;
+  launch(runs: Run[]): void;
+  /** A run was admitted. */
+  busy(): void;
+  log(line: string): void;
+}
+
+const CONFIRM_RETRY = { minMs: 100, maxMs: 2000 };
+
+export class ClaimLoop {
+  readonly #loop: DaemonLoop;
+  readonly #pacer: ClaimPacer;
+  readonly #confirming: Journal<number[]>;
+  /** Ids confirmed before a crash whose answer never reached the journal: confirmed again before any claim. */
+  #unanswered: number[] | undefined;
+
+  constructor(private readonly options: ClaimLoopOptions) {
+    this.#pacer = new ClaimPacer({ minMs: 100, maxMs: options.claimIdleMaxMs, factor: 2, jitter: 0.1 });
+    this.#confirming = new Journal(join(options.dir, 'confirming'));
+    this.#loop = new DaemonLoop({ name: 'claim', pass: () => this.#pass(), log: options.log });
+  }
+
+  /** Work confirmed before a crash whose answer was lost is confirmed again (the API answers the same), then claims. */
+  async start(): Promise<void> {
+    [this.#unanswered] = await this.#confirming.readAll();
+    this.#loop.start();
+  }
+
+  /** New work may be in the queue for one of the node's partitions, or it may fit now: claim at once. */
+  notify(): void {
+    this.#pacer.reset();
+    this.#loop.notify();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  async #pass(): Promise<number> {
+    if (this.#unanswered) {
+      const ids = this.#unanswered.filter((id) => !this.options.table.hasRunOf(id));
+      this.#unanswered = undefined;
+      await this.#confirm(ids);
+      return 0;
+    }
+    const { allocator, memoryMb } = this.options;
+    let freeMemoryMb = memoryMb;
+    for (const run of this.options.table.unended()) freeMemoryMb -= run.record.job.memory_mb;
+    if (!this.options.up() || allocator.free === 0 || freeMemoryMb <= 0) {
+      this.#pacer.record(false);
+      return this.#pacer.waitMs();
+    }
+    let ids: number[];
+    try {
+      ids = await this.options.source.claim(
+        {
+          node: this.options.node,
+          partitions: this.options.partitions,
+          cpus: allocator.cores,
+          memoryMb,
+          freeCpus: allocator.free,
+          freeMemoryMb,
+        },
+        DEFAULT_CLAIM_MAX,
+      );
+    } catch (error) {
+      this.options.log(`claim failed: ${(error as Error).message}`);
+      if (error instanceof ProtocolMismatch) this.options.mismatch(error);
+      this.#pacer.record(false);
+      return this.#pacer.waitMs();
+    }
+    this.#pacer.record(ids.length > 0);
+    if (ids.length) await this.#confirm(ids);
+    return this.#pacer.waitMs();
+  }
+
+  /**
+   * Confirms claimed refs and launches what the API says to run. The ids are journaled first: if the daemon dies
+   * before the answer is, the restarted daemon asks again and gets the same jobs. They are not removed once answered
+   * (that would cost a synced write between every claim and its start): the next claim's ids replace them, and ids
+   * asked about again after a restart whose runs are journaled, or long done, change nothing.
+   */
+  async #confirm(ids: number[]): Promise<void> {
+    if (ids.length === 0) return this.#confirming.remove('confirming');
+    await this.#confirming.write('confirming', ids);
+    const retry = new Backoff(CONFIRM_RETRY);
+    let admitted: (Run | undefined)[] = [];
+    for (;;) {
+      try {
+        const { jobs } = await this.options.api.confirm(ids);
+        admitted = await Promise.all(jobs.map((job) => this.#admit(job)));
+        break;
+      } catch (error) {
+        if (error instanceof ApiRefused) {
+          // Nothing started: the refs stay claimed until the API's reconciler puts them back.
+          this.options.log(`confirm refused: ${error.message}`);
+          break;
+        }
+        this.options.log(`confirm failed, retrying: ${(error as Error).message}`);
+        // Stopping with the answer unknown: the journal keeps the ids, and the next start asks again.
+        if (!(await this.#loop.pause(retry.next()))) return;
+      }
+    }
+    this.options.launch(admitted.filter((run) => run !== undefined));
+  }
+
+  /** Takes a confirmed job in: its cores, and its record in the journal. Answers the run to launch, if any. */
+  async #admit(job: NodeJob): Promise<Run | undefined> {
+    const { allocator, table } = this.options;
+    const jobId = Number(job.id);
+    const key = runKey({ jobId, attempt: job.attempt });
+    if (table.has(key)) return undefined;
+    // An exclusive job has the whole node: every core is its own.
+    const slots = allocator.allocate(key, job.exclusive ? allocator.cores : job.cpus);
+    const paths = outputPaths(job, this.options.dir);
+    const record: RunRecord = {
+      job,
+      jobId,
+      attempt: job.attempt,
+      dir: join(this.options.dir, 'runs', key),
+      slots: slots ?? [],
+      cpuIds: this.#coresOf(slots ?? []),
+      outputBase: { stdout: await fileSize(paths.stdout), stderr: await fileSize(paths.stderr) },
+      outbox: [],
+    };
+    const run = table.admit(record);
+    if (!slots) {
+      record.launchError = `not enough free cores on ${this.options.node} (${allocator.free} free)`;
+      await this.options.settle(run);
+      return undefined;
+    }
+    await table.save(run);
+    // Busy now: the next heartbeat (which carries cancels) must not wait out an idle pause.
+    this.options.busy();
+    return run;
+  }
+
+  /** The machine cores under these CPU slots. */
+  #coresOf(slots: number[]): number[] {
+    const cores = this.options.leasedCores;
+    return [...new Set(slots.map((slot) => cores[slot % cores.length]!))].sort((a, b) => a - b);
+  }
+}
+
+/** Taken at admission, where a slow filesystem only delays the run's own start. */
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then(
+    (stats) => stats.size,
+    () => 0,
+  );
+}

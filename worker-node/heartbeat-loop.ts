@@ -1,0 +1,112 @@
+/**
+ * The node's heartbeat: it says the node lives, what it offers and what it runs, and hears its state (only an UP node
+ * claims) and which runs to end: cancelled ones, and ones the API settled while the node was silent (stopped, not
+ * reported). A failing API is said once until it answers again; one that speaks another protocol stops the claims.
+ */
+import type { NodeState } from '../shared/node-state.js';
+import type { RunId } from '../shared/protocol/run-id.js';
+import { CONDUCTOR_VERSION } from '../shared/version.js';
+import { DaemonLoop } from './daemon-loop.js';
+import type { KillReason } from './job-ending.js';
+import { ProtocolMismatch, type NodeApi } from './node-api.js';
+
+export interface HeartbeatLoopOptions {
+  node: string;
+  partitions: string[];
+  memoryMb: number;
+  heartbeatMs: number;
+  api: Pick<NodeApi, 'heartbeat'>;
+  /** The CPUs the node offers. */
+  cpus: number;
+  /** The runs whose end is not known yet. */
+  running(): RunId[];
+  /** The API said another state: claims may start or stop. */
+  stateChanged(): void;
+  kill(key: string, reason: KillReason): void;
+  log(line: string): void;
+}
+
+// The API's default silence limit is 60 s: an idle node still beats several times within it.
+const IDLE_HEARTBEAT_MAX_MS = 10_000;
+
+/**
+ * A cancel needs the heartbeat only while jobs run here: an idle node beats less often (each beat costs it and the
+ * API a request), still well within the API's silence limit.
+ */
+export function heartbeatDelayMs(busy: boolean, heartbeatMs: number): number {
+  return busy ? heartbeatMs : Math.min(IDLE_HEARTBEAT_MAX_MS, heartbeatMs * 10);
+}
+
+export class HeartbeatLoop {
+  readonly #loop: DaemonLoop;
+  #state: NodeState | undefined;
+  #failing = false;
+  /** The API speaks a protocol this daemon cannot: said once, until it speaks one it can again. */
+  #mismatched = false;
+  /** Sleeping an idle node's longer pause. */
+  #idle = false;
+
+  constructor(private readonly options: HeartbeatLoopOptions) {
+    this.#loop = new DaemonLoop({ name: 'heartbeat', pass: () => this.#beat(), log: options.log });
+  }
+
+  /** The node's state as the API last answered it; undefined before that, and while the protocols differ. */
+  get state(): NodeState | undefined {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  /** A run was admitted: the next beat (which carries cancels) must not wait out an idle node's pause. */
+  busy(): void {
+    if (this.#idle) this.#loop.notify();
+  }
+
+  /**
+   * Nothing this daemon sends can be right: it claims nothing (a claim the API ran would be stranded there; its runs
+   * go on) until a heartbeat is answered again.
+   */
+  mismatch(error: ProtocolMismatch): void {
+    if (!this.#mismatched) this.options.log(`node ${this.options.node} stops claiming: ${error.message}`);
+    this.#mismatched = true;
+    this.#state = undefined;
+  }
+
+  async #beat(): Promise<number> {
+    const { api, log, node } = this.options;
+    const running = this.options.running();
+    try {
+      const answer = await api.heartbeat({
+        partitions: this.options.partitions,
+        cpus: this.options.cpus,
+        memory_mb: this.options.memoryMb,
+        running,
+        daemon_version: CONDUCTOR_VERSION,
+      });
+      if (this.#failing) log('heartbeat answered again');
+      this.#failing = false;
+      this.#mismatched = false;
+      if (answer.state !== this.#state) {
+        log(`node ${node} is ${answer.state}`);
+        this.#state = answer.state;
+        this.options.stateChanged();
+      }
+      for (const { job_id, attempt } of answer.cancel) this.options.kill(`${job_id}-${attempt}`, 'CANCELLED');
+      for (const { job_id, attempt } of answer.stop) this.options.kill(`${job_id}-${attempt}`, 'STOPPED');
+    } catch (error) {
+      if (!this.#failing) log(`heartbeat failed: ${(error as Error).message}`);
+      this.#failing = true;
+      if (error instanceof ProtocolMismatch) this.mismatch(error);
+    }
+    // Asked after the beat: a run admitted meanwhile makes the node busy now.
+    const delayMs = heartbeatDelayMs(this.options.running().length > 0, this.options.heartbeatMs);
+    this.#idle = delayMs > this.options.heartbeatMs;
+    return delayMs;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The daemon's start-up after its own crash (or a stop that left jobs running): every run in its journal is looked at
+ * once. One whose process still lives (the same pid and start time) is re-adopted, and a kill the crash interrupted
+ * goes on; one that ended meanwhile is settled from its status file; one confirmed but never launched is launched now;
+ * one whose end was journaled waits for the API to acknowledge it, or is forgotten. No run is started twice: a run
+ * whose wrapper had been handed it is found by its pid file, given a moment to write it.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CoreAllocator } from './core-allocator.js';
+import { RUN_FILES, waitForLaunch } from './job-process.js';
+import { Journal } from './journal.js';
+import type { LogShipper } from './log-shipper.js';
+import { processStartTime } from './process-table.js';
+import type { RunRecord } from './run-record.js';
+import type { RunSupervisor } from './run-supervisor.js';
+import type { Run, RunTable } from './run-table.js';
+
+// How long a restarted daemon waits for the wrapper of a run it launched just before it died to say its pid.
+const LAUNCH_GRACE_MS = 2000;
+
+export type Resumption = 'forget' | 'await-acknowledgment' | 'launch' | 're-adopt' | 'settle';
+
+/**
+ * What to do with a journaled run, once its pid file was read (if its record had no pid): `startTimeNow` is its
+ * process's start time now, undefined when no process has its pid.
+ */
+export function resumption(
+  record: Pick<RunRecord, 'ended' | 'outbox' | 'pid' | 'startTime'>,
+  startTimeNow: number | undefined,
+): Resumption {
+  // Journaled as ended: a run that never started, its end in its outbox.
+  if (record.ended) return record.outbox.length === 0 ? 'forget' : 'await-acknowledgment';
+  if (record.pid === undefined) return 'launch';
+  // Else it ended while the daemon was away, or its pid now names another process (which is left alone).
+  return startTimeNow === record.startTime ? 're-adopt' : 'settle';
+}
+
+export interface RecoveryParts {
+  table: RunTable;
+  allocator: CoreAllocator;
+  shipper: LogShipper;
+  supervisor: RunSupervisor;
+  log(line: string): void;
+}
+
+/** Takes the journaled runs back, and gives the ones still unended their cores again. */
+export async function recoverRuns(records: RunRecord[], parts: RecoveryParts): Promise<void> {
+  const { table, allocator, shipper } = parts;
+  const runs = records.map((record) => table.restore(record));
+  // Runs that ended while the daemon was away are settled before any cores are reserved: a run's cores may have
+  // gone to a later run before the crash, while its end was known only from its status file.
+  for (const run of runs) await resumeRun(run, parts);
+  await shipper.dropUntracked();
+  for (const run of table.unended()) allocator.reserve(run.key, run.record.slots);
+}
+
+async function resumeRun(run: Run, { table, supervisor, log }: RecoveryParts): Promise<void> {
+  const { record } = run;
+  if (!record.ended && record.pid === undefined) {
+    const scriptWritten = existsSync(join(record.dir, RUN_FILES.script));
+    const launched = await waitForLaunch(record.dir, scriptWritten ? LAUNCH_GRACE_MS : 0);
+    if (launched) {
+      const startedAt = statSync(join(record.dir, RUN_FILES.pid)).mtimeMs;
+      supervisor.started(run, launched.pid, launched.startTime, startedAt);
+      await table.save(run);
+    }
+  }
+  const startTimeNow = record.pid === undefined ? undefined : processStartTime(record.pid);
+  switch (resumption(record, startTimeNow)) {
+    case 'forget':
+      return supervisor.forget(run);
+    case 'await-acknowledgment':
+      return;
+    case 'launch':
+      run.adopted = false;
+      log(`job ${record.jobId}: confirmed but never started before the restart; starting it now`);
+      return supervisor.launch(run);
+    case 're-adopt':
+      supervisor.ship(run);
+      log(`job ${record.jobId}: re-adopted (pid ${record.pid})`);
+      // A kill interrupted by the crash goes on.
+      if (record.kill) void supervisor.terminate(run);
+      return;
+    case 'settle':
+      supervisor.ship(run);
+      log(`job ${record.jobId}: ended while the daemon was away`);
+      return supervisor.settle(run);
+  }
+}
+
+/** Whether any run recorded in a daemon's journal directory still has its process: its cores are still in use. */
+export async function journalHasLiveJobs(journalDir: string): Promise<boolean> {
+  const records = await new Journal<RunRecord>(journalDir).readAll().catch(() => []);
+  for (const record of records) {
+    if (record.ended) continue;
+    // The journal names the process once it was killed or recovered; else the run's pid file does.
+    const named =
+      record.pid !== undefined ? { pid: record.pid, startTime: record.startTime } : await waitForLaunch(record.dir, 0);
+    if (named && processStartTime(named.pid) === named.startTime) return true;
+  }
+  return false;
+}

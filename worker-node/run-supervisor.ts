@@ -1,0 +1,222 @@
+/**
+ * What the daemon does to its runs, each step moving a run on in run-state.ts: launches an admitted run, kills one
+ * for a reason of its own (the reason journaled before the first signal), settles one whose process has ended (what
+ * is left of its group ended too, its cores freed), reports its end once its output is all stored, and forgets it
+ * once the API has acknowledged. A run's start and end events are not journaled when they happen: after a crash its
+ * pid and status files tell them again; only the end of a run that never started, which no file tells, is.
+ */
+import { LOG_STREAMS } from '../shared/logs/log-store.js';
+import type { FinishedEvent } from '../shared/protocol/events.js';
+import type { CoreAllocator } from './core-allocator.js';
+import { finishedEvent, type KillReason } from './job-ending.js';
+import { jobEnvironment } from './job-environment.js';
+import { groupAlive, launchJob, outputPaths, readJobExit, removeRunDirectory, terminateGroup } from './job-process.js';
+import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.js';
+import type { Outbox } from './outbox.js';
+import { processStartTime } from './process-table.js';
+import { awaitsItsEnd } from './run-state.js';
+import { hasProcess, type Run, type RunTable } from './run-table.js';
+
+export interface RunSupervisorOptions {
+  node: string;
+  /** The node's own directory: the default working directory of jobs is in it. */
+  dir: string;
+  killGraceMs: number;
+  table: RunTable;
+  allocator: CoreAllocator;
+  shipper: LogShipper;
+  outbox: Outbox;
+  /** A run's cores are free again: a claim may find work that fits now. */
+  coresFreed(): void;
+  log(line: string): void;
+}
+
+export class RunSupervisor {
+  readonly #launches = new Set<Promise<void>>();
+  readonly #reports = new Set<Promise<void>>();
+
+  constructor(private readonly options: RunSupervisorOptions) {}
+
+  /** Launches admitted runs without holding up the caller; `launched()` waits for them. */
+  launchAll(runs: Run[]): void {
+    for (const run of runs) {
+      const launch = this.launch(run).finally(() => this.#launches.delete(launch));
+      this.#launches.add(launch);
+    }
+  }
+
+  async launch(run: Run): Promise<void> {
+    const { table, node } = this.options;
+    const { record } = run;
+    const { job } = record;
+    const paths = outputPaths(job, this.options.dir);
+    table.move(run, 'launching');
+    try {
+      const launched = await launchJob({
+        dir: record.dir,
+        script: job.script,
+        cwd: paths.cwd,
+        env: jobEnvironment(
+          {
+            id: job.id,
+            name: job.name,
+            attempt: job.attempt,
+            partition: job.partition,
+            account: job.account,
+            ntasksPerNode: job.ntasks_per_node,
+            cpusPerTask: job.cpus_per_task,
+            memoryMb: job.memory_mb,
+            environment: job.environment,
+            workDir: paths.cwd,
+          },
+          node,
+          record.cpuIds,
+        ),
+        stdoutPath: paths.stdout,
+        stderrPath: paths.stderr,
+        cpuIds: record.cpuIds,
+      });
+      // Not journaled again: after a crash the pid file tells the pid, and the started event is made anew.
+      this.started(run, launched.pid, launched.startTime, Date.now());
+      this.options.outbox.notify();
+      this.ship(run);
+      // If the launcher goes first, the status file still comes: watch for it as for a re-adopted run.
+      launched.ended.then(
+        () => this.settle(run),
+        () => (run.adopted = true),
+      );
+    } catch (error) {
+      record.launchError = `cannot start: ${(error as Error).message}`;
+      await this.settle(run);
+    }
+  }
+
+  /** Its wrapper has said its pid: the run is running, and its start is in the outbox. */
+  started(run: Run, pid: number, startTime: number, startedAt: number): void {
+    const { record } = run;
+    Object.assign(record, { pid, startTime, startedAt });
+    this.options.table.move(run, 'running');
+    record.outbox.push({
+      kind: 'started',
+      job_id: String(record.jobId),
+      attempt: record.attempt,
+      pid,
+      cpu_ids: record.cpuIds,
+    });
+  }
+
+  /** Ships the run's output files from now on. */
+  ship(run: Run): void {
+    const { record } = run;
+    const paths = outputPaths(record.job, this.options.dir);
+    const files: OutputFile[] = LOG_STREAMS.map((stream) => ({
+      stream,
+      path: paths[stream],
+      // Journaled by a daemon from before output shipping: its files are shipped whole.
+      base: record.outputBase?.[stream] ?? 0,
+    }));
+    this.options.shipper.track(run.key, record, files);
+  }
+
+  /** Ends a run for a reason of the daemon's: the reason is journaled before the first signal. */
+  kill(key: string, reason: KillReason): void {
+    const run = this.options.table.get(key);
+    if (!run || run.record.kill || !hasProcess(run)) return;
+    run.record.kill = reason;
+    this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
+    void this.options.table.save(run).then(() => this.terminate(run));
+  }
+
+  /** Ends the run's process group (a kill interrupted by a crash goes on this way too). */
+  async terminate(run: Run): Promise<void> {
+    try {
+      await terminateGroup(run.record.pid!, this.options.killGraceMs);
+    } catch (error) {
+      // Its cores are given out again all the same: a process that SIGKILL cannot end does not run.
+      this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The run's process has ended (or never started): its outcome goes to the outbox, its cores are free. Once per
+   * run: a run already being ended is left to that.
+   */
+  async settle(run: Run): Promise<void> {
+    if (!awaitsItsEnd(run.phase)) return;
+    const { table, outbox } = this.options;
+    const { record } = run;
+    table.move(run, 'ending');
+    const exit = record.pid === undefined ? undefined : readJobExit(record.dir);
+    // What the job left behind in its group (background processes) ends with it: its cores are given out next.
+    // Unless its pid now names another process: then the group is someone else's (a pid still in use as a group id
+    // is never handed out again, so a reused pid means the job's group is gone).
+    const startTime = record.pid === undefined ? undefined : processStartTime(record.pid);
+    const foreign = startTime !== undefined && startTime !== record.startTime;
+    if (record.pid !== undefined && !foreign && groupAlive(record.pid)) await this.terminate(run);
+    const finished = finishedEvent(record, exit);
+    if (record.launchError) {
+      // No file tells this ending after a crash, and no output is to be shipped: journaled now, reported now.
+      table.move(run, 'reported');
+      this.#freeCores(run);
+      record.outbox.push(finished!);
+      await table.save(run);
+      outbox.notify();
+      return;
+    }
+    table.move(run, 'reporting');
+    this.#freeCores(run);
+    // The cores are free already; the end is reported once the output is all stored. After a crash the status file
+    // tells the ending again (with the kill reason journaled before the kill).
+    const report = this.#report(run, finished).finally(() => this.#reports.delete(report));
+    this.#reports.add(report);
+  }
+
+  /** The API has the first `count` of the run's unsent events. */
+  async acknowledged(key: string, count: number): Promise<void> {
+    const run = this.options.table.get(key);
+    if (!run) return;
+    run.record.outbox.splice(0, count);
+    // Only the end is journaled: an acknowledged start sent again after a crash is answered as a duplicate.
+    if (run.phase === 'reported' && run.record.outbox.length === 0) await this.forget(run);
+  }
+
+  /** Reported and done: the run leaves the journal, and its directory goes (the job's output files stay). */
+  async forget(run: Run): Promise<void> {
+    // The run's record first: a crash in between leaves only offsets, which the next start drops.
+    await this.options.table.forget(run);
+    await this.options.shipper.forget(run.key);
+    await removeRunDirectory(run.record.dir);
+  }
+
+  /** Answers once the launches under way have their pid (or have failed). */
+  async launched(): Promise<void> {
+    await Promise.all(this.#launches);
+  }
+
+  /** Answers once the runs that ended by now have been reported, or after `timeoutMs` if given. */
+  async reported(timeoutMs?: number): Promise<void> {
+    const all = Promise.all(this.#reports);
+    if (timeoutMs === undefined) return void (await all);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((done) => (timer = setTimeout(done, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  #freeCores(run: Run): void {
+    this.options.allocator.release(run.key);
+    this.options.coresFreed();
+  }
+
+  async #report(run: Run, finished: FinishedEvent | undefined): Promise<void> {
+    try {
+      await this.options.shipper.finish(run.key);
+    } catch (error) {
+      if (error instanceof ShipperStopped) return;
+      throw error;
+    }
+    if (finished) run.record.outbox.push(finished);
+    this.options.table.move(run, 'reported');
+    if (run.record.outbox.length === 0) return this.forget(run);
+    this.options.outbox.notify();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The runs this node holds, each with its phase (run-state.ts) and the record its journal keeps (run-record.ts), from
+ * admission until the API has acknowledged its end. The only place a run's phase changes, and the only writer of its
+ * journal: a record is written as journal.ts writes (aside, flushed, renamed), and never again once forgotten.
+ */
+import { Journal } from './journal.js';
+import { runKey, type RunRecord } from './run-record.js';
+import { hasEnded, journaledPhase, moveRun, type RunPhase } from './run-state.js';
+
+export interface Run {
+  readonly key: string;
+  readonly record: RunRecord;
+  /** Read-only outside the table: every move goes through `move`, and so through moveRun's rules. */
+  readonly phase: RunPhase;
+  /** Not the daemon's child (re-adopted after a restart, or its launcher went first): its end is found by polling. */
+  adopted: boolean;
+  /** When an adopted run's process was first seen gone without a status file. */
+  goneSince?: number;
+}
+
+interface HeldRun extends Run {
+  phase: RunPhase;
+}
+
+export class RunTable {
+  readonly #runs = new Map<string, HeldRun>();
+  readonly #journal: Journal<RunRecord>;
+
+  constructor(readonly journalDir: string) {
+    this.#journal = new Journal(journalDir);
+  }
+
+  /** Every record in the journal, in the order of their keys. */
+  readJournal(): Promise<RunRecord[]> {
+    return this.#journal.readAll();
+  }
+
+  /** A run read from the journal at start-up: adopted until the daemon knows better. */
+  restore(record: RunRecord): Run {
+    return this.#hold({ key: runKey(record), record, phase: journaledPhase(record), adopted: true });
+  }
+
+  /** A run just confirmed, its cores allocated (or found missing). */
+  admit(record: RunRecord): Run {
+    return this.#hold({ key: runKey(record), record, phase: 'admitted', adopted: false });
+  }
+
+  get(key: string): Run | undefined {
+    return this.#runs.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.#runs.has(key);
+  }
+
+  all(): Run[] {
+    return [...this.#runs.values()];
+  }
+
+  /** Runs whose end is not known yet: they hold cores and memory, and the heartbeat lists them as running. */
+  unended(): Run[] {
+    return this.all().filter((run) => !hasEnded(run.phase));
+  }
+
+  /** Runs whose process group may still be there: running, or being ended after it ran. */
+  withProcess(): Run[] {
+    return this.all().filter(hasProcess);
+  }
+
+  hasRunOf(jobId: number): boolean {
+    return this.all().some((run) => run.record.jobId === jobId);
+  }
+
+  /** Moves a run to its next phase; from `reporting` on, its record says it ended. */
+  move(run: Run, to: RunPhase): void {
+    const held = run as HeldRun;
+    held.phase = moveRun(held.phase, to);
+    if (hasEnded(to)) held.record.ended = true;
+  }
+
+  /** Writes the run's record to the journal, unless it is forgotten. */
+  async save(run: Run): Promise<void> {
+    if (run.phase !== 'forgotten') await this.#journal.write(run.key, run.record);
+  }
+
+  /** The run leaves the table and the journal. */
+  async forget(run: Run): Promise<void> {
+    this.move(run, 'forgotten');
+    this.#runs.delete(run.key);
+    await this.#journal.remove(run.key);
+  }
+
+  #hold(run: HeldRun): Run {
+    this.#runs.set(run.key, run);
+    return run;
+  }
+}
+
+/** Running, or being ended after it ran (a run that never started has no process). */
+export function hasProcess(run: Run): boolean {
+  return (run.phase === 'running' || run.phase === 'ending') && run.record.pid !== undefined;
+}
