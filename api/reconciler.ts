@@ -1,6 +1,6 @@
 /**
- * Makes the queue agree with Postgres again, which is the truth (DESIGN.md invariant 1), and settles lost nodes. The
- * hosts run it on an interval (the Node host) or a schedule (the Workers host). Each run:
+ * Makes the queue agree with Postgres again, which is the truth (docs/architecture.md, invariant 1), and settles lost
+ * nodes. The hosts run it on an interval (the Node host) or a schedule (the Workers host). Each run:
  * 0. marks DOWN the nodes silent for longer than `nodeSilenceMs`: their RUNNING jobs go back to PENDING (those that
  *    asked for requeue) or end NODE_FAIL, and the refs they claimed and never confirmed go back to the queue;
  * 1. pushes the jobs whose push failed at submit (marked not enqueued);

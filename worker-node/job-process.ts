@@ -1,9 +1,9 @@
 /**
- * Runs one job the way DESIGN.md section 6 asks: `bash` on the script, in a process group of its own, in a session
- * of its own, with stdout and stderr going to files, so that the job does not depend on the daemon: a daemon that
- * crashes breaks no pipe and kills nothing. A small wrapper (perl, which every Debian system has, started by
- * job-launcher.ts) is the job's parent: it writes the job's pid, waits for it, and writes its exit status and
- * terminating signal to a file, so the outcome is known even when the daemon was not there to see it. The wrapper
+ * Runs one job the way docs/architecture.md (step 5 of a job's journey) says: `bash` on the script, in a process group
+ * of its own, in a session of its own, with stdout and stderr going to files, so that the job does not depend on the
+ * daemon: a daemon that crashes breaks no pipe and kills nothing. A small wrapper (perl, which every Debian system has,
+ * started by job-launcher.ts) is the job's parent: it writes the job's pid, waits for it, and writes its exit status
+ * and terminating signal to a file, so the outcome is known even when the daemon was not there to see it. The wrapper
  * stays outside the job's process group, so killing the group (timeout, cancel) cannot keep the outcome from being
  * written.
  */

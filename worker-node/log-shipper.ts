@@ -1,12 +1,12 @@
 /**
- * Ships each run's stdout and stderr files to the log store as they grow (DESIGN.md section 7): every `flushMs`, what
- * a file gained goes up in chunks of at most `chunkBytes`, each named by its offset in the run's output. Each chunk is
- * journaled (its offset and length) before it is uploaded, so the same chunk is uploaded again, to the same name with
- * the same bytes, after a failed upload or a crash; and a restarted daemon goes on from there. Chunks never overlap. The
- * output files are appended to across attempts (and may be shared by jobs), so a run's output starts where its files
- * ended when it was admitted, and ends where they ended when its processes were found gone: that end is journaled
- * too, so what another writer appends later never joins the run's stream. A store that fails is retried with backoff
- * for as long as it takes; the job itself never waits for it.
+ * Ships each run's stdout and stderr files to the log store as they grow (docs/architecture.md, step 7 of a job's
+ * journey): every `flushMs`, what a file gained goes up in chunks of at most `chunkBytes`, each named by its offset in
+ * the run's output. Each chunk is journaled (its offset and length) before it is uploaded, so the same chunk is
+ * uploaded again, to the same name with the same bytes, after a failed upload or a crash; and a restarted daemon goes
+ * on from there. Chunks never overlap. The output files are appended to across attempts (and may be shared by jobs), so
+ * a run's output starts where its files ended when it was admitted, and ends where they ended when its processes were
+ * found gone: that end is journaled too, so what another writer appends later never joins the run's stream. A store
+ * that fails is retried with backoff for as long as it takes; the job itself never waits for it.
  */
 import { stat as statCallback } from 'node:fs';
 import { open } from 'node:fs/promises';

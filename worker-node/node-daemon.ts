@@ -1,11 +1,11 @@
 /**
- * The node daemon (DESIGN.md section 6): heartbeats, claims what fits its free cores and memory, confirms through
- * the API, runs what was confirmed, enforces time and memory limits and cancels, and reports every start and end
- * through a durable outbox. Everything it must not forget is in its journal first, or in the files a run's wrapper
+ * The node daemon (docs/architecture.md, section 3): heartbeats, claims what fits its free cores and memory, confirms
+ * through the API, runs what was confirmed, enforces time and memory limits and cancels, and reports every start and
+ * end through a durable outbox. Everything it must not forget is in its journal first, or in the files a run's wrapper
  * writes before the daemon hears of them (the pid, then the exit status): the journal holds each run from its confirm
- * to its acknowledged end, with the reason for any kill, and a run's start and end events are made again from its
- * files after a crash. So after its own crash it re-adopts the runs still alive, settles the ones that ended
- * meanwhile, and runs none twice.
+ * to its acknowledged end, with the reason for any kill, and a run's start and end events are made again from its files
+ * after a crash. So after its own crash it re-adopts the runs still alive, settles the ones that ended meanwhile, and
+ * runs none twice.
  *
  * This file only puts the parts together (worker-node/README.md has the map): the run table, the heartbeat, claim,
  * watch and outbox loops, the run supervisor, and the recovery at start-up.

@@ -5,9 +5,9 @@ import { jobs, type JobRow } from '../../shared/db/schema.js';
 import { transitionJobs } from './transition-jobs.js';
 
 /**
- * Makes the claimed jobs that are still PENDING RUNNING on this node, as one conditional statement: a job runs at
- * most once per attempt, whoever else holds a ref to it (DESIGN.md invariant 3). Each start is a new attempt and an
- * event. Answers the started jobs (script included: the node runs them) and the ids it dropped, which were no longer
+ * Makes the claimed jobs that are still PENDING RUNNING on this node, as one conditional statement: a job runs at most
+ * once per attempt, whoever else holds a ref to it (docs/architecture.md, invariant 3). Each start is a new attempt and
+ * an event. Answers the started jobs (script included: the node runs them) and the ids it dropped, which were no longer
  * PENDING (cancelled, or started by another ref).
  */
 export async function confirmClaims(

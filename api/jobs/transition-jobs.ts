@@ -1,9 +1,9 @@
 /**
- * The one way a job's state changes (DESIGN.md invariant 10): a batch of jobs, each with the state it goes to, moved
- * by one conditional statement that also records each move as an event. Every caller (cancel, confirm, a run's start
- * and end, requeue, node loss) is a batch described to this function; the database refuses a state change made any
- * other way (migration 0006: the trigger accepts a change only from a statement this function marked, and only one
- * the state table allows).
+ * The one way a job's state changes (docs/architecture.md, invariant 2): a batch of jobs, each with the state it goes
+ * to, moved by one conditional statement that also records each move as an event. Every caller (cancel, confirm, a
+ * run's start and end, requeue, node loss) is a batch described to this function; the database refuses a state change
+ * made any other way (migration 0006: the trigger accepts a change only from a statement this function marked, and only
+ * one the state table allows).
  *
  * A job whose `to` is the state it is in is a note rather than a move: its state stays, its other columns change and
  * its event is recorded (a run's pid, a cancel asked of a running job). Notes are only taken in a state that is not

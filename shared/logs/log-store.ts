@@ -1,8 +1,8 @@
 /**
- * Where job output is kept (DESIGN.md section 7). Object stores cannot append, so each stream of each attempt of a
- * job is a sequence of chunk objects named by the byte offset they start at, each starting where the one before
- * ended. A chunk uploaded again (its answer lost, or the daemon restarted) is the same name with the same bytes, so
- * rewriting it is harmless.
+ * Where job output is kept (docs/architecture.md, step 7 of a job's journey). Object stores cannot append, so each
+ * stream of each attempt of a job is a sequence of chunk objects named by the byte offset they start at, each starting
+ * where the one before ended. A chunk uploaded again (its answer lost, or the daemon restarted) is the same name with
+ * the same bytes, so rewriting it is harmless.
  */
 export type LogStream = 'stdout' | 'stderr';
 export const LOG_STREAMS: readonly LogStream[] = ['stdout', 'stderr'];

@@ -1,7 +1,8 @@
 /**
  * The dispatch queue: how a PENDING job reaches exactly one node that can fit it. It holds refs, never scripts, and
- * nothing Postgres cannot rebuild (DESIGN.md invariant 1). Duplicates and stale refs are harmless by construction:
- * a node runs a job only after the API confirmed PENDING → RUNNING for it, and the confirm drops the rest.
+ * nothing Postgres cannot rebuild (docs/architecture.md, invariant 1). Duplicates and stale refs are harmless by
+ * construction: a node runs a job only after the API confirmed PENDING → RUNNING for it, and the confirm drops the
+ * rest.
  */
 
 /** The small record the queue holds for a PENDING job. Submit order is the job id. */
