@@ -17,8 +17,11 @@ export interface TestApp {
     path: string,
     options?: { token?: string | null; body?: unknown; rawBody?: string },
   ): Promise<Response>;
-  /** Makes a token through the API and answers its secret. */
-  token(kind: 'admin' | 'user' | 'node', bound?: string): Promise<string>;
+  /**
+   * Makes a token through the API and answers its secret. `bound`: a user token's account or a node token's node;
+   * `user`: a user token's Unix user (default "tester").
+   */
+  token(kind: 'admin' | 'user' | 'node', bound?: string, user?: string): Promise<string>;
   /** Submits through /v1 as the admin and answers the job id. */
   submit(job?: Record<string, unknown>, script?: string, token?: string): Promise<string>;
   close(): Promise<void>;
@@ -77,12 +80,12 @@ export async function createTestApp(
     database,
     queue,
     call,
-    async token(kind, bound) {
+    async token(kind, bound, user = 'tester') {
       const response = await call('POST', '/v1/tokens', {
         body: {
           name: `${kind}-${bound ?? 'any'}`,
           kind,
-          ...(kind === 'user' ? { account: bound } : kind === 'node' ? { node: bound } : {}),
+          ...(kind === 'user' ? { account: bound, user } : kind === 'node' ? { node: bound } : {}),
         },
       });
       if (response.status !== 201) throw new Error(`token: ${response.status} ${await response.text()}`);
