@@ -4,6 +4,7 @@ import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
 import type { App } from '../../api/app-env.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -66,7 +67,8 @@ export async function createTestApp(
     ...(options.logPollMs ? { logPollMs: options.logPollMs } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
-    const headers: Record<string, string> = {};
+    // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).
+    const headers: Record<string, string> = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
     if (token !== null) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined || rawBody !== undefined) headers['Content-Type'] = 'application/json';
     return app.request(path, {
