@@ -94,7 +94,10 @@ export const nodes = pgTable('nodes', {
   protocol: integer('protocol'),
   /** How the node runs jobs (shared/protocol/runs-as.ts), as its last heartbeat said. */
   runsAnyUser: boolean('runs_any_user').notNull().default(false),
-  runsUsers: text('runs_users').array().notNull().default(sql`'{}'::text[]`),
+  runsUsers: text('runs_users')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   runsUnnamed: boolean('runs_unnamed').notNull().default(true),
 });
 
