@@ -21,6 +21,9 @@ import { LogShipper } from './log-shipper.js';
 import type { NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
+import { workRoot } from './job-process.js';
+import { ensureDirectory, PASSABLE, PRIVATE } from './private-dirs.js';
+import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
@@ -41,6 +44,8 @@ export interface NodeDaemonOptions {
   killGraceMs: number;
   memoryPollMs: number;
   claimIdleMaxMs: number;
+  /** Who its jobs run as: their owners on a root daemon, itself in single-user mode. */
+  runAs: RunAsPolicy;
   /** Where jobs' output goes, how long new output may wait, and the largest piece shipped at once. */
   logs: { store: LogStore; flushMs: number; chunkBytes: number };
   api: NodeApi;
@@ -63,16 +68,29 @@ interface Parts {
 
 export class NodeDaemon {
   readonly #table: RunTable;
+  readonly #runAs: RunAs;
   #parts: Parts | undefined;
 
   constructor(private readonly options: NodeDaemonOptions) {
     this.#table = new RunTable(join(options.dir, 'journal'));
+    this.#runAs = new RunAs(options.runAs);
   }
 
   async start(): Promise<void> {
     const { options } = this;
     const { log } = options;
     const table = this.#table;
+    const dirs: [string, number][] = [
+      [options.dir, PASSABLE],
+      [table.journalDir, PRIVATE],
+      [join(options.dir, 'runs'), PRIVATE],
+      [join(options.dir, 'shipped'), PRIVATE],
+      [workRoot(options.dir), PASSABLE],
+    ];
+    for (const [dir, mode] of dirs) {
+      const fixed = ensureDirectory(dir, mode);
+      if (fixed) log(`${fixed}: the node's own directories are out of its jobs' reach`);
+    }
     const records = await table.readJournal();
     const live = records.filter((record) => !record.ended);
     const lease = await lockCores({
@@ -96,6 +114,7 @@ export class NodeDaemon {
     });
     const supervisor = new RunSupervisor({
       ...options,
+      runAs: this.#runAs,
       table,
       allocator,
       shipper,
@@ -133,6 +152,7 @@ export class NodeDaemon {
       `node ${options.node} started: cores ${lease.cores.join(',')} (${slots} CPUs), ${options.memoryMb} MB, ` +
         `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal`,
     );
+    log(this.#runAs.describe());
   }
 
   /** New work may be in the queue for one of our partitions. */
