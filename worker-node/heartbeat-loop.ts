@@ -5,6 +5,7 @@
  */
 import type { NodeState } from '../shared/node-state.js';
 import type { RunId } from '../shared/protocol/run-id.js';
+import type { RunsAs } from '../shared/protocol/runs-as.js';
 import { CONDUCTOR_VERSION } from '../shared/version.js';
 import { DaemonLoop } from './daemon-loop.js';
 import type { KillReason } from './job-ending.js';
@@ -13,6 +14,7 @@ import { ProtocolMismatch, type NodeApi } from './node-api.js';
 export interface HeartbeatLoopOptions {
   node: string;
   partitions: string[];
+  runsAs: RunsAs;
   memoryMb: number;
   heartbeatMs: number;
   api: Pick<NodeApi, 'heartbeat'>;
@@ -88,6 +90,7 @@ export class HeartbeatLoop {
         memory_mb: this.options.memoryMb,
         running,
         daemon_version: CONDUCTOR_VERSION,
+        runs_as: this.options.runsAs,
       });
       if (this.#failing) log('heartbeat answered again');
       this.#failing = false;

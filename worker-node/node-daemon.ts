@@ -27,10 +27,13 @@ import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
+import type { RunsAs } from '../shared/protocol/runs-as.js';
 
 export interface NodeDaemonOptions {
   node: string;
   partitions: string[];
+  /** Whose jobs it runs, as its claims and heartbeats say (runs-as.ts). */
+  runsAs: RunsAs;
   cpus: number;
   memoryMb: number;
   /** The node's own directory: journal, runs, and the default working directory of jobs. */

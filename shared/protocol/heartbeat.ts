@@ -4,6 +4,7 @@ import { label } from '../names.js';
 import { NODE_STATES } from '../node-state.js';
 import { Capacity } from './capacity.js';
 import { RunId } from './run-id.js';
+import { RunsAs } from './runs-as.js';
 
 export const HeartbeatRequest = Capacity.extend({
   running: z
@@ -14,6 +15,10 @@ export const HeartbeatRequest = Capacity.extend({
   daemon_version: label(64)
     .optional()
     .openapi({ description: 'The daemon software, e.g. "0.1.0" (protocol 2 on; /v1/nodes shows it).' }),
+  runs_as: RunsAs.optional().openapi({
+    description:
+      'How the node runs jobs (protocol 3 on; /v1/nodes shows it). Without it, the node runs only jobs naming no user.',
+  }),
 })
   .strict()
   .openapi('HeartbeatRequest');

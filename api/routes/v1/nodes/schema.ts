@@ -6,6 +6,7 @@ import { identifier } from '../../../../shared/names.js';
 import { NODE_STATES } from '../../../../shared/node-state.js';
 import type { Ref } from '../../../../shared/protocol/claim.js';
 import type { NodeJob } from '../../../../shared/protocol/confirm.js';
+import { RunsAs } from '../../../../shared/protocol/runs-as.js';
 import type { JobRef } from '../../../../shared/queue/job-queue.js';
 import type { NodeUsage } from '../../../nodes/node-usage.js';
 import { timestamp } from '../jobs/schema.js';
@@ -27,6 +28,10 @@ export const Node = z
     registered_at: timestamp,
     daemon_version: z.string().nullable().openapi({ description: 'Its daemon software; null before protocol 2.' }),
     protocol: z.number().int().nullable().openapi({ description: 'The node protocol version its daemon speaks.' }),
+    runs_as: RunsAs.openapi({
+      description:
+        'How it runs jobs, as its last heartbeat said (protocol 3 on); a daemon of protocol 2 runs only jobs naming no user.',
+    }),
   })
   .openapi('Node');
 
@@ -43,6 +48,7 @@ export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage):
     registered_at: node.registeredAt.toISOString(),
     daemon_version: node.daemonVersion,
     protocol: node.protocol,
+    runs_as: { any_user: node.runsAnyUser, users: node.runsUsers, unnamed: node.runsUnnamed },
   };
 }
 
@@ -54,6 +60,7 @@ export function refView(ref: JobRef): z.infer<typeof Ref> {
     memory_mb: ref.memoryMb,
     priority: ref.priority,
     exclusive: ref.exclusive,
+    user: ref.user,
   };
 }
 
@@ -64,6 +71,7 @@ export function nodeJobView(job: JobRow): z.infer<typeof NodeJob> {
     attempt: job.attempt,
     name: job.name,
     account: job.account,
+    user: job.user,
     partition: job.partition,
     script: job.script,
     environment: job.environment,
