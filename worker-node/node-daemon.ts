@@ -27,13 +27,10 @@ import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
-import type { RunsAs } from '../shared/protocol/runs-as.js';
 
 export interface NodeDaemonOptions {
   node: string;
   partitions: string[];
-  /** Whose jobs it runs, as its claims and heartbeats say (runs-as.ts). */
-  runsAs: RunsAs;
   cpus: number;
   memoryMb: number;
   /** The node's own directory: journal, runs, and the default working directory of jobs. */
@@ -127,6 +124,7 @@ export class NodeDaemon {
     const watch = new RunWatch({ table, supervisor, memoryPollMs: options.memoryPollMs, now: Date.now, log });
     const heartbeat = new HeartbeatLoop({
       ...options,
+      runsAs: this.#runAs.runsAs,
       cpus: allocator.cores,
       running: () => table.unended().map(({ record }) => ({ job_id: String(record.jobId), attempt: record.attempt })),
       stateChanged: () => claims.notify(),
@@ -134,6 +132,7 @@ export class NodeDaemon {
     });
     const claims = new ClaimLoop({
       ...options,
+      runsAs: this.#runAs.runsAs,
       table,
       allocator,
       leasedCores: lease.cores,
