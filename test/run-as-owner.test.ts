@@ -51,6 +51,13 @@ describe.skipIf(!users)('a root daemon runs each job as its owner', () => {
     expect(node.runs_as).toEqual({ any_user: true, users: [], unnamed: false });
   });
 
+  it("keeps the node's own directories 0700 (its own and its work directory only passable, 0711)", () => {
+    const modes = Object.fromEntries(
+      ['.', 'journal', 'runs', 'shipped', 'work'].map((name) => [name, statSync(join(nodeDir, name)).mode & 0o777]),
+    );
+    expect(modes).toEqual({ '.': 0o711, journal: 0o700, runs: 0o700, shipped: 0o700, work: 0o711 });
+  });
+
   it("runs as the owner: uid, groups, umask 077, files the owner's, the script unreadable through the run dir", async () => {
     const id = await submit(
       [
