@@ -1,6 +1,7 @@
 /**
  * The real Unix users test/unix-users-setup.ts made (as root), looked up as a node looks them up: uid, primary gid,
- * home. When the run is not root there are none, and a suite that needs them skips, printing why.
+ * home. When the run is not root there are none, and a suite that needs them skips, printing why (fails where
+ * CONDUCTOR_REQUIRE_SERVICES=1, as CI sets).
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync } from 'node:fs';
@@ -27,6 +28,8 @@ export const NOT_ROOT_REASON =
 export function unixUsers(suite: string): UnixUsers | undefined {
   const names = inject('unixUsers');
   if (!names) {
+    // CI runs as root and requires every suite, as it requires the servers.
+    if (process.env.CONDUCTOR_REQUIRE_SERVICES === '1') throw new Error(`${suite}: ${NOT_ROOT_REASON}`);
     console.warn(`${suite} skipped: ${NOT_ROOT_REASON}`);
     return undefined;
   }
