@@ -53,9 +53,12 @@ describe.skipIf(!users)('a root daemon runs each job as its owner', () => {
 
   it("keeps the node's own directories 0700 (its own and its work directory only passable, 0711)", () => {
     const modes = Object.fromEntries(
-      ['.', 'journal', 'runs', 'shipped', 'work'].map((name) => [name, statSync(join(nodeDir, name)).mode & 0o777]),
+      ['.', 'journal', 'runs', 'shipped', 'confirming', 'work'].map((name) => [
+        name,
+        statSync(join(nodeDir, name)).mode & 0o777,
+      ]),
     );
-    expect(modes).toEqual({ '.': 0o711, journal: 0o700, runs: 0o700, shipped: 0o700, work: 0o711 });
+    expect(modes).toEqual({ '.': 0o711, journal: 0o700, runs: 0o700, shipped: 0o700, confirming: 0o700, work: 0o711 });
   });
 
   it("runs as the owner: uid, groups, umask 077, files the owner's, the script unreadable through the run dir", async () => {

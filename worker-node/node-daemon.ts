@@ -80,16 +80,18 @@ export class NodeDaemon {
     const { options } = this;
     const { log } = options;
     const table = this.#table;
+    // Every directory of the node's own: a new one belongs here too (its files are only as private as it is).
     const dirs: [string, number][] = [
       [options.dir, PASSABLE],
       [table.journalDir, PRIVATE],
       [join(options.dir, 'runs'), PRIVATE],
       [join(options.dir, 'shipped'), PRIVATE],
+      [join(options.dir, 'confirming'), PRIVATE],
       [workRoot(options.dir), PASSABLE],
     ];
     for (const [dir, mode] of dirs) {
       const fixed = ensureDirectory(dir, mode);
-      if (fixed) log(`${fixed}: the node's own directories are out of its jobs' reach`);
+      if (fixed) log(`node directory ${fixed}`);
     }
     const records = await table.readJournal();
     const live = records.filter((record) => !record.ended);
