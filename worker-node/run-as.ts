@@ -25,10 +25,13 @@ export class RunAs {
   /** The daemon's own login (its uid's when the password file has no name for it). */
   readonly login: string;
 
-  constructor(readonly policy: RunAsPolicy) {
-    const uid = process.getuid?.() ?? -1;
-    this.root = uid === 0;
-    this.login = ownLogin(uid);
+  /** `self`: the daemon's own uid and login, this process's unless given. */
+  constructor(
+    readonly policy: RunAsPolicy,
+    self: { uid: number; login: string } = currentUser(),
+  ) {
+    this.root = self.uid === 0;
+    this.login = self.login;
   }
 
   get runsAs(): RunsAs {
@@ -63,12 +66,13 @@ export class RunAs {
   }
 }
 
-function ownLogin(uid: number): string {
+function currentUser(): { uid: number; login: string } {
+  const uid = process.getuid?.() ?? -1;
   try {
-    return userInfo().username;
+    return { uid, login: userInfo().username };
   } catch {
     // A container's uid may have no entry in its password file.
-    return process.env.USER ?? String(uid);
+    return { uid, login: process.env.USER ?? String(uid) };
   }
 }
 
