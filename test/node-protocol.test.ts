@@ -13,7 +13,7 @@ import { HeartbeatRequest, HeartbeatResponse } from '../shared/protocol/heartbea
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { CONDUCTOR_VERSION } from '../shared/version.js';
 import { fetchTransport } from '../worker-node/api-transport.js';
-import { ownRunsAs } from '../worker-node/runs-as.js';
+import { RunAs } from '../worker-node/run-as.js';
 import { ApiRefused, NodeApi, ProtocolMismatch } from '../worker-node/node-api.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
@@ -218,7 +218,8 @@ describe('a real daemon and the API', () => {
     expect([...kinds].sort()).toEqual(['claim', 'confirm', 'events', 'heartbeat']);
     expect(seen.find((message) => message.path.endsWith('heartbeat'))!.request).toMatchObject({
       daemon_version: CONDUCTOR_VERSION,
-      runs_as: ownRunsAs(),
+      // The test daemons' defaults (test-node.ts): root jobs allowed where the run is root.
+      runs_as: new RunAs({ minUid: 1000, allowRootJobs: true }).runsAs,
     });
   });
 

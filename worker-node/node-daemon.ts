@@ -21,16 +21,16 @@ import { LogShipper } from './log-shipper.js';
 import type { NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
+import { workRoot } from './job-process.js';
+import { ensureDirectory, PASSABLE, PRIVATE } from './private-dirs.js';
+import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
-import type { RunsAs } from '../shared/protocol/runs-as.js';
 
 export interface NodeDaemonOptions {
   node: string;
   partitions: string[];
-  /** Whose jobs it runs, as its claims and heartbeats say (runs-as.ts). */
-  runsAs: RunsAs;
   cpus: number;
   memoryMb: number;
   /** The node's own directory: journal, runs, and the default working directory of jobs. */
@@ -44,6 +44,8 @@ export interface NodeDaemonOptions {
   killGraceMs: number;
   memoryPollMs: number;
   claimIdleMaxMs: number;
+  /** Who its jobs run as: their owners on a root daemon, itself in single-user mode. */
+  runAs: RunAsPolicy;
   /** Where jobs' output goes, how long new output may wait, and the largest piece shipped at once. */
   logs: { store: LogStore; flushMs: number; chunkBytes: number };
   api: NodeApi;
@@ -66,16 +68,31 @@ interface Parts {
 
 export class NodeDaemon {
   readonly #table: RunTable;
+  readonly #runAs: RunAs;
   #parts: Parts | undefined;
 
   constructor(private readonly options: NodeDaemonOptions) {
     this.#table = new RunTable(join(options.dir, 'journal'));
+    this.#runAs = new RunAs(options.runAs);
   }
 
   async start(): Promise<void> {
     const { options } = this;
     const { log } = options;
     const table = this.#table;
+    // Every directory of the node's own: a new one belongs here too (its files are only as private as it is).
+    const dirs: [string, number][] = [
+      [options.dir, PASSABLE],
+      [table.journalDir, PRIVATE],
+      [join(options.dir, 'runs'), PRIVATE],
+      [join(options.dir, 'shipped'), PRIVATE],
+      [join(options.dir, 'confirming'), PRIVATE],
+      [workRoot(options.dir), PASSABLE],
+    ];
+    for (const [dir, mode] of dirs) {
+      const fixed = ensureDirectory(dir, mode);
+      if (fixed) log(`node directory ${fixed}`);
+    }
     const records = await table.readJournal();
     const live = records.filter((record) => !record.ended);
     const lease = await lockCores({
@@ -99,6 +116,7 @@ export class NodeDaemon {
     });
     const supervisor = new RunSupervisor({
       ...options,
+      runAs: this.#runAs,
       table,
       allocator,
       shipper,
@@ -108,6 +126,7 @@ export class NodeDaemon {
     const watch = new RunWatch({ table, supervisor, memoryPollMs: options.memoryPollMs, now: Date.now, log });
     const heartbeat = new HeartbeatLoop({
       ...options,
+      runsAs: this.#runAs.runsAs,
       cpus: allocator.cores,
       running: () => table.unended().map(({ record }) => ({ job_id: String(record.jobId), attempt: record.attempt })),
       stateChanged: () => claims.notify(),
@@ -115,6 +134,7 @@ export class NodeDaemon {
     });
     const claims = new ClaimLoop({
       ...options,
+      runsAs: this.#runAs.runsAs,
       table,
       allocator,
       leasedCores: lease.cores,
@@ -136,6 +156,7 @@ export class NodeDaemon {
       `node ${options.node} started: cores ${lease.cores.join(',')} (${slots} CPUs), ${options.memoryMb} MB, ` +
         `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal`,
     );
+    log(this.#runAs.describe());
   }
 
   /** New work may be in the queue for one of our partitions. */

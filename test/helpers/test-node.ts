@@ -75,7 +75,8 @@ export interface TestNodes {
   dir(): string;
   /** The node's own directory (journal, runs), the same across its restarts. */
   nodeDir(name: string): string;
-  start(name: string, env?: Record<string, string>): Promise<ChildServer>;
+  /** A daemon; with `identity`, one running as that user rather than as the test's. */
+  start(name: string, env?: Record<string, string>, identity?: { uid: number; gid: number }): Promise<ChildServer>;
   cleanup(): Promise<void>;
 }
 
@@ -98,7 +99,7 @@ export function testNodes(api: TestApi): TestNodes {
   return {
     dir,
     nodeDir,
-    async start(name, env = {}) {
+    async start(name, env = {}, identity) {
       const daemon = await startChildServer(
         `node daemon ${name}`,
         'worker-node/main.ts',
@@ -117,9 +118,13 @@ export function testNodes(api: TestApi): TestNodes {
           CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: '0.3',
           CONDUCTOR_LOG_DIR: api.logDir,
           CONDUCTOR_LOG_FLUSH_MS: '100',
+          // The suites' jobs are an admin's naming no user: as root (in CI) they run as root, as the embedded default's.
+          CONDUCTOR_ALLOW_ROOT_JOBS: 'true',
           ...env,
         },
         /claiming from .* at (http:\/\/\S+)/,
+        [],
+        identity,
       );
       daemons.push(daemon);
       return daemon;
