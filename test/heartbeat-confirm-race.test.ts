@@ -126,6 +126,15 @@ for (const backend of await backends()) {
       expect(await job(id)).toMatchObject({ state: 'RUNNING' });
     });
 
+    it('never settles a job confirmed before the upgrade, which has no sequence', async () => {
+      const { id, sequence } = await start();
+      // As migration 0010 leaves the jobs RUNNING when it runs.
+      await t.database.db.execute(sql`UPDATE jobs SET confirm_seq = NULL WHERE id = ${Number(id)}`);
+      await beat({ running: [], confirmed_through: sequence });
+      expect(await job(id)).toMatchObject({ state: 'RUNNING', attempt: 1 });
+      await t.call('POST', `/v1/jobs/${id}/cancel`);
+    });
+
     it('changes nothing for a heartbeat without confirmed_through (a daemon of protocol 2)', async () => {
       const { id } = await start();
       const old = await t.call('POST', '/v1/nodes/n1/heartbeat', {
