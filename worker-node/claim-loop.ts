@@ -142,8 +142,9 @@ export class ClaimLoop {
       try {
         const { jobs, sequence } = await this.options.api.confirm(ids);
         admitted = await Promise.all(jobs.map((job) => this.#admit(job)));
-        // Only now: every job of the answer is in the run table (and its journal).
-        if (sequence !== undefined) this.#confirmedThrough = Math.max(this.#confirmedThrough ?? 0, sequence);
+        // Only now: every job of the answer is in the run table (and its journal). Taken as said, not as a maximum:
+        // one confirm at a time, so answers rise; one that fell (a database restored) is the truth from now on.
+        if (sequence !== undefined) this.#confirmedThrough = sequence;
         break;
       } catch (error) {
         if (error instanceof ApiRefused) {
