@@ -20,7 +20,7 @@ export interface Heartbeat {
   ended: { jobId: number; attempt: number }[];
   /**
    * The highest confirm sequence whose jobs the node had journaled when it sent the heartbeat; undefined from a daemon
-   * that does not say (one before protocol 3, or one that has not confirmed since it started).
+   * that does not say (an older daemon, or one that has not confirmed since it started).
    */
   confirmedThrough: number | undefined;
   /** Who settles the runs the node no longer has: `node:<name>`. */
