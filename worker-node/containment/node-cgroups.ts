@@ -13,7 +13,7 @@ import {
   type CgroupMount,
   type ProcessCgroups,
 } from './cgroup-mounts.js';
-import { makeCgroup, readCgroupFile, writeCgroupFile } from './cgroup-files.js';
+import { makeCgroup, readCgroupFile, removeCgroup, writeCgroupFile } from './cgroup-files.js';
 import { CONTAINMENT_OFF, chooseLevels, type ContainmentLevels } from './containment-levels.js';
 
 /** The hierarchies a run may be put in: the v2 one, and the v1 ones by their controller. */
@@ -137,5 +137,14 @@ export function inheritCpuset(dir: string): void {
   const parent = join(dir, '..');
   for (const file of ['cpuset.cpus', 'cpuset.mems']) {
     if (!readCgroupFile(dir, file)) writeCgroupFile(dir, file, readCgroupFile(parent, file) ?? '');
+  }
+}
+
+/** Removes the node's own cgroups (once no run's is left under them), and `conductor/` if no other node uses it. */
+export function removeNodeCgroups(node: NodeCgroups): void {
+  for (const dir of Object.values(node.dirs)) {
+    removeCgroup(dir);
+    // Another daemon's node cgroup keeps `conductor/` busy: that is its to remove.
+    removeCgroup(join(dir, '..'));
   }
 }
