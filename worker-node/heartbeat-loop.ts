@@ -4,6 +4,7 @@
  * reported). A failing API is said once until it answers again; one that speaks another protocol stops the claims.
  */
 import type { NodeState } from '../shared/node-state.js';
+import type { ContainmentLevels } from '../shared/protocol/containment.js';
 import type { RunId } from '../shared/protocol/run-id.js';
 import { CONDUCTOR_VERSION } from '../shared/version.js';
 import { DaemonLoop } from './daemon-loop.js';
@@ -18,6 +19,8 @@ export interface HeartbeatLoopOptions {
   api: Pick<NodeApi, 'heartbeat'>;
   /** The CPUs the node offers. */
   cpus: number;
+  /** How the node contains its jobs: said in every heartbeat. */
+  containment?: ContainmentLevels;
   /** The runs whose end is not known yet. */
   running(): RunId[];
   /** The API said another state: claims may start or stop. */
@@ -88,6 +91,7 @@ export class HeartbeatLoop {
         memory_mb: this.options.memoryMb,
         running,
         daemon_version: CONDUCTOR_VERSION,
+        ...(this.options.containment ? { containment: this.options.containment } : {}),
       });
       if (this.#failing) log('heartbeat answered again');
       this.#failing = false;

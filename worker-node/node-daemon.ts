@@ -12,7 +12,10 @@
  */
 import { join } from 'node:path';
 import type { LogStore } from '../shared/logs/log-store.js';
+import { createHash } from 'node:crypto';
 import { ClaimLoop } from './claim-loop.js';
+import { describeLevels } from './containment/containment-levels.js';
+import { prepareNodeCgroups } from './containment/node-cgroups.js';
 import type { ClaimSource } from './claim-source.js';
 import { CoreAllocator } from './core-allocator.js';
 import { lockCores, type CoreLease } from './core-locks.js';
@@ -40,6 +43,8 @@ export interface NodeDaemonOptions {
   heartbeatMs: number;
   killGraceMs: number;
   memoryPollMs: number;
+  /** Each run in cgroups where the machine allows (CONDUCTOR_CONTAINMENT, default on). */
+  containment?: boolean;
   claimIdleMaxMs: number;
   /** Where jobs' output goes, how long new output may wait, and the largest piece shipped at once. */
   logs: { store: LogStore; flushMs: number; chunkBytes: number };
@@ -87,6 +92,7 @@ export class NodeDaemon {
     // CPUs are the allocator's unit: one per core, or `oversubscribe` per core, numbered core by core in turns.
     const slots = lease.cores.length * options.oversubscribe;
     const allocator = new CoreAllocator(Array.from({ length: slots }, (_, slot) => slot));
+    const cgroups = prepareNodeCgroups(cgroupNodeName(options.node, options.dir), options.containment ?? true);
     const shipper = new LogShipper({ ...options.logs, dir: join(options.dir, 'shipped'), log });
     const outbox = new Outbox({
       pending: () => table.all().map((run) => ({ key: run.key, events: run.record.outbox })),
@@ -100,6 +106,7 @@ export class NodeDaemon {
       allocator,
       shipper,
       outbox,
+      cgroups,
       coresFreed: () => claims.notify(),
     });
     const watch = new RunWatch({ table, supervisor, memoryPollMs: options.memoryPollMs, now: Date.now, log });
@@ -107,6 +114,7 @@ export class NodeDaemon {
       ...options,
       cpus: allocator.cores,
       running: () => table.unended().map(({ record }) => ({ job_id: String(record.jobId), attempt: record.attempt })),
+      containment: cgroups.levels,
       stateChanged: () => claims.notify(),
       kill: (key, reason) => supervisor.kill(key, reason),
     });
@@ -131,7 +139,8 @@ export class NodeDaemon {
     await claims.start();
     log(
       `node ${options.node} started: cores ${lease.cores.join(',')} (${slots} CPUs), ${options.memoryMb} MB, ` +
-        `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal`,
+        `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal; ` +
+        `containment: ${describeLevels(cgroups.levels)}`,
     );
   }
 
@@ -161,4 +170,12 @@ export class NodeDaemon {
     if (running === 0) await lease.release();
     this.options.log(`node ${this.options.node} stopped; ${running} job(s) left running`);
   }
+}
+
+/**
+ * The node's name among the machine's cgroups: its name and its directory's, so two daemons of the same name on one
+ * machine (test suites) never share a run's cgroup, and a restarted daemon (same directory) finds its runs' again.
+ */
+function cgroupNodeName(node: string, dir: string): string {
+  return `${node}.${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`;
 }

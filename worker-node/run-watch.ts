@@ -61,18 +61,26 @@ export class RunWatch {
       if (verdict.ended) void supervisor.settle(run);
     }
     let resident: Map<number, number> | undefined;
-    if (live.length && memoryPollDue(now, this.#lastMemoryPoll, this.options.memoryPollMs)) {
+    const memoryDue = live.length > 0 && memoryPollDue(now, this.#lastMemoryPoll, this.options.memoryPollMs);
+    if (memoryDue) {
       this.#lastMemoryPoll = now;
-      resident = residentBytesByGroup(new Set(live.map((run) => run.record.pid!)));
+      // Only the runs no memory cgroup holds are measured: reading every process in /proc is dear.
+      const polled = live.filter((run) => supervisor.containment(run).oomKills() === undefined);
+      if (polled.length) resident = residentBytesByGroup(new Set(polled.map((run) => run.record.pid!)));
     }
-    const limited: LimitedRun[] = live.map(({ key, record }) => ({
-      key,
-      pid: record.pid!,
-      startedAt: record.startedAt!,
-      timeLimitSeconds: record.job.time_limit_seconds,
-      memoryMb: record.job.memory_mb,
-      ...(record.kill ? { kill: record.kill } : {}),
-    }));
+    const limited: LimitedRun[] = live.map((run) => {
+      const { key, record } = run;
+      const oomKills = memoryDue ? supervisor.containment(run).oomKills() : undefined;
+      return {
+        key,
+        pid: record.pid!,
+        startedAt: record.startedAt!,
+        timeLimitSeconds: record.job.time_limit_seconds,
+        memoryMb: record.job.memory_mb,
+        ...(record.kill ? { kill: record.kill } : {}),
+        ...(oomKills !== undefined ? { oomKills } : {}),
+      };
+    });
     for (const { key, reason } of limitKills(limited, now, resident)) supervisor.kill(key, reason);
   }
 }

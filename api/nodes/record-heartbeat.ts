@@ -4,6 +4,7 @@ import { bigintArray, intArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import { jobs, nodes } from '../../shared/db/schema.js';
 import type { NodeState } from '../../shared/node-state.js';
+import type { ContainmentLevels } from '../../shared/protocol/containment.js';
 
 export interface Heartbeat {
   node: string;
@@ -13,6 +14,8 @@ export interface Heartbeat {
   /** The protocol version its request was in, and the daemon's software version when it said. */
   protocol: number;
   daemonVersion: string | null;
+  /** How the node contains its jobs, when its daemon says (older daemons do not). */
+  containment: ContainmentLevels | null;
   /** The jobs the node is running, as it knows them. */
   running: { jobId: number; attempt: number }[];
 }
@@ -40,6 +43,7 @@ export async function recordHeartbeat(
       lastHeartbeat: sql`now()`,
       protocol: beat.protocol,
       daemonVersion: beat.daemonVersion,
+      containment: beat.containment,
     })
     .onConflictDoUpdate({
       target: nodes.name,
@@ -50,6 +54,7 @@ export async function recordHeartbeat(
         lastHeartbeat: sql`now()`,
         protocol: beat.protocol,
         daemonVersion: beat.daemonVersion,
+        containment: beat.containment,
         state: sql`CASE WHEN ${nodes.state} <> 'DOWN' THEN ${nodes.state} WHEN ${nodes.drained} THEN 'DRAINING' ELSE 'UP' END`,
       },
     })

@@ -13,18 +13,9 @@
  *   marker), `process-group` (containment off: the process group only).
  * - pids: `cgroup2` / `cgroup1` (pids.max), `none`.
  */
+import type { ContainmentLevels } from '../../shared/protocol/containment.js';
 
-export const MEMORY_LEVELS = ['cgroup2', 'cgroup1', 'polled'] as const;
-export const CPU_LEVELS = ['cgroup2', 'cgroup1', 'affinity'] as const;
-export const KILL_LEVELS = ['cgroup2', 'cgroup1-freezer', 'marker-sweep', 'process-group'] as const;
-export const PIDS_LEVELS = ['cgroup2', 'cgroup1', 'none'] as const;
-
-export interface ContainmentLevels {
-  memory: (typeof MEMORY_LEVELS)[number];
-  cpus: (typeof CPU_LEVELS)[number];
-  kill: (typeof KILL_LEVELS)[number];
-  pids: (typeof PIDS_LEVELS)[number];
-}
+export type { ContainmentLevels };
 
 /** What the daemon could set up on this machine: the controllers it holds a writable node cgroup for. */
 export interface CgroupCapabilities {

@@ -82,9 +82,14 @@ export class RunContainment {
     return Object.values(this.dirs).map((dir) => join(dir, 'cgroup.procs'));
   }
 
-  /** The marker variable, for the job's environment: how the fallback sweep finds its processes. */
+  /** The marker variable, for the job's environment: how the fallback sweep finds its processes (none when off). */
   get env(): Record<string, string> {
-    return { [MARKER_VARIABLE]: this.marker };
+    return this.node.levels.kill === 'process-group' ? {} : { [MARKER_VARIABLE]: this.marker };
+  }
+
+  /** Sends `signal` to every process of the run (SIGTERM before a kill's grace period: a setsid child gets it too). */
+  signal(signal: NodeJS.Signals): void {
+    for (const pid of this.members()) send(pid, signal);
   }
 
   /** The run's live processes: in any of its cgroups, and (where no cgroup kills) carrying its marker. */
@@ -176,8 +181,12 @@ export class RunContainment {
 }
 
 function sigkill(pid: number): void {
+  send(pid, 'SIGKILL');
+}
+
+function send(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }

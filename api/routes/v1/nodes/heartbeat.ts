@@ -40,6 +40,7 @@ export function registerHeartbeat(app: App): void {
       memoryMb: body.memory_mb,
       protocol: c.var.protocol,
       daemonVersion: body.daemon_version ?? null,
+      containment: body.containment ?? null,
       running: (body.running ?? []).map((run) => ({ jobId: Number(run.job_id), attempt: run.attempt })),
     });
     const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));

@@ -5,6 +5,7 @@ import { expandOutputPath } from '../../../../shared/job/output-path.js';
 import { identifier } from '../../../../shared/names.js';
 import { NODE_STATES } from '../../../../shared/node-state.js';
 import type { Ref } from '../../../../shared/protocol/claim.js';
+import { ContainmentLevels } from '../../../../shared/protocol/containment.js';
 import type { NodeJob } from '../../../../shared/protocol/confirm.js';
 import type { JobRef } from '../../../../shared/queue/job-queue.js';
 import type { NodeUsage } from '../../../nodes/node-usage.js';
@@ -27,6 +28,10 @@ export const Node = z
     registered_at: timestamp,
     daemon_version: z.string().nullable().openapi({ description: 'Its daemon software; null before protocol 2.' }),
     protocol: z.number().int().nullable().openapi({ description: 'The node protocol version its daemon speaks.' }),
+    containment: ContainmentLevels.nullable().openapi({
+      description:
+        "How the node contains its jobs, per concern (the README's containment section); null until its daemon says.",
+    }),
   })
   .openapi('Node');
 
@@ -43,6 +48,7 @@ export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage):
     registered_at: node.registeredAt.toISOString(),
     daemon_version: node.daemonVersion,
     protocol: node.protocol,
+    containment: node.containment,
   };
 }
 
