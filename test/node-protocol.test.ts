@@ -49,6 +49,16 @@ describe('the API side of the node protocol', () => {
     expect(await node()).toMatchObject({ protocol: 2, daemon_version: '9.9.9' });
   });
 
+  it("shows the node's containment levels in /v1/nodes once its heartbeat says them, and refuses an unknown level", async () => {
+    expect(await node()).toMatchObject({ containment: null });
+    const containment = { memory: 'cgroup1', cpus: 'cgroup1', kill: 'cgroup2', pids: 'none' };
+    expect((await heartbeat({ [PROTOCOL_HEADER]: '2' }, { ...capacity, containment })).status).toBe(200);
+    expect(await node()).toMatchObject({ containment });
+    const unknown = { ...containment, kill: 'prayer' };
+    expect((await heartbeat({ [PROTOCOL_HEADER]: '2' }, { ...capacity, containment: unknown })).status).toBe(422);
+    expect(await node()).toMatchObject({ containment });
+  });
+
   it.each(['3', '0', 'two'])('refuses protocol %j, naming the versions it serves', async (version) => {
     const answer = await heartbeat({ [PROTOCOL_HEADER]: version });
     expect(answer.status).toBe(400);
