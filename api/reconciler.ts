@@ -40,6 +40,7 @@ const refColumns = {
   memoryMb: jobs.memoryMb,
   priority: jobs.priority,
   exclusive: jobs.exclusive,
+  user: jobs.user,
 };
 
 export class Reconciler {

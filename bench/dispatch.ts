@@ -96,6 +96,7 @@ function makeRefs(count: number): JobRef[] {
     memoryMb: REF_MEMORY_MB,
     priority: 0,
     exclusive: false,
+    user: null,
   }));
 }
 
@@ -105,7 +106,7 @@ async function enqueueAll(queue: JobQueue, refs: JobRef[]): Promise<void> {
 
 function nodeCapacity(name: string): NodeCapacity {
   const memoryMb = NODE_CPUS * REF_MEMORY_MB * 4;
-  return { node: name, partitions: ['batch'], cpus: NODE_CPUS, memoryMb, freeCpus: NODE_CPUS, freeMemoryMb: memoryMb };
+  return { node: name, partitions: ['batch'], cpus: NODE_CPUS, memoryMb, freeCpus: NODE_CPUS, freeMemoryMb: memoryMb, runsAs: { any_user: true, users: [], unnamed: true } };
 }
 
 /** Redis' own CPU time and the time its scripts ran, from INFO (deltas, so nothing on the server is reset). */

@@ -25,3 +25,20 @@ export const label = (max: number) =>
     .min(1)
     .max(max)
     .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+
+/**
+ * A Unix login name, as useradd(8) takes it by default (its NAME_REGEX, `^[a-z_][a-z0-9_-]*[$]?$`, without the
+ * trailing `$` of machine accounts) at most 32 characters, as Linux's utmp records hold. Also safe in the Redis
+ * queue's refs (no `|`) and in paths.
+ */
+export const UNIX_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** A job's owner: a Unix login name, never root (root's jobs are the ones naming no user, where a node allows them). */
+export const unixUser = (what = 'user') =>
+  z
+    .string()
+    .regex(
+      UNIX_USER_PATTERN,
+      `${what} must be a Unix login name: 1-32 of a-z, 0-9, '_' or '-', not starting with a digit or '-'`,
+    )
+    .refine((name) => name !== 'root', `${what} must not be root`);

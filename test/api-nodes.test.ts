@@ -71,6 +71,7 @@ for (const backend of await backends()) {
         memoryMb: 32_000,
         freeCpus: 8,
         freeMemoryMb: 32_000,
+        runsAs: { any_user: true, users: [], unnamed: true },
       });
       const refused = await (
         await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })

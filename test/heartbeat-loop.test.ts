@@ -32,6 +32,7 @@ describe('the heartbeat loop', () => {
     const loop = new HeartbeatLoop({
       node: 'n1',
       partitions: ['batch'],
+      runsAs: { any_user: false, users: [], unnamed: true },
       memoryMb: 1024,
       heartbeatMs: 1000,
       cpus: 4,

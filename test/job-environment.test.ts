@@ -12,6 +12,7 @@ const job = {
   memoryMb: 4096,
   environment: { OMP_PLACES: 'cores', PATH: '/opt/bin:/usr/bin' },
   workDir: '/home/alice/run',
+  user: 'alice',
 };
 
 describe("a job's environment", () => {
@@ -20,6 +21,9 @@ describe("a job's environment", () => {
       OMP_PLACES: 'cores',
       PATH: '/opt/bin:/usr/bin',
       CONDUCTOR_JOB_ID: '42',
+      USER: 'alice',
+      LOGNAME: 'alice',
+      SLURM_JOB_USER: 'alice',
       CONDUCTOR_CPUS: '6',
       CONDUCTOR_CPU_IDS: '0,1,2,3,4,5',
       OMP_NUM_THREADS: '3',
@@ -42,7 +46,7 @@ describe("a job's environment", () => {
         Object.keys(env)
           .filter((name) => !/^(CONDUCTOR_|SLURM_)/.test(name))
           .sort(),
-      ).toEqual(['HOME', 'OMP_NUM_THREADS', 'PATH']);
+      ).toEqual(['HOME', 'LOGNAME', 'OMP_NUM_THREADS', 'PATH', 'USER']);
     } finally {
       if (previous === undefined) delete process.env.CONDUCTOR_NODE_TOKEN;
       else process.env.CONDUCTOR_NODE_TOKEN = previous;

@@ -202,8 +202,9 @@ describe('time limits as the original API read them', () => {
 describe('the submit body', () => {
   it('fills every default and parses sizes', () => {
     const body = SubmitRequest.parse({ job: {}, script: 'true' });
-    expect(toJobSpec(body, 'acct')).toEqual({
+    expect(toJobSpec(body, 'acct', 'alice')).toEqual({
       account: 'acct',
+      user: 'alice',
       name: 'job',
       partition: 'default',
       workDir: null,
@@ -225,11 +226,11 @@ describe('the submit body', () => {
 
   it('takes the environment as an object or as NAME=value entries', () => {
     const list = SubmitRequest.parse({ job: { environment: ['A=1', 'B=x=y', 'C='] }, script: 'true' });
-    expect(toJobSpec(list, 'a').environment).toEqual({ A: '1', B: 'x=y', C: '' });
+    expect(toJobSpec(list, 'a', null).environment).toEqual({ A: '1', B: 'x=y', C: '' });
   });
 
   it('multiplies tasks by cpus per task', () => {
     const body = SubmitRequest.parse({ job: { ntasks_per_node: 3, cpus_per_task: 4 }, script: 'true' });
-    expect(toJobSpec(body, 'a').cpus).toBe(12);
+    expect(toJobSpec(body, 'a', null).cpus).toBe(12);
   });
 });

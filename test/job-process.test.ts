@@ -28,6 +28,9 @@ describe('running a job as its own process group', () => {
       stdoutPath: join(root, 'out.log'),
       stderrPath: join(root, 'err.log'),
       cpuIds: [0],
+      user: undefined,
+      minUid: 1000,
+      makeCwd: false,
     });
     groups.push(launched.pid);
     const ended = async (): Promise<JobExit> => {

@@ -147,7 +147,7 @@ describe('the node daemon runs jobs', () => {
     writeFileSync(join(work, 'a-file'), '');
     const id = await submit('true', { current_working_directory: join(work, 'a-file', 'below') });
     const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
-    expect(job.error_msg).toMatch(/^cannot start: /);
+    expect(job.error_msg).toMatch(/^cannot start on n1: /);
   });
 });
 

@@ -104,6 +104,7 @@ for (const backend of await backends()) {
         memoryMb: 128_000,
         freeCpus: 16,
         freeMemoryMb: 128_000,
+        runsAs: { any_user: true, users: [], unnamed: true },
       });
       await t.database.db.update(nodes).set({ state: 'DOWN' }).where(eq(nodes.name, 'n4'));
       const { confirmClaims } = await import('../api/jobs/confirm-claims.js');

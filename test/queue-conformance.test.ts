@@ -10,6 +10,7 @@ const ref = (id: number, extra: Partial<JobRef> = {}): JobRef => ({
   memoryMb: 100,
   priority: 0,
   exclusive: false,
+  user: null,
   ...extra,
 });
 
@@ -20,6 +21,8 @@ const node = (extra: Partial<NodeCapacity> = {}): NodeCapacity => ({
   memoryMb: 4000,
   freeCpus: 4,
   freeMemoryMb: 4000,
+  // Runs every job unless a test says otherwise.
+  runsAs: { any_user: true, users: [], unnamed: true },
   ...extra,
 });
 

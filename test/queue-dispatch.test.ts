@@ -33,6 +33,7 @@ async function insertJobs(database: TestDatabase, count: number): Promise<JobRef
     cpus: Number(row.cpus),
     memoryMb: Number(row.memory_mb),
     priority: Number(row.priority),
+    user: null,
     exclusive: false,
   }));
 }
@@ -72,6 +73,7 @@ for (const backend of await queueBackends()) {
           memoryMb: cpus * 1000,
           freeCpus: cpus,
           freeMemoryMb: cpus * 1000,
+          runsAs: { any_user: true, users: [], unnamed: true },
         };
       });
       // Registered and UP, as their heartbeats would make them: the confirm starts jobs only on such nodes.
@@ -141,9 +143,9 @@ for (const backend of await queueBackends()) {
      */
     async function timeToStartBigJob(queue: JobQueue, giveUpMs: number): Promise<number | undefined> {
       let nextId = 1;
-      const small = () => ({ id: nextId++, partition: 'batch', cpus: 1, memoryMb: 10, priority: 0, exclusive: false });
+      const small = () => ({ id: nextId++, partition: 'batch', cpus: 1, memoryMb: 10, priority: 0, exclusive: false, user: null });
       await queue.enqueue(Array.from({ length: 8 }, small));
-      const big = { id: nextId++, partition: 'batch', cpus: 2, memoryMb: 10, priority: 0, exclusive: false };
+      const big = { id: nextId++, partition: 'batch', cpus: 2, memoryMb: 10, priority: 0, exclusive: false, user: null };
       await queue.enqueue([big]);
       const enqueuedAt = Date.now();
       let startedAfter: number | undefined;
@@ -158,7 +160,7 @@ for (const backend of await queueBackends()) {
       const runNode = async (name: string, offset: number) => {
         await sleep(offset);
         const running: number[] = []; // end times
-        const capacity = { node: name, partitions: ['batch'], cpus: 2, memoryMb: 100 };
+        const capacity = { node: name, partitions: ['batch'], cpus: 2, memoryMb: 100, runsAs: { any_user: true, users: [], unnamed: true } };
         const claimOne = async () => {
           const [taken] = await queue.claim(
             { ...capacity, freeCpus: 2 - running.length, freeMemoryMb: 100 },

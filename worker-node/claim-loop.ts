@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { NodeJob } from '../shared/protocol/confirm.js';
+import type { RunsAs } from '../shared/protocol/runs-as.js';
 import { DEFAULT_CLAIM_MAX } from '../shared/queue/job-queue.js';
 import { Backoff } from './backoff.js';
 import { ClaimPacer } from './claim-pacer.js';
@@ -22,6 +23,7 @@ import type { Run, RunTable } from './run-table.js';
 export interface ClaimLoopOptions {
   node: string;
   partitions: string[];
+  runsAs: RunsAs;
   memoryMb: number;
   /** The node's own directory: its confirm journal, runs, and the default working directory of jobs. */
   dir: string;
@@ -98,6 +100,7 @@ export class ClaimLoop {
           memoryMb,
           freeCpus: allocator.free,
           freeMemoryMb,
+          runsAs: this.options.runsAs,
         },
         DEFAULT_CLAIM_MAX,
       );

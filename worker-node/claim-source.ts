@@ -31,6 +31,7 @@ export function apiClaimSource(api: NodeApi): ClaimSource {
         free_cpus: capacity.freeCpus,
         free_memory_mb: capacity.freeMemoryMb,
         max,
+        runs_as: capacity.runsAs,
       }),
     close: async () => {},
   };

@@ -5,12 +5,15 @@
  * crashed leaves jobs running on its cores, and they stay its own until it comes back (same node name) and re-adopts
  * them. A core is free when it has no record, or its owner's daemon is gone and no job in its journal is alive.
  * Records are read and written under one directory-wide lock (proper-lockfile), so two starting daemons cannot both
- * take a core.
+ * take a core. The directory is private to the daemons' user (made 0700; another owner, or a symbolic link, is refused)
+ * and its records are opened without following symbolic links: a job must not plant a record that takes cores, or a
+ * link that makes the daemon write elsewhere.
  */
-import { mkdirSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { ensureDirectory, PRIVATE } from './private-dirs.js';
 import { processStartTime } from './process-table.js';
 
 export interface CoreOwner {
@@ -43,7 +46,7 @@ export class CoresUnavailable extends Error {}
 export async function lockCores(request: CoreLockRequest): Promise<CoreLease> {
   const { dir, machineCores, count, node } = request;
   if (count > machineCores) throw new CoresUnavailable(`this machine has ${machineCores} cores, not ${count}`);
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir, PRIVATE);
   const me: CoreOwner = {
     node,
     pid: process.pid,
@@ -120,7 +123,12 @@ async function holds(owner: CoreOwner, request: CoreLockRequest): Promise<boolea
 
 async function readOwner(dir: string, core: number): Promise<CoreOwner | undefined> {
   try {
-    return JSON.parse(await readFile(recordPath(dir, core), 'utf8')) as CoreOwner;
+    const file = await open(recordPath(dir, core), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return JSON.parse(await file.readFile('utf8')) as CoreOwner;
+    } finally {
+      await file.close();
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -130,7 +138,15 @@ async function readOwner(dir: string, core: number): Promise<CoreOwner | undefin
 /** Written whole, then renamed: a crash never leaves a record that names nobody. */
 async function writeOwner(dir: string, core: number, owner: CoreOwner): Promise<void> {
   const temporary = `${recordPath(dir, core)}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(owner));
+  // A temporary left by a crash of this same pid goes first: O_EXCL below never writes through what is there.
+  await rm(temporary, { force: true });
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+  const file = await open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    await file.writeFile(JSON.stringify(owner));
+  } finally {
+    await file.close();
+  }
   await rename(temporary, recordPath(dir, core));
 }
 

@@ -6,6 +6,7 @@
 import type { NodeState } from '../shared/node-state.js';
 import type { ContainmentLevels } from '../shared/protocol/containment.js';
 import type { RunId } from '../shared/protocol/run-id.js';
+import type { RunsAs } from '../shared/protocol/runs-as.js';
 import { CONDUCTOR_VERSION } from '../shared/version.js';
 import { DaemonLoop } from './daemon-loop.js';
 import type { KillReason } from './job-ending.js';
@@ -14,6 +15,7 @@ import { ProtocolMismatch, type NodeApi } from './node-api.js';
 export interface HeartbeatLoopOptions {
   node: string;
   partitions: string[];
+  runsAs: RunsAs;
   memoryMb: number;
   heartbeatMs: number;
   api: Pick<NodeApi, 'heartbeat'>;
@@ -92,6 +94,7 @@ export class HeartbeatLoop {
         running,
         daemon_version: CONDUCTOR_VERSION,
         ...(this.options.containment ? { containment: this.options.containment } : {}),
+        runs_as: this.options.runsAs,
       });
       if (this.#failing) log('heartbeat answered again');
       this.#failing = false;

@@ -17,6 +17,8 @@ export interface JobForEnvironment {
   environment: Record<string, string>;
   /** Where the job was asked to run (SLURM_SUBMIT_DIR). */
   workDir: string;
+  /** The login it runs as (SLURM_JOB_USER; USER and LOGNAME unless the job set them). */
+  user: string;
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -26,7 +28,10 @@ export function jobEnvironment(job: JobForEnvironment, node: string, cpuIds: num
   return {
     PATH: DEFAULT_PATH,
     HOME: job.workDir,
+    USER: job.user,
+    LOGNAME: job.user,
     ...job.environment,
+    SLURM_JOB_USER: job.user,
     CONDUCTOR_JOB_ID: job.id,
     CONDUCTOR_JOB_NAME: job.name,
     CONDUCTOR_ATTEMPT: String(job.attempt),

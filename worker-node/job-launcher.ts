@@ -9,18 +9,57 @@ import { createInterface } from 'node:readline';
 import * as perl from './perl.generated.js';
 
 export interface LaunchRequest {
+  /** The run's directory: holds script.sh, which the job reads as /dev/fd/3. */
   dir: string;
   cwd: string;
+  /** Create `cwd` (as the daemon, then given to the owner): the job's default directory, in the node's own. */
+  makeCwd: boolean;
   stdoutPath: string;
   stderrPath: string;
   env: Record<string, string>;
   command: string[];
+  /** The owner's login to run as; undefined keeps the daemon's own identity. */
+  user: string | undefined;
+  /** The lowest uid a job may take (CONDUCTOR_MIN_UID). */
+  minUid: number;
+  /** cgroup.procs (or v1 tasks) files the job's process joins, as root, before it drops privileges. */
+  cgroupProcs?: string[];
+}
+
+/** A process named so that a reused pid is not mistaken for it: start time in clock ticks since boot. */
+export interface ProcessId {
+  pid: number;
+  start: number;
+}
+
+/** What the wrapper says (and writes to the run's pid file) once the job runs. */
+export interface JobStart {
+  pid: number;
+  startTime: number;
+  /** The wrapper that waits for the job and writes its status: gone before the status means the run is lost. */
+  wrapper?: ProcessId;
+  /** The output files the job opened, as `dev:ino`: the shipper ships these and no other file. */
+  outputIds?: { stdout: string; stderr: string };
+}
+
+/** The words of a `started` line or a pid file; a pid file of an older daemon has only the first two. */
+export function parseJobStart(text: string): JobStart {
+  const [pid, startTime, wrapperPid, wrapperStart, stdout, stderr] = text.trim().split(' ');
+  return {
+    pid: Number(pid),
+    startTime: Number(startTime),
+    ...(wrapperPid !== undefined ? { wrapper: { pid: Number(wrapperPid), start: Number(wrapperStart) } } : {}),
+    ...(stdout !== undefined && stderr !== undefined ? { outputIds: { stdout, stderr } } : {}),
+  };
 }
 
 export class LauncherGone extends Error {}
 
+/** The job could not be started, for a reason of the job's (its owner, its files): starting it again would not help. */
+export class LaunchRefused extends Error {}
+
 interface Pending {
-  started?: { resolve(value: { pid: number; startTime: number }): void; reject(error: Error): void };
+  started?: { resolve(value: JobStart): void; reject(error: Error): void };
   ended: { promise: Promise<void>; resolve(): void; reject(error: Error): void };
 }
 
@@ -31,7 +70,7 @@ export class JobLauncher {
   #awaitingStart = 0;
 
   /** Answers once the wrapper has said the job's pid; `ended` settles when the job has ended and its status is in. */
-  launch(request: LaunchRequest): Promise<{ pid: number; startTime: number; ended: Promise<void> }> {
+  launch(request: LaunchRequest): Promise<JobStart & { ended: Promise<void> }> {
     const child = this.#start();
     if (this.#pending.has(request.dir)) throw new Error(`${request.dir} is being launched already`);
     let endedHandlers!: Omit<Pending['ended'], 'promise'>;
@@ -57,8 +96,20 @@ export class JobLauncher {
         },
         ended,
       });
-      const { dir, cwd, stdoutPath: out, stderrPath: err, env, command } = request;
-      child.stdin!.write(`${JSON.stringify({ dir, cwd, out, err, env, command })}\n`);
+      const { dir, cwd, makeCwd, stdoutPath: out, stderrPath: err, env, command, user, minUid, cgroupProcs } = request;
+      const line = {
+        dir,
+        cwd,
+        make_cwd: makeCwd,
+        out,
+        err,
+        env,
+        command,
+        user,
+        min_uid: minUid,
+        cgroup_procs: cgroupProcs ?? [],
+      };
+      child.stdin!.write(`${JSON.stringify(line)}\n`);
     });
   }
 
@@ -105,11 +156,10 @@ export class JobLauncher {
     const pending = this.#pending.get(dir!);
     if (!pending) return;
     if (what === 'started') {
-      const [pid, startTime] = detail!.split(' ').map(Number);
-      pending.started?.resolve({ pid: pid!, startTime: startTime! });
+      pending.started?.resolve(parseJobStart(detail!));
       pending.started = undefined;
     } else if (what === 'failed') {
-      pending.started?.reject(new Error(detail));
+      pending.started?.reject(new LaunchRefused(detail));
       this.#pending.delete(dir!);
     } else if (what === 'ended') {
       pending.ended.resolve();

@@ -9,9 +9,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { NodeJob } from '../shared/protocol/confirm.js';
-import { JobLauncher } from './job-launcher.js';
+import { JobLauncher, parseJobStart, type JobStart } from './job-launcher.js';
 import { groupHasLiveProcess } from './process-table.js';
 
 export interface JobLaunch {
@@ -24,13 +24,17 @@ export interface JobLaunch {
   stderrPath: string;
   /** Cores to pin the job to with taskset, when the machine has it. */
   cpuIds?: number[];
+  /** Its owner's login, or undefined to run as the daemon's own user (run-as.ts decides). */
+  user: string | undefined;
+  /** The lowest uid a job may take. */
+  minUid: number;
+  /** `cwd` is the job's default directory, made for it at launch. */
+  makeCwd: boolean;
+  /** cgroup.procs (or v1 tasks) files the job joins before it drops privileges. */
+  cgroupProcs?: string[];
 }
 
-export interface LaunchedJob {
-  /** The job's pid, which is also its process group id. */
-  pid: number;
-  /** The kernel's start time of the process, in clock ticks since boot: with the pid, it names the process. */
-  startTime: number;
+export interface LaunchedJob extends JobStart {
   /**
    * Settles when the job has ended and its status file is written: the daemon that launched it need not poll.
    * Rejects (LauncherGone) if the launcher went away first; the status file will still come.
@@ -50,26 +54,37 @@ const KILL_WAIT_MS = 10_000;
 
 const launcher = new JobLauncher();
 
+/** Where the jobs that name no working directory get one of their own, each made for its owner at launch. */
+export const workRoot = (nodeDir: string) => join(nodeDir, 'work');
+
 /** Where a job runs and where its output goes: its working directory (the node's own by default) and its files. */
-export function outputPaths(job: NodeJob, nodeDir: string): { cwd: string; stdout: string; stderr: string } {
-  const cwd = job.current_working_directory ?? join(nodeDir, 'work', job.id);
-  return { cwd, stdout: resolve(cwd, job.standard_output), stderr: resolve(cwd, job.standard_error) };
+export function outputPaths(
+  job: NodeJob,
+  nodeDir: string,
+): { cwd: string; made: boolean; stdout: string; stderr: string } {
+  const cwd = job.current_working_directory ?? join(workRoot(nodeDir), job.id);
+  const made = job.current_working_directory === null;
+  return { cwd, made, stdout: resolve(cwd, job.standard_output), stderr: resolve(cwd, job.standard_error) };
 }
 
 export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
-  // The wrapper opens the output files: their directories must be there, or the job fails before it starts.
-  const directories = new Set([launch.dir, launch.cwd, dirname(launch.stdoutPath), dirname(launch.stderrPath)]);
-  await Promise.all([...directories].map((directory) => mkdir(directory, { recursive: true })));
-  const scriptPath = join(launch.dir, RUN_FILES.script);
-  await writeFile(scriptPath, launch.script, { mode: 0o700 });
+  // Only the run's own directory is made here, private to the daemon; the job makes its working directory and its
+  // output files' directories itself, as its owner, so they are the owner's.
+  await mkdir(launch.dir, { recursive: true, mode: 0o700 });
+  // Read by the job through the descriptor its wrapper opens, never by this path (the wrapper gives it to the owner).
+  await writeFile(join(launch.dir, RUN_FILES.script), launch.script, { mode: 0o600 });
   const pin = TASKSET && launch.cpuIds?.length ? [TASKSET, '-c', launch.cpuIds.join(',')] : [];
   return launcher.launch({
     dir: launch.dir,
     cwd: launch.cwd,
+    makeCwd: launch.makeCwd,
     stdoutPath: launch.stdoutPath,
     stderrPath: launch.stderrPath,
     env: launch.env,
-    command: [...pin, 'bash', scriptPath],
+    command: [...pin, 'bash', '/dev/fd/3'],
+    user: launch.user,
+    minUid: launch.minUid,
+    cgroupProcs: launch.cgroupProcs,
   });
 }
 
@@ -77,15 +92,11 @@ export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
  * The job's pid and start time once its wrapper has said them; undefined if it has not within `timeoutMs`. Also how
  * a restarted daemon learns about a job it launched just before it died.
  */
-export async function waitForLaunch(
-  dir: string,
-  timeoutMs: number,
-): Promise<{ pid: number; startTime: number } | undefined> {
+export async function waitForLaunch(dir: string, timeoutMs: number): Promise<JobStart | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const [pid, startTime] = (await readFile(join(dir, RUN_FILES.pid), 'utf8')).trim().split(' ').map(Number);
-      return { pid: pid!, startTime: startTime! };
+      return parseJobStart(await readFile(join(dir, RUN_FILES.pid), 'utf8'));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       if (Date.now() > deadline) return undefined;

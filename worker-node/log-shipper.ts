@@ -8,8 +8,8 @@
  * found gone: that end is journaled too, so what another writer appends later never joins the run's stream. A store
  * that fails is retried with backoff for as long as it takes; the job itself never waits for it.
  */
-import { stat as statCallback } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, lstat as lstatCallback } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { LogStore, LogStream, LogStreamId } from '../shared/logs/log-store.js';
 import { Backoff } from './backoff.js';
@@ -20,6 +20,11 @@ export interface OutputFile {
   path: string;
   /** The file's size when the run was admitted: its output starts there. */
   base: number;
+  /**
+   * The file the job opened, as `dev:ino` (its wrapper says): the job's owner controls the path, and may put another
+   * file (or a link to one of the daemon's) in its place; only this one is shipped. Absent for runs of older daemons.
+   */
+  id?: string;
 }
 
 export interface LogShipperOptions {
@@ -75,8 +80,10 @@ const RETRY = { minMs: 250, maxMs: 5000 };
 // cost 400 stats a second instead of 1,600.
 const QUIET_PASS_MAX_MS = 1000;
 // The callback form: in this daemon's hot loop it costs half what fs/promises' stat does, and unlike statSync it never
-// blocks the daemon on a hung network filesystem.
-const stat = promisify(statCallback);
+// blocks the daemon on a hung network filesystem. lstat: a link the job put there is not followed.
+const lstat = promisify(lstatCallback);
+// Never through a link, and never blocked on a FIFO put in the file's place.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export class LogShipper {
   readonly #journal: Journal<JournalEntry>;
@@ -237,11 +244,16 @@ export class LogShipper {
     // A file that shrank was truncated by its job: the bytes before the cut are stored, the rest cannot be found.
     if (file.base + before >= size && run.uploading[file.stream] === undefined) return 0;
     const id: LogStreamId = { jobId: run.jobId, attempt: run.attempt, stream: file.stream };
-    const handle = await open(file.path, 'r').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
+    const handle = await open(file.path, OPEN_FLAGS).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return 'gone' as const;
+      if (error.code === 'ELOOP') return 'replaced' as const;
       throw error;
     });
-    if (!handle) return this.#lost(run, file, 'its output file is gone');
+    if (handle === 'gone') return this.#lost(run, file, 'its output file is gone');
+    if (handle === 'replaced' || !(await isTheFile(handle, file.id))) {
+      if (typeof handle !== 'string') await handle.close();
+      return this.#lost(run, file, 'its output file was replaced');
+    }
     try {
       for (;;) {
         const shipped = run.shipped[file.stream] ?? 0;
@@ -296,10 +308,16 @@ export class LogShipper {
   }
 }
 
+/** Whether the open file is a regular file, and the one the job opened when its `dev:ino` is known. */
+async function isTheFile(handle: FileHandle, id: string | undefined): Promise<boolean> {
+  const found = await handle.stat({ bigint: true });
+  return found.isFile() && (id === undefined || `${found.dev}:${found.ino}` === id);
+}
+
 /** A file's size; a file not made yet is empty. Any other failure (a filesystem away) is worth a retry, not a 0. */
 async function sizeOf(path: string): Promise<number> {
   try {
-    return (await stat(path)).size;
+    return (await lstat(path)).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;

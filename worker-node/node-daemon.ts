@@ -24,13 +24,19 @@ import { LogShipper } from './log-shipper.js';
 import type { NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
+import { workRoot } from './job-process.js';
+import { ensureDirectory, PASSABLE, PRIVATE } from './private-dirs.js';
+import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
+import type { RunsAs } from '../shared/protocol/runs-as.js';
 
 export interface NodeDaemonOptions {
   node: string;
   partitions: string[];
+  /** Whose jobs it runs, as its claims and heartbeats say (runs-as.ts). */
+  runsAs: RunsAs;
   cpus: number;
   memoryMb: number;
   /** The node's own directory: journal, runs, and the default working directory of jobs. */
@@ -46,6 +52,8 @@ export interface NodeDaemonOptions {
   /** Each run in cgroups where the machine allows (CONDUCTOR_CONTAINMENT, default on). */
   containment?: boolean;
   claimIdleMaxMs: number;
+  /** Who its jobs run as: their owners on a root daemon, itself in single-user mode. */
+  runAs: RunAsPolicy;
   /** Where jobs' output goes, how long new output may wait, and the largest piece shipped at once. */
   logs: { store: LogStore; flushMs: number; chunkBytes: number };
   api: NodeApi;
@@ -68,16 +76,29 @@ interface Parts {
 
 export class NodeDaemon {
   readonly #table: RunTable;
+  readonly #runAs: RunAs;
   #parts: Parts | undefined;
 
   constructor(private readonly options: NodeDaemonOptions) {
     this.#table = new RunTable(join(options.dir, 'journal'));
+    this.#runAs = new RunAs(options.runAs);
   }
 
   async start(): Promise<void> {
     const { options } = this;
     const { log } = options;
     const table = this.#table;
+    const dirs: [string, number][] = [
+      [options.dir, PASSABLE],
+      [table.journalDir, PRIVATE],
+      [join(options.dir, 'runs'), PRIVATE],
+      [join(options.dir, 'shipped'), PRIVATE],
+      [workRoot(options.dir), PASSABLE],
+    ];
+    for (const [dir, mode] of dirs) {
+      const fixed = ensureDirectory(dir, mode);
+      if (fixed) log(`${fixed}: the node's own directories are out of its jobs' reach`);
+    }
     const records = await table.readJournal();
     const live = records.filter((record) => !record.ended);
     const lease = await lockCores({
@@ -102,6 +123,7 @@ export class NodeDaemon {
     });
     const supervisor = new RunSupervisor({
       ...options,
+      runAs: this.#runAs,
       table,
       allocator,
       shipper,
@@ -142,6 +164,7 @@ export class NodeDaemon {
         `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal; ` +
         `containment: ${describeLevels(cgroups.levels)}`,
     );
+    log(this.#runAs.describe());
   }
 
   /** New work may be in the queue for one of our partitions. */

@@ -8,49 +8,121 @@ export const jobLauncher = `# The node daemon's job launcher: starts each job fr
 # this process costs a fraction of one.
 #
 # For each job it forks a wrapper in a session of its own, so that the wrapper and its job outlive the launcher and
-# the daemon alike. The wrapper forks the job (its own process group, working directory, environment and output
-# files), writes the job's pid and start time to a file, waits for it, and writes its exit status and terminating
-# signal to a file: the outcome is known even when the daemon was not there to see it. Files are written whole, then
-# renamed: never read half-written.
+# the daemon alike. The wrapper keeps the daemon's identity (root on a shared node: it writes the pid and status files
+# in the root-only run directory). It opens the job's script, then forks the job; only the job's process drops
+# privileges, as slurmstepd does before it execs a task: it joins its cgroups (still root, so it and all it forks are
+# contained from its first instruction), takes its owner's uid, primary gid and supplementary groups (looked up here,
+# at launch: getpwnam(3), and the group file's member lists as initgroups(3) reads them), sets umask 077, and only
+# then enters its working directory and opens its output files, as its owner, so they are the owner's. It reads its
+# script through the descriptor the wrapper opened (fd 3, handed to bash as /dev/fd/3), never by its path. Before it
+# execs it tells the wrapper, over a pipe closed by the exec, which output files it opened, or why it cannot start.
+# The wrapper then writes the job's pid and start time to a file, waits for it, and writes its exit status and
+# terminating signal to a file: the outcome is known even when the daemon was not there to see it. Files are written
+# whole, then renamed: never read half-written.
 #
 # stdin, one JSON object per job and line:
-#   {"dir": the run's directory, "cwd": the job's working directory, "out": its stdout file, "err": its stderr file,
-#    "env": its whole environment, {"NAME": "value"}, "command": [program, argument, ...]}
+#   {"dir": the run's directory (holds script.sh), "cwd": the job's working directory, "out": its stdout file,
+#    "err": its stderr file, "env": its whole environment, {"NAME": "value"}, "command": [program, argument, ...]
+#    (the script is /dev/fd/3 there), "user": the owner's login, or absent to keep the daemon's identity,
+#    "min_uid": the lowest uid a job may take, "make_cwd": true to create the working directory (as root, then
+#    given to the owner: the job's default directory is in the node's own), "cgroup_procs": [cgroup.procs or tasks
+#    file, ...] to write the job's pid to before it drops privileges}
 # stdout, one line per event: its word, a space, the run's directory, and for some a tab and a detail:
-#   started <dir>\\t<pid> <start time>   the job runs; <dir>/pid holds "<pid> <start time>" (start time: field 22
-#                                       of /proc/<pid>/stat)
-#   failed <dir>\\t<reason>              it could not be started (a fork failed)
+#   started <dir>\\t<pid> <start> <wrapper pid> <wrapper start> <out dev:ino> <err dev:ino>
+#                                       the job runs; <dir>/pid holds the same six words (start: field 22 of
+#                                       /proc/<pid>/stat; dev:ino: the output files the job opened)
+#   failed <dir>\\t<reason>              it could not be started: a fork failed, or its owner cannot be taken
+#                                       ("no user alice here"), or its directory or files cannot be opened
 #   ended <dir>                         it has ended; <dir>/status holds "<exit status> -" or "- <signal>"
 
-use strict; use JSON::PP; use POSIX ();
+use strict; use JSON::PP; use POSIX (); use Fcntl (); use File::Basename (); use File::Path ();
 $| = 1;
 # Wrappers are reaped by the kernel: the launcher never waits for them.
 $SIG{CHLD} = 'IGNORE';
 sub put { my ($dir, $name, $text) = @_; open(my $f, '>', "$dir/$name.tmp") or die; print $f $text; close($f); rename("$dir/$name.tmp", "$dir/$name") or die; }
+# The kernel's start time of a process (field 22 of its stat): with the pid, it names the process even after reuse.
+sub started_at { my ($pid) = @_; open(my $stat, '<', "/proc/$pid/stat") or return 0; my $text = <$stat>; close($stat);
+  my @fields = split(' ', substr($text, rindex($text, ')') + 2)); return $fields[19]; }
+
+# The job's process, from its fork to its exec: on any failure it tells the wrapper why and ends.
+sub job {
+  my ($r, $script, $tell) = @_;
+  my $refuse = sub { my $why = join(' ', @_); $why =~ s/\\s+/ /g; print $tell "refused $why\\n"; POSIX::_exit(127); };
+  setpgrp(0, 0);
+  for my $procs (@{$r->{cgroup_procs} || []}) {
+    my $f; (open($f, '>>', $procs) && print($f "$$\\n") && close($f)) or $refuse->("cannot join its cgroup $procs: $!");
+  }
+  my ($uid, $gid, @groups);
+  if (defined $r->{user}) {
+    my $user = $r->{user};
+    my @pw = getpwnam($user) or $refuse->("no user $user here");
+    ($uid, $gid) = @pw[2, 3];
+    if ($> == 0) {
+      $refuse->("uid $uid of $user is below the minimum $r->{min_uid}") if $uid < $r->{min_uid};
+      # initgroups(3): the primary group and every group whose member list names the user.
+      my %seen = ($gid => 1); @groups = ($gid);
+      setgrent(); while (my @gr = getgrent()) { push(@groups, $gr[2]) if !$seen{$gr[2]}++ && grep { $_ eq $user } split(' ', $gr[3]); } endgrent();
+    } elsif ($uid != $>) {
+      $refuse->("this node runs jobs only as uid $> (its daemon is not root), not as $user");
+    }
+  }
+  if ($r->{make_cwd}) {
+    mkdir($r->{cwd}, 0700) or $!{EEXIST} or $refuse->("cannot make $r->{cwd}: $!");
+    chown($uid, $gid, $r->{cwd}) or $refuse->("cannot give $r->{cwd} to its owner: $!") if @groups;
+  }
+  if (@groups) {
+    # The script stays in the root-only run directory; its owner reads it only through fd 3.
+    chown($uid, $gid, $script) or $refuse->("cannot give the script to its owner: $!");
+    $) = join(' ', $gid, @groups); $( = $gid;
+    POSIX::setuid($uid);
+    $refuse->("cannot take uid $uid: $!") if $< != $uid || $> != $uid || (split(' ', $())[0] != $gid;
+  }
+  umask(077);
+  for my $path (File::Basename::dirname($r->{out}), File::Basename::dirname($r->{err}), $r->{cwd}) {
+    next if -d $path; File::Path::make_path($path, { error => \\my $errors });
+  }
+  chdir($r->{cwd}) or $refuse->("cannot enter $r->{cwd}: $!");
+  %ENV = %{$r->{env}};
+  open(STDIN, '<', '/dev/null') or $refuse->("/dev/null: $!");
+  open(STDOUT, '>>', $r->{out}) or $refuse->("cannot open $r->{out}: $!");
+  open(STDERR, '>>', $r->{err}) or $refuse->("cannot open $r->{err}: $!");
+  my @ids = map { my @s = stat($_); "$s[0]:$s[1]" } (\\*STDOUT, \\*STDERR);
+  # fd 3 is the script, and must outlive the exec; the pipe to the wrapper must not.
+  if (fileno($script) != 3) { POSIX::dup2(fileno($script), 3) or $refuse->("dup2: $!"); }
+  else { fcntl($script, Fcntl::F_SETFD(), 0) or $refuse->("fcntl: $!"); }
+  print $tell "files @ids\\n";
+  exec { $r->{command}[0] } @{$r->{command}} or $refuse->("cannot run $r->{command}[0]: $!");
+}
+
 while (my $line = <STDIN>) {
   my $r = decode_json($line);
   my $wrapper = fork();
   if (!defined $wrapper) { print "failed $r->{dir}\\tfork: $!\\n"; next; }
   next if $wrapper;
-  # The wrapper: a session of its own, so no terminal signal reaches it and it outlives the launcher.
-  close(STDIN); POSIX::setsid(); $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'IGNORE';
+  # The wrapper: a session of its own, so no terminal signal reaches it and it outlives the launcher. Its stdin is
+  # /dev/null, so the script opened next is fd 3.
+  open(STDIN, '<', '/dev/null'); POSIX::setsid(); $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'IGNORE';
+  my $failed = sub { print "failed $r->{dir}\\t$_[0]\\n"; POSIX::_exit(0); };
+  open(my $script, '<', "$r->{dir}/script.sh") or $failed->("cannot open its script: $!");
+  pipe(my $hear, my $tell) or $failed->("pipe: $!");
+  $tell->autoflush(1);
   my $pid = fork();
-  if (!defined $pid) { print "failed $r->{dir}\\tfork: $!\\n"; POSIX::_exit(1); }
-  if ($pid == 0) {
-    setpgrp(0, 0);
-    chdir($r->{cwd}) or die "cannot enter $r->{cwd}: $!";
-    %ENV = %{$r->{env}};
-    open(STDIN, '<', '/dev/null'); open(STDOUT, '>>', $r->{out}) or die; open(STDERR, '>>', $r->{err}) or die;
-    exec { $r->{command}[0] } @{$r->{command}} or die "exec: $!";
-  }
+  $failed->("fork: $!") if !defined $pid;
+  job($r, $script, $tell) if $pid == 0;
+  close($tell); close($script);
   # The parent makes the job's process group too (as shells do): it exists before anyone hears the pid, so a kill of
   # the group right after the start cannot miss a job that has not run its own setpgrp yet.
   setpgrp($pid, $pid);
-  # The kernel's start time of the job (field 22 of its stat) names it with its pid, even after the pid is reused.
-  open(my $stat, '<', "/proc/$pid/stat") or die; my $text = <$stat>; close($stat);
-  my @fields = split(' ', substr($text, rindex($text, ')') + 2));
-  put($r->{dir}, 'pid', "$pid $fields[19]\\n");
-  print "started $r->{dir}\\t$pid $fields[19]\\n";
+  # Until the exec closes the pipe: what the job opened, or why it could not start.
+  my $told = do { local $/; <$hear> } // ''; close($hear);
+  if ($told !~ /\\Afiles (\\S+) (\\S+)\\n\\z/) {
+    waitpid($pid, 0);
+    $failed->($told =~ /^refused (.*)$/m ? $1 : "its process ended before it started");
+  }
+  my $ids = "$1 $2";
+  my $job = "$pid " . started_at($pid) . " $$ " . started_at($$) . " $ids";
+  put($r->{dir}, 'pid', "$job\\n");
+  print "started $r->{dir}\\t$job\\n";
   waitpid($pid, 0);
   my $status = $?;
   put($r->{dir}, 'status', ($status & 127) ? "- " . ($status & 127) . "\\n" : ($status >> 8) . " -\\n");

@@ -22,6 +22,13 @@ export interface RunRecord {
   /** Set once the wrapper has said them: with the start time, the pid names the process even after reuse. */
   pid?: number;
   startTime?: number;
+  /**
+   * The wrapper that waits for the job and writes its status file (pid and start time, as the pid file says): while
+   * the run is unended, the wrapper gone means the run is lost. Absent in records of an older daemon.
+   */
+  wrapper?: { pid: number; start: number };
+  /** The output files the job opened as its owner (`dev:ino`): the only files shipped as its output. */
+  outputIds?: Record<LogStream, string>;
   /** Wall-clock ms of the start, for the time limit. */
   startedAt?: number;
   /** Set, and journaled, before the first signal: a daemon that dies mid-kill still knows why. */

@@ -62,7 +62,7 @@ async function resumeRun(run: Run, { table, supervisor, log }: RecoveryParts): P
     const launched = await waitForLaunch(record.dir, scriptWritten ? LAUNCH_GRACE_MS : 0);
     if (launched) {
       const startedAt = statSync(join(record.dir, RUN_FILES.pid)).mtimeMs;
-      supervisor.started(run, launched.pid, launched.startTime, startedAt);
+      supervisor.started(run, launched, startedAt);
       await table.save(run);
     }
   }

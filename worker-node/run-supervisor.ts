@@ -12,10 +12,12 @@ import type { FinishedEvent } from '../shared/protocol/events.js';
 import type { CoreAllocator } from './core-allocator.js';
 import { finishedEvent, type KillReason } from './job-ending.js';
 import { jobEnvironment } from './job-environment.js';
+import { LaunchRefused, type JobStart } from './job-launcher.js';
 import { groupAlive, launchJob, outputPaths, readJobExit, removeRunDirectory, terminateGroup } from './job-process.js';
 import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.js';
 import type { Outbox } from './outbox.js';
 import { processStartTime } from './process-table.js';
+import { ownerOf, type RunAs } from './run-as.js';
 import { awaitsItsEnd } from './run-state.js';
 import { hasProcess, type Run, type RunTable } from './run-table.js';
 
@@ -24,6 +26,8 @@ export interface RunSupervisorOptions {
   /** The node's own directory: the default working directory of jobs is in it. */
   dir: string;
   killGraceMs: number;
+  /** Who the node's jobs run as. */
+  runAs: RunAs;
   table: RunTable;
   allocator: CoreAllocator;
   shipper: LogShipper;
@@ -58,6 +62,8 @@ export class RunSupervisor {
     const paths = outputPaths(job, this.options.dir);
     table.move(run, 'launching');
     try {
+      const identity = this.options.runAs.identity(ownerOf(job));
+      if ('refused' in identity) throw new LaunchRefused(identity.refused);
       // Before the launch: the job's process joins its cgroups before it runs a thing of its own.
       const containment = RunContainment.create(this.options.cgroups, runName(record), {
         memoryMb: job.memory_mb,
@@ -82,6 +88,7 @@ export class RunSupervisor {
               memoryMb: job.memory_mb,
               environment: job.environment,
               workDir: paths.cwd,
+              user: identity.user ?? this.options.runAs.login,
             },
             node,
             record.cpuIds,
@@ -92,9 +99,12 @@ export class RunSupervisor {
         stdoutPath: paths.stdout,
         stderrPath: paths.stderr,
         cpuIds: record.cpuIds,
+        user: identity.user,
+        minUid: this.options.runAs.policy.minUid,
+        makeCwd: paths.made,
       });
       // Not journaled again: after a crash the pid file tells the pid, and the started event is made anew.
-      this.started(run, launched.pid, launched.startTime, Date.now());
+      this.started(run, launched, Date.now());
       this.options.outbox.notify();
       this.ship(run);
       // If the launcher goes first, the status file still comes: watch for it as for a re-adopted run.
@@ -103,15 +113,17 @@ export class RunSupervisor {
         () => (run.adopted = true),
       );
     } catch (error) {
-      record.launchError = `cannot start: ${(error as Error).message}`;
+      // Named with the node: the owner's account may exist on other nodes (no user alice here, uid too low).
+      record.launchError = `cannot start on ${node}: ${(error as Error).message}`;
       await this.settle(run);
     }
   }
 
   /** Its wrapper has said its pid: the run is running, and its start is in the outbox. */
-  started(run: Run, pid: number, startTime: number, startedAt: number): void {
+  started(run: Run, start: JobStart, startedAt: number): void {
     const { record } = run;
-    Object.assign(record, { pid, startTime, startedAt });
+    const { pid, startTime, wrapper, outputIds } = start;
+    Object.assign(record, { pid, startTime, startedAt }, wrapper ? { wrapper } : {}, outputIds ? { outputIds } : {});
     this.options.table.move(run, 'running');
     record.outbox.push({
       kind: 'started',
@@ -129,6 +141,8 @@ export class RunSupervisor {
     const files: OutputFile[] = LOG_STREAMS.map((stream) => ({
       stream,
       path: paths[stream],
+      // What the job opened as its owner: a file it puts in that path's place later is not shipped.
+      ...(record.outputIds ? { id: record.outputIds[stream] } : {}),
       // Journaled by a daemon from before output shipping: its files are shipped whole.
       base: record.outputBase?.[stream] ?? 0,
     }));

@@ -67,7 +67,7 @@ function toPrincipal(row: TokenRow): Principal {
     case 'admin':
       return { kind: 'admin', tokenId: row.id, name: row.name };
     case 'user':
-      return { kind: 'user', tokenId: row.id, name: row.name, account: row.account! };
+      return { kind: 'user', tokenId: row.id, name: row.name, account: row.account!, user: row.user };
     case 'node':
       return { kind: 'node', tokenId: row.id, name: row.name, nodeName: row.nodeName! };
   }

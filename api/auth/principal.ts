@@ -1,7 +1,7 @@
 /** Who is calling: what their bearer token was made for. */
 export type Principal =
   | { kind: 'admin'; tokenId: number | null; name: string }
-  | { kind: 'user'; tokenId: number; name: string; account: string }
+  | { kind: 'user'; tokenId: number; name: string; account: string; user: string | null }
   | { kind: 'node'; tokenId: number; name: string; nodeName: string };
 
 /** How a principal is named in job histories. */

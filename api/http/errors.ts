@@ -74,6 +74,17 @@ export class Forbidden extends ApiError {
   }
 }
 
+export class TokenHasNoUser extends ApiError {
+  constructor(tokenId: number) {
+    super(
+      403,
+      'token_has_no_user',
+      'Token has no Unix user',
+      `This user token (id ${tokenId}) has no Unix user to run its jobs as: an admin must set one (PATCH /v1/tokens/${tokenId} with {"user": "<login>"}) before it can submit`,
+    );
+  }
+}
+
 export class RouteNotFound extends ApiError {
   constructor(method: string, path: string) {
     super(404, 'route_not_found', 'Not found', `No route for ${method} ${path}`);

@@ -2,12 +2,13 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { bigintArray } from '../../shared/db/pg-array.js';
 import { jobs, type JobRow } from '../../shared/db/schema.js';
+import { nodeRunsOwner } from '../nodes/runs-owner.js';
 import { transitionJobs } from './transition-jobs.js';
 
 /**
  * Makes the claimed jobs that are still PENDING RUNNING on this node, as one conditional statement: a job runs at most
  * once per attempt, whoever else holds a ref to it (docs/architecture.md, invariant 3). Each start is a new attempt and
- * an event. Answers the started jobs (script included: the node runs them) and the ids it dropped, which were no longer
+ * an event. A job whose owner the node does not run (nodes.runs_*) is not started. Answers the started jobs (script included: the node runs them) and the ids it dropped, which were no longer
  * PENDING (cancelled, or started by another ref).
  */
 export async function confirmClaims(
@@ -20,8 +21,10 @@ export async function confirmClaims(
     jobs: ids.map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
     from: ['PENDING'],
     set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1`,
-    // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing.
-    where: sql`EXISTS (SELECT 1 FROM nodes WHERE name = ${node} AND state = 'UP')`,
+    // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only
+    // jobs whose owner it runs (its heartbeat's runs_as), whatever its claim said.
+    where: sql`EXISTS (SELECT 1 FROM nodes n WHERE n.name = ${node} AND n.state = 'UP'
+                       AND ${nodeRunsOwner('n', sql`current.unix_user`)})`,
     actor,
     whole: true,
   });

@@ -43,6 +43,7 @@ function prepare(db: Database) {
   const insert = () =>
     db.insert(jobs).values({
       account: p('account'),
+      user: p('user'),
       name: p('name'),
       partition: p('partition'),
       reason: 'Priority',
@@ -96,6 +97,7 @@ function prepare(db: Database) {
             memoryMb: inserted.memoryMb,
             priority: inserted.priority,
             exclusive: inserted.exclusive,
+            user: inserted.user,
             claimedBy: sql<null>`NULL`.as('claimed_by'),
             claimedAt: sql<null>`NULL`.as('claimed_at'),
           })

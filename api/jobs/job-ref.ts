@@ -3,7 +3,7 @@ import type { JobSummaryRow } from './job-summary.js';
 
 /** The queue's ref of a job: what first fit needs, never the script. */
 export function jobRef(
-  job: Pick<JobSummaryRow, 'id' | 'partition' | 'cpus' | 'memoryMb' | 'priority' | 'exclusive'>,
+  job: Pick<JobSummaryRow, 'id' | 'partition' | 'cpus' | 'memoryMb' | 'priority' | 'exclusive' | 'user'>,
 ): JobRef {
   return {
     id: job.id,
@@ -12,5 +12,6 @@ export function jobRef(
     memoryMb: job.memoryMb,
     priority: job.priority,
     exclusive: job.exclusive,
+    user: job.user,
   };
 }

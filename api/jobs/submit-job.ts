@@ -4,6 +4,7 @@ import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed } from '../http/errors.js';
 import { insertJob } from './insert-job.js';
+import { jobOwner } from './job-owner.js';
 import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { markNotEnqueued } from './mark-not-enqueued.js';
@@ -12,7 +13,8 @@ import { markNotEnqueued } from './mark-not-enqueued.js';
 export const DEFAULT_ACCOUNT = 'default';
 
 /**
- * Submits a validated body for a principal (a user token submits to its own account only), read as its path reads
+ * Submits a validated body for a principal (a user token submits to its own account only, as its own user:
+ * job-owner.ts), read as its path reads
  * it (`reading`: Slurm's time limits by default). On the Postgres queue
  * the job and its ref are one statement. Otherwise the job is committed, then its ref pushed to the queue; a failed
  * push loses nothing: the job stays PENDING, marked not enqueued, and the reconciler pushes it again.
@@ -28,7 +30,7 @@ export async function submitJob(
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
     throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
   }
-  const spec = toJobSpec(body, ownAccount, reading);
+  const spec = toJobSpec(body, ownAccount, jobOwner(principal, body.job.user), reading);
   // A job no node could ever run would wait forever: refused now, naming what to change.
   const refusal = await capacities.refusal(db, spec);
   if (refusal) throw new ValidationFailed(refusal);

@@ -5,6 +5,7 @@ import { queryRows } from '../../shared/db/query-rows.js';
 import { jobs, nodes } from '../../shared/db/schema.js';
 import type { NodeState } from '../../shared/node-state.js';
 import type { ContainmentLevels } from '../../shared/protocol/containment.js';
+import type { RunsAs } from '../../shared/protocol/runs-as.js';
 
 export interface Heartbeat {
   node: string;
@@ -16,6 +17,8 @@ export interface Heartbeat {
   daemonVersion: string | null;
   /** How the node contains its jobs, when its daemon says (older daemons do not). */
   containment: ContainmentLevels | null;
+  /** How it runs jobs (protocol 3; a daemon before says nothing: UNSAID_RUNS_AS). */
+  runsAs: RunsAs;
   /** The jobs the node is running, as it knows them. */
   running: { jobId: number; attempt: number }[];
 }
@@ -44,6 +47,9 @@ export async function recordHeartbeat(
       protocol: beat.protocol,
       daemonVersion: beat.daemonVersion,
       containment: beat.containment,
+      runsAnyUser: beat.runsAs.any_user,
+      runsUsers: beat.runsAs.users,
+      runsUnnamed: beat.runsAs.unnamed,
     })
     .onConflictDoUpdate({
       target: nodes.name,
@@ -55,6 +61,9 @@ export async function recordHeartbeat(
         protocol: beat.protocol,
         daemonVersion: beat.daemonVersion,
         containment: beat.containment,
+        runsAnyUser: beat.runsAs.any_user,
+        runsUsers: beat.runsAs.users,
+        runsUnnamed: beat.runsAs.unnamed,
         state: sql`CASE WHEN ${nodes.state} <> 'DOWN' THEN ${nodes.state} WHEN ${nodes.drained} THEN 'DRAINING' ELSE 'UP' END`,
       },
     })

@@ -40,6 +40,21 @@ export const nodeSettings = {
   CONDUCTOR_NODE_DIR: z.string().min(1).optional(),
   /** Shared by every daemon on the machine: how they keep off each other's cores. */
   CONDUCTOR_CORE_LOCK_DIR: z.string().min(1).default(join(tmpdir(), 'scns-conductor-cores')),
+  /** The lowest uid a root daemon starts a job as: an owner below it (a system account) is refused at launch. */
+  CONDUCTOR_MIN_UID: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 2)
+    .default(1000),
+  /**
+   * Whether a root daemon runs jobs that name no user (an admin's), as root. Unset: off for `npm run node`, on for
+   * the embedded default (its admin is the machine's). Either way, never a job's choice.
+   */
+  CONDUCTOR_ALLOW_ROOT_JOBS: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((text) => ['true', '1', 'yes'].includes(text))
+    .optional(),
   CONDUCTOR_HEARTBEAT_SECONDS: seconds(0.1, 60, 1),
   CONDUCTOR_KILL_GRACE_SECONDS: seconds(0, 3600, 10),
   CONDUCTOR_MEMORY_POLL_SECONDS: seconds(0.1, 60, 1),

@@ -25,3 +25,10 @@ function word(value: string): string {
     throw new Error(`not a plain word for an array literal: ${JSON.stringify(value)}`);
   return value;
 }
+
+/**
+ * Words or nulls (a job's owner, or none). Each word is double-quoted: unquoted, a user named "null" would be read as
+ * NULL (an array literal's NULL is case-insensitive).
+ */
+export const nullableWordArray = (values: readonly (string | null)[]): SQL =>
+  sql`${literal(values.map((value) => (value === null ? 'NULL' : `"${word(value)}"`)))}::text[]`;

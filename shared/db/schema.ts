@@ -12,6 +12,8 @@ const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date
 export const jobs = pgTable('jobs', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
   account: text('account').notNull(),
+  /** The Unix login the job runs as; null: it names none (an admin's job). The column is unix_user: see 0007. */
+  user: text('unix_user'),
   name: text('name').notNull(),
   partition: text('partition').notNull(),
   state: text('state').$type<JobState>().notNull().default('PENDING'),
@@ -69,6 +71,7 @@ export const queueRefs = pgTable('queue_refs', {
   memoryMb: integer('memory_mb').notNull(),
   priority: integer('priority').notNull(),
   exclusive: boolean('exclusive').notNull(),
+  user: text('unix_user'),
   claimedBy: text('claimed_by'),
   claimedAt: time('claimed_at'),
 });
@@ -92,6 +95,13 @@ export const nodes = pgTable('nodes', {
   protocol: integer('protocol'),
   /** How the node contains its jobs, per concern (shared/protocol/containment.ts); NULL until its daemon says. */
   containment: jsonb('containment').$type<ContainmentLevels>(),
+  /** How the node runs jobs (shared/protocol/runs-as.ts), as its last heartbeat said. */
+  runsAnyUser: boolean('runs_any_user').notNull().default(false),
+  runsUsers: text('runs_users')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  runsUnnamed: boolean('runs_unnamed').notNull().default(true),
 });
 
 export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;
@@ -102,6 +112,8 @@ export const apiTokens = pgTable('api_tokens', {
   name: text('name').notNull(),
   kind: text('kind').$type<TokenKind>().notNull(),
   account: text('account'),
+  /** A user token's Unix user; null for other kinds, and for a user token stored before 0007 whose name was not one. */
+  user: text('unix_user'),
   nodeName: text('node_name'),
   hash: text('hash').notNull().unique(),
   createdAt: time('created_at').notNull().defaultNow(),

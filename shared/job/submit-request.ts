@@ -5,7 +5,7 @@
  * original path reads the same fields its own way (`api/routes/original/schema.ts`).
  */
 import { z } from '@hono/zod-openapi';
-import { identifier, label } from '../names.js';
+import { identifier, label, unixUser } from '../names.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
 
@@ -139,7 +139,17 @@ export const script = z
   .openapi({ example: '#!/bin/bash\necho hello' });
 
 export const JobDescription = z
-  .object(jobFields(timeLimit))
+  .object({
+    ...jobFields(timeLimit),
+    // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
+    user: unixUser('job.user')
+      .optional()
+      .openapi({
+        description:
+          "The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).",
+        example: 'alice',
+      }),
+  })
   .strict()
   .superRefine(checkJobSize)
   .openapi('JobDescription');
@@ -151,6 +161,8 @@ export type SubmitRequest = z.infer<typeof SubmitRequest>;
 /** A validated submit body with every default applied and every size parsed: what a job row is made of. */
 export interface JobSpec {
   account: string;
+  /** The Unix login the job runs as; null: it names none (only an admin's job). */
+  user: string | null;
   name: string;
   partition: string;
   workDir: string | null;
@@ -181,6 +193,7 @@ const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] }
 export function toJobSpec(
   request: { job: z.infer<typeof JobDescription>; script: string },
   defaultAccount: string,
+  user: string | null,
   reading: SubmitReading = SLURM_READING,
 ): JobSpec {
   const { job } = request;
@@ -188,6 +201,7 @@ export function toJobSpec(
   const cpusPerTask = job.cpus_per_task ?? 1;
   return {
     account: job.account ?? defaultAccount,
+    user,
     name: job.name ?? 'job',
     partition: job.partition ?? 'default',
     workDir: job.current_working_directory ?? null,

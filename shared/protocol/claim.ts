@@ -1,11 +1,16 @@
 /** POST /v1/nodes/{node}/claim: a node without Redis access claims refs that fit it through the API. */
 import { z } from '@hono/zod-openapi';
 import { Capacity, Cpus, MemoryMb } from './capacity.js';
+import { RunsAs } from './runs-as.js';
 
 export const ClaimRequest = Capacity.extend({
   free_cpus: Cpus.openapi({ description: 'The cores free now.' }),
   free_memory_mb: MemoryMb,
   max: z.number().int().min(1).max(1000).optional().openapi({ description: 'The most refs to take. Defaults to 32.' }),
+  runs_as: RunsAs.optional().openapi({
+    description:
+      'How the node runs jobs (protocol 3 on): it is given only jobs it runs. Without it (protocol 2), only jobs naming no user.',
+  }),
 })
   .strict()
   .superRefine((body, ctx) => {
@@ -27,6 +32,7 @@ export const Ref = z
     memory_mb: z.number().int(),
     priority: z.number().int(),
     exclusive: z.boolean(),
+    user: z.string().nullable().openapi({ description: "The job's owner (protocol 3 on); null: it names none." }),
   })
   .openapi('JobRef');
 

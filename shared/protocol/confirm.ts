@@ -15,6 +15,10 @@ export const NodeJob = z
     attempt: z.number().int(),
     name: z.string(),
     account: z.string(),
+    user: z.string().nullable().openapi({
+      description:
+        "The job's owner, a Unix login name, to run it as (protocol 3 on); null: it names none (run as root on a root daemon that allows it, else as the daemon's own user).",
+    }),
     partition: z.string(),
     script: z.string(),
     environment: z.record(z.string(), z.string()),

@@ -7,8 +7,10 @@
  *
  * 1: the first (its daemons send no header).
  * 2: the heartbeat carries the daemon's version (`daemon_version`).
+ * 3: jobs have owners: the claim and the heartbeat say how the node runs jobs (`runs_as`, runs-as.ts), a ref and a
+ *    confirmed job carry their owner (`user`). A daemon of 2 says nothing and is given only jobs naming no user.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The versions the API serves: its own and the one before. */
 export const SERVED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION - 1, PROTOCOL_VERSION];

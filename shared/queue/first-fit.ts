@@ -3,10 +3,12 @@
  * same decision inside its claim script (redis/scripts/claim.lua); the conformance suite holds both to the same
  * behaviour.
  *
- * Candidates arrive in queue order. Each is taken if it fits what is still free (an exclusive one only on an idle
+ * Candidates arrive in queue order. One the node does not run (its owner, shared/protocol/runs-as.ts) is passed over as
+ * if absent: it neither is taken nor holds the node back. Each other is taken if it fits what is still free (an exclusive one only on an idle
  * node, and then it takes the node). A reserved head (it waited too long) that does not fit now but could once the
  * node drains ends the claim: the node takes nothing queued after it, from any partition, until it fits.
  */
+import { runsJobOf } from '../protocol/runs-as.js';
 import type { JobRef, NodeCapacity } from './job-queue.js';
 
 export interface FirstFit {
@@ -27,6 +29,7 @@ export function firstFit(
   const taken: JobRef[] = [];
   for (const ref of candidates) {
     if (taken.length >= max || freeCpus <= 0) break;
+    if (!runsJobOf(capacity.runsAs, ref.user)) continue;
     const fits = ref.exclusive
       ? idle && ref.cpus <= capacity.cpus && ref.memoryMb <= capacity.memoryMb
       : ref.cpus <= freeCpus && ref.memoryMb <= freeMemory;

@@ -4,6 +4,7 @@
  * construction: a node runs a job only after the API confirmed PENDING → RUNNING for it, and the confirm drops the
  * rest.
  */
+import type { RunsAs } from '../protocol/runs-as.js';
 
 /** The small record the queue holds for a PENDING job. Submit order is the job id. */
 export interface JobRef {
@@ -14,6 +15,8 @@ export interface JobRef {
   priority: number;
   /** Takes a whole, idle node. */
   exclusive: boolean;
+  /** The job's owner (a Unix login name); null: it names none. A node is given only the jobs it runs. */
+  user: string | null;
 }
 
 /** A node asking for work: what it has, and what of that is free now. */
@@ -24,6 +27,8 @@ export interface NodeCapacity {
   memoryMb: number;
   freeCpus: number;
   freeMemoryMb: number;
+  /** Whose jobs it runs: a claim skips the others, which stay queued for another node. */
+  runsAs: RunsAs;
 }
 
 export interface ClaimOptions {
@@ -40,8 +45,8 @@ export interface JobQueue {
   /** Adds refs; a ref already queued or claimed is left as it is, so pushing again is safe. */
   enqueue(refs: JobRef[]): Promise<void>;
   /**
-   * Takes, atomically, the first refs in (priority desc, submit order) across the node's partitions that fit its free
-   * cores and memory, and moves them to the node's claimed set until they are settled or returned.
+   * Takes, atomically, the first refs in (priority desc, submit order) across the node's partitions that it runs
+   * (runs-as.ts) and that fit its free cores and memory, and moves them to the node's claimed set until they are settled or returned.
    */
   claim(capacity: NodeCapacity, options?: ClaimOptions): Promise<JobRef[]>;
   /**

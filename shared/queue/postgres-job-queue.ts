@@ -7,7 +7,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { queryRows } from '../db/query-rows.js';
-import { bigintArray, intArray, wordArray } from '../db/pg-array.js';
+import { bigintArray, intArray, nullableWordArray, wordArray } from '../db/pg-array.js';
+import { runsJobOf } from '../protocol/runs-as.js';
 import { firstFit } from './first-fit.js';
 import {
   DEFAULT_CLAIM_MAX,
@@ -30,11 +31,12 @@ export class PostgresJobQueue implements JobQueue {
   async enqueue(refs: JobRef[]): Promise<void> {
     if (refs.length === 0) return;
     await this.db.execute(sql`
-      INSERT INTO queue_refs (job_id, partition, cpus, memory_mb, priority, exclusive)
+      INSERT INTO queue_refs (job_id, partition, cpus, memory_mb, priority, exclusive, unix_user)
       SELECT * FROM unnest(
         ${bigintArray(refs.map((r) => r.id))}, ${wordArray(refs.map((r) => r.partition))},
         ${intArray(refs.map((r) => r.cpus))}, ${intArray(refs.map((r) => r.memoryMb))},
-        ${intArray(refs.map((r) => r.priority))}, ${sql.raw(`'{${refs.map((r) => r.exclusive).join(',')}}'::boolean[]`)}
+        ${intArray(refs.map((r) => r.priority))}, ${sql.raw(`'{${refs.map((r) => r.exclusive).join(',')}}'::boolean[]`)},
+        ${nullableWordArray(refs.map((r) => r.user))}
       )
       ON CONFLICT (job_id) DO NOTHING
     `);
@@ -57,13 +59,14 @@ export class PostgresJobQueue implements JobQueue {
         const candidates = (
           await queryRows(
             tx,
-            sql`SELECT job_id AS id, partition, cpus, memory_mb, priority, exclusive
+            sql`SELECT job_id AS id, partition, cpus, memory_mb, priority, exclusive, unix_user
                 FROM queue_window(${partitions}, ${depth}) ORDER BY priority DESC, job_id`,
           )
         ).map(toRef);
-        // A reserved head that another claimer holds locked right now still holds this node back.
+        // A reserved head that another claimer holds locked right now still holds this node back (if it runs it).
         const heldBack = reserved.some(
           (head) =>
+            runsJobOf(capacity.runsAs, head.ref.user) &&
             !candidates.some((ref) => ref.id === head.ref.id) &&
             head.ref.cpus <= capacity.cpus &&
             head.ref.memoryMb <= capacity.memoryMb,
@@ -108,7 +111,7 @@ export class PostgresJobQueue implements JobQueue {
           WHERE queue_heads.job_id <> EXCLUDED.job_id
         )
         SELECT current.job_id AS id, current.partition, current.cpus, current.memory_mb, current.priority,
-               current.exclusive,
+               current.exclusive, current.unix_user,
                -- A new head's clock starts now.
                coalesce(CASE WHEN known.job_id = current.job_id THEN known.since END, now())
                  <= now() - ${this.tuning.starvationMs} * interval '1 millisecond' AS overdue
@@ -184,5 +187,6 @@ function toRef(row: Record<string, unknown>): JobRef {
     memoryMb: Number(row.memory_mb),
     priority: Number(row.priority),
     exclusive: row.exclusive === true,
+    user: row.unix_user === null || row.unix_user === undefined ? null : String(row.unix_user),
   };
 }

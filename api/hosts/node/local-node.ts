@@ -49,7 +49,8 @@ export async function startLocalNode(options: {
     transport: fetchTransport((request) => app.fetch(request)),
   });
   const daemon = new NodeDaemon({
-    ...daemonOptions(config, join(dataDir, 'node'), options.logs),
+    // The embedded default's admin is the machine's: started by root, it runs their jobs naming no user as root.
+    ...daemonOptions(config, join(dataDir, 'node'), options.logs, { allowRootJobs: true }),
     api,
     source: queueClaimSource(queue, { ownsQueue: false }),
     log,

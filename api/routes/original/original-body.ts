@@ -23,7 +23,9 @@ export function readOriginalBody(
   raw: unknown,
   body: OriginalSubmitRequest,
 ): { request: { job: z.infer<typeof JobDescription>; script: string }; warnings: string[] } {
-  const { priority, requeue, ...job } = body.job;
+  // `user` is /v1's: the original had no owner, so its path ignores one (named in the warnings) as it ignored any
+  // field it did not know; its jobs are their token's user's, or name none.
+  const { priority, requeue, user: _user, ...job } = body.job;
   const warnings = unknownFieldWarnings(raw);
   const taken: Partial<{ priority: number; requeue: boolean }> = {};
   for (const [name, value] of Object.entries({ priority, requeue })) {

@@ -1,6 +1,7 @@
 /**
  * The Redis queue. Keys, under a prefix:
- * - `refs`: hash, job id → "partition|cpus|memoryMb|priority|exclusive|score", for every ref queued or claimed
+ * - `refs`: hash, job id → "partition|cpus|memoryMb|priority|exclusive|user|score", for every ref queued or claimed
+ *   (user: the job's owner, empty for none; refs pushed before owners existed have no user field, and name none)
  * - `q:<partition>`: sorted set of job ids, by score = submit order − priority × 2^33 (priority first, then age)
  * - `claimed:<node>`: hash, job id → claim time, refs a node took and has not settled
  * - `claims`: sorted set of "node|id" by claim time, to find claims nobody settled
@@ -73,6 +74,9 @@ export class RedisJobQueue implements JobQueue {
         this.tuning.window,
         options.max ?? DEFAULT_CLAIM_MAX,
         this.tuning.starvationMs,
+        capacity.runsAs.any_user ? 1 : 0,
+        capacity.runsAs.unnamed ? 1 : 0,
+        capacity.runsAs.users.join(','),
         ...capacity.partitions,
       ],
     )) as unknown[];
@@ -140,11 +144,15 @@ export class RedisJobQueue implements JobQueue {
 function encodeRef(ref: JobRef): string {
   if (ref.id >= 2 ** 33) throw new RangeError(`job id ${ref.id} is past what the Redis queue orders exactly (2^33)`);
   const score = BigInt(ref.id) - BigInt(ref.priority) * PRIORITY_WEIGHT;
-  return [ref.partition, ref.cpus, ref.memoryMb, ref.priority, ref.exclusive ? 1 : 0, score].join('|');
+  // The owner before the score: every script reads the score as the last field, so refs of either form stay valid.
+  return [ref.partition, ref.cpus, ref.memoryMb, ref.priority, ref.exclusive ? 1 : 0, ref.user ?? '', score].join('|');
 }
 
 function decodeRef(id: string, data: string): JobRef {
-  const [partition, cpus, memoryMb, priority, exclusive] = data.split('|');
+  const fields = data.split('|');
+  const [partition, cpus, memoryMb, priority, exclusive] = fields;
+  // Seven fields since owners; six before (no owner: those jobs name none).
+  const user = fields.length >= 7 ? fields[5]! : '';
   return {
     id: Number(id),
     partition: partition!,
@@ -152,5 +160,6 @@ function decodeRef(id: string, data: string): JobRef {
     memoryMb: Number(memoryMb),
     priority: Number(priority),
     exclusive: exclusive === '1',
+    user: user === '' ? null : user,
   };
 }

@@ -5,6 +5,7 @@ import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
 import { ClaimRequest, ClaimResponse } from '../../../../shared/protocol/claim.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
+import { UNSAID_RUNS_AS } from '../../../../shared/protocol/runs-as.js';
 import { NodeParam, refView } from './schema.js';
 
 const route = createRoute({
@@ -13,7 +14,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: 'Claim refs that fit the node (for nodes without Redis access)',
   description:
-    'Runs the claim of the configured queue for this node: the first refs in queue order that fit its free cores and memory move to its claimed set. Confirm them next. A node gets work only while UP: registered by its heartbeat, not draining.',
+    'Runs the claim of the configured queue for this node: the first refs in queue order that it runs (runs_as) and that fit its free cores and memory move to its claimed set. Confirm them next. A node gets work only while UP: registered by its heartbeat, not draining.',
   security: [{ bearer: [] }],
   middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
@@ -40,6 +41,7 @@ export function registerClaim(app: App): void {
         memoryMb: body.memory_mb,
         freeCpus: body.free_cpus,
         freeMemoryMb: body.free_memory_mb,
+        runsAs: body.runs_as ?? UNSAID_RUNS_AS,
       },
       body.max === undefined ? {} : { max: body.max },
     );

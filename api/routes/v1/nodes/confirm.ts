@@ -6,6 +6,7 @@ import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { confirmClaims, unreportedRuns } from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
+import { jobsNotRunBy } from '../../../nodes/runs-owner.js';
 import { ConfirmRequest, ConfirmResponse } from '../../../../shared/protocol/confirm.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
 import { NodeParam, nodeJobView } from './schema.js';
@@ -16,7 +17,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: 'Confirm claimed refs: PENDING → RUNNING on this node',
   description:
-    "One conditional write for the whole batch. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set. A confirm retried after a lost answer gets the same jobs again, as long as the node has not reported them started.",
+    "One conditional write for the whole batch. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set, but for jobs whose owner the node does not run (runs_as): those go back to the queue for another node. A confirm retried after a lost answer gets the same jobs again, as long as the node has not reported them started.",
   security: [{ bearer: [] }],
   middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
@@ -40,7 +41,15 @@ export function registerConfirm(app: App): void {
       // Only refs this node really claimed may start here: the claim decided where a job runs. Settled first, so
       // that a ref is never both confirmed and still claimable; if the process dies before the confirm, the job is
       // PENDING without a ref, and the reconciler's sweep pushes it again.
-      const claimed = await queue.settle(node, ids);
+      // A job whose owner the node does not run (its heartbeat's runs_as) goes back to the queue for another node,
+      // whatever the claim said: a daemon of an older protocol claiming from Redis skips no owner.
+      const refused = await jobsNotRunBy(c.var.db, node, ids);
+      await queue.release(node, refused);
+      const refusedIds = new Set(refused);
+      const claimed = await queue.settle(
+        node,
+        ids.filter((id) => !refusedIds.has(id)),
+      );
       started = (await confirmClaims(c.var.db, node, claimed, actorName(c.var.principal))).started;
       confirmed = new Set(claimed);
     } else {

@@ -6,6 +6,7 @@ import { recordHeartbeat } from '../../../nodes/record-heartbeat.js';
 import { HeartbeatRequest, HeartbeatResponse } from '../../../../shared/protocol/heartbeat.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
 import { NodeParam } from './schema.js';
+import { UNSAID_RUNS_AS } from '../../../../shared/protocol/runs-as.js';
 
 const route = createRoute({
   method: 'post',
@@ -41,6 +42,7 @@ export function registerHeartbeat(app: App): void {
       protocol: c.var.protocol,
       daemonVersion: body.daemon_version ?? null,
       containment: body.containment ?? null,
+      runsAs: body.runs_as ?? UNSAID_RUNS_AS,
       running: (body.running ?? []).map((run) => ({ jobId: Number(run.job_id), attempt: run.attempt })),
     });
     const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));

@@ -7,6 +7,7 @@ import { NODE_STATES } from '../../../../shared/node-state.js';
 import type { Ref } from '../../../../shared/protocol/claim.js';
 import { ContainmentLevels } from '../../../../shared/protocol/containment.js';
 import type { NodeJob } from '../../../../shared/protocol/confirm.js';
+import { RunsAs } from '../../../../shared/protocol/runs-as.js';
 import type { JobRef } from '../../../../shared/queue/job-queue.js';
 import type { NodeUsage } from '../../../nodes/node-usage.js';
 import { timestamp } from '../jobs/schema.js';
@@ -32,6 +33,10 @@ export const Node = z
       description:
         "How the node contains its jobs, per concern (the README's containment section); null until its daemon says.",
     }),
+    runs_as: RunsAs.openapi({
+      description:
+        'How it runs jobs, as its last heartbeat said (protocol 3 on); a daemon of protocol 2 runs only jobs naming no user.',
+    }),
   })
   .openapi('Node');
 
@@ -49,6 +54,7 @@ export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage):
     daemon_version: node.daemonVersion,
     protocol: node.protocol,
     containment: node.containment,
+    runs_as: { any_user: node.runsAnyUser, users: node.runsUsers, unnamed: node.runsUnnamed },
   };
 }
 
@@ -60,6 +66,7 @@ export function refView(ref: JobRef): z.infer<typeof Ref> {
     memory_mb: ref.memoryMb,
     priority: ref.priority,
     exclusive: ref.exclusive,
+    user: ref.user,
   };
 }
 
@@ -70,6 +77,7 @@ export function nodeJobView(job: JobRow): z.infer<typeof NodeJob> {
     attempt: job.attempt,
     name: job.name,
     account: job.account,
+    user: job.user,
     partition: job.partition,
     script: job.script,
     environment: job.environment,

@@ -1,11 +1,12 @@
 --[[
-  Claims for one node the queued refs that fit what it has free: first fit in (priority desc, submit order) across
+  Claims for one node the queued refs it runs (their owner, shared/protocol/runs-as.ts) that fit what it has free: first fit in (priority desc, submit order) across
   the node's partitions. Same decision as first-fit.ts; the conformance suite holds both to it.
 
   Walks the partitions' queues at most `window` refs deep in each, and takes the first refs that fit what is still
   free (an exclusive ref only on an idle node, and it takes the whole node), moving them to the node's claimed set.
   A partition's head that has been the head for longer than the bound is reserved: a node that could ever fit it
-  takes nothing queued after it, from any partition, until it fits. Refs without data (removed) are dropped on the
+  takes nothing queued after it, from any partition, until it fits. A ref the node does not run is passed over as if
+  absent: it stays queued for another node, and never holds this one back. Refs without data (removed) are dropped on the
   way. Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a
   few entries, not the whole window. Every claim is also noted in `<prefix>claims` by time, for release-stale.
 
@@ -20,7 +21,10 @@
   ARGV[6]   window: how deep into each queue to look
   ARGV[7]   the most refs to take
   ARGV[8]   starvation bound, ms
-  ARGV[9..] the node's partitions
+  ARGV[9]   runs any owner's jobs: '1' or '0'
+  ARGV[10]  runs jobs naming no user: '1' or '0'
+  ARGV[11]  the owners whose jobs it runs, comma-separated (login names hold no comma), maybe empty
+  ARGV[12..] the node's partitions
 
   Returns: a flat array of id, data pairs for the refs taken.
 ]]
@@ -32,11 +36,29 @@ local window, max_take, starve_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumb
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local idle = free_cpus == total_cpus and free_mem == total_mem
+local any_user, unnamed = ARGV[9] == '1', ARGV[10] == '1'
+local users = {}
+for user in string.gmatch(ARGV[11], '[^,]+') do users[user] = true end
+
+-- A ref's data: "partition|cpus|memoryMb|priority|exclusive|user|score", or without the user field (pushed before
+-- owners existed: those jobs name none). Answers its cpus, memory, exclusive flag and owner ('' for none).
+local function fields(data)
+  local parts = {}
+  for field in string.gmatch(data, '([^|]*)|') do parts[#parts + 1] = field end
+  local user = ''
+  if #parts >= 6 then user = parts[6] end
+  return tonumber(parts[2]), tonumber(parts[3]), parts[5], user
+end
+
+local function runs(user)
+  if user == '' then return unnamed end
+  return any_user or users[user] == true
+end
 
 -- One cursor per partition: a buffer of entries read, how far into the queue, and how many of those were removed
 -- (removals shift the ranks of what comes after).
 local parts, named = {}, {}
-for i = 9, #ARGV do
+for i = 12, #ARGV do
   if not named[ARGV[i]] then
     named[ARGV[i]] = true
     parts[#parts + 1] = {
@@ -96,10 +118,11 @@ while count < max_take and free_cpus > 0 do
     redis.call('ZREM', best.queue, c.id)
     best.removed = best.removed + 1
   else
-    local _, cpus, mem, _, exclusive = string.match(data, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
-    cpus, mem = tonumber(cpus), tonumber(mem)
+    local cpus, mem, exclusive, user = fields(data)
     local fits
-    if exclusive == '1' then
+    if not runs(user) then
+      fits = false
+    elseif exclusive == '1' then
       fits = idle and cpus <= total_cpus and mem <= total_mem
     else
       fits = cpus <= free_cpus and mem <= free_mem
@@ -114,7 +137,7 @@ while count < max_take and free_cpus > 0 do
       count = count + 1
       taken[#taken + 1] = c.id
       taken[#taken + 1] = data
-    elseif reserved[c.id] and cpus <= total_cpus and mem <= total_mem then
+    elseif reserved[c.id] and runs(user) and cpus <= total_cpus and mem <= total_mem then
       break
     end
   end

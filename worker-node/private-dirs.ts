@@ -1,0 +1,35 @@
+/**
+ * The node's own directories, out of its jobs' reach: on a root daemon a job runs as its owner, and must not read the
+ * journal (every job's script and environment), the run directories (scripts, pid and status files), the shipper's
+ * offsets or the core records. Each is made 0700 and owned by the daemon's user; one found with a wider mode is
+ * narrowed at start-up, and one owned by someone else, or that is a symbolic link, is refused: whoever owns it could
+ * read or plant what the daemon trusts. Only the node's directory itself and its `work` directory (where jobs naming
+ * no working directory get one of their own) may be passed through by others (0711), not listed.
+ */
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+
+export const PRIVATE = 0o700;
+/** Others may pass through to a path they know (their own job's directory), not list or read it. */
+export const PASSABLE = 0o711;
+
+/** A node directory is not the daemon's own, or not a directory: the daemon does not start on it. */
+export class UnsafeDirectory extends Error {}
+
+/**
+ * Makes `path` (and its missing parents) with exactly `mode`, or checks and narrows the one there.
+ * @returns what it changed, for the start-up log; undefined when nothing
+ * @throws UnsafeDirectory when it is a symbolic link, not a directory, or another user's
+ */
+export function ensureDirectory(path: string, mode: number): string | undefined {
+  mkdirSync(path, { recursive: true, mode });
+  const found = lstatSync(path);
+  if (!found.isDirectory()) throw new UnsafeDirectory(`${path} is not a directory (a symbolic link is not taken)`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && found.uid !== uid) {
+    throw new UnsafeDirectory(`${path} belongs to uid ${found.uid}, not to this daemon's user (uid ${uid})`);
+  }
+  const had = found.mode & 0o7777;
+  if (had === mode) return undefined;
+  chmodSync(path, mode);
+  return `${path}: mode ${had.toString(8)} made ${mode.toString(8)}`;
+}
