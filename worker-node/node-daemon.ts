@@ -199,6 +199,6 @@ export class NodeDaemon {
  * The node's name among the machine's cgroups: its name and its directory's, so two daemons of the same name on one
  * machine (test suites) never share a run's cgroup, and a restarted daemon (same directory) finds its runs' again.
  */
-function cgroupNodeName(node: string, dir: string): string {
+export function cgroupNodeName(node: string, dir: string): string {
   return `${node}.${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`;
 }

@@ -2,6 +2,7 @@
  * Watches the runs whose process may be there, every tick: notices the end of adopted runs (no launcher tells of
  * theirs) and holds every run to its time limit and, every `memoryPollMs`, its memory. It only looks (at /proc and the
  * runs' status files) and asks the pure decisions in adopted-run-check.ts and run-limits.ts; the supervisor acts.
+ * It also notices a run whose wrapper was lost (killed by the job or anyone), within a tick.
  */
 import { checkAdoptedRun } from './adopted-run-check.js';
 import { DaemonLoop } from './daemon-loop.js';
@@ -9,7 +10,7 @@ import { readJobExit } from './job-process.js';
 import { processStartTime, residentBytesByGroup } from './process-table.js';
 import { limitKills, memoryPollDue, type LimitedRun } from './run-limits.js';
 import type { RunSupervisor } from './run-supervisor.js';
-import type { RunTable } from './run-table.js';
+import type { Run, RunTable } from './run-table.js';
 
 export interface RunWatchOptions {
   table: RunTable;
@@ -50,6 +51,7 @@ export class RunWatch {
     const now = this.options.now();
     const live = table.withProcess();
     for (const run of live) {
+      if (run.phase === 'running' && this.#wrapperLost(run)) void supervisor.wrapperLost(run);
       if (!run.adopted || run.phase !== 'running') continue;
       const { record } = run;
       const seen = {
@@ -82,5 +84,17 @@ export class RunWatch {
       };
     });
     for (const { key, reason } of limitKills(limited, now, resident)) supervisor.kill(key, reason);
+  }
+
+  /**
+   * The run's wrapper (the parent that waits for the job and writes its status) is gone without a status: nothing will
+   * ever tell this run's end (the job may have killed it: `kill -KILL $PPID`). Looked at in this order because the
+   * wrapper writes the status before it exits. Runs of an older daemon, whose record names no wrapper, are not.
+   */
+  #wrapperLost(run: Run): boolean {
+    const { wrapper } = run.record;
+    if (!wrapper || run.wrapperLost) return false;
+    if (processStartTime(wrapper.pid) === wrapper.start) return false;
+    return readJobExit(run.record.dir) === undefined;
   }
 }
