@@ -8,8 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareNodeCgroups, removeNodeCgroups } from '../worker-node/containment/node-cgroups.js';
-import { cgroupNodeName } from '../worker-node/node-daemon.js';
 import { WRAPPER_LOST_MESSAGE } from '../worker-node/job-ending.js';
 import { processStartTime } from '../worker-node/process-table.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
@@ -31,8 +29,6 @@ describe.runIf(root)('a node daemon contains its jobs', () => {
   afterAll(async () => {
     await nodes.cleanup();
     await api.close();
-    // The daemon leaves its node cgroups for a restart to use (its runs' are gone): the test removes them.
-    removeNodeCgroups(prepareNodeCgroups(cgroupNodeName('n1', nodes.nodeDir('n1')), true));
   });
 
   const submit = (script: string, job: Record<string, unknown> = {}) =>

@@ -15,7 +15,7 @@ import type { LogStore } from '../shared/logs/log-store.js';
 import { createHash } from 'node:crypto';
 import { ClaimLoop } from './claim-loop.js';
 import { describeLevels } from './containment/containment-levels.js';
-import { prepareNodeCgroups } from './containment/node-cgroups.js';
+import { prepareNodeCgroups, removeNodeCgroups, type NodeCgroups } from './containment/node-cgroups.js';
 import type { ClaimSource } from './claim-source.js';
 import { CoreAllocator } from './core-allocator.js';
 import { lockCores, type CoreLease } from './core-locks.js';
@@ -66,6 +66,7 @@ const STOP_REPORT_WAIT_MS = 5000;
 
 interface Parts {
   lease: CoreLease;
+  cgroups: NodeCgroups;
   shipper: LogShipper;
   outbox: Outbox;
   supervisor: RunSupervisor;
@@ -151,7 +152,7 @@ export class NodeDaemon {
       launch: (runs) => supervisor.launchAll(runs),
       busy: () => heartbeat.busy(),
     });
-    this.#parts = { lease, shipper, outbox, supervisor, watch, heartbeat, claims };
+    this.#parts = { lease, cgroups, shipper, outbox, supervisor, watch, heartbeat, claims };
 
     await shipper.start();
     await recoverRuns(records, { table, allocator, shipper, supervisor, log });
@@ -190,7 +191,11 @@ export class NodeDaemon {
     await outbox.flush();
     await this.options.source.close();
     const running = this.#table.unended().length;
-    if (running === 0) await lease.release();
+    if (running === 0) {
+      await lease.release();
+      // No run is left in them: the node's cgroups go too (a restart makes them again).
+      removeNodeCgroups(this.#parts.cgroups);
+    }
     this.options.log(`node ${this.options.node} stopped; ${running} job(s) left running`);
   }
 }
