@@ -35,7 +35,14 @@ describe.runIf(root)('a node daemon contains its jobs', () => {
     api.t.submit({ name: 'probe', current_working_directory: work, ...job }, `#!/bin/bash\n${script}`);
 
   /** A job that leaves a `setsid` child (out of its process group and session) and writes that child's pid. */
-  const leaveASetsidChild = (then: string) => `setsid sleep 1000 & echo $! > escaped-$CONDUCTOR_JOB_ID\n${then}`;
+  const leaveASetsidChild = (then: string) =>
+    [
+      'setsid sleep 1000 & child=$!',
+      // Written once the child leads its own session (field 6 of its stat): out of the job's process group for good.
+      'until [ "$(cut -d" " -f6 /proc/$child/stat)" = "$child" ]; do sleep 0.01; done',
+      'echo $child > escaped-$CONDUCTOR_JOB_ID',
+      then,
+    ].join('\n');
   const escapedPid = (id: string) =>
     waitFor(`job ${id}'s setsid child`, () => {
       try {
