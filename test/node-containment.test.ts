@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildServer } from './helpers/child-server.js';
 import { WRAPPER_LOST_MESSAGE } from '../worker-node/job-ending.js';
 import { processStartTime } from '../worker-node/process-table.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
@@ -19,12 +20,14 @@ describe.runIf(root)('a node daemon contains its jobs', () => {
   let api: TestApi;
   let nodes: TestNodes;
   let work: string;
+  let daemon: ChildServer;
+  const env = { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_MEMORY_POLL_SECONDS: '0.2' };
 
   beforeAll(async () => {
     api = await startTestApi();
     nodes = testNodes(api);
     work = nodes.dir();
-    await nodes.start('n1', { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_MEMORY_POLL_SECONDS: '0.2' });
+    daemon = await nodes.start('n1', env);
   });
   afterAll(async () => {
     await nodes.cleanup();
@@ -107,5 +110,17 @@ describe.runIf(root)('a node daemon contains its jobs', () => {
     // The node's two CPUs are free again: a job needing both runs.
     const next = await submit('exit 0', { cpus_per_task: 2 });
     await waitForState(api.t, next, ['COMPLETED']);
+  });
+
+  it("a daemon restarted after kill -9 finds a run's cgroups again by name: a cancel then leaves no setsid child", async () => {
+    const id = await submit(leaveASetsidChild('sleep 1000'));
+    const pid = await escapedPid(id);
+    await waitForState(api.t, id, ['RUNNING']);
+    daemon.kill('SIGKILL');
+    await daemon.exited;
+    daemon = await nodes.start('n1', env);
+    expect((await api.t.call('POST', `/v1/jobs/${id}/cancel`)).status).toBe(200);
+    await waitForState(api.t, id, ['CANCELLED']);
+    expect(alive(pid)).toBe(false);
   });
 });
