@@ -116,15 +116,20 @@ export class RunContainment {
     }
   }
 
-  /** How many of the run's processes the kernel killed for memory; undefined where memory is only polled. */
+  /**
+   * How many of the run's processes the kernel killed for memory; undefined where memory is only polled, or where
+   * the run has no memory cgroup (one launched by a daemon from before containment, or with it off).
+   */
   oomKills(): number | undefined {
     const { memory } = this.node.levels;
     if (memory === 'cgroup2' && this.dirs.unified) {
-      return flatKey(readCgroupFile(this.dirs.unified, 'memory.events'), 'oom_kill') ?? 0;
+      const events = readCgroupFile(this.dirs.unified, 'memory.events');
+      return events === undefined ? undefined : (flatKey(events, 'oom_kill') ?? 0);
     }
     if (memory === 'cgroup1' && this.dirs.memory) {
       // oom_kill is in memory.oom_control from Linux 4.13; before, failcnt (times the limit was hit) is all there is.
       const control = readCgroupFile(this.dirs.memory, 'memory.oom_control');
+      if (control === undefined) return undefined;
       return flatKey(control, 'oom_kill') ?? Number(readCgroupFile(this.dirs.memory, 'memory.failcnt') ?? 0);
     }
     return undefined;
@@ -143,7 +148,8 @@ export class RunContainment {
   #limit(hierarchy: Hierarchy, dir: string, limits: RunLimits): void {
     const { levels, memsw, swapMax } = this.node;
     const bytes = String(limits.memoryMb * 2 ** 20);
-    const cpus = limits.cpuIds.join(',');
+    // Oversubscribed, two CPUs of a run may be on one core: the core is named once.
+    const cpus = [...new Set(limits.cpuIds)].join(',');
     const pids = limits.pidsMax === undefined ? 'max' : String(limits.pidsMax);
     if (hierarchy === 'unified') {
       // cgroup-v2.rst: memory.max is the hard limit (over it, reclaim, then the OOM killer); swap 0 so it is memory.
