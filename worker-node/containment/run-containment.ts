@@ -5,6 +5,7 @@
  * leaves no process of the run alive; `oomKills` is the kernel's count of the run's processes it killed for memory.
  * A restarted daemon finds a run's cgroups again by its name (`RunContainment.find`).
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupProcesses, flatKey, makeCgroup, readCgroupFile, removeCgroup, writeCgroupFile } from './cgroup-files.js';
 import { CgroupSetupFailed, ContainmentKillFailed } from './containment-errors.js';
@@ -75,6 +76,15 @@ export class RunContainment {
   /** The run's cgroups as a restarted daemon finds them, by name; nothing is made. */
   static find(node: NodeCgroups, name: string): RunContainment {
     return new RunContainment(node, name);
+  }
+
+  /** Every run's cgroups under the node's, by name (what a node left behind, for a test's or an admin's cleanup). */
+  static all(node: NodeCgroups): RunContainment[] {
+    const names = new Set<string>();
+    for (const dir of Object.values(node.dirs)) {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) names.add(entry.name);
+    }
+    return [...names].map((name) => new RunContainment(node, name));
   }
 
   /** The files the job's process writes its own pid to before it execs: it and all it starts are then inside. */
