@@ -21,7 +21,7 @@ describe.runIf(root)('a node daemon contains its jobs', () => {
   let nodes: TestNodes;
   let work: string;
   let daemon: ChildServer;
-  const env = { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_MEMORY_POLL_SECONDS: '0.2' };
+  const env = { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_MEMORY_POLL_SECONDS: '0.2', CONDUCTOR_JOB_PIDS_MAX: '16' };
 
   beforeAll(async () => {
     api = await startTestApi();
@@ -99,6 +99,15 @@ describe.runIf(root)('a node daemon contains its jobs', () => {
     await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
     const out = readFileSync(join(work, `widen-${id}.out`), 'utf8').trim();
     expect(out).toMatch(/current affinity list: \d+$/);
+  });
+
+  it('a job cannot have more processes than CONDUCTOR_JOB_PIDS_MAX', async () => {
+    // perl's fork answers undef at the limit (EAGAIN): it counts the children it could make.
+    const forks =
+      'my $n = 0; for (1 .. 40) { my $pid = fork(); last unless defined $pid; if (!$pid) { sleep 30; exit } $n++ } print "$n\\n"';
+    const id = await submit(`exec perl -e '${forks}'`, { standard_output: 'forks-%j.out' });
+    await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
+    expect(Number(readFileSync(join(work, `forks-${id}.out`), 'utf8'))).toBeLessThan(16);
   });
 
   it('a job that kills its wrapper is FAILED for its lost wrapper, its processes killed, its cores free', async () => {

@@ -31,6 +31,7 @@ export function daemonOptions(
     killGraceMs: settings.CONDUCTOR_KILL_GRACE_SECONDS * 1000,
     memoryPollMs: settings.CONDUCTOR_MEMORY_POLL_SECONDS * 1000,
     containment: settings.CONDUCTOR_CONTAINMENT === 'on',
+    ...(settings.CONDUCTOR_JOB_PIDS_MAX ? { jobPidsMax: settings.CONDUCTOR_JOB_PIDS_MAX } : {}),
     claimIdleMaxMs: settings.CONDUCTOR_CLAIM_IDLE_MAX_SECONDS * 1000,
     runAs: {
       minUid: settings.CONDUCTOR_MIN_UID,

@@ -51,6 +51,8 @@ export interface NodeDaemonOptions {
   memoryPollMs: number;
   /** Each run in cgroups where the machine allows (CONDUCTOR_CONTAINMENT, default on). */
   containment?: boolean;
+  /** The most processes a job may have at once (pids cgroup); undefined: counted, not limited. */
+  jobPidsMax?: number;
   claimIdleMaxMs: number;
   /** Who its jobs run as: their owners on a root daemon, itself in single-user mode. */
   runAs: RunAsPolicy;

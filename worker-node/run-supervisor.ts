@@ -34,6 +34,8 @@ export interface RunSupervisorOptions {
   outbox: Outbox;
   /** The node's cgroups and containment levels: each run gets its own under them. */
   cgroups: NodeCgroups;
+  /** The most processes a job may have at once, where a pids cgroup counts them; undefined: no limit. */
+  jobPidsMax?: number;
   /** A run's cores are free again: a claim may find work that fits now. */
   coresFreed(): void;
   log(line: string): void;
@@ -68,6 +70,7 @@ export class RunSupervisor {
       const containment = RunContainment.create(this.options.cgroups, runName(record), {
         memoryMb: job.memory_mb,
         cpuIds: record.cpuIds,
+        pidsMax: this.options.jobPidsMax,
       });
       this.#contained.set(run.key, containment);
       const launched = await launchJob({
