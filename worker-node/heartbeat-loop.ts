@@ -6,6 +6,7 @@
  * jobs this node no longer has (api/nodes/settle-unlisted-runs.ts).
  */
 import type { NodeState } from '../shared/node-state.js';
+import type { ContainmentLevels } from '../shared/protocol/containment.js';
 import type { RunId } from '../shared/protocol/run-id.js';
 import type { RunsAs } from '../shared/protocol/runs-as.js';
 import { CONDUCTOR_VERSION } from '../shared/version.js';
@@ -22,6 +23,8 @@ export interface HeartbeatLoopOptions {
   api: Pick<NodeApi, 'heartbeat'>;
   /** The CPUs the node offers. */
   cpus: number;
+  /** How the node contains its jobs: said in every heartbeat. */
+  containment?: ContainmentLevels;
   /** The runs whose end is not known yet. */
   running(): RunId[];
   /** The runs that ended whose end the API has not acknowledged yet (still RUNNING there). */
@@ -109,6 +112,7 @@ export class HeartbeatLoop {
         running,
         ...held,
         daemon_version: CONDUCTOR_VERSION,
+        ...(this.options.containment ? { containment: this.options.containment } : {}),
         runs_as: this.options.runsAs,
       });
       if (this.#failing) log('heartbeat answered again');

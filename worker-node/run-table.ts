@@ -16,6 +16,8 @@ export interface Run {
   adopted: boolean;
   /** When an adopted run's process was first seen gone without a status file. */
   goneSince?: number;
+  /** Its wrapper was found gone without a status file: it is being ended for that, once. */
+  wrapperLost?: boolean;
 }
 
 interface HeldRun extends Run {

@@ -4,6 +4,7 @@ import { bigintArray, intArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import { jobs, nodes } from '../../shared/db/schema.js';
 import type { NodeState } from '../../shared/node-state.js';
+import type { ContainmentLevels } from '../../shared/protocol/containment.js';
 import type { RunsAs } from '../../shared/protocol/runs-as.js';
 import { settleUnlistedRuns } from './settle-unlisted-runs.js';
 
@@ -15,6 +16,8 @@ export interface Heartbeat {
   /** The protocol version its request was in, and the daemon's software version when it said. */
   protocol: number;
   daemonVersion: string | null;
+  /** How the node contains its jobs, when its daemon says (older daemons do not). */
+  containment: ContainmentLevels | null;
   /** How it runs jobs (protocol 3; a daemon before says nothing: UNSAID_RUNS_AS). */
   runsAs: RunsAs;
   /** The jobs the node is running, as it knows them. */
@@ -56,6 +59,7 @@ export async function recordHeartbeat(
       lastHeartbeat: sql`now()`,
       protocol: beat.protocol,
       daemonVersion: beat.daemonVersion,
+      containment: beat.containment,
       runsAnyUser: beat.runsAs.any_user,
       runsUsers: beat.runsAs.users,
       runsUnnamed: beat.runsAs.unnamed,
@@ -69,6 +73,7 @@ export async function recordHeartbeat(
         lastHeartbeat: sql`now()`,
         protocol: beat.protocol,
         daemonVersion: beat.daemonVersion,
+        containment: beat.containment,
         runsAnyUser: beat.runsAs.any_user,
         runsUsers: beat.runsAs.users,
         runsUnnamed: beat.runsAs.unnamed,

@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { label } from '../names.js';
 import { NODE_STATES } from '../node-state.js';
 import { Capacity } from './capacity.js';
+import { ContainmentLevels } from './containment.js';
 import { ConfirmSequence, RunId } from './run-id.js';
 import { RunsAs } from './runs-as.js';
 
@@ -28,6 +29,9 @@ export const HeartbeatRequest = Capacity.extend({
   daemon_version: label(64)
     .optional()
     .openapi({ description: 'The daemon software, e.g. "0.1.0" (protocol 2 on; /v1/nodes shows it).' }),
+  containment: ContainmentLevels.optional().openapi({
+    description: 'How the node contains its jobs, per concern (/v1/nodes shows it). Absent from older daemons.',
+  }),
   runs_as: RunsAs.optional().openapi({
     description:
       'How the node runs jobs (protocol 3 on; /v1/nodes shows it). Without it, the node runs only jobs naming no user.',

@@ -45,6 +45,7 @@ export function registerHeartbeat(app: App): void {
       memoryMb: body.memory_mb,
       protocol: c.var.protocol,
       daemonVersion: body.daemon_version ?? null,
+      containment: body.containment ?? null,
       runsAs: body.runs_as ?? UNSAID_RUNS_AS,
       running: (body.running ?? []).map(runOf),
       ended: (body.ended ?? []).map(runOf),
