@@ -25,8 +25,9 @@ export interface HeldRuns {
  * node's, not the job's: a daemon forgets a run only once the API has acknowledged its end, so a run it does not list
  * was lost with its journal (wiped, or a node reinstalled under the same name), or its confirm's answer never reached
  * it. A job that asked for requeue goes back to PENDING as a new attempt; one whose cancel was asked for ends
- * CANCELLED; the others end FAILED, their error_msg saying the run was lost there. Slurm does the same with a batch
- * job its node no longer reports (slurmctld, job_mgr.c `_purge_missing_jobs`: requeued if it may be, else ended).
+ * CANCELLED; the others end FAILED, their error_msg saying the run was lost there. Slurm makes the same check when a
+ * slurmd reports the jobs it runs, and ends a batch job its node should run and does not (Slurm FAQ, "Batch JobId=#
+ * missing from batch node"); it keeps a just-launched job out of it by time (BatchStartTimeout), this by sequence.
  * Answers how many it settled.
  */
 export async function settleUnlistedRuns(db: Database, held: HeldRuns): Promise<number> {
