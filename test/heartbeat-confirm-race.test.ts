@@ -82,25 +82,15 @@ for (const backend of await backends()) {
       expect((await (await t.call('GET', `/v1/jobs/${id}/events`)).json()).events).toHaveLength(events.length);
     });
 
-    it('settles a lost job as node loss would: requeued when it asked, CANCELLED when its cancel was asked', async () => {
+    it('never requeues a lost run, even one that asked (it may still run there), and ends a cancelled one CANCELLED', async () => {
       const again = await start({ requeue: true, name: 'again' });
       const unwanted = await start({ requeue: true, name: 'unwanted' });
       await t.call('POST', `/v1/jobs/${unwanted.id}/cancel`);
       await beat({ running: [], confirmed_through: unwanted.sequence });
-      expect(await job(again.id)).toMatchObject({ state: 'PENDING', node: null, attempt: 1, start_time: null });
+      expect(await job(again.id)).toMatchObject({ state: 'FAILED', attempt: 1 });
       expect(await job(unwanted.id)).toMatchObject({ state: 'CANCELLED' });
-      // Its next start is a new attempt, under a new sequence: the heartbeat that lost the first leaves it alone.
-      expect(await new Reconciler(t.queue, { nodeSilenceMs: 600_000 }).run(t.database.db)).toMatchObject({ pushed: 1 });
-      await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
-      const retried = await (
-        await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [again.id] } })
-      ).json();
-      expect(retried.jobs).toMatchObject([{ id: again.id, attempt: 2 }]);
-      expect(retried.sequence).toBeGreaterThan(unwanted.sequence);
-      await beat({ running: [], confirmed_through: unwanted.sequence });
-      expect(await job(again.id)).toMatchObject({ state: 'RUNNING', attempt: 2 });
-      await beat({ running: [{ job_id: again.id, attempt: 2 }], confirmed_through: retried.sequence });
-      expect(await job(again.id)).toMatchObject({ state: 'RUNNING', attempt: 2 });
+      // Nothing is pushed again for another node.
+      expect(await new Reconciler(t.queue, { nodeSilenceMs: 600_000 }).run(t.database.db)).toMatchObject({ pushed: 0 });
     });
 
     it('leaves a job the heartbeat lists as ended (its end not acknowledged yet) RUNNING for its report', async () => {

@@ -21,11 +21,12 @@ export interface HeldRuns {
  * confirmed to the node again meanwhile (a new attempt, a new sequence): the transition checks both again on the row
  * it locks.
  *
- * They are settled as node loss settles a node's jobs (api/nodes/settle-lost-nodes.ts), because the cause is the
- * node's, not the job's: a daemon forgets a run only once the API has acknowledged its end, so a run it does not list
- * was lost with its journal (wiped, or a node reinstalled under the same name), or its confirm's answer never reached
- * it. A job that asked for requeue goes back to PENDING as a new attempt; one whose cancel was asked for ends
- * CANCELLED; the others end FAILED, their error_msg saying the run was lost there. Slurm makes the same check when a
+ * A daemon forgets a run only once the API has acknowledged its end, so a run it does not list was lost there: with
+ * its journal (wiped, or a node reinstalled under the same name), or its confirm's answer never reached it. They end
+ * as a run whose wrapper was lost ends (issue 12): FAILED, their error_msg saying the run was lost there (CANCELLED if
+ * a cancel was asked for), and never requeued, even when they asked for requeue: unlike a silent node's, such a
+ * run's processes may still be alive on the node (a wiped journal kills nothing), so starting it again elsewhere could
+ * run it twice. Slurm makes the same check when a
  * slurmd reports the jobs it runs, and ends a batch job its node should run and does not (Slurm FAQ, "Batch JobId=#
  * missing from batch node"); it keeps a just-launched job out of it by time (BatchStartTimeout), this by sequence.
  * Answers how many it settled.
@@ -34,50 +35,29 @@ export async function settleUnlistedRuns(db: Database, held: HeldRuns): Promise<
   const candidates = await unlisted(db, held, false);
   if (candidates.length === 0) return 0;
   return db.transaction(async (tx) => {
-    // Locked until the transaction ends: their requeue and cancel flags cannot change between this read and the moves.
+    // Locked until the transaction ends: their cancel flags cannot change between this read and the moves.
     const lost = await unlisted(tx, held, true);
-    // The same conditions again on the row each transition locks: a job moved on meanwhile is left as it is.
-    const stillLost = sql`current.node_name = ${held.node} AND current.attempt = input.attempt
-                          AND current.confirm_seq <= ${held.confirmedThrough}`;
-    const inputs = { attempt: 'integer' };
-    const requeued = await transitionJobs(tx, {
-      jobs: lost
-        .filter((job) => job.requeue)
-        .map((job) => ({
-          id: job.id,
-          to: 'PENDING',
-          reason: `run lost on ${held.node}: requeued`,
-          values: { attempt: job.attempt },
-        })),
+    const results = await transitionJobs(tx, {
+      jobs: lost.map((job) => ({
+        id: job.id,
+        to: job.cancelled ? 'CANCELLED' : 'FAILED',
+        reason: `run lost on ${held.node}`,
+        values: { attempt: job.attempt },
+      })),
       from: ['RUNNING'],
-      inputs,
-      set: sql`enqueued = false, node_name = NULL, start_time = NULL, cpu_ids = NULL, pid = NULL, confirm_seq = NULL`,
-      where: stillLost,
-      actor: held.actor,
-    });
-    const ended = await transitionJobs(tx, {
-      jobs: lost
-        .filter((job) => !job.requeue)
-        .map((job) => ({
-          id: job.id,
-          to: job.cancelled ? 'CANCELLED' : 'FAILED',
-          reason: `run lost on ${held.node}`,
-          values: { attempt: job.attempt },
-        })),
-      from: ['RUNNING'],
-      inputs,
+      inputs: { attempt: 'integer' },
       set: sql`error_msg = ${`node ${held.node} no longer has this run (its heartbeat does not list it): the run was lost there`}`,
-      where: stillLost,
+      // The same conditions again on the row the transition locks: a job moved on meanwhile is left as it is.
+      where: sql`current.node_name = ${held.node} AND current.attempt = input.attempt
+                 AND current.confirm_seq <= ${held.confirmedThrough}`,
       actor: held.actor,
     });
-    return [...requeued, ...ended].filter((result) => result.applied).length;
+    return results.filter((result) => result.applied).length;
   });
 }
-
 interface LostRun {
   id: number;
   attempt: number;
-  requeue: boolean;
   cancelled: boolean;
 }
 
@@ -85,8 +65,7 @@ async function unlisted(db: Database, held: HeldRuns, lock: boolean): Promise<Lo
   const rows = await queryRows(
     db,
     sql`
-      SELECT j.id, j.attempt, j.requeue AND j.cancel_requested_at IS NULL AS requeue,
-             j.cancel_requested_at IS NOT NULL AS cancelled
+      SELECT j.id, j.attempt, j.cancel_requested_at IS NOT NULL AS cancelled
       FROM jobs j
       WHERE j.node_name = ${held.node} AND j.state = 'RUNNING' AND j.confirm_seq <= ${held.confirmedThrough}
         AND NOT EXISTS (
@@ -101,7 +80,6 @@ async function unlisted(db: Database, held: HeldRuns, lock: boolean): Promise<Lo
   return rows.map((row) => ({
     id: Number(row.id),
     attempt: Number(row.attempt),
-    requeue: row.requeue === true,
     cancelled: row.cancelled === true,
   }));
 }
