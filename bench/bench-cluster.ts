@@ -53,7 +53,7 @@ export class BenchCluster {
         CONDUCTOR_NODE_DIR: join(this.scratch, `node-${name}`),
         CONDUCTOR_CORE_LOCK_DIR: join(this.scratch, 'cores'),
         CONDUCTOR_LOG_DIR: join(this.scratch, 'logs'),
-        // The bench's jobs are an admin's naming no user: a root daemon runs them (as root) only when allowed.
+        // The bench's jobs are an admin's naming no user: a root daemon runs them only when it allows root jobs.
         CONDUCTOR_ALLOW_ROOT_JOBS: 'true',
         ...env,
       }),

@@ -7,9 +7,12 @@
  * 2. Submit-to-start latency on an idle node (the job prints the time it started): the embedded default (`npm start`,
  *    PGlite, the node in the same process) and the Node host with Redis plus a daemon of its own.
  * 3. The daemon's resident memory idle and with 200 running `sleep` jobs, and its CPU use while idle.
+ * 4. Containment off against on, in the same run (CONDUCTOR_CONTAINMENT: cgroups per run, as root): the makespan of
+ *    the same jobs and the submit-to-start p50 with each, as a ratio and a difference.
  *
  * The daemons run from the bundle `npm run build:node` makes (as deployed), the API host under tsx.
- * Env: DATABASE_URL (default the local test server), REDIS_URL (default local), BENCH_JOBS (1000), BENCH_SAMPLES (50).
+ * Env: DATABASE_URL (default the local test server), REDIS_URL (default local), BENCH_JOBS (1000), BENCH_SAMPLES (50),
+ * BENCH_ONLY=containment (section 4 alone).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +26,7 @@ import { deleteKeys, REDIS_URL } from '../test/helpers/test-redis.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 50);
+const ONLY = process.env.BENCH_ONLY;
 const CORES = availableParallelism();
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
@@ -134,6 +138,43 @@ function latencyLine(what: string, { total, submit }: { total: number[]; submit:
   );
 }
 
+/**
+ * Section 4, for one setting of CONDUCTOR_CONTAINMENT: the makespan of JOBS `true` jobs queued before a fresh daemon
+ * starts (from its first UP to their last end), then submit-to-start latencies on it, idle.
+ */
+async function containedRun(
+  host: ChildServer,
+  schema: string,
+  env: Record<string, string>,
+  containment: 'on' | 'off',
+): Promise<{ makespan: number; latency: { total: number[]; submit: number[] } }> {
+  const work = mkdtempSync(join(scratch, `contained-${containment}-`));
+  const before = await countIn(host, 'COMPLETED');
+  await submitMany(host, JOBS, 'true', work);
+  const daemon = await cluster.startDaemon(host, `contained-${containment}`, {
+    ...env,
+    CONDUCTOR_NODE_CPUS: String(CORES),
+    CONDUCTOR_CONTAINMENT: containment,
+  });
+  await until(`${JOBS} jobs COMPLETED`, async () => (await countIn(host, 'COMPLETED')) === before + JOBS, 600_000);
+  const up = loggedAt(daemon, 'is UP')!;
+  const [row] = await adminQuery<{ last: string }>(
+    `SELECT extract(epoch FROM max(end_time)) * 1000 AS last FROM ${schema}.jobs`,
+  );
+  const makespan = (Number(row!.last) - up) / 1000;
+  const latency = await startLatencies(host, cluster.adminToken, mkdtempSync(join(scratch, `latency-${containment}-`)));
+  const levels = daemon
+    .stdout()
+    .find((line) => line.includes('containment:'))
+    ?.split('containment: ')[1];
+  report(
+    `containment ${containment} (${levels}): makespan ${makespan.toFixed(2)} s, ` +
+      `submit-to-start p50 ${percentile(latency.total, 50)} ms`,
+  );
+  await daemon.stop();
+  return { makespan, latency };
+}
+
 const lines: string[] = [];
 const report = (line: string) => {
   lines.push(line);
@@ -150,6 +191,21 @@ try {
       CONDUCTOR_LOCAL_NODE: 'off',
     });
     const redisEnv = { REDIS_URL, CONDUCTOR_REDIS_PREFIX: prefix };
+
+    // 4. Containment off, then on, on the same host.
+    if (process.getuid?.() !== 0) report('containment off/on: skipped, not root (cgroups need root)');
+    else {
+      const off = await containedRun(host, schema, redisEnv, 'off');
+      const on = await containedRun(host, schema, redisEnv, 'on');
+      const p50 = (run: typeof on) => percentile(run.latency.total, 50);
+      report(`containment makespan ratio on/off: ${(on.makespan / off.makespan).toFixed(2)} (target at most 1.15)`);
+      report(`containment submit-to-start p50 on - off: ${p50(on) - p50(off)} ms (target at most 3 ms)`);
+    }
+    if (ONLY === 'containment') {
+      await host.stop();
+      await deleteKeys(prefix);
+      return;
+    }
 
     // 1. Makespan: the jobs wait in the queue; the clock starts at the node's first heartbeat.
     const work = mkdtempSync(join(scratch, 'work-'));
@@ -222,6 +278,7 @@ try {
   });
 
   // 2a. The embedded default: PGlite and the node in one process.
+  if (ONLY === 'containment') process.exit(0);
   const dataDir = mkdtempSync(join(scratch, 'embedded-'));
   const embedded = await cluster.startHost({
     CONDUCTOR_DATA_DIR: dataDir,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeJob } from '../shared/protocol/confirm.js';
-import { finishedEvent, jobEnding } from '../worker-node/job-ending.js';
+import { finishedEvent, jobEnding, WRAPPER_LOST_MESSAGE } from '../worker-node/job-ending.js';
 
 const limits = { timeLimitSeconds: 60, memoryMb: 512 };
 const SIGTERM = 15;
@@ -19,6 +19,16 @@ describe("a run's ending", () => {
       state: 'OUT_OF_MEMORY',
       error_msg: 'used more than its 512 MB of memory',
     });
+  });
+
+  it('is FAILED, saying so, when its wrapper was lost: a job-side failure', () => {
+    expect(jobEnding(undefined, 'WRAPPER_LOST', limits)).toEqual({
+      state: 'FAILED',
+      exit_status: null,
+      exit_signal: null,
+      error_msg: WRAPPER_LOST_MESSAGE,
+    });
+    expect(WRAPPER_LOST_MESSAGE).toMatch(/wrapper was lost/);
   });
 
   it('is otherwise COMPLETED on status 0, and FAILED on any other status, a signal, or no status at all', () => {

@@ -60,6 +60,16 @@ describe('the API side of the node protocol', () => {
     expect(await node()).toMatchObject({ protocol: 3, daemon_version: '9.9.9', runs_as: runsAs });
   });
 
+  it("shows the node's containment levels in /v1/nodes once its heartbeat says them, and refuses an unknown level", async () => {
+    expect(await node()).toMatchObject({ containment: null });
+    const containment = { memory: 'cgroup1', cpus: 'cgroup1', kill: 'cgroup2', pids: 'none' };
+    expect((await heartbeat({ [PROTOCOL_HEADER]: '3' }, { ...capacity, containment })).status).toBe(200);
+    expect(await node()).toMatchObject({ containment });
+    const unknown = { ...containment, kill: 'prayer' };
+    expect((await heartbeat({ [PROTOCOL_HEADER]: '3' }, { ...capacity, containment: unknown })).status).toBe(422);
+    expect(await node()).toMatchObject({ containment });
+  });
+
   it.each([
     [{ any_user: false, users: ['root'], unnamed: true }, 'runs_as.users.0'],
     [{ any_user: false, users: ['Alice'], unnamed: true }, 'runs_as.users.0'],

@@ -52,6 +52,12 @@ describe("a run's limits", () => {
     ]);
   });
 
+  it('end a run for memory where its cgroup counted an OOM kill, whatever its resident memory', () => {
+    expect(limitKills([run({ oomKills: 1 })], 1_000_001)).toEqual([{ key: '1-1', reason: 'OUT_OF_MEMORY' }]);
+    // The kernel holds it to its limit: the resident memory of its group is not what decides.
+    expect(limitKills([run({ oomKills: 0 })], 1_000_001, new Map([[100, 1024 * MB]]))).toEqual([]);
+  });
+
   it('measure memory once every poll interval', () => {
     expect(memoryPollDue(10_999, 10_000, 1000)).toBe(false);
     expect(memoryPollDue(11_000, 10_000, 1000)).toBe(true);

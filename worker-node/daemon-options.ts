@@ -28,6 +28,8 @@ export function daemonOptions(
     heartbeatMs: settings.CONDUCTOR_HEARTBEAT_SECONDS * 1000,
     killGraceMs: settings.CONDUCTOR_KILL_GRACE_SECONDS * 1000,
     memoryPollMs: settings.CONDUCTOR_MEMORY_POLL_SECONDS * 1000,
+    containment: settings.CONDUCTOR_CONTAINMENT === 'on',
+    ...(settings.CONDUCTOR_JOB_PIDS_MAX ? { jobPidsMax: settings.CONDUCTOR_JOB_PIDS_MAX } : {}),
     claimIdleMaxMs: settings.CONDUCTOR_CLAIM_IDLE_MAX_SECONDS * 1000,
     runAs: {
       minUid: settings.CONDUCTOR_MIN_UID,

@@ -6,8 +6,15 @@ import type { FinishedEvent, RunOutcome } from '../shared/protocol/events.js';
 import type { JobExit } from './job-process.js';
 import type { RunRecord } from './run-record.js';
 
-/** Why the daemon ended a run. STOPPED: the API says the run is no longer this node's; it is not reported. */
-export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED';
+/**
+ * Why the daemon ended a run. STOPPED: the API says the run is no longer this node's; it is not reported.
+ * WRAPPER_LOST: the run's wrapper (the parent that waits for the job and writes its outcome) disappeared, killed by
+ * the job or anyone: nothing could tell its outcome any more. A job-side failure, FAILED, never requeued.
+ */
+export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED' | 'WRAPPER_LOST';
+
+/** The error_msg of a run whose wrapper was lost. */
+export const WRAPPER_LOST_MESSAGE = 'its wrapper was lost (killed while the job ran): the job was ended';
 
 export function jobEnding(
   exit: JobExit | undefined,
@@ -22,6 +29,8 @@ export function jobEnding(
       return { state: 'TIMEOUT', ...code, error_msg: `time limit of ${limits.timeLimitSeconds} s reached` };
     case 'OUT_OF_MEMORY':
       return { state: 'OUT_OF_MEMORY', ...code, error_msg: `used more than its ${limits.memoryMb} MB of memory` };
+    case 'WRAPPER_LOST':
+      return { state: 'FAILED', ...code, error_msg: WRAPPER_LOST_MESSAGE };
     default:
       break;
   }

@@ -12,7 +12,10 @@
  */
 import { join } from 'node:path';
 import type { LogStore } from '../shared/logs/log-store.js';
+import { createHash } from 'node:crypto';
 import { ClaimLoop } from './claim-loop.js';
+import { describeLevels } from './containment/containment-levels.js';
+import { prepareNodeCgroups, removeNodeCgroups, type NodeCgroups } from './containment/node-cgroups.js';
 import type { ClaimSource } from './claim-source.js';
 import { CoreAllocator } from './core-allocator.js';
 import { lockCores, type CoreLease } from './core-locks.js';
@@ -43,6 +46,10 @@ export interface NodeDaemonOptions {
   heartbeatMs: number;
   killGraceMs: number;
   memoryPollMs: number;
+  /** Each run in cgroups where the machine allows (CONDUCTOR_CONTAINMENT, default on). */
+  containment?: boolean;
+  /** The most processes a job may have at once (pids cgroup); undefined: counted, not limited. */
+  jobPidsMax?: number;
   claimIdleMaxMs: number;
   /** Who its jobs run as: their owners on a root daemon, itself in single-user mode. */
   runAs: RunAsPolicy;
@@ -53,11 +60,17 @@ export interface NodeDaemonOptions {
   log(line: string): void;
 }
 
+const runId = (record: { jobId: number; attempt: number }) => ({
+  job_id: String(record.jobId),
+  attempt: record.attempt,
+});
+
 // How long a stopping daemon waits for the output of runs that just ended to be stored.
 const STOP_REPORT_WAIT_MS = 5000;
 
 interface Parts {
   lease: CoreLease;
+  cgroups: NodeCgroups;
   shipper: LogShipper;
   outbox: Outbox;
   supervisor: RunSupervisor;
@@ -114,6 +127,7 @@ export class NodeDaemon {
     // CPUs are the allocator's unit: one per core, or `oversubscribe` per core, numbered core by core in turns.
     const slots = lease.cores.length * options.oversubscribe;
     const allocator = new CoreAllocator(Array.from({ length: slots }, (_, slot) => slot));
+    const cgroups = prepareNodeCgroups(cgroupNodeName(options.node, options.dir), options.containment ?? true);
     const shipper = new LogShipper({ ...options.logs, dir: join(options.dir, 'shipped'), log });
     const outbox = new Outbox({
       pending: () => table.all().map((run) => ({ key: run.key, events: run.record.outbox })),
@@ -128,6 +142,7 @@ export class NodeDaemon {
       allocator,
       shipper,
       outbox,
+      cgroups,
       coresFreed: () => claims.notify(),
     });
     const watch = new RunWatch({ table, supervisor, memoryPollMs: options.memoryPollMs, now: Date.now, log });
@@ -135,7 +150,10 @@ export class NodeDaemon {
       ...options,
       runsAs: this.#runAs.runsAs,
       cpus: allocator.cores,
-      running: () => table.unended().map(({ record }) => ({ job_id: String(record.jobId), attempt: record.attempt })),
+      running: () => table.unended().map(({ record }) => runId(record)),
+      ended: () => table.ended().map(({ record }) => runId(record)),
+      confirmedThrough: (): number | undefined => claims.confirmedThrough,
+      containment: cgroups.levels,
       stateChanged: () => claims.notify(),
       kill: (key, reason) => supervisor.kill(key, reason),
     });
@@ -151,7 +169,7 @@ export class NodeDaemon {
       launch: (runs) => supervisor.launchAll(runs),
       busy: () => heartbeat.busy(),
     });
-    this.#parts = { lease, shipper, outbox, supervisor, watch, heartbeat, claims };
+    this.#parts = { lease, cgroups, shipper, outbox, supervisor, watch, heartbeat, claims };
 
     await shipper.start();
     await recoverRuns(records, { table, allocator, shipper, supervisor, log });
@@ -161,7 +179,8 @@ export class NodeDaemon {
     await claims.start();
     log(
       `node ${options.node} started: cores ${lease.cores.join(',')} (${slots} CPUs), ${options.memoryMb} MB, ` +
-        `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal`,
+        `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal; ` +
+        `containment: ${describeLevels(cgroups.levels)}`,
     );
     log(this.#runAs.describe());
   }
@@ -189,7 +208,19 @@ export class NodeDaemon {
     await outbox.flush();
     await this.options.source.close();
     const running = this.#table.unended().length;
-    if (running === 0) await lease.release();
+    if (running === 0) {
+      await lease.release();
+      // No run is left in them: the node's cgroups go too (a restart makes them again).
+      removeNodeCgroups(this.#parts.cgroups);
+    }
     this.options.log(`node ${this.options.node} stopped; ${running} job(s) left running`);
   }
+}
+
+/**
+ * The node's name among the machine's cgroups: its name and its directory's, so two daemons of the same name on one
+ * machine (test suites) never share a run's cgroup, and a restarted daemon (same directory) finds its runs' again.
+ */
+export function cgroupNodeName(node: string, dir: string): string {
+  return `${node}.${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`;
 }

@@ -1,7 +1,8 @@
 /**
  * The limits a running job is held to, decided from what the daemon measured and the time: its time limit, counted
- * from its start, and its memory request, against the resident memory of its process group (where no cgroup
- * enforces it). A run the daemon is ending already keeps its first reason (a cancel stays a cancel), and a run past
+ * from its start, and its memory request: where a memory cgroup holds it, the kernel's count of the run's processes
+ * it killed for memory (any is enough: the job ran out, and its other processes are ended); elsewhere the resident
+ * memory of its process group against the request. A run the daemon is ending already keeps its first reason (a cancel stays a cancel), and a run past
  * both limits at once ends for its time.
  */
 import type { KillReason } from './job-ending.js';
@@ -16,6 +17,8 @@ export interface LimitedRun {
   memoryMb: number;
   /** Why the daemon is ending it already, if it is. */
   kill?: KillReason;
+  /** The kernel's OOM kills in its memory cgroup, when measured this time; absent where memory is only polled. */
+  oomKills?: number;
 }
 
 export interface LimitKill {
@@ -37,6 +40,8 @@ export function limitKills(
     if (run.kill) continue;
     if (run.timeLimitSeconds !== null && now >= run.startedAt + run.timeLimitSeconds * 1000) {
       kills.push({ key: run.key, reason: 'TIMEOUT' });
+    } else if (run.oomKills !== undefined) {
+      if (run.oomKills > 0) kills.push({ key: run.key, reason: 'OUT_OF_MEMORY' });
     } else if (residentBytes && (residentBytes.get(run.pid) ?? 0) > run.memoryMb * 2 ** 20) {
       kills.push({ key: run.key, reason: 'OUT_OF_MEMORY' });
     }

@@ -6,6 +6,8 @@
  * pid and status files tell them again; only the end of a run that never started, which no file tells, is.
  */
 import { LOG_STREAMS } from '../shared/logs/log-store.js';
+import type { NodeCgroups } from './containment/node-cgroups.js';
+import { RunContainment } from './containment/run-containment.js';
 import type { FinishedEvent } from '../shared/protocol/events.js';
 import type { CoreAllocator } from './core-allocator.js';
 import { finishedEvent, type KillReason } from './job-ending.js';
@@ -30,6 +32,10 @@ export interface RunSupervisorOptions {
   allocator: CoreAllocator;
   shipper: LogShipper;
   outbox: Outbox;
+  /** The node's cgroups and containment levels: each run gets its own under them. */
+  cgroups: NodeCgroups;
+  /** The most processes a job may have at once, where a pids cgroup counts them; undefined: no limit. */
+  jobPidsMax?: number;
   /** A run's cores are free again: a claim may find work that fits now. */
   coresFreed(): void;
   log(line: string): void;
@@ -38,6 +44,8 @@ export interface RunSupervisorOptions {
 export class RunSupervisor {
   readonly #launches = new Set<Promise<void>>();
   readonly #reports = new Set<Promise<void>>();
+  /** Each run's containment, by run key: made at launch, or found again by name for a run re-adopted. */
+  readonly #contained = new Map<string, RunContainment>();
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
@@ -58,27 +66,39 @@ export class RunSupervisor {
     try {
       const identity = this.options.runAs.identity(ownerOf(job));
       if ('refused' in identity) throw new LaunchRefused(identity.refused);
+      // Before the launch: the job's process joins its cgroups before it runs a thing of its own.
+      const containment = RunContainment.create(this.options.cgroups, runName(record), {
+        memoryMb: job.memory_mb,
+        cpuIds: record.cpuIds,
+        pidsMax: this.options.jobPidsMax,
+      });
+      this.#contained.set(run.key, containment);
       const launched = await launchJob({
         dir: record.dir,
         script: job.script,
         cwd: paths.cwd,
-        env: jobEnvironment(
-          {
-            id: job.id,
-            name: job.name,
-            attempt: job.attempt,
-            partition: job.partition,
-            account: job.account,
-            ntasksPerNode: job.ntasks_per_node,
-            cpusPerTask: job.cpus_per_task,
-            memoryMb: job.memory_mb,
-            environment: job.environment,
-            workDir: paths.cwd,
-            user: identity.user ?? this.options.runAs.login,
-          },
-          node,
-          record.cpuIds,
-        ),
+        // The marker last: a job's own environment cannot name another run.
+        env: {
+          ...jobEnvironment(
+            {
+              id: job.id,
+              name: job.name,
+              attempt: job.attempt,
+              partition: job.partition,
+              account: job.account,
+              ntasksPerNode: job.ntasks_per_node,
+              cpusPerTask: job.cpus_per_task,
+              memoryMb: job.memory_mb,
+              environment: job.environment,
+              workDir: paths.cwd,
+              user: identity.user ?? this.options.runAs.login,
+            },
+            node,
+            record.cpuIds,
+          ),
+          ...containment.env,
+        },
+        cgroupProcs: containment.cgroupProcs,
         stdoutPath: paths.stdout,
         stderrPath: paths.stderr,
         cpuIds: record.cpuIds,
@@ -141,14 +161,47 @@ export class RunSupervisor {
     void this.options.table.save(run).then(() => this.terminate(run));
   }
 
-  /** Ends the run's process group (a kill interrupted by a crash goes on this way too). */
+  /**
+   * The run's wrapper is gone and left no outcome: no launcher or status file will tell its end. Every process of
+   * the run is killed and the run settled, FAILED for its lost wrapper unless the daemon was ending it already (a
+   * cancel stays a cancel). Once per run.
+   */
+  async wrapperLost(run: Run): Promise<void> {
+    if (run.wrapperLost || !hasProcess(run)) return;
+    run.wrapperLost = true;
+    if (!run.record.kill) {
+      run.record.kill = 'WRAPPER_LOST';
+      this.options.log(`job ${run.record.jobId}: its wrapper was lost; ending it`);
+      await this.options.table.save(run);
+    }
+    await this.terminate(run);
+    await this.settle(run);
+  }
+
+  /**
+   * Ends the run: SIGTERM to its process group and to every process in its cgroups, the grace period, then SIGKILL to
+   * whatever is left, in its group and (the kill level) its cgroups. A kill interrupted by a crash goes on this way too.
+   */
   async terminate(run: Run): Promise<void> {
+    const containment = this.containment(run);
     try {
+      containment.signal('SIGTERM');
       await terminateGroup(run.record.pid!, this.options.killGraceMs);
+      await containment.killAll();
     } catch (error) {
       // Its cores are given out again all the same: a process that SIGKILL cannot end does not run.
       this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
     }
+  }
+
+  /** The run's containment: the one made at its launch, or (re-adopted after a restart) found again by its name. */
+  containment(run: Run): RunContainment {
+    let containment = this.#contained.get(run.key);
+    if (!containment) {
+      containment = RunContainment.find(this.options.cgroups, runName(run.record));
+      this.#contained.set(run.key, containment);
+    }
+    return containment;
   }
 
   /**
@@ -167,6 +220,13 @@ export class RunSupervisor {
     const startTime = record.pid === undefined ? undefined : processStartTime(record.pid);
     const foreign = startTime !== undefined && startTime !== record.startTime;
     if (record.pid !== undefined && !foreign && groupAlive(record.pid)) await this.terminate(run);
+    // Nothing outlives its job (as Slurm ends a step): whatever is left in its cgroups (setsid children) is killed.
+    await this.#killLeftovers(run);
+    // The kernel killed one of its processes for memory: the job ran out of memory, whatever its main process did.
+    if (!record.kill && (this.containment(run).oomKills() ?? 0) > 0) {
+      record.kill = 'OUT_OF_MEMORY';
+      await table.save(run);
+    }
     const finished = finishedEvent(record, exit);
     if (record.launchError) {
       // No file tells this ending after a crash, and no output is to be shipped: journaled now, reported now.
@@ -200,6 +260,13 @@ export class RunSupervisor {
     await this.options.table.forget(run);
     await this.options.shipper.forget(run.key);
     await removeRunDirectory(run.record.dir);
+    // Its cgroups last until here: a daemon restarted before its end was reported still reads its OOM count.
+    try {
+      await this.containment(run).remove();
+    } catch (error) {
+      this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
+    }
+    this.#contained.delete(run.key);
   }
 
   /** Answers once the launches under way have their pid (or have failed). */
@@ -214,6 +281,14 @@ export class RunSupervisor {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((done) => (timer = setTimeout(done, timeoutMs)))]);
     clearTimeout(timer);
+  }
+
+  async #killLeftovers(run: Run): Promise<void> {
+    try {
+      await this.containment(run).killAll();
+    } catch (error) {
+      this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
+    }
   }
 
   #freeCores(run: Run): void {
@@ -234,3 +309,6 @@ export class RunSupervisor {
     this.options.outbox.notify();
   }
 }
+
+/** A run's name among the node's cgroups: `<job>.<attempt>`, the same after a restart. */
+export const runName = (record: { jobId: number; attempt: number }) => `${record.jobId}.${record.attempt}`;

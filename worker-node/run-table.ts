@@ -16,6 +16,8 @@ export interface Run {
   adopted: boolean;
   /** When an adopted run's process was first seen gone without a status file. */
   goneSince?: number;
+  /** Its wrapper was found gone without a status file: it is being ended for that, once. */
+  wrapperLost?: boolean;
 }
 
 interface HeldRun extends Run {
@@ -60,6 +62,11 @@ export class RunTable {
   /** Runs whose end is not known yet: they hold cores and memory, and the heartbeat lists them as running. */
   unended(): Run[] {
     return this.all().filter((run) => !hasEnded(run.phase));
+  }
+
+  /** Runs that ended whose end the API has not acknowledged yet: the heartbeat lists them apart. */
+  ended(): Run[] {
+    return this.all().filter((run) => hasEnded(run.phase));
   }
 
   /** Runs whose process group may still be there: running, or being ended after it ran. */

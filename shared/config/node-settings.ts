@@ -58,6 +58,13 @@ export const nodeSettings = {
   CONDUCTOR_HEARTBEAT_SECONDS: seconds(0.1, 60, 1),
   CONDUCTOR_KILL_GRACE_SECONDS: seconds(0, 3600, 10),
   CONDUCTOR_MEMORY_POLL_SECONDS: seconds(0.1, 60, 1),
+  /**
+   * `on`: each run in cgroups where the machine allows (worker-node/containment/); `off`: the process group, taskset
+   * and polled memory only, as before cgroups (to measure what containment costs).
+   */
+  CONDUCTOR_CONTAINMENT: z.enum(['on', 'off']).default('on'),
+  /** The most processes and threads a job may have at once, where a pids cgroup counts them; unset: no limit. */
+  CONDUCTOR_JOB_PIDS_MAX: z.coerce.number().int().min(1).max(4_194_304).optional(),
   CONDUCTOR_CLAIM_IDLE_MAX_SECONDS: seconds(0.1, 3600, 30),
   CONDUCTOR_STOP_DEADLINE_SECONDS: seconds(1, 3600, 30),
   /** How long new output may wait on the node before it is shipped: what a follower's delay is made of. */

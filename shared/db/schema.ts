@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { JobState } from '../job/job-state.js';
 import type { NodeState } from '../node-state.js';
+import type { ContainmentLevels } from '../protocol/containment.js';
 
 const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -48,6 +49,8 @@ export const jobs = pgTable('jobs', {
     .$type<string[]>()
     .notNull()
     .default(sql`'[]'::jsonb`),
+  /** The node's confirm sequence when it was handed this attempt (migration 0010); null before it ran anywhere. */
+  confirmSeq: bigint('confirm_seq', { mode: 'number' }),
 });
 
 export const jobEvents = pgTable('job_events', {
@@ -92,10 +95,17 @@ export const nodes = pgTable('nodes', {
   registeredAt: time('registered_at').notNull().defaultNow(),
   daemonVersion: text('daemon_version'),
   protocol: integer('protocol'),
+  /** How the node contains its jobs, per concern (shared/protocol/containment.ts); NULL until its daemon says. */
+  containment: jsonb('containment').$type<ContainmentLevels>(),
   /** How the node runs jobs (shared/protocol/runs-as.ts), as its last heartbeat said. */
   runsAnyUser: boolean('runs_any_user').notNull().default(false),
-  runsUsers: text('runs_users').array().notNull().default(sql`'{}'::text[]`),
+  runsUsers: text('runs_users')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   runsUnnamed: boolean('runs_unnamed').notNull().default(true),
+  /** Raised by every confirm that hands the node jobs (migration 0010). */
+  confirmSeq: bigint('confirm_seq', { mode: 'number' }).notNull().default(0),
 });
 
 export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;

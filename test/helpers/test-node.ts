@@ -7,6 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, type ChildServer } from './child-server.js';
+import { prepareNodeCgroups, removeNodeCgroups } from '../../worker-node/containment/node-cgroups.js';
+import { RunContainment } from '../../worker-node/containment/run-containment.js';
+import { cgroupNodeName } from '../../worker-node/node-daemon.js';
 import { FileLogStore } from '../../shared/logs/file-log-store.js';
 import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
@@ -131,6 +134,18 @@ export function testNodes(api: TestApi): TestNodes {
     },
     async cleanup() {
       await Promise.all(daemons.splice(0).map((daemon) => daemon.stop()));
+      // A daemon killed, or stopped with runs left, leaves its cgroups (made only as root), and perhaps processes in
+      // them: they go here.
+      if (process.getuid?.() === 0) {
+        for (const [name, made] of nodeDirs) {
+          const cgroups = prepareNodeCgroups(cgroupNodeName(name, made), true);
+          for (const run of RunContainment.all(cgroups)) {
+            await run.killAll();
+            await run.remove();
+          }
+          removeNodeCgroups(cgroups);
+        }
+      }
       for (const made of dirs.splice(0)) rmSync(made, { recursive: true, force: true });
     },
   };

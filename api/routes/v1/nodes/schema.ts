@@ -5,6 +5,7 @@ import { expandOutputPath } from '../../../../shared/job/output-path.js';
 import { identifier } from '../../../../shared/names.js';
 import { NODE_STATES } from '../../../../shared/node-state.js';
 import type { Ref } from '../../../../shared/protocol/claim.js';
+import { ContainmentLevels } from '../../../../shared/protocol/containment.js';
 import type { NodeJob } from '../../../../shared/protocol/confirm.js';
 import { RunsAs } from '../../../../shared/protocol/runs-as.js';
 import type { JobRef } from '../../../../shared/queue/job-queue.js';
@@ -28,6 +29,10 @@ export const Node = z
     registered_at: timestamp,
     daemon_version: z.string().nullable().openapi({ description: 'Its daemon software; null before protocol 2.' }),
     protocol: z.number().int().nullable().openapi({ description: 'The node protocol version its daemon speaks.' }),
+    containment: ContainmentLevels.nullable().openapi({
+      description:
+        "How the node contains its jobs, per concern (the README's containment section); null until its daemon says.",
+    }),
     runs_as: RunsAs.openapi({
       description:
         'How it runs jobs, as its last heartbeat said (protocol 3 on); a daemon of protocol 2 runs only jobs naming no user.',
@@ -48,6 +53,7 @@ export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage):
     registered_at: node.registeredAt.toISOString(),
     daemon_version: node.daemonVersion,
     protocol: node.protocol,
+    containment: node.containment,
     runs_as: { any_user: node.runsAnyUser, users: node.runsUsers, unnamed: node.runsUnnamed },
   };
 }
