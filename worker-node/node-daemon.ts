@@ -25,7 +25,7 @@ import type { NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
 import { workRoot } from './job-process.js';
-import { ensureDirectory, PASSABLE, PRIVATE } from './private-dirs.js';
+import { ensureDirectory, PASSABLE, PRIVATE, unpassableAncestor } from './private-dirs.js';
 import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
@@ -105,6 +105,13 @@ export class NodeDaemon {
     for (const [dir, mode] of dirs) {
       const fixed = ensureDirectory(dir, mode);
       if (fixed) log(`node directory ${fixed}`);
+    }
+    const closed = this.#runAs.root ? unpassableAncestor(workRoot(options.dir)) : undefined;
+    if (closed) {
+      log(
+        `${closed} is closed to other users: owners' jobs naming no working directory cannot reach theirs in ` +
+          `${workRoot(options.dir)} (give them one, or open ${closed} to passing through, mode o+x)`,
+      );
     }
     const records = await table.readJournal();
     const live = records.filter((record) => !record.ended);

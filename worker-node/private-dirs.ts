@@ -6,7 +6,8 @@
  * read or plant what the daemon trusts. Only the node's directory itself and its `work` directory (where jobs naming
  * no working directory get one of their own) may be passed through by others (0711), not listed.
  */
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 
 export const PRIVATE = 0o700;
 /** Others may pass through to a path they know (their own job's directory), not list or read it. */
@@ -32,4 +33,17 @@ export function ensureDirectory(path: string, mode: number): string | undefined 
   if (had === mode) return undefined;
   chmodSync(path, mode);
   return `${path}: mode ${had.toString(8)} made ${mode.toString(8)}`;
+}
+
+/**
+ * The first directory on the way to `path` (from the root down) that others may not pass through (no o+x): where a
+ * job of another user, given a directory below `path`, is stopped. Undefined when the whole way is passable.
+ */
+export function unpassableAncestor(path: string): string | undefined {
+  const parts = resolve(path).split(sep).filter(Boolean);
+  for (let depth = 0; depth <= parts.length; depth++) {
+    const dir = sep + parts.slice(0, depth).join(sep);
+    if ((statSync(dir).mode & 0o001) === 0) return dir;
+  }
+  return undefined;
 }
