@@ -6,6 +6,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { confirmClaims } from '../api/jobs/confirm-claims.js';
 import { apiTokens } from '../shared/db/schema.js';
 import type { RunsAs } from '../shared/protocol/runs-as.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
@@ -223,6 +224,16 @@ for (const backend of await backends()) {
         expect((await claim('d3', 'p-confirm', ROOT_ALLOWING)).map((ref) => ref.id)).toEqual([bobs]);
         expect((await confirm('d3', [bobs])).jobs.map((job: { id: string }) => job.id)).toEqual([bobs]);
       });
+    });
+
+    it("starts a job, in the confirm's own statement, only on a node that runs its owner", async () => {
+      // Past the route's check (a heartbeat may change runs_as between it and the statement): the statement holds.
+      await beat('d4', 'p-statement');
+      const bobs = (await json(submit(jobIn('p-statement', { user: 'bob' })), 201)).id;
+      const unnamed = (await json(submit(jobIn('p-statement')), 201)).id;
+      const result = await confirmClaims(t.database.db, 'd4', [Number(bobs), Number(unnamed)], 'test');
+      expect(result.started.map((job) => String(job.id))).toEqual([unnamed]);
+      expect(result.dropped.map(String)).toEqual([bobs]);
     });
 
     describe('the PENDING reason', () => {

@@ -1,13 +1,14 @@
 --[[
-  Claims for one node the queued refs it runs (their owner, shared/protocol/runs-as.ts) that fit what it has free: first fit in (priority desc, submit order) across
-  the node's partitions. Same decision as first-fit.ts; the conformance suite holds both to it.
+  Claims for one node the queued refs it runs (their owner, shared/protocol/runs-as.ts) that fit what it has free:
+  first fit in (priority desc, submit order) across the node's partitions. Same decision as first-fit.ts; the
+  conformance suite holds both to it.
 
   Walks the partitions' queues at most `window` refs deep in each, and takes the first refs that fit what is still
   free (an exclusive ref only on an idle node, and it takes the whole node), moving them to the node's claimed set.
   A partition's head that has been the head for longer than the bound is reserved: a node that could ever fit it
   takes nothing queued after it, from any partition, until it fits. A ref the node does not run is passed over as if
-  absent: it stays queued for another node, and never holds this one back. Refs without data (removed) are dropped on the
-  way. Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a
+  absent: it stays queued for another node, and never holds this one back. Refs without data (removed) are dropped
+  on the way. Each queue is read in chunks, the first just big enough for `max refs`, so that a claim for one ref reads a
   few entries, not the whole window. Every claim is also noted in `<prefix>claims` by time, for release-stale.
 
   KEYS[1]   refs hash
