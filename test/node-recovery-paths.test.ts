@@ -399,21 +399,21 @@ describe('the node daemon recovers on its rarer paths', () => {
       await waitFor('the daemon to see the drain', () =>
         log().includes(`node ${name} is DRAINING`) ? true : undefined,
       );
-      // Windows counted in the daemon's own heartbeats (one every 0.2 s of its time), not in the test's time: a busy
-      // machine slows both loops of the daemon alike. A claim already on its way when the heartbeat answered may
-      // still arrive: count from a few heartbeats later.
+      // Windows counted in the daemon's own heartbeats (an idle one beats every 2 s of its own time: ten times
+      // CONDUCTOR_HEARTBEAT_SECONDS), not in the test's time: a busy machine slows the daemon's loops alike. A claim
+      // already on its way when the heartbeat answered may still arrive: count from the next heartbeat on.
       const heartbeats = () => proxy.requests.filter((seen) => seen.path.endsWith('/heartbeat')).length;
       const heartbeatsGoBy = async (count: number) => {
         const from = heartbeats();
         await waitFor(`${count} heartbeats`, () => (heartbeats() >= from + count ? true : undefined));
       };
-      await heartbeatsGoBy(3);
+      await heartbeatsGoBy(1);
       const claims = () => proxy.requests.filter((seen) => seen.path.endsWith('/claim')).length;
       const claimsWhileDrained = claims();
 
       const id = await submit(`${logStart()}\nexit 0`);
       // An idle daemon claims every 0.3 s at most (CONDUCTOR_CLAIM_IDLE_MAX_SECONDS): several chances to claim.
-      await heartbeatsGoBy(10);
+      await heartbeatsGoBy(1);
       expect(await getJob(api.t, id)).toMatchObject({ state: 'PENDING', node: null });
       expect(claims()).toBe(claimsWhileDrained);
       expect(startsLogged()).toEqual([]);

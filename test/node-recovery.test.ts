@@ -104,6 +104,8 @@ describe('the node daemon survives faults', () => {
       ids.slice(2).every((id) => again.stdout().join('\n').includes(`job ${id}: re-adopted`)) ? true : undefined,
     );
     expect((await api.t.call('POST', `/v1/jobs/${ids[4]}/cancel`)).status).toBe(200);
+    // Killed before the others are let go: a cancel that came too late would let it end on its own.
+    await runEnded('crashy', ids[4]!);
     end('back');
     const ended = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED)));
     expect(ended.map((job) => [job.state, job.exit_code?.status, job.attempt])).toEqual([
