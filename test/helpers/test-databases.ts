@@ -66,7 +66,8 @@ export async function createTestDatabase(
   backend: Backend,
   options: { poolSize?: number; fresh?: boolean } = {},
 ): Promise<TestDatabase> {
-  const templates = options.fresh ? undefined : providedTemplates();
+  const provided = providedTemplates();
+  const templates = options.fresh ? undefined : provided;
   if (backend.name === 'pglite') {
     const database = templates
       ? await openNodeDatabase({ loadDataDir: await pgliteDump(templates.pglite) })
@@ -74,9 +75,8 @@ export async function createTestDatabase(
     if (!templates) await migrate(database.migrations, await loadMigrations());
     return { ...database, url: undefined, destroy: () => database.close() };
   }
-  const name = templates?.postgres
-    ? cloneName(templates.postgres)
-    : `conductor_fresh_${randomBytes(5).toString('hex')}`;
+  // Named after the run's template even when fresh, so the run's teardown drops it if this worker is killed.
+  const name = provided?.postgres ? cloneName(provided.postgres) : `conductor_fresh_${randomBytes(5).toString('hex')}`;
   await adminQuery(
     templates?.postgres ? `CREATE DATABASE ${name} TEMPLATE ${templates.postgres}` : `CREATE DATABASE ${name}`,
   );
