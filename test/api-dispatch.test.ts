@@ -202,6 +202,8 @@ for (const backend of await backends()) {
       await drain();
       const id = Number(await t.submit());
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
+      // Time passing, not a condition awaited: the claim is then older than the 10 ms asked below (a busy machine
+      // only makes it older).
       await new Promise((resolve) => setTimeout(resolve, 20));
       const { released } = await new Reconciler(t.queue, { staleClaimMs: 10 }).run(t.database.db);
       expect(released).toBe(1);
