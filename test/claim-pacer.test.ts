@@ -5,6 +5,7 @@ import { subscribeToWake } from '../shared/queue/redis/wake-subscriber.js';
 import { ClaimPacer } from '../worker-node/claim-pacer.js';
 import { DaemonLoop } from '../worker-node/daemon-loop.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
+import { waitUntil as waitUntilNamed } from './helpers/wait-for.js';
 
 describe('the claim pacer', () => {
   it('backs off while claims find nothing, up to the maximum, and starts over when one finds work', () => {
@@ -87,16 +88,11 @@ describe.skipIf(unreachable)('waking idle nodes on a TCP Redis', () => {
     await queue.enqueue([
       { id: 2, partition: 'batch', cpus: 1, memoryMb: 1, priority: 0, exclusive: false, user: null },
     ]);
+    // A second pass before the minute's backoff is over can only be the wake's (the wait gives up sooner).
     await waitUntil(() => passes.length === 2);
-    expect(passes[1]! - passes[0]!).toBeLessThan(1000);
     expect(woken).toEqual(['batch']);
   });
 });
 
-async function waitUntil(done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Waits for `done`, for less than the loop's minute of backoff. */
+const waitUntil = (done: () => boolean) => waitUntilNamed('the passes expected', done);

@@ -10,6 +10,7 @@ import { followStream, type Follow } from '../api/jobs/follow-output.js';
 import type { JobRow } from '../shared/db/schema.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import type { LogStreamId } from '../shared/logs/log-store.js';
+import { waitUntil } from './helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conductor-follow-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,11 +45,11 @@ describe('a followed stream', () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('first\n');
     // The client asks for more, then goes away while the follower waits for the job to print.
     const pending = reader.read().catch(() => undefined);
-    await sleep(100);
-    expect(reloads()).toBeGreaterThan(1);
+    await waitUntil('the follower to look again', () => reloads() > 1);
     await reader.cancel();
     await pending;
     const after = reloads();
+    // A window for what must not happen (more looks); a busy machine only makes it see fewer.
     await sleep(200);
     expect(reloads()).toBeLessThanOrEqual(after + 1);
   });
@@ -65,12 +66,13 @@ describe('a followed stream', () => {
 
   it("follows a requeued job's next attempt once it starts, not the attempt before", async () => {
     let now: Partial<JobRow> = { attempt: 1, state: 'PENDING' };
-    const { store, follow } = follower(3, 2, () => now);
+    const { store, follow, reloads } = follower(3, 2, () => now);
     const encode = (text: string) => new TextEncoder().encode(text);
     await store.put({ jobId: 3, attempt: 1, stream: 'stdout' }, 0, encode('the lost attempt\n'));
     const reader = followStream(follow).getReader();
     const first = reader.read();
-    await sleep(100);
+    // It has seen the job PENDING again, between the attempts, before the next one starts.
+    await waitUntil('the follower to look at the requeued job', () => reloads() > 0);
     now = { attempt: 2, state: 'RUNNING' };
     await store.put({ jobId: 3, attempt: 2, stream: 'stdout' }, 0, encode('the next one\n'));
     expect(new TextDecoder().decode((await first).value)).toBe('the next one\n');

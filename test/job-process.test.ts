@@ -1,5 +1,5 @@
 /** Real bash, real process groups: what the node daemon's runner does with a job. */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,8 +14,7 @@ import {
   type JobLaunch,
 } from '../worker-node/job-process.js';
 import { processStartTime } from '../worker-node/process-table.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { waitFor, waitUntil } from './helpers/wait-for.js';
 
 describe('running a job as its own process group', () => {
   const dirs: string[] = [];
@@ -43,15 +42,11 @@ describe('running a job as its own process group', () => {
       ...extra,
     });
     groups.push(launched.pid);
-    const ended = async (): Promise<JobExit> => {
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
-        const exit = readJobExit(dir);
-        if (exit) return exit;
-        await sleep(10);
-      }
-      throw new Error(`no exit status from job ${launched.pid} after 10 s`);
-    };
-    return { ...launched, root, dir, ended, out: () => readFileSync(join(root, 'out.log'), 'utf8') };
+    const ended = (): Promise<JobExit> =>
+      waitFor(`the exit status of job ${launched.pid}`, () => readJobExit(dir) ?? undefined);
+    /** The script has reached its `touch ready`. */
+    const ready = () => waitUntil(`job ${launched.pid} ready`, () => existsSync(join(root, 'work', 'ready')));
+    return { ...launched, root, dir, ended, ready, out: () => readFileSync(join(root, 'out.log'), 'utf8') };
   }
 
   it('runs bash on the script in its working directory, with its environment, output to files', async () => {
@@ -95,20 +90,21 @@ describe('running a job as its own process group', () => {
       trap '' TERM
       ( trap '' TERM; sleep 300 & sleep 300 ) &
       sleep 300 &
+      touch ready
       wait
     `);
-    await sleep(200);
+    // Ready: the shell ignores SIGTERM, and so does every process it started since (an ignored signal is inherited).
+    await job.ready();
     expect(groupAlive(job.pid)).toBe(true);
-    const started = Date.now();
     await terminateGroup(job.pid, 300);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(groupAlive(job.pid)).toBe(false);
+    // Ended by SIGKILL: the SIGTERM was ignored, and the grace period ran out.
     expect(await job.ended()).toEqual({ exitStatus: null, signal: 9 });
   });
 
   it('lets a job that ends on SIGTERM end within the grace period', async () => {
-    const job = await run('sleep 300');
-    await sleep(100);
+    const job = await run('touch ready\nsleep 300');
+    await job.ready();
     await terminateGroup(job.pid, 10_000);
     expect(await job.ended()).toEqual({ exitStatus: null, signal: 15 });
   });

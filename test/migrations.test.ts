@@ -22,7 +22,7 @@ for (const backend of await backends()) {
     });
 
     it('are safe to run again and concurrently', async () => {
-      database = await createTestDatabase(backend);
+      database = await createTestDatabase(backend, { fresh: true });
       expect(await migrate(database.migrations, migrations)).toEqual([]);
       const runs = await Promise.all(Array.from({ length: 5 }, () => migrate(database!.migrations, migrations)));
       expect(runs.flat()).toEqual([]);
@@ -31,7 +31,7 @@ for (const backend of await backends()) {
     });
 
     it('create the tables drizzle describes, column for column', async () => {
-      database = await createTestDatabase(backend);
+      database = await createTestDatabase(backend, { fresh: true });
       for (const table of Object.values(schema) as PgTable[]) {
         const config = getTableConfig(table);
         const rows = await queryRows(

@@ -14,7 +14,6 @@ import { processStartTime } from '../worker-node/process-table.js';
 import type { ChildServer } from './helpers/child-server.js';
 import {
   processTree,
-  sleep,
   startTestApi,
   testNodes,
   treePids,
@@ -114,13 +113,13 @@ describe('the node daemon runs jobs', () => {
     });
   });
 
-  it('a cancel of a RUNNING job reaches the node within 2 s and ends the whole tree: CANCELLED', async () => {
+  // How soon a cancel reaches the node (its next heartbeat, every interval while a job runs) is the heartbeat loop's,
+  // tested with a fake clock in heartbeat-loop.test.ts; a wall clock here would only measure how busy the machine is.
+  it('a cancel of a RUNNING job reaches the node and ends the whole tree: CANCELLED', async () => {
     const id = await submit(processTree(), { name: 'tree' });
     const pids = await treePids(work, id);
-    const asked = Date.now();
     expect((await api.t.call('POST', `/v1/jobs/${id}/cancel`)).status).toBe(200);
-    const job = await waitForState(api.t, id, ['CANCELLED'], 5000);
-    expect(Date.now() - asked).toBeLessThan(2000 + 1000); // reaching the node, plus the SIGTERM and the report
+    const job = await waitForState(api.t, id, ['CANCELLED']);
     expect(job.exit_code?.signal).toBe(15);
     expect(pids.filter((pid) => processStartTime(pid) !== undefined)).toEqual([]);
   });
@@ -176,7 +175,8 @@ describe('a node daemon claiming from Redis directly', async () => {
   it.skipIf(unreachable)(
     'claims from the queue the API pushed to, woken by the submit, and confirms through the API',
     async () => {
-      // An idle node waits up to a minute between claims here: only the wake can start the job at once.
+      // That a wake ends the longest backoff at once is claim-pacer.test.ts's, with the real subscriber and no clock:
+      // here, that the daemon listens on the channel the API wakes, and takes and confirms the job.
       const daemon = await nodes.start('rd1', {
         REDIS_URL,
         CONDUCTOR_REDIS_PREFIX: prefix,
@@ -184,14 +184,20 @@ describe('a node daemon claiming from Redis directly', async () => {
       });
       expect(daemon.stdout().join('\n')).toContain('claiming from Redis');
       await waitFor('node UP', () => (daemon.stdout().join('\n').includes('is UP') ? true : undefined));
-      await sleep(3000); // long enough for the idle backoff to have grown past a second
+      const { redis } = ioredisClient(REDIS_URL);
+      try {
+        await waitFor('the daemon listening for wakes', async () => {
+          const [, listeners] = (await redis.call('PUBSUB', 'NUMSUB', queue.wakeChannel)) as [string, number];
+          return listeners > 0 ? true : undefined;
+        });
+      } finally {
+        redis.disconnect();
+      }
       const work = nodes.dir();
-      const submitted = Date.now();
-      const id = await api.t.submit({ name: 'fast', current_working_directory: work }, '#!/bin/bash\ndate +%s%3N');
+      const id = await api.t.submit({ name: 'fast', current_working_directory: work }, '#!/bin/bash\necho ran');
       const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
       expect(job).toMatchObject({ state: 'COMPLETED', node: 'rd1' });
-      const started = Number(readFileSync(join(work, `slurm-${id}.out`), 'utf8').trim());
-      expect(started - submitted).toBeLessThan(1000);
+      expect(readFileSync(join(work, `slurm-${id}.out`), 'utf8')).toBe('ran\n');
     },
   );
 });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { validJob } from './helpers/test-app.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const MAIN = 'api/hosts/node/main.ts';
@@ -86,12 +87,10 @@ describe('the embedded default (npm start)', () => {
     });
     expect(submit.status).toBe(201);
     const { id } = await submit.json();
-    let job;
-    for (let tries = 0; tries < 200; tries++) {
-      job = await (await fetch(`${host.url}/v1/jobs/${id}`, { headers })).json();
-      if (job.state === 'COMPLETED' || job.state === 'FAILED') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const job = await waitFor(`job ${id} to end`, async () => {
+      const seen = (await (await fetch(`${host.url}/v1/jobs/${id}`, { headers })).json()) as { state: string };
+      return seen.state === 'COMPLETED' || seen.state === 'FAILED' ? seen : undefined;
+    });
     expect(job).toMatchObject({ state: 'COMPLETED', exit_code: { status: 0, signal: null } });
     expect(readFileSync(join(dataDir, 'work', `slurm-${id}.out`), 'utf8')).toBe('hello from first\n');
     // Its output is served by the API, from the store in the data directory.

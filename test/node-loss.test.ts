@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import { nodes } from '../shared/db/schema.js';
@@ -8,7 +8,8 @@ import { moveJob } from './helpers/job-states.js';
 
 const capacity = { partitions: ['batch'], cpus: 16, memory_mb: 128_000 };
 const claimBody = { ...capacity, free_cpus: 16, free_memory_mb: 128_000 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// A node is lost after ten minutes of silence here: one made silent is an hour behind, one that answers is not.
+const SILENCE_MS = 600_000;
 
 for (const backend of await backends()) {
   describe.skipIf(backend.skip)(`a node that stops answering, on ${backend.name}`, () => {
@@ -17,6 +18,10 @@ for (const backend of await backends()) {
       t = await createTestApp(backend);
     });
     afterAll(() => t?.close());
+
+    /** Node `name` last spoke an hour ago: silent by the database's clock, without waiting for it. */
+    const fallSilent = (name: string) =>
+      t.database.db.execute(sql`UPDATE nodes SET last_heartbeat = now() - interval '1 hour' WHERE name = ${name}`);
 
     it('is marked DOWN; its jobs are requeued or end NODE_FAIL, and what it claimed goes back to the queue', async () => {
       const n1 = await t.token('node', 'n1');
@@ -36,9 +41,9 @@ for (const backend of await backends()) {
       const unconfirmed = await t.submit(validJob({ name: 'claimed' }));
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
 
-      await sleep(300);
+      await fallSilent('n1');
       await beat('n2', n2); // n2 keeps answering.
-      const result = await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
+      const result = await new Reconciler(t.queue, { nodeSilenceMs: SILENCE_MS }).run(t.database.db);
       expect(result).toMatchObject({ nodesDown: ['n1'], requeued: 1, pushed: 1 });
 
       const [n1Row] = await t.database.db.select().from(nodes).where(eq(nodes.name, 'n1'));
@@ -85,11 +90,11 @@ for (const backend of await backends()) {
       const n3 = await t.token('node', 'n3');
       await t.call('POST', '/v1/nodes/n3/heartbeat', { token: n3, body: capacity });
       const id = await t.submit(validJob({ partition: 'race' }));
-      await sleep(300);
-      await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
+      await fallSilent('n3');
+      await new Reconciler(t.queue, { nodeSilenceMs: SILENCE_MS }).run(t.database.db);
       // As if the confirm had passed its check before the marking: RUNNING on a node that is DOWN.
       await moveJob(t.database.db, id, 'RUNNING', { nodeName: 'n3', attempt: 1 });
-      await new Reconciler(t.queue, { nodeSilenceMs: 200 }).run(t.database.db);
+      await new Reconciler(t.queue, { nodeSilenceMs: SILENCE_MS }).run(t.database.db);
       expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('NODE_FAIL');
     });
 

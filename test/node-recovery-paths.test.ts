@@ -4,6 +4,7 @@
  * what the daemon sends is the point, it talks to the API through a small recording proxy of this file's own, which
  * can also refuse requests or swallow an answer after the API has applied the request.
  */
+import { sql } from 'drizzle-orm';
 import { Agent, createServer, request, type ServerResponse } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -301,6 +302,7 @@ describe('the node daemon recovers on its rarer paths', () => {
       );
       daemon.kill('SIGKILL');
       expect(await daemon.exited).toBe('signal SIGKILL');
+      // A window for what must not happen (the tree ending); a busy machine only makes it see less.
       await sleep(300);
       // The SIGTERM did nothing, the SIGKILL never came: the whole tree still runs, and the API still says RUNNING.
       expect(alive(pids)).toEqual(pids);
@@ -334,9 +336,16 @@ describe('the node daemon recovers on its rarer paths', () => {
       );
 
       // The node falls silent; the reconciler marks it DOWN and ends its job NODE_FAIL.
+      // Silent by the database's clock once a heartbeat was refused (the one before it has been answered: the daemon
+      // sends them one at a time): its last one is put an hour back instead of waiting for the silence to pass.
+      const heartbeats = () => proxy.requests.filter((seen) => seen.path.endsWith('/heartbeat')).length;
+      const beforeRefusing = heartbeats();
       proxy.fault = (path) => (path.endsWith('/heartbeat') ? 'refuse' : 'pass');
-      await sleep(800);
-      const { nodesDown } = await new Reconciler(api.t.queue, { nodeSilenceMs: 300 }).run(api.t.database.db);
+      await waitFor('a heartbeat refused', () => (heartbeats() > beforeRefusing ? true : undefined));
+      await api.t.database.db.execute(
+        sql`UPDATE nodes SET last_heartbeat = now() - interval '1 hour' WHERE name = ${name}`,
+      );
+      const { nodesDown } = await new Reconciler(api.t.queue, { nodeSilenceMs: 600_000 }).run(api.t.database.db);
       expect(nodesDown).toContain(name);
       expect((await getJob(api.t, id)).state).toBe('NODE_FAIL');
       expect(alive(pids)).toEqual(pids);
@@ -424,14 +433,21 @@ describe('the node daemon recovers on its rarer paths', () => {
       await waitFor('the daemon to see the drain', () =>
         log().includes(`node ${name} is DRAINING`) ? true : undefined,
       );
-      // A claim already on its way when the heartbeat answered may still arrive: count from a moment later.
-      await sleep(500);
+      // Windows counted in the daemon's own heartbeats (an idle one beats every 2 s of its own time: ten times
+      // CONDUCTOR_HEARTBEAT_SECONDS), not in the test's time: a busy machine slows the daemon's loops alike. A claim
+      // already on its way when the heartbeat answered may still arrive: count from the next heartbeat on.
+      const heartbeats = () => proxy.requests.filter((seen) => seen.path.endsWith('/heartbeat')).length;
+      const heartbeatsGoBy = async (count: number) => {
+        const from = heartbeats();
+        await waitFor(`${count} heartbeats`, () => (heartbeats() >= from + count ? true : undefined));
+      };
+      await heartbeatsGoBy(1);
       const claims = () => proxy.requests.filter((seen) => seen.path.endsWith('/claim')).length;
       const claimsWhileDrained = claims();
 
       const id = await submit(`${logStart()}\nexit 0`);
       // An idle daemon claims every 0.3 s at most (CONDUCTOR_CLAIM_IDLE_MAX_SECONDS): several chances to claim.
-      await sleep(2000);
+      await heartbeatsGoBy(1);
       expect(await getJob(api.t, id)).toMatchObject({ state: 'PENDING', node: null });
       expect(claims()).toBe(claimsWhileDrained);
       expect(startsLogged()).toEqual([]);

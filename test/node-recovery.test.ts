@@ -3,7 +3,7 @@
  * end, a journal that names a pid now used by another process, a graceful stop, and two daemons on one machine.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { processStartTime } from '../worker-node/process-table.js';
@@ -13,7 +13,6 @@ import { runKey, type RunRecord } from '../worker-node/run-record.js';
 import {
   ENDED,
   getJob,
-  sleep,
   startTestApi,
   testNodes,
   waitFor,
@@ -51,6 +50,16 @@ describe('the node daemon survives faults', () => {
       .filter(Boolean)
       .sort();
 
+  /** A job that runs until the test makes file `end-<name>` in the work directory. */
+  const untilEnd = (name: string) => `while [ ! -e ${work}/end-${name} ]; do sleep 0.05; done`;
+  const end = (name: string) => writeFileSync(join(work, `end-${name}`), '');
+
+  /** Run `id` (attempt 1) of node `node` has ended: its launcher wrote its exit status, daemon or not. */
+  const runEnded = (node: string, id: string) =>
+    waitFor(`job ${id}'s exit status on ${node}`, () =>
+      existsSync(join(nodes.nodeDir(node), 'runs', `${id}-1`, 'status')) ? true : undefined,
+    );
+
   const waitForStartReported = (id: string) =>
     waitFor(`job ${id}'s start reported`, async () => {
       const { events } = (await (await api.t.call('GET', `/v1/jobs/${id}/events`)).json()) as {
@@ -62,18 +71,19 @@ describe('the node daemon survives faults', () => {
   it('kill -9 of the daemon while 5 jobs run: a restart re-adopts them, settles the ones that ended meanwhile, runs none twice', async () => {
     const env = { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_NODE_OVERSUBSCRIBE: '4' };
     const daemon = await nodes.start('crashy', env);
-    // Two end while the daemon is away, three outlive it; each with its own exit status.
+    // Two end while the daemon is away, three outlive it; each with its own exit status. Each ends when the test
+    // says (a file appears), not after a time: on a busy machine a timed job ends too early or too late.
     const plan = [
-      { seconds: 2.5, exit: 0 },
-      { seconds: 2.5, exit: 3 },
-      { seconds: 7, exit: 0 },
-      { seconds: 7, exit: 4 },
-      { seconds: 7, exit: 0 },
+      { until: 'away', exit: 0 },
+      { until: 'away', exit: 3 },
+      { until: 'back', exit: 0 },
+      { until: 'back', exit: 4 },
+      { until: 'back', exit: 0 },
     ];
     const ids: string[] = [];
-    for (const { seconds, exit } of plan) {
+    for (const { until, exit } of plan) {
       ids.push(
-        await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts\nsleep ${seconds}\nexit ${exit}`, {
+        await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts\n${untilEnd(until)}\nexit ${exit}`, {
           memory_per_node: '100M',
         }),
       );
@@ -83,13 +93,21 @@ describe('the node daemon survives faults', () => {
 
     daemon.kill('SIGKILL');
     expect(await daemon.exited).toBe('signal SIGKILL');
-    await sleep(3000); // the short jobs end meanwhile
+    // The first two end meanwhile.
+    end('away');
+    await Promise.all(ids.slice(0, 2).map((id) => runEnded('crashy', id)));
 
     const again = await nodes.start('crashy', env);
     // The re-adopted runs are under the daemon's control again: a cancel reaches one.
     await waitFor('the restarted node UP', () => (again.stdout().join('\n').includes('is UP') ? true : undefined));
+    await waitFor('the three left running re-adopted', () =>
+      ids.slice(2).every((id) => again.stdout().join('\n').includes(`job ${id}: re-adopted`)) ? true : undefined,
+    );
     expect((await api.t.call('POST', `/v1/jobs/${ids[4]}/cancel`)).status).toBe(200);
-    const ended = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED, 15_000)));
+    // Killed before the others are let go: a cancel that came too late would let it end on its own.
+    await runEnded('crashy', ids[4]!);
+    end('back');
+    const ended = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED)));
     expect(ended.map((job) => [job.state, job.exit_code?.status, job.attempt])).toEqual([
       ...plan.slice(0, 4).map(({ exit }) => [exit === 0 ? 'COMPLETED' : 'FAILED', exit, 1]),
       ['CANCELLED', null, 1],
@@ -103,13 +121,18 @@ describe('the node daemon survives faults', () => {
 
   it('the API away while jobs end: their ends arrive once it is back', async () => {
     const daemon = await nodes.start('patient', { CONDUCTOR_NODE_CPUS: '2' });
-    const ids = [await submit('sleep 1; exit 0'), await submit('sleep 1; exit 7')];
+    const ids = [await submit(`${untilEnd('away')}\nexit 0`), await submit(`${untilEnd('away')}\nexit 7`)];
     // Both really running (their starts reported), so that both end while the API is away.
     await Promise.all(ids.map((id) => waitForStartReported(id)));
     await api.pause();
-    await sleep(2500);
+    end('away');
+    // Both ended, and the daemon has tried to report it and failed.
+    await Promise.all(ids.map((id) => runEnded('patient', id)));
+    await waitFor('a report refused', () =>
+      daemon.stdout().join('\n').includes('events not delivered') ? true : undefined,
+    );
     await api.resume();
-    const ended = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED, 10_000)));
+    const ended = await Promise.all(ids.map((id) => waitForState(api.t, id, ENDED)));
     expect(ended.map((job) => [job.state, job.exit_code?.status])).toEqual([
       ['COMPLETED', 0],
       ['FAILED', 7],
@@ -170,17 +193,17 @@ describe('the node daemon survives faults', () => {
 
   it('SIGTERM stops claiming and leaves jobs running; the next start re-adopts and settles them', async () => {
     const daemon = await nodes.start('gentle', { CONDUCTOR_NODE_CPUS: '1' });
-    const running = await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts\nsleep 2`);
+    const running = await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts\n${untilEnd('gentle')}`);
     await waitForState(api.t, running, ['RUNNING']);
     expect(await daemon.stop()).toBe('code 0');
     expect(daemon.stdout().join('\n')).toContain('1 job(s) left running');
     // Nothing claims now: a new job waits.
     const waiting = await submit(`echo $CONDUCTOR_JOB_ID >> ${work}/starts`);
-    await sleep(500);
     expect((await getJob(api.t, waiting)).state).toBe('PENDING');
     expect((await getJob(api.t, running)).state).toBe('RUNNING');
 
     await nodes.start('gentle', { CONDUCTOR_NODE_CPUS: '1' });
+    end('gentle');
     expect(await waitForState(api.t, running, ENDED)).toMatchObject({ state: 'COMPLETED', attempt: 1 });
     expect(await waitForState(api.t, waiting, ENDED)).toMatchObject({ state: 'COMPLETED', attempt: 1 });
     expect(startsLogged()).toEqual([running, waiting].sort());

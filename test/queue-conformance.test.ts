@@ -173,6 +173,8 @@ for (const backend of await queueBackends()) {
       await queue.enqueue([ref(1), ref(2), ref(3)]);
       await queue.claim(node(), { max: 2 });
       await queue.settle('n1', [1]);
+      // Time passing, not a condition awaited: the claim is then older than the 10 ms asked below (a busy machine
+      // only makes it older).
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await queue.releaseStale(60_000)).toBe(0);
       expect(await queue.releaseStale(10)).toBe(1);

@@ -4,26 +4,23 @@
  * a second connection, waiting until Postgres shows the write blocked behind it, then committing a competing change.
  * The competing statements mark themselves as the transition function does (migration 0006 refuses them otherwise).
  */
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelJob } from '../api/jobs/cancel-job.js';
-import { queryRows } from '../shared/db/query-rows.js';
 import { jobEvents } from '../shared/db/schema.js';
 import { moveJob } from './helpers/job-states.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
-import { backends, POSTGRES_URL } from './helpers/test-databases.js';
+import { backends } from './helpers/test-databases.js';
 
 const [, postgres] = await backends();
 
 describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', () => {
   let t: TestApp;
   let other: pg.Client;
-  let schema: string;
   beforeAll(async () => {
     t = await createTestApp(postgres!);
-    schema = String((await queryRows(t.database.db, sql`SELECT current_schema() AS schema`))[0]!.schema);
-    other = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+    other = new pg.Client({ connectionString: t.database.url });
     await other.connect();
   });
   afterAll(async () => {
@@ -45,7 +42,7 @@ describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', 
 
   /** Waits until some backend waits for a lock `holder` holds: the write has reached the row and blocked on it. */
   async function blockedBehind(holder: number): Promise<void> {
-    const watcher = new pg.Client({ connectionString: POSTGRES_URL });
+    const watcher = new pg.Client({ connectionString: t.database.url });
     await watcher.connect();
     try {
       for (;;) {

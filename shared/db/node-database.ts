@@ -25,6 +25,8 @@ export interface NodeDatabaseOptions {
   searchPath?: string | undefined;
   /** Connections to a server. */
   poolSize?: number | undefined;
+  /** PGlite only: a data directory dump (`dumpDataDir`) to start from; tests load a migrated one. */
+  loadDataDir?: Blob | undefined;
 }
 
 export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<NodeDatabase> {
@@ -65,7 +67,10 @@ function openPostgres(url: string, options: NodeDatabaseOptions): NodeDatabase {
 }
 
 async function openPglite(options: NodeDatabaseOptions): Promise<NodeDatabase> {
-  const client = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  const client = await PGlite.create({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
   if (options.searchPath) {
     await client.exec(`CREATE SCHEMA IF NOT EXISTS ${options.searchPath}; SET search_path TO ${options.searchPath}`);
   }

@@ -1,13 +1,17 @@
-import { randomBytes } from 'node:crypto';
 /**
  * The databases suites run against: PGlite everywhere, and the Postgres server at DATABASE_URL (default: the local
- * one). Each test database is its own schema (Postgres) or its own in-memory instance (PGlite), dropped afterwards.
- * An unreachable server skips its suites with a printed reason, or fails them under CONDUCTOR_REQUIRE_SERVICES=1.
+ * one). Each test database is its own database on the server or its own in-memory PGlite, cloned from the run's
+ * migrated template (database-templates.ts) and dropped afterwards. An unreachable server skips its suites with a
+ * printed reason, or fails them under CONDUCTOR_REQUIRE_SERVICES=1.
  */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { loadMigrations } from '../../shared/db/migration-files.js';
 import { migrate } from '../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../shared/db/node-database.js';
+import { cloneName } from './database-templates.js';
 
 export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRE_SERVICES = process.env.CONDUCTOR_REQUIRE_SERVICES === '1';
@@ -48,27 +52,75 @@ export async function backends(): Promise<Backend[]> {
 }
 
 export interface TestDatabase extends NodeDatabase {
+  /** Postgres: the URL of this test's database, for more connections to it; undefined on PGlite. */
+  url: string | undefined;
   /** Drops what the test made. */
   destroy(): Promise<void>;
 }
 
-export async function createTestDatabase(backend: Backend, options: { poolSize?: number } = {}): Promise<TestDatabase> {
+/**
+ * A database for one test, migrated. `fresh` migrates an empty one for real instead of cloning the template (for
+ * the tests of the migrations themselves); so does a run without test/global-setup.ts (no template provided).
+ */
+export async function createTestDatabase(
+  backend: Backend,
+  options: { poolSize?: number; fresh?: boolean } = {},
+): Promise<TestDatabase> {
+  const provided = providedTemplates();
+  const templates = options.fresh ? undefined : provided;
   if (backend.name === 'pglite') {
-    const database = await openNodeDatabase({});
-    await migrate(database.migrations, await loadMigrations());
-    return { ...database, destroy: () => database.close() };
+    const database = templates
+      ? await openNodeDatabase({ loadDataDir: await pgliteDump(templates.pglite) })
+      : await openNodeDatabase({});
+    if (!templates) await migrate(database.migrations, await loadMigrations());
+    return { ...database, url: undefined, destroy: () => database.close() };
   }
-  const schema = `test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  await adminQuery(`CREATE SCHEMA ${schema}`);
-  const database = await openNodeDatabase({ url: POSTGRES_URL, searchPath: schema, poolSize: options.poolSize ?? 20 });
-  await migrate(database.migrations, await loadMigrations());
-  return {
-    ...database,
-    async destroy() {
-      await database.close();
-      await adminQuery(`DROP SCHEMA ${schema} CASCADE`);
-    },
-  };
+  // Named after the run's template even when fresh, so the run's teardown drops it if this worker is killed.
+  const name = provided?.postgres ? cloneName(provided.postgres) : `conductor_fresh_${randomBytes(5).toString('hex')}`;
+  await adminQuery(
+    templates?.postgres ? `CREATE DATABASE ${name} TEMPLATE ${templates.postgres}` : `CREATE DATABASE ${name}`,
+  );
+  const url = databaseUrl(name);
+  try {
+    const database = await openNodeDatabase({ url, poolSize: options.poolSize ?? 20 });
+    if (!templates?.postgres) await migrate(database.migrations, await loadMigrations());
+    return {
+      ...database,
+      url,
+      async destroy() {
+        await database.close();
+        await adminQuery(`DROP DATABASE ${name} WITH (FORCE)`);
+      },
+    };
+  } catch (error) {
+    await adminQuery(`DROP DATABASE ${name} WITH (FORCE)`);
+    throw error;
+  }
+}
+
+/** The URL of database `name` on the server at POSTGRES_URL. */
+function databaseUrl(name: string): string {
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** What test/global-setup.ts made for this run; undefined outside vitest or without that setup. */
+function providedTemplates(): { postgres: string | null; pglite: string } | undefined {
+  try {
+    const pglite = inject('pgliteTemplate');
+    return pglite ? { postgres: inject('postgresTemplate'), pglite } : undefined;
+  } catch {
+    return undefined; // not under vitest (the benches import this module)
+  }
+}
+
+let dump: { file: string; blob: Promise<Blob> } | undefined;
+
+/** The PGlite dump, read once per test file. */
+function pgliteDump(file: string): Promise<Blob> {
+  if (dump?.file !== file) dump = { file, blob: readFile(file).then((bytes) => new Blob([bytes])) };
+  return dump.blob;
 }
 
 /** Runs one statement on the Postgres server outside any test schema (creating and dropping schemas). */

@@ -6,6 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { prepareNodeCgroups, removeNodeCgroups } from '../../worker-node/containment/node-cgroups.js';
 import { RunContainment } from '../../worker-node/containment/run-containment.js';
@@ -15,6 +16,7 @@ import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { backends } from './test-databases.js';
 import { createTestApp, type TestApp } from './test-app.js';
+import { waitFor } from './wait-for.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -105,7 +107,7 @@ export function testNodes(api: TestApi): TestNodes {
     async start(name, env = {}, identity) {
       const daemon = await startChildServer(
         `node daemon ${name}`,
-        'worker-node/main.ts',
+        daemonScript(),
         ROOT,
         {
           PATH: process.env.PATH,
@@ -165,18 +167,14 @@ export async function getJob(t: TestApp, id: string): Promise<JobView> {
   return (await (await t.call('GET', `/v1/jobs/${id}`)).json()) as JobView;
 }
 
-/** Polls until `check` answers something, or fails after `timeoutMs` with what it last saw. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+export { waitFor };
+
+/** The daemon as global-setup.ts bundled it for this run, or its source through tsx without that setup. */
+function daemonScript(): string {
+  try {
+    return inject('nodeBundle') ?? 'worker-node/main.ts';
+  } catch {
+    return 'worker-node/main.ts'; // not under vitest
   }
 }
 

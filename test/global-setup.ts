@@ -1,0 +1,139 @@
+/**
+ * Vitest globalSetup, the work done once per run instead of once per test:
+ * - migrates, so each test clones a migrated database instead of migrating its own (test/helpers/database-templates.ts
+ *   says how). Rebuilt on every run from the migrations on disk, so a new migration needs nothing here.   Postgres: a template database, closed to connections while tests clone it (`CREATE DATABASE … TEMPLATE` refuses
+ *   a template with sessions on it); dropped at the end with every clone the run left, and so are the leftovers of
+ *   runs killed earlier. PGlite: a data directory dump in a temporary directory, removed at the end.
+ * - bundles the node daemon as `npm run build:node` does, so the suites that start daemons start plain JavaScript
+ *   (about a quarter of the start-up time tsx takes to compile the daemon, more on a busy machine).
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { loadMigrations } from '../shared/db/migration-files.js';
+import { migrate } from '../shared/db/migrator.js';
+import { openNodeDatabase } from '../shared/db/node-database.js';
+import { LEFTOVER_AGE_MS, runStamp, startOfRun, TEMPLATE_PREFIX, templateName } from './helpers/database-templates.js';
+import { POSTGRES_URL } from './helpers/test-databases.js';
+
+const RUN_DIR_PREFIX = 'conductor-test-run-';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stamp = runStamp();
+  await dropOldDumps();
+  const dir = await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX));
+  const [postgresTemplate, pgliteTemplate, nodeBundle] = await Promise.all([
+    makePostgresTemplate(stamp),
+    makePgliteTemplate(dir),
+    bundleNodeDaemon(dir),
+  ]);
+  project.provide('postgresTemplate', postgresTemplate);
+  project.provide('pgliteTemplate', pgliteTemplate);
+  project.provide('nodeBundle', nodeBundle);
+  return async () => {
+    await Promise.all([
+      postgresTemplate ? dropRun(postgresTemplate.slice(0, -'template'.length)) : undefined,
+      rm(dir, { recursive: true, force: true }),
+    ]);
+  };
+}
+
+/** The migrated template's name, or null when the server is unreachable (its suites skip themselves). */
+async function makePostgresTemplate(stamp: string): Promise<string | null> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  try {
+    await dropLeftovers(admin);
+    const name = templateName(stamp);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(POSTGRES_URL);
+    url.pathname = `/${name}`;
+    const database = await openNodeDatabase({ url: url.toString(), poolSize: 1 });
+    try {
+      await migrate(database.migrations, await loadMigrations());
+    } finally {
+      await database.close();
+    }
+    await admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+    return name;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Drops the databases of runs started more than LEFTOVER_AGE_MS ago; one still in use is left to its run. */
+async function dropLeftovers(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+    [TEMPLATE_PREFIX],
+  );
+  const old = rows
+    .map((row) => row.datname)
+    .filter((name) => (startOfRun(name) ?? Infinity) < Date.now() - LEFTOVER_AGE_MS);
+  for (const name of old) await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => {});
+}
+
+/** Drops every database named `<prefix>…`: the template and what the run's tests did not drop (killed workers). */
+async function dropRun(prefix: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+      [prefix],
+    );
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A migrated PGlite's data directory, dumped uncompressed (loading skips the inflate) into `dir`; its path. */
+async function makePgliteTemplate(dir: string): Promise<string> {
+  const database = await openNodeDatabase({});
+  try {
+    await migrate(database.migrations, await loadMigrations());
+    const client = (database.db as unknown as { $client: PGlite }).$client;
+    const dump = await client.dumpDataDir('none');
+    const file = join(dir, 'pglite.tar');
+    await writeFile(file, new Uint8Array(await dump.arrayBuffer()));
+    return file;
+  } finally {
+    await database.close();
+  }
+}
+
+/** worker-node/main.ts bundled into `dir` with the options of package.json's build:node; the bundle's path. */
+async function bundleNodeDaemon(dir: string): Promise<string> {
+  const outfile = join(dir, 'conductor-node.mjs');
+  await build({
+    entryPoints: [fileURLToPath(new URL('../worker-node/main.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  });
+  return outfile;
+}
+
+/** Removes the directories killed runs left, by the same age rule as databases. */
+async function dropOldDumps(): Promise<void> {
+  const dirs = (await readdir(tmpdir())).filter((name) => name.startsWith(RUN_DIR_PREFIX));
+  for (const name of dirs) {
+    const path = join(tmpdir(), name);
+    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+    if (mtimeMs < Date.now() - LEFTOVER_AGE_MS) await rm(path, { recursive: true, force: true });
+  }
+}
