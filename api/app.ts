@@ -38,6 +38,7 @@ import { registerDashboard } from './routes/v1/dashboard.js';
 import { registerCreateToken } from './routes/v1/tokens/create.js';
 import { registerListTokens } from './routes/v1/tokens/list.js';
 import { registerRevokeToken } from './routes/v1/tokens/revoke.js';
+import { registerUpdateToken } from './routes/v1/tokens/update.js';
 
 export interface AppDependencies {
   db: DatabaseSource;
@@ -120,6 +121,7 @@ export function createApp(deps: AppDependencies): App {
     registerCreateToken,
     registerListTokens,
     registerRevokeToken,
+    registerUpdateToken,
     registerOriginalSubmit,
     registerOriginalQuery,
     registerOriginalCancel,

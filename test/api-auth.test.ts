@@ -121,7 +121,7 @@ for (const backend of await backends()) {
 
     it('refuses a revoked token at once, and revoking twice is harmless', async () => {
       const created = await (
-        await t.call('POST', '/v1/tokens', { body: { name: 'temp', kind: 'user', account: 'physics' } })
+        await t.call('POST', '/v1/tokens', { body: { name: 'temp', kind: 'user', account: 'physics', user: 'temp' } })
       ).json();
       expect((await t.call('GET', '/v1/jobs', { token: created.token })).status).toBe(200);
       const revoked = await t.call('DELETE', `/v1/tokens/${created.id}`);
@@ -138,7 +138,9 @@ for (const backend of await backends()) {
       const timed = await createTestApp(backend, { tokenCacheMs: 5000, now: () => new Date(clock) });
       try {
         const created = await (
-          await timed.call('POST', '/v1/tokens', { body: { name: 'cached', kind: 'user', account: 'x' } })
+          await timed.call('POST', '/v1/tokens', {
+            body: { name: 'cached', kind: 'user', account: 'x', user: 'cached' },
+          })
         ).json();
         expect((await timed.call('GET', '/v1/jobs', { token: created.token })).status).toBe(200);
         // Revoked behind this app's back, as another API process would.
@@ -184,7 +186,11 @@ for (const backend of await backends()) {
     });
 
     it.each([
-      [{ name: 'x', kind: 'user' }, 'account'],
+      [{ name: 'x', kind: 'user', user: 'x' }, 'account'],
+      [{ name: 'x', kind: 'user', account: 'a' }, 'user'],
+      [{ name: 'x', kind: 'user', account: 'a', user: 'root' }, 'user'],
+      [{ name: 'x', kind: 'user', account: 'a', user: 'Alice' }, 'user'],
+      [{ name: 'x', kind: 'node', node: 'n', user: 'x' }, 'user'],
       [{ name: 'x', kind: 'admin', account: 'a' }, 'account'],
       [{ name: 'x', kind: 'node' }, 'node'],
       [{ name: 'x', kind: 'root' }, 'kind'],

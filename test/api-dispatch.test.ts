@@ -49,7 +49,7 @@ for (const backend of await backends()) {
       const claim = await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
       expect(claim.status).toBe(200);
       expect((await claim.json()).refs).toEqual([
-        { id, partition: 'batch', cpus: 2, memory_mb: 2048, priority: 0, exclusive: false },
+        { id, partition: 'batch', cpus: 2, memory_mb: 2048, priority: 0, exclusive: false, user: null },
       ]);
       const confirm = await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } });
       expect(confirm.status).toBe(200);

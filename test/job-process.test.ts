@@ -1,9 +1,18 @@
 /** Real bash, real process groups: what the node daemon's runner does with a job. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupAlive, launchJob, readJobExit, terminateGroup, type JobExit } from '../worker-node/job-process.js';
+import { LaunchRefused, parseJobStart } from '../worker-node/job-launcher.js';
+import {
+  groupAlive,
+  launchJob,
+  readJobExit,
+  terminateGroup,
+  waitForLaunch,
+  type JobExit,
+  type JobLaunch,
+} from '../worker-node/job-process.js';
 import { processStartTime } from '../worker-node/process-table.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,7 +25,7 @@ describe('running a job as its own process group', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function run(script: string, env: Record<string, string> = {}) {
+  async function run(script: string, env: Record<string, string> = {}, extra: Partial<JobLaunch> = {}) {
     const root = mkdtempSync(join(tmpdir(), 'conductor-job-'));
     dirs.push(root);
     const dir = join(root, 'job');
@@ -31,6 +40,7 @@ describe('running a job as its own process group', () => {
       user: undefined,
       minUid: 1000,
       makeCwd: false,
+      ...extra,
     });
     groups.push(launched.pid);
     const ended = async (): Promise<JobExit> => {
@@ -101,5 +111,38 @@ describe('running a job as its own process group', () => {
     await sleep(100);
     await terminateGroup(job.pid, 10_000);
     expect(await job.ended()).toEqual({ exitStatus: null, signal: 15 });
+  });
+
+  it("says its wrapper's pid and start time, and the output files it opened, in its answer and its pid file", async () => {
+    const job = await run('sleep 30');
+    expect(processStartTime(job.wrapper!.pid)).toBe(job.wrapper!.start);
+    const { dev, ino } = statSync(join(job.root, 'out.log'), { bigint: true });
+    expect(job.outputIds?.stdout).toBe(`${dev}:${ino}`);
+    expect(await waitForLaunch(job.dir, 0)).toEqual({
+      pid: job.pid,
+      startTime: job.startTime,
+      wrapper: job.wrapper,
+      outputIds: job.outputIds,
+    });
+    await terminateGroup(job.pid, 1000);
+  });
+
+  it('reads the two words of an older pid file', () => {
+    expect(parseJobStart('12 34\n')).toEqual({ pid: 12, startTime: 34 });
+  });
+
+  it('joins the cgroups it is given (their procs files) before anything else', async () => {
+    const procs = join(mkdtempSync(join(tmpdir(), 'conductor-procs-')), 'cgroup.procs');
+    dirs.push(join(procs, '..'));
+    writeFileSync(procs, '');
+    const job = await run('true', {}, { cgroupProcs: [procs] });
+    await job.ended();
+    expect(readFileSync(procs, 'utf8')).toBe(`${job.pid}\n`);
+  });
+
+  it('refuses, before running anything, an owner the node does not know or a file it cannot open', async () => {
+    // As root the owner is looked up; as another user, anyone but itself is refused.
+    await expect(run('echo ran > ran', {}, { user: 'cndt-no-such-user' })).rejects.toThrow(LaunchRefused);
+    await expect(run('true', {}, { stdoutPath: '/proc/no/such/file' })).rejects.toThrow(/cannot open \/proc\/no/);
   });
 });

@@ -2,7 +2,16 @@
  * The daemon's log shipper against a real filesystem store, through a store wrapper that records every upload and
  * can lose an upload's answer after the chunk was stored, or never answer (the daemon dies mid-upload).
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -185,5 +194,50 @@ describe('the log shipper', () => {
     expect(early).toBe('waiting');
     await shipping.stop();
     await expect(finishing).rejects.toBeInstanceOf(ShipperStopped);
+  });
+});
+
+describe("the log shipper ships only the file the job opened (its owner controls the path's directory)", () => {
+  async function replaced(replace: (out: string, dir: string) => void) {
+    const dir = mkdtempSync(join(tmpdir(), 'conductor-shipper-'));
+    dirs.push(dir);
+    const store = new FileLogStore(join(dir, 'store'));
+    const out = join(dir, 'job.out');
+    writeFileSync(out, 'mine\n');
+    const { dev, ino } = statSync(out, { bigint: true });
+    const lines: string[] = [];
+    const shipper = new LogShipper({
+      store,
+      dir: join(dir, 'shipped'),
+      flushMs: 20,
+      chunkBytes: 4096,
+      log: (line) => lines.push(line),
+    });
+    shippers.push(shipper);
+    await shipper.start();
+    replace(out, dir);
+    shipper.track('7-1', { jobId: 7, attempt: 1 }, [{ stream: 'stdout', path: out, base: 0, id: `${dev}:${ino}` }]);
+    await shipper.finish('7-1');
+    const stored = await readRange(store, { jobId: 7, attempt: 1, stream: 'stdout' }, 0, 1 << 20);
+    return { stored: Buffer.from(stored.bytes).toString(), lines };
+  }
+
+  it('ends shipping, with the reason, when another file was put in its place', async () => {
+    const { stored, lines } = await replaced((out, dir) => {
+      writeFileSync(join(dir, 'other'), 'another file of the owner\n');
+      renameSync(join(dir, 'other'), out);
+    });
+    expect(stored).toBe('');
+    expect(lines.join('\n')).toMatch(/stdout ends at 0 bytes: its output file was replaced/);
+  });
+
+  it('never follows a symbolic link put in its place (to a file only the daemon may read)', async () => {
+    const { stored, lines } = await replaced((out, dir) => {
+      writeFileSync(join(dir, 'secret'), 'node token\n', { mode: 0o600 });
+      rmSync(out);
+      symlinkSync(join(dir, 'secret'), out);
+    });
+    expect(stored).toBe('');
+    expect(lines.join('\n')).toMatch(/its output file was replaced/);
   });
 });

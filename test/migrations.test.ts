@@ -72,6 +72,94 @@ describe('the migration that adds warnings', () => {
   });
 });
 
+describe('the migration that adds owners (0007)', async () => {
+  const [pglite, postgres] = await backends();
+  /** A database with no migration applied: PGlite in memory, or a schema of its own on the Postgres server. */
+  const emptyDatabase = async (backend: 'pglite' | 'postgres') => {
+    const { openNodeDatabase } = await import('../shared/db/node-database.js');
+    if (backend === 'pglite') {
+      const database = await openNodeDatabase({});
+      return { database, close: () => database.close() };
+    }
+    const { POSTGRES_URL } = await import('./helpers/test-databases.js');
+    const schemaName = `test_owners_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = await openNodeDatabase({ url: POSTGRES_URL, poolSize: 1 });
+    await admin.db.execute(sql.raw(`CREATE SCHEMA ${schemaName}`));
+    const database = await openNodeDatabase({ url: POSTGRES_URL, searchPath: schemaName, poolSize: 2 });
+    return {
+      database,
+      close: async () => {
+        await database.close();
+        await admin.db.execute(sql.raw(`DROP SCHEMA ${schemaName} CASCADE`));
+        await admin.close();
+      },
+    };
+  };
+
+  it.each([
+    ['pglite', pglite!.skip],
+    ['postgres', postgres!.skip],
+  ] as const)('upgrades a %s database with tokens, jobs, refs and nodes in it', async (backend, skip) => {
+    if (skip) return;
+    const { database, close } = await emptyDatabase(backend);
+    try {
+      await migrate(
+        database.migrations,
+        migrations.filter((m) => m.name < '0007'),
+      );
+      await database.db.execute(sql`
+        INSERT INTO api_tokens (name, kind, account, node_name, hash) VALUES
+          ('alice', 'user', 'physics', NULL, 'h1'), ('alice laptop', 'user', 'physics', NULL, 'h2'),
+          ('root', 'user', 'ops', NULL, 'h3'), ('ops', 'admin', NULL, NULL, 'h4'), ('n1', 'node', NULL, 'n1', 'h5')`);
+      await database.db.execute(sql`
+        INSERT INTO jobs (account, name, partition, submitted_by, script, stdout_pattern, stderr_pattern, environment,
+                          ntasks_per_node, cpus_per_task, cpus, memory_mb, time_limit_seconds)
+        VALUES ('physics', 'old', 'batch', 'user:alice', 'true', 'o', 'e', '{}', 1, 1, 1, 100, 60)`);
+      await database.db.execute(sql`
+        INSERT INTO queue_refs (job_id, partition, cpus, memory_mb, priority, exclusive)
+        SELECT id, partition, cpus, memory_mb, priority, exclusive FROM jobs`);
+      await database.db.execute(
+        sql`INSERT INTO nodes (name, partitions, cpus, memory_mb) VALUES ('n1', '{batch}', 4, 4000)`,
+      );
+
+      expect(await migrate(database.migrations, migrations)).toEqual(['0007_owners']);
+
+      // A user token named by a login name (not root) runs its jobs as that login; the others wait for an admin.
+      expect(await queryRows(database.db, sql`SELECT name, unix_user FROM api_tokens ORDER BY id`)).toEqual([
+        { name: 'alice', unix_user: 'alice' },
+        { name: 'alice laptop', unix_user: null },
+        { name: 'root', unix_user: null },
+        { name: 'ops', unix_user: null },
+        { name: 'n1', unix_user: null },
+      ]);
+      expect(await queryRows(database.db, sql`SELECT name, unix_user FROM jobs`)).toEqual([
+        { name: 'old', unix_user: null },
+      ]);
+      // A node that has not said otherwise runs only jobs naming no user; the old job's ref is still claimable.
+      expect(await queryRows(database.db, sql`SELECT runs_any_user, runs_users, runs_unnamed FROM nodes`)).toEqual([
+        { runs_any_user: false, runs_users: [], runs_unnamed: true },
+      ]);
+      const { PostgresJobQueue } = await import('../shared/queue/postgres-job-queue.js');
+      const claimed = await new PostgresJobQueue(database.db).claim({
+        node: 'n1',
+        partitions: ['batch'],
+        cpus: 4,
+        memoryMb: 4000,
+        freeCpus: 4,
+        freeMemoryMb: 4000,
+        runsAs: { any_user: false, users: [], unnamed: true },
+      });
+      expect(claimed.map((ref) => ref.user)).toEqual([null]);
+      // Nobody's job runs as root: that is what a job naming no user is for.
+      await expect(
+        database.db.execute(sql`UPDATE api_tokens SET unix_user = 'root' WHERE name = 'alice laptop'`),
+      ).rejects.toThrow();
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('concurrent first migration on one Postgres schema', async () => {
   const [, postgres] = await backends();
   it.skipIf(postgres!.skip)('applies each migration exactly once', async () => {

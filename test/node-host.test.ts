@@ -1,3 +1,4 @@
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -228,7 +229,11 @@ describe('the Node host with REDIS_URL', async () => {
         const call = (path: string, body: unknown) =>
           fetch(`${server.url}${path}`, {
             method: 'POST',
-            headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+            headers: {
+              Authorization: `Bearer ${adminToken}`,
+              'Content-Type': 'application/json',
+              [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+            },
             body: JSON.stringify(body),
           });
         const submitted = await (await call('/jobs/submit', { job: validJob(), script: 'true' })).json();

@@ -13,6 +13,7 @@ import { HeartbeatRequest, HeartbeatResponse } from '../shared/protocol/heartbea
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { CONDUCTOR_VERSION } from '../shared/version.js';
 import { fetchTransport } from '../worker-node/api-transport.js';
+import { RunAs } from '../worker-node/run-as.js';
 import { ApiRefused, NodeApi, ProtocolMismatch } from '../worker-node/node-api.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
@@ -36,36 +37,56 @@ describe('the API side of the node protocol', () => {
     });
   const node = async () => (await (await t.call('GET', '/v1/nodes')).json()).nodes[0];
 
-  it('serves a daemon of the version before (no header), and says its own', async () => {
-    const answer = await heartbeat({});
+  it('serves a daemon of the version before (2), which says nothing of how it runs jobs, and says its own', async () => {
+    const answer = await heartbeat({ [PROTOCOL_HEADER]: '2' }, { ...capacity, daemon_version: '8.8.8' });
     expect(answer.status).toBe(200);
     expect(answer.headers.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
-    expect(await node()).toMatchObject({ name: 'n1', protocol: 1, daemon_version: null });
+    // It runs every job as itself: it is given only jobs naming no user.
+    expect(await node()).toMatchObject({
+      name: 'n1',
+      protocol: 2,
+      daemon_version: '8.8.8',
+      runs_as: { any_user: false, users: [], unnamed: true },
+    });
   });
 
-  it("serves its own version, and shows the daemon's version in /v1/nodes", async () => {
-    const answer = await heartbeat({ [PROTOCOL_HEADER]: '2' }, { ...capacity, daemon_version: '9.9.9' });
+  it("serves its own version, and shows the daemon's version and how it runs jobs in /v1/nodes", async () => {
+    const runsAs = { any_user: true, users: [], unnamed: false };
+    const answer = await heartbeat(
+      { [PROTOCOL_HEADER]: '3' },
+      { ...capacity, daemon_version: '9.9.9', runs_as: runsAs },
+    );
     expect(answer.status).toBe(200);
-    expect(await node()).toMatchObject({ protocol: 2, daemon_version: '9.9.9' });
+    expect(await node()).toMatchObject({ protocol: 3, daemon_version: '9.9.9', runs_as: runsAs });
   });
 
   it("shows the node's containment levels in /v1/nodes once its heartbeat says them, and refuses an unknown level", async () => {
     expect(await node()).toMatchObject({ containment: null });
     const containment = { memory: 'cgroup1', cpus: 'cgroup1', kill: 'cgroup2', pids: 'none' };
-    expect((await heartbeat({ [PROTOCOL_HEADER]: '2' }, { ...capacity, containment })).status).toBe(200);
+    expect((await heartbeat({ [PROTOCOL_HEADER]: '3' }, { ...capacity, containment })).status).toBe(200);
     expect(await node()).toMatchObject({ containment });
     const unknown = { ...containment, kill: 'prayer' };
-    expect((await heartbeat({ [PROTOCOL_HEADER]: '2' }, { ...capacity, containment: unknown })).status).toBe(422);
+    expect((await heartbeat({ [PROTOCOL_HEADER]: '3' }, { ...capacity, containment: unknown })).status).toBe(422);
     expect(await node()).toMatchObject({ containment });
   });
 
-  it.each(['3', '0', 'two'])('refuses protocol %j, naming the versions it serves', async (version) => {
-    const answer = await heartbeat({ [PROTOCOL_HEADER]: version });
+  it.each([
+    [{ any_user: false, users: ['root'], unnamed: true }, 'runs_as.users.0'],
+    [{ any_user: false, users: ['Alice'], unnamed: true }, 'runs_as.users.0'],
+    [{ any_user: true, users: [] }, 'runs_as.unnamed'],
+  ])('refuses runs_as %j, naming %s', async (runsAs, field) => {
+    const answer = await heartbeat({ [PROTOCOL_HEADER]: '3' }, { ...capacity, runs_as: runsAs });
+    expect(answer.status).toBe(422);
+    expect((await answer.json()).errors.map((error: { field: string }) => error.field)).toContain(field);
+  });
+
+  it.each(['', '4', '1', '0', 'two'])('refuses protocol %j, naming the versions it serves', async (version) => {
+    const answer = await heartbeat(version === '' ? {} : { [PROTOCOL_HEADER]: version });
     expect(answer.status).toBe(400);
     expect(answer.headers.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
     const problem = await answer.json();
     expect(problem.code).toBe('protocol_unsupported');
-    expect(problem.detail).toContain('1 and 2');
+    expect(problem.detail).toContain('2 and 3');
     expect(problem.detail).toContain(version);
   });
 
@@ -207,6 +228,8 @@ describe('a real daemon and the API', () => {
     expect([...kinds].sort()).toEqual(['claim', 'confirm', 'events', 'heartbeat']);
     expect(seen.find((message) => message.path.endsWith('heartbeat'))!.request).toMatchObject({
       daemon_version: CONDUCTOR_VERSION,
+      // The test daemons' defaults (test-node.ts): root jobs allowed where the run is root.
+      runs_as: new RunAs({ minUid: 1000, allowRootJobs: true }).runsAs,
     });
   });
 

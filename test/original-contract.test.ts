@@ -4,6 +4,7 @@
  * ../shared/original-contract.md; added fields allowed), on each host: the embedded default's app, the Node host on
  * Postgres and Redis, and the Worker in workerd on Neon's driver and Upstash's client.
  */
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +183,7 @@ for (const host of hosts) {
       return h.fetch(path, {
         method,
         headers: {
+          [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
           ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
           ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },

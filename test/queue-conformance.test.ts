@@ -1,7 +1,11 @@
 /** One contract, every queue: the same behaviour from Redis (TCP and REST) and from Postgres (PGlite and server). */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRef, NodeCapacity } from '../shared/queue/job-queue.js';
+import { Redis as IORedis } from 'ioredis';
+import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
+import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { queueBackends, type OpenQueue } from './helpers/test-queues.js';
+import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 
 const ref = (id: number, extra: Partial<JobRef> = {}): JobRef => ({
   id,
@@ -77,6 +81,43 @@ for (const backend of await queueBackends()) {
       const claimed = await queue.claim(node({ partitions: ['batch', 'gpu'], cpus: 8, freeCpus: 8 }), { max: 5 });
       expect(ids(claimed)).toEqual([5, 6, 7, 8, 9]);
       expect(ids(await queue.claim(node({ node: 'n2', partitions: ['batch', 'gpu'] }), { max: 1 }))).toEqual([11]);
+    });
+
+    it('gives a node only the jobs it runs (runs_as); the others stay queued for another node', async () => {
+      const queue = await start();
+      await queue.enqueue([
+        ref(1, { user: 'alice' }),
+        ref(2, { user: 'bob' }),
+        ref(3),
+        ref(4, { user: 'alice', partition: 'gpu' }),
+      ]);
+      // A daemon that is not root, running as alice: hers and those naming no user, each with its owner.
+      const alice = await queue.claim(
+        node({ partitions: ['batch', 'gpu'], runsAs: { any_user: false, users: ['alice'], unnamed: true } }),
+      );
+      expect(alice).toEqual([ref(1, { user: 'alice' }), ref(3), ref(4, { user: 'alice', partition: 'gpu' })]);
+      // A root daemon that allows no root jobs: any owner's, none naming no user.
+      await queue.enqueue([ref(5)]);
+      const root = await queue.claim(node({ node: 'n2', runsAs: { any_user: true, users: [], unnamed: false } }));
+      expect(root).toEqual([ref(2, { user: 'bob' })]);
+      expect(await queue.depth()).toEqual({ batch: 1 });
+    });
+
+    it('gives a node that says nothing of owners (protocol 2) only the jobs naming no user', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1, { user: 'alice' }), ref(2)]);
+      const v2 = { any_user: false, users: [], unnamed: true };
+      expect(ids(await queue.claim(node({ runsAs: v2 })))).toEqual([2]);
+      expect(await queue.claim(node({ node: 'n2', runsAs: v2 }))).toEqual([]);
+      expect(await queue.missing([1])).toEqual([]);
+    });
+
+    it('keeps an owner named "null" an owner', async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1, { user: 'null' })]);
+      expect(await queue.claim(node({ runsAs: { any_user: false, users: [], unnamed: true } }))).toEqual([]);
+      const taken = await queue.claim(node({ runsAs: { any_user: false, users: ['null'], unnamed: false } }));
+      expect(taken).toEqual([ref(1, { user: 'null' })]);
     });
 
     it('stops at max refs per claim', async () => {
@@ -190,6 +231,15 @@ for (const backend of await queueBackends()) {
       expect(ids(await queue.claim(node({ node: 'n3', partitions: ['other'] })))).toEqual([3]);
     });
 
+    it('is not held back by a starving head it does not run', async () => {
+      const queue = await start({ starvationMs: 0 });
+      await queue.enqueue([ref(1, { cpus: 4, user: 'bob' }), ref(2)]);
+      const alice = { any_user: false, users: ['alice'], unnamed: true };
+      // Job 1 is reserved, and would hold back any node that could fit it and runs it; alice's node never will.
+      expect(ids(await queue.claim(node({ freeCpus: 2, runsAs: alice })))).toEqual([2]);
+      expect(await queue.depth()).toEqual({ batch: 1 });
+    });
+
     it('reads a partition named twice once', async () => {
       const queue = await start();
       await queue.enqueue([ref(1), ref(2)]);
@@ -217,3 +267,27 @@ for (const backend of await queueBackends()) {
     });
   });
 }
+
+describe.skipIf(await redisUnreachable())('Redis refs pushed before owners', () => {
+  it('are read as naming no user, and keep their place when released', async () => {
+    const prefix = `test:${Date.now().toString(36)}:old-refs:`;
+    const raw = new IORedis(REDIS_URL);
+    const queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
+    try {
+      // What an API before owners wrote: "partition|cpus|memoryMb|priority|exclusive|score", no user field.
+      await raw.hset(`${prefix}refs`, '1', 'batch|1|100|0|0|1');
+      await raw.zadd(`${prefix}q:batch`, 1, '1');
+      await queue.enqueue([ref(2)]);
+      expect(await queue.claim(node({ runsAs: { any_user: true, users: [], unnamed: false } }))).toEqual([]);
+      expect(await queue.claim(node({ runsAs: { any_user: false, users: [], unnamed: true } }), { max: 1 })).toEqual([
+        ref(1),
+      ]);
+      expect(await queue.release('n1', [1])).toBe(1);
+      expect(ids(await queue.claim(node({ node: 'n2' })))).toEqual([1, 2]);
+    } finally {
+      await queue.close();
+      raw.disconnect();
+      await deleteKeys(prefix);
+    }
+  });
+});

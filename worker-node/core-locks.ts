@@ -131,6 +131,9 @@ async function readOwner(dir: string, core: number): Promise<CoreOwner | undefin
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new CoresUnavailable(`${recordPath(dir, core)} is a symbolic link, not a core record: remove it`);
+    }
     throw error;
   }
 }

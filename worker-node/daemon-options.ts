@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import type { NodeSettings } from '../shared/config/node-settings.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { NodeDaemonOptions } from './node-daemon.js';
-import { ownRunsAs } from './runs-as.js';
 
 /** What a host decides when its settings leave it open: the embedded default lets its admin's jobs run as root. */
 export interface HostDefaults {
@@ -20,7 +19,6 @@ export function daemonOptions(
   return {
     node: settings.CONDUCTOR_NODE_NAME,
     partitions: settings.CONDUCTOR_NODE_PARTITIONS,
-    runsAs: ownRunsAs(),
     cpus: settings.CONDUCTOR_NODE_CPUS,
     memoryMb: settings.CONDUCTOR_NODE_MEMORY_MB,
     dir: resolve(settings.CONDUCTOR_NODE_DIR ?? defaultDir),

@@ -2,7 +2,9 @@
  * Starts jobs through the launcher, a small long-lived perl process (job-launcher.pl says why, what it does and its
  * protocol): one JSON line per job to its stdin; its stdout says when each job started (with its pid) and ended.
  * The wrapper it forks per job writes the job's pid and exit status to files in the run's directory, so the outcome
- * is known even when the daemon was not there to see it.
+ * is known even when the daemon was not there to see it. On a root daemon only the job's process takes its owner's
+ * identity; a job that cannot start (its owner unknown here or below the minimum uid, its files not openable) is
+ * refused with the reason (LaunchRefused), and is never started as anyone else.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';

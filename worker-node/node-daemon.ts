@@ -30,13 +30,10 @@ import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
-import type { RunsAs } from '../shared/protocol/runs-as.js';
 
 export interface NodeDaemonOptions {
   node: string;
   partitions: string[];
-  /** Whose jobs it runs, as its claims and heartbeats say (runs-as.ts). */
-  runsAs: RunsAs;
   cpus: number;
   memoryMb: number;
   /** The node's own directory: journal, runs, and the default working directory of jobs. */
@@ -91,16 +88,18 @@ export class NodeDaemon {
     const { options } = this;
     const { log } = options;
     const table = this.#table;
+    // Every directory of the node's own: a new one belongs here too (its files are only as private as it is).
     const dirs: [string, number][] = [
       [options.dir, PASSABLE],
       [table.journalDir, PRIVATE],
       [join(options.dir, 'runs'), PRIVATE],
       [join(options.dir, 'shipped'), PRIVATE],
+      [join(options.dir, 'confirming'), PRIVATE],
       [workRoot(options.dir), PASSABLE],
     ];
     for (const [dir, mode] of dirs) {
       const fixed = ensureDirectory(dir, mode);
-      if (fixed) log(`${fixed}: the node's own directories are out of its jobs' reach`);
+      if (fixed) log(`node directory ${fixed}`);
     }
     const records = await table.readJournal();
     const live = records.filter((record) => !record.ended);
@@ -137,6 +136,7 @@ export class NodeDaemon {
     const watch = new RunWatch({ table, supervisor, memoryPollMs: options.memoryPollMs, now: Date.now, log });
     const heartbeat = new HeartbeatLoop({
       ...options,
+      runsAs: this.#runAs.runsAs,
       cpus: allocator.cores,
       running: () => table.unended().map(({ record }) => ({ job_id: String(record.jobId), attempt: record.attempt })),
       containment: cgroups.levels,
@@ -145,6 +145,7 @@ export class NodeDaemon {
     });
     const claims = new ClaimLoop({
       ...options,
+      runsAs: this.#runAs.runsAs,
       table,
       allocator,
       leasedCores: lease.cores,

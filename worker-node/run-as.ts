@@ -7,16 +7,8 @@
  * through anyway is refused at launch, never run as someone else.
  */
 import { userInfo } from 'node:os';
-
-/** What a node tells the API it can run (protocol 3's `runs_as`). */
-export interface RunsAs {
-  /** Any owner (the daemon is root). */
-  any_user: boolean;
-  /** The owners it can run when not any: its own login in single-user mode. */
-  users: string[];
-  /** Jobs that name no user (an admin's): as root on a root daemon, as itself in single-user mode. */
-  unnamed: boolean;
-}
+import { UNIX_USER_PATTERN } from '../shared/names.js';
+import type { RunsAs } from '../shared/protocol/runs-as.js';
 
 export interface RunAsPolicy {
   /** The lowest uid a job may take on a root daemon. */
@@ -33,15 +25,19 @@ export class RunAs {
   /** The daemon's own login (its uid's when the password file has no name for it). */
   readonly login: string;
 
-  constructor(readonly policy: RunAsPolicy) {
-    const uid = process.getuid?.() ?? -1;
-    this.root = uid === 0;
-    this.login = ownLogin(uid);
+  /** `self`: the daemon's own uid and login, this process's unless given. */
+  constructor(
+    readonly policy: RunAsPolicy,
+    self: { uid: number; login: string } = currentUser(),
+  ) {
+    this.root = self.uid === 0;
+    this.login = self.login;
   }
 
   get runsAs(): RunsAs {
     if (this.root) return { any_user: true, users: [], unnamed: this.policy.allowRootJobs };
-    return { any_user: false, users: [this.login], unnamed: true };
+    // A login no job may name (the API's pattern) is no owner's: only jobs naming no user come here then.
+    return { any_user: false, users: UNIX_USER_PATTERN.test(this.login) ? [this.login] : [], unnamed: true };
   }
 
   /** Who a job of this owner (null: it names none) runs as here. */
@@ -70,16 +66,17 @@ export class RunAs {
   }
 }
 
-function ownLogin(uid: number): string {
+function currentUser(): { uid: number; login: string } {
+  const uid = process.getuid?.() ?? -1;
   try {
-    return userInfo().username;
+    return { uid, login: userInfo().username };
   } catch {
     // A container's uid may have no entry in its password file.
-    return process.env.USER ?? String(uid);
+    return { uid, login: process.env.USER ?? String(uid) };
   }
 }
 
 /** A job's owner: null when it names none, or when it was journaled by a daemon from before owners. */
-export function ownerOf(job: object): string | null {
-  return (job as { user?: string | null }).user ?? null;
+export function ownerOf(job: { user?: string | null }): string | null {
+  return job.user ?? null;
 }

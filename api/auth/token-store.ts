@@ -2,12 +2,14 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { apiTokens, type TokenKind, type TokenRow } from '../../shared/db/schema.js';
 import { generateToken, hashToken } from '../../shared/auth/token.js';
-import { TokenNotFound } from '../http/errors.js';
+import { TokenNotFound, ValidationFailed } from '../http/errors.js';
 
 export interface NewToken {
   name: string;
   kind: TokenKind;
   account?: string | undefined;
+  /** A user token's Unix user. */
+  user?: string | undefined;
   nodeName?: string | undefined;
 }
 
@@ -20,6 +22,7 @@ export async function createToken(db: Database, spec: NewToken): Promise<{ row: 
       name: spec.name,
       kind: spec.kind,
       account: spec.kind === 'user' ? spec.account : null,
+      user: spec.kind === 'user' ? spec.user : null,
       nodeName: spec.kind === 'node' ? spec.nodeName : null,
       hash: await hashToken(token),
     })
@@ -37,6 +40,25 @@ export async function findActiveTokenByHash(db: Database, hash: string): Promise
 
 export async function listTokens(db: Database): Promise<TokenRow[]> {
   return db.select().from(apiTokens).orderBy(desc(apiTokens.id));
+}
+
+/**
+ * Sets a user token's Unix user (its later jobs run as it; jobs already submitted keep theirs).
+ * @throws TokenNotFound no such token
+ * @throws ValidationFailed (on `user`) the token is an admin or node token: only a user token has one
+ */
+export async function setTokenUser(db: Database, id: number, user: string): Promise<TokenRow> {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ user })
+    .where(and(eq(apiTokens.id, id), eq(apiTokens.kind, 'user')))
+    .returning();
+  if (row) return row;
+  const [other] = await db.select({ kind: apiTokens.kind }).from(apiTokens).where(eq(apiTokens.id, id));
+  if (!other) throw new TokenNotFound(String(id));
+  throw new ValidationFailed([
+    { field: 'user', message: `token ${id} is a ${other.kind} token: only a user token has a Unix user` },
+  ]);
 }
 
 /** Revoking twice keeps the first revocation time. */

@@ -7,6 +7,8 @@ import { summaryColumns, type JobSummaryRow } from './job-summary.js';
 export interface JobFilter {
   states?: JobState[] | undefined;
   account?: string | undefined;
+  /** The owner's login name. */
+  user?: string | undefined;
   partition?: string | undefined;
   name?: string | undefined;
   /** Only jobs older than this id: the cursor of the previous page. */
@@ -26,6 +28,7 @@ export async function listJobs(
       and(
         filter.states?.length ? inArray(jobs.state, filter.states) : undefined,
         filter.account === undefined ? undefined : eq(jobs.account, filter.account),
+        filter.user === undefined ? undefined : eq(jobs.user, filter.user),
         filter.partition === undefined ? undefined : eq(jobs.partition, filter.partition),
         filter.name === undefined ? undefined : eq(jobs.name, filter.name),
         filter.beforeId === undefined ? undefined : lt(jobs.id, filter.beforeId),

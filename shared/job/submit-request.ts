@@ -142,13 +142,11 @@ export const JobDescription = z
   .object({
     ...jobFields(timeLimit),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
-    user: unixUser('job.user')
-      .optional()
-      .openapi({
-        description:
-          "The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).",
-        example: 'alice',
-      }),
+    user: unixUser('job.user').optional().openapi({
+      description:
+        "The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).",
+      example: 'alice',
+    }),
   })
   .strict()
   .superRefine(checkJobSize)

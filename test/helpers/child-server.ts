@@ -47,10 +47,12 @@ export async function startChildServer(
   // What the process prints once it is ready; its first group is the answer's url.
   ready: RegExp = /listening on (http:\/\/\S+)/,
   scriptArgs: string[] = [],
+  /** Another user to run it as (a test running as root starts a daemon that is not). */
+  identity?: { uid: number; gid: number },
 ): Promise<ChildServer> {
   // The node binary itself, not npx or a shell, so the pid we signal is the server's; JavaScript without tsx.
   const args = [...(script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]), ...scriptArgs];
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...identity });
   const exited = new Promise<string>((done) => {
     child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
     child.once('error', (error) => done(`spawn error: ${error.message}`));

@@ -4,6 +4,7 @@ import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
 import type { App } from '../../api/app-env.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -17,8 +18,11 @@ export interface TestApp {
     path: string,
     options?: { token?: string | null; body?: unknown; rawBody?: string },
   ): Promise<Response>;
-  /** Makes a token through the API and answers its secret. */
-  token(kind: 'admin' | 'user' | 'node', bound?: string): Promise<string>;
+  /**
+   * Makes a token through the API and answers its secret. `bound`: a user token's account or a node token's node;
+   * `user`: a user token's Unix user (default "tester").
+   */
+  token(kind: 'admin' | 'user' | 'node', bound?: string, user?: string): Promise<string>;
   /** Submits through /v1 as the admin and answers the job id. */
   submit(job?: Record<string, unknown>, script?: string, token?: string): Promise<string>;
   close(): Promise<void>;
@@ -63,7 +67,8 @@ export async function createTestApp(
     ...(options.logPollMs ? { logPollMs: options.logPollMs } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
-    const headers: Record<string, string> = {};
+    // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).
+    const headers: Record<string, string> = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
     if (token !== null) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined || rawBody !== undefined) headers['Content-Type'] = 'application/json';
     return app.request(path, {
@@ -77,12 +82,12 @@ export async function createTestApp(
     database,
     queue,
     call,
-    async token(kind, bound) {
+    async token(kind, bound, user = 'tester') {
       const response = await call('POST', '/v1/tokens', {
         body: {
           name: `${kind}-${bound ?? 'any'}`,
           kind,
-          ...(kind === 'user' ? { account: bound } : kind === 'node' ? { node: bound } : {}),
+          ...(kind === 'user' ? { account: bound, user } : kind === 'node' ? { node: bound } : {}),
         },
       });
       if (response.status !== 201) throw new Error(`token: ${response.status} ${await response.text()}`);

@@ -78,7 +78,8 @@ export interface TestNodes {
   dir(): string;
   /** The node's own directory (journal, runs), the same across its restarts. */
   nodeDir(name: string): string;
-  start(name: string, env?: Record<string, string>): Promise<ChildServer>;
+  /** A daemon; with `identity`, one running as that user rather than as the test's. */
+  start(name: string, env?: Record<string, string>, identity?: { uid: number; gid: number }): Promise<ChildServer>;
   cleanup(): Promise<void>;
 }
 
@@ -101,7 +102,7 @@ export function testNodes(api: TestApi): TestNodes {
   return {
     dir,
     nodeDir,
-    async start(name, env = {}) {
+    async start(name, env = {}, identity) {
       const daemon = await startChildServer(
         `node daemon ${name}`,
         'worker-node/main.ts',
@@ -125,6 +126,8 @@ export function testNodes(api: TestApi): TestNodes {
           ...env,
         },
         /claiming from .* at (http:\/\/\S+)/,
+        [],
+        identity,
       );
       daemons.push(daemon);
       return daemon;

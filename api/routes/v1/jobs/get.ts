@@ -3,6 +3,7 @@ import type { App } from '../../../app-env.js';
 import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { findJob } from '../../../jobs/find-job.js';
+import { pendingReasons } from '../../../jobs/pending-reasons.js';
 import { jobDetailView } from './job-view.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobDetail, JobIdParam } from './schema.js';
@@ -27,6 +28,7 @@ const route = createRoute({
 export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
     const job = await findJob(c.var.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
-    return c.json(jobDetailView(job), 200);
+    const reasons = await pendingReasons(c.var.db, [job]);
+    return c.json(jobDetailView(job, reasons.get(job.id)), 200);
   });
 }

@@ -6,17 +6,21 @@ import { expandOutputPath } from '../../../../shared/job/output-path.js';
 import { formatTimeLimit } from '../../../../shared/job/time-limit.js';
 import type { Job, JobDetail } from './schema.js';
 import type { JobSummaryRow } from '../../../jobs/job-summary.js';
+import type { PendingReason } from '../../../jobs/pending-reasons.js';
 
-export function jobView(row: JobSummaryRow): z.infer<typeof Job> {
+/** A job as /v1 shows it; `pending`: its reason as read now (pending-reasons.ts), over the stored one. */
+export function jobView(row: JobSummaryRow, pending?: PendingReason): z.infer<typeof Job> {
   const names = { id: String(row.id), name: row.name };
   const ended = row.exitStatus !== null || row.exitSignal !== null;
   return {
     id: String(row.id),
     name: row.name,
     account: row.account,
+    user: row.user,
     partition: row.partition,
     state: row.state,
-    reason: row.reason,
+    reason: pending?.reason ?? row.reason,
+    reason_detail: pending?.detail ?? null,
     priority: row.priority,
     requeue: row.requeue,
     attempt: row.attempt,
@@ -43,6 +47,6 @@ export function jobView(row: JobSummaryRow): z.infer<typeof Job> {
   };
 }
 
-export function jobDetailView(row: JobRow): z.infer<typeof JobDetail> {
-  return { ...jobView(row), environment: row.environment, script: row.script };
+export function jobDetailView(row: JobRow, pending?: PendingReason): z.infer<typeof JobDetail> {
+  return { ...jobView(row, pending), environment: row.environment, script: row.script };
 }

@@ -5,6 +5,7 @@ import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
 import { listJobs } from '../../../jobs/list-jobs.js';
+import { pendingReasons } from '../../../jobs/pending-reasons.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobList, ListJobsQuery } from './schema.js';
 
@@ -34,12 +35,14 @@ export function registerListJobs(app: App): void {
     const page = await listJobs(c.var.db, {
       states: query.state?.split(',') as JobState[] | undefined,
       account: scope ?? query.account,
+      user: query.user,
       partition: query.partition,
       name: query.name,
       beforeId: query.cursor === undefined ? undefined : Number(query.cursor),
       limit: query.limit,
     });
     const nextCursor = page.nextBeforeId === null ? null : String(page.nextBeforeId);
-    return c.json({ jobs: page.jobs.map(jobView), next_cursor: nextCursor }, 200);
+    const reasons = await pendingReasons(c.var.db, page.jobs);
+    return c.json({ jobs: page.jobs.map((job) => jobView(job, reasons.get(job.id))), next_cursor: nextCursor }, 200);
   });
 }

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
-import { ID_PATTERN, identifier, label } from '../../../../shared/names.js';
+import { ID_PATTERN, identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
 import { idParam } from '../../../http/id-param.js';
 
 export const JobState = z.enum(JOB_STATES).openapi('JobState');
@@ -15,9 +15,19 @@ export const Job = z
     id: z.string().openapi({ example: '42' }),
     name: z.string(),
     account: z.string(),
+    user: z.string().nullable().openapi({
+      description: "The Unix login the job runs as; null: it names none (an admin's job, run as root where allowed).",
+    }),
     partition: z.string(),
     state: JobState,
-    reason: z.string().nullable().openapi({ description: 'Why a PENDING job waits (Priority, Resources, …).' }),
+    reason: z.string().nullable().openapi({
+      description:
+        'Why a PENDING job waits (Priority, Resources, …). ReqNodeNotAvail (on a GET or a list): its partition has UP nodes, but none runs jobs of its owner; reason_detail says so.',
+    }),
+    reason_detail: z.string().nullable().openapi({
+      description: 'The reason in words, where there is more to say.',
+      example: 'no UP node of partition batch runs jobs as alice',
+    }),
     priority: z.number().int(),
     requeue: z.boolean(),
     attempt: z.number().int().openapi({ description: 'How many times the job has been started.' }),
@@ -67,6 +77,11 @@ export const ListJobsQuery = z.object({
     .optional()
     .openapi({ description: 'One state, or several separated by commas.', example: 'PENDING,RUNNING' }),
   account: identifier('account').optional(),
+  user: z
+    .string()
+    .regex(UNIX_USER_PATTERN, 'user must be a Unix login name')
+    .optional()
+    .openapi({ description: "Only this owner's jobs." }),
   partition: identifier('partition').optional(),
   name: label(256).optional(),
   limit: z.coerce

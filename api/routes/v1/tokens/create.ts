@@ -26,6 +26,7 @@ export function registerCreateToken(app: App): void {
       name: body.name,
       kind: body.kind,
       account: body.account,
+      user: body.user,
       nodeName: body.node,
     });
     return c.json({ ...tokenView(row), token }, 201);
