@@ -106,7 +106,15 @@ async function enqueueAll(queue: JobQueue, refs: JobRef[]): Promise<void> {
 
 function nodeCapacity(name: string): NodeCapacity {
   const memoryMb = NODE_CPUS * REF_MEMORY_MB * 4;
-  return { node: name, partitions: ['batch'], cpus: NODE_CPUS, memoryMb, freeCpus: NODE_CPUS, freeMemoryMb: memoryMb, runsAs: { any_user: true, users: [], unnamed: true } };
+  return {
+    node: name,
+    partitions: ['batch'],
+    cpus: NODE_CPUS,
+    memoryMb,
+    freeCpus: NODE_CPUS,
+    freeMemoryMb: memoryMb,
+    runsAs: { any_user: true, users: [], unnamed: true },
+  };
 }
 
 /** Redis' own CPU time and the time its scripts ran, from INFO (deltas, so nothing on the server is reset). */

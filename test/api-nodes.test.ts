@@ -76,7 +76,7 @@ for (const backend of await backends()) {
       const refused = await (
         await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })
       ).json();
-      expect(refused).toEqual({ jobs: [], dropped: [id] });
+      expect(refused).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number) });
       expect(await t.queue.depth()).toEqual({ batch: 1 });
 
       expect((await (await t.call('POST', '/v1/nodes/n1/resume')).json()).state).toBe('UP');

@@ -84,7 +84,9 @@ describe.skipIf(unreachable)('waking idle nodes on a TCP Redis', () => {
     loop.start();
     await waitUntil(() => passes.length === 1);
     await queue.enqueue([{ id: 1, partition: 'gpu', cpus: 1, memoryMb: 1, priority: 0, exclusive: false, user: null }]);
-    await queue.enqueue([{ id: 2, partition: 'batch', cpus: 1, memoryMb: 1, priority: 0, exclusive: false, user: null }]);
+    await queue.enqueue([
+      { id: 2, partition: 'batch', cpus: 1, memoryMb: 1, priority: 0, exclusive: false, user: null },
+    ]);
     await waitUntil(() => passes.length === 2);
     expect(passes[1]! - passes[0]!).toBeLessThan(1000);
     expect(woken).toEqual(['batch']);

@@ -25,6 +25,8 @@ describe('the heartbeat loop', () => {
   function heartbeat(answers: (request: HeartbeatRequest) => HeartbeatResponse | Error) {
     const beats: { at: number; request: HeartbeatRequest }[] = [];
     const running: RunId[] = [];
+    const ended: RunId[] = [];
+    const confirmed: { through: number | undefined } = { through: undefined };
     const kills: string[] = [];
     const lines: string[] = [];
     let stateChanges = 0;
@@ -44,12 +46,14 @@ describe('the heartbeat loop', () => {
           return answer;
         },
       },
-      running: () => running,
+      running: () => [...running],
+      ended: () => [...ended],
+      confirmedThrough: () => confirmed.through,
       stateChanged: () => stateChanges++,
       kill: (key, reason) => kills.push(`${key} ${reason}`),
       log: (line) => lines.push(line),
     });
-    return { loop, beats, running, kills, lines, stateChanges: () => stateChanges };
+    return { loop, beats, running, ended, confirmed, kills, lines, stateChanges: () => stateChanges };
   }
   const up: HeartbeatResponse = { state: 'UP', cancel: [], stop: [] };
 
@@ -124,6 +128,37 @@ describe('the heartbeat loop', () => {
     mismatched = false;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(loop.state).toBe('UP');
+    await loop.stop();
+  });
+
+  it('says no confirm sequence and no ended runs until a confirm has told it one (an API that settles nothing)', async () => {
+    const { loop, beats, ended } = heartbeat(() => up);
+    ended.push({ job_id: '8', attempt: 1 });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(beats[0]!.request).not.toHaveProperty('confirmed_through');
+    expect(beats[0]!.request).not.toHaveProperty('ended');
+    await loop.stop();
+  });
+
+  it('says its confirm sequence with every run it holds, the ended ones too, as they were in one turn', async () => {
+    const { loop, beats, running, ended, confirmed } = heartbeat((request) => {
+      // A confirm answered while the beat is on its way changes neither what it said nor the next beat's snapshot.
+      running.push({ job_id: '9', attempt: 1 });
+      confirmed.through = 8;
+      expect(request.confirmed_through).toBe(7);
+      return up;
+    });
+    running.push({ job_id: '7', attempt: 1 });
+    ended.push({ job_id: '6', attempt: 2 });
+    confirmed.through = 7;
+    loop.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(beats[0]!.request).toMatchObject({
+      running: [{ job_id: '7', attempt: 1 }],
+      ended: [{ job_id: '6', attempt: 2 }],
+      confirmed_through: 7,
+    });
     await loop.stop();
   });
 });

@@ -122,7 +122,7 @@ describe('the migration that adds owners (0007)', async () => {
         sql`INSERT INTO nodes (name, partitions, cpus, memory_mb) VALUES ('n1', '{batch}', 4, 4000)`,
       );
 
-      expect(await migrate(database.migrations, migrations)).toEqual(['0007_owners']);
+      expect(await migrate(database.migrations, migrations)).toContain('0007_owners');
 
       // A user token named by a login name (not root) runs its jobs as that login; the others wait for an admin.
       expect(await queryRows(database.db, sql`SELECT name, unix_user FROM api_tokens ORDER BY id`)).toEqual([
@@ -156,6 +156,34 @@ describe('the migration that adds owners (0007)', async () => {
       ).rejects.toThrow();
     } finally {
       await close();
+    }
+  });
+});
+
+describe('the migration that adds the confirm sequence', () => {
+  it('starts every node at 0 and leaves the jobs already stored without one (never settled by a heartbeat)', async () => {
+    const { openNodeDatabase } = await import('../shared/db/node-database.js');
+    const database = await openNodeDatabase({});
+    try {
+      await migrate(
+        database.migrations,
+        migrations.filter((m) => m.name < '0010'),
+      );
+      await database.db.execute(sql`
+        INSERT INTO nodes (name, partitions, cpus, memory_mb) VALUES ('n1', '{batch}', 4, 1024)`);
+      await database.db.execute(sql`
+        INSERT INTO jobs (account, name, partition, submitted_by, script, stdout_pattern, stderr_pattern, environment,
+                          ntasks_per_node, cpus_per_task, cpus, memory_mb)
+        VALUES ('a', 'before', 'batch', 'admin:x', 'true', 'o', 'e', '{}', 1, 1, 1, 1024)`);
+      expect(await migrate(database.migrations, migrations)).toContain('0010_confirm_sequence');
+      expect(await queryRows(database.db, sql`SELECT name, confirm_seq FROM nodes`)).toEqual([
+        { name: 'n1', confirm_seq: 0 },
+      ]);
+      expect(await queryRows(database.db, sql`SELECT name, confirm_seq FROM jobs`)).toEqual([
+        { name: 'before', confirm_seq: null },
+      ]);
+    } finally {
+      await database.close();
     }
   });
 });

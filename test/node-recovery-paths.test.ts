@@ -199,7 +199,11 @@ describe('the node daemon recovers on its rarer paths', () => {
     async () => {
       const id = await submit(`${logStart()}\nexit 0`);
       // The API applies the confirm; its answer never reaches the daemon, which dies waiting for it.
-      proxy.fault = (path) => (path.endsWith('/confirm') ? 'hold' : 'pass');
+      // (Its start-up confirm, of no ids, passes: it only learns the node's confirm sequence.)
+      proxy.fault = (path) =>
+        path.endsWith('/confirm') && (proxy.requests.at(-1)!.body as { job_ids: string[] }).job_ids.length > 0
+          ? 'hold'
+          : 'pass';
       const daemon = await startNode('amnesiac', {}, true);
       await waitFor('the confirm applied and its answer swallowed', () => (proxy.held === 1 ? true : undefined));
       daemon.kill('SIGKILL');
@@ -349,6 +353,36 @@ describe('the node daemon recovers on its rarer paths', () => {
       );
       expect(eventsSent().filter((event) => event.kind === 'finished')).toEqual([]);
       expect(await getJob(api.t, id)).toMatchObject({ state: 'NODE_FAIL', attempt: 1 });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a run its node no longer has (confirmed, then its journal lost): the next heartbeat settles it FAILED',
+    async () => {
+      const name = 'forgetful';
+      const lost = await submit(`${logStart()}\nexit 0`);
+      // RUNNING on the node, which never journals it: as if its journal and its confirm's ids were wiped.
+      await confirmByHand(name, lost);
+      await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.2' }, true);
+      expect(await waitForState(api.t, lost, ENDED)).toMatchObject({
+        state: 'FAILED',
+        node: name,
+        attempt: 1,
+        error_msg: `node ${name} no longer has this run (its heartbeat does not list it): the run was lost there`,
+      });
+      // Its start-up confirm (an empty batch) told the daemon the sequence it now says in its heartbeats.
+      const confirms = proxy.requests.filter((seen) => seen.path.endsWith('/confirm'));
+      expect(confirms[0]!.body).toEqual({ job_ids: [] });
+      expect(
+        proxy.requests.some(
+          (seen) => seen.path.endsWith('/heartbeat') && (seen.body as { confirmed_through?: number }).confirmed_through,
+        ),
+      ).toBe(true);
+      // Work confirmed to it afterwards runs, once, whatever heartbeat crosses its confirm.
+      const next = await submit(`${logStart()}\nexit 0`);
+      expect(await waitForState(api.t, next, ENDED)).toMatchObject({ state: 'COMPLETED', node: name, attempt: 1 });
+      expect(startsLogged()).toEqual([next]);
     },
     TEST_TIMEOUT_MS,
   );

@@ -143,9 +143,25 @@ for (const backend of await queueBackends()) {
      */
     async function timeToStartBigJob(queue: JobQueue, giveUpMs: number): Promise<number | undefined> {
       let nextId = 1;
-      const small = () => ({ id: nextId++, partition: 'batch', cpus: 1, memoryMb: 10, priority: 0, exclusive: false, user: null });
+      const small = () => ({
+        id: nextId++,
+        partition: 'batch',
+        cpus: 1,
+        memoryMb: 10,
+        priority: 0,
+        exclusive: false,
+        user: null,
+      });
       await queue.enqueue(Array.from({ length: 8 }, small));
-      const big = { id: nextId++, partition: 'batch', cpus: 2, memoryMb: 10, priority: 0, exclusive: false, user: null };
+      const big = {
+        id: nextId++,
+        partition: 'batch',
+        cpus: 2,
+        memoryMb: 10,
+        priority: 0,
+        exclusive: false,
+        user: null,
+      };
       await queue.enqueue([big]);
       const enqueuedAt = Date.now();
       let startedAfter: number | undefined;
@@ -160,7 +176,13 @@ for (const backend of await queueBackends()) {
       const runNode = async (name: string, offset: number) => {
         await sleep(offset);
         const running: number[] = []; // end times
-        const capacity = { node: name, partitions: ['batch'], cpus: 2, memoryMb: 100, runsAs: { any_user: true, users: [], unnamed: true } };
+        const capacity = {
+          node: name,
+          partitions: ['batch'],
+          cpus: 2,
+          memoryMb: 100,
+          runsAs: { any_user: true, users: [], unnamed: true },
+        };
         const claimOne = async () => {
           const [taken] = await queue.claim(
             { ...capacity, freeCpus: 2 - running.length, freeMemoryMb: 100 },

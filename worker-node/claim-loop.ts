@@ -53,6 +53,9 @@ export class ClaimLoop {
   readonly #confirming: Journal<number[]>;
   /** Ids confirmed before a crash whose answer never reached the journal: confirmed again before any claim. */
   #unanswered: number[] | undefined;
+  /** The first pass confirms before any claim: the ids left unanswered by a crash, or none (to learn the sequence). */
+  #resumed = false;
+  #confirmedThrough: number | undefined;
 
   constructor(private readonly options: ClaimLoopOptions) {
     this.#pacer = new ClaimPacer({ minMs: 100, maxMs: options.claimIdleMaxMs, factor: 2, jitter: 0.1 });
@@ -66,6 +69,16 @@ export class ClaimLoop {
     this.#loop.start();
   }
 
+  /**
+   * The highest confirm sequence (the API's `sequence`) whose jobs are all in the run table: every job confirmed to
+   * this node under it or an earlier one is held here, or was forgotten after the API acknowledged its end. Undefined
+   * until a confirm since this start was answered with one: a daemon that just started knows its journaled runs, but
+   * not whether a confirm's answer was lost on the way, until it has asked again.
+   */
+  get confirmedThrough(): number | undefined {
+    return this.#confirmedThrough;
+  }
+
   /** New work may be in the queue for one of the node's partitions, or it may fit now: claim at once. */
   notify(): void {
     this.#pacer.reset();
@@ -77,9 +90,11 @@ export class ClaimLoop {
   }
 
   async #pass(): Promise<number> {
-    if (this.#unanswered) {
-      const ids = this.#unanswered.filter((id) => !this.options.table.hasRunOf(id));
+    if (!this.#resumed) {
+      const ids = (this.#unanswered ?? []).filter((id) => !this.options.table.hasRunOf(id));
       this.#unanswered = undefined;
+      this.#resumed = true;
+      // Even with no ids: the answer says the node's confirm sequence, which the heartbeat needs.
       await this.#confirm(ids);
       return 0;
     }
@@ -122,14 +137,17 @@ export class ClaimLoop {
    * asked about again after a restart whose runs are journaled, or long done, change nothing.
    */
   async #confirm(ids: number[]): Promise<void> {
-    if (ids.length === 0) return this.#confirming.remove('confirming');
-    await this.#confirming.write('confirming', ids);
+    if (ids.length === 0) await this.#confirming.remove('confirming');
+    else await this.#confirming.write('confirming', ids);
     const retry = new Backoff(CONFIRM_RETRY);
     let admitted: (Run | undefined)[] = [];
     for (;;) {
       try {
-        const { jobs } = await this.options.api.confirm(ids);
+        const { jobs, sequence } = await this.options.api.confirm(ids);
         admitted = await Promise.all(jobs.map((job) => this.#admit(job)));
+        // Only now: every job of the answer is in the run table (and its journal). Taken as said, not as a maximum:
+        // one confirm at a time, so answers rise; one that fell (a database restored) is the truth from now on.
+        if (sequence !== undefined) this.#confirmedThrough = sequence;
         break;
       } catch (error) {
         if (error instanceof ApiRefused) {

@@ -2,6 +2,8 @@
  * The node's heartbeat: it says the node lives, what it offers and what it runs, and hears its state (only an UP node
  * claims) and which runs to end: cancelled ones, and ones the API settled while the node was silent (stopped, not
  * reported). A failing API is said once until it answers again; one that speaks another protocol stops the claims.
+ * Once the daemon knows its confirm sequence, each beat says it with every run it holds, so the API can settle the
+ * jobs this node no longer has (api/nodes/settle-unlisted-runs.ts).
  */
 import type { NodeState } from '../shared/node-state.js';
 import type { ContainmentLevels } from '../shared/protocol/containment.js';
@@ -25,6 +27,14 @@ export interface HeartbeatLoopOptions {
   containment?: ContainmentLevels;
   /** The runs whose end is not known yet. */
   running(): RunId[];
+  /** The runs that ended whose end the API has not acknowledged yet (still RUNNING there). */
+  ended?(): RunId[];
+  /**
+   * The highest confirm sequence whose jobs are in the run table (claim-loop.ts); undefined until the API has said
+   * one since the daemon started. Sent with the runs, read in the same turn: the API settles a job of this node that
+   * the heartbeat does not list only when it was confirmed under that sequence or an earlier one.
+   */
+  confirmedThrough?(): number | undefined;
   /** The API said another state: claims may start or stop. */
   stateChanged(): void;
   kill(key: string, reason: KillReason): void;
@@ -85,13 +95,22 @@ export class HeartbeatLoop {
 
   async #beat(): Promise<number> {
     const { api, log, node } = this.options;
+    // One snapshot, taken in one turn: no confirm's jobs can enter the table between the list and the sequence.
     const running = this.options.running();
+    const confirmedThrough = this.options.confirmedThrough?.();
+    // Only said to an API that answered a confirm sequence (one that reads these fields), and only with every run the
+    // table holds: a run that ended but is not acknowledged is still RUNNING there, and must not look lost.
+    const held =
+      confirmedThrough === undefined
+        ? {}
+        : { ended: this.options.ended?.() ?? [], confirmed_through: confirmedThrough };
     try {
       const answer = await api.heartbeat({
         partitions: this.options.partitions,
         cpus: this.options.cpus,
         memory_mb: this.options.memoryMb,
         running,
+        ...held,
         daemon_version: CONDUCTOR_VERSION,
         ...(this.options.containment ? { containment: this.options.containment } : {}),
         runs_as: this.options.runsAs,

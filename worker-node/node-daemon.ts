@@ -60,6 +60,11 @@ export interface NodeDaemonOptions {
   log(line: string): void;
 }
 
+const runId = (record: { jobId: number; attempt: number }) => ({
+  job_id: String(record.jobId),
+  attempt: record.attempt,
+});
+
 // How long a stopping daemon waits for the output of runs that just ended to be stored.
 const STOP_REPORT_WAIT_MS = 5000;
 
@@ -138,7 +143,9 @@ export class NodeDaemon {
       ...options,
       runsAs: this.#runAs.runsAs,
       cpus: allocator.cores,
-      running: () => table.unended().map(({ record }) => ({ job_id: String(record.jobId), attempt: record.attempt })),
+      running: () => table.unended().map(({ record }) => runId(record)),
+      ended: () => table.ended().map(({ record }) => runId(record)),
+      confirmedThrough: (): number | undefined => claims.confirmedThrough,
       containment: cgroups.levels,
       stateChanged: () => claims.notify(),
       kill: (key, reason) => supervisor.kill(key, reason),

@@ -64,6 +64,11 @@ export class RunTable {
     return this.all().filter((run) => !hasEnded(run.phase));
   }
 
+  /** Runs that ended whose end the API has not acknowledged yet: the heartbeat lists them apart. */
+  ended(): Run[] {
+    return this.all().filter((run) => hasEnded(run.phase));
+  }
+
   /** Runs whose process group may still be there: running, or being ended after it ran. */
   withProcess(): Run[] {
     return this.all().filter(hasProcess);

@@ -1,36 +1,62 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { bigintArray } from '../../shared/db/pg-array.js';
-import { jobs, type JobRow } from '../../shared/db/schema.js';
+import { queryRows } from '../../shared/db/query-rows.js';
+import { jobs, nodes, type JobRow } from '../../shared/db/schema.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
 import { transitionJobs } from './transition-jobs.js';
 
 /**
  * Makes the claimed jobs that are still PENDING RUNNING on this node, as one conditional statement: a job runs at most
  * once per attempt, whoever else holds a ref to it (docs/architecture.md, invariant 3). Each start is a new attempt and
- * an event. A job whose owner the node does not run (nodes.runs_*) is not started. Answers the started jobs (script included: the node runs them) and the ids it dropped, which were no longer
- * PENDING (cancelled, or started by another ref).
+ * an event. A job whose owner the node does not run (nodes.runs_*) is not started. Answers the started jobs (script
+ * included: the node runs them) and the ids it dropped, which were no longer PENDING (cancelled, or started by another
+ * ref), and the node's confirm sequence after it.
+ *
+ * The sequence is raised and the started jobs stamped with it in one transaction (the node's row locked until the
+ * commit, so a node's confirms take their numbers in the order they commit): a heartbeat that says which sequence its
+ * daemon had journaled through lets the API settle only the runs confirmed before it was sent
+ * (api/nodes/settle-unlisted-runs.ts).
  */
 export async function confirmClaims(
   db: Database,
   node: string,
   ids: number[],
   actor: string,
-): Promise<{ started: JobRow[]; dropped: number[] }> {
-  const results = await transitionJobs(db, {
-    jobs: ids.map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
-    from: ['PENDING'],
-    set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1`,
-    // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only
-    // jobs whose owner it runs (its heartbeat's runs_as), whatever its claim said.
-    where: sql`EXISTS (SELECT 1 FROM nodes n WHERE n.name = ${node} AND n.state = 'UP'
-                       AND ${nodeRunsOwner('n', sql`current.unix_user`)})`,
-    actor,
-    whole: true,
+): Promise<{ started: JobRow[]; dropped: number[]; sequence: number }> {
+  if (ids.length === 0) return { started: [], dropped: [], sequence: await confirmSequence(db, node) };
+  return db.transaction(async (tx) => {
+    const [raised] = await queryRows(
+      tx,
+      sql`UPDATE nodes SET confirm_seq = confirm_seq + 1 WHERE name = ${node} RETURNING confirm_seq`,
+    );
+    // No such node: the state check below starts nothing, and nothing was ever confirmed to it.
+    const sequence = raised === undefined ? 0 : Number(raised.confirm_seq);
+    const results = await transitionJobs(tx, {
+      jobs: ids.map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
+      from: ['PENDING'],
+      set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1, confirm_seq = ${sequence}`,
+      // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only
+      // jobs whose owner it runs (its heartbeat's runs_as), whatever its claim said.
+      where: sql`EXISTS (SELECT 1 FROM nodes n WHERE n.name = ${node} AND n.state = 'UP'
+                         AND ${nodeRunsOwner('n', sql`current.unix_user`)})`,
+      actor,
+      whole: true,
+    });
+    const started = results.filter((result) => result.applied).map((result) => result.after!);
+    const startedIds = new Set(started.map((job) => job.id));
+    return {
+      started: started.sort((a, b) => a.id - b.id),
+      dropped: ids.filter((id) => !startedIds.has(id)),
+      sequence,
+    };
   });
-  const started = results.filter((result) => result.applied).map((result) => result.after!);
-  const startedIds = new Set(started.map((job) => job.id));
-  return { started: started.sort((a, b) => a.id - b.id), dropped: ids.filter((id) => !startedIds.has(id)) };
+}
+
+/** The node's confirm sequence now: 0 for a node never seen (nothing was ever confirmed to it). */
+export async function confirmSequence(db: Database, node: string): Promise<number> {
+  const [row] = await db.select({ sequence: nodes.confirmSeq }).from(nodes).where(eq(nodes.name, node));
+  return row?.sequence ?? 0;
 }
 
 /**

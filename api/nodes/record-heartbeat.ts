@@ -6,6 +6,7 @@ import { jobs, nodes } from '../../shared/db/schema.js';
 import type { NodeState } from '../../shared/node-state.js';
 import type { ContainmentLevels } from '../../shared/protocol/containment.js';
 import type { RunsAs } from '../../shared/protocol/runs-as.js';
+import { settleUnlistedRuns } from './settle-unlisted-runs.js';
 
 export interface Heartbeat {
   node: string;
@@ -21,6 +22,15 @@ export interface Heartbeat {
   runsAs: RunsAs;
   /** The jobs the node is running, as it knows them. */
   running: { jobId: number; attempt: number }[];
+  /** Runs that ended there whose end the API has not acknowledged yet. */
+  ended: { jobId: number; attempt: number }[];
+  /**
+   * The highest confirm sequence whose jobs the node had journaled when it sent the heartbeat; undefined from a daemon
+   * that does not say (an older daemon, or one that has not confirmed since it started).
+   */
+  confirmedThrough: number | undefined;
+  /** Who settles the runs the node no longer has: `node:<name>`. */
+  actor: string;
 }
 
 type JobAttempt = { jobId: number; attempt: number };
@@ -30,6 +40,9 @@ type JobAttempt = { jobId: number; attempt: number };
  * that speaks again is UP, or DRAINING if an admin drained it. Answers the node's state, the RUNNING jobs on it whose
  * cancel was asked for (how a cancel reaches the node), and the runs it reported that are no longer its to run: a
  * job settled while the node was DOWN (requeued elsewhere, or ended), which it must stop without reporting.
+ *
+ * A heartbeat that says how far its confirms are journaled also settles the jobs RUNNING on the node that it no longer
+ * has (settle-unlisted-runs.ts); without that number, such jobs are left RUNNING until the node is lost.
  */
 export async function recordHeartbeat(
   db: Database,
@@ -68,6 +81,14 @@ export async function recordHeartbeat(
       },
     })
     .returning({ state: nodes.state });
+  if (beat.confirmedThrough !== undefined) {
+    await settleUnlistedRuns(db, {
+      node: beat.node,
+      runs: [...beat.running, ...beat.ended],
+      confirmedThrough: beat.confirmedThrough,
+      actor: beat.actor,
+    });
+  }
   const cancel = await db
     .select({ jobId: jobs.id, attempt: jobs.attempt })
     .from(jobs)

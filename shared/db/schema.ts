@@ -49,6 +49,8 @@ export const jobs = pgTable('jobs', {
     .$type<string[]>()
     .notNull()
     .default(sql`'[]'::jsonb`),
+  /** The node's confirm sequence when it was handed this attempt (migration 0010); null before it ran anywhere. */
+  confirmSeq: bigint('confirm_seq', { mode: 'number' }),
 });
 
 export const jobEvents = pgTable('job_events', {
@@ -102,6 +104,8 @@ export const nodes = pgTable('nodes', {
     .notNull()
     .default(sql`'{}'::text[]`),
   runsUnnamed: boolean('runs_unnamed').notNull().default(true),
+  /** Raised by every confirm that hands the node jobs (migration 0010). */
+  confirmSeq: bigint('confirm_seq', { mode: 'number' }).notNull().default(0),
 });
 
 export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;

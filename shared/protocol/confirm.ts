@@ -1,6 +1,6 @@
 /** POST /v1/nodes/{node}/confirm: the claimed jobs still PENDING become RUNNING on the node, as a new attempt. */
 import { z } from '@hono/zod-openapi';
-import { JobIdText } from './run-id.js';
+import { ConfirmSequence, JobIdText } from './run-id.js';
 
 export const ConfirmRequest = z
   .object({ job_ids: z.array(JobIdText).max(1000) })
@@ -41,6 +41,12 @@ export const ConfirmResponse = z
     dropped: z
       .array(z.string())
       .openapi({ description: 'No longer PENDING (cancelled, or started elsewhere): do not run.' }),
+    sequence: ConfirmSequence.optional().openapi({
+      description:
+        "The node's confirm sequence after this confirm: every job handed to this node so far, by this answer or an " +
+        'earlier one, was handed under a sequence no higher. Once the node has journaled these jobs it says this ' +
+        'number as `confirmed_through` in its heartbeats. Absent from APIs before it.',
+    }),
   })
   .openapi('ConfirmResponse');
 export type ConfirmResponse = z.infer<typeof ConfirmResponse>;

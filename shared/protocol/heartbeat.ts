@@ -4,7 +4,7 @@ import { label } from '../names.js';
 import { NODE_STATES } from '../node-state.js';
 import { Capacity } from './capacity.js';
 import { ContainmentLevels } from './containment.js';
-import { RunId } from './run-id.js';
+import { ConfirmSequence, RunId } from './run-id.js';
 import { RunsAs } from './runs-as.js';
 
 export const HeartbeatRequest = Capacity.extend({
@@ -13,6 +13,19 @@ export const HeartbeatRequest = Capacity.extend({
     .max(100_000)
     .optional()
     .openapi({ description: 'The jobs the node is running, with their attempts. Defaults to none.' }),
+  ended: z
+    .array(RunId)
+    .max(100_000)
+    .optional()
+    .openapi({
+      description:
+        'Runs that ended on the node whose end the API has not acknowledged yet (still RUNNING there until it does). ' +
+        'Defaults to none.',
+    }),
+  confirmed_through: ConfirmSequence.optional().openapi({
+    description:
+      'The highest confirm `sequence` whose jobs the node had journaled when it sent this heartbeat. With it, a RUNNING job of this node confirmed under that sequence or an earlier one that is in neither `running` nor `ended` is settled: its run was lost on the node. Without it (a daemon that has not confirmed since it started, or an older daemon), unlisted jobs are left alone.',
+  }),
   daemon_version: label(64)
     .optional()
     .openapi({ description: 'The daemon software, e.g. "0.1.0" (protocol 2 on; /v1/nodes shows it).' }),

@@ -13,3 +13,9 @@ export const Attempt = z
 
 export const RunId = z.object({ job_id: JobIdText, attempt: Attempt }).openapi('RunId');
 export type RunId = z.infer<typeof RunId>;
+
+/**
+ * A node's confirm sequence (api/jobs/confirm-claims.ts): a bigint column, counted from 0; 2^53 - 1 keeps it exact in
+ * JSON, and no node confirms that often.
+ */
+export const ConfirmSequence = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -3,7 +3,7 @@ import type { JobRow } from '../../../../shared/db/schema.js';
 import type { App } from '../../../app-env.js';
 import { actorName } from '../../../auth/principal.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
-import { confirmClaims, unreportedRuns } from '../../../jobs/confirm-claims.js';
+import { confirmClaims, confirmSequence, unreportedRuns } from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
 import { jobsNotRunBy } from '../../../nodes/runs-owner.js';
@@ -37,6 +37,7 @@ export function registerConfirm(app: App): void {
     const { queue } = c.var.services;
     let started: JobRow[] = [];
     let confirmed = new Set<number>();
+    let sequence: number | undefined;
     if ((await readNodeState(c.var.db, node)) === 'UP') {
       // Only refs this node really claimed may start here: the claim decided where a job runs. Settled first, so
       // that a ref is never both confirmed and still claimable; if the process dies before the confirm, the job is
@@ -50,7 +51,7 @@ export function registerConfirm(app: App): void {
         node,
         ids.filter((id) => !refusedIds.has(id)),
       );
-      started = (await confirmClaims(c.var.db, node, claimed, actorName(c.var.principal))).started;
+      ({ started, sequence } = await confirmClaims(c.var.db, node, claimed, actorName(c.var.principal)));
       confirmed = new Set(claimed);
     } else {
       // A node that is not UP (never seen, draining, down) starts nothing; what it claimed goes back to the queue.
@@ -63,6 +64,11 @@ export function registerConfirm(app: App): void {
     );
     const jobs = [...started, ...retried];
     const running = new Set(jobs.map((job) => job.id));
-    return c.json({ jobs: jobs.map(nodeJobView), dropped: ids.filter((id) => !running.has(id)).map(String) }, 200);
+    // Read after the retried jobs: their sequence (from the confirm whose answer was lost) is no higher than it.
+    sequence ??= await confirmSequence(c.var.db, node);
+    return c.json(
+      { jobs: jobs.map(nodeJobView), dropped: ids.filter((id) => !running.has(id)).map(String), sequence },
+      200,
+    );
   });
 }

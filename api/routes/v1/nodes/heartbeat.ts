@@ -1,10 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
+import { actorName } from '../../../auth/principal.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { problemResponses } from '../../../http/problem.js';
 import { recordHeartbeat } from '../../../nodes/record-heartbeat.js';
 import { HeartbeatRequest, HeartbeatResponse } from '../../../../shared/protocol/heartbeat.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
+import type { RunId } from '../../../../shared/protocol/run-id.js';
 import { NodeParam } from './schema.js';
 import { UNSAID_RUNS_AS } from '../../../../shared/protocol/runs-as.js';
 
@@ -14,7 +16,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: "A node's heartbeat: registers it on the first, keeps it UP, and tells it which jobs to cancel",
   description:
-    'Carries the capacity the node has. A node that stops sending heartbeats is marked DOWN by the reconciler, and its RUNNING jobs end NODE_FAIL, or go back to PENDING when they asked for requeue.',
+    "Carries the capacity the node has, and its runs. A RUNNING job of the node confirmed under a sequence no higher than the heartbeat's `confirmed_through` that it lists neither as running nor as ended was lost there: it goes back to PENDING when it asked for requeue, ends CANCELLED when its cancel was asked for, and FAILED otherwise. A node that stops sending heartbeats is marked DOWN by the reconciler, and its RUNNING jobs end NODE_FAIL, or go back to PENDING when they asked for requeue.",
   security: [{ bearer: [] }],
   middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
@@ -30,6 +32,8 @@ const route = createRoute({
   },
 });
 
+const runOf = (run: RunId) => ({ jobId: Number(run.job_id), attempt: run.attempt });
+
 export function registerHeartbeat(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
@@ -43,7 +47,10 @@ export function registerHeartbeat(app: App): void {
       daemonVersion: body.daemon_version ?? null,
       containment: body.containment ?? null,
       runsAs: body.runs_as ?? UNSAID_RUNS_AS,
-      running: (body.running ?? []).map((run) => ({ jobId: Number(run.job_id), attempt: run.attempt })),
+      running: (body.running ?? []).map(runOf),
+      ended: (body.ended ?? []).map(runOf),
+      confirmedThrough: body.confirmed_through,
+      actor: actorName(c.var.principal),
     });
     const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));
     return c.json({ state, cancel: view(cancel), stop: view(stop) }, 200);
