@@ -18,6 +18,9 @@ import { processStartTime } from '../worker-node/process-table.js';
 const root = process.getuid?.() === 0;
 const node = root ? prepareNodeCgroups(`containment-test-${process.pid}`, true) : undefined;
 const hasCgroups = node !== undefined && Object.keys(node.dirs).length > 0;
+if (!root && process.env.CONDUCTOR_REQUIRE_SERVICES === '1') {
+  throw new Error('run-containment: not root (cgroups need root to be made; CI runs as root)');
+}
 if (!root) console.log('run-containment: skipped, not root (cgroups need root to be made)');
 else if (!hasCgroups) console.log('run-containment: skipped, this machine has no writable cgroup hierarchy');
 
