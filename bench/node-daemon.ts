@@ -278,16 +278,17 @@ try {
   });
 
   // 2a. The embedded default: PGlite and the node in one process.
-  if (ONLY === 'containment') process.exit(0);
-  const dataDir = mkdtempSync(join(scratch, 'embedded-'));
-  const embedded = await cluster.startHost({
-    CONDUCTOR_DATA_DIR: dataDir,
-    CONDUCTOR_CORE_LOCK_DIR: join(dataDir, 'cores'),
-  });
-  await until('the local node UP', async () => embedded.stdout().some((line) => line.includes('is UP')), 30_000);
-  const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-  const embeddedLatency = await startLatencies(embedded, token, mkdtempSync(join(scratch, 'latency-embedded-')));
-  report(latencyLine('embedded', embeddedLatency, 10));
+  if (ONLY !== 'containment') {
+    const dataDir = mkdtempSync(join(scratch, 'embedded-'));
+    const embedded = await cluster.startHost({
+      CONDUCTOR_DATA_DIR: dataDir,
+      CONDUCTOR_CORE_LOCK_DIR: join(dataDir, 'cores'),
+    });
+    await until('the local node UP', async () => embedded.stdout().some((line) => line.includes('is UP')), 30_000);
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const embeddedLatency = await startLatencies(embedded, token, mkdtempSync(join(scratch, 'latency-embedded-')));
+    report(latencyLine('embedded', embeddedLatency, 10));
+  }
 } finally {
   await cluster.close();
 }
