@@ -7,16 +7,18 @@
  * 2. Submit-to-start latency on an idle node (the job prints the time it started): the embedded default (`npm start`,
  *    PGlite, the node in the same process) and the Node host with Redis plus a daemon of its own.
  * 3. The daemon's resident memory idle and with 200 running `sleep` jobs, and its CPU use while idle.
- * 4. Containment off against on, in the same run (CONDUCTOR_CONTAINMENT: cgroups per run, as root): the makespan of
- *    the same jobs and the submit-to-start p50 with each, as a ratio and a difference.
+ * 4. Isolation off against on, in the same run, as root: off runs jobs naming no user as root with
+ *    CONDUCTOR_CONTAINMENT=off (process group, taskset, polled memory); on runs them as their owner (a Unix user the
+ *    bench adds and removes) in cgroups of their own. The makespan of the same jobs and the submit-to-start p50 with
+ *    each, as a ratio and a difference.
  *
  * The daemons run from the bundle `npm run build:node` makes (as deployed), the API host under tsx.
  * Env: DATABASE_URL (default the local test server), REDIS_URL (default local), BENCH_JOBS (1000), BENCH_SAMPLES (50),
- * BENCH_ONLY=containment (section 4 alone).
+ * BENCH_ONLY=isolation (section 4 alone).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ChildServer } from '../test/helpers/child-server.js';
@@ -33,8 +35,14 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf
 const cluster = new BenchCluster('node');
 const { scratch } = cluster;
 
-async function submitMany(host: ChildServer, count: number, script: string, cwd: string): Promise<void> {
+/** A submit body; `user` names the job's owner (the bench submits as the admin, who may name one). */
+function ownedBody(script: string, cwd: string, user: string | undefined) {
   const body = submitBody(script, cwd);
+  return user === undefined ? body : { ...body, job: { ...body.job, user } };
+}
+
+async function submitMany(host: ChildServer, count: number, script: string, cwd: string, user?: string): Promise<void> {
+  const body = ownedBody(script, cwd, user);
   let next = 0;
   await Promise.all(
     Array.from({ length: 20 }, async () => {
@@ -109,12 +117,13 @@ async function startLatencies(
   host: ChildServer,
   token: string,
   cwd: string,
+  user?: string,
 ): Promise<{ total: number[]; submit: number[] }> {
   const total: number[] = [];
   const submit: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const sent = Date.now();
-    const { id } = (await cluster.call(host, 'POST', '/v1/jobs', submitBody('date +%s%3N', cwd), token)) as {
+    const { id } = (await cluster.call(host, 'POST', '/v1/jobs', ownedBody('date +%s%3N', cwd, user), token)) as {
       id: string;
     };
     submit.push(Date.now() - sent);
@@ -138,23 +147,37 @@ function latencyLine(what: string, { total, submit }: { total: number[]; submit:
   );
 }
 
+/** Section 4's job owner: a Unix user of the bench's own (useradd picks a uid of at least 1000), removed after. */
+function addBenchUser(): { name: string; uid: number; gid: number; remove: () => void } {
+  const name = `cndbench${process.pid}`;
+  execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' })));
+  return { name, uid: uid!, gid: gid!, remove: () => execFileSync('userdel', [name]) };
+}
+
 /**
- * Section 4, for one setting of CONDUCTOR_CONTAINMENT: the makespan of JOBS `true` jobs queued before a fresh daemon
- * starts (from its first UP to their last end), then submit-to-start latencies on it, idle.
+ * Section 4, one side: the makespan of JOBS `true` jobs queued before a fresh daemon starts (from its first UP to
+ * their last end), then submit-to-start latencies on it, idle. `owner` set: isolation on (jobs run as the owner, in
+ * cgroups); unset: off (jobs naming no user run as root, no cgroups).
  */
-async function containedRun(
+async function isolatedRun(
   host: ChildServer,
   schema: string,
   env: Record<string, string>,
-  containment: 'on' | 'off',
+  owner: ReturnType<typeof addBenchUser> | undefined,
 ): Promise<{ makespan: number; latency: { total: number[]; submit: number[] } }> {
-  const work = mkdtempSync(join(scratch, `contained-${containment}-`));
+  const side = owner ? 'on' : 'off';
+  const workDir = (prefix: string) => {
+    const dir = mkdtempSync(join(scratch, `${prefix}-${side}-`));
+    if (owner) chownSync(dir, owner.uid, owner.gid);
+    return dir;
+  };
   const before = await countIn(host, 'COMPLETED');
-  await submitMany(host, JOBS, 'true', work);
-  const daemon = await cluster.startDaemon(host, `contained-${containment}`, {
+  await submitMany(host, JOBS, 'true', workDir('isolated'), owner?.name);
+  const daemon = await cluster.startDaemon(host, `isolation-${side}`, {
     ...env,
     CONDUCTOR_NODE_CPUS: String(CORES),
-    CONDUCTOR_CONTAINMENT: containment,
+    CONDUCTOR_CONTAINMENT: side,
   });
   await until(`${JOBS} jobs COMPLETED`, async () => (await countIn(host, 'COMPLETED')) === before + JOBS, 600_000);
   const up = loggedAt(daemon, 'is UP')!;
@@ -162,14 +185,14 @@ async function containedRun(
     `SELECT extract(epoch FROM max(end_time)) * 1000 AS last FROM ${schema}.jobs`,
   );
   const makespan = (Number(row!.last) - up) / 1000;
-  const latency = await startLatencies(host, cluster.adminToken, mkdtempSync(join(scratch, `latency-${containment}-`)));
+  const latency = await startLatencies(host, cluster.adminToken, workDir('latency'), owner?.name);
   const levels = daemon
     .stdout()
     .find((line) => line.includes('containment:'))
     ?.split('containment: ')[1];
   report(
-    `containment ${containment} (${levels}): makespan ${makespan.toFixed(2)} s, ` +
-      `submit-to-start p50 ${percentile(latency.total, 50)} ms`,
+    `isolation ${side} (${owner ? `as ${owner.name}, ${levels}` : 'as root, containment off'}): ` +
+      `makespan ${makespan.toFixed(2)} s, submit-to-start p50 ${percentile(latency.total, 50)} ms`,
   );
   await daemon.stop();
   return { makespan, latency };
@@ -192,16 +215,23 @@ try {
     });
     const redisEnv = { REDIS_URL, CONDUCTOR_REDIS_PREFIX: prefix };
 
-    // 4. Containment off, then on, on the same host.
-    if (process.getuid?.() !== 0) report('containment off/on: skipped, not root (cgroups need root)');
+    // 4. Isolation off, then on, on the same host.
+    if (process.getuid?.() !== 0) report('isolation off/on: skipped, not root (switching users and cgroups need root)');
     else {
-      const off = await containedRun(host, schema, redisEnv, 'off');
-      const on = await containedRun(host, schema, redisEnv, 'on');
-      const p50 = (run: typeof on) => percentile(run.latency.total, 50);
-      report(`containment makespan ratio on/off: ${(on.makespan / off.makespan).toFixed(2)} (target at most 1.15)`);
-      report(`containment submit-to-start p50 on - off: ${p50(on) - p50(off)} ms (target at most 3 ms)`);
+      // The owner's jobs must reach their working directories under the bench's private scratch directory.
+      chmodSync(scratch, 0o711);
+      const owner = addBenchUser();
+      try {
+        const off = await isolatedRun(host, schema, redisEnv, undefined);
+        const on = await isolatedRun(host, schema, redisEnv, owner);
+        const p50 = (run: typeof on) => percentile(run.latency.total, 50);
+        report(`isolation makespan ratio on/off: ${(on.makespan / off.makespan).toFixed(2)} (target at most 1.15)`);
+        report(`isolation submit-to-start p50 on - off: ${p50(on) - p50(off)} ms (target at most 3 ms)`);
+      } finally {
+        owner.remove();
+      }
     }
-    if (ONLY === 'containment') {
+    if (ONLY === 'isolation') {
       await host.stop();
       await deleteKeys(prefix);
       return;
@@ -278,7 +308,7 @@ try {
   });
 
   // 2a. The embedded default: PGlite and the node in one process.
-  if (ONLY !== 'containment') {
+  if (ONLY !== 'isolation') {
     const dataDir = mkdtempSync(join(scratch, 'embedded-'));
     const embedded = await cluster.startHost({
       CONDUCTOR_DATA_DIR: dataDir,
