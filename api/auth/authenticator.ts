@@ -69,6 +69,6 @@ function toPrincipal(row: TokenRow): Principal {
     case 'user':
       return { kind: 'user', tokenId: row.id, name: row.name, account: row.account! };
     case 'node':
-      return { kind: 'node', tokenId: row.id, name: row.name, nodeName: row.nodeName! };
+      return { kind: 'node', tokenId: row.id, name: row.name, nodeName: row.nodeName!, partitions: row.partitions! };
   }
 }

@@ -9,6 +9,8 @@ export interface NewToken {
   kind: TokenKind;
   account?: string | undefined;
   nodeName?: string | undefined;
+  /** A node token's grant: the partitions its node may serve. */
+  partitions?: readonly string[] | undefined;
 }
 
 /** Creates a token; the plain text is in the answer and nowhere else. */
@@ -21,6 +23,7 @@ export async function createToken(db: Database, spec: NewToken): Promise<{ row: 
       kind: spec.kind,
       account: spec.kind === 'user' ? spec.account : null,
       nodeName: spec.kind === 'node' ? spec.nodeName : null,
+      partitions: spec.kind === 'node' ? [...new Set(spec.partitions)].sort() : null,
       hash: await hashToken(token),
     })
     .returning();

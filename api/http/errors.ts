@@ -74,6 +74,18 @@ export class Forbidden extends ApiError {
   }
 }
 
+/** A node token used for a partition its node was not enrolled to serve (issue 12, item 5). */
+export class PartitionNotGranted extends ApiError {
+  constructor(node: string, partition: string, granted: readonly string[]) {
+    super(
+      403,
+      'partition_not_granted',
+      'Partition not granted',
+      `Node "${node}" may not serve partition "${partition}": its token grants ${granted.join(', ')}`,
+    );
+  }
+}
+
 export class RouteNotFound extends ApiError {
   constructor(method: string, path: string) {
     super(404, 'route_not_found', 'Not found', `No route for ${method} ${path}`);

@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { bigintArray } from '../../shared/db/pg-array.js';
+import { bigintArray, wordArray } from '../../shared/db/pg-array.js';
 import { jobs, type JobRow } from '../../shared/db/schema.js';
 import { transitionJobs } from './transition-jobs.js';
 
@@ -8,20 +8,23 @@ import { transitionJobs } from './transition-jobs.js';
  * Makes the claimed jobs that are still PENDING RUNNING on this node, as one conditional statement: a job runs at most
  * once per attempt, whoever else holds a ref to it (docs/architecture.md, invariant 3). Each start is a new attempt and
  * an event. Answers the started jobs (script included: the node runs them) and the ids it dropped, which were no longer
- * PENDING (cancelled, or started by another ref).
+ * PENDING (cancelled, or started by another ref). With `partitions` (a node token's grant), a job of any other
+ * partition is not started, whatever the claim said (issue 12, item 5).
  */
 export async function confirmClaims(
   db: Database,
   node: string,
   ids: number[],
   actor: string,
+  partitions?: readonly string[],
 ): Promise<{ started: JobRow[]; dropped: number[] }> {
   const results = await transitionJobs(db, {
     jobs: ids.map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
     from: ['PENDING'],
     set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1`,
     // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing.
-    where: sql`EXISTS (SELECT 1 FROM nodes WHERE name = ${node} AND state = 'UP')`,
+    where: sql`EXISTS (SELECT 1 FROM nodes WHERE name = ${node} AND state = 'UP')
+      ${partitions ? sql`AND current.partition = ANY(${wordArray(partitions)})` : sql``}`,
     actor,
     whole: true,
   });
@@ -48,5 +51,19 @@ export async function unreportedRuns(db: Database, node: string, ids: number[]):
         isNull(jobs.pid),
       ),
     )
+    .orderBy(jobs.id);
+}
+
+/** Of these ids, the jobs of a partition outside `granted`, with their partitions, in id order. */
+export async function jobsOutsidePartitions(
+  db: Database,
+  ids: number[],
+  granted: readonly string[],
+): Promise<{ id: number; partition: string }[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: jobs.id, partition: jobs.partition })
+    .from(jobs)
+    .where(and(sql`${jobs.id} = ANY(${bigintArray(ids)})`, sql`NOT ${jobs.partition} = ANY(${wordArray(granted)})`))
     .orderBy(jobs.id);
 }

@@ -100,6 +100,8 @@ export const apiTokens = pgTable('api_tokens', {
   kind: text('kind').$type<TokenKind>().notNull(),
   account: text('account'),
   nodeName: text('node_name'),
+  /** A node token's grant: the partitions its node may serve (migration 0008). Null for the other kinds. */
+  partitions: text('partitions').array(),
   hash: text('hash').notNull().unique(),
   createdAt: time('created_at').notNull().defaultNow(),
   revokedAt: time('revoked_at'),

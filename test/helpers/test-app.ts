@@ -17,12 +17,18 @@ export interface TestApp {
     path: string,
     options?: { token?: string | null; body?: unknown; rawBody?: string },
   ): Promise<Response>;
-  /** Makes a token through the API and answers its secret. */
-  token(kind: 'admin' | 'user' | 'node', bound?: string): Promise<string>;
+  /**
+   * Makes a token through the API and answers its secret. A node token is granted `partitions`, by default every
+   * partition the suites' nodes use (TEST_PARTITIONS).
+   */
+  token(kind: 'admin' | 'user' | 'node', bound?: string, partitions?: string[]): Promise<string>;
   /** Submits through /v1 as the admin and answers the job id. */
   submit(job?: Record<string, unknown>, script?: string, token?: string): Promise<string>;
   close(): Promise<void>;
 }
+
+/** The partitions a test node token is granted unless its test says: every one the suites' nodes serve. */
+export const TEST_PARTITIONS = ['batch', 'gpu', 'default', 'tiny', 'other', 'n4only', 'elsewhere', 'race', 'future'];
 
 export const validJob = (overrides: Record<string, unknown> = {}) => ({
   account: 'physics',
@@ -77,12 +83,12 @@ export async function createTestApp(
     database,
     queue,
     call,
-    async token(kind, bound) {
+    async token(kind, bound, partitions = TEST_PARTITIONS) {
       const response = await call('POST', '/v1/tokens', {
         body: {
           name: `${kind}-${bound ?? 'any'}`,
           kind,
-          ...(kind === 'user' ? { account: bound } : kind === 'node' ? { node: bound } : {}),
+          ...(kind === 'user' ? { account: bound } : kind === 'node' ? { node: bound, partitions } : {}),
         },
       });
       if (response.status !== 201) throw new Error(`token: ${response.status} ${await response.text()}`);

@@ -52,16 +52,24 @@ export interface TestDatabase extends NodeDatabase {
   destroy(): Promise<void>;
 }
 
-export async function createTestDatabase(backend: Backend, options: { poolSize?: number } = {}): Promise<TestDatabase> {
+/**
+ * A migrated test database. `upTo` (a migration's number, e.g. '0008') stops before that migration, for a test of
+ * the upgrade it makes.
+ */
+export async function createTestDatabase(
+  backend: Backend,
+  options: { poolSize?: number; upTo?: string } = {},
+): Promise<TestDatabase> {
+  const migrations = (await loadMigrations()).filter((m) => options.upTo === undefined || m.name < options.upTo);
   if (backend.name === 'pglite') {
     const database = await openNodeDatabase({});
-    await migrate(database.migrations, await loadMigrations());
+    await migrate(database.migrations, migrations);
     return { ...database, destroy: () => database.close() };
   }
   const schema = `test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   await adminQuery(`CREATE SCHEMA ${schema}`);
   const database = await openNodeDatabase({ url: POSTGRES_URL, searchPath: schema, poolSize: options.poolSize ?? 20 });
-  await migrate(database.migrations, await loadMigrations());
+  await migrate(database.migrations, migrations);
   return {
     ...database,
     async destroy() {

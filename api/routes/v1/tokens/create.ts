@@ -27,6 +27,7 @@ export function registerCreateToken(app: App): void {
       kind: body.kind,
       account: body.account,
       nodeName: body.node,
+      partitions: body.partitions,
     });
     return c.json({ ...tokenView(row), token }, 201);
   });

@@ -9,6 +9,12 @@ export const CreateTokenRequest = z
     kind: z.enum(TOKEN_KINDS),
     account: identifier('account').optional().openapi({ description: 'Required for a user token.' }),
     node: identifier('node').optional().openapi({ description: 'Required for a node token.' }),
+    partitions: z
+      .array(identifier('partition'))
+      .min(1)
+      .max(256)
+      .optional()
+      .openapi({ description: 'Required for a node token: the partitions its node may serve.', example: ['batch'] }),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -17,6 +23,9 @@ export const CreateTokenRequest = z
     }
     if ((body.kind === 'node') !== (body.node !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['node'], message: 'is required for a node token and only for one' });
+    }
+    if ((body.kind === 'node') !== (body.partitions !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['partitions'], message: 'is required for a node token and only for one' });
     }
   })
   .openapi('CreateTokenRequest');
@@ -28,6 +37,10 @@ export const Token = z
     kind: z.enum(TOKEN_KINDS),
     account: z.string().nullable(),
     node: z.string().nullable(),
+    partitions: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "A node token's grant: the partitions its node may serve." }),
     created_at: z.string().openapi({ format: 'date-time' }),
     revoked_at: z.string().nullable().openapi({ format: 'date-time' }),
   })
@@ -46,6 +59,7 @@ export function tokenView(row: TokenRow): z.infer<typeof Token> {
     kind: row.kind,
     account: row.account,
     node: row.nodeName,
+    partitions: row.partitions,
     created_at: row.createdAt.toISOString(),
     revoked_at: row.revokedAt?.toISOString() ?? null,
   };
