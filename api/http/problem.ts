@@ -13,6 +13,7 @@ import { serviceFault } from './service-fault.js';
 import {
   ApiError,
   MalformedBody,
+  TooManyFollows,
   RouteNotFound,
   UnsupportedMediaType,
   ValidationFailed,
@@ -51,6 +52,7 @@ const DESCRIPTIONS = {
   413: 'Request body too large',
   415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',
+  429: 'Too many open follow streams for this token; `Retry-After` says when to try again',
   503: 'The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry',
 } as const;
 
@@ -86,7 +88,10 @@ export function problemResponse(c: Context, error: ApiError): Response {
     request_id: c.get('requestId') ?? '',
     ...(error.errors ? { errors: error.errors.map(({ field, message }) => ({ field, message })) } : {}),
   };
-  return c.body(JSON.stringify(body), error.status, { 'Content-Type': PROBLEM_CONTENT_TYPE });
+  return c.body(JSON.stringify(body), error.status, {
+    'Content-Type': PROBLEM_CONTENT_TYPE,
+    ...(error instanceof TooManyFollows ? { 'Retry-After': String(error.retryAfterSeconds) } : {}),
+  });
 }
 
 export function onError(error: Error, c: Context): Response {

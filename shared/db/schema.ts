@@ -107,7 +107,14 @@ export const apiTokens = pgTable('api_tokens', {
   revokedAt: time('revoked_at'),
 });
 
-export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens };
+/** Open follow streams of each holder (a token), for the Postgres queue's hosts (migration 0009). */
+export const followLeases = pgTable('follow_leases', {
+  leaseId: text('lease_id').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: time('expires_at').notNull(),
+});
+
+export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens, followLeases };
 
 export type JobRow = typeof jobs.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;

@@ -4,6 +4,7 @@ import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
 import type { App } from '../../api/app-env.js';
+import type { FollowLeases } from '../../api/follows/follow-leases.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -55,6 +56,9 @@ export async function createTestApp(
     queue?: JobQueue;
     logs?: LogStore;
     logPollMs?: number;
+    followLeases?: FollowLeases;
+    maxFollows?: number;
+    followLeaseMs?: number;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -67,6 +71,9 @@ export async function createTestApp(
     ...(options.now ? { now: options.now } : {}),
     logs: options.logs,
     ...(options.logPollMs ? { logPollMs: options.logPollMs } : {}),
+    ...(options.followLeases ? { followLeases: options.followLeases } : {}),
+    ...(options.maxFollows ? { maxFollows: options.maxFollows } : {}),
+    ...(options.followLeaseMs ? { followLeaseMs: options.followLeaseMs } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     const headers: Record<string, string> = {};

@@ -14,6 +14,7 @@ import { createApp } from '../../app.js';
 import { Reconciler } from '../../reconciler.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openNodeQueue } from './node-queue.js';
+import { openFollowLeases } from './follow-leases-store.js';
 import { startLocalNode, type LocalNode } from './local-node.js';
 import { ensureTokenFile } from './token-file.js';
 import { startReconcileLoop } from './reconcile-loop.js';
@@ -46,6 +47,7 @@ export async function startNodeHost(
       : undefined;
 
     const queue = openNodeQueue(config, database.db);
+    const follows = openFollowLeases(config, database.db);
     // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
     const logs = openLogStore(config, join(dataDir, 'logs'));
     const db = database.db;
@@ -64,6 +66,8 @@ export async function startNodeHost(
       logs,
       logPollMs: config.CONDUCTOR_LOG_POLL_MS,
       closing: closing.signal,
+      followLeases: follows.leases,
+      maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
@@ -78,6 +82,7 @@ export async function startNodeHost(
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
         await queue.close();
+        await follows.close();
         throw new Error(`the local node did not start: ${error.message}`);
       });
     }
@@ -94,6 +99,7 @@ export async function startNodeHost(
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
         await queue.close();
+        await follows.close();
         await database!.close();
         await unlock();
       },
