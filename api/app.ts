@@ -17,6 +17,7 @@ import { DEFAULT_MAX_FOLLOWS, FOLLOW_LEASE_MS, type FollowLeases } from './follo
 import { PostgresFollowLeases } from './follows/postgres-follow-leases.js';
 import { PayloadTooLarge } from './http/errors.js';
 import { onError, onNotFound, validationHook } from './http/problem.js';
+import { bodyScreen } from './http/body-screen.js';
 import { registerOriginalCancel } from './routes/original/cancel.js';
 import { registerOriginalDashboard } from './routes/original/dashboard.js';
 import { registerHealth } from './routes/original/health.js';
@@ -112,6 +113,7 @@ export function createApp(deps: AppDependencies): App {
       },
     }),
   );
+  app.use(bodyScreen);
   const { db } = deps;
   app.use(async (c, next) => {
     c.set('services', services);

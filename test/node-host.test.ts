@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -146,7 +146,26 @@ describe('the embedded default (npm start)', () => {
     });
   });
 
+  it('keeps its data directory private, and restarts at once after kill -9 (the lock of a dead pid is taken over)', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+    dirs.push(parent);
+    // Not there yet: the host makes it, 0700, whatever the umask it was started with (the test runner's, 022 here).
+    const dataDir = join(parent, 'data');
+    const port = await freePort('127.0.0.1');
+    const first = await start(dataDir, port);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    const open = everything(dataDir).filter((path) => (statSync(path).mode & 0o077) !== 0);
+    expect(open).toEqual([]);
+    first.kill('SIGKILL');
+    await first.exited;
+    servers.length = 0;
+    // At once: the lock's owner is gone, so it is not held for proper-lockfile's stale time.
+    const second = await start(dataDir, port);
+    expect(second.url).toBe(`http://127.0.0.1:${port}`);
+  });
+
   it.each([
+    ['CONDUCTOR_MAX_FOLLOWS', '0'],
     ['PORT', 'http'],
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://localhost/db'],
@@ -251,3 +270,11 @@ describe('the Node host with REDIS_URL', async () => {
     },
   );
 });
+
+/** Every file and directory under `dir`, `dir` excluded. */
+function everything(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? [path, ...everything(path)] : [path];
+  });
+}

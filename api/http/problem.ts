@@ -10,6 +10,9 @@ import type { ZodError } from 'zod';
 import type { AppEnv } from '../app-env.js';
 import { originalValidationDetail, OriginalValidationItem } from './original-detail.js';
 import { serviceFault } from './service-fault.js';
+import { faultReport } from './fault-report.js';
+import { echo } from '../../shared/echo.js';
+import { refuseLoneSurrogates } from './body-screen.js';
 import {
   ApiError,
   MalformedBody,
@@ -110,8 +113,8 @@ export function onError(error: Error, c: Context): Response {
   if (error instanceof HTTPException && error.status === 415) return problemResponse(c, new UnsupportedMediaType());
   const fault = serviceFault(error);
   if (fault) return problemResponse(c, fault);
-  // A fault: log it with the request id, tell the client nothing about it.
-  console.error(`request ${c.get('requestId')} failed:`, error);
+  // A fault: log it with the request id (but nothing the request carried), tell the client nothing about it.
+  console.error(`request ${c.get('requestId')} failed: ${faultReport(error)}`);
   return c.body(
     JSON.stringify({
       type: 'urn:conductor:problem:internal_error',
@@ -133,11 +136,11 @@ export function onNotFound(c: Context): Response {
 const LOCATIONS: Record<string, FieldError['in']> = { param: 'path', query: 'query', header: 'header' };
 
 /** The validation hook of every route: a failed parse becomes a 422 that names each field. */
-export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
-  if (!result.success) {
-    const { data, target } = result as unknown as { data: unknown; target: string };
-    throw new ValidationFailed(fieldErrors(result.error, data, LOCATIONS[target]));
-  }
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = async (result, c) => {
+  const { data, target } = result as unknown as { data: unknown; target: string };
+  // The body as sent (a valid one's `data` is what the schema made of it; Hono keeps the parse).
+  if (target === 'json') refuseLoneSurrogates(await c.req.text(), result.success ? await c.req.json() : data);
+  if (!result.success) throw new ValidationFailed(fieldErrors(result.error, data, LOCATIONS[target]));
 };
 
 /** One entry per invalid field of `input` (what was sent, where: the body unless `location` says otherwise). */
@@ -146,7 +149,7 @@ export function fieldErrors(error: ZodError, input?: unknown, location?: FieldEr
   return error.issues.flatMap((issue) => {
     const at = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'unknown field', ...where }));
+      return issue.keys.map((key) => ({ field: [...at, echo(key)].join('.'), message: 'unknown field', ...where }));
     }
     const sent = valueAt(input, issue.path);
     const type = issue.code === 'invalid_type' ? typeError(issue.expected, sent) : undefined;

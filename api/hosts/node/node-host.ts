@@ -32,6 +32,9 @@ export async function startNodeHost(
 ): Promise<RunningNodeHost> {
   const embedded = config.DATABASE_URL === undefined;
   const dataDir = resolve(config.CONDUCTOR_DATA_DIR);
+  // What the embedded default writes (PGlite's files, the log store, the local node's directories) is its user's
+  // alone, whatever the umask it was started with (issue 12, item 8).
+  if (embedded) process.umask(0o077);
   const unlock = embedded ? await lockDataDir(dataDir) : async () => {};
   let database: NodeDatabase | undefined;
   try {
