@@ -146,23 +146,33 @@ describe('the embedded default (npm start)', () => {
     });
   });
 
-  it('keeps its data directory private, and restarts at once after kill -9 (the lock of a dead pid is taken over)', async () => {
-    const parent = mkdtempSync(join(tmpdir(), 'conductor-host-'));
-    dirs.push(parent);
-    // Not there yet: the host makes it, 0700, whatever the umask it was started with (the test runner's, 022 here).
-    const dataDir = join(parent, 'data');
-    const port = await freePort('127.0.0.1');
-    const first = await start(dataDir, port);
-    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
-    const open = everything(dataDir).filter((path) => (statSync(path).mode & 0o077) !== 0);
-    expect(open).toEqual([]);
-    first.kill('SIGKILL');
-    await first.exited;
-    servers.length = 0;
-    // At once: the lock's owner is gone, so it is not held for proper-lockfile's stale time.
-    const second = await start(dataDir, port);
-    expect(second.url).toBe(`http://127.0.0.1:${port}`);
-  });
+  it(
+    'keeps its data directory private, and restarts at once after kill -9 (the lock of a dead pid is taken over)',
+    { timeout: 120_000 },
+    async () => {
+      const parent = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+      dirs.push(parent);
+      // Not there yet: the host makes it, 0700, whatever the umask it was started with (the test runner's, 022 here).
+      const dataDir = join(parent, 'data');
+      const port = await freePort('127.0.0.1');
+      const first = await start(dataDir, port);
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      // PGlite (Emscripten's NODEFS) sets its files' modes itself, past the umask: the 0700 directories above them are
+      // what keeps them private. Everything else the host writes is its user's alone.
+      const open = everything(dataDir).filter(
+        (path) =>
+          (statSync(path).mode & 0o077) !== 0 &&
+          (statSync(path).isDirectory() || !path.startsWith(join(dataDir, 'pglite'))),
+      );
+      expect(open).toEqual([]);
+      first.kill('SIGKILL');
+      await first.exited;
+      servers.length = 0;
+      // At once: the lock's owner is gone, so it is not held for proper-lockfile's stale time.
+      const second = await start(dataDir, port);
+      expect(second.url).toBe(`http://127.0.0.1:${port}`);
+    },
+  );
 
   it.each([
     ['CONDUCTOR_MAX_FOLLOWS', '0'],
