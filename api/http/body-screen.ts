@@ -33,9 +33,9 @@ export const bodyScreen = createMiddleware<AppEnv>(async (c, next) => {
  * Refuses a parsed JSON body with a lone surrogate in any string or key: 422 naming the field. Called by the
  * validation hook of every route, so that it comes after authentication and in the path's own error shape.
  */
-export function refuseLoneSurrogates(text: string, body: unknown): void {
+export async function refuseLoneSurrogates(text: string, body: () => Promise<unknown>): Promise<void> {
   if (!SURROGATE_ESCAPE.test(text)) return;
-  const at = loneSurrogateAt(body, []);
+  const at = loneSurrogateAt(await body(), []);
   if (!at) return;
   throw new ValidationFailed([
     {

@@ -139,7 +139,8 @@ const LOCATIONS: Record<string, FieldError['in']> = { param: 'path', query: 'que
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = async (result, c) => {
   const { data, target } = result as unknown as { data: unknown; target: string };
   // The body as sent (a valid one's `data` is what the schema made of it; Hono keeps the parse).
-  if (target === 'json') refuseLoneSurrogates(await c.req.text(), result.success ? await c.req.json() : data);
+  if (target === 'json')
+    await refuseLoneSurrogates(await c.req.text(), async () => (result.success ? c.req.json() : data));
   if (!result.success) throw new ValidationFailed(fieldErrors(result.error, data, LOCATIONS[target]));
 };
 
