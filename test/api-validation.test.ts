@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jobs } from '../shared/db/schema.js';
 import { MAX_ENVIRONMENT_BYTES, MAX_SCRIPT_BYTES } from '../shared/job/submit-request.js';
-import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
 const script = '#!/bin/bash\ntrue';
@@ -411,6 +411,14 @@ for (const backend of await backends()) {
         rawBody: `{"job": {"environment": ${nested(64)}}, "script": "true"}`,
       });
       expect(over.status).toBe(400);
+      // The original path reads a body without a Content-Type as JSON: screened the same.
+      const original = await t.app.request('/jobs/submit', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        // Bytes: a string body would be sent as text/plain.
+        body: new TextEncoder().encode(`{"job": {"environment": ${nested(100)}}, "script": "true"}`),
+      });
+      expect(original.status).toBe(400);
     });
 
     // issue 12, item 8: a failed statement is logged without its parameters (a job's script and environment).
