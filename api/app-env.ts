@@ -4,6 +4,7 @@ import type { Database } from '../shared/db/database.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { FollowLeases } from './follows/follow-leases.js';
 import type { Principal } from './auth/principal.js';
 import type { PartitionCapacities } from './nodes/partition-capacity.js';
 
@@ -19,6 +20,8 @@ export interface Services {
   logPollMs: number;
   /** Aborted when the process stops serving: long answers (followers) end instead of holding the stop up. */
   closing: AbortSignal;
+  /** Each principal's open follow streams, counted across the deployment: at most `max`, leases of `leaseMs`. */
+  follows: { leases: FollowLeases; max: number; leaseMs: number };
   now: () => Date;
 }
 

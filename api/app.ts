@@ -13,8 +13,11 @@ import { PartitionCapacities } from './nodes/partition-capacity.js';
 import { OPENAPI_INFO } from './api-info.js';
 import type { App, AppEnv, DatabaseSource, Services } from './app-env.js';
 import { Authenticator } from './auth/authenticator.js';
+import { DEFAULT_MAX_FOLLOWS, FOLLOW_LEASE_MS, type FollowLeases } from './follows/follow-leases.js';
+import { PostgresFollowLeases } from './follows/postgres-follow-leases.js';
 import { PayloadTooLarge } from './http/errors.js';
 import { onError, onNotFound, validationHook } from './http/problem.js';
+import { bodyScreen } from './http/body-screen.js';
 import { registerOriginalCancel } from './routes/original/cancel.js';
 import { registerOriginalDashboard } from './routes/original/dashboard.js';
 import { registerHealth } from './routes/original/health.js';
@@ -60,6 +63,15 @@ export interface AppDependencies {
   logPollMs?: number;
   /** Abort it when the process stops serving: followers are cut off, to follow again from another process. */
   closing?: AbortSignal;
+  /**
+   * Where open follow streams are counted: Redis on the Redis hosts. By default the database's follow_leases table,
+   * which needs a database for the whole process (a Worker passes its Redis ones).
+   */
+  followLeases?: FollowLeases;
+  /** CONDUCTOR_MAX_FOLLOWS: open follow streams per principal, across the deployment; 16 by default. */
+  maxFollows?: number;
+  /** How long a follow lease lasts unrenewed; 60 s by default (tests shorten it). */
+  followLeaseMs?: number;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -69,6 +81,9 @@ export const DEFAULT_LOG_POLL_MS = 250;
 
 export function createApp(deps: AppDependencies): App {
   const now = deps.now ?? (() => new Date());
+  const followLeases =
+    deps.followLeases ?? (typeof deps.db === 'function' ? undefined : new PostgresFollowLeases(deps.db));
+  if (!followLeases) throw new Error('createApp: a per-request database needs followLeases (Redis) given');
   const services: Services = {
     now,
     queue: deps.queue,
@@ -77,6 +92,11 @@ export function createApp(deps: AppDependencies): App {
     logs: deps.logs,
     logPollMs: deps.logPollMs ?? DEFAULT_LOG_POLL_MS,
     closing: deps.closing ?? new AbortController().signal,
+    follows: {
+      leases: followLeases,
+      max: deps.maxFollows ?? DEFAULT_MAX_FOLLOWS,
+      leaseMs: deps.followLeaseMs ?? FOLLOW_LEASE_MS,
+    },
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,
@@ -94,6 +114,7 @@ export function createApp(deps: AppDependencies): App {
       },
     }),
   );
+  app.use(bodyScreen);
   const { db } = deps;
   app.use(async (c, next) => {
     c.set('services', services);

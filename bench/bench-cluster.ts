@@ -41,7 +41,8 @@ export class BenchCluster {
   }
 
   async startDaemon(host: ChildServer, name: string, env: Record<string, string>): Promise<ChildServer> {
-    const token = await this.call(host, 'POST', '/v1/tokens', { name, kind: 'node', node: name });
+    const partitions = (env.CONDUCTOR_NODE_PARTITIONS ?? 'default').split(',');
+    const token = await this.call(host, 'POST', '/v1/tokens', { name, kind: 'node', node: name, partitions });
     const daemon = await startChildServer(
       `daemon ${name}`,
       DAEMON_BUNDLE,

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jobs } from '../shared/db/schema.js';
 import { MAX_ENVIRONMENT_BYTES, MAX_SCRIPT_BYTES } from '../shared/job/submit-request.js';
-import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
 const script = '#!/bin/bash\ntrue';
@@ -266,6 +267,183 @@ for (const backend of await backends()) {
       expect(response.status).toBe(413);
       expect(await response.json()).toMatchObject({ code: 'payload_too_large' });
       expect(await jobCount()).toBe(before);
+    });
+
+    // issue 12, item 8: a lone UTF-16 surrogate is not text (Postgres refuses it): 422 naming the field, not 500.
+    it.each([
+      ['/v1/jobs', { job: validJob(), script: 'echo \ud800' }, 'script'],
+      ['/v1/jobs', { job: validJob({ name: 'a\udc00b' }), script }, 'job.name'],
+      ['/v1/jobs', { job: validJob({ environment: { A: 'x\ud83d' } }), script }, 'job.environment.A'],
+      ['/v1/jobs', { job: validJob({ environment: ['A=\ud800'] }), script }, 'job.environment.0'],
+      ['/jobs/submit', { job: validJob({ environment: { A: '\ud800' } }), script }, 'job.environment.A'],
+      ['/jobs/submit', { job: validJob({ environment: { ['B\ud800']: 'x' } }), script }, 'job.environment.B\ud800'],
+      ['/jobs/submit', { job: validJob({ comment: '\udfff' }), script }, 'job.comment'],
+      ['/v1/tokens', { name: 'a\ud800', kind: 'admin' }, 'name'],
+      [
+        '/v1/nodes/n1/events',
+        {
+          events: [
+            {
+              kind: 'finished',
+              job_id: '1',
+              attempt: 1,
+              state: 'FAILED',
+              exit_status: 1,
+              exit_signal: null,
+              error_msg: '\ud800',
+            },
+          ],
+        },
+        'events.0.error_msg',
+      ],
+    ])('POST %s with a lone surrogate → 422 naming %s, nothing stored', async (path, body, field) => {
+      const before = await jobCount();
+      const response = await t.call('POST', path, { body });
+      expect(response.status).toBe(422);
+      const problem = await response.json();
+      expect(problem.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+      expect(await jobCount()).toBe(before);
+    });
+
+    it('keeps a well-formed surrogate pair (an emoji) as it was sent', async () => {
+      const response = await t.call('POST', '/v1/jobs', { body: { job: validJob({ name: 'x\ud83d\ude00' }), script } });
+      expect(response.status).toBe(201);
+      expect((await response.json()).name).toBe('x😀');
+    });
+
+    // issue 12, item 8: every integer has an upper bound within its column; 2^40 used to reach Postgres (500).
+    const huge = 2 ** 40;
+    it.each([
+      ['/v1/jobs', { job: validJob({ priority: huge }), script }, 'job.priority'],
+      ['/v1/jobs', { job: validJob({ ntasks_per_node: huge }), script }, 'job.ntasks_per_node'],
+      ['/v1/jobs', { job: validJob({ cpus_per_task: huge }), script }, 'job.cpus_per_task'],
+      ['/v1/jobs', { job: validJob({ memory_per_node: huge }), script }, 'job.memory_per_node'],
+      ['/v1/jobs', { job: validJob({ time_limit: huge }), script }, 'job.time_limit'],
+      ['/jobs/submit', { job: validJob({ ntasks_per_node: String(huge) }), script }, 'job.ntasks_per_node'],
+      ['/jobs/submit', { job: validJob({ cpus_per_task: huge }), script }, 'job.cpus_per_task'],
+      ['/jobs/submit', { job: validJob({ memory_per_node: huge }), script }, 'job.memory_per_node'],
+      ['/jobs/submit', { job: validJob({ time_limit: String(huge) }), script }, 'job.time_limit'],
+      [
+        '/v1/nodes/n1/events',
+        { events: [{ kind: 'started', job_id: '1', attempt: huge, pid: 1, cpu_ids: [] }] },
+        'events.0.attempt',
+      ],
+      [
+        '/v1/nodes/n1/events',
+        { events: [{ kind: 'started', job_id: '1', attempt: 1, pid: huge, cpu_ids: [] }] },
+        'events.0.pid',
+      ],
+      [
+        '/v1/nodes/n1/events',
+        { events: [{ kind: 'started', job_id: '1', attempt: 1, pid: 1, cpu_ids: [huge] }] },
+        'events.0.cpu_ids.0',
+      ],
+      ['/v1/nodes/n1/heartbeat', { partitions: ['batch'], cpus: huge, memory_mb: 1 }, 'cpus'],
+      ['/v1/nodes/n1/heartbeat', { partitions: ['batch'], cpus: 1, memory_mb: huge }, 'memory_mb'],
+      [
+        '/v1/nodes/n1/heartbeat',
+        { partitions: ['batch'], cpus: 1, memory_mb: 1, running: [{ job_id: '1', attempt: huge }] },
+        'running.0.attempt',
+      ],
+      [
+        '/v1/nodes/n1/claim',
+        { partitions: ['batch'], cpus: 1, memory_mb: 1, free_cpus: 1, free_memory_mb: 1, max: huge },
+        'max',
+      ],
+    ])('POST %s with 2^40 → 422 naming %s', async (path, body, field) => {
+      const response = await t.call('POST', path, { body });
+      expect(response.status).toBe(422);
+      expect((await response.json()).errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+
+    it.each([
+      [`/v1/jobs/1/logs/stdout?attempt=${huge}`, 'attempt'],
+      [`/v1/jobs?limit=${huge}`, 'limit'],
+    ])('GET %s → 422 naming %s', async (path, field) => {
+      const response = await t.call('GET', path);
+      expect(response.status).toBe(422);
+      expect((await response.json()).errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+
+    // issue 12, item 8: a refused value is repeated at most 200 characters, however long it was.
+    it('echoes at most 200 characters of a refused value', async () => {
+      const long = 'x'.repeat(100_000);
+      const v1 = await t.call('POST', '/v1/jobs', { body: { job: validJob({ time_limit: long }), script } });
+      expect(v1.status).toBe(422);
+      const v1Text = await v1.text();
+      expect(v1Text).toContain('x'.repeat(200));
+      expect(v1Text).not.toContain('x'.repeat(201));
+      const original = await t.call('POST', '/jobs/submit', {
+        body: { job: validJob({ memory_per_node: long }), script },
+      });
+      expect(original.status).toBe(422);
+      const originalText = await original.text();
+      expect(originalText).toContain('x'.repeat(200));
+      expect(originalText).not.toContain('x'.repeat(201));
+      // A missing field echoes the object it is missing from: its strings are cut too.
+      const missing = await t.call('POST', '/jobs/submit', { body: { job: validJob({ name: long }) } });
+      expect(missing.status).toBe(422);
+      expect(await missing.text()).not.toContain('x'.repeat(201));
+      const unknown = await t.call('POST', '/v1/jobs', { body: { job: validJob({ [long]: 1 }), script } });
+      expect(unknown.status).toBe(422);
+      expect(await unknown.text()).not.toContain('x'.repeat(201));
+    });
+
+    // issue 12, item 8: nesting is refused before the parse pays for it.
+    it('answers JSON nested deeper than 64 levels with 400, and takes 64', async () => {
+      const nested = (depth: number) => `${'['.repeat(depth - 1)}1${']'.repeat(depth - 1)}`;
+      const deep = await t.call('POST', '/v1/jobs', {
+        rawBody: `{"job": {"environment": ${nested(100_000)}}, "script": "true"}`,
+      });
+      expect(deep.status).toBe(400);
+      expect(await deep.json()).toMatchObject({ code: 'malformed_body' });
+      // Brackets inside strings are text, not nesting.
+      const inString = await t.call('POST', '/v1/jobs', {
+        body: { job: validJob(), script: `echo '${'['.repeat(500)}'` },
+      });
+      expect(inString.status).toBe(201);
+      // 64 levels in all (the body's own object is the first): read, and refused for what it says.
+      const deepest = await t.call('POST', '/v1/jobs', {
+        rawBody: `{"job": {"environment": ${nested(63)}}, "script": "true"}`,
+      });
+      expect(deepest.status).toBe(422);
+      const over = await t.call('POST', '/v1/jobs', {
+        rawBody: `{"job": {"environment": ${nested(64)}}, "script": "true"}`,
+      });
+      expect(over.status).toBe(400);
+      // The original path reads a body without a Content-Type as JSON: screened the same.
+      const original = await t.app.request('/jobs/submit', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        // Bytes: a string body would be sent as text/plain.
+        body: new TextEncoder().encode(`{"job": {"environment": ${nested(100)}}, "script": "true"}`),
+      });
+      expect(original.status).toBe(400);
+    });
+
+    // issue 12, item 8: a failed statement is logged without its parameters (a job's script and environment).
+    it('logs a database fault without the statement parameters', async () => {
+      await t.database.db.execute(
+        sql`ALTER TABLE jobs ADD CONSTRAINT refuse_for_test CHECK (script NOT LIKE '%refuse-me%')`,
+      );
+      const logged: string[] = [];
+      const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+        logged.push(args.map(String).join(' '));
+      });
+      try {
+        const response = await t.call('POST', '/v1/jobs', {
+          body: { job: validJob({ environment: { PASSWORD: 'hunter2-secret' } }), script: 'echo refuse-me' },
+        });
+        expect(response.status).toBe(500);
+      } finally {
+        spy.mockRestore();
+        await t.database.db.execute(sql`ALTER TABLE jobs DROP CONSTRAINT refuse_for_test`);
+      }
+      const text = logged.join('\n');
+      expect(text).toContain('Failed query:');
+      expect(text).toContain('23514');
+      expect(text).not.toContain('hunter2-secret');
+      expect(text).not.toContain('echo refuse-me');
     });
 
     it('answers a body that is not JSON with 415', async () => {

@@ -188,6 +188,39 @@ describe('the migration that adds the confirm sequence', () => {
   });
 });
 
+for (const backend of await backends()) {
+  describe.skipIf(backend.skip)(`the migration that binds node tokens to partitions, on ${backend.name}`, () => {
+    it('keeps every node serving what it serves today, so an upgrade stops no node', async () => {
+      const database = await createTestDatabase(backend, { upTo: '0008' });
+      try {
+        await database.db.execute(sql`
+          INSERT INTO nodes (name, partitions, cpus, memory_mb) VALUES ('n1', '{batch,debug}', 8, 1024),
+                                                                       ('n2', '{gpu}', 8, 1024)`);
+        await database.db.execute(sql`
+          INSERT INTO jobs (account, name, partition, submitted_by, script, stdout_pattern, stderr_pattern,
+                            environment, ntasks_per_node, cpus_per_task, cpus, memory_mb)
+          VALUES ('a', 'waiting', 'future', 'admin:x', 'true', 'o', 'e', '{}', 1, 1, 1, 1024)`);
+        await database.db.execute(sql`
+          INSERT INTO api_tokens (name, kind, node_name, hash) VALUES ('n1', 'node', 'n1', 'h1'),
+                                                                      ('never', 'node', 'n7', 'h2')`);
+        await database.db.execute(sql`
+          INSERT INTO api_tokens (name, kind, account, hash) VALUES ('alice', 'user', 'physics', 'h3')`);
+        await migrate(database.migrations, migrations);
+        const rows = await queryRows(database.db, sql`SELECT name, partitions FROM api_tokens ORDER BY id`);
+        expect(rows).toEqual([
+          // Its node's partitions, as registered.
+          { name: 'n1', partitions: ['batch', 'debug'] },
+          // Never registered: every partition seen so far, and default.
+          { name: 'never', partitions: ['batch', 'debug', 'default', 'future', 'gpu'] },
+          { name: 'alice', partitions: null },
+        ]);
+      } finally {
+        await database.destroy();
+      }
+    });
+  });
+}
+
 describe('concurrent first migration on one Postgres schema', async () => {
   const [, postgres] = await backends();
   it.skipIf(postgres!.skip)('applies each migration exactly once', async () => {

@@ -1,6 +1,6 @@
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -146,7 +146,38 @@ describe('the embedded default (npm start)', () => {
     });
   });
 
+  it(
+    'keeps its data directory private, and restarts at once after kill -9 (the lock of a dead pid is taken over)',
+    { timeout: 120_000 },
+    async () => {
+      const parent = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+      dirs.push(parent);
+      // Not there yet: the host makes it, 0700 (0711 as root: the local node's job owners pass through it to their
+      // working directories), whatever the umask it was started with (the test runner's, 022 here).
+      const dataDir = join(parent, 'data');
+      const port = await freePort('127.0.0.1');
+      const first = await start(dataDir, port);
+      expect(statSync(dataDir).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o711 : 0o700);
+      // PGlite (Emscripten's NODEFS) sets its files' modes itself, past the umask: the 0700 directories above them are
+      // what keeps them private. Everything else the host writes is its user's alone: no other user may list or
+      // write a directory of it (passing through is allowed) or open a file.
+      const open = everything(dataDir).filter((path) => {
+        const stat = statSync(path);
+        if (stat.isDirectory()) return (stat.mode & 0o066) !== 0;
+        return (stat.mode & 0o077) !== 0 && !path.startsWith(join(dataDir, 'pglite'));
+      });
+      expect(open).toEqual([]);
+      first.kill('SIGKILL');
+      await first.exited;
+      servers.length = 0;
+      // At once: the lock's owner is gone, so it is not held for proper-lockfile's stale time.
+      const second = await start(dataDir, port);
+      expect(second.url).toBe(`http://127.0.0.1:${port}`);
+    },
+  );
+
   it.each([
+    ['CONDUCTOR_MAX_FOLLOWS', '0'],
     ['PORT', 'http'],
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://localhost/db'],
@@ -255,3 +286,11 @@ describe('the Node host with REDIS_URL', async () => {
     },
   );
 });
+
+/** Every file and directory under `dir`, `dir` excluded. */
+function everything(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? [path, ...everything(path)] : [path];
+  });
+}

@@ -171,7 +171,9 @@ for (const host of hosts) {
     let nodeToken: string;
     beforeAll(async () => {
       h = await host.start();
-      const made = await call('POST', '/v1/tokens', { body: { name: 'c1', kind: 'node', node: 'c1' } });
+      const made = await call('POST', '/v1/tokens', {
+        body: { name: 'c1', kind: 'node', node: 'c1', partitions: ['batch'] },
+      });
       nodeToken = ((await made.json()) as { token: string }).token;
       await call('POST', '/v1/nodes/c1/heartbeat', { token: nodeToken, body: capacity });
     }, 120_000);

@@ -54,6 +54,28 @@ export class Authenticator {
     return row && toPrincipal(row);
   }
 
+  /**
+   * Looks the token up again, past the cache (and refreshes its entry): false once it was revoked. How an open
+   * follow stream learns of a revoke made through another API process (issue 12, item 7).
+   */
+  async stillValid(db: Database, authorization: string | undefined): Promise<boolean> {
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    if (!token) return false;
+    this.#cache.delete(token);
+    try {
+      await this.authenticate(db, authorization);
+      return true;
+    } catch (error) {
+      if (error instanceof Unauthenticated) return false;
+      throw error;
+    }
+  }
+
+  /** How long a token is trusted before it is looked up again, ms. */
+  get cacheMs(): number {
+    return this.options.cacheMs;
+  }
+
   /** Drops a revoked token from the cache, so that this process refuses it from now on. */
   forget(tokenId: number): void {
     for (const [token, entry] of this.#cache) {
@@ -69,6 +91,6 @@ function toPrincipal(row: TokenRow): Principal {
     case 'user':
       return { kind: 'user', tokenId: row.id, name: row.name, account: row.account!, user: row.user };
     case 'node':
-      return { kind: 'node', tokenId: row.id, name: row.name, nodeName: row.nodeName! };
+      return { kind: 'node', tokenId: row.id, name: row.name, nodeName: row.nodeName!, partitions: row.partitions! };
   }
 }

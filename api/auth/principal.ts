@@ -2,7 +2,14 @@
 export type Principal =
   | { kind: 'admin'; tokenId: number | null; name: string }
   | { kind: 'user'; tokenId: number; name: string; account: string; user: string | null }
-  | { kind: 'node'; tokenId: number; name: string; nodeName: string };
+  | {
+      kind: 'node';
+      tokenId: number;
+      name: string;
+      nodeName: string;
+      /** The partitions this node was enrolled to serve (its token's grant). */
+      partitions: readonly string[];
+    };
 
 /** How a principal is named in job histories. */
 export function actorName(principal: Principal): string {

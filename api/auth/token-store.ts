@@ -11,6 +11,8 @@ export interface NewToken {
   /** A user token's Unix user. */
   user?: string | undefined;
   nodeName?: string | undefined;
+  /** A node token's grant: the partitions its node may serve. */
+  partitions?: readonly string[] | undefined;
 }
 
 /** Creates a token; the plain text is in the answer and nowhere else. */
@@ -24,6 +26,7 @@ export async function createToken(db: Database, spec: NewToken): Promise<{ row: 
       account: spec.kind === 'user' ? spec.account : null,
       user: spec.kind === 'user' ? spec.user : null,
       nodeName: spec.kind === 'node' ? spec.nodeName : null,
+      partitions: spec.kind === 'node' ? [...new Set(spec.partitions)].sort() : null,
       hash: await hashToken(token),
     })
     .returning();

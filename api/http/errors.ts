@@ -27,7 +27,7 @@ export interface FieldError {
 
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
     readonly code: string,
     readonly title: string,
     detail: string,
@@ -85,6 +85,18 @@ export class TokenHasNoUser extends ApiError {
   }
 }
 
+/** A node token used for a partition its node was not enrolled to serve (issue 12, item 5). */
+export class PartitionNotGranted extends ApiError {
+  constructor(node: string, partition: string, granted: readonly string[]) {
+    super(
+      403,
+      'partition_not_granted',
+      'Partition not granted',
+      `Node "${node}" may not serve partition "${partition}": its token grants ${granted.join(', ')}`,
+    );
+  }
+}
+
 export class RouteNotFound extends ApiError {
   constructor(method: string, path: string) {
     super(404, 'route_not_found', 'Not found', `No route for ${method} ${path}`);
@@ -112,6 +124,22 @@ export class TokenNotFound extends ApiError {
 export class InvalidTransition extends ApiError {
   constructor(id: string, from: string, to: string) {
     super(409, 'invalid_transition', 'Invalid state transition', `Job ${id} is ${from} and cannot become ${to}`);
+  }
+}
+
+/** A principal holds as many open follow streams as it may (CONDUCTOR_MAX_FOLLOWS; issue 12, item 7). */
+export class TooManyFollows extends ApiError {
+  constructor(
+    max: number,
+    /** Sent as Retry-After (RFC 9110, 10.2.3): when the soonest lease lapses, if no stream of this token ends first. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      429,
+      'too_many_follows',
+      'Too many follow streams',
+      `This token already has ${max} follow streams open, the most it may; end one, or retry in ${retryAfterSeconds} s`,
+    );
   }
 }
 

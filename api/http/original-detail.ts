@@ -6,6 +6,7 @@
  * problem+json client loses nothing but that member, and finds the same errors in `errors`.
  */
 import { z } from '@hono/zod-openapi';
+import { echoValue } from '../../shared/echo.js';
 import type { FieldError, FieldErrorType } from './errors.js';
 
 export const OriginalValidationItem = z
@@ -44,6 +45,7 @@ export function originalValidationDetail(errors: FieldError[]): Item[] {
     ];
     const type = error.type ?? 'value_error';
     const msg = error.type ? MESSAGES[error.type] : `Value error, ${error.message}`;
-    return { type, loc, msg, input: error.input ?? null, url: `${PYDANTIC_ERRORS}${type}` };
+    // Echoed as FastAPI did, but never more than ECHO_MAX characters of any string in it.
+    return { type, loc, msg, input: echoValue(error.input ?? null), url: `${PYDANTIC_ERRORS}${type}` };
   });
 }

@@ -10,9 +10,13 @@ import type { ZodError } from 'zod';
 import type { AppEnv } from '../app-env.js';
 import { originalValidationDetail, OriginalValidationItem } from './original-detail.js';
 import { serviceFault } from './service-fault.js';
+import { faultReport } from './fault-report.js';
+import { echo } from '../../shared/echo.js';
+import { refuseLoneSurrogates } from './body-screen.js';
 import {
   ApiError,
   MalformedBody,
+  TooManyFollows,
   RouteNotFound,
   UnsupportedMediaType,
   ValidationFailed,
@@ -51,6 +55,7 @@ const DESCRIPTIONS = {
   413: 'Request body too large',
   415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',
+  429: 'Too many open follow streams for this token; `Retry-After` says when to try again',
   503: 'The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry',
 } as const;
 
@@ -86,7 +91,10 @@ export function problemResponse(c: Context, error: ApiError): Response {
     request_id: c.get('requestId') ?? '',
     ...(error.errors ? { errors: error.errors.map(({ field, message }) => ({ field, message })) } : {}),
   };
-  return c.body(JSON.stringify(body), error.status, { 'Content-Type': PROBLEM_CONTENT_TYPE });
+  return c.body(JSON.stringify(body), error.status, {
+    'Content-Type': PROBLEM_CONTENT_TYPE,
+    ...(error instanceof TooManyFollows ? { 'Retry-After': String(error.retryAfterSeconds) } : {}),
+  });
 }
 
 export function onError(error: Error, c: Context): Response {
@@ -105,8 +113,8 @@ export function onError(error: Error, c: Context): Response {
   if (error instanceof HTTPException && error.status === 415) return problemResponse(c, new UnsupportedMediaType());
   const fault = serviceFault(error);
   if (fault) return problemResponse(c, fault);
-  // A fault: log it with the request id, tell the client nothing about it.
-  console.error(`request ${c.get('requestId')} failed:`, error);
+  // A fault: log it with the request id (but nothing the request carried), tell the client nothing about it.
+  console.error(`request ${c.get('requestId')} failed: ${faultReport(error)}`);
   return c.body(
     JSON.stringify({
       type: 'urn:conductor:problem:internal_error',
@@ -128,11 +136,12 @@ export function onNotFound(c: Context): Response {
 const LOCATIONS: Record<string, FieldError['in']> = { param: 'path', query: 'query', header: 'header' };
 
 /** The validation hook of every route: a failed parse becomes a 422 that names each field. */
-export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
-  if (!result.success) {
-    const { data, target } = result as unknown as { data: unknown; target: string };
-    throw new ValidationFailed(fieldErrors(result.error, data, LOCATIONS[target]));
-  }
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = async (result, c) => {
+  const { data, target } = result as unknown as { data: unknown; target: string };
+  // The body as sent (a valid one's `data` is what the schema made of it; Hono keeps the parse).
+  if (target === 'json')
+    await refuseLoneSurrogates(await c.req.text(), async () => (result.success ? c.req.json() : data));
+  if (!result.success) throw new ValidationFailed(fieldErrors(result.error, data, LOCATIONS[target]));
 };
 
 /** One entry per invalid field of `input` (what was sent, where: the body unless `location` says otherwise). */
@@ -141,7 +150,7 @@ export function fieldErrors(error: ZodError, input?: unknown, location?: FieldEr
   return error.issues.flatMap((issue) => {
     const at = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'unknown field', ...where }));
+      return issue.keys.map((key) => ({ field: [...at, echo(key)].join('.'), message: 'unknown field', ...where }));
     }
     const sent = valueAt(input, issue.path);
     const type = issue.code === 'invalid_type' ? typeError(issue.expected, sent) : undefined;

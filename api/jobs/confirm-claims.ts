@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { bigintArray } from '../../shared/db/pg-array.js';
+import { bigintArray, wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import { jobs, nodes, type JobRow } from '../../shared/db/schema.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
@@ -16,13 +16,15 @@ import { transitionJobs } from './transition-jobs.js';
  * The sequence is raised and the started jobs stamped with it in one transaction (the node's row locked until the
  * commit, so a node's confirms take their numbers in the order they commit): a heartbeat that says which sequence its
  * daemon had journaled through lets the API settle only the runs confirmed before it was sent
- * (api/nodes/settle-unlisted-runs.ts).
+ * (api/nodes/settle-unlisted-runs.ts). With `partitions` (a node token's grant), a job of any other partition is not
+ * started, whatever the claim said (issue 12, item 5).
  */
 export async function confirmClaims(
   db: Database,
   node: string,
   ids: number[],
   actor: string,
+  partitions?: readonly string[],
 ): Promise<{ started: JobRow[]; dropped: number[]; sequence: number }> {
   if (ids.length === 0) return { started: [], dropped: [], sequence: await confirmSequence(db, node) };
   return db.transaction(async (tx) => {
@@ -39,7 +41,8 @@ export async function confirmClaims(
       // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only
       // jobs whose owner it runs (its heartbeat's runs_as), whatever its claim said.
       where: sql`EXISTS (SELECT 1 FROM nodes n WHERE n.name = ${node} AND n.state = 'UP'
-                         AND ${nodeRunsOwner('n', sql`current.unix_user`)})`,
+                         AND ${nodeRunsOwner('n', sql`current.unix_user`)})
+        ${partitions ? sql`AND current.partition = ANY(${wordArray(partitions)})` : sql``}`,
       actor,
       whole: true,
     });
@@ -77,5 +80,19 @@ export async function unreportedRuns(db: Database, node: string, ids: number[]):
         isNull(jobs.pid),
       ),
     )
+    .orderBy(jobs.id);
+}
+
+/** Of these ids, the jobs of a partition outside `granted`, with their partitions, in id order. */
+export async function jobsOutsidePartitions(
+  db: Database,
+  ids: number[],
+  granted: readonly string[],
+): Promise<{ id: number; partition: string }[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: jobs.id, partition: jobs.partition })
+    .from(jobs)
+    .where(and(sql`${jobs.id} = ANY(${bigintArray(ids)})`, sql`NOT ${jobs.partition} = ANY(${wordArray(granted)})`))
     .orderBy(jobs.id);
 }

@@ -22,6 +22,13 @@ export interface Follow {
   chunkBytes: number;
   /** Aborted when the API stops: followers are cut off (they resume elsewhere), not left hanging. */
   closing: AbortSignal;
+  /**
+   * Work on a timer while the stream is open, whether or not the client reads (api/follows/follow-guard.ts): each
+   * runs every `everyMs`, never twice at once; one that throws ends the stream with its error (a revoked token).
+   */
+  upkeep?: { everyMs: number; run(): Promise<void> }[];
+  /** Called once when the stream ends, however it ends (its follow lease is given back). */
+  onEnd?: () => void;
 }
 
 /** The stream, read as the client reads it: nothing is fetched from the store before the client wants it. */
@@ -31,9 +38,14 @@ export function followStream(follow: Follow): ReadableStream<Uint8Array> {
   const done = new AbortController();
   const pieces = followOutput(follow, done.signal);
   let stopping: (() => void) | undefined;
+  const timers: ReturnType<typeof setInterval>[] = [];
+  let ended = false;
   const finish = () => {
     done.abort();
     if (stopping) follow.closing.removeEventListener('abort', stopping);
+    for (const timer of timers) clearInterval(timer);
+    if (!ended) follow.onEnd?.();
+    ended = true;
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -42,8 +54,27 @@ export function followStream(follow: Follow): ReadableStream<Uint8Array> {
         finish();
         controller.error(new ApiStopping());
       };
-      if (follow.closing.aborted) stopping();
-      else follow.closing.addEventListener('abort', stopping, { once: true });
+      if (follow.closing.aborted) return stopping();
+      follow.closing.addEventListener('abort', stopping, { once: true });
+      for (const { everyMs, run } of follow.upkeep ?? []) {
+        let running = false;
+        const tick = () => {
+          if (running || ended) return;
+          running = true;
+          run().then(
+            () => (running = false),
+            (error: unknown) => {
+              finish();
+              try {
+                controller.error(error);
+              } catch {
+                // Ended already.
+              }
+            },
+          );
+        };
+        timers.push(setInterval(tick, everyMs));
+      }
     },
     async pull(controller) {
       try {

@@ -32,6 +32,7 @@ export const NodeHostConfigSchema = z
       .regex(/^\S+$/, 'must not contain spaces')
       .optional(),
     CONDUCTOR_TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+    CONDUCTOR_MAX_FOLLOWS: z.coerce.number().int().min(1).max(10_000).default(16),
     CONDUCTOR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     CONDUCTOR_RECONCILE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
     CONDUCTOR_NODE_TIMEOUT_SECONDS: z.coerce.number().min(5).max(86_400).default(60),

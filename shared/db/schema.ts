@@ -119,12 +119,21 @@ export const apiTokens = pgTable('api_tokens', {
   /** A user token's Unix user; null for other kinds, and for a user token stored before 0007 whose name was not one. */
   user: text('unix_user'),
   nodeName: text('node_name'),
+  /** A node token's grant: the partitions its node may serve (migration 0008). Null for the other kinds. */
+  partitions: text('partitions').array(),
   hash: text('hash').notNull().unique(),
   createdAt: time('created_at').notNull().defaultNow(),
   revokedAt: time('revoked_at'),
 });
 
-export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens };
+/** Open follow streams of each holder (a token), for the Postgres queue's hosts (migration 0009). */
+export const followLeases = pgTable('follow_leases', {
+  leaseId: text('lease_id').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: time('expires_at').notNull(),
+});
+
+export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens, followLeases };
 
 export type JobRow = typeof jobs.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;

@@ -2,6 +2,7 @@
  * Memory sizes as sbatch takes them: a number with a K, M, G or T suffix (binary units), or a bare number of
  * megabytes. Kept in whole megabytes, rounded up, so that a request is never shrunk.
  */
+import { echo } from '../echo.js';
 
 /** The largest request a Postgres integer column of megabytes holds (2 PiB). */
 export const MAX_MEMORY_MB = 2 ** 31 - 1;
@@ -14,7 +15,7 @@ export function parseMemorySize(input: string | number): number {
   const text = String(input).trim();
   const match = /^(\d+(?:\.\d+)?)([KMGT])?B?$/i.exec(text);
   if (!match)
-    throw new MemorySizeError(`"${text}" is not a memory size: use e.g. 512K, 1024M, 16G, 1T or a number of MB`);
+    throw new MemorySizeError(`"${echo(text)}" is not a memory size: use e.g. 512K, 1024M, 16G, 1T or a number of MB`);
   const unit = (match[2] ?? 'M').toUpperCase();
   const megabytes = Math.ceil(Number(match[1]) * MB_PER_UNIT[unit]!);
   if (megabytes <= 0) throw new MemorySizeError('must be more than 0');

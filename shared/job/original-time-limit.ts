@@ -13,6 +13,7 @@
  * get past it after a day part: "1--5", "1-2:-30"), and what a job row cannot hold (2^31 seconds and more: 68 years).
  */
 import { TimeLimitError, type TimeLimit } from './time-limit.js';
+import { echo } from '../echo.js';
 
 /** The longest limit a job row holds: its column is a 32-bit integer of seconds. */
 export const MAX_ORIGINAL_TIME_LIMIT_SECONDS = 2 ** 31 - 1;
@@ -51,7 +52,7 @@ function hoursForm(text: string, input: string): number {
 function part(value: string, input: string): number {
   const number = pythonInt(value);
   if (number === undefined) throw notOriginal(input);
-  if (number < 0) throw new TimeLimitError(`"${input}" has a negative part`);
+  if (number < 0) throw new TimeLimitError(`"${echo(input)}" has a negative part`);
   return number;
 }
 
@@ -84,7 +85,7 @@ function digitValue(digit: string): number {
 
 function notOriginal(input: string): TimeLimitError {
   return new TimeLimitError(
-    `"${input}" is not a time limit of the original API: use minutes ("30"), "H:M", "H:M:S", "D-H", "D-H:M", "D-H:M:S", or "0" for no limit`,
+    `"${echo(input)}" is not a time limit of the original API: use minutes ("30"), "H:M", "H:M:S", "D-H", "D-H:M", "D-H:M:S", or "0" for no limit`,
   );
 }
 

@@ -5,6 +5,7 @@
  * original path reads the same fields its own way (`api/routes/original/schema.ts`).
  */
 import { z } from '@hono/zod-openapi';
+import { echo } from '../echo.js';
 import { identifier, label, unixUser } from '../names.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
@@ -66,8 +67,8 @@ const environment = z.preprocess(
       let bytes = 0;
       for (const [name, val] of entries) {
         if (!ENV_NAME_PATTERN.test(name) || name === '__proto__')
-          ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid variable name` });
-        if (val.includes('\u0000')) ctx.addIssue({ code: 'custom', message: `"${name}" must not contain NUL` });
+          ctx.addIssue({ code: 'custom', message: `"${echo(name)}" is not a valid variable name` });
+        if (val.includes('\u0000')) ctx.addIssue({ code: 'custom', message: `"${echo(name)}" must not contain NUL` });
         bytes += byteLength(name) + byteLength(val) + 2;
       }
       if (bytes > MAX_ENVIRONMENT_BYTES)

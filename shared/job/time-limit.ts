@@ -2,6 +2,7 @@
  * Time limits in Slurm's formats. A plain number is minutes, as in sbatch. "UNLIMITED" (or "INFINITE") is the only
  * way to ask for no limit: 0 is refused, so that a forgotten value never silently means "run forever".
  */
+import { echo } from '../echo.js';
 
 export const MAX_TIME_LIMIT_SECONDS = 365 * 24 * 3600;
 
@@ -24,7 +25,9 @@ export function parseTimeLimit(input: string | number): TimeLimit {
 function parseSlurmDuration(text: string): number {
   const match = /^(?:(\d+)-)?(\d+(?::\d+){0,2})$/.exec(text);
   if (!match) {
-    throw new TimeLimitError(`"${text}" is not a Slurm time: use M, M:S, H:M:S, D-H, D-H:M, D-H:M:S or "UNLIMITED"`);
+    throw new TimeLimitError(
+      `"${echo(text)}" is not a Slurm time: use M, M:S, H:M:S, D-H, D-H:M, D-H:M:S or "UNLIMITED"`,
+    );
   }
   const days = match[1] === undefined ? undefined : Number(match[1]);
   const parts = match[2]!.split(':').map(Number);

@@ -5,6 +5,7 @@ import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
 import type { App } from '../../api/app-env.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.js';
+import type { FollowLeases } from '../../api/follows/follow-leases.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -20,13 +21,17 @@ export interface TestApp {
   ): Promise<Response>;
   /**
    * Makes a token through the API and answers its secret. `bound`: a user token's account or a node token's node;
-   * `user`: a user token's Unix user (default "tester").
+   * `grant`: a user token's Unix user (default "tester") or a node token's partitions (default TEST_PARTITIONS, every
+   * partition the suites' nodes use).
    */
-  token(kind: 'admin' | 'user' | 'node', bound?: string, user?: string): Promise<string>;
+  token(kind: 'admin' | 'user' | 'node', bound?: string, grant?: string | string[]): Promise<string>;
   /** Submits through /v1 as the admin and answers the job id. */
   submit(job?: Record<string, unknown>, script?: string, token?: string): Promise<string>;
   close(): Promise<void>;
 }
+
+/** The partitions a test node token is granted unless its test says: every one the suites' nodes serve. */
+export const TEST_PARTITIONS = ['batch', 'gpu', 'default', 'tiny', 'other', 'n4only', 'elsewhere', 'race', 'future'];
 
 export const validJob = (overrides: Record<string, unknown> = {}) => ({
   account: 'physics',
@@ -53,6 +58,9 @@ export async function createTestApp(
     queue?: JobQueue;
     logs?: LogStore;
     logPollMs?: number;
+    followLeases?: FollowLeases;
+    maxFollows?: number;
+    followLeaseMs?: number;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -65,6 +73,9 @@ export async function createTestApp(
     ...(options.now ? { now: options.now } : {}),
     logs: options.logs,
     ...(options.logPollMs ? { logPollMs: options.logPollMs } : {}),
+    ...(options.followLeases ? { followLeases: options.followLeases } : {}),
+    ...(options.maxFollows ? { maxFollows: options.maxFollows } : {}),
+    ...(options.followLeaseMs ? { followLeaseMs: options.followLeaseMs } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).
@@ -82,12 +93,16 @@ export async function createTestApp(
     database,
     queue,
     call,
-    async token(kind, bound, user = 'tester') {
+    async token(kind, bound, grant) {
       const response = await call('POST', '/v1/tokens', {
         body: {
           name: `${kind}-${bound ?? 'any'}`,
           kind,
-          ...(kind === 'user' ? { account: bound, user } : kind === 'node' ? { node: bound } : {}),
+          ...(kind === 'user'
+            ? { account: bound, user: grant ?? 'tester' }
+            : kind === 'node'
+              ? { node: bound, partitions: grant ?? TEST_PARTITIONS }
+              : {}),
         },
       });
       if (response.status !== 201) throw new Error(`token: ${response.status} ${await response.text()}`);

@@ -61,18 +61,22 @@ export interface TestDatabase extends NodeDatabase {
 /**
  * A database for one test, migrated. `fresh` migrates an empty one for real instead of cloning the template (for
  * the tests of the migrations themselves); so does a run without test/global-setup.ts (no template provided).
+ * `upTo` (a migration's number, e.g. '0008') migrates a fresh one up to before that migration, for a test of the
+ * upgrade it makes.
  */
 export async function createTestDatabase(
   backend: Backend,
-  options: { poolSize?: number; fresh?: boolean } = {},
+  options: { poolSize?: number; fresh?: boolean; upTo?: string } = {},
 ): Promise<TestDatabase> {
   const provided = providedTemplates();
-  const templates = options.fresh ? undefined : provided;
+  const templates = options.fresh || options.upTo !== undefined ? undefined : provided;
+  const migrations = async () =>
+    (await loadMigrations()).filter((m) => options.upTo === undefined || m.name < options.upTo);
   if (backend.name === 'pglite') {
     const database = templates
       ? await openNodeDatabase({ loadDataDir: await pgliteDump(templates.pglite) })
       : await openNodeDatabase({});
-    if (!templates) await migrate(database.migrations, await loadMigrations());
+    if (!templates) await migrate(database.migrations, await migrations());
     return { ...database, url: undefined, destroy: () => database.close() };
   }
   // Named after the run's template even when fresh, so the run's teardown drops it if this worker is killed.
@@ -83,7 +87,7 @@ export async function createTestDatabase(
   const url = databaseUrl(name);
   try {
     const database = await openNodeDatabase({ url, poolSize: options.poolSize ?? 20 });
-    if (!templates?.postgres) await migrate(database.migrations, await loadMigrations());
+    if (!templates?.postgres) await migrate(database.migrations, await migrations());
     return {
       ...database,
       url,

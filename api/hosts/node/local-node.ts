@@ -41,6 +41,8 @@ export async function startLocalNode(options: {
     name: `local-node-${node}`,
     kind: 'node',
     nodeName: node,
+    // Enrolled for what it serves, like any node (issue 12, item 5).
+    partitions: config.CONDUCTOR_NODE_PARTITIONS,
   });
   const api = new NodeApi({
     url: 'http://local-node',

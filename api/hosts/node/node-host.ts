@@ -14,6 +14,7 @@ import { createApp } from '../../app.js';
 import { Reconciler } from '../../reconciler.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openNodeQueue } from './node-queue.js';
+import { openFollowLeases } from './follow-leases-store.js';
 import { startLocalNode, type LocalNode } from './local-node.js';
 import { ensureTokenFile } from './token-file.js';
 import { startReconcileLoop } from './reconcile-loop.js';
@@ -31,6 +32,9 @@ export async function startNodeHost(
 ): Promise<RunningNodeHost> {
   const embedded = config.DATABASE_URL === undefined;
   const dataDir = resolve(config.CONDUCTOR_DATA_DIR);
+  // What the embedded default writes (PGlite's files, the log store, the local node's directories) is its user's
+  // alone, whatever the umask it was started with (issue 12, item 8).
+  if (embedded) process.umask(0o077);
   const unlock = embedded ? await lockDataDir(dataDir) : async () => {};
   let database: NodeDatabase | undefined;
   try {
@@ -46,6 +50,7 @@ export async function startNodeHost(
       : undefined;
 
     const queue = openNodeQueue(config, database.db);
+    const follows = openFollowLeases(config, database.db);
     // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
     const logs = openLogStore(config, join(dataDir, 'logs'));
     const db = database.db;
@@ -64,6 +69,8 @@ export async function startNodeHost(
       logs,
       logPollMs: config.CONDUCTOR_LOG_POLL_MS,
       closing: closing.signal,
+      followLeases: follows.leases,
+      maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
@@ -78,6 +85,7 @@ export async function startNodeHost(
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
         await queue.close();
+        await follows.close();
         throw new Error(`the local node did not start: ${error.message}`);
       });
     }
@@ -94,6 +102,7 @@ export async function startNodeHost(
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
         await queue.close();
+        await follows.close();
         await database!.close();
         await unlock();
       },

@@ -4,6 +4,7 @@
  * of the loop; stop() waits for a run in progress.
  */
 import type { Reconciler } from '../../reconciler.js';
+import { faultReport } from '../../http/fault-report.js';
 
 export function startReconcileLoop(
   runOnce: () => ReturnType<Reconciler['run']>,
@@ -26,7 +27,7 @@ export function startReconcileLoop(
       if (failing) log('reconciler: recovered');
       failing = false;
     } catch (error) {
-      if (!failing) log(`reconciler: ${(error as Error).message}; retrying every ${everyMs / 1000} s`);
+      if (!failing) log(`reconciler: ${faultReport(error).split('\n')[0]}; retrying every ${everyMs / 1000} s`);
       failing = true;
     }
     if (!stopped) timer = setTimeout(() => void (running = tick()), everyMs);

@@ -15,11 +15,12 @@ export async function ensureTokenFile(
   const existing = readIfPresent(path);
   if (existing) {
     const row = await findActiveTokenByHash(db, await hashToken(existing));
-    if (row?.kind === spec.kind && row.nodeName === (spec.nodeName ?? null)) {
+    if (row?.kind === spec.kind && row.nodeName === (spec.nodeName ?? null) && sameGrant(row.partitions, spec)) {
       return { path, token: existing, created: false };
     }
   }
-  // First start, or the token was revoked, its database replaced, or its node renamed: make a new one.
+  // First start, or the token was revoked, its database replaced, its node renamed or its partitions changed: make a
+  // new one.
   const { token } = await createToken(db, spec);
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${token}\n`, { mode: 0o600 });
@@ -35,4 +36,10 @@ function readIfPresent(path: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** A node token's partitions are what its node serves now (order and repeats aside). */
+function sameGrant(partitions: string[] | null, spec: NewToken): boolean {
+  const wanted = spec.partitions ? [...new Set(spec.partitions)].sort() : null;
+  return JSON.stringify(partitions) === JSON.stringify(wanted);
 }

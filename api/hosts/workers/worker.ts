@@ -18,6 +18,7 @@ import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
 import { upstashClient } from '../../../shared/queue/redis/upstash-client.js';
 import { createApp } from '../../app.js';
 import type { App } from '../../app-env.js';
+import { RedisFollowLeases } from '../../follows/redis-follow-leases.js';
 import { Reconciler } from '../../reconciler.js';
 
 export interface Env {
@@ -26,6 +27,8 @@ export interface Env {
   UPSTASH_REDIS_REST_TOKEN: string;
   CONDUCTOR_ADMIN_TOKEN?: string;
   CONDUCTOR_REDIS_PREFIX?: string;
+  /** Open follow streams per token across the deployment (default 16). */
+  CONDUCTOR_MAX_FOLLOWS?: string;
   /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
   LOGS?: R2BucketBinding;
   CONDUCTOR_LOG_PREFIX?: string;
@@ -103,6 +106,12 @@ export default {
       queue: jobQueue,
       adminToken: env.CONDUCTOR_ADMIN_TOKEN,
       logs: logStoreFor(env),
+      // Counted in Upstash with the queue, so that every isolate sees every follow, and a dead isolate's lapse.
+      followLeases: new RedisFollowLeases(
+        upstashClient(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN),
+        env.CONDUCTOR_REDIS_PREFIX ?? 'conductor:',
+      ),
+      maxFollows: maxFollows(env.CONDUCTOR_MAX_FOLLOWS),
     });
     const current = app;
     const database = openDatabase(env);
@@ -139,3 +148,11 @@ export default {
     }
   },
 };
+
+/** CONDUCTOR_MAX_FOLLOWS, a whole number from 1; unset, 16. */
+function maxFollows(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`CONDUCTOR_MAX_FOLLOWS must be a whole number from 1`);
+  return value;
+}

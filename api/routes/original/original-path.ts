@@ -23,7 +23,11 @@ export const jsonWithoutContentType = createMiddleware<AppEnv>(async (c, next) =
   if (!c.req.header('Content-Type')) {
     const headers = new Headers(c.req.raw.headers);
     headers.set('Content-Type', 'application/json');
-    c.req.raw = new Request(c.req.raw, { headers });
+    // The depth screen (api/http/body-screen.ts) has read the body already: Hono keeps its text, which goes on.
+    const { raw } = c.req;
+    c.req.raw = raw.bodyUsed
+      ? new Request(raw.url, { method: raw.method, headers, body: await c.req.text() })
+      : new Request(raw, { headers });
   }
   await next();
 });

@@ -9,6 +9,7 @@ import { ApiStopping, LogsNotConfigured, ValidationFailed } from '../../../http/
 import { problemResponses } from '../../../http/problem.js';
 import { findJob } from '../../../jobs/find-job.js';
 import { followStream } from '../../../jobs/follow-output.js';
+import { guardFollow } from '../../../follows/follow-guard.js';
 import { streamOf, tailStart } from '../../../jobs/job-output.js';
 import { JobIdParam } from './schema.js';
 
@@ -68,7 +69,7 @@ const route = createRoute({
   tags: ['Jobs'],
   summary: "A job's stdout or stderr: a byte range, a tail, or followed live",
   description:
-    "Raw bytes, exactly as the job wrote them, from the log store its node ships them to. A range read answers the next offset; with follow the answer stays open and streams the output as it arrives until the attempt ends. After a disconnect, follow again from the offset you had reached. Output still on its node (shipped every fraction of a second) is not there yet; a job's whole output is stored before its end is reported.",
+    "Raw bytes, exactly as the job wrote them, from the log store its node ships them to. A range read answers the next offset; with follow the answer stays open and streams the output as it arrives until the attempt ends. After a disconnect, follow again from the offset you had reached. A token holds at most CONDUCTOR_MAX_FOLLOWS open follows across the deployment (429 with Retry-After past that); an open follow ends, broken, once its token is revoked. Output still on its node (shipped every fraction of a second) is not there yet; a job's whole output is stored before its end is reported.",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { params: LogParams, query: LogQuery },
@@ -78,7 +79,7 @@ const route = createRoute({
       headers: HEADERS,
       content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
     },
-    ...problemResponses(401, 403, 404, 422, 503),
+    ...problemResponses(401, 403, 404, 422, 429, 503),
   },
 });
 
@@ -137,6 +138,8 @@ export function registerJobLogs(app: App): void {
           pollMs: logPollMs,
           chunkBytes: DEFAULT_LIMIT,
           closing,
+          // Last before the answer, so that nothing after it can fail and leave the slot taken.
+          ...(await guardFollow(c)),
         })
       : await readRange(store, id, offset, limit);
     // Set only now: an error answer carries none of them.

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
+import { requireGrantedPartitions } from '../../../auth/node-grant.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
@@ -31,6 +32,7 @@ export function registerClaim(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
     const body = c.req.valid('json');
+    requireGrantedPartitions(c.var.principal, body.partitions);
     // Only an UP node gets work: one never seen has no heartbeat to tell when it dies, a DRAINING one takes none.
     if ((await readNodeState(c.var.db, node)) !== 'UP') return c.json({ refs: [] }, 200);
     const refs = await c.var.services.queue.claim(

@@ -2,8 +2,9 @@ import { createRoute } from '@hono/zod-openapi';
 import type { JobRow } from '../../../../shared/db/schema.js';
 import type { App } from '../../../app-env.js';
 import { actorName } from '../../../auth/principal.js';
+import { grantedPartitions, requireGrantedPartitions } from '../../../auth/node-grant.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
-import { confirmClaims, confirmSequence, unreportedRuns } from '../../../jobs/confirm-claims.js';
+import { confirmClaims, confirmSequence, jobsOutsidePartitions, unreportedRuns } from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
 import { jobsNotRunBy } from '../../../nodes/runs-owner.js';
@@ -17,7 +18,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: 'Confirm claimed refs: PENDING → RUNNING on this node',
   description:
-    "One conditional write for the whole batch. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set, but for jobs whose owner the node does not run (runs_as): those go back to the queue for another node. A confirm retried after a lost answer gets the same jobs again, as long as the node has not reported them started.",
+    "One conditional write for the whole batch. A node token may confirm only jobs of the partitions it was granted: a batch with any other is refused (403 naming the partition) and its refs go back to the queue. Jobs this node claimed that are still PENDING start on it as a new attempt and come back with their scripts; the rest are dropped (no longer PENDING, or not this node's claim). Either way the refs leave the node's claimed set, but for jobs whose owner the node does not run (runs_as): those go back to the queue for another node. A confirm retried after a lost answer gets the same jobs again, as long as the node has not reported them started.",
   security: [{ bearer: [] }],
   middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
@@ -35,6 +36,19 @@ export function registerConfirm(app: App): void {
     const { node } = c.req.valid('param');
     const ids = [...new Set(c.req.valid('json').job_ids.map(Number))];
     const { queue } = c.var.services;
+    const granted = grantedPartitions(c.var.principal);
+    if (granted) {
+      // A node is never handed a job of a partition it was not enrolled for, whatever its Redis claim said: the whole
+      // batch is refused (403 naming the partition) and goes back to the queue at once, for a node that may run it.
+      const outside = await jobsOutsidePartitions(c.var.db, ids, granted);
+      if (outside.length) {
+        await queue.release(node, ids);
+        requireGrantedPartitions(
+          c.var.principal,
+          outside.map((job) => job.partition),
+        );
+      }
+    }
     let started: JobRow[] = [];
     let confirmed = new Set<number>();
     let sequence: number | undefined;
@@ -51,7 +65,7 @@ export function registerConfirm(app: App): void {
         node,
         ids.filter((id) => !refusedIds.has(id)),
       );
-      ({ started, sequence } = await confirmClaims(c.var.db, node, claimed, actorName(c.var.principal)));
+      ({ started, sequence } = await confirmClaims(c.var.db, node, claimed, actorName(c.var.principal), granted));
       confirmed = new Set(claimed);
     } else {
       // A node that is not UP (never seen, draining, down) starts nothing; what it claimed goes back to the queue.

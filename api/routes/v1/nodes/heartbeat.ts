@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { actorName } from '../../../auth/principal.js';
+import { requireGrantedPartitions } from '../../../auth/node-grant.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { problemResponses } from '../../../http/problem.js';
 import { recordHeartbeat } from '../../../nodes/record-heartbeat.js';
@@ -38,6 +39,8 @@ export function registerHeartbeat(app: App): void {
   app.openapi(route, async (c) => {
     const { node } = c.req.valid('param');
     const body = c.req.valid('json');
+    // Before anything is recorded: a node may not even announce a partition it was not enrolled for.
+    requireGrantedPartitions(c.var.principal, body.partitions);
     const { state, cancel, stop } = await recordHeartbeat(c.var.db, {
       node,
       partitions: body.partitions,

@@ -28,6 +28,7 @@ export function registerCreateToken(app: App): void {
       account: body.account,
       user: body.user,
       nodeName: body.node,
+      partitions: body.partitions,
     });
     return c.json({ ...tokenView(row), token }, 201);
   });

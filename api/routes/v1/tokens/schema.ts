@@ -13,6 +13,12 @@ export const CreateTokenRequest = z
       example: 'alice',
     }),
     node: identifier('node').optional().openapi({ description: 'Required for a node token.' }),
+    partitions: z
+      .array(identifier('partition'))
+      .min(1)
+      .max(256)
+      .optional()
+      .openapi({ description: 'Required for a node token: the partitions its node may serve.', example: ['batch'] }),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -24,6 +30,9 @@ export const CreateTokenRequest = z
     }
     if ((body.kind === 'node') !== (body.node !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['node'], message: 'is required for a node token and only for one' });
+    }
+    if ((body.kind === 'node') !== (body.partitions !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['partitions'], message: 'is required for a node token and only for one' });
     }
   })
   .openapi('CreateTokenRequest');
@@ -39,6 +48,10 @@ export const Token = z
         "A user token's Unix user; null for other kinds, and for a user token made before owners whose name was no login name: it cannot submit until an admin sets one.",
     }),
     node: z.string().nullable(),
+    partitions: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "A node token's grant: the partitions its node may serve." }),
     created_at: z.string().openapi({ format: 'date-time' }),
     revoked_at: z.string().nullable().openapi({ format: 'date-time' }),
   })
@@ -63,6 +76,7 @@ export function tokenView(row: TokenRow): z.infer<typeof Token> {
     account: row.account,
     user: row.user,
     node: row.nodeName,
+    partitions: row.partitions,
     created_at: row.createdAt.toISOString(),
     revoked_at: row.revokedAt?.toISOString() ?? null,
   };

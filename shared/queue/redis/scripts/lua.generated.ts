@@ -178,6 +178,72 @@ end
 return added
 `;
 
+export const followAcquire = `--[[
+  Takes a follow lease for one holder (a token) if it holds fewer than \`max\` live ones (issue 12, item 7). Leases
+  that lapsed (a crashed API process or Worker isolate never released them) are dropped first, so they free their
+  slots. Times are the Redis server's clock, the one clock every API process shares.
+
+  KEYS[1]   the holder's leases: sorted set, lease id → expiry (ms since the epoch)
+
+  ARGV[1]   lease id
+  ARGV[2]   max live leases
+  ARGV[3]   lease length, ms
+
+  Returns: {1, 0} taken; or {0, ms until the soonest live lease lapses}.
+]]
+-- The Redis server's clock in whole ms. Allowed before writes since Redis 5 (scripts replicate their effects).
+local function server_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
+local leases, id, max, ms = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = server_ms()
+redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
+if redis.call('ZCARD', leases) >= max then
+  local soonest = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  return {0, tonumber(soonest[2]) - now}
+end
+redis.call('ZADD', leases, now + ms, id)
+if redis.call('PTTL', leases) < ms then redis.call('PEXPIRE', leases, ms) end
+return {1, 0}
+`;
+
+export const followRelease = `--[[
+  Gives a follow lease back: its stream ended.
+
+  KEYS[1]   the holder's leases: sorted set, lease id → expiry (ms since the epoch)
+
+  ARGV[1]   lease id
+
+  Returns: 1 if it was held, else 0.
+]]
+return redis.call('ZREM', KEYS[1], ARGV[1])
+`;
+
+export const followRenew = `--[[
+  Extends a follow lease to \`ms\` from now; a lease that lapsed meanwhile is taken again (its stream is still open, so
+  it counts).
+
+  KEYS[1]   the holder's leases: sorted set, lease id → expiry (ms since the epoch)
+
+  ARGV[1]   lease id
+  ARGV[2]   lease length, ms
+
+  Returns: 1.
+]]
+-- The Redis server's clock in whole ms. Allowed before writes since Redis 5 (scripts replicate their effects).
+local function server_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
+local leases, id, ms = KEYS[1], ARGV[1], tonumber(ARGV[2])
+redis.call('ZADD', leases, server_ms() + ms, id)
+if redis.call('PTTL', leases) < ms then redis.call('PEXPIRE', leases, ms) end
+return 1
+`;
+
 export const inspect = `--[[
   Answers what the queue holds. depth: the number of queued refs per partition. missing: the given ids the queue
   holds no ref for.
