@@ -8,7 +8,7 @@
  *   (about a quarter of the start-up time tsx takes to compile the daemon, more on a busy machine).
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stamp = runStamp();
   await dropOldDumps();
   const dir = await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX));
+  // The daemon bundle is run by the test users too (a daemon that is not root runs as one of them).
+  await chmod(dir, 0o755);
   const [postgresTemplate, pgliteTemplate, nodeBundle] = await Promise.all([
     makePostgresTemplate(stamp),
     makePgliteTemplate(dir),

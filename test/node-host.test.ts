@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { validJob } from './helpers/test-app.js';
+import { unixUsers } from './helpers/unix-users.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -100,6 +101,48 @@ describe('the embedded default (npm start)', () => {
     expect(query.job_log).toEqual({ stdout: 'hello from first\n', stderr: '' });
     const { nodes } = await (await fetch(`${host.url}/v1/nodes`, { headers })).json();
     expect(nodes).toMatchObject([{ state: 'UP', cpus_allocated: 0 }]);
+  });
+
+  it("as root, runs an owner's job as its owner, which reaches its working directory but none of the host's secrets", async (ctx) => {
+    const users = unixUsers('the embedded default as root');
+    if (!users) return ctx.skip();
+    const dataDir = mkdtempSync(join(tmpdir(), 'conductor-host-'));
+    dirs.push(dataDir);
+    const host = await start(dataDir, await freePort('127.0.0.1'));
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    // Each probe prints `<name> refused` when the read fails, `<name> READ` when it gets through.
+    const secrets = {
+      'admin-token': `cat ${join(dataDir, 'admin-token')}`,
+      'node-token': `cat ${join(dataDir, 'node-token')}`,
+      database: `ls ${join(dataDir, 'pglite')}`,
+      'data-dir': `ls ${dataDir}`,
+      'log-store': `ls ${join(dataDir, 'logs')}`,
+      journal: `ls ${join(dataDir, 'node', 'journal')}`,
+      'host-environ': `cat /proc/${host.pid}/environ`,
+    };
+    const script = Object.entries(secrets)
+      .map(
+        ([name, command]) => `if ${command} >/dev/null 2>&1; then echo "${name} READ"; else echo "${name} refused"; fi`,
+      )
+      .join('\n');
+    const submit = await fetch(`${host.url}/v1/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ job: { name: 'probe', user: users.b.name }, script: `#!/bin/bash\nid -un\n${script}` }),
+    });
+    expect(submit.status).toBe(201);
+    const { id } = await submit.json();
+    const job = await waitFor(`job ${id} to end`, async () => {
+      const seen = (await (await fetch(`${host.url}/v1/jobs/${id}`, { headers })).json()) as { state: string };
+      return seen.state === 'COMPLETED' || seen.state === 'FAILED' ? seen : undefined;
+    });
+    expect(job).toMatchObject({ state: 'COMPLETED' });
+    const output = await (await fetch(`${host.url}/v1/jobs/${id}/logs/stdout`, { headers })).text();
+    expect(output.split('\n').filter(Boolean)).toEqual([
+      users.b.name,
+      ...Object.keys(secrets).map((name) => `${name} refused`),
+    ]);
   });
 
   it('cuts off a follower of a running job when it stops: a broken transfer, and a stop that does not wait for the job', async () => {

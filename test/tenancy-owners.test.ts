@@ -110,7 +110,10 @@ for (const backend of await backends()) {
       });
 
       it('sets a user only on a user token, only as an admin, never root', async () => {
-        const node = await json(t.call('POST', '/v1/tokens', { body: { name: 'nx', kind: 'node', node: 'nx' } }), 201);
+        const node = await json(
+          t.call('POST', '/v1/tokens', { body: { name: 'nx', kind: 'node', node: 'nx', partitions: ['batch'] } }),
+          201,
+        );
         const onNode = await json(t.call('PATCH', `/v1/tokens/${node.id}`, { body: { user: 'alice' } }), 422);
         expect(onNode.errors.map((error: { field: string }) => error.field)).toEqual(['user']);
         expect((await t.call('PATCH', '/v1/tokens/999999', { body: { user: 'alice' } })).status).toBe(404);
