@@ -12,6 +12,17 @@ import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 
+/** A claim made straight on the queue (as a daemon may on Redis), past the API's claim endpoint. */
+const claimStraight = (t: TestApp, node: string, partitions: string[]) =>
+  t.queue.claim({
+    node,
+    partitions,
+    cpus: 8,
+    memoryMb: 64_000,
+    freeCpus: 8,
+    freeMemoryMb: 64_000,
+    runsAs: { any_user: false, users: [], unnamed: true },
+  });
 const capacity = (partitions: string[]) => ({ partitions, cpus: 8, memory_mb: 64_000 });
 const claimBody = (partitions: string[]) => ({ ...capacity(partitions), free_cpus: 8, free_memory_mb: 64_000 });
 const smallJob = (partition: string) =>
@@ -76,15 +87,7 @@ for (const backend of await backends()) {
     it('refuses a confirm of a job of another partition, whatever the claim said, and puts it back in the queue', async () => {
       // The claim the node could make straight on the queue (Redis), past the API's claim endpoint.
       const id = Number(await t.submit(smallJob('gpu')));
-      const refs = await t.queue.claim({
-        node: 'n1',
-        partitions: ['gpu'],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: { any_user: false, users: [], unnamed: true },
-      });
+      const refs = await claimStraight(t, 'n1', ['gpu']);
       expect(refs.map((ref) => ref.id)).toContain(id);
       await expectRefused(
         await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [String(id)] } }),
@@ -93,15 +96,7 @@ for (const backend of await backends()) {
       const job = (await (await t.call('GET', `/v1/jobs/${id}`)).json()) as { state: string; node: string | null };
       expect(job).toMatchObject({ state: 'PENDING', node: null });
       // Back in the queue at once, claimable by the node that serves gpu.
-      const g1 = await t.queue.claim({
-        node: 'g1',
-        partitions: ['gpu'],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: { any_user: false, users: [], unnamed: true },
-      });
+      const g1 = await claimStraight(t, 'g1', ['gpu']);
       expect(g1.map((ref) => ref.id)).toContain(id);
       await t.queue.release('g1', [id]);
       await t.call('POST', `/v1/jobs/${id}/cancel`);

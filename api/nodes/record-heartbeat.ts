@@ -48,35 +48,26 @@ export async function recordHeartbeat(
   db: Database,
   beat: Heartbeat,
 ): Promise<{ state: NodeState; cancel: JobAttempt[]; stop: JobAttempt[] }> {
+  // What the heartbeat says of the node, written whether the node is new or known.
+  const said = {
+    partitions: beat.partitions,
+    cpus: beat.cpus,
+    memoryMb: beat.memoryMb,
+    lastHeartbeat: sql`now()`,
+    protocol: beat.protocol,
+    daemonVersion: beat.daemonVersion,
+    containment: beat.containment,
+    runsAnyUser: beat.runsAs.any_user,
+    runsUsers: beat.runsAs.users,
+    runsUnnamed: beat.runsAs.unnamed,
+  };
   const [row] = await db
     .insert(nodes)
-    .values({
-      name: beat.node,
-      partitions: beat.partitions,
-      cpus: beat.cpus,
-      memoryMb: beat.memoryMb,
-      state: 'UP',
-      lastHeartbeat: sql`now()`,
-      protocol: beat.protocol,
-      daemonVersion: beat.daemonVersion,
-      containment: beat.containment,
-      runsAnyUser: beat.runsAs.any_user,
-      runsUsers: beat.runsAs.users,
-      runsUnnamed: beat.runsAs.unnamed,
-    })
+    .values({ name: beat.node, state: 'UP', ...said })
     .onConflictDoUpdate({
       target: nodes.name,
       set: {
-        partitions: beat.partitions,
-        cpus: beat.cpus,
-        memoryMb: beat.memoryMb,
-        lastHeartbeat: sql`now()`,
-        protocol: beat.protocol,
-        daemonVersion: beat.daemonVersion,
-        containment: beat.containment,
-        runsAnyUser: beat.runsAs.any_user,
-        runsUsers: beat.runsAs.users,
-        runsUnnamed: beat.runsAs.unnamed,
+        ...said,
         state: sql`CASE WHEN ${nodes.state} <> 'DOWN' THEN ${nodes.state} WHEN ${nodes.drained} THEN 'DRAINING' ELSE 'UP' END`,
       },
     })
