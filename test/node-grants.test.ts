@@ -9,12 +9,13 @@ import { queryRows } from '../shared/db/query-rows.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import type { JobQueue } from '../shared/queue/job-queue.js';
 import { backends } from './helpers/test-databases.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 
 /** A claim made straight on the queue (as a daemon may on Redis), past the API's claim endpoint. */
-const claimStraight = (t: TestApp, node: string, partitions: string[]) =>
-  t.queue.claim({
+const claimStraight = (queue: JobQueue, node: string, partitions: string[]) =>
+  queue.claim({
     node,
     partitions,
     cpus: 8,
@@ -87,7 +88,7 @@ for (const backend of await backends()) {
     it('refuses a confirm of a job of another partition, whatever the claim said, and puts it back in the queue', async () => {
       // The claim the node could make straight on the queue (Redis), past the API's claim endpoint.
       const id = Number(await t.submit(smallJob('gpu')));
-      const refs = await claimStraight(t, 'n1', ['gpu']);
+      const refs = await claimStraight(t.queue, 'n1', ['gpu']);
       expect(refs.map((ref) => ref.id)).toContain(id);
       await expectRefused(
         await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [String(id)] } }),
@@ -96,7 +97,7 @@ for (const backend of await backends()) {
       const job = (await (await t.call('GET', `/v1/jobs/${id}`)).json()) as { state: string; node: string | null };
       expect(job).toMatchObject({ state: 'PENDING', node: null });
       // Back in the queue at once, claimable by the node that serves gpu.
-      const g1 = await claimStraight(t, 'g1', ['gpu']);
+      const g1 = await claimStraight(t.queue, 'g1', ['gpu']);
       expect(g1.map((ref) => ref.id)).toContain(id);
       await t.queue.release('g1', [id]);
       await t.call('POST', `/v1/jobs/${id}/cancel`);
@@ -150,15 +151,7 @@ describe('a node claiming straight from Redis', async () => {
       }
       const id = Number(await t.submit(smallJob('gpu')));
       // The node's own Redis client claims a gpu ref, as a daemon with REDIS_URL does.
-      const claimed = await queue.claim({
-        node: 'n1',
-        partitions: ['gpu'],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: { any_user: false, users: [], unnamed: true },
-      });
+      const claimed = await claimStraight(queue, 'n1', ['gpu']);
       expect(claimed.map((ref) => ref.id)).toEqual([id]);
       await expectRefused(
         await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [String(id)] } }),
@@ -167,15 +160,7 @@ describe('a node claiming straight from Redis', async () => {
       const [row] = await queryRows(t.database.db, sql`SELECT state, node_name FROM jobs WHERE id = ${id}`);
       expect(row).toEqual({ state: 'PENDING', node_name: null });
       // The gpu node gets it.
-      const again = await queue.claim({
-        node: 'g1',
-        partitions: ['gpu'],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: { any_user: false, users: [], unnamed: true },
-      });
+      const again = await claimStraight(queue, 'g1', ['gpu']);
       expect(again.map((ref) => ref.id)).toEqual([id]);
       const confirm = await t.call('POST', '/v1/nodes/g1/confirm', { token: g1, body: { job_ids: [String(id)] } });
       expect(((await confirm.json()) as { jobs: { id: string }[] }).jobs.map((job) => job.id)).toEqual([String(id)]);
