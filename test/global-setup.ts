@@ -4,11 +4,12 @@
  *   says how). Rebuilt on every run from the migrations on disk, so a new migration needs nothing here.   Postgres: a template database, closed to connections while tests clone it (`CREATE DATABASE … TEMPLATE` refuses
  *   a template with sessions on it); dropped at the end with every clone the run left, and so are the leftovers of
  *   runs killed earlier. PGlite: a data directory dump in a temporary directory, removed at the end.
- * - bundles the node daemon as `npm run build:node` does, so the suites that start daemons start plain JavaScript
- *   (about a quarter of the start-up time tsx takes to compile the daemon, more on a busy machine).
+ * - bundles the node daemon as `npm run build:node` does, and the Node API host likewise, so the suites that start
+ *   them start plain JavaScript (about a quarter of the start-up time tsx takes to compile them, more on a busy
+ *   machine). node-host.test.ts still starts `npm start`'s own command once.
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,14 +30,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX));
   // The daemon bundle is run by the test users too (a daemon that is not root runs as one of them).
   await chmod(dir, 0o755);
-  const [postgresTemplate, pgliteTemplate, nodeBundle] = await Promise.all([
+  const [postgresTemplate, [pgliteTemplate, pgliteDataDir], nodeBundle, hostBundle] = await Promise.all([
     makePostgresTemplate(stamp),
-    makePgliteTemplate(dir),
-    bundleNodeDaemon(dir),
+    makePgliteTemplate(dir).then(async (dump) => [dump, await makePgliteDataDir(dump, dir)] as const),
+    bundle('../worker-node/main.ts', join(dir, 'conductor-node.mjs')),
+    bundleHost(dir),
   ]);
   project.provide('postgresTemplate', postgresTemplate);
   project.provide('pgliteTemplate', pgliteTemplate);
+  project.provide('pgliteDataDir', pgliteDataDir);
   project.provide('nodeBundle', nodeBundle);
+  project.provide('hostBundle', hostBundle);
   return async () => {
     await Promise.all([
       postgresTemplate ? dropRun(postgresTemplate.slice(0, -'template'.length)) : undefined,
@@ -114,11 +118,25 @@ async function makePgliteTemplate(dir: string): Promise<string> {
   }
 }
 
-/** worker-node/main.ts bundled into `dir` with the options of package.json's build:node; the bundle's path. */
-async function bundleNodeDaemon(dir: string): Promise<string> {
-  const outfile = join(dir, 'conductor-node.mjs');
+/**
+ * The migrated PGlite database as a data directory on disk, for the embedded hosts' data directories: a copy starts in
+ * a fraction of a second, where PGlite's initdb of a new one takes seconds.
+ */
+async function makePgliteDataDir(dump: string, dir: string): Promise<string> {
+  const dataDir = join(dir, 'pglite-data');
+  const database = await openNodeDatabase({ dataDir, loadDataDir: new Blob([await readFile(dump)]) });
+  await database.close();
+  return dataDir;
+}
+
+/**
+ * Bundles a TypeScript entry (relative to this file) into one ES module at `outfile`, as `npm run build:node` does;
+ * `external`: the packages stay in node_modules (imported from there, so the bundle's directory must reach it).
+ */
+async function bundle(entry: string, outfile: string, external = false): Promise<string> {
   await build({
-    entryPoints: [fileURLToPath(new URL('../worker-node/main.ts', import.meta.url))],
+    ...(external ? { packages: 'external' as const } : {}),
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -128,6 +146,19 @@ async function bundleNodeDaemon(dir: string): Promise<string> {
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   });
   return outfile;
+}
+
+/**
+ * The Node API host. Its packages stay where they are: PGlite finds its WebAssembly beside its own module. Migrations
+ * are read from `./migrations/` beside the module that reads them, here the bundle.
+ */
+async function bundleHost(dir: string): Promise<string> {
+  const hostDir = join(dir, 'host');
+  await mkdir(hostDir);
+  const repo = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+  await symlink(repo('shared/db/migrations'), join(hostDir, 'migrations'));
+  await symlink(repo('node_modules'), join(hostDir, 'node_modules'));
+  return bundle('../api/hosts/node/main.ts', join(hostDir, 'conductor-host.mjs'), true);
 }
 
 /** Removes the directories killed runs left, by the same age rule as databases. */

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../shared/db/migration-files.js';
 import { migrate } from '../shared/db/migrator.js';
 import { openNodeDatabase } from '../shared/db/node-database.js';
+import { bundled } from './helpers/bundled.js';
 import { freePort, startChildServer } from './helpers/child-server.js';
 import { ADMIN_TOKEN, createTestApp } from './helpers/test-app.js';
 import { adminQuery, backends, POSTGRES_URL } from './helpers/test-databases.js';
@@ -93,7 +94,7 @@ const hosts: { name: string; skip: string | undefined; start(): Promise<Host> }[
     async start() {
       const scratch = await serverScratch('contract_node');
       const dataDir = mkdtempSync(join(tmpdir(), 'conductor-contract-'));
-      const server = await startChildServer('node host', 'api/hosts/node/main.ts', ROOT, {
+      const server = await startChildServer('node host', bundled('hostBundle', 'api/hosts/node/main.ts'), ROOT, {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         DATABASE_URL: scratch.databaseUrl,

@@ -39,6 +39,9 @@ export function freePort(host: string): Promise<number> {
   });
 }
 
+/** Node's arguments to run `script`: TypeScript through tsx, JavaScript as it is. */
+export const nodeArgs = (script: string) => (script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]);
+
 export async function startChildServer(
   name: string,
   script: string,
@@ -50,8 +53,8 @@ export async function startChildServer(
   /** Another user to run it as (a test running as root starts a daemon that is not). */
   identity?: { uid: number; gid: number },
 ): Promise<ChildServer> {
-  // The node binary itself, not npx or a shell, so the pid we signal is the server's; JavaScript without tsx.
-  const args = [...(script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]), ...scriptArgs];
+  // The node binary itself, not npx or a shell, so the pid we signal is the server's.
+  const args = [...nodeArgs(script), ...scriptArgs];
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...identity });
   const exited = new Promise<string>((done) => {
     child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));

@@ -17,8 +17,12 @@ declare module 'vitest' {
     postgresTemplate: string | null;
     /** Path of the migrated PGlite data directory dump (an uncompressed tar). */
     pgliteTemplate: string;
+    /** The same database as a PGlite data directory (node-host.test.ts copies it into embedded hosts' data dirs). */
+    pgliteDataDir: string;
     /** Path of the node daemon bundled as `npm run build:node` makes it (test-node.ts starts daemons from it). */
     nodeBundle: string;
+    /** Path of the Node API host bundled likewise (its packages left in node_modules). */
+    hostBundle: string;
   }
 }
 

@@ -6,7 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { bundled } from './bundled.js';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { prepareNodeCgroups, removeNodeCgroups } from '../../worker-node/containment/node-cgroups.js';
 import { RunContainment } from '../../worker-node/containment/run-containment.js';
@@ -107,7 +107,7 @@ export function testNodes(api: TestApi): TestNodes {
     async start(name, env = {}, identity) {
       const daemon = await startChildServer(
         `node daemon ${name}`,
-        daemonScript(),
+        bundled('nodeBundle', 'worker-node/main.ts'),
         ROOT,
         {
           PATH: process.env.PATH,
@@ -168,15 +168,6 @@ export async function getJob(t: TestApp, id: string): Promise<JobView> {
 }
 
 export { waitFor };
-
-/** The daemon as global-setup.ts bundled it for this run, or its source through tsx without that setup. */
-function daemonScript(): string {
-  try {
-    return inject('nodeBundle') ?? 'worker-node/main.ts';
-  } catch {
-    return 'worker-node/main.ts'; // not under vitest
-  }
-}
 
 export async function waitForState(t: TestApp, id: string, states: string[], timeoutMs?: number): Promise<JobView> {
   return waitFor(

@@ -4,12 +4,14 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
 import { loadMigrations } from '../../../shared/db/migration-files.js';
 import { openLogStore } from '../../../shared/logs/open-log-store.js';
 import { migrate } from '../../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../../shared/db/node-database.js';
+import { ensureDirectory, PRIVATE } from '../../../worker-node/private-dirs.js';
 import { createApp } from '../../app.js';
 import { Reconciler } from '../../reconciler.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -38,6 +40,7 @@ export async function startNodeHost(
   const unlock = embedded ? await lockDataDir(dataDir) : async () => {};
   let database: NodeDatabase | undefined;
   try {
+    if (embedded) narrowDataDirs(dataDir, log);
     database = await openNodeDatabase({
       url: config.DATABASE_URL,
       dataDir: join(dataDir, 'pglite'),
@@ -126,4 +129,18 @@ function listen(
       fail(new Error(`cannot listen on HOST=${hostname} PORT=${port}: ${error.message}`)),
     );
   });
+}
+
+/**
+ * The embedded database's and log store's directories, made before the umask above (by an older version, or by hand),
+ * are narrowed to the host's user alone: as root the data directory is passable (0711), and their names are known.
+ * @throws UnsafeDirectory when one is a symbolic link or another user's
+ */
+function narrowDataDirs(dataDir: string, log: (line: string) => void): void {
+  for (const name of ['pglite', 'logs']) {
+    const path = join(dataDir, name);
+    if (!existsSync(path)) continue;
+    const changed = ensureDirectory(path, PRIVATE);
+    if (changed) log(changed);
+  }
 }
