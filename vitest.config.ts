@@ -11,5 +11,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: more workers only make the PGlite and Postgres suites fight over them.
     maxWorkers: 2,
+    // A worker imports the modules once for all its files, not once per file. Suites keep no state in modules
+    // (each test opens its own database, queue, store and servers, and closes them), so nothing leaks between files.
+    isolate: false,
   },
 });

@@ -234,7 +234,7 @@ describe('a real daemon and the API', () => {
   });
 
   it('stops claiming once the API cannot speak to it, says both versions, and goes on once it can', async () => {
-    const daemon = await nodes.start('newer', { CONDUCTOR_API_URL: url, CONDUCTOR_HEARTBEAT_SECONDS: '0.2' });
+    const daemon = await nodes.start('newer', { CONDUCTOR_API_URL: url, CONDUCTOR_HEARTBEAT_SECONDS: '0.1' });
     await waitFor('the node to be UP', () => daemon.stdout().find((line) => line.includes('node newer is UP')));
     // The API is replaced by one of an older protocol: the daemon's next heartbeat finds out.
     old = true;

@@ -328,7 +328,7 @@ describe('the node daemon recovers on its rarer paths', () => {
     "the heartbeat's stop list: a run the API settled while the node was DOWN is killed and not reported",
     async () => {
       const name = 'outvoted';
-      const daemon = await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.2' }, true);
+      const daemon = await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.1' }, true);
       const id = await submit(processTree());
       const pids = await treePids(work, id);
       await waitFor(`job ${id}'s start reported`, () =>
@@ -373,7 +373,7 @@ describe('the node daemon recovers on its rarer paths', () => {
       const lost = await submit(`${logStart()}\nexit 0`);
       // RUNNING on the node, which never journals it: as if its journal and its confirm's ids were wiped.
       await confirmByHand(name, lost);
-      await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.2' }, true);
+      await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.1' }, true);
       expect(await waitForState(api.t, lost, ENDED)).toMatchObject({
         state: 'FAILED',
         node: name,
@@ -422,7 +422,7 @@ describe('the node daemon recovers on its rarer paths', () => {
     'a drained node claims nothing: a job submitted after the drain waits PENDING, and starts after the resume',
     async () => {
       const name = 'drained';
-      const daemon = await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.2' }, true);
+      const daemon = await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.1' }, true);
       const log = () => daemon.stdout().join('\n');
       await waitFor('the node UP', () => (log().includes(`node ${name} is UP`) ? true : undefined));
       await waitFor('a claim', () => (proxy.requests.some((seen) => seen.path.endsWith('/claim')) ? true : undefined));
@@ -433,7 +433,7 @@ describe('the node daemon recovers on its rarer paths', () => {
       await waitFor('the daemon to see the drain', () =>
         log().includes(`node ${name} is DRAINING`) ? true : undefined,
       );
-      // Windows counted in the daemon's own heartbeats (an idle one beats every 2 s of its own time: ten times
+      // Windows counted in the daemon's own heartbeats (an idle one beats every 1 s of its own time: ten times
       // CONDUCTOR_HEARTBEAT_SECONDS), not in the test's time: a busy machine slows the daemon's loops alike. A claim
       // already on its way when the heartbeat answered may still arrive: count from the next heartbeat on.
       const heartbeats = () => proxy.requests.filter((seen) => seen.path.endsWith('/heartbeat')).length;
