@@ -24,13 +24,16 @@ export interface R2BucketBinding {
     prefix: string;
     startAfter?: string;
     cursor?: string;
+    limit?: number;
   }): Promise<{ objects: { key: string; size: number }[]; truncated: boolean; cursor?: string }>;
 }
 
 export class R2LogStore implements LogStore {
+  /** `listPageSize`: names per list request (R2's `limit`); unset, R2's own page of 1,000. */
   constructor(
     private readonly bucket: R2BucketBinding,
     private readonly prefix = '',
+    private readonly listPageSize?: number,
   ) {}
 
   async put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void> {
@@ -42,8 +45,11 @@ export class R2LogStore implements LogStore {
     const after = listStartAfter(prefix, from);
     let cursor: string | undefined;
     do {
+      const limit = this.listPageSize ? { limit: this.listPageSize } : {};
       const page = await this.#call('list', () =>
-        this.bucket.list(cursor ? { prefix, cursor } : { prefix, ...(after ? { startAfter: after } : {}) }),
+        this.bucket.list(
+          cursor ? { prefix, cursor, ...limit } : { prefix, ...limit, ...(after ? { startAfter: after } : {}) },
+        ),
       );
       for (const { key, size } of page.objects) {
         const chunk = listedChunk(prefix, key, size, from);

@@ -26,6 +26,8 @@ export interface S3LogStoreOptions {
   prefix: string;
   /** aws4fetch's own retries of a 5xx or 429 answer, with backoff; callers retry the rest themselves. */
   retries: number;
+  /** Names per list request (S3's `max-keys`); unset, the store's own page (1,000 on S3 and R2). */
+  listPageSize?: number;
 }
 
 // A store that stops answering is a failure to retry later, not a wait that holds the daemon's stop up.
@@ -76,6 +78,7 @@ export class S3LogStore implements LogStore {
     let token: string | undefined;
     do {
       const query = new URLSearchParams({ 'list-type': '2', prefix });
+      if (this.options.listPageSize) query.set('max-keys', String(this.options.listPageSize));
       if (token) query.set('continuation-token', token);
       else if (after) query.set('start-after', after);
       const answer = await this.#send('GET', `${this.#bucketUrl}?${query}`, {}, [200]);

@@ -17,7 +17,8 @@ export interface TestS3 {
   endpoint: string;
   /** The variables that point a daemon (or host) at this server. */
   env: Record<string, string>;
-  store(prefix?: string): S3LogStore;
+  /** A store on the test server; `listPageSize`: names per list request (the server's 1,000 unless said). */
+  store(prefix?: string, listPageSize?: number): S3LogStore;
   /** Kills the server: connections are refused until `up`, and the objects are kept. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -65,8 +66,16 @@ export async function startTestS3(): Promise<TestS3> {
       CONDUCTOR_S3_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
       CONDUCTOR_S3_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
     },
-    store: (prefix = '') =>
-      new S3LogStore({ endpoint, bucket: TEST_BUCKET, region: 'us-east-1', ...CREDENTIALS, prefix, retries: 0 }),
+    store: (prefix = '', listPageSize?: number) =>
+      new S3LogStore({
+        endpoint,
+        bucket: TEST_BUCKET,
+        region: 'us-east-1',
+        ...CREDENTIALS,
+        prefix,
+        retries: 0,
+        ...(listPageSize ? { listPageSize } : {}),
+      }),
     down,
     up,
     async close() {
