@@ -64,7 +64,8 @@ for (const backend of await queueBackends()) {
       const confirmations = new Map<number, number>();
       const violations: string[] = [];
       const claimers = Array.from({ length: 20 }, (_, i): NodeCapacity => {
-        const cpus = 4 + (i % 5) * 2;
+        // 8 to 24 CPUs: several jobs (1 to 4 CPUs) fit each claim, and a full node must still stop taking.
+        const cpus = 8 + (i % 5) * 4;
         return {
           node: `n${i}`,
           // Some list both partitions one way round, some the other: claims must not deadlock on it.
