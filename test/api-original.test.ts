@@ -244,6 +244,7 @@ for (const backend of await backends()) {
 
       const database = await createTestDatabase(backend);
       const app = createApp({ db: database.db, queue: new PostgresJobQueue(database.db), adminToken: ADMIN_TOKEN });
+      await database.close();
       await database.destroy();
       const down = await app.request('/health');
       expect(down.status).toBe(503);
@@ -407,6 +408,7 @@ describe('a database that went away', async () => {
   it('makes every route answer 503 problem+json, not a 500', async () => {
     const database = await createTestDatabase(pglite!);
     const app = createApp({ db: database.db, queue: new PostgresJobQueue(database.db), adminToken: ADMIN_TOKEN });
+    await database.close();
     await database.destroy();
     const response = await app.request('/v1/jobs', {
       method: 'POST',

@@ -85,7 +85,11 @@ const hosts: { name: string; skip: string | undefined; start(): Promise<Host> }[
         if (!closed) await t.close();
         closed = true;
       };
-      return { fetch: async (path, init) => t.app.request(path, init), loseDatabase: close, stop: close };
+      const loseDatabase = async () => {
+        await t.database.close();
+        await close();
+      };
+      return { fetch: async (path, init) => t.app.request(path, init), loseDatabase, stop: close };
     },
   },
   {

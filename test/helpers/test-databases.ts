@@ -1,7 +1,8 @@
 /**
  * The databases suites run against: PGlite everywhere, and the Postgres server at DATABASE_URL (default: the local
- * one). Each test database is its own database on the server or its own in-memory PGlite, cloned from the run's
- * migrated template (database-templates.ts) and dropped afterwards. An unreachable server skips its suites with a
+ * one). Each test database is its own database on the server, cloned from the run's migrated template
+ * (database-templates.ts) and dropped afterwards, or an in-memory PGlite loaded from the template and emptied for the
+ * worker's next test once this one is done with it (pglite-pool.ts). An unreachable server skips its suites with a
  * printed reason, or fails them under CONDUCTOR_REQUIRE_SERVICES=1.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { loadMigrations } from '../../shared/db/migration-files.js';
 import { migrate } from '../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../shared/db/node-database.js';
 import { cloneName } from './database-templates.js';
+import { givePglite, takePglite } from './pglite-pool.js';
 
 export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRE_SERVICES = process.env.CONDUCTOR_REQUIRE_SERVICES === '1';
@@ -73,10 +75,12 @@ export async function createTestDatabase(
   const migrations = async () =>
     (await loadMigrations()).filter((m) => options.upTo === undefined || m.name < options.upTo);
   if (backend.name === 'pglite') {
-    const database = templates
-      ? await openNodeDatabase({ loadDataDir: await pgliteDump(templates.pglite) })
-      : await openNodeDatabase({});
-    if (!templates) await migrate(database.migrations, await migrations());
+    if (templates) {
+      const database = await takePglite(() => pgliteDump(templates.pglite));
+      return { ...database, url: undefined, destroy: () => givePglite(database) };
+    }
+    const database = await openNodeDatabase({});
+    await migrate(database.migrations, await migrations());
     return { ...database, url: undefined, destroy: () => database.close() };
   }
   // Named after the run's template even when fresh, so the run's teardown drops it if this worker is killed.
@@ -88,11 +92,15 @@ export async function createTestDatabase(
   try {
     const database = await openNodeDatabase({ url, poolSize: options.poolSize ?? 20 });
     if (!templates?.postgres) await migrate(database.migrations, await migrations());
+    // Closed once, whether by a test of a lost database or by its cleanup.
+    let closing: Promise<void> | undefined;
+    const close = () => (closing ??= database.close());
     return {
       ...database,
+      close,
       url,
       async destroy() {
-        await database.close();
+        await close();
         await adminQuery(`DROP DATABASE ${name} WITH (FORCE)`);
       },
     };
