@@ -3,7 +3,8 @@
  * - migrates, so each test clones a migrated database instead of migrating its own (test/helpers/database-templates.ts
  *   says how). Rebuilt on every run from the migrations on disk, so a new migration needs nothing here.   Postgres: a template database, closed to connections while tests clone it (`CREATE DATABASE … TEMPLATE` refuses
  *   a template with sessions on it); dropped at the end with every clone the run left, and so are the leftovers of
- *   runs killed earlier. PGlite: a data directory dump in a temporary directory, removed at the end.
+ *   runs killed earlier. PGlite: a data directory dump in a temporary directory, removed at the end, and one of a
+ *   database before any migration (loading one is a fraction of the seconds PGlite's initdb takes).
  * - bundles the node daemon as `npm run build:node` does, and the Node API host likewise, so the suites that start
  *   them start plain JavaScript (about a quarter of the start-up time tsx takes to compile them, more on a busy
  *   machine). node-host.test.ts still starts `npm start`'s own command once.
@@ -30,14 +31,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX));
   // The daemon bundle is run by the test users too (a daemon that is not root runs as one of them).
   await chmod(dir, 0o755);
-  const [postgresTemplate, [pgliteTemplate, pgliteDataDir], nodeBundle, hostBundle] = await Promise.all([
+  const [postgresTemplate, [pglite, pgliteDataDir], nodeBundle, hostBundle] = await Promise.all([
     makePostgresTemplate(stamp),
-    makePgliteTemplate(dir).then(async (dump) => [dump, await makePgliteDataDir(dump, dir)] as const),
+    makePgliteTemplate(dir).then(async (dumps) => [dumps, await makePgliteDataDir(dumps.migrated, dir)] as const),
     bundle('../worker-node/main.ts', join(dir, 'conductor-node.mjs')),
     bundleHost(dir),
   ]);
   project.provide('postgresTemplate', postgresTemplate);
-  project.provide('pgliteTemplate', pgliteTemplate);
+  project.provide('pgliteTemplate', pglite.migrated);
+  project.provide('pgliteEmpty', pglite.empty);
   project.provide('pgliteDataDir', pgliteDataDir);
   project.provide('nodeBundle', nodeBundle);
   project.provide('hostBundle', hostBundle);
@@ -104,15 +106,18 @@ async function dropRun(prefix: string): Promise<void> {
 }
 
 /** A migrated PGlite's data directory, dumped uncompressed (loading skips the inflate) into `dir`; its path. */
-async function makePgliteTemplate(dir: string): Promise<string> {
+async function makePgliteTemplate(dir: string): Promise<{ empty: string; migrated: string }> {
   const database = await openNodeDatabase({});
   try {
-    await migrate(database.migrations, await loadMigrations());
     const client = (database.db as unknown as { $client: PGlite }).$client;
-    const dump = await client.dumpDataDir('none');
-    const file = join(dir, 'pglite.tar');
-    await writeFile(file, new Uint8Array(await dump.arrayBuffer()));
-    return file;
+    const dumpTo = async (name: string) => {
+      const file = join(dir, name);
+      await writeFile(file, new Uint8Array(await (await client.dumpDataDir('none')).arrayBuffer()));
+      return file;
+    };
+    const empty = await dumpTo('pglite-empty.tar');
+    await migrate(database.migrations, await loadMigrations());
+    return { empty, migrated: await dumpTo('pglite.tar') };
   } finally {
     await database.close();
   }

@@ -5,7 +5,7 @@ import { loadMigrations } from '../shared/db/migration-files.js';
 import { migrate } from '../shared/db/migrator.js';
 import { queryRows } from '../shared/db/query-rows.js';
 import { schema } from '../shared/db/schema.js';
-import { backends, createTestDatabase, type TestDatabase } from './helpers/test-databases.js';
+import { backends, createTestDatabase, emptyPglite, type TestDatabase } from './helpers/test-databases.js';
 
 const migrations = await loadMigrations();
 
@@ -49,8 +49,7 @@ for (const backend of await backends()) {
 
 describe('the migration that adds warnings', () => {
   it('keeps the jobs already stored as they were: their time limits, and no warnings', async () => {
-    const { openNodeDatabase } = await import('../shared/db/node-database.js');
-    const database = await openNodeDatabase({});
+    const database = await emptyPglite();
     try {
       const before = migrations.filter((m) => m.name < '0004');
       await migrate(database.migrations, before);
@@ -78,7 +77,7 @@ describe('the migration that adds owners (0007)', async () => {
   const emptyDatabase = async (backend: 'pglite' | 'postgres') => {
     const { openNodeDatabase } = await import('../shared/db/node-database.js');
     if (backend === 'pglite') {
-      const database = await openNodeDatabase({});
+      const database = await emptyPglite();
       return { database, close: () => database.close() };
     }
     const { POSTGRES_URL } = await import('./helpers/test-databases.js');
@@ -162,8 +161,7 @@ describe('the migration that adds owners (0007)', async () => {
 
 describe('the migration that adds the confirm sequence', () => {
   it('starts every node at 0 and leaves the jobs already stored without one (never settled by a heartbeat)', async () => {
-    const { openNodeDatabase } = await import('../shared/db/node-database.js');
-    const database = await openNodeDatabase({});
+    const database = await emptyPglite();
     try {
       await migrate(
         database.migrations,

@@ -17,6 +17,8 @@ declare module 'vitest' {
     postgresTemplate: string | null;
     /** Path of the migrated PGlite data directory dump (an uncompressed tar). */
     pgliteTemplate: string;
+    /** Path of a PGlite dump of a database no migration has touched (test-databases.ts's `emptyPglite`). */
+    pgliteEmpty: string;
     /** The same database as a PGlite data directory (node-host.test.ts copies it into embedded hosts' data dirs). */
     pgliteDataDir: string;
     /** Path of the node daemon bundled as `npm run build:node` makes it (test-node.ts starts daemons from it). */

@@ -79,7 +79,7 @@ export async function createTestDatabase(
       const database = await takePglite(() => pgliteDump(templates.pglite));
       return { ...database, url: undefined, destroy: () => givePglite(database) };
     }
-    const database = await openNodeDatabase({});
+    const database = await emptyPglite();
     await migrate(database.migrations, await migrations());
     return { ...database, url: undefined, destroy: () => database.close() };
   }
@@ -127,12 +127,27 @@ function providedTemplates(): { postgres: string | null; pglite: string } | unde
   }
 }
 
-let dump: { file: string; blob: Promise<Blob> } | undefined;
+/**
+ * An in-memory PGlite database no migration has touched, for the tests of migrations: loaded from the run's dump of
+ * one (PGlite's initdb takes seconds), or made anew outside vitest.
+ */
+export async function emptyPglite(): Promise<NodeDatabase> {
+  let file: string | undefined;
+  try {
+    file = inject('pgliteEmpty');
+  } catch {
+    // not under vitest
+  }
+  return openNodeDatabase(file ? { loadDataDir: await pgliteDump(file) } : {});
+}
 
-/** The PGlite dump, read once per test file. */
+const dumps = new Map<string, Promise<Blob>>();
+
+/** A PGlite dump, read once per worker. */
 function pgliteDump(file: string): Promise<Blob> {
-  if (dump?.file !== file) dump = { file, blob: readFile(file).then((bytes) => new Blob([bytes])) };
-  return dump.blob;
+  let blob = dumps.get(file);
+  if (!blob) dumps.set(file, (blob = readFile(file).then((bytes) => new Blob([bytes]))));
+  return blob;
 }
 
 /** Runs one statement on the Postgres server outside any test schema (creating and dropping schemas). */
