@@ -7,7 +7,7 @@ import {
   parseProcessCgroups,
 } from '../worker-node/containment/cgroup-mounts.js';
 import { CONTAINMENT_OFF, chooseLevels } from '../worker-node/containment/containment-levels.js';
-import { cgroupBases, prepareNodeCgroups } from '../worker-node/containment/node-cgroups.js';
+import { cgroupBases, prepareNodeCgroups, slowJoinHint } from '../worker-node/containment/node-cgroups.js';
 
 // This machine: every v1 hierarchy, and an empty cgroup2 mount beside them (a mix).
 const MIXED_MOUNTINFO = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -55,6 +55,19 @@ describe('parsing what the kernel says about cgroups', () => {
     expect(container).toMatchObject({ version: 2, root: '/docker/abc', readWrite: false });
     expect(cgroupDirectory(container!, '/docker/abc/job')).toBe('/sys/fs/cgroup/job');
     expect(cgroupDirectory(container!, '/elsewhere')).toBeUndefined();
+  });
+
+  it('says how to spare each job start an RCU grace period: only where cgroup2 is mounted without favordynmods', () => {
+    const mixed = parseCgroupMounts(MIXED_MOUNTINFO);
+    expect(mixed.some((mount) => mount.favorDynmods)).toBe(false);
+    expect(slowJoinHint(mixed)).toContain('mount -o remount,favordynmods /sys/fs/cgroup/unified');
+    const favored = parseCgroupMounts(
+      V2_MOUNTINFO.replace('memory_recursiveprot', 'favordynmods,memory_recursiveprot'),
+    );
+    expect(favored.find((mount) => mount.version === 2)).toMatchObject({ favorDynmods: true });
+    expect(slowJoinHint(favored)).toBeUndefined();
+    // v1 alone: no cgroup2 mount to take the option.
+    expect(slowJoinHint(mixed.filter((mount) => mount.version === 1))).toBeUndefined();
   });
 
   it('reads /proc/cgroups and a process cgroup list', () => {

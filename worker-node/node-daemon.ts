@@ -182,6 +182,7 @@ export class NodeDaemon {
         `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal; ` +
         `containment: ${describeLevels(cgroups.levels)}`,
     );
+    if (cgroups.slowJoin) log(cgroups.slowJoin);
     log(this.#runAs.describe());
   }
 

@@ -17,6 +17,11 @@ export interface CgroupMount {
   controllers: string[];
   /** Mounted read-write. */
   readWrite: boolean;
+  /**
+   * Mounted with `favordynmods` (Linux 6.0+, cgroups(7)): moving a process into a cgroup no longer waits for an RCU
+   * grace period, at a small cost to every fork and exit.
+   */
+  favorDynmods: boolean;
 }
 
 // mountinfo escapes space, tab, newline and backslash in paths as octal (\040…): proc(5).
@@ -48,6 +53,7 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
       // v1 super options name its controllers among flags (rw, name=systemd, clone_children…): only known names count.
       controllers: type === 'cgroup' ? superOptions.split(',').filter((option) => V1_CONTROLLERS.has(option)) : [],
       readWrite: mountOptions.includes('rw'),
+      favorDynmods: superOptions.split(',').includes('favordynmods'),
     });
   }
   return mounts;
