@@ -13,11 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import type { Database } from '../shared/db/database.js';
 import { queryRows } from '../shared/db/query-rows.js';
+import { Redis } from 'ioredis';
+import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
+import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { bundled } from './helpers/bundled.js';
 import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { moveJob } from './helpers/job-states.js';
 import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends, createTestDatabase, type TestDatabase } from './helpers/test-databases.js';
+import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -249,4 +253,48 @@ describe.skipIf(postgres.skip)('idempotent submit across two API processes on on
     expect((await retry.json()).id).toBe(String(committed!.id));
     expect(await jobCount(database.db)).toBe(before + 1);
   });
+});
+
+describe('idempotent submit on the Redis queue', async () => {
+  const [pglite] = await backends();
+  const unreachable = await redisUnreachable();
+  it.skipIf(unreachable)(
+    'pushes one ref for racing retries, and answers a retry of a submit whose push failed with its job',
+    async () => {
+      const prefix = `test:idem:${Math.random().toString(36).slice(2, 8)}:`;
+      const queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
+      const t = await createTestApp(pglite!, { queue });
+      const redis = new Redis(REDIS_URL);
+      try {
+        const submit = (key: string) => Promise.resolve(t.app.request('/v1/jobs', submitRequest(body(), { key })));
+        const answers = await Promise.all(Array.from({ length: 20 }, () => submit('redis-race')));
+        expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(201));
+        const { id } = (await answers[0]!.json()) as { id: string };
+        expect(await redis.hkeys(`${prefix}refs`)).toEqual([id]);
+
+        // Redis away when the job is committed: the job waits, not enqueued; its retry answers it, and makes no other.
+        const away = new RedisJobQueue(ioredisClient('redis://127.0.0.1:1', { maxRetriesPerRequest: 1 }), prefix);
+        const whileAway = await createTestApp(pglite!, { queue: away });
+        try {
+          const first = await Promise.resolve(
+            whileAway.app.request('/v1/jobs', submitRequest(body(), { key: 'push-failed' })),
+          );
+          expect(first.status).toBe(201);
+          const retry = await Promise.resolve(
+            whileAway.app.request('/v1/jobs', submitRequest(body(), { key: 'push-failed' })),
+          );
+          expect(await retry.text()).toBe(await first.text());
+          expect(await jobCount(whileAway.database.db)).toBe(1);
+        } finally {
+          await whileAway.close();
+          await away.close();
+        }
+      } finally {
+        redis.disconnect();
+        await t.close();
+        await queue.close();
+        await deleteKeys(prefix);
+      }
+    },
+  );
 });
