@@ -1,11 +1,11 @@
 import { createRoute, type z } from '@hono/zod-openapi';
-import type { TypedResponse } from 'hono';
 import { parseOriginalTimeLimit } from '../../../shared/job/original-time-limit.js';
 import type { App } from '../../app-env.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { submitJob } from '../../jobs/submit-job.js';
-import { REPLAYED_HEADER, submitJobOnce } from '../../jobs/idempotent-submit.js';
+import { submitJobOnce } from '../../jobs/idempotent-submit.js';
 import { KEY_FIELD, readIdempotencyKey, requestHash } from '../../jobs/idempotency-key.js';
+import { sendKeptAnswer } from '../../http/kept-answer.js';
 import { originalValidationResponse, problemResponses } from '../../http/problem.js';
 import { readOriginalBody } from './original-body.js';
 import { jsonWithoutContentType, originalPath } from './original-path.js';
@@ -46,11 +46,6 @@ export function registerOriginalSubmit(app: App): void {
       render: (job: { id: number }) => JSON.stringify({ job_id: String(job.id) }),
     };
     const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, request, once, reading);
-    // The kept JSON text, byte for byte: a SubmitResponse, rendered when the job was made.
-    const response = c.body(answer.body, 201, {
-      'Content-Type': 'application/json',
-      ...(answer.replayed ? { [REPLAYED_HEADER]: 'true' } : {}),
-    });
-    return response as unknown as TypedResponse<z.infer<typeof SubmitResponse>, 201, 'json'>;
+    return sendKeptAnswer<z.infer<typeof SubmitResponse>>(c, answer);
   });
 }

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { TypedResponse } from 'hono';
 import { SubmitRequest } from '../../../../shared/job/submit-request.js';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
 import { submitJob } from '../../../jobs/submit-job.js';
-import { REPLAYED_HEADER, submitJobOnce } from '../../../jobs/idempotent-submit.js';
+import { submitJobOnce } from '../../../jobs/idempotent-submit.js';
 import { KEY_HEADER, readIdempotencyKey, requestHash } from '../../../jobs/idempotency-key.js';
+import { sendKeptAnswer } from '../../../http/kept-answer.js';
 import { problemResponses } from '../../../http/problem.js';
 import { Job } from './schema.js';
 
@@ -54,12 +54,6 @@ export function registerSubmitJob(app: App): void {
       render: (job: Parameters<typeof jobView>[0]) => JSON.stringify(jobView(job)),
     };
     const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, c.req.valid('json'), once);
-    // The kept JSON text, byte for byte: it is a Job, rendered by jobView when the job was made.
-    const response = c.body(answer.body, 201, {
-      'Content-Type': 'application/json',
-      Location: `/v1/jobs/${answer.jobId}`,
-      ...(answer.replayed ? { [REPLAYED_HEADER]: 'true' } : {}),
-    });
-    return response as unknown as TypedResponse<z.infer<typeof Job>, 201, 'json'>;
+    return sendKeptAnswer<z.infer<typeof Job>>(c, answer, { Location: `/v1/jobs/${answer.jobId}` });
   });
 }
