@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson, KEY_FIELD, KEY_HEADER, readIdempotencyKey } from '../api/jobs/idempotency-key.js';
 import { Reconciler } from '../api/reconciler.js';
 import type { Database } from '../shared/db/database.js';
 import { queryRows } from '../shared/db/query-rows.js';
@@ -297,4 +298,38 @@ describe('idempotent submit on the Redis queue', async () => {
       }
     },
   );
+});
+
+describe('reading keys and comparing bodies', () => {
+  it('takes a key bare or as a Structured Field String, and names the field of one it refuses', () => {
+    expect(readIdempotencyKey('abc-123', KEY_HEADER)).toBe('abc-123');
+    expect(readIdempotencyKey('"abc-123"', KEY_HEADER)).toBe('abc-123');
+    expect(readIdempotencyKey('"a \\"quoted\\" \\\\ key"', KEY_HEADER)).toBe('a "quoted" \\ key');
+    expect(readIdempotencyKey(undefined, KEY_HEADER)).toBeUndefined();
+    expect(readIdempotencyKey('k'.repeat(255), KEY_FIELD)).toHaveLength(255);
+    expect(() => readIdempotencyKey('tab\there', KEY_FIELD)).toThrow(/job\.idempotency_key/);
+    expect(() => readIdempotencyKey(7, KEY_FIELD)).toThrow(/job\.idempotency_key/);
+    expect(() => readIdempotencyKey('""', KEY_HEADER)).toThrow(/Idempotency-Key/);
+  });
+
+  it('writes canonical JSON as RFC 8785 does: keys in UTF-16 order, numbers as ECMAScript writes them', () => {
+    // RFC 8785, 3.2.3: the sorting example.
+    const sorted = JSON.parse(
+      '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control", "\\u00f6": "Latin Small Letter O With Diaeresis"}',
+    ) as Record<string, string>;
+    // Read back in the order written (JSON.parse would put "1" first again).
+    const values = [...canonicalJson(sorted).matchAll(/:"([^"]*)"/g)].map((match) => match[1]);
+    expect(values).toEqual([
+      'Carriage Return',
+      'One',
+      'Control',
+      'Latin Small Letter O With Diaeresis',
+      'Euro Sign',
+      'Emoji: Grinning Face',
+      'Hebrew Letter Dalet With Dagesh',
+    ]);
+    expect(canonicalJson(JSON.parse('{"b": [1.0, 1e2, -0], "a": {"y": null, "x": "\\u00e9"}}'))).toBe(
+      '{"a":{"x":"é","y":null},"b":[1,100,0]}',
+    );
+  });
 });
