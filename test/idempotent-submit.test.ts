@@ -21,7 +21,11 @@ import { bundled } from './helpers/bundled.js';
 import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { moveJob } from './helpers/job-states.js';
 import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
-import { backends, createTestDatabase, type TestDatabase } from './helpers/test-databases.js';
+import { adminQuery, backends, createTestDatabase, POSTGRES_URL, type TestDatabase } from './helpers/test-databases.js';
+import { startWorkerHost, type WorkerHost } from './helpers/worker-host.js';
+import { loadMigrations } from '../shared/db/migration-files.js';
+import { migrate } from '../shared/db/migrator.js';
+import { openNodeDatabase } from '../shared/db/node-database.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -201,6 +205,7 @@ describe.skipIf(postgres.skip)('idempotent submit across two API processes on on
       DATABASE_URL: database.url!,
       CONDUCTOR_ADMIN_TOKEN: ADMIN_TOKEN,
       CONDUCTOR_DATA_DIR: dataDir,
+      CONDUCTOR_LOCAL_NODE: 'off',
     };
     for (const name of ['REDIS_URL', 'HOST']) delete env[name];
     for (let i = 0; i < 2; i++) {
@@ -331,5 +336,37 @@ describe('reading keys and comparing bodies', () => {
     expect(canonicalJson(JSON.parse('{"b": [1.0, 1e2, -0], "a": {"y": null, "x": "\\u00e9"}}'))).toBe(
       '{"a":{"x":"é","y":null},"b":[1,100,0]}',
     );
+  });
+});
+
+describe('idempotent submit on the Workers host (workerd: Neon driver, Upstash client)', async () => {
+  const serversAway = postgres.skip ?? (await redisUnreachable());
+  it.skipIf(serversAway)('makes one job of 20 racing submits with one key, each answered the same', async () => {
+    const schema = `test_idem_worker_${Math.random().toString(36).slice(2, 8)}`;
+    const redisPrefix = `test:${schema}:`;
+    await adminQuery(`CREATE SCHEMA ${schema}`);
+    const database = await openNodeDatabase({ url: POSTGRES_URL, searchPath: schema, poolSize: 1 });
+    let worker: WorkerHost | undefined;
+    try {
+      // The Worker does not migrate (npm run migrate does, before a deploy).
+      await migrate(database.migrations, await loadMigrations());
+      worker = await startWorkerHost({
+        databaseUrl: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+        redisUrl: REDIS_URL,
+        redisPrefix,
+        adminToken: ADMIN_TOKEN,
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`${worker!.url}/v1/jobs`, submitRequest(body(), { key: 'worker' }))),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(201));
+      expect(new Set(await Promise.all(answers.map((answer) => answer.text()))).size).toBe(1);
+      expect(await jobCount(database.db)).toBe(1);
+    } finally {
+      await worker?.stop();
+      await database.close();
+      await adminQuery(`DROP SCHEMA ${schema} CASCADE`);
+      await deleteKeys(redisPrefix);
+    }
   });
 });
