@@ -9,12 +9,15 @@
  *    so every PENDING job is looked at within a few runs, however many there are;
  * 3. puts back refs claimed longer ago than `staleClaimMs` and never confirmed: a node that died between its claim
  *    and its confirm would otherwise strand their jobs in PENDING.
+ * 4. deletes submits' idempotency keys past their 24 h (api/jobs/idempotent-submit.ts), a batch per run; one not yet
+ *    deleted answers nothing already.
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
 import type { Database } from '../shared/db/database.js';
 import { jobs } from '../shared/db/schema.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
+import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
 import { jobRef } from './jobs/job-ref.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
 
@@ -58,9 +61,14 @@ export class Reconciler {
   }
 
   /** Answers how many refs each step pushed. */
-  async run(
-    db: Database,
-  ): Promise<{ nodesDown: string[]; requeued: number; pushed: number; swept: number; released: number }> {
+  async run(db: Database): Promise<{
+    nodesDown: string[];
+    requeued: number;
+    pushed: number;
+    swept: number;
+    released: number;
+    keysExpired: number;
+  }> {
     const lost = await settleLostNodes(db, this.options.nodeSilenceMs);
     for (const node of lost.nodes) await this.queue.requeueNode(node);
     return {
@@ -70,6 +78,7 @@ export class Reconciler {
       pushed: await this.#pushNotEnqueued(db),
       swept: await this.#sweep(db),
       released: await this.queue.releaseStale(this.options.staleClaimMs),
+      keysExpired: await sweepIdempotencyKeys(db, this.options.batchSize),
     };
   }
 

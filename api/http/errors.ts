@@ -44,6 +44,28 @@ export class ValidationFailed extends ApiError {
   }
 }
 
+/**
+ * A submit's idempotency key that an earlier submit of another request already holds (issue 13, item 2): the same key
+ * must mean the same request, compared as canonical JSON.
+ */
+export class IdempotencyKeyReused extends ApiError {
+  constructor(field: 'Idempotency-Key' | 'job.idempotency_key') {
+    super(
+      422,
+      'idempotency_key_reused',
+      'Idempotency key reused',
+      `${field} was sent within the last 24 hours with another request: send a new key for a new job`,
+      [
+        {
+          field,
+          message: 'already used with another request body',
+          ...(field === 'Idempotency-Key' ? { in: 'header' as const } : {}),
+        },
+      ],
+    );
+  }
+}
+
 export class MalformedBody extends ApiError {
   constructor(detail: string) {
     super(400, 'malformed_body', 'Malformed request body', detail);

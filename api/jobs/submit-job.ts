@@ -1,5 +1,5 @@
 import type { Database } from '../../shared/db/database.js';
-import { toJobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
+import { toJobSpec, type JobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed } from '../http/errors.js';
@@ -21,11 +21,27 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  { queue, onWork, capacities }: Pick<Services, 'queue' | 'onWork' | 'capacities'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities'>,
   principal: Principal,
   body: SubmitRequest,
   reading?: SubmitReading,
 ): Promise<JobSummaryRow> {
+  const spec = await admissibleSpec(db, services, principal, body, reading);
+  const job = await insertJob(db, spec, actorName(principal), { withRef: services.queue.storesRefsWithJobs });
+  return afterCommit(db, services, job);
+}
+
+/**
+ * The job a principal's body describes, once it may be submitted: throws Forbidden (403) for another account than a
+ * user token's own, ValidationFailed (422) for a job no node could ever run.
+ */
+export async function admissibleSpec(
+  db: Database,
+  { capacities }: Pick<Services, 'capacities'>,
+  principal: Principal,
+  body: SubmitRequest,
+  reading?: SubmitReading,
+): Promise<JobSpec> {
   const ownAccount = principal.kind === 'user' ? principal.account : DEFAULT_ACCOUNT;
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
     throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
@@ -34,12 +50,23 @@ export async function submitJob(
   // A job no node could ever run would wait forever: refused now, naming what to change.
   const refusal = await capacities.refusal(db, spec);
   if (refusal) throw new ValidationFailed(refusal);
+  return spec;
+}
+
+/**
+ * What follows a committed insert: on the Postgres queue the ref committed with the job, so only the wake-up; else
+ * the push of its ref. A failed push loses nothing: the job stays PENDING, marked not enqueued (answered
+ * `enqueued: false`), and the reconciler pushes it again.
+ */
+export async function afterCommit(
+  db: Database,
+  { queue, onWork }: Pick<Services, 'queue' | 'onWork'>,
+  job: JobSummaryRow,
+): Promise<JobSummaryRow> {
   if (queue.storesRefsWithJobs) {
-    const job = await insertJob(db, spec, actorName(principal), { withRef: true });
     onWork(job.partition);
     return job;
   }
-  const job = await insertJob(db, spec, actorName(principal), { withRef: false });
   try {
     await queue.enqueue([jobRef(job)]);
   } catch (error) {

@@ -2,7 +2,7 @@
  * The tables, as drizzle sees them. The numbered SQL files in migrations/ create them; a test checks that both agree.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import type { JobState } from '../job/job-state.js';
 import type { NodeState } from '../node-state.js';
 import type { ContainmentLevels } from '../protocol/containment.js';
@@ -133,7 +133,25 @@ export const followLeases = pgTable('follow_leases', {
   expiresAt: time('expires_at').notNull(),
 });
 
-export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens, followLeases };
+/**
+ * Submits' idempotency keys and the answer each first had, kept 24 h (migration 0012, api/jobs/idempotent-submit.ts).
+ * `jobId`, `status` and `body` are null only inside the transaction that writes the key and its job.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    jobId: bigint('job_id', { mode: 'number' }).references(() => jobs.id, { onDelete: 'cascade' }),
+    status: smallint('status'),
+    body: text('body'),
+    createdAt: time('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.scope, table.key] })],
+);
+
+export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens, followLeases, idempotencyKeys };
 
 export type JobRow = typeof jobs.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;

@@ -22,10 +22,15 @@ const KNOWN_JOB = new Set(Object.keys(OriginalJobDescription.shape));
 export function readOriginalBody(
   raw: unknown,
   body: OriginalSubmitRequest,
-): { request: { job: z.infer<typeof JobDescription>; script: string }; warnings: string[] } {
+): {
+  request: { job: z.infer<typeof JobDescription>; script: string };
+  warnings: string[];
+  /** `job.idempotency_key` as sent, unchecked (api/jobs/idempotency-key.ts reads it). */
+  idempotencyKey: unknown;
+} {
   // `user` is /v1's: the original had no owner, so its path ignores one (named in the warnings) as it ignored any
   // field it did not know; its jobs are their token's user's, or name none.
-  const { priority, requeue, user: _user, ...job } = body.job;
+  const { priority, requeue, user: _user, idempotency_key: idempotencyKey, ...job } = body.job;
   const warnings = unknownFieldWarnings(raw);
   const taken: Partial<{ priority: number; requeue: boolean }> = {};
   for (const [name, value] of Object.entries({ priority, requeue })) {
@@ -34,7 +39,7 @@ export function readOriginalBody(
     if (parsed.success) Object.assign(taken, { [name]: parsed.data });
     else warnings.push(`field "job.${name}" ignored: ${parsed.error.issues[0]?.message ?? 'not valid'}`);
   }
-  return { request: { job: { ...job, ...taken }, script: body.script }, warnings };
+  return { request: { job: { ...job, ...taken }, script: body.script }, warnings, idempotencyKey };
 }
 
 /** One warning per unknown field, at most 20 of them then a count of the rest. */

@@ -1,8 +1,11 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, type z } from '@hono/zod-openapi';
 import { parseOriginalTimeLimit } from '../../../shared/job/original-time-limit.js';
 import type { App } from '../../app-env.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { submitJob } from '../../jobs/submit-job.js';
+import { submitJobOnce } from '../../jobs/idempotent-submit.js';
+import { KEY_FIELD, readIdempotencyKey, requestHash } from '../../jobs/idempotency-key.js';
+import { sendKeptAnswer } from '../../http/kept-answer.js';
 import { originalValidationResponse, problemResponses } from '../../http/problem.js';
 import { readOriginalBody } from './original-body.js';
 import { jsonWithoutContentType, originalPath } from './original-path.js';
@@ -14,13 +17,13 @@ const route = createRoute({
   tags: ['Original'],
   summary: 'Submit a job (original path)',
   description:
-    'The original body, read as the original read it: time_limit "1:30" is an hour and a half (on /v1, Slurm\'s 90 seconds), "0" is no limit, "4" is 4, a body sent without a Content-Type is JSON, and fields it does not know are ignored (named in the job\'s warnings, which /v1 shows).',
+    'The original body, read as the original read it: time_limit "1:30" is an hour and a half (on /v1, Slurm\'s 90 seconds), "0" is no limit, "4" is 4, a body sent without a Content-Type is JSON, and fields it does not know are ignored (named in the job\'s warnings, which /v1 shows). With `job.idempotency_key`, a submit is made at most once: a retry with the key and the same body within 24 h is answered with the first job (same status and body), the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.',
   security: [{ bearer: [] }],
   middleware: [originalPath, jsonWithoutContentType, requirePrincipal('admin', 'user')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: OriginalSubmitRequest } } } },
   responses: {
     201: { description: 'The new job id', content: { 'application/json': { schema: SubmitResponse } } },
-    ...problemResponses(401, 403, 413, 415),
+    ...problemResponses(401, 403, 413, 415, 503),
     ...originalValidationResponse,
   },
 });
@@ -28,11 +31,21 @@ const route = createRoute({
 export function registerOriginalSubmit(app: App): void {
   app.openapi(route, async (c) => {
     // Hono keeps the parsed body: this is the JSON the validator read, with every key it had.
-    const { request, warnings } = readOriginalBody(await c.req.json(), c.req.valid('json'));
-    const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, {
-      timeLimit: (value) => parseOriginalTimeLimit(String(value)),
-      warnings,
-    });
-    return c.json({ job_id: String(job.id) }, 201);
+    const raw: unknown = await c.req.json();
+    const { request, warnings, idempotencyKey } = readOriginalBody(raw, c.req.valid('json'));
+    const reading = { timeLimit: (value: unknown) => parseOriginalTimeLimit(String(value)), warnings };
+    const key = readIdempotencyKey(idempotencyKey, KEY_FIELD);
+    if (key === undefined) {
+      const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, reading);
+      return c.json({ job_id: String(job.id) }, 201);
+    }
+    const once = {
+      key,
+      field: KEY_FIELD.field,
+      requestHash: await requestHash('POST /jobs/submit', raw),
+      render: (job: { id: number }) => JSON.stringify({ job_id: String(job.id) }),
+    };
+    const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, request, once, reading);
+    return sendKeptAnswer<z.infer<typeof SubmitResponse>>(c, answer);
   });
 }

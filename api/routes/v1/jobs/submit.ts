@@ -1,9 +1,12 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { SubmitRequest } from '../../../../shared/job/submit-request.js';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
 import { submitJob } from '../../../jobs/submit-job.js';
+import { submitJobOnce } from '../../../jobs/idempotent-submit.js';
+import { KEY_HEADER, readIdempotencyKey, requestHash } from '../../../jobs/idempotency-key.js';
+import { sendKeptAnswer } from '../../../http/kept-answer.js';
 import { problemResponses } from '../../../http/problem.js';
 import { Job } from './schema.js';
 
@@ -12,22 +15,45 @@ const route = createRoute({
   path: '/v1/jobs',
   tags: ['Jobs'],
   summary: 'Submit a job',
-  description: 'The body is the original SCNS-Conductor submit body. The job is PENDING when this answers.',
+  description:
+    'The body is the original SCNS-Conductor submit body. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.',
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: SubmitRequest } } } },
+  request: {
+    headers: z.object({
+      'idempotency-key': z.string().optional().openapi({
+        description:
+          'Chosen by the client, unique per job it means to submit (a UUID): 1 to 255 printable ASCII characters, bare or as a Structured Field String (IETF draft "The Idempotency-Key HTTP Header Field"). Keys are kept 24 h, per account (every admin token shares one scope).',
+        example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
+      }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: SubmitRequest } } },
+  },
   responses: {
     201: {
-      description: 'The job as stored, without the script and environment just sent (GET the job for those)',
+      description:
+        'The job as stored, without the script and environment just sent (GET the job for those); for a retry with its key, the first answer again',
       content: { 'application/json': { schema: Job } },
     },
-    ...problemResponses(400, 401, 403, 413, 422),
+    ...problemResponses(400, 401, 403, 413, 422, 503),
   },
 });
 
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
-    const job = await submitJob(c.var.db, c.var.services, c.var.principal, c.req.valid('json'));
-    return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
+    const key = readIdempotencyKey(c.req.header('Idempotency-Key'), KEY_HEADER);
+    if (key === undefined) {
+      const job = await submitJob(c.var.db, c.var.services, c.var.principal, c.req.valid('json'));
+      return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
+    }
+    // Hono keeps the parsed body: this is the JSON the validator read, as sent.
+    const once = {
+      key,
+      field: KEY_HEADER.field,
+      requestHash: await requestHash('POST /v1/jobs', await c.req.json()),
+      render: (job: Parameters<typeof jobView>[0]) => JSON.stringify(jobView(job)),
+    };
+    const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, c.req.valid('json'), once);
+    return sendKeptAnswer<z.infer<typeof Job>>(c, answer, { Location: `/v1/jobs/${answer.jobId}` });
   });
 }
