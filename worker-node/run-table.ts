@@ -14,7 +14,7 @@ export interface Run {
   readonly phase: RunPhase;
   /** Not the daemon's child (re-adopted after a restart, or its launcher went first): its end is found by polling. */
   adopted: boolean;
-  /** When an adopted run's process was first seen gone without a status file. */
+  /** When the run was first seen without its wrapper and without a status file (run-ending-rule.ts keeps it). */
   goneSince?: number;
   /** Its wrapper was found gone without a status file: it is being ended for that, once. */
   wrapperLost?: boolean;
