@@ -37,7 +37,7 @@
 # kill the daemon there every time rather than by chance (test/run-endings.test.ts): `zombie`, the job ended and not
 # yet collected (the wrapper polls for that instead of blocking in waitpid); `collected`, waitpid returned and the
 # status not written. At each it makes <gates>/<run>.<point> (<run>: its directory's name) and waits for
-# <gates>/<run>.<point>.go.
+# <gates>/<run>.<point>.go (or for the directory to go: a test that ended leaves none waiting).
 
 use strict; use JSON::PP; use POSIX (); use Fcntl (); use File::Basename (); use File::Path ();
 $| = 1;
@@ -47,7 +47,7 @@ sub put { my ($dir, $name, $text) = @_; open(my $f, '>', "$dir/$name.tmp") or di
 # The test gates (see the header); unset outside tests.
 my $gates = $ENV{CONDUCTOR_TEST_WRAPPER_GATES};
 sub gate { my ($dir, $point) = @_; my $at = "$gates/" . File::Basename::basename($dir) . ".$point";
-  if (open(my $f, '>', $at)) { close($f); } select(undef, undef, undef, 0.01) until -e "$at.go"; }
+  if (open(my $f, '>', $at)) { close($f); } select(undef, undef, undef, 0.01) until -e "$at.go" || !-d $gates; }
 sub zombie { my ($pid) = @_; open(my $stat, '<', "/proc/$pid/stat") or return 0; my $text = <$stat>; close($stat);
   return substr($text, rindex($text, ')') + 2, 1) eq 'Z'; }
 # The kernel's start time of a process (field 22 of its stat): with the pid, it names the process even after reuse.
