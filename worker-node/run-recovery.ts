@@ -85,7 +85,6 @@ async function resumeRun(run: Run, { table, supervisor, log, now }: RecoveryPart
     case 'await-acknowledgment':
       return;
     case 'launch':
-      run.adopted = false;
       log(`job ${record.jobId}: confirmed but never started before the restart; starting it now`);
       return supervisor.launch(run);
     case 're-adopt':

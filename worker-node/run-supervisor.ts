@@ -111,11 +111,11 @@ export class RunSupervisor {
       this.started(run, launched, Date.now());
       this.options.outbox.notify();
       this.ship(run);
-      // The launcher says the run ended once its status file is written (run-ending-rule.ts's first case). If the
-      // launcher goes first, the status file still comes: the watch looks for it as for a re-adopted run.
+      // The launcher says the run ended once its status file is written (run-ending-rule.ts's first case): settled
+      // at once. If the launcher goes first, the status file still comes: the watch finds it, as for any run.
       launched.ended.then(
         () => this.settle(run),
-        () => (run.adopted = true),
+        () => {},
       );
     } catch (error) {
       // Named with the node: the owner's account may exist on other nodes (no user alice here, uid too low).
