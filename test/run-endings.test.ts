@@ -25,9 +25,15 @@ import {
   type TestNodes,
 } from './helpers/test-node.js';
 
-/** Where the daemon is killed: its job still running; ended, not collected; collected, no status; status written. */
-type Point = 'running' | 'zombie' | 'collected' | 'written';
-const POINTS: Point[] = ['running', 'zombie', 'collected', 'written'];
+/**
+ * Where the job is when the daemon is killed: still running; ended and not collected (before `waitpid` returns);
+ * collected, its status not written; its status just written (the daemon may have reported it or not: it hears
+ * of it at once); and `away`: ended, its status written, while the daemon is away (killed while the job ran).
+ */
+type Point = 'running' | 'zombie' | 'collected' | 'written' | 'away';
+const POINTS: Point[] = ['running', 'zombie', 'collected', 'written', 'away'];
+/** The points whose run the restarted daemon holds for sure: all but `written`, which it may have forgotten. */
+const HELD: Point[] = ['running', 'zombie', 'collected', 'away'];
 const ROUNDS = 5;
 const NODE = 'ender';
 
@@ -57,12 +63,16 @@ describe('no false endings: the daemon killed -9 around a job end', () => {
     };
   });
   afterEach(async () => {
-    // Whatever a failed test left waiting goes on and ends: every gate opened, every job let go.
-    for (const file of readdirSync(gates)) if (!file.endsWith('.go')) writeFileSync(join(gates, `${file}.go`), '');
+    // Whatever a failed test left waiting goes on and ends: every job let go, every gate opened as it is reached.
     writeFileSync(join(work, 'end-all'), '');
     const runs = join(nodes.nodeDir(NODE), 'runs');
-    await waitFor('every wrapper done', () =>
-      !existsSync(runs) || readdirSync(runs).every((run) => !wrapperAlive(join(runs, run))) ? true : undefined,
+    await waitFor(
+      'every wrapper done',
+      () => {
+        for (const file of readdirSync(gates)) if (!file.endsWith('.go')) writeFileSync(join(gates, `${file}.go`), '');
+        return !existsSync(runs) || readdirSync(runs).every((run) => !wrapperAlive(join(runs, run))) ? true : undefined;
+      },
+      10_000,
     ).catch(() => {});
     rmSync(gates, { recursive: true, force: true });
     await nodes.cleanup();
@@ -99,8 +109,16 @@ describe('no false endings: the daemon killed -9 around a job end', () => {
         return undefined;
       }
     });
-  const statusWritten = (id: string) =>
-    waitFor(`job ${id}'s status file`, () => (existsSync(join(runDir(id), 'status')) ? true : undefined));
+  /**
+   * Its wrapper has exited, so its status file is written: the file itself may be gone already, its run reported and
+   * forgotten by a quick daemon.
+   */
+  const statusWritten = async (id: string) => {
+    const [, , wrapper, start] = await pidFile(id);
+    await waitFor(`job ${id}'s wrapper to write its status and exit`, () =>
+      processStartTime(wrapper!) !== start ? true : undefined,
+    );
+  };
   const killNow = async (daemon: ChildServer) => {
     daemon.kill('SIGKILL');
     expect(await daemon.exited).toBe('signal SIGKILL');
@@ -114,12 +132,20 @@ describe('no false endings: the daemon killed -9 around a job end', () => {
 
   /** Brings a job to `point` (its gates set so that it stops there, or not at all) after its start. */
   const bringTo = async (id: string, point: Point) => {
-    if (point === 'running') return;
+    if (point === 'running' || point === 'away') return;
     if (point !== 'zombie') open(id, 'zombie');
     if (point === 'written') open(id, 'collected');
     end(id);
     if (point === 'written') return statusWritten(id);
     await reached(id, point);
+  };
+  /** What happens while the daemon is away: the `away` job ends, and its status is written. */
+  const whileAway = async (id: string, point: Point) => {
+    if (point !== 'away') return;
+    open(id, 'zombie');
+    open(id, 'collected');
+    end(id);
+    await waitFor(`job ${id}'s status file`, () => (existsSync(join(runDir(id), 'status')) ? true : undefined));
   };
   /** Lets a job go on from its point to its end. */
   const release = (id: string, point: Point) => {
@@ -145,13 +171,18 @@ describe('no false endings: the daemon killed -9 around a job end', () => {
       await Promise.all(ids.map((id, index) => bringTo(id, POINTS[index]!)));
 
       await killNow(daemon);
+      await Promise.all(ids.map((id, index) => whileAway(id, POINTS[index]!)));
       daemon = await nodes.start(NODE, env);
-      await lookedAt(daemon, ids);
-      // The restarted daemon runs on a while before the held wrappers go on: until it has reported the run whose
-      // status was written (its watch, shipper and outbox all at work meanwhile).
-      await waitForState(api.t, ids[3]!, ENDED);
-      for (const [index, id] of ids.entries()) {
-        if (POINTS[index] !== 'written') expect((await getJob(api.t, id)).state, `${POINTS[index]}`).toBe('RUNNING');
+      const point = (name: Point) => ids[POINTS.indexOf(name)]!;
+      await lookedAt(
+        daemon,
+        HELD.map((name) => point(name)),
+      );
+      // The restarted daemon runs on a while before the held wrappers go on: until it has reported the run that
+      // ended while it was away (its watch, shipper and outbox all at work meanwhile).
+      await waitForState(api.t, point('away'), ENDED);
+      for (const name of ['running', 'zombie', 'collected'] as const) {
+        expect((await getJob(api.t, point(name))).state, name).toBe('RUNNING');
       }
       ids.forEach((id, index) => release(id, POINTS[index]!));
 
