@@ -1,8 +1,9 @@
 /**
  * No false endings (issue 13): the daemon killed -9 at each point around a job's end, with real processes, many
- * times, and the job's final state and exit code checked every time. The points are made deterministic by the
- * wrapper's test gates (job-launcher.pl, CONDUCTOR_TEST_WRAPPER_GATES): it stops with its job a zombie not yet
- * collected, or with it collected and the status not written, until the test lets it go.
+ * times, and the job's final state and exit code checked every time (`Point` lists the points). They are made
+ * deterministic by the wrapper's test gates (job-launcher.pl, CONDUCTOR_TEST_WRAPPER_GATES): it stops with its job a
+ * zombie not yet collected, or with it collected and the status not written, until the test lets it go. The timing
+ * of the grace itself is proven on a fake clock (run-ending-rule.test.ts); here, only that it is waited for.
  *
  * The finding it reproduces: a job that succeeded was reported FAILED ("the job process ended without leaving its
  * exit status", exit code null) when its daemon was restarted while its wrapper was between the job's end and its
