@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeEvent } from '../shared/protocol/events.js';
+import type { RunEnding } from '../worker-node/run-ending-rule.js';
 import { resumption } from '../worker-node/run-recovery.js';
 
 const finished: NodeEvent = {
@@ -12,6 +13,10 @@ const finished: NodeEvent = {
   error_msg: 'cannot start: no such directory',
 };
 
+const running: RunEnding = { ended: false };
+const told: RunEnding = { ended: true, exit: { exitStatus: 0, signal: null } };
+const lost: RunEnding = { ended: true, exit: undefined, jobAlive: false };
+
 describe('a journaled run at start-up', () => {
   it('is forgotten when its journaled end was acknowledged, and waits for that otherwise', () => {
     expect(resumption({ ended: true, outbox: [] }, undefined)).toBe('forget');
@@ -22,18 +27,13 @@ describe('a journaled run at start-up', () => {
     expect(resumption({ outbox: [] }, undefined)).toBe('launch');
   });
 
-  it('is re-adopted when its pid still names its process', () => {
-    expect(resumption({ outbox: [], pid: 4321, startTime: 99_000 }, 99_000)).toBe('re-adopt');
+  it('is re-adopted (and watched) while the ending rule says it has not ended: its process lives, or its wrapper', () => {
+    expect(resumption({ outbox: [], pid: 4321 }, running)).toBe('re-adopt');
   });
 
-  it('is settled when its process is gone, or its pid now names another process', () => {
-    expect(resumption({ outbox: [], pid: 4321, startTime: 99_000 }, undefined)).toBe('settle');
-    expect(resumption({ outbox: [], pid: 4321, startTime: 99_000 }, 123_456)).toBe('settle');
-  });
-
-  it('is re-adopted with a kill under way, or settled: the kill goes on, or its reason tells the ending', () => {
-    const killing = { outbox: [], pid: 4321, startTime: 99_000, kill: 'TIMEOUT' as const };
-    expect(resumption(killing, 99_000)).toBe('re-adopt');
-    expect(resumption(killing, undefined)).toBe('settle');
+  it('is settled when the ending rule says it ended', () => {
+    expect(resumption({ outbox: [], pid: 4321 }, told)).toBe('settle');
+    expect(resumption({ outbox: [], pid: 4321 }, lost)).toBe('settle');
+    expect(resumption({ outbox: [], pid: 4321 }, { ...lost, jobAlive: true })).toBe('settle');
   });
 });

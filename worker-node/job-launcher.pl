@@ -31,12 +31,25 @@
 #   failed <dir>\t<reason>              it could not be started: a fork failed, or its owner cannot be taken
 #                                       ("no user alice here"), or its directory or files cannot be opened
 #   ended <dir>                         it has ended; <dir>/status holds "<exit status> -" or "- <signal>"
+#
+# For tests only: with CONDUCTOR_TEST_WRAPPER_GATES (a directory; job-launcher.ts passes it on only when the daemon
+# has it, and nothing but a test sets it) each wrapper stops at two points around its job's end, so that a test can
+# kill the daemon there every time rather than by chance (test/run-endings.test.ts): `zombie`, the job ended and not
+# yet collected (the wrapper polls for that instead of blocking in waitpid); `collected`, waitpid returned and the
+# status not written. At each it makes <gates>/<run>.<point> (<run>: its directory's name) and waits for
+# <gates>/<run>.<point>.go (or for the directory to go: a test that ended leaves none waiting).
 
 use strict; use JSON::PP; use POSIX (); use Fcntl (); use File::Basename (); use File::Path ();
 $| = 1;
 # Wrappers are reaped by the kernel: the launcher never waits for them.
 $SIG{CHLD} = 'IGNORE';
 sub put { my ($dir, $name, $text) = @_; open(my $f, '>', "$dir/$name.tmp") or die; print $f $text; close($f); rename("$dir/$name.tmp", "$dir/$name") or die; }
+# The test gates (see the header); unset outside tests.
+my $gates = $ENV{CONDUCTOR_TEST_WRAPPER_GATES};
+sub gate { my ($dir, $point) = @_; my $at = "$gates/" . File::Basename::basename($dir) . ".$point";
+  if (open(my $f, '>', $at)) { close($f); } select(undef, undef, undef, 0.01) until -e "$at.go" || !-d $gates; }
+sub zombie { my ($pid) = @_; open(my $stat, '<', "/proc/$pid/stat") or return 0; my $text = <$stat>; close($stat);
+  return substr($text, rindex($text, ')') + 2, 1) eq 'Z'; }
 # The kernel's start time of a process (field 22 of its stat): with the pid, it names the process even after reuse.
 sub started_at { my ($pid) = @_; open(my $stat, '<', "/proc/$pid/stat") or return 0; my $text = <$stat>; close($stat);
   my @fields = split(' ', substr($text, rindex($text, ')') + 2)); return $fields[19]; }
@@ -120,8 +133,10 @@ while (my $line = <STDIN>) {
   my $job = "$pid " . started_at($pid) . " $$ " . started_at($$) . " $ids";
   put($r->{dir}, 'pid', "$job\n");
   print "started $r->{dir}\t$job\n";
+  if ($gates) { select(undef, undef, undef, 0.01) until zombie($pid); gate($r->{dir}, 'zombie'); }
   waitpid($pid, 0);
   my $status = $?;
+  gate($r->{dir}, 'collected') if $gates;
   put($r->{dir}, 'status', ($status & 127) ? "- " . ($status & 127) . "\n" : ($status >> 8) . " -\n");
   print "ended $r->{dir}\n";
   POSIX::_exit(0);

@@ -118,7 +118,12 @@ export class JobLauncher {
   #start(): ChildProcess {
     if (this.#child) return this.#child;
     // Not the daemon's environment: the wrappers it forks live as long as their jobs, and carry no token or URL.
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    // A test's gates around each job's end (job-launcher.pl says what they are for) are its only other variable.
+    const gates = process.env.CONDUCTOR_TEST_WRAPPER_GATES;
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...(gates ? { CONDUCTOR_TEST_WRAPPER_GATES: gates } : {}),
+    };
     const child = spawn('perl', ['-e', perl.jobLauncher], { stdio: ['pipe', 'pipe', 'inherit'], env });
     // The launcher must not keep its parent alive: wrappers it started live on without it.
     child.unref();

@@ -12,7 +12,8 @@ import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path';
 import type { NodeJob } from '../shared/protocol/confirm.js';
 import { JobLauncher, parseJobStart, type JobStart } from './job-launcher.js';
-import { groupHasLiveProcess } from './process-table.js';
+import { groupHasLiveProcess, processState } from './process-table.js';
+import type { RunFacts } from './run-ending-rule.js';
 
 export interface JobLaunch {
   /** The job's own directory on the node: script, pid and status files. */
@@ -116,6 +117,22 @@ export function readJobExit(dir: string): JobExit | undefined {
   }
   const [status, signal] = text.trim().split(' ');
   return { exitStatus: status === '-' ? null : Number(status), signal: signal === '-' ? null : Number(signal) };
+}
+
+/**
+ * What the machine says of a started run, for run-ending-rule.ts: its job's and its wrapper's processes (by pid and
+ * start time; `wrapper` absent in a record of an older daemon), then its status file, in that order: the wrapper
+ * writes the file before it exits, so a wrapper seen gone and then no file means none is coming.
+ */
+export function readRunFacts(run: {
+  dir: string;
+  pid: number;
+  startTime: number;
+  wrapper?: { pid: number; start: number };
+}): RunFacts {
+  const job = processState(run.pid, run.startTime);
+  const wrapper = run.wrapper && processState(run.wrapper.pid, run.wrapper.start);
+  return { job, wrapper, status: readJobExit(run.dir) };
 }
 
 /**

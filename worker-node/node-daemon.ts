@@ -172,7 +172,7 @@ export class NodeDaemon {
     this.#parts = { lease, cgroups, shipper, outbox, supervisor, watch, heartbeat, claims };
 
     await shipper.start();
-    await recoverRuns(records, { table, allocator, shipper, supervisor, log });
+    await recoverRuns(records, { table, allocator, shipper, supervisor, log, now: Date.now });
     outbox.start();
     watch.start();
     heartbeat.start();

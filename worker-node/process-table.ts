@@ -17,7 +17,7 @@ interface ProcessStat {
   residentBytes: number;
 }
 
-/** Undefined when no such process is there (gone, or gone meanwhile). */
+/** Undefined when no such process is there (gone, or gone meanwhile), or its stat cannot be read. */
 function readStat(pid: number | string): ProcessStat | undefined {
   let stat: string;
   try {
@@ -25,6 +25,10 @@ function readStat(pid: number | string): ProcessStat | undefined {
   } catch {
     return undefined;
   }
+  return parseStat(stat);
+}
+
+function parseStat(stat: string): ProcessStat {
   // The command name (field 2) may hold spaces and parentheses: count fields after its closing one. From there:
   // state (0), ppid, pgrp (2), ... start time (19), vsize, rss in pages (21).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -48,6 +52,27 @@ function* everyProcess(): Generator<ProcessStat> {
 export function processStartTime(pid: number): number | undefined {
   const stat = readStat(pid);
   return stat && !stat.zombie ? stat.startTime : undefined;
+}
+
+/**
+ * What became of a process named by pid and start time: `alive`; `zombie` (it has ended, and its parent has not
+ * collected its exit status yet); `gone` (no process has the pid, or another process has it now). Only a process
+ * known gone is: a stat that cannot be read for another reason than its absence (EACCES, a /proc mounted with hidepid)
+ * answers `alive`, since the process may well be there.
+ */
+export type ProcessState = 'alive' | 'zombie' | 'gone';
+
+export function processState(pid: number, startTime: number): ProcessState {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ESRCH' ? 'gone' : 'alive';
+  }
+  const stat = parseStat(text);
+  if (stat.startTime !== startTime) return 'gone';
+  return stat.zombie ? 'zombie' : 'alive';
 }
 
 /** Whether any live (not zombie) process of the group is there. */

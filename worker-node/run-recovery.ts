@@ -1,17 +1,21 @@
 /**
  * The daemon's start-up after its own crash (or a stop that left jobs running): every run in its journal is looked at
- * once. One whose process still lives (the same pid and start time) is re-adopted, and a kill the crash interrupted
- * goes on; one that ended meanwhile is settled from its status file; one confirmed but never launched is launched now;
- * one whose end was journaled waits for the API to acknowledge it, or is forgotten. No run is started twice: a run
- * whose wrapper had been handed it is found by its pid file, given a moment to write it.
+ * once. Whether a started run has ended is run-ending-rule.ts's to say, as everywhere: one ended meanwhile is settled
+ * from its status file; any other is re-adopted and watched (run-watch.ts) until the rule says it ended: its process
+ * still lives (the same pid and start time), and a kill the crash interrupted goes on; or its wrapper is still to
+ * write its status (its job a zombie, or just collected); or its wrapper is gone without one, and the grace runs. One
+ * confirmed but never launched is launched now; one whose end was journaled waits for the API to acknowledge it, or is
+ * forgotten. No run is started twice: a run whose wrapper had been handed it is found by its pid file, given a moment
+ * to write it.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreAllocator } from './core-allocator.js';
-import { RUN_FILES, waitForLaunch } from './job-process.js';
+import { readRunFacts, RUN_FILES, waitForLaunch } from './job-process.js';
 import { Journal } from './journal.js';
 import type { LogShipper } from './log-shipper.js';
 import { processStartTime } from './process-table.js';
+import { runEnding, type RunEnding, type RunFacts } from './run-ending-rule.js';
 import type { RunRecord } from './run-record.js';
 import type { RunSupervisor } from './run-supervisor.js';
 import type { Run, RunTable } from './run-table.js';
@@ -22,22 +26,23 @@ const LAUNCH_GRACE_MS = 2000;
 export type Resumption = 'forget' | 'await-acknowledgment' | 'launch' | 're-adopt' | 'settle';
 
 /**
- * What to do with a journaled run, once its pid file was read (if its record had no pid): `startTimeNow` is its
- * process's start time now, undefined when no process has its pid.
+ * What to do with a journaled run, once its pid file was read (if its record had no pid): `ending` is
+ * run-ending-rule.ts's verdict on it now, undefined for a run with no pid.
  */
 export function resumption(
-  record: Pick<RunRecord, 'ended' | 'outbox' | 'pid' | 'startTime'>,
-  startTimeNow: number | undefined,
+  record: Pick<RunRecord, 'ended' | 'outbox' | 'pid'>,
+  ending: RunEnding | undefined,
 ): Resumption {
   // Journaled as ended: a run that never started, its end in its outbox.
   if (record.ended) return record.outbox.length === 0 ? 'forget' : 'await-acknowledgment';
-  if (record.pid === undefined) return 'launch';
-  // Else it ended while the daemon was away, or its pid now names another process (which is left alone).
-  return startTimeNow === record.startTime ? 're-adopt' : 'settle';
+  if (record.pid === undefined || ending === undefined) return 'launch';
+  return ending.ended ? 'settle' : 're-adopt';
 }
 
 export interface RecoveryParts {
   table: RunTable;
+  /** The clock the run watch keeps too (ms): a run found without its wrapper is given its grace from now. */
+  now(): number;
   allocator: CoreAllocator;
   shipper: LogShipper;
   supervisor: RunSupervisor;
@@ -55,7 +60,7 @@ export async function recoverRuns(records: RunRecord[], parts: RecoveryParts): P
   for (const run of table.unended()) allocator.reserve(run.key, run.record.slots);
 }
 
-async function resumeRun(run: Run, { table, supervisor, log }: RecoveryParts): Promise<void> {
+async function resumeRun(run: Run, { table, supervisor, log, now }: RecoveryParts): Promise<void> {
   const { record } = run;
   if (!record.ended && record.pid === undefined) {
     const scriptWritten = existsSync(join(record.dir, RUN_FILES.script));
@@ -66,18 +71,29 @@ async function resumeRun(run: Run, { table, supervisor, log }: RecoveryParts): P
       await table.save(run);
     }
   }
-  const startTimeNow = record.pid === undefined ? undefined : processStartTime(record.pid);
-  switch (resumption(record, startTimeNow)) {
+  let facts: RunFacts | undefined;
+  let ending: RunEnding | undefined;
+  if (!record.ended && record.pid !== undefined) {
+    facts = readRunFacts({ ...record, pid: record.pid, startTime: record.startTime! });
+    const verdict = runEnding(facts, undefined, now());
+    run.goneSince = verdict.goneSince;
+    ending = verdict.ending;
+  }
+  switch (resumption(record, ending)) {
     case 'forget':
       return supervisor.forget(run);
     case 'await-acknowledgment':
       return;
     case 'launch':
-      run.adopted = false;
       log(`job ${record.jobId}: confirmed but never started before the restart; starting it now`);
       return supervisor.launch(run);
     case 're-adopt':
       supervisor.ship(run);
+      if (facts!.job === 'gone') {
+        // Its pid may name another process now: it is neither killed nor said to be re-adopted.
+        log(`job ${record.jobId}: its process ended while the daemon was away; waiting for its status file`);
+        return;
+      }
       log(`job ${record.jobId}: re-adopted (pid ${record.pid})`);
       // A kill interrupted by the crash goes on.
       if (record.kill) void supervisor.terminate(run);
@@ -85,7 +101,7 @@ async function resumeRun(run: Run, { table, supervisor, log }: RecoveryParts): P
     case 'settle':
       supervisor.ship(run);
       log(`job ${record.jobId}: ended while the daemon was away`);
-      return supervisor.settle(run);
+      return supervisor.end(run, ending!);
   }
 }
 

@@ -1,8 +1,7 @@
 /**
  * Where a run (one attempt of a job on this node) is in its life here: one phase at a time, and the only moves
- * between them. Beside the phase a run has two facts that do not order it: whether it is adopted (not the daemon's
- * child, so its end is noticed by polling its status file) and why the daemon is killing it (`record.kill`,
- * journaled before the first signal).
+ * between them. Beside the phase a run has a fact that does not order it: why the daemon is killing it
+ * (`record.kill`, journaled before the first signal). Whether a running run has ended is run-ending-rule.ts's to say.
  *
  *   admitted -> launching -> running -> ending -> reporting -> reported -> forgotten
  *

@@ -18,6 +18,7 @@ import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.
 import type { Outbox } from './outbox.js';
 import { processStartTime } from './process-table.js';
 import { ownerOf, type RunAs } from './run-as.js';
+import type { RunEnding } from './run-ending-rule.js';
 import { awaitsItsEnd } from './run-state.js';
 import { hasProcess, type Run, type RunTable } from './run-table.js';
 
@@ -110,10 +111,11 @@ export class RunSupervisor {
       this.started(run, launched, Date.now());
       this.options.outbox.notify();
       this.ship(run);
-      // If the launcher goes first, the status file still comes: watch for it as for a re-adopted run.
+      // The launcher says the run ended once its status file is written (run-ending-rule.ts's first case): settled
+      // at once. If the launcher goes first, the status file still comes: the watch finds it, as for any run.
       launched.ended.then(
         () => this.settle(run),
-        () => (run.adopted = true),
+        () => {},
       );
     } catch (error) {
       // Named with the node: the owner's account may exist on other nodes (no user alice here, uid too low).
@@ -159,6 +161,17 @@ export class RunSupervisor {
     run.record.kill = reason;
     this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
     void this.options.table.save(run).then(() => this.terminate(run));
+  }
+
+  /**
+   * Acts on run-ending-rule.ts's verdict, the only way a running run is found ended: one ended by its status file, or
+   * whose job is gone too, is settled; one whose job still runs without its wrapper is ended as lost. Nothing for a
+   * run that has not ended.
+   */
+  async end(run: Run, ending: RunEnding): Promise<void> {
+    if (!ending.ended) return;
+    if (ending.exit === undefined && ending.jobAlive) return this.wrapperLost(run);
+    return this.settle(run);
   }
 
   /**

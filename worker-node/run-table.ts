@@ -12,9 +12,7 @@ export interface Run {
   readonly record: RunRecord;
   /** Read-only outside the table: every move goes through `move`, and so through moveRun's rules. */
   readonly phase: RunPhase;
-  /** Not the daemon's child (re-adopted after a restart, or its launcher went first): its end is found by polling. */
-  adopted: boolean;
-  /** When an adopted run's process was first seen gone without a status file. */
+  /** When the run was first seen without its wrapper and without a status file (run-ending-rule.ts keeps it). */
   goneSince?: number;
   /** Its wrapper was found gone without a status file: it is being ended for that, once. */
   wrapperLost?: boolean;
@@ -37,14 +35,14 @@ export class RunTable {
     return this.#journal.readAll();
   }
 
-  /** A run read from the journal at start-up: adopted until the daemon knows better. */
+  /** A run read from the journal at start-up. */
   restore(record: RunRecord): Run {
-    return this.#hold({ key: runKey(record), record, phase: journaledPhase(record), adopted: true });
+    return this.#hold({ key: runKey(record), record, phase: journaledPhase(record) });
   }
 
   /** A run just confirmed, its cores allocated (or found missing). */
   admit(record: RunRecord): Run {
-    return this.#hold({ key: runKey(record), record, phase: 'admitted', adopted: false });
+    return this.#hold({ key: runKey(record), record, phase: 'admitted' });
   }
 
   get(key: string): Run | undefined {

@@ -1,13 +1,13 @@
 /**
- * Watches the runs whose process may be there, every tick: notices the end of adopted runs (no launcher tells of
- * theirs) and holds every run to its time limit and, every `memoryPollMs`, its memory. It only looks (at /proc and the
- * runs' status files) and asks the pure decisions in adopted-run-check.ts and run-limits.ts; the supervisor acts.
- * It also notices a run whose wrapper was lost (killed by the job or anyone), within a tick.
+ * Watches the runs whose process may be there, every tick: notices the end of every running run (adopted ones, which
+ * no launcher tells of, and any whose wrapper was lost, killed by the job or anyone) and holds every run to its time
+ * limit and, every `memoryPollMs`, its memory. It only looks (at /proc and the runs' status files) and asks the pure
+ * decisions in run-ending-rule.ts and run-limits.ts; the supervisor acts.
  */
-import { checkAdoptedRun } from './adopted-run-check.js';
 import { DaemonLoop } from './daemon-loop.js';
-import { readJobExit } from './job-process.js';
-import { processStartTime, residentBytesByGroup } from './process-table.js';
+import { readRunFacts } from './job-process.js';
+import { residentBytesByGroup } from './process-table.js';
+import { runEnding } from './run-ending-rule.js';
 import { limitKills, memoryPollDue, type LimitedRun } from './run-limits.js';
 import type { RunSupervisor } from './run-supervisor.js';
 import type { Run, RunTable } from './run-table.js';
@@ -49,18 +49,16 @@ export class RunWatch {
   #tick(): void {
     const { table, supervisor } = this.options;
     const now = this.options.now();
-    const live = table.withProcess();
-    for (const run of live) {
-      if (run.phase === 'running' && this.#wrapperLost(run)) void supervisor.wrapperLost(run);
-      if (!run.adopted || run.phase !== 'running') continue;
+    const live: Run[] = [];
+    for (const run of table.withProcess()) {
       const { record } = run;
-      const seen = {
-        statusWritten: readJobExit(record.dir) !== undefined,
-        alive: processStartTime(record.pid!) === record.startTime,
-      };
-      const verdict = checkAdoptedRun(seen, run.goneSince, now);
+      const facts = readRunFacts({ ...record, pid: record.pid!, startTime: record.startTime! });
+      // Its pid may name another process now: nothing of it is measured or killed for limits.
+      if (facts.job !== 'gone') live.push(run);
+      if (run.phase !== 'running') continue;
+      const verdict = runEnding(facts, run.goneSince, now);
       run.goneSince = verdict.goneSince;
-      if (verdict.ended) void supervisor.settle(run);
+      void supervisor.end(run, verdict.ending);
     }
     let resident: Map<number, number> | undefined;
     const memoryDue = live.length > 0 && memoryPollDue(now, this.#lastMemoryPoll, this.options.memoryPollMs);
@@ -84,17 +82,5 @@ export class RunWatch {
       };
     });
     for (const { key, reason } of limitKills(limited, now, resident)) supervisor.kill(key, reason);
-  }
-
-  /**
-   * The run's wrapper (the parent that waits for the job and writes its status) is gone without a status: nothing will
-   * ever tell this run's end (the job may have killed it: `kill -KILL $PPID`). Looked at in this order because the
-   * wrapper writes the status before it exits. Runs of an older daemon, whose record names no wrapper, are not.
-   */
-  #wrapperLost(run: Run): boolean {
-    const { wrapper } = run.record;
-    if (!wrapper || run.wrapperLost) return false;
-    if (processStartTime(wrapper.pid) === wrapper.start) return false;
-    return readJobExit(run.record.dir) === undefined;
   }
 }
