@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { readClusterId } from '../../../shared/db/cluster-id.js';
 import { loadMigrations } from '../../../shared/db/migration-files.js';
 import { openLogStore } from '../../../shared/logs/open-log-store.js';
 import { migrate } from '../../../shared/db/migrator.js';
@@ -48,6 +49,7 @@ export async function startNodeHost(
     });
     const applied = await migrate(database.migrations, await loadMigrations());
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    const clusterId = await readClusterId(database.db);
     const adminToken = embedded
       ? await ensureTokenFile(database.db, join(dataDir, 'admin-token'), { name: 'embedded-admin', kind: 'admin' })
       : undefined;
@@ -70,6 +72,7 @@ export async function startNodeHost(
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
       onWork: (partition) => localNode?.wake(partition),
       logs,
+      clusterId,
       logPollMs: config.CONDUCTOR_LOG_POLL_MS,
       closing: closing.signal,
       followLeases: follows.leases,
@@ -92,7 +95,10 @@ export async function startNodeHost(
         throw new Error(`the local node did not start: ${error.message}`);
       });
     }
-    log(`SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue)`);
+    log(
+      `SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue, ` +
+        `cluster ${clusterId})`,
+    );
 
     return {
       url,
