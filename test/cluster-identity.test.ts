@@ -1,0 +1,113 @@
+/**
+ * Cluster identity (issue 13, item 4). The finding first: a Postgres host started where the embedded default had run
+ * shares its log directory; job ids restart at 1, and the new jobs' output replaced the old jobs' (a finished job
+ * served another job's lines). Then: a node of one cluster refuses to start against another cluster's API.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bundled } from './helpers/bundled.js';
+import { nodeArgs } from './helpers/child-server.js';
+import { backends } from './helpers/test-databases.js';
+import { startTestApi, testNodes, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const run = promisify(execFile);
+const [pglite, postgres] = await backends();
+
+describe.skipIf(postgres!.skip)('two deployments sharing one log directory', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** An API on `backend` storing output in `logDir`, with one node daemon of its own. */
+  async function deployment(backend: typeof pglite, logDir: string, node: string) {
+    const api = await startTestApi({ backend: backend!, logDir });
+    cleanups.push(() => api.close());
+    const nodes = testNodes(api);
+    cleanups.push(() => nodes.cleanup());
+    const daemon = await nodes.start(node, { CONDUCTOR_NODE_CPUS: '1' });
+    return { api, nodes, daemon, work: nodes.dir() };
+  }
+
+  async function runJob(d: { api: TestApi; work: string }, line: string): Promise<string> {
+    const id = await d.api.t.submit({ name: 'mine', current_working_directory: d.work }, `#!/bin/bash\necho "${line}"`);
+    expect(await waitForState(d.api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
+    return id;
+  }
+
+  const stdout = async (api: TestApi, id: string) => (await api.t.call('GET', `/v1/jobs/${id}/logs/stdout`)).text();
+
+  it("keeps each one's job 1 output its own: the embedded default's and a Postgres host's", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'conductor-shared-logs-'));
+    cleanups.push(async () => rmSync(logDir, { recursive: true, force: true }));
+    // The embedded default ran first, and its job finished.
+    const embedded = await deployment(pglite, logDir, 'embedded-node');
+    const first = await runJob(embedded, 'the embedded deployment job');
+    // Then a Postgres host, started where it had run: the same log directory, job ids from 1 again.
+    const server = await deployment(postgres, logDir, 'server-node');
+    expect(server.api.clusterId).not.toBe(embedded.api.clusterId);
+    const second = await runJob(server, 'the Postgres deployment job');
+    expect(second).toBe(first);
+
+    expect(await stdout(embedded.api, first)).toBe('the embedded deployment job\n');
+    expect(await stdout(server.api, second)).toBe('the Postgres deployment job\n');
+    const query = await (await embedded.api.t.call('GET', `/jobs/query/${first}`)).json();
+    expect(query.job_log.stdout).toBe('the embedded deployment job\n');
+  });
+});
+
+describe('a node daemon of one cluster', () => {
+  let apis: TestApi[] = [];
+  let nodes: TestNodes | undefined;
+  afterEach(async () => {
+    await nodes?.cleanup();
+    for (const api of apis) await api.close();
+    apis = [];
+  });
+
+  it("refuses to start against another cluster's API, naming both ids", async () => {
+    // Two databases of their own: the embedded one and the server's when there is one, else two embedded.
+    const mine = await startTestApi({ backend: pglite! });
+    const other = await startTestApi(postgres!.skip ? {} : { backend: postgres! });
+    apis = [mine, other];
+    expect(other.clusterId).not.toBe(mine.clusterId);
+    nodes = testNodes(mine);
+    const daemon = await nodes.start('n1', { CONDUCTOR_NODE_CPUS: '1' });
+    expect(daemon.stdout().join('\n')).toContain(`node joins cluster ${mine.clusterId}`);
+    expect(await daemon.stop()).toBe('code 0');
+
+    // The same node, its directory and journal, pointed at the other cluster's API.
+    const started = run(process.execPath, nodeArgs(bundled('nodeBundle', 'worker-node/main.ts')), {
+      cwd: ROOT,
+      // Not a measure: a daemon that wrongly starts would otherwise outlive the test.
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        CONDUCTOR_API_URL: other.url,
+        CONDUCTOR_NODE_TOKEN: await other.t.token('node', 'n1'),
+        CONDUCTOR_NODE_NAME: 'n1',
+        CONDUCTOR_NODE_PARTITIONS: 'default',
+        CONDUCTOR_NODE_CPUS: '1',
+        CONDUCTOR_NODE_MEMORY_MB: '1024',
+        CONDUCTOR_NODE_DIR: nodes.nodeDir('n1'),
+        CONDUCTOR_CORE_LOCK_DIR: join(nodes.dir(), 'cores'),
+        CONDUCTOR_LOG_DIR: other.logDir,
+      },
+    });
+    const failure = await started.then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain(mine.clusterId);
+    expect(failure?.stderr).toContain(other.clusterId);
+    // It claimed nothing there, nor said it lives.
+    const { nodes: listed } = await (await other.t.call('GET', '/v1/nodes')).json();
+    expect(listed).toEqual([]);
+  });
+});
