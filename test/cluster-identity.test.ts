@@ -7,8 +7,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { claimLegacyKeys, LegacyKeysOfAnotherCluster } from '../shared/logs/legacy-keys-owner.js';
+import { storedEnd } from '../shared/logs/log-reader.js';
 import { bundled } from './helpers/bundled.js';
 import { nodeArgs } from './helpers/child-server.js';
 import { backends } from './helpers/test-databases.js';
@@ -58,6 +62,26 @@ describe.skipIf(postgres!.skip)('two deployments sharing one log directory', () 
     expect(await stdout(server.api, second)).toBe('the Postgres deployment job\n');
     const query = await (await embedded.api.t.call('GET', `/jobs/query/${first}`)).json();
     expect(query.job_log.stdout).toBe('the embedded deployment job\n');
+  });
+});
+
+describe('the old keys of a store (output from before cluster ids)', () => {
+  it('belong to the first cluster with such jobs to claim them: another is refused, naming both ids', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conductor-legacy-keys-'));
+    try {
+      const store = new FileLogStore(dir);
+      const [first, second] = [randomUUID(), randomUUID()];
+      await store.put({ jobId: 1, attempt: 1, stream: 'stdout' }, 0, new TextEncoder().encode('old output\n'));
+      await claimLegacyKeys(store, first);
+      await claimLegacyKeys(store, first);
+      const refused = claimLegacyKeys(store, second);
+      await expect(refused).rejects.toThrow(LegacyKeysOfAnotherCluster);
+      await expect(refused).rejects.toThrow(new RegExp(`cluster ${first}.*cluster ${second}`));
+      // The old output is left as it was.
+      expect(await storedEnd(store, { jobId: 1, attempt: 1, stream: 'stdout' })).toBe(11);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -32,3 +32,9 @@ export function clusterIdSource(known?: string): (db: Database) => Promise<strin
     return id;
   };
 }
+
+/** Whether the database holds jobs from before cluster ids (`legacy_log_keys`), whose output may be at the old keys. */
+export async function hasLegacyLogKeys(db: Database): Promise<boolean> {
+  const [row] = await queryRows(db, sql`SELECT EXISTS (SELECT 1 FROM jobs WHERE legacy_log_keys) AS legacy`);
+  return row?.legacy === true;
+}
