@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
-import { claimLegacyKeys, LegacyKeysOfAnotherCluster } from '../shared/logs/legacy-keys-owner.js';
+import { claimLegacyKeys, LegacyKeysOfAnotherCluster, legacyKeysOwner } from '../shared/logs/legacy-keys-owner.js';
 import { storedEnd } from '../shared/logs/log-reader.js';
 import { bundled } from './helpers/bundled.js';
 import { nodeArgs } from './helpers/child-server.js';
@@ -81,6 +82,68 @@ describe('the old keys of a store (output from before cluster ids)', () => {
       expect(await storedEnd(store, { jobId: 1, attempt: 1, stream: 'stdout' })).toBe(11);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(postgres!.skip)('an API whose database has jobs from before cluster ids', () => {
+  it('refuses to start on a store whose old keys another cluster claimed, naming both ids; starts on its own', async () => {
+    const { POSTGRES_URL } = await import('./helpers/test-databases.js');
+    const { openNodeDatabase } = await import('../shared/db/node-database.js');
+    const { loadMigrations } = await import('../shared/db/migration-files.js');
+    const { migrate } = await import('../shared/db/migrator.js');
+    const { readNodeHostConfig } = await import('../shared/config/node-host-config.js');
+    const { startNodeHost } = await import('../api/hosts/node/node-host.js');
+    const { freePort } = await import('./helpers/child-server.js');
+    const schema = `test_cluster_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = await openNodeDatabase({ url: POSTGRES_URL, poolSize: 1 });
+    await admin.db.execute(sql.raw(`CREATE SCHEMA ${schema}`));
+    const logDir = mkdtempSync(join(tmpdir(), 'conductor-claimed-'));
+    try {
+      // A database from before cluster ids, with a job.
+      const old = await openNodeDatabase({ url: POSTGRES_URL, searchPath: schema, poolSize: 1 });
+      await migrate(
+        old.migrations,
+        (await loadMigrations()).filter((m) => m.name < '0013'),
+      );
+      await old.db.execute(sql`
+        INSERT INTO jobs (account, name, partition, submitted_by, script, stdout_pattern, stderr_pattern, environment,
+                          ntasks_per_node, cpus_per_task, cpus, memory_mb)
+        VALUES ('a', 'before', 'batch', 'admin:x', 'true', 'o', 'e', '{}', 1, 1, 1, 1024)`);
+      await old.close();
+      const config = async (dir: string) =>
+        readNodeHostConfig({
+          DATABASE_URL: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+          PORT: String(await freePort('127.0.0.1')),
+          CONDUCTOR_LOG_DIR: dir,
+          CONDUCTOR_LOCAL_NODE: 'off',
+          CONDUCTOR_DATA_DIR: dir,
+        });
+      // Another cluster with jobs from before claimed the store's old keys.
+      const other = randomUUID();
+      await claimLegacyKeys(new FileLogStore(logDir), other);
+      const refused = await startNodeHost(await config(logDir), () => {}).then(
+        (host) => host.stop().then(() => undefined),
+        (error: Error) => error,
+      );
+      expect(refused).toBeInstanceOf(LegacyKeysOfAnotherCluster);
+      expect(refused!.message).toContain(other);
+      const lines: string[] = [];
+      // Its own store (where its old output is): claimed for its cluster, and it starts.
+      const ownDir = mkdtempSync(join(tmpdir(), 'conductor-own-'));
+      try {
+        const host = await startNodeHost(await config(ownDir), (line) => lines.push(line));
+        await host.stop();
+        const cluster = /cluster ([0-9a-f-]{36})/.exec(lines.join('\n'))![1]!;
+        expect(refused!.message).toContain(cluster);
+        expect(await legacyKeysOwner(new FileLogStore(ownDir))).toBe(cluster);
+      } finally {
+        rmSync(ownDir, { recursive: true, force: true });
+      }
+    } finally {
+      await admin.db.execute(sql.raw(`DROP SCHEMA ${schema} CASCADE`));
+      await admin.close();
+      rmSync(logDir, { recursive: true, force: true });
     }
   });
 });
