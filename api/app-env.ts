@@ -16,6 +16,8 @@ export interface Services {
   capacities: PartitionCapacities;
   /** Where nodes store job output; undefined when none is configured. */
   logs: LogStore | undefined;
+  /** This deployment's cluster id (shared/db/cluster-id.ts): its output is stored under it. */
+  clusterId: (db: Database) => Promise<string>;
   /** How often a follower of a running job's output looks for more. */
   logPollMs: number;
   /** Aborted when the process stops serving: long answers (followers) end instead of holding the stop up. */

@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { clusterIdSource } from '../shared/db/cluster-id.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { PartitionCapacities } from './nodes/partition-capacity.js';
@@ -59,6 +60,8 @@ export interface AppDependencies {
   onWork?: (partition: string) => void;
   /** Where nodes store job output (the same store they were given): the logs endpoints and `job_log` read it. */
   logs?: LogStore | undefined;
+  /** The database's cluster id, when the host has read it already; otherwise read from the database when needed. */
+  clusterId?: string;
   /** How often a follower of a running job's output looks for more; 250 ms by default. */
   logPollMs?: number;
   /** Abort it when the process stops serving: followers are cut off, to follow again from another process. */
@@ -90,6 +93,7 @@ export function createApp(deps: AppDependencies): App {
     onWork: deps.onWork ?? (() => {}),
     capacities: new PartitionCapacities(() => now().getTime()),
     logs: deps.logs,
+    clusterId: clusterIdSource(deps.clusterId),
     logPollMs: deps.logPollMs ?? DEFAULT_LOG_POLL_MS,
     closing: deps.closing ?? new AbortController().signal,
     follows: {

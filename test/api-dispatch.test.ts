@@ -84,14 +84,24 @@ for (const backend of await backends()) {
       expect(again.jobs).toMatchObject([{ id, attempt: 1 }]);
       // Another node gets nothing of it.
       const other = await t.call('POST', '/v1/nodes/n2/confirm', { body: { job_ids: [id] } });
-      expect(await other.json()).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number) });
+      expect(await other.json()).toEqual({
+        jobs: [],
+        dropped: [id],
+        sequence: expect.any(Number),
+        cluster_id: expect.any(String),
+      });
       // Once the node has reported the start, a confirm drops it: the node runs it already.
       const started = await t.call('POST', '/v1/nodes/n1/events', {
         token: n1,
         body: { events: [{ kind: 'started', job_id: id, attempt: 1, pid: 4242, cpu_ids: [0, 1] }] },
       });
       expect(started.status).toBe(200);
-      expect(await (await confirmAgain()).json()).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number) });
+      expect(await (await confirmAgain()).json()).toEqual({
+        jobs: [],
+        dropped: [id],
+        sequence: expect.any(Number),
+        cluster_id: expect.any(String),
+      });
       expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).attempt).toBe(1);
     });
 
@@ -101,7 +111,7 @@ for (const backend of await backends()) {
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
       await t.call('POST', `/v1/jobs/${id}/cancel`);
       const body = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
-      expect(body).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number) });
+      expect(body).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number), cluster_id: expect.any(String) });
       expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('CANCELLED');
     });
 
@@ -115,7 +125,12 @@ for (const backend of await backends()) {
       const body = await (
         await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [claimedByN2, unclaimed] } })
       ).json();
-      expect(body).toEqual({ jobs: [], dropped: [claimedByN2, unclaimed], sequence: expect.any(Number) });
+      expect(body).toEqual({
+        jobs: [],
+        dropped: [claimedByN2, unclaimed],
+        sequence: expect.any(Number),
+        cluster_id: expect.any(String),
+      });
       // n2's claim is untouched: it can still confirm its job.
       const mine = await (
         await t.call('POST', '/v1/nodes/n2/confirm', { token: n2, body: { job_ids: [claimedByN2] } })
@@ -131,7 +146,7 @@ for (const backend of await backends()) {
       // Started elsewhere, as if by a duplicate ref: the cancel path would remove the ref itself, this does not.
       await moveJob(t.database.db, id, 'RUNNING');
       const body = await (await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })).json();
-      expect(body).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number) });
+      expect(body).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number), cluster_id: expect.any(String) });
       expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
       expect(await t.queue.requeueNode('n1')).toBe(0);
     });

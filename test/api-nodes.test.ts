@@ -1,3 +1,4 @@
+import { readClusterId } from '../shared/db/cluster-id.js';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs as jobsTable, nodes } from '../shared/db/schema.js';
@@ -26,7 +27,9 @@ for (const backend of await backends()) {
     const drain = () => t.database.db.execute(sql`DELETE FROM queue_refs`);
 
     it('registers a node on its first heartbeat and shows it with its capacity and allocation', async () => {
-      expect(await beat()).toEqual({ state: 'UP', cancel: [], stop: [] });
+      // The answer says the database's cluster id: the node stores output under it.
+      const cluster_id = await readClusterId(t.database.db);
+      expect(await beat()).toEqual({ state: 'UP', cancel: [], stop: [], cluster_id });
       await drain();
       const id = await t.submit(validJob({ cpus_per_task: 3, ntasks_per_node: 1, memory_per_node: '2G' }));
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
@@ -76,7 +79,12 @@ for (const backend of await backends()) {
       const refused = await (
         await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } })
       ).json();
-      expect(refused).toEqual({ jobs: [], dropped: [id], sequence: expect.any(Number) });
+      expect(refused).toEqual({
+        jobs: [],
+        dropped: [id],
+        sequence: expect.any(Number),
+        cluster_id: expect.any(String),
+      });
       expect(await t.queue.depth()).toEqual({ batch: 1 });
 
       expect((await (await t.call('POST', '/v1/nodes/n1/resume')).json()).state).toBe('UP');

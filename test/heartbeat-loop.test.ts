@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HeartbeatRequest, HeartbeatResponse } from '../shared/protocol/heartbeat.js';
 import type { RunId } from '../shared/protocol/run-id.js';
 import { HeartbeatLoop, heartbeatDelayMs } from '../worker-node/heartbeat-loop.js';
 import { ApiUnavailable, ProtocolMismatch } from '../worker-node/node-api.js';
+import { ClusterMismatch } from '../worker-node/node-cluster.js';
 
 describe('the heartbeat interval', () => {
   it('is the configured one while jobs run, ten times it when idle, never over 10 s', () => {
@@ -22,7 +24,10 @@ describe('the heartbeat loop', () => {
     vi.useRealTimers();
   });
 
-  function heartbeat(answers: (request: HeartbeatRequest) => HeartbeatResponse | Error) {
+  function heartbeat(
+    answers: (request: HeartbeatRequest) => HeartbeatResponse | Error,
+    cluster?: (id: string) => Promise<void>,
+  ) {
     const beats: { at: number; request: HeartbeatRequest }[] = [];
     const running: RunId[] = [];
     const ended: RunId[] = [];
@@ -49,6 +54,7 @@ describe('the heartbeat loop', () => {
       running: () => [...running],
       ended: () => [...ended],
       confirmedThrough: () => confirmed.through,
+      ...(cluster ? { cluster } : {}),
       stateChanged: () => stateChanges++,
       kill: (key, reason) => kills.push(`${key} ${reason}`),
       log: (line) => lines.push(line),
@@ -100,6 +106,24 @@ describe('the heartbeat loop', () => {
     expect(lines).toEqual(['node n1 is UP', 'node n1 is DRAINING']);
     expect(stateChanges()).toBe(2);
     expect(kills.slice(0, 2)).toEqual(['7-2 CANCELLED', '8-1 STOPPED']);
+    await loop.stop();
+  });
+
+  it("heeds nothing another cluster's API answers: no state (so no claims), no cancel, said once", async () => {
+    const [mine, theirs] = [randomUUID(), randomUUID()];
+    const { loop, beats, kills, lines, stateChanges } = heartbeat(
+      () => ({ ...up, cancel: [{ job_id: '7', attempt: 1 }], cluster_id: theirs }),
+      async (id) => {
+        if (id !== mine) throw new ClusterMismatch(mine, id, '/node');
+      },
+    );
+    loop.start();
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(beats.length).toBeGreaterThan(1);
+    expect(loop.state).toBeUndefined();
+    expect(stateChanges()).toBe(0);
+    expect(kills).toEqual([]);
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`cluster ${mine}.*cluster ${theirs}`))]);
     await loop.stop();
   });
 

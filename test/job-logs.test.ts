@@ -73,7 +73,8 @@ describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s'
 
   async function chunksOf(id: string, stream: LogStream): Promise<LogChunk[]> {
     const all: LogChunk[] = [];
-    for await (const chunk of api.logs.list({ jobId: Number(id), attempt: 1, stream })) all.push(chunk);
+    for await (const chunk of api.logs.list({ cluster: api.clusterId, jobId: Number(id), attempt: 1, stream }))
+      all.push(chunk);
     return all;
   }
 
@@ -93,7 +94,7 @@ describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s'
     const written = readFileSync(file(id, 'stdout'));
     expect(written.length).toBeGreaterThan(50_000_000);
     // Reported ended: by then every byte was stored.
-    const id1 = { jobId: Number(id), attempt: 1 };
+    const id1 = { cluster: api.clusterId, jobId: Number(id), attempt: 1 };
     expect(await storedEnd(api.logs, { ...id1, stream: 'stdout' })).toBe(written.length);
     expect(await storedEnd(api.logs, { ...id1, stream: 'stderr' })).toBe(5);
     const read = await readStream(id, 'stdout');
@@ -159,7 +160,7 @@ describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s'
     const id = await submit('for i in $(seq 1 40); do head -c 1000000 /dev/urandom | base64; sleep 0.05; done', {
       memory_per_node: '256M',
     });
-    const stdout = { jobId: Number(id), attempt: 1, stream: 'stdout' as const };
+    const stdout = { cluster: api.clusterId, jobId: Number(id), attempt: 1, stream: 'stdout' as const };
     await waitFor('some output stored', async () =>
       (await storedEnd(api.logs, stdout)) > 4_000_000 ? true : undefined,
     );

@@ -66,6 +66,18 @@ const stores: [string, (listPageSize?: number) => LogStore][] = [
 ];
 
 describe.each(stores)('log store: %s', (_name, open) => {
+  it("keeps each cluster's streams apart, and apart from the keys from before clusters", async () => {
+    const store = open();
+    const id = stream();
+    const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
+    await store.put({ ...id, cluster: a }, 0, text('cluster a'));
+    await store.put({ ...id, cluster: b }, 0, text('cluster b!'));
+    await store.put(id, 0, text('before clusters'));
+    expect(await chunks(store, { ...id, cluster: a })).toEqual([{ offset: 0, size: 9 }]);
+    expect(decode(await store.read({ ...id, cluster: b }, { offset: 0, size: 10 }))).toBe('cluster b!');
+    expect(decode(await store.read(id, { offset: 0, size: 15 }))).toBe('before clusters');
+  });
+
   it('stores chunks by offset and lists them in order of offset, not of name length', async () => {
     const store = open();
     const id = stream();
@@ -235,27 +247,28 @@ describe('reading a stream back', () => {
 
 describe("the original's job_log", () => {
   const store = new FileLogStore(join(scratch, 'original'));
-  const job = (id: number, attempt = 1) => ({ id, attempt }) as JobRow;
+  const cluster = crypto.randomUUID();
+  const job = (id: number, attempt = 1) => ({ id, attempt, legacyLogKeys: false }) as JobRow;
 
   it('is the whole output below 1 MiB, as text: bad UTF-8 dropped, CRLF and CR read as LF', async () => {
-    const id = stream();
+    const id = { ...stream(), cluster };
     await store.put(id, 0, Uint8Array.from([...text('héllo\r\nbar\rbaz'), 0xff, ...text('!\n')]));
-    expect(await originalJobLog(store, job(id.jobId))).toEqual({ stdout: 'héllo\nbar\nbaz!\n', stderr: '' });
+    expect(await originalJobLog(store, job(id.jobId), cluster)).toEqual({ stdout: 'héllo\nbar\nbaz!\n', stderr: '' });
   });
 
   it("from 1 MiB on, is the last 1,000 lines after the original's marker", async () => {
-    const id = stream();
+    const id = { ...stream(), cluster };
     const lines = Array.from({ length: 20_000 }, (_, index) => `line ${index} ${'x'.repeat(60)}\n`);
     const whole = text(lines.join(''));
     expect(whole.length).toBeGreaterThan(2 ** 20);
     for (let offset = 0; offset < whole.length; offset += 300_000) {
       await store.put(id, offset, whole.subarray(offset, offset + 300_000));
     }
-    const { stdout } = await originalJobLog(store, job(id.jobId));
+    const { stdout } = await originalJobLog(store, job(id.jobId), cluster);
     expect(stdout).toBe(`...（仅展示最后 1000 行）...\n${lines.slice(-1000).join('')}`);
   });
 
   it('is empty for a job that never started', async () => {
-    expect(await originalJobLog(store, job(nextJob++, 0))).toEqual({ stdout: '', stderr: '' });
+    expect(await originalJobLog(store, job(nextJob++, 0), cluster)).toEqual({ stdout: '', stderr: '' });
   });
 });

@@ -241,3 +241,71 @@ describe('concurrent first migration on one Postgres schema', async () => {
     }
   });
 });
+
+describe('the migration that gives the database its cluster id (0013)', () => {
+  it('makes one id, and keeps the output of the jobs stored before it readable, and only theirs, at the old keys', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createApp } = await import('../api/app.js');
+    const { readClusterId } = await import('../shared/db/cluster-id.js');
+    const { FileLogStore } = await import('../shared/logs/file-log-store.js');
+    const { PostgresJobQueue } = await import('../shared/queue/postgres-job-queue.js');
+    const database = await emptyPglite();
+    const dir = mkdtempSync(join(tmpdir(), 'conductor-upgrade-'));
+    const insertJob = (name: string) =>
+      queryRows(
+        database.db,
+        sql`INSERT INTO jobs (account, name, partition, submitted_by, script, stdout_pattern, stderr_pattern,
+                              environment, ntasks_per_node, cpus_per_task, cpus, memory_mb, attempt)
+            VALUES ('a', ${name}, 'batch', 'admin:x', 'true', 'o', 'e', '{}', 1, 1, 1, 1024, 1) RETURNING id`,
+      ).then(([row]) => Number(row!.id));
+    try {
+      await migrate(
+        database.migrations,
+        migrations.filter((m) => m.name < '0013'),
+      );
+      const store = new FileLogStore(dir);
+      const text = (value: string) => new TextEncoder().encode(value);
+      // Output shipped before the upgrade: under the old keys, `jobs/{id}/...`.
+      const before = await insertJob('before');
+      await store.put({ jobId: before, attempt: 1, stream: 'stdout' }, 0, text('stored before the upgrade\n'));
+
+      expect(await migrate(database.migrations, migrations)).toContain('0013_cluster_identity');
+      const clusterId = await readClusterId(database.db);
+      expect(clusterId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      // Once: migrating again makes no other.
+      await migrate(database.migrations, migrations);
+      expect(await queryRows(database.db, sql`SELECT cluster_id::text AS id FROM cluster_identity`)).toEqual([
+        { id: clusterId },
+      ]);
+      // A job stored since: what the old keys hold under its id (another deployment's, sharing the store) is not its.
+      const after = await insertJob('after');
+      await store.put({ jobId: after, attempt: 1, stream: 'stdout' }, 0, text("another cluster's job\n"));
+      expect(await queryRows(database.db, sql`SELECT name, legacy_log_keys FROM jobs ORDER BY id`)).toEqual([
+        { name: 'before', legacy_log_keys: true },
+        { name: 'after', legacy_log_keys: false },
+      ]);
+
+      const app = createApp({
+        db: database.db,
+        queue: new PostgresJobQueue(database.db),
+        adminToken: ADMIN,
+        logs: store,
+      });
+      const read = async (path: string) =>
+        (await app.request(path, { headers: { Authorization: `Bearer ${ADMIN}` } })).text();
+      expect(await read(`/v1/jobs/${before}/logs/stdout`)).toBe('stored before the upgrade\n');
+      expect(JSON.parse(await read(`/jobs/query/${before}`)).job_log.stdout).toBe('stored before the upgrade\n');
+      expect(await read(`/v1/jobs/${after}/logs/stdout`)).toBe('');
+      // The job's output from now on is under the cluster's keys, and read there.
+      await store.put({ cluster: clusterId, jobId: after, attempt: 1, stream: 'stdout' }, 0, text('its own\n'));
+      expect(await read(`/v1/jobs/${after}/logs/stdout`)).toBe('its own\n');
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const ADMIN = 'an-admin-token-for-the-upgrade-test-0123456789';

@@ -220,7 +220,12 @@ for (const backend of await backends()) {
           runsAs: ROOT_ALLOWING,
         });
         expect(taken.map((ref) => String(ref.id))).toEqual([bobs]);
-        expect(await confirm('d2', [bobs])).toEqual({ jobs: [], dropped: [bobs], sequence: expect.any(Number) });
+        expect(await confirm('d2', [bobs])).toEqual({
+          jobs: [],
+          dropped: [bobs],
+          sequence: expect.any(Number),
+          cluster_id: expect.any(String),
+        });
         expect((await getJob(bobs)).state).toBe('PENDING');
         // Back in the queue, for a node that runs bob's jobs.
         await beat('d3', 'p-confirm', ROOT_ALLOWING);

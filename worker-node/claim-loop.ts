@@ -143,8 +143,8 @@ export class ClaimLoop {
     let admitted: (Run | undefined)[] = [];
     for (;;) {
       try {
-        const { jobs, sequence } = await this.options.api.confirm(ids);
-        admitted = await Promise.all(jobs.map((job) => this.#admit(job)));
+        const { jobs, sequence, cluster_id } = await this.options.api.confirm(ids);
+        admitted = await Promise.all(jobs.map((job) => this.#admit(job, cluster_id)));
         // Only now: every job of the answer is in the run table (and its journal). Taken as said, not as a maximum:
         // one confirm at a time, so answers rise; one that fell (a database restored) is the truth from now on.
         if (sequence !== undefined) this.#confirmedThrough = sequence;
@@ -163,8 +163,11 @@ export class ClaimLoop {
     this.options.launch(admitted.filter((run) => run !== undefined));
   }
 
-  /** Takes a confirmed job in: its cores, and its record in the journal. Answers the run to launch, if any. */
-  async #admit(job: NodeJob): Promise<Run | undefined> {
+  /**
+   * Takes a confirmed job in: its cores, and its record in the journal (with the cluster id of the API that confirmed
+   * it, under which its output is stored). Answers the run to launch, if any.
+   */
+  async #admit(job: NodeJob, cluster: string | undefined): Promise<Run | undefined> {
     const { allocator, table } = this.options;
     const jobId = Number(job.id);
     const key = runKey({ jobId, attempt: job.attempt });
@@ -176,6 +179,7 @@ export class ClaimLoop {
       job,
       jobId,
       attempt: job.attempt,
+      ...(cluster === undefined ? {} : { cluster }),
       dir: join(this.options.dir, 'runs', key),
       slots: slots ?? [],
       cpuIds: this.#coresOf(slots ?? []),

@@ -13,6 +13,7 @@ import { CONDUCTOR_VERSION } from '../shared/version.js';
 import { DaemonLoop } from './daemon-loop.js';
 import type { KillReason } from './job-ending.js';
 import { ProtocolMismatch, type NodeApi } from './node-api.js';
+import { ClusterMismatch } from './node-cluster.js';
 
 export interface HeartbeatLoopOptions {
   node: string;
@@ -35,6 +36,11 @@ export interface HeartbeatLoopOptions {
    * the heartbeat does not list only when it was confirmed under that sequence or an earlier one.
    */
   confirmedThrough?(): number | undefined;
+  /**
+   * Told the cluster id each answer says (an API older than cluster ids says none).
+   * @throws ClusterMismatch when it is not the node's: the node then claims nothing, as for a protocol mismatch
+   */
+  cluster?(id: string): Promise<void>;
   /** The API said another state: claims may start or stop. */
   stateChanged(): void;
   kill(key: string, reason: KillReason): void;
@@ -115,6 +121,8 @@ export class HeartbeatLoop {
         ...(this.options.containment ? { containment: this.options.containment } : {}),
         runs_as: this.options.runsAs,
       });
+      // Before the answer is heeded: the cancels and the state of another cluster's API are not this node's.
+      if (answer.cluster_id !== undefined) await this.options.cluster?.(answer.cluster_id);
       if (this.#failing) log('heartbeat answered again');
       this.#failing = false;
       this.#mismatched = false;
@@ -129,6 +137,8 @@ export class HeartbeatLoop {
       if (!this.#failing) log(`heartbeat failed: ${(error as Error).message}`);
       this.#failing = true;
       if (error instanceof ProtocolMismatch) this.mismatch(error);
+      // Another cluster's API: nothing it says is for this node, and nothing is claimed from it.
+      if (error instanceof ClusterMismatch) this.#state = undefined;
     }
     // Asked after the beat: a run admitted meanwhile makes the node busy now.
     const delayMs = heartbeatDelayMs(this.options.running().length > 0, this.options.heartbeatMs);

@@ -56,6 +56,8 @@ interface Tracked {
   key: string;
   jobId: number;
   attempt: number;
+  /** The cluster id its output is stored under; undefined: the old keys (a run confirmed by an older API). */
+  cluster?: string;
   files: OutputFile[];
   shipped: Sizes;
   uploading: Sizes;
@@ -107,14 +109,19 @@ export class LogShipper {
     this.#timer.unref();
   }
 
-  /** Ships this run's output from now on (again, after a restart: from its journaled offsets). */
-  track(key: string, run: { jobId: number; attempt: number }, files: OutputFile[]): void {
+  /**
+   * Ships this run's output from now on (again, after a restart: from its journaled offsets), under its cluster's
+   * keys (`run.cluster`; without one, the old keys).
+   */
+  track(key: string, run: { jobId: number; attempt: number; cluster?: string }, files: OutputFile[]): void {
     if (this.#runs.has(key)) return;
     const recovered = this.#recovered.get(key);
     this.#recovered.delete(key);
     this.#runs.set(key, {
       key,
-      ...run,
+      jobId: run.jobId,
+      attempt: run.attempt,
+      ...(run.cluster === undefined ? {} : { cluster: run.cluster }),
       files,
       shipped: recovered?.shipped ?? {},
       uploading: recovered?.uploading ?? {},
@@ -243,7 +250,12 @@ export class LogShipper {
     const before = run.shipped[file.stream] ?? 0;
     // A file that shrank was truncated by its job: the bytes before the cut are stored, the rest cannot be found.
     if (file.base + before >= size && run.uploading[file.stream] === undefined) return 0;
-    const id: LogStreamId = { jobId: run.jobId, attempt: run.attempt, stream: file.stream };
+    const id: LogStreamId = {
+      ...(run.cluster === undefined ? {} : { cluster: run.cluster }),
+      jobId: run.jobId,
+      attempt: run.attempt,
+      stream: file.stream,
+    };
     const handle = await open(file.path, OPEN_FLAGS).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return 'gone' as const;
       if (error.code === 'ELOOP') return 'replaced' as const;

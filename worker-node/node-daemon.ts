@@ -21,6 +21,7 @@ import { CoreAllocator } from './core-allocator.js';
 import { lockCores, type CoreLease } from './core-locks.js';
 import { HeartbeatLoop } from './heartbeat-loop.js';
 import { LogShipper } from './log-shipper.js';
+import { checkCluster, NodeCluster } from './node-cluster.js';
 import type { NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
@@ -100,6 +101,7 @@ export class NodeDaemon {
       [join(options.dir, 'runs'), PRIVATE],
       [join(options.dir, 'shipped'), PRIVATE],
       [join(options.dir, 'confirming'), PRIVATE],
+      [join(options.dir, 'cluster'), PRIVATE],
       [workRoot(options.dir), PASSABLE],
     ];
     for (const [dir, mode] of dirs) {
@@ -113,6 +115,9 @@ export class NodeDaemon {
           `${workRoot(options.dir)} (give them one, or open ${closed} to passing through, mode o+x)`,
       );
     }
+    // First: a node that is one cluster's refuses to start against another's API, before it touches anything.
+    const cluster = new NodeCluster(options.dir);
+    await checkCluster(cluster, options.api, log);
     const records = await table.readJournal();
     const live = records.filter((record) => !record.ended);
     const lease = await lockCores({
@@ -154,6 +159,7 @@ export class NodeDaemon {
       ended: () => table.ended().map(({ record }) => runId(record)),
       confirmedThrough: (): number | undefined => claims.confirmedThrough,
       containment: cgroups.levels,
+      cluster: (id) => cluster.learn(id),
       stateChanged: () => claims.notify(),
       kill: (key, reason) => supervisor.kill(key, reason),
     });
@@ -180,7 +186,7 @@ export class NodeDaemon {
     log(
       `node ${options.node} started: cores ${lease.cores.join(',')} (${slots} CPUs), ${options.memoryMb} MB, ` +
         `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal; ` +
-        `containment: ${describeLevels(cgroups.levels)}`,
+        `containment: ${describeLevels(cgroups.levels)}; cluster ${cluster.id ?? 'not known yet'}`,
     );
     if (cgroups.slowJoin) log(cgroups.slowJoin);
     log(this.#runAs.describe());

@@ -9,6 +9,11 @@ export interface RunRecord {
   job: NodeJob;
   jobId: number;
   attempt: number;
+  /**
+   * The cluster id of the API that confirmed the run: its output is stored under it. Absent when that API said none
+   * (older than cluster ids), and in records journaled before them: their output goes under the old keys.
+   */
+  cluster?: string;
   /** The run's own directory: script, pid and exit-status files. */
   dir: string;
   /** The node's CPUs the run holds (the allocator's numbering), and the machine cores they are on. */

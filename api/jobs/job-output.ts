@@ -3,11 +3,33 @@ import type { JobRow } from '../../shared/db/schema.js';
 import { storedEnd, tailLines } from '../../shared/logs/log-reader.js';
 import type { LogStore, LogStream, LogStreamId } from '../../shared/logs/log-store.js';
 
-export const streamOf = (job: JobRow, stream: LogStream, attempt = job.attempt): LogStreamId => ({
-  jobId: job.id,
-  attempt,
-  stream,
-});
+/**
+ * Where the output of one attempt of a job is: under the cluster's keys (`{cluster}/jobs/…`). Only a job stored
+ * before cluster ids (`legacy_log_keys`, migration 0013) may have it under the old keys (`jobs/…`): read there when
+ * the cluster's keys hold none of that stream and the old ones do. A job stored since is never read there, where
+ * another cluster sharing the store may have written the same job id.
+ * @param cluster this API's cluster id (a uuid)
+ * @throws LogStoreUnavailable when the store does not answer the look
+ */
+export async function streamOf(
+  store: LogStore,
+  job: JobRow,
+  stream: LogStream,
+  cluster: string,
+  attempt = job.attempt,
+): Promise<LogStreamId> {
+  const id: LogStreamId = { cluster, jobId: job.id, attempt, stream };
+  if (!job.legacyLogKeys) return id;
+  const legacy: LogStreamId = { jobId: job.id, attempt, stream };
+  return !(await holdsChunks(store, id)) && (await holdsChunks(store, legacy)) ? legacy : id;
+}
+
+async function holdsChunks(store: LogStore, id: LogStreamId): Promise<boolean> {
+  const listed = store.list(id)[Symbol.asyncIterator]();
+  const first = await listed.next();
+  await listed.return?.();
+  return !first.done;
+}
 
 // Lines are looked for this far back at most: output without newlines must not be read whole to find none.
 const TAIL_SCAN_MAX_BYTES = 64 * 2 ** 20;

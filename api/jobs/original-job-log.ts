@@ -13,11 +13,20 @@ const ORIGINAL_TAIL_LINES = 1000;
 const TAIL_MAX_BYTES = 8 * 2 ** 20;
 const ORIGINAL_MARKER = `...（仅展示最后 ${ORIGINAL_TAIL_LINES} 行）...\n`;
 
-/** The original `job_log` of the job's latest attempt: what its log reader made of the output files. */
-export async function originalJobLog(store: LogStore, job: JobRow): Promise<{ stdout: string; stderr: string }> {
+/**
+ * The original `job_log` of the job's latest attempt: what its log reader made of the output files.
+ * @param cluster this API's cluster id, under which the job's output is stored
+ */
+export async function originalJobLog(
+  store: LogStore,
+  job: JobRow,
+  cluster: string,
+): Promise<{ stdout: string; stderr: string }> {
   if (job.attempt === 0) return { stdout: '', stderr: '' };
   const [stdout, stderr] = await Promise.all(
-    (['stdout', 'stderr'] as const).map((stream) => originalText(store, streamOf(job, stream))),
+    (['stdout', 'stderr'] as const).map(async (stream) =>
+      originalText(store, await streamOf(store, job, stream, cluster)),
+    ),
   );
   return { stdout: stdout!, stderr: stderr! };
 }

@@ -2,7 +2,18 @@
  * The tables, as drizzle sees them. The numbered SQL files in migrations/ create them; a test checks that both agree.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { JobState } from '../job/job-state.js';
 import type { NodeState } from '../node-state.js';
 import type { ContainmentLevels } from '../protocol/containment.js';
@@ -51,6 +62,11 @@ export const jobs = pgTable('jobs', {
     .default(sql`'[]'::jsonb`),
   /** The node's confirm sequence when it was handed this attempt (migration 0010); null before it ran anywhere. */
   confirmSeq: bigint('confirm_seq', { mode: 'number' }),
+  /**
+   * Stored before cluster ids (migration 0013): its output may be under the old keys, without the cluster id, and is
+   * read there when the cluster's keys hold none. False for every job stored since.
+   */
+  legacyLogKeys: boolean('legacy_log_keys').notNull().default(false),
 });
 
 export const jobEvents = pgTable('job_events', {
@@ -151,7 +167,24 @@ export const idempotencyKeys = pgTable(
   (table) => [primaryKey({ columns: [table.scope, table.key] })],
 );
 
-export const schema = { jobs, jobEvents, queueRefs, queueHeads, nodes, apiTokens, followLeases, idempotencyKeys };
+/** This database's cluster id, made by migration 0013: one row. */
+export const clusterIdentity = pgTable('cluster_identity', {
+  singleton: boolean('singleton').primaryKey().default(true),
+  clusterId: uuid('cluster_id').notNull().defaultRandom(),
+  createdAt: time('created_at').notNull().defaultNow(),
+});
+
+export const schema = {
+  jobs,
+  jobEvents,
+  queueRefs,
+  queueHeads,
+  nodes,
+  apiTokens,
+  followLeases,
+  idempotencyKeys,
+  clusterIdentity,
+};
 
 export type JobRow = typeof jobs.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;

@@ -9,6 +9,12 @@ export const LOG_STREAMS: readonly LogStream[] = ['stdout', 'stderr'];
 
 /** One stream of one attempt of a job. */
 export interface LogStreamId {
+  /**
+   * The cluster whose job it is (its database's id, migration 0013): every stream of a cluster is under it, so that
+   * clusters sharing a directory or a bucket never meet. Absent only for output stored before cluster ids, under the
+   * old keys (a job's `legacy_log_keys`, api/jobs/job-output.ts).
+   */
+  cluster?: string;
   jobId: number;
   attempt: number;
   stream: LogStream;
@@ -43,8 +49,9 @@ export class LogStoreUnavailable extends Error {
 // Offsets are padded so that the names sort as the numbers do: object stores list in name order.
 const OFFSET_DIGITS = 15;
 
-/** The stream's folder: `jobs/{id}/{attempt}/{stream}/`. */
-export const streamPrefix = (id: LogStreamId) => `jobs/${id.jobId}/${id.attempt}/${id.stream}/`;
+/** The stream's folder: `{cluster}/jobs/{id}/{attempt}/{stream}/` (`jobs/…` alone for output from before clusters). */
+export const streamPrefix = (id: LogStreamId) =>
+  `${id.cluster === undefined ? '' : `${id.cluster}/`}jobs/${id.jobId}/${id.attempt}/${id.stream}/`;
 
 export const chunkName = (offset: number) => String(offset).padStart(OFFSET_DIGITS, '0');
 

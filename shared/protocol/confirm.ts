@@ -1,5 +1,6 @@
 /** POST /v1/nodes/{node}/confirm: the claimed jobs still PENDING become RUNNING on the node, as a new attempt. */
 import { z } from '@hono/zod-openapi';
+import { clusterIdField } from './cluster-id.js';
 import { ConfirmSequence, JobIdText } from './run-id.js';
 
 export const ConfirmRequest = z
@@ -47,6 +48,7 @@ export const ConfirmResponse = z
         'earlier one, was handed under a sequence no higher. Once the node has journaled these jobs it says this ' +
         'number as `confirmed_through` in its heartbeats. Absent from APIs before it.',
     }),
+    cluster_id: clusterIdField(),
   })
   .openapi('ConfirmResponse');
 export type ConfirmResponse = z.infer<typeof ConfirmResponse>;

@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { label } from '../names.js';
 import { NODE_STATES } from '../node-state.js';
 import { Capacity } from './capacity.js';
+import { clusterIdField } from './cluster-id.js';
 import { ContainmentLevels } from './containment.js';
 import { ConfirmSequence, RunId } from './run-id.js';
 import { RunsAs } from './runs-as.js';
@@ -49,6 +50,7 @@ export const HeartbeatResponse = z
       description:
         'Runs the node reported that are no longer its own (settled while it was DOWN): stop them, report nothing.',
     }),
+    cluster_id: clusterIdField(),
   })
   .openapi('HeartbeatResponse');
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;

@@ -14,7 +14,8 @@ import { cgroupNodeName } from '../../worker-node/node-daemon.js';
 import { FileLogStore } from '../../shared/logs/file-log-store.js';
 import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
-import { backends } from './test-databases.js';
+import { readClusterId } from '../../shared/db/cluster-id.js';
+import { backends, type Backend } from './test-databases.js';
 import { createTestApp, type TestApp } from './test-app.js';
 import { waitFor } from './wait-for.js';
 
@@ -26,22 +27,31 @@ export interface TestApi {
   /** The log store the API reads, and the daemons write to unless a test gives them another. */
   logs: LogStore;
   logDir: string;
+  /** The cluster id of the API's database: its jobs' output is stored under it. */
+  clusterId: string;
   /** Takes the API away: connections are refused until `resume`. */
   pause(): Promise<void>;
   resume(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: { queue?: JobQueue; logs?: LogStore } = {}): Promise<TestApi> {
-  // The server when it is there (CI requires it), else the embedded database.
-  const backend = (await backends()).find((candidate) => candidate.name === 'postgres' && !candidate.skip) ?? {
-    name: 'pglite' as const,
-    skip: undefined,
-  };
-  const logDir = mkdtempSync(join(tmpdir(), 'conductor-logs-'));
+/**
+ * An API served over HTTP. `backend`: its database (by default the server when it is there, as CI requires, else the
+ * embedded one); `logDir`: a log directory the test made (and removes), shared with another API.
+ */
+export async function startTestApi(
+  options: { queue?: JobQueue; logs?: LogStore; backend?: Backend; logDir?: string } = {},
+): Promise<TestApi> {
+  const backend = options.backend ??
+    (await backends()).find((candidate) => candidate.name === 'postgres' && !candidate.skip) ?? {
+      name: 'pglite' as const,
+      skip: undefined,
+    };
+  const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'conductor-logs-'));
   const logs = options.logs ?? new FileLogStore(logDir);
   // Followers look often: a test waits on what they see.
-  const t = await createTestApp(backend, { ...options, logs, logPollMs: 50 });
+  const t = await createTestApp(backend, { ...(options.queue ? { queue: options.queue } : {}), logs, logPollMs: 50 });
+  const clusterId = await readClusterId(t.database.db);
   let server = await listen(t, 0);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -51,6 +61,7 @@ export async function startTestApi(options: { queue?: JobQueue; logs?: LogStore 
     url: `http://127.0.0.1:${port}`,
     logs,
     logDir,
+    clusterId,
     async pause() {
       server.closeAllConnections?.();
       await close();
@@ -64,7 +75,7 @@ export async function startTestApi(options: { queue?: JobQueue; logs?: LogStore 
         await close();
       }
       await t.close();
-      rmSync(logDir, { recursive: true, force: true });
+      if (options.logDir === undefined) rmSync(logDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,6 +7,10 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { hasLegacyLogKeys, readClusterId } from '../../../shared/db/cluster-id.js';
+import type { Database } from '../../../shared/db/database.js';
+import { claimLegacyKeys } from '../../../shared/logs/legacy-keys-owner.js';
+import { LogStoreUnavailable, type LogStore } from '../../../shared/logs/log-store.js';
 import { loadMigrations } from '../../../shared/db/migration-files.js';
 import { openLogStore } from '../../../shared/logs/open-log-store.js';
 import { migrate } from '../../../shared/db/migrator.js';
@@ -48,14 +52,16 @@ export async function startNodeHost(
     });
     const applied = await migrate(database.migrations, await loadMigrations());
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    const clusterId = await readClusterId(database.db);
+    // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
+    const logs = openLogStore(config, join(dataDir, 'logs'));
+    await checkLegacyKeys(database.db, logs, clusterId, log);
     const adminToken = embedded
       ? await ensureTokenFile(database.db, join(dataDir, 'admin-token'), { name: 'embedded-admin', kind: 'admin' })
       : undefined;
 
     const queue = openNodeQueue(config, database.db);
     const follows = openFollowLeases(config, database.db);
-    // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
-    const logs = openLogStore(config, join(dataDir, 'logs'));
     const db = database.db;
     const reconciler = new Reconciler(queue, { nodeSilenceMs: config.CONDUCTOR_NODE_TIMEOUT_SECONDS * 1000 });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
@@ -70,6 +76,7 @@ export async function startNodeHost(
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
       onWork: (partition) => localNode?.wake(partition),
       logs,
+      clusterId,
       logPollMs: config.CONDUCTOR_LOG_POLL_MS,
       closing: closing.signal,
       followLeases: follows.leases,
@@ -92,7 +99,10 @@ export async function startNodeHost(
         throw new Error(`the local node did not start: ${error.message}`);
       });
     }
-    log(`SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue)`);
+    log(
+      `SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue, ` +
+        `cluster ${clusterId})`,
+    );
 
     return {
       url,
@@ -142,5 +152,25 @@ function narrowDataDirs(dataDir: string, log: (line: string) => void): void {
     if (!existsSync(path)) continue;
     const changed = ensureDirectory(path, PRIVATE);
     if (changed) log(changed);
+  }
+}
+
+/**
+ * A database with jobs from before cluster ids reads their output at the store's old keys, which it claims for its
+ * cluster (shared/logs/legacy-keys-owner.ts). A store that does not answer now is not checked this time.
+ * @throws LegacyKeysOfAnotherCluster when another cluster with such jobs claimed them: the host refuses to start
+ */
+async function checkLegacyKeys(
+  db: Database,
+  logs: LogStore,
+  clusterId: string,
+  log: (line: string) => void,
+): Promise<void> {
+  if (!(await hasLegacyLogKeys(db))) return;
+  try {
+    await claimLegacyKeys(logs, clusterId);
+  } catch (error) {
+    if (!(error instanceof LogStoreUnavailable)) throw error;
+    log(`cannot check who owns the log store's keys from before cluster ids: ${error.message}`);
   }
 }

@@ -38,10 +38,10 @@ const CANCELLED_EXIT = '-1:15';
 export function registerOriginalQuery(app: App): void {
   app.openapi(route, async (c) => {
     const { db } = c.var;
-    const { now, logs } = c.var.services;
+    const { now, logs, clusterId } = c.var.services;
     const id = originalJobId(c.req.valid('param').job_id);
     const job = await findJob(db, id, accountScope(c.var.principal));
-    return c.json(queryView(job, await jobLog(logs, job), now()), 200);
+    return c.json(queryView(job, await jobLog(logs, job, await clusterId(db)), now()), 200);
   });
 }
 
@@ -49,10 +49,10 @@ export function registerOriginalQuery(app: App): void {
  * The output as the original's log reader gave it: text, or, when it cannot be read, the original's bracketed error
  * line in its place; a store that is away costs the query its log, not its answer.
  */
-async function jobLog(logs: LogStore | undefined, job: JobRow): Promise<QueryAnswer['job_log']> {
+async function jobLog(logs: LogStore | undefined, job: JobRow, cluster: string): Promise<QueryAnswer['job_log']> {
   const unreadable = (why: string) => ({ stdout: `[读取日志文件出错: ${why}]`, stderr: `[读取日志文件出错: ${why}]` });
   if (!logs) return unreadable('this API has no log store configured');
-  return originalJobLog(logs, job).catch((error: Error) => {
+  return originalJobLog(logs, job, cluster).catch((error: Error) => {
     if (error instanceof LogStoreUnavailable) return unreadable('the log store did not answer');
     throw error;
   });

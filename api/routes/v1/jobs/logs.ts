@@ -120,7 +120,7 @@ export function registerJobLogs(app: App): void {
         },
       ]);
     }
-    const id = streamOf(job, params.stream, attempt);
+    const id = await streamOf(store, job, params.stream, await c.var.services.clusterId(db), attempt);
     const offset =
       query.tail_lines !== undefined
         ? await tailStart(store, id, { lines: query.tail_lines })

@@ -80,8 +80,14 @@ export function registerConfirm(app: App): void {
     const running = new Set(jobs.map((job) => job.id));
     // Read after the retried jobs: their sequence (from the confirm whose answer was lost) is no higher than it.
     sequence ??= await confirmSequence(c.var.db, node);
+    const cluster_id = await c.var.services.clusterId(c.var.db);
     return c.json(
-      { jobs: jobs.map(nodeJobView), dropped: ids.filter((id) => !running.has(id)).map(String), sequence },
+      {
+        jobs: jobs.map(nodeJobView),
+        dropped: ids.filter((id) => !running.has(id)).map(String),
+        sequence,
+        cluster_id,
+      },
       200,
     );
   });

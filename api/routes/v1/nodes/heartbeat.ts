@@ -56,6 +56,7 @@ export function registerHeartbeat(app: App): void {
       actor: actorName(c.var.principal),
     });
     const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));
-    return c.json({ state, cancel: view(cancel), stop: view(stop) }, 200);
+    const cluster_id = await c.var.services.clusterId(c.var.db);
+    return c.json({ state, cancel: view(cancel), stop: view(stop), cluster_id }, 200);
   });
 }
