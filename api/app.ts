@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { DEFAULT_NODE_LEASE_SECONDS, type NodeLeaseMs } from '../shared/config/node-lease-setting.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { PartitionCapacities } from './nodes/partition-capacity.js';
@@ -72,6 +73,8 @@ export interface AppDependencies {
   maxFollows?: number;
   /** How long a follow lease lasts unrenewed; 60 s by default (tests shorten it). */
   followLeaseMs?: number;
+  /** CONDUCTOR_NODE_LEASE_SECONDS in ms, granted by each heartbeat; null: never expires. 300 s by default. */
+  nodeLeaseMs?: NodeLeaseMs;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -97,6 +100,7 @@ export function createApp(deps: AppDependencies): App {
       max: deps.maxFollows ?? DEFAULT_MAX_FOLLOWS,
       leaseMs: deps.followLeaseMs ?? FOLLOW_LEASE_MS,
     },
+    nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,

@@ -57,7 +57,7 @@ export async function startNodeHost(
     // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
     const logs = openLogStore(config, join(dataDir, 'logs'));
     const db = database.db;
-    const reconciler = new Reconciler(queue, { nodeSilenceMs: config.CONDUCTOR_NODE_TIMEOUT_SECONDS * 1000 });
+    const reconciler = new Reconciler(queue);
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     let localNode: LocalNode | undefined;
     const closing = new AbortController();
@@ -74,6 +74,7 @@ export async function startNodeHost(
       closing: closing.signal,
       followLeases: follows.leases,
       maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
+      nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
