@@ -32,7 +32,9 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: { queue?: JobQueue; logs?: LogStore } = {}): Promise<TestApi> {
+export async function startTestApi(
+  options: { queue?: JobQueue; logs?: LogStore; nodeLeaseMs?: number | null } = {},
+): Promise<TestApi> {
   // The server when it is there (CI requires it), else the embedded database.
   const backend = (await backends()).find((candidate) => candidate.name === 'postgres' && !candidate.skip) ?? {
     name: 'pglite' as const,
