@@ -26,7 +26,7 @@ for (const backend of await backends()) {
     const drain = () => t.database.db.execute(sql`DELETE FROM queue_refs`);
 
     it('registers a node on its first heartbeat and shows it with its capacity and allocation', async () => {
-      expect(await beat()).toEqual({ state: 'UP', cancel: [], stop: [] });
+      expect(await beat()).toEqual({ state: 'UP', cancel: [], stop: [], lease_seconds: 300 });
       await drain();
       const id = await t.submit(validJob({ cpus_per_task: 3, ntasks_per_node: 1, memory_per_node: '2G' }));
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });

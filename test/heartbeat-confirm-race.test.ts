@@ -63,7 +63,7 @@ for (const backend of await backends()) {
       const { id, sequence } = await start();
       const answer = await beat({ running: [], confirmed_through: sequence });
       expect(answer.status).toBe(200);
-      expect(await answer.json()).toEqual({ state: 'UP', cancel: [], stop: [] });
+      expect(await answer.json()).toEqual({ state: 'UP', cancel: [], stop: [], lease_seconds: 300 });
       expect(await job(id)).toMatchObject({
         state: 'FAILED',
         attempt: 1,
