@@ -11,7 +11,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Reconciler } from '../api/reconciler.js';
 import { LEASE_EXPIRED_MESSAGE } from '../worker-node/job-ending.js';
 import { readLeaseFile } from '../worker-node/node-lease.js';
-import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import { sql } from 'drizzle-orm';
+import {
+  getJob,
+  startTestApi,
+  testNodes,
+  waitFor,
+  waitForState,
+  type TestApi,
+  type TestNodes,
+} from './helpers/test-node.js';
 
 const LEASE_MS = 6000;
 // Heartbeats several times a second: the lease is renewed long before it ends, on a busy machine too. One core
@@ -149,5 +158,57 @@ describe('fencing on node loss', () => {
     expect(daemon.stdout().join('\n')).toContain('stopping its runs');
     const job = await waitForState(api.t, id, ['NODE_FAIL']);
     expect(job).toMatchObject({ error_msg: LEASE_EXPIRED_MESSAGE });
+  });
+});
+
+describe('fencing with a lease that never expires', () => {
+  let api: TestApi;
+  let nodes: TestNodes;
+
+  beforeAll(async () => {
+    api = await startTestApi({ nodeLeaseMs: null });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+  beforeEach(() => {
+    nodes = testNodes(api);
+  });
+  afterEach(async () => {
+    await nodes.cleanup();
+  });
+
+  it('keeps a silent node’s job running and its own until an admin declares the node down', async () => {
+    const work = nodes.dir();
+    const daemon = await nodes.start('steady', NODE_ENV);
+    const id = await api.t.submit(
+      { name: 'job', current_working_directory: work, requeue: true },
+      '#!/bin/bash\nexec sleep 600',
+    );
+    const dir = join(nodes.nodeDir('steady'), 'runs', `${id}-1`);
+    const pidFile = join(dir, 'pid');
+    await waitFor('the job started', () => (existsSync(pidFile) ? true : undefined));
+    await waitForState(api.t, id, ['RUNNING']);
+    const pid = Number(readFileSync(pidFile, 'utf8').split(' ')[0]);
+    try {
+      // No lease file: no deadline for the daemon or the wrapper to stop the job at.
+      expect(existsSync(join(nodes.nodeDir('steady'), 'lease'))).toBe(false);
+      daemon.kill('SIGKILL');
+      await daemon.exited;
+      await api.t.database.db.execute(
+        sql`UPDATE nodes SET last_heartbeat = now() - interval '1 day' WHERE name = 'steady'`,
+      );
+      expect((await new Reconciler(api.t.queue).run(api.t.database.db)).nodesDown).toEqual([]);
+      expect((await getJob(api.t, id)).state).toBe('RUNNING');
+      expect(alive(pid)).toBe(true);
+      expect(existsSync(join(dir, 'status'))).toBe(false);
+
+      expect((await api.t.call('POST', '/v1/nodes/steady/down')).status).toBe(200);
+      expect((await new Reconciler(api.t.queue).run(api.t.database.db)).requeued).toBe(1);
+      expect((await getJob(api.t, id)).state).toBe('PENDING');
+    } finally {
+      // The admin declared it down: its job is the test's to end.
+      process.kill(-pid, 'SIGKILL');
+    }
   });
 });
