@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readNodeHostConfig } from '../shared/config/node-host-config.js';
+import { parseNodeLease } from '../shared/config/node-lease-setting.js';
 import { heartbeatDelayMs } from '../worker-node/heartbeat-loop.js';
 import { leaseDeadlines, NodeLease, readLeaseFile } from '../worker-node/node-lease.js';
 
@@ -110,5 +112,21 @@ describe('the node lease', () => {
     });
     restarted.resume();
     expect(second.stops).toEqual([1]);
+  });
+});
+
+describe('CONDUCTOR_NODE_LEASE_SECONDS', () => {
+  it('is 300 s by default, a number of seconds, or never; the old silence limit is refused, naming its successor', () => {
+    expect(readNodeHostConfig({}).CONDUCTOR_NODE_LEASE_SECONDS).toBe(300_000);
+    expect(readNodeHostConfig({ CONDUCTOR_NODE_LEASE_SECONDS: '30' }).CONDUCTOR_NODE_LEASE_SECONDS).toBe(30_000);
+    expect(readNodeHostConfig({ CONDUCTOR_NODE_LEASE_SECONDS: 'never' }).CONDUCTOR_NODE_LEASE_SECONDS).toBeNull();
+    expect(() => readNodeHostConfig({ CONDUCTOR_NODE_LEASE_SECONDS: 'soon' })).toThrow(/CONDUCTOR_NODE_LEASE_SECONDS/);
+    expect(() => readNodeHostConfig({ CONDUCTOR_NODE_TIMEOUT_SECONDS: '60' })).toThrow(
+      /CONDUCTOR_NODE_TIMEOUT_SECONDS: was replaced by CONDUCTOR_NODE_LEASE_SECONDS/,
+    );
+    // The Workers host reads its binding the same way.
+    expect(parseNodeLease(undefined)).toBe(300_000);
+    expect(parseNodeLease('never')).toBeNull();
+    expect(() => parseNodeLease('0')).toThrow(/CONDUCTOR_NODE_LEASE_SECONDS/);
   });
 });
