@@ -42,6 +42,8 @@ for (const backend of await backends()) {
         memory_allocated_mb: 2048,
       });
       expect(node.last_heartbeat).toMatch(/Z$/);
+      // Its lease, renewed by the heartbeat: CONDUCTOR_NODE_LEASE_SECONDS (300 s by default) from it.
+      expect(Date.parse(node.lease_expires_at) - Date.parse(node.last_heartbeat)).toBe(300_000);
     });
 
     it('tells a node, in its heartbeat, which of its RUNNING jobs to cancel', async () => {

@@ -163,6 +163,8 @@ for (const backend of await backends()) {
         const n8 = await never.token('node', 'n8');
         const answer = await (await never.call('POST', '/v1/nodes/n8/heartbeat', { token: n8, body: capacity })).json();
         expect(answer.lease_seconds).toBeNull();
+        const [shown] = (await (await never.call('GET', '/v1/nodes')).json()).nodes;
+        expect(shown).toMatchObject({ name: 'n8', lease_expires_at: null });
         const id = await never.submit(validJob({ requeue: true }));
         await never.call('POST', '/v1/nodes/n8/claim', { token: n8, body: claimBody });
         await never.call('POST', '/v1/nodes/n8/confirm', { token: n8, body: { job_ids: [id] } });
