@@ -50,7 +50,7 @@ export async function keepLateReports(
     FROM input JOIN jobs j ON j.id = input.id
     WHERE EXISTS (SELECT 1 FROM job_events e
                   WHERE e.job_id = input.id AND e.attempt = input.attempt AND e.actor = ${LOST_NODE_ACTOR}
-                    AND e.from_state = 'RUNNING' AND e.reason LIKE ${`node ${node} lost%`})
+                    AND e.from_state = 'RUNNING' AND starts_with(e.reason, ${`node ${node} lost`}))
       AND NOT EXISTS (SELECT 1 FROM job_events e
                       WHERE e.job_id = input.id AND e.attempt = input.attempt AND e.actor = ${actor}
                         AND e.reason = input.reason)
