@@ -25,6 +25,8 @@ export interface Services {
   /** Each principal's open follow streams, counted across the deployment: at most `max`, leases of `leaseMs`. */
   follows: { leases: FollowLeases; max: number; leaseMs: number };
   now: () => Date;
+  /** The lease each heartbeat grants its node, in ms; null: it never expires (CONDUCTOR_NODE_LEASE_SECONDS). */
+  nodeLeaseMs: number | null;
 }
 
 export interface AppEnv {

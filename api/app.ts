@@ -8,6 +8,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { clusterIdSource } from '../shared/db/cluster-id.js';
+import { DEFAULT_NODE_LEASE_SECONDS, type NodeLeaseMs } from '../shared/config/node-lease-setting.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { PartitionCapacities } from './nodes/partition-capacity.js';
@@ -75,6 +76,8 @@ export interface AppDependencies {
   maxFollows?: number;
   /** How long a follow lease lasts unrenewed; 60 s by default (tests shorten it). */
   followLeaseMs?: number;
+  /** CONDUCTOR_NODE_LEASE_SECONDS in ms, granted by each heartbeat; null: never expires. 300 s by default. */
+  nodeLeaseMs?: NodeLeaseMs;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -101,6 +104,7 @@ export function createApp(deps: AppDependencies): App {
       max: deps.maxFollows ?? DEFAULT_MAX_FOLLOWS,
       leaseMs: deps.followLeaseMs ?? FOLLOW_LEASE_MS,
     },
+    nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
       cacheMs: deps.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,

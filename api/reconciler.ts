@@ -1,8 +1,9 @@
 /**
  * Makes the queue agree with Postgres again, which is the truth (docs/architecture.md, invariant 1), and settles lost
  * nodes. The hosts run it on an interval (the Node host) or a schedule (the Workers host). Each run:
- * 0. marks DOWN the nodes silent for longer than `nodeSilenceMs`: their RUNNING jobs go back to PENDING (those that
- *    asked for requeue) or end NODE_FAIL, and the refs they claimed and never confirmed go back to the queue;
+ * 0. marks DOWN the nodes whose lease has ended (CONDUCTOR_NODE_LEASE_SECONDS after their last heartbeat): their
+ *    RUNNING jobs go back to PENDING (those that asked for requeue) or end NODE_FAIL, and the refs they claimed and
+ *    never confirmed go back to the queue;
  * 1. pushes the jobs whose push failed at submit (marked not enqueued);
  * 2. sweeps a batch of PENDING jobs older than `sweepAfterMs` and pushes those the queue holds no ref for: a process
  *    that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
@@ -22,7 +23,6 @@ import { jobRef } from './jobs/job-ref.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
 
 export interface ReconcilerOptions {
-  nodeSilenceMs: number;
   sweepAfterMs: number;
   batchSize: number;
   staleClaimMs: number;
@@ -30,7 +30,6 @@ export interface ReconcilerOptions {
 
 // A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
 export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
-  nodeSilenceMs: 60_000,
   sweepAfterMs: 30_000,
   batchSize: 1000,
   staleClaimMs: 120_000,
@@ -69,7 +68,7 @@ export class Reconciler {
     released: number;
     keysExpired: number;
   }> {
-    const lost = await settleLostNodes(db, this.options.nodeSilenceMs);
+    const lost = await settleLostNodes(db);
     for (const node of lost.nodes) await this.queue.requeueNode(node);
     return {
       nodesDown: lost.nodes,

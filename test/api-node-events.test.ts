@@ -126,7 +126,7 @@ for (const backend of await backends()) {
 
     it.each([
       [
-        { kind: 'finished', job_id: '1', attempt: 1, state: 'NODE_FAIL', exit_status: null, exit_signal: null },
+        { kind: 'finished', job_id: '1', attempt: 1, state: 'PENDING', exit_status: null, exit_signal: null },
         'events.0',
       ],
       [{ kind: 'started', job_id: '1', attempt: 0, pid: 1, cpu_ids: [] }, 'events.0.attempt'],

@@ -29,7 +29,7 @@ for (const backend of await backends()) {
     it('registers a node on its first heartbeat and shows it with its capacity and allocation', async () => {
       // The answer says the database's cluster id: the node stores output under it.
       const cluster_id = await readClusterId(t.database.db);
-      expect(await beat()).toEqual({ state: 'UP', cancel: [], stop: [], cluster_id });
+      expect(await beat()).toEqual({ state: 'UP', cancel: [], stop: [], cluster_id, lease_seconds: 300 });
       await drain();
       const id = await t.submit(validJob({ cpus_per_task: 3, ntasks_per_node: 1, memory_per_node: '2G' }));
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
@@ -45,6 +45,8 @@ for (const backend of await backends()) {
         memory_allocated_mb: 2048,
       });
       expect(node.last_heartbeat).toMatch(/Z$/);
+      // Its lease, renewed by the heartbeat: CONDUCTOR_NODE_LEASE_SECONDS (300 s by default) from it.
+      expect(Date.parse(node.lease_expires_at) - Date.parse(node.last_heartbeat)).toBe(300_000);
     });
 
     it('tells a node, in its heartbeat, which of its RUNNING jobs to cancel', async () => {

@@ -63,7 +63,13 @@ for (const backend of await backends()) {
       const { id, sequence } = await start();
       const answer = await beat({ running: [], confirmed_through: sequence });
       expect(answer.status).toBe(200);
-      expect(await answer.json()).toEqual({ state: 'UP', cancel: [], stop: [], cluster_id: expect.any(String) });
+      expect(await answer.json()).toEqual({
+        state: 'UP',
+        cancel: [],
+        stop: [],
+        cluster_id: expect.any(String),
+        lease_seconds: 300,
+      });
       expect(await job(id)).toMatchObject({
         state: 'FAILED',
         attempt: 1,
@@ -90,7 +96,7 @@ for (const backend of await backends()) {
       expect(await job(again.id)).toMatchObject({ state: 'FAILED', attempt: 1 });
       expect(await job(unwanted.id)).toMatchObject({ state: 'CANCELLED' });
       // Nothing is pushed again for another node.
-      expect(await new Reconciler(t.queue, { nodeSilenceMs: 600_000 }).run(t.database.db)).toMatchObject({ pushed: 0 });
+      expect(await new Reconciler(t.queue).run(t.database.db)).toMatchObject({ pushed: 0 });
     });
 
     it('leaves a job the heartbeat lists as ended (its end not acknowledged yet) RUNNING for its report', async () => {

@@ -34,6 +34,7 @@ describe('the heartbeat loop', () => {
     const confirmed: { through: number | undefined } = { through: undefined };
     const kills: string[] = [];
     const lines: string[] = [];
+    const leases: { sentAt: number; seconds: number | null | undefined }[] = [];
     let stateChanges = 0;
     const start = Date.now();
     const loop = new HeartbeatLoop({
@@ -57,9 +58,10 @@ describe('the heartbeat loop', () => {
       ...(cluster ? { cluster } : {}),
       stateChanged: () => stateChanges++,
       kill: (key, reason) => kills.push(`${key} ${reason}`),
+      leaseRenewed: (sentAt, seconds) => leases.push({ sentAt: sentAt - start, seconds }),
       log: (line) => lines.push(line),
     });
-    return { loop, beats, running, ended, confirmed, kills, lines, stateChanges: () => stateChanges };
+    return { loop, beats, running, ended, confirmed, kills, lines, leases, stateChanges: () => stateChanges };
   }
   const up: HeartbeatResponse = { state: 'UP', cancel: [], stop: [] };
 
@@ -72,6 +74,16 @@ describe('the heartbeat loop', () => {
     await vi.advanceTimersByTimeAsync(12_000);
     expect(beats.map((beat) => beat.at)).toEqual([0, 10_000, 20_000, 30_000, 31_000, 32_000]);
     expect(beats.at(-1)!.request.running).toEqual([{ job_id: '7', attempt: 1 }]);
+    await loop.stop();
+  });
+
+  it('renews the lease from when each heartbeat was sent, and beats often enough within a short one', async () => {
+    const { loop, beats, leases } = heartbeat(() => ({ ...up, lease_seconds: 5 }));
+    loop.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    // Idle: every 10 s with the default lease, every tenth of a 5 s lease (the interval at least) here.
+    expect(beats.map((beat) => beat.at)).toEqual([0, 1000, 2000, 3000]);
+    expect(leases).toEqual(beats.map((beat) => ({ sentAt: beat.at, seconds: 5 })));
     await loop.stop();
   });
 

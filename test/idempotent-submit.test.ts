@@ -184,7 +184,7 @@ for (const backend of await backends()) {
       await t.database.db.execute(
         sql`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-key'`,
       );
-      const { keysExpired } = await new Reconciler(t.queue, { nodeSilenceMs: 600_000 }).run(t.database.db);
+      const { keysExpired } = await new Reconciler(t.queue).run(t.database.db);
       expect(keysExpired).toBeGreaterThanOrEqual(1);
       const left = await queryRows(t.database.db, sql`SELECT 1 FROM idempotency_keys WHERE key = 'old-key'`);
       expect(left).toEqual([]);

@@ -8,8 +8,6 @@ import { moveJob } from './helpers/job-states.js';
 
 const capacity = { partitions: ['batch'], cpus: 16, memory_mb: 128_000 };
 const claimBody = { ...capacity, free_cpus: 16, free_memory_mb: 128_000 };
-// A node is lost after ten minutes of silence here: one made silent is an hour behind, one that answers is not.
-const SILENCE_MS = 600_000;
 
 for (const backend of await backends()) {
   describe.skipIf(backend.skip)(`a node that stops answering, on ${backend.name}`, () => {
@@ -21,7 +19,9 @@ for (const backend of await backends()) {
 
     /** Node `name` last spoke an hour ago: silent by the database's clock, without waiting for it. */
     const fallSilent = (name: string) =>
-      t.database.db.execute(sql`UPDATE nodes SET last_heartbeat = now() - interval '1 hour' WHERE name = ${name}`);
+      t.database.db.execute(
+        sql`UPDATE nodes SET last_heartbeat = now() - interval '1 hour', lease_expires_at = now() - interval '1 ms' WHERE name = ${name}`,
+      );
 
     it('is marked DOWN; its jobs are requeued or end NODE_FAIL, and what it claimed goes back to the queue', async () => {
       const n1 = await t.token('node', 'n1');
@@ -43,7 +43,7 @@ for (const backend of await backends()) {
 
       await fallSilent('n1');
       await beat('n2', n2); // n2 keeps answering.
-      const result = await new Reconciler(t.queue, { nodeSilenceMs: SILENCE_MS }).run(t.database.db);
+      const result = await new Reconciler(t.queue).run(t.database.db);
       expect(result).toMatchObject({ nodesDown: ['n1'], requeued: 1, pushed: 1 });
 
       const [n1Row] = await t.database.db.select().from(nodes).where(eq(nodes.name, 'n1'));
@@ -64,6 +64,19 @@ for (const backend of await backends()) {
         },
       });
       expect((await late.json()).results[0].result).toBe('refused');
+      // What really happened is kept in the job's events, as a note: the job's state stays as it was settled.
+      const events = async (id: string) => (await (await t.call('GET', `/v1/jobs/${id}/events`)).json()).events;
+      const notes = (await events(requeued)).filter(
+        (e: { from_state: string; to_state: string }) => e.from_state === e.to_state,
+      );
+      expect(notes).toEqual([
+        expect.objectContaining({
+          from_state: 'PENDING',
+          to_state: 'PENDING',
+          attempt: 1,
+          reason: 'attempt 1 really ended COMPLETED (exit status 0), after node n1 was settled as lost',
+        }),
+      ]);
 
       // n1 speaks again: it is told to stop its old runs, which are no longer its own.
       const back = await (
@@ -86,15 +99,97 @@ for (const backend of await backends()) {
       expect(confirmed.jobs[0]).toMatchObject({ id: requeued, attempt: 2 });
     });
 
+    it('keeps the jobs of a node silent past a minute while its lease lasts, and settles them once it has ended', async () => {
+      // Issue 13: the node was lost after 60 s of silence, and its requeue job started elsewhere while attempt 1 still
+      // ran there. Now its jobs stay its own until its lease (300 s by default) has ended.
+      const n5 = await t.token('node', 'n5', ['lease']);
+      const n6 = await t.token('node', 'n6', ['lease']);
+      const body = { ...capacity, partitions: ['lease'] };
+      await t.call('POST', '/v1/nodes/n5/heartbeat', { token: n5, body });
+      const again = await t.submit(validJob({ partition: 'lease', requeue: true }));
+      const once = await t.submit(validJob({ partition: 'lease' }));
+      await t.call('POST', '/v1/nodes/n5/claim', { token: n5, body: { ...claimBody, partitions: ['lease'] } });
+      await t.call('POST', '/v1/nodes/n5/confirm', { token: n5, body: { job_ids: [again, once] } });
+      await t.database.db.execute(
+        sql`UPDATE nodes SET last_heartbeat = now() - interval '2 minutes' WHERE name = 'n5'`,
+      );
+      expect((await new Reconciler(t.queue).run(t.database.db)).nodesDown).not.toContain('n5');
+      const state = async (id: string) => (await (await t.call('GET', `/v1/jobs/${id}`)).json()).state;
+      expect([await state(again), await state(once)]).toEqual(['RUNNING', 'RUNNING']);
+      await t.call('POST', '/v1/nodes/n6/heartbeat', { token: n6, body });
+      const claim = await (
+        await t.call('POST', '/v1/nodes/n6/claim', { token: n6, body: { ...claimBody, partitions: ['lease'] } })
+      ).json();
+      expect(claim.refs).toEqual([]);
+
+      await fallSilent('n5');
+      expect((await new Reconciler(t.queue).run(t.database.db)).nodesDown).toContain('n5');
+      expect([await state(again), await state(once)]).toEqual(['PENDING', 'NODE_FAIL']);
+    });
+
+    it('requeues a job whose node reports it stopped at its lease end (NODE_FAIL), or ends it NODE_FAIL', async () => {
+      const n7 = await t.token('node', 'n7', ['fenced']);
+      const body = { ...capacity, partitions: ['fenced'] };
+      await t.call('POST', '/v1/nodes/n7/heartbeat', { token: n7, body });
+      const again = await t.submit(validJob({ partition: 'fenced', requeue: true }));
+      const once = await t.submit(validJob({ partition: 'fenced' }));
+      await t.call('POST', '/v1/nodes/n7/claim', { token: n7, body: { ...claimBody, partitions: ['fenced'] } });
+      await t.call('POST', '/v1/nodes/n7/confirm', { token: n7, body: { job_ids: [again, once] } });
+      const stopped = (job_id: string) => ({
+        kind: 'finished',
+        job_id,
+        attempt: 1,
+        state: 'NODE_FAIL',
+        exit_status: null,
+        exit_signal: 9,
+        error_msg: 'stopped: node n7 could not renew its lease',
+      });
+      const answer = await t.call('POST', '/v1/nodes/n7/events', {
+        token: n7,
+        body: { events: [stopped(again), stopped(once)] },
+      });
+      expect((await answer.json()).results.map((r: { result: string }) => r.result)).toEqual(['applied', 'applied']);
+      const job = async (id: string) => (await t.call('GET', `/v1/jobs/${id}`)).json();
+      expect(await job(again)).toMatchObject({ state: 'PENDING', node: null });
+      expect(await job(once)).toMatchObject({
+        state: 'NODE_FAIL',
+        error_msg: 'stopped: node n7 could not renew its lease',
+      });
+    });
+
+    it('settles the jobs of a node whose lease never expires only when an admin declares it DOWN', async () => {
+      const never = await createTestApp(backend, { nodeLeaseMs: null });
+      try {
+        const n8 = await never.token('node', 'n8');
+        const answer = await (await never.call('POST', '/v1/nodes/n8/heartbeat', { token: n8, body: capacity })).json();
+        expect(answer.lease_seconds).toBeNull();
+        const [shown] = (await (await never.call('GET', '/v1/nodes')).json()).nodes;
+        expect(shown).toMatchObject({ name: 'n8', lease_expires_at: null });
+        const id = await never.submit(validJob({ requeue: true }));
+        await never.call('POST', '/v1/nodes/n8/claim', { token: n8, body: claimBody });
+        await never.call('POST', '/v1/nodes/n8/confirm', { token: n8, body: { job_ids: [id] } });
+        await never.database.db.execute(
+          sql`UPDATE nodes SET last_heartbeat = now() - interval '1 day' WHERE name = 'n8'`,
+        );
+        expect((await new Reconciler(never.queue).run(never.database.db)).nodesDown).toEqual([]);
+        expect((await (await never.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('RUNNING');
+        expect((await never.call('POST', '/v1/nodes/n8/down')).status).toBe(200);
+        await new Reconciler(never.queue).run(never.database.db);
+        expect((await (await never.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('PENDING');
+      } finally {
+        await never.close();
+      }
+    });
+
     it('settles a job confirmed on a node just as it was marked DOWN, at the next run', async () => {
       const n3 = await t.token('node', 'n3');
       await t.call('POST', '/v1/nodes/n3/heartbeat', { token: n3, body: capacity });
       const id = await t.submit(validJob({ partition: 'race' }));
       await fallSilent('n3');
-      await new Reconciler(t.queue, { nodeSilenceMs: SILENCE_MS }).run(t.database.db);
+      await new Reconciler(t.queue).run(t.database.db);
       // As if the confirm had passed its check before the marking: RUNNING on a node that is DOWN.
       await moveJob(t.database.db, id, 'RUNNING', { nodeName: 'n3', attempt: 1 });
-      await new Reconciler(t.queue, { nodeSilenceMs: SILENCE_MS }).run(t.database.db);
+      await new Reconciler(t.queue).run(t.database.db);
       expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('NODE_FAIL');
     });
 

@@ -37,27 +37,27 @@ describe('the API side of the node protocol', () => {
     });
   const node = async () => (await (await t.call('GET', '/v1/nodes')).json()).nodes[0];
 
-  it('serves a daemon of the version before (2), which says nothing of how it runs jobs, and says its own', async () => {
-    const answer = await heartbeat({ [PROTOCOL_HEADER]: '2' }, { ...capacity, daemon_version: '8.8.8' });
-    expect(answer.status).toBe(200);
-    expect(answer.headers.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
-    // It runs every job as itself: it is given only jobs naming no user.
-    expect(await node()).toMatchObject({
-      name: 'n1',
-      protocol: 2,
-      daemon_version: '8.8.8',
-      runs_as: { any_user: false, users: [], unnamed: true },
-    });
-  });
-
-  it("serves its own version, and shows the daemon's version and how it runs jobs in /v1/nodes", async () => {
-    const runsAs = { any_user: true, users: [], unnamed: false };
+  it('serves a daemon of the version before (3), which hears no lease, and says its own', async () => {
+    const runsAs = { any_user: false, users: [], unnamed: true };
     const answer = await heartbeat(
       { [PROTOCOL_HEADER]: '3' },
+      { ...capacity, daemon_version: '8.8.8', runs_as: runsAs },
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
+    expect(await node()).toMatchObject({ name: 'n1', protocol: 3, daemon_version: '8.8.8', runs_as: runsAs });
+  });
+
+  it("serves its own version, grants the node its lease, and shows the daemon's version and how it runs jobs", async () => {
+    const runsAs = { any_user: true, users: [], unnamed: false };
+    const answer = await heartbeat(
+      { [PROTOCOL_HEADER]: '4' },
       { ...capacity, daemon_version: '9.9.9', runs_as: runsAs },
     );
     expect(answer.status).toBe(200);
-    expect(await node()).toMatchObject({ protocol: 3, daemon_version: '9.9.9', runs_as: runsAs });
+    // CONDUCTOR_NODE_LEASE_SECONDS's default, Slurm's SlurmdTimeout.
+    expect((await answer.json()).lease_seconds).toBe(300);
+    expect(await node()).toMatchObject({ protocol: 4, daemon_version: '9.9.9', runs_as: runsAs });
   });
 
   it("shows the node's containment levels in /v1/nodes once its heartbeat says them, and refuses an unknown level", async () => {
@@ -80,13 +80,13 @@ describe('the API side of the node protocol', () => {
     expect((await answer.json()).errors.map((error: { field: string }) => error.field)).toContain(field);
   });
 
-  it.each(['', '4', '1', '0', 'two'])('refuses protocol %j, naming the versions it serves', async (version) => {
+  it.each(['', '5', '2', '1', '0', 'two'])('refuses protocol %j, naming the versions it serves', async (version) => {
     const answer = await heartbeat(version === '' ? {} : { [PROTOCOL_HEADER]: version });
     expect(answer.status).toBe(400);
     expect(answer.headers.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
     const problem = await answer.json();
     expect(problem.code).toBe('protocol_unsupported');
-    expect(problem.detail).toContain('2 and 3');
+    expect(problem.detail).toContain('3 and 4');
     expect(problem.detail).toContain(version);
   });
 

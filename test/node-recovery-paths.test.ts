@@ -343,9 +343,9 @@ describe('the node daemon recovers on its rarer paths', () => {
       proxy.fault = (path) => (path.endsWith('/heartbeat') ? 'refuse' : 'pass');
       await waitFor('a heartbeat refused', () => (heartbeats() > beforeRefusing ? true : undefined));
       await api.t.database.db.execute(
-        sql`UPDATE nodes SET last_heartbeat = now() - interval '1 hour' WHERE name = ${name}`,
+        sql`UPDATE nodes SET last_heartbeat = now() - interval '1 hour', lease_expires_at = now() - interval '1 ms' WHERE name = ${name}`,
       );
-      const { nodesDown } = await new Reconciler(api.t.queue, { nodeSilenceMs: 600_000 }).run(api.t.database.db);
+      const { nodesDown } = await new Reconciler(api.t.queue).run(api.t.database.db);
       expect(nodesDown).toContain(name);
       expect((await getJob(api.t, id)).state).toBe('NODE_FAIL');
       expect(alive(pids)).toEqual(pids);

@@ -36,6 +36,7 @@ describe('the OpenAPI contract', () => {
         '/v1/nodes/{node}/heartbeat',
         '/v1/nodes/{node}/drain',
         '/v1/nodes/{node}/resume',
+        '/v1/nodes/{node}/down',
         '/v1/nodes/{node}/claim',
         '/v1/nodes/{node}/confirm',
         '/v1/nodes/{node}/events',

@@ -44,7 +44,10 @@ export interface HeartbeatLoopOptions {
   /** The API said another state: claims may start or stop. */
   stateChanged(): void;
   kill(key: string, reason: KillReason): void;
+  /** A heartbeat sent at `sentAtMs` (epoch ms) was answered with this lease (node-lease.ts). */
+  leaseRenewed?(sentAtMs: number, leaseSeconds: number | null | undefined): void;
   log(line: string): void;
+  now?: () => number;
 }
 
 // The API's default silence limit is 60 s: an idle node still beats several times within it.
@@ -54,8 +57,10 @@ const IDLE_HEARTBEAT_MAX_MS = 10_000;
  * A cancel needs the heartbeat only while jobs run here: an idle node beats less often (each beat costs it and the
  * API a request), still well within the API's silence limit.
  */
-export function heartbeatDelayMs(busy: boolean, heartbeatMs: number): number {
-  return busy ? heartbeatMs : Math.min(IDLE_HEARTBEAT_MAX_MS, heartbeatMs * 10);
+export function heartbeatDelayMs(busy: boolean, heartbeatMs: number, leaseSeconds?: number | null): number {
+  const delayMs = busy ? heartbeatMs : Math.min(IDLE_HEARTBEAT_MAX_MS, heartbeatMs * 10);
+  // Several tries to renew the lease before it ends, even on an idle node with a short lease.
+  return leaseSeconds ? Math.min(delayMs, Math.max(heartbeatMs, (leaseSeconds * 1000) / 10)) : delayMs;
 }
 
 export class HeartbeatLoop {
@@ -66,6 +71,8 @@ export class HeartbeatLoop {
   #mismatched = false;
   /** Sleeping an idle node's longer pause. */
   #idle = false;
+  /** The lease the API last granted, in seconds; null: never expires. */
+  #leaseSeconds: number | null | undefined;
 
   constructor(private readonly options: HeartbeatLoopOptions) {
     this.#loop = new DaemonLoop({ name: 'heartbeat', pass: () => this.#beat(), log: options.log });
@@ -110,6 +117,7 @@ export class HeartbeatLoop {
       confirmedThrough === undefined
         ? {}
         : { ended: this.options.ended?.() ?? [], confirmed_through: confirmedThrough };
+    const sentAt = (this.options.now ?? Date.now)();
     try {
       const answer = await api.heartbeat({
         partitions: this.options.partitions,
@@ -123,6 +131,9 @@ export class HeartbeatLoop {
       });
       // Before the answer is heeded: the cancels and the state of another cluster's API are not this node's.
       if (answer.cluster_id !== undefined) await this.options.cluster?.(answer.cluster_id);
+      // First: the lease holds from the send, whatever the rest of the answer asks.
+      this.#leaseSeconds = answer.lease_seconds;
+      this.options.leaseRenewed?.(sentAt, answer.lease_seconds);
       if (this.#failing) log('heartbeat answered again');
       this.#failing = false;
       this.#mismatched = false;
@@ -141,7 +152,7 @@ export class HeartbeatLoop {
       if (error instanceof ClusterMismatch) this.#state = undefined;
     }
     // Asked after the beat: a run admitted meanwhile makes the node busy now.
-    const delayMs = heartbeatDelayMs(this.options.running().length > 0, this.options.heartbeatMs);
+    const delayMs = heartbeatDelayMs(this.options.running().length > 0, this.options.heartbeatMs, this.#leaseSeconds);
     this.#idle = delayMs > this.options.heartbeatMs;
     return delayMs;
   }

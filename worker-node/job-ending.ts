@@ -10,8 +10,14 @@ import type { RunRecord } from './run-record.js';
  * Why the daemon ended a run. STOPPED: the API says the run is no longer this node's; it is not reported.
  * WRAPPER_LOST: the run's wrapper (the parent that waits for the job and writes its outcome) disappeared, killed by
  * the job or anyone: nothing could tell its outcome any more. A job-side failure, FAILED, never requeued.
+ * LEASE_EXPIRED: the node could not renew its lease with the API (node-lease.ts), and stopped the run before the API
+ * could settle it and start it elsewhere (the daemon, or its wrapper when the daemon was gone): NODE_FAIL, requeued
+ * if the job asked.
  */
-export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED' | 'WRAPPER_LOST';
+export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED' | 'WRAPPER_LOST' | 'LEASE_EXPIRED';
+
+/** The error_msg of a run stopped at its node's lease's end. */
+export const LEASE_EXPIRED_MESSAGE = "stopped before its node's lease with the API ended: the node could not renew it";
 
 /** The error_msg of a run whose wrapper was lost. */
 export const WRAPPER_LOST_MESSAGE = 'its wrapper was lost (killed while the job ran): the job was ended';
@@ -31,6 +37,8 @@ export function jobEnding(
       return { state: 'OUT_OF_MEMORY', ...code, error_msg: `used more than its ${limits.memoryMb} MB of memory` };
     case 'WRAPPER_LOST':
       return { state: 'FAILED', ...code, error_msg: WRAPPER_LOST_MESSAGE };
+    case 'LEASE_EXPIRED':
+      return { state: 'NODE_FAIL', ...code, error_msg: LEASE_EXPIRED_MESSAGE };
     default:
       break;
   }

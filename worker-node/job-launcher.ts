@@ -26,6 +26,8 @@ export interface LaunchRequest {
   minUid: number;
   /** cgroup.procs (or v1 tasks) files the job's process joins, as root, before it drops privileges. */
   cgroupProcs?: string[];
+  /** The node's lease file: the wrapper kills the job at the deadline it holds (job-launcher.pl, fence). */
+  leaseFile?: string | undefined;
 }
 
 /** A process named so that a reused pid is not mistaken for it: start time in clock ticks since boot. */
@@ -98,7 +100,19 @@ export class JobLauncher {
         },
         ended,
       });
-      const { dir, cwd, makeCwd, stdoutPath: out, stderrPath: err, env, command, user, minUid, cgroupProcs } = request;
+      const {
+        dir,
+        cwd,
+        makeCwd,
+        stdoutPath: out,
+        stderrPath: err,
+        env,
+        command,
+        user,
+        minUid,
+        cgroupProcs,
+        leaseFile,
+      } = request;
       const line = {
         dir,
         cwd,
@@ -110,6 +124,7 @@ export class JobLauncher {
         user,
         min_uid: minUid,
         cgroup_procs: cgroupProcs ?? [],
+        ...(leaseFile ? { lease: leaseFile } : {}),
       };
       child.stdin!.write(`${JSON.stringify(line)}\n`);
     });

@@ -33,6 +33,8 @@ export interface JobLaunch {
   makeCwd: boolean;
   /** cgroup.procs (or v1 tasks) files the job joins before it drops privileges. */
   cgroupProcs?: string[];
+  /** The node's lease file (node-lease.ts): its wrapper kills the job at its deadline, daemon or not. */
+  leaseFile?: string;
 }
 
 export interface LaunchedJob extends JobStart {
@@ -46,6 +48,8 @@ export interface LaunchedJob extends JobStart {
 export interface JobExit {
   exitStatus: number | null;
   signal: number | null;
+  /** The wrapper killed the job itself: at the node's lease's end (the daemon could not renew it). */
+  fenced?: boolean;
 }
 
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path));
@@ -86,6 +90,7 @@ export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
     user: launch.user,
     minUid: launch.minUid,
     cgroupProcs: launch.cgroupProcs,
+    leaseFile: launch.leaseFile,
   });
 }
 
@@ -115,8 +120,12 @@ export function readJobExit(dir: string): JobExit | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const [status, signal] = text.trim().split(' ');
-  return { exitStatus: status === '-' ? null : Number(status), signal: signal === '-' ? null : Number(signal) };
+  const [status, signal, why] = text.trim().split(' ');
+  return {
+    exitStatus: status === '-' ? null : Number(status),
+    signal: signal === '-' ? null : Number(signal),
+    ...(why === 'lease' ? { fenced: true } : {}),
+  };
 }
 
 /**

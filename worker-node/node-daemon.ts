@@ -22,6 +22,7 @@ import { lockCores, type CoreLease } from './core-locks.js';
 import { HeartbeatLoop } from './heartbeat-loop.js';
 import { LogShipper } from './log-shipper.js';
 import { checkCluster, NodeCluster } from './node-cluster.js';
+import { NodeLease } from './node-lease.js';
 import type { NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
@@ -78,6 +79,7 @@ interface Parts {
   watch: RunWatch;
   heartbeat: HeartbeatLoop;
   claims: ClaimLoop;
+  nodeLease: NodeLease;
 }
 
 export class NodeDaemon {
@@ -140,8 +142,15 @@ export class NodeDaemon {
       acknowledged: (key, count): Promise<void> => supervisor.acknowledged(key, count),
       log,
     });
+    const nodeLease = new NodeLease({
+      file: join(options.dir, 'lease'),
+      killGraceMs: options.killGraceMs,
+      expiring: () => supervisor.stopAll('LEASE_EXPIRED'),
+      log,
+    });
     const supervisor = new RunSupervisor({
       ...options,
+      leaseFile: join(options.dir, 'lease'),
       runAs: this.#runAs,
       table,
       allocator,
@@ -162,6 +171,7 @@ export class NodeDaemon {
       cluster: (id) => cluster.learn(id),
       stateChanged: () => claims.notify(),
       kill: (key, reason) => supervisor.kill(key, reason),
+      leaseRenewed: (sentAt, seconds) => nodeLease.renewed(sentAt, seconds),
     });
     const claims = new ClaimLoop({
       ...options,
@@ -175,10 +185,12 @@ export class NodeDaemon {
       launch: (runs) => supervisor.launchAll(runs),
       busy: () => heartbeat.busy(),
     });
-    this.#parts = { lease, cgroups, shipper, outbox, supervisor, watch, heartbeat, claims };
+    this.#parts = { lease, cgroups, shipper, outbox, supervisor, watch, heartbeat, claims, nodeLease };
 
     await shipper.start();
     await recoverRuns(records, { table, allocator, shipper, supervisor, log, now: Date.now });
+    // After the runs are back in the table: a lease ending before the first heartbeat is answered stops them.
+    nodeLease.resume();
     outbox.start();
     watch.start();
     heartbeat.start();
@@ -203,8 +215,10 @@ export class NodeDaemon {
    */
   async stop(): Promise<void> {
     if (!this.#parts) return;
-    const { lease, shipper, outbox, supervisor, watch, heartbeat, claims } = this.#parts;
+    const { lease, shipper, outbox, supervisor, watch, heartbeat, claims, nodeLease } = this.#parts;
     await Promise.all([heartbeat.stop(), claims.stop()]);
+    // The runs left running are their wrappers' to stop at the lease's end, if no daemon renews it by then.
+    nodeLease.stop();
     await supervisor.launched();
     await watch.stop();
     // Runs that just ended get a moment to store their output and be reported; the rest are after the next start.

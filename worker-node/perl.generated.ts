@@ -26,14 +26,16 @@ export const jobLauncher = `# The node daemon's job launcher: starts each job fr
 #    (the script is /dev/fd/3 there), "user": the owner's login, or absent to keep the daemon's identity,
 #    "min_uid": the lowest uid a job may take, "make_cwd": true to create the working directory (as root, then
 #    given to the owner: the job's default directory is in the node's own), "cgroup_procs": [cgroup.procs or tasks
-#    file, ...] to write the job's pid to before it drops privileges}
+#    file, ...] to write the job's pid to before it drops privileges, "lease": the node's lease file, whose deadline
+#    the wrapper kills the job at (fence below), or absent}
 # stdout, one line per event: its word, a space, the run's directory, and for some a tab and a detail:
 #   started <dir>\\t<pid> <start> <wrapper pid> <wrapper start> <out dev:ino> <err dev:ino>
 #                                       the job runs; <dir>/pid holds the same six words (start: field 22 of
 #                                       /proc/<pid>/stat; dev:ino: the output files the job opened)
 #   failed <dir>\\t<reason>              it could not be started: a fork failed, or its owner cannot be taken
 #                                       ("no user alice here"), or its directory or files cannot be opened
-#   ended <dir>                         it has ended; <dir>/status holds "<exit status> -" or "- <signal>"
+#   ended <dir>                         it has ended; <dir>/status holds "<exit status> -" or "- <signal>", then
+#                                       " lease" if the wrapper killed it at the lease's end
 #
 # For tests only: with CONDUCTOR_TEST_WRAPPER_GATES (a directory; job-launcher.ts passes it on only when the daemon
 # has it, and nothing but a test sets it) each wrapper stops at two points around its job's end, so that a test can
@@ -107,6 +109,35 @@ sub job {
   exec { $r->{command}[0] } @{$r->{command}} or $refuse->("cannot run $r->{command}[0]: $!");
 }
 
+# Fencing on node loss: past the deadline the daemon writes to the lease file (each heartbeat renews it; its first
+# number, epoch ms), the API may settle this job and start it elsewhere. Whether the daemon is there or not, the
+# wrapper kills the job then: SIGKILL to its process group and to every process in its cgroups, again each second
+# while it lasts. The daemon, when there, stopped it gracefully before. Checked from SIGALRM, at most a second apart
+# and on the deadline itself, while the wrapper waits for its job (perl's waitpid goes on after a handled signal).
+# No file (never-expiring lease, or none heard yet): nothing is fenced. Answers a ref, true once the job was killed.
+sub fence {
+  my ($r, $pid) = @_;
+  my $fenced = 0;
+  return \\$fenced if !defined $r->{lease};
+  require Time::HiRes;
+  my $check; $check = sub {
+    my ($at, $f);
+    ($at) = (<$f> // '') =~ /^(\\d+)/ if open($f, '<', $r->{lease});
+    my $left = defined $at ? $at / 1000 - Time::HiRes::time() : 1;
+    if ($left <= 0) {
+      $fenced = 1; $left = 1;
+      kill('KILL', -$pid);
+      for my $procs (@{$r->{cgroup_procs} || []}) {
+        open(my $f, '<', $procs) or next; my @pids = grep { /^\\d+$/ } map { s/\\s+//gr } <$f>; close($f);
+        kill('KILL', @pids) if @pids;
+      }
+    }
+    Time::HiRes::alarm($left < 1 ? $left + 0.001 : 1);
+  };
+  $SIG{ALRM} = $check; $check->();
+  return \\$fenced;
+}
+
 while (my $line = <STDIN>) {
   my $r = decode_json($line);
   my $wrapper = fork();
@@ -136,11 +167,13 @@ while (my $line = <STDIN>) {
   my $job = "$pid " . started_at($pid) . " $$ " . started_at($$) . " $ids";
   put($r->{dir}, 'pid', "$job\\n");
   print "started $r->{dir}\\t$job\\n";
+  my $fenced = fence($r, $pid);
   if ($gates) { select(undef, undef, undef, 0.01) until zombie($pid); gate($r->{dir}, 'zombie'); }
   waitpid($pid, 0);
   my $status = $?;
+  alarm(0);
   gate($r->{dir}, 'collected') if $gates;
-  put($r->{dir}, 'status', ($status & 127) ? "- " . ($status & 127) . "\\n" : ($status >> 8) . " -\\n");
+  put($r->{dir}, 'status', (($status & 127) ? "- " . ($status & 127) : ($status >> 8) . " -") . ($$fenced ? " lease" : "") . "\\n");
   print "ended $r->{dir}\\n";
   POSIX::_exit(0);
 }

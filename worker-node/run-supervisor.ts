@@ -35,6 +35,8 @@ export interface RunSupervisorOptions {
   outbox: Outbox;
   /** The node's cgroups and containment levels: each run gets its own under them. */
   cgroups: NodeCgroups;
+  /** The node's lease file, handed to each run's wrapper (node-lease.ts); undefined: runs are not fenced. */
+  leaseFile?: string;
   /** The most processes a job may have at once, where a pids cgroup counts them; undefined: no limit. */
   jobPidsMax?: number;
   /** A run's cores are free again: a claim may find work that fits now. */
@@ -100,6 +102,7 @@ export class RunSupervisor {
           ...containment.env,
         },
         cgroupProcs: containment.cgroupProcs,
+        leaseFile: this.options.leaseFile,
         stdoutPath: paths.stdout,
         stderrPath: paths.stderr,
         cpuIds: record.cpuIds,
@@ -161,6 +164,11 @@ export class RunSupervisor {
     run.record.kill = reason;
     this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
     void this.options.table.save(run).then(() => this.terminate(run));
+  }
+
+  /** The node's lease is ending unrenewed: every run is stopped before the API may settle it and start it elsewhere. */
+  stopAll(reason: KillReason): void {
+    for (const run of this.options.table.unended()) this.kill(run.key, reason);
   }
 
   /**
@@ -227,6 +235,11 @@ export class RunSupervisor {
     const { record } = run;
     table.move(run, 'ending');
     const exit = record.pid === undefined ? undefined : readJobExit(record.dir);
+    // Its wrapper killed it at the lease's end (the daemon was gone, or late): it ends as the daemon's stop would.
+    if (exit?.fenced && !record.kill) {
+      record.kill = 'LEASE_EXPIRED';
+      await table.save(run);
+    }
     // What the job left behind in its group (background processes) ends with it: its cores are given out next.
     // Unless its pid now names another process: then the group is someone else's (a pid still in use as a group id
     // is never handed out again, so a reused pid means the job's group is gone).

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import type { EventResult, FinishedEvent, NodeEvent, StartedEvent } from '../../shared/protocol/events.js';
 import type { JobSummaryRow } from './job-summary.js';
+import { keepLateReports } from './late-run-reports.js';
 import { transitionJobs, type TransitionResult } from './transition-jobs.js';
 
 /**
@@ -10,7 +11,8 @@ import { transitionJobs, type TransitionResult } from './transition-jobs.js';
  * acknowledgement (the node's outbox forgets the event): applied now; a duplicate (a retry finds its own effect); or
  * refused for good, because it is about another attempt or another node (fencing: a job requeued after its node was
  * lost runs again as a new attempt, and the old one's reports change nothing). Starts go first: a job's start always
- * comes before its end in a node's outbox, and the order between different jobs does not matter.
+ * comes before its end in a node's outbox, and the order between different jobs does not matter. A refused end of a
+ * run settled while its node was lost is kept in its job's events (late-run-reports.ts).
  */
 export async function applyNodeEvents(
   db: Database,
@@ -40,8 +42,27 @@ export async function applyNodeEvents(
     starts.forEach(({ event, n }, i) => (results[n] = resultOf(applied[i]!, node, event)));
   }
   if (ends.length) {
+    // A run its node stopped at its lease's end (protocol 4) is a lost node's job: back to PENDING if it asked.
+    const requeueable = ends.filter(({ event }) => event.state === 'NODE_FAIL');
+    const requeued = await transitionJobs(db, {
+      jobs: requeueable.map(({ event }) => ({
+        id: Number(event.job_id),
+        to: 'PENDING',
+        reason: `${event.error_msg ?? 'node failure'}: requeued`,
+        values: { attempt: event.attempt },
+      })),
+      from: ['RUNNING'],
+      inputs: { attempt: 'integer' },
+      set: sql`enqueued = false, node_name = NULL, start_time = NULL, cpu_ids = NULL, pid = NULL`,
+      where: sql`${thisRun} AND current.requeue AND current.cancel_requested_at IS NULL`,
+      actor,
+    });
+    requeueable.forEach(({ n }, i) => {
+      if (requeued[i]!.applied) results[n] = 'applied';
+    });
+    const rest = ends.filter(({ n }) => results[n] === undefined);
     const applied = await transitionJobs(db, {
-      jobs: ends.map(({ event }) => ({
+      jobs: rest.map(({ event }) => ({
         id: Number(event.job_id),
         to: event.state,
         reason: event.error_msg ?? 'finished',
@@ -58,7 +79,14 @@ export async function applyNodeEvents(
       where: thisRun,
       actor,
     });
-    ends.forEach(({ event, n }, i) => (results[n] = resultOf(applied[i]!, node, event)));
+    rest.forEach(({ event, n }, i) => (results[n] = resultOf(applied[i]!, node, event)));
+    // What really happened to the runs settled while the node was lost: kept in their jobs' events.
+    await keepLateReports(
+      db,
+      node,
+      rest.filter(({ n }) => results[n] === 'refused').map(({ event }) => event),
+      actor,
+    );
   }
   return results;
 }

@@ -31,6 +31,8 @@ export interface Heartbeat {
   confirmedThrough: number | undefined;
   /** Who settles the runs the node no longer has: `node:<name>`. */
   actor: string;
+  /** The lease this heartbeat grants, in ms from now (the database's clock); null: one that never expires. */
+  leaseMs: number | null;
 }
 
 type JobAttempt = { jobId: number; attempt: number };
@@ -40,6 +42,8 @@ type JobAttempt = { jobId: number; attempt: number };
  * that speaks again is UP, or DRAINING if an admin drained it. Answers the node's state, the RUNNING jobs on it whose
  * cancel was asked for (how a cancel reaches the node), and the runs it reported that are no longer its to run: a
  * job settled while the node was DOWN (requeued elsewhere, or ended), which it must stop without reporting.
+ *
+ * Each heartbeat renews the node's lease (`leaseMs` from now): its jobs are not settled as lost before it ends.
  *
  * A heartbeat that says how far its confirms are journaled also settles the jobs RUNNING on the node that it no longer
  * has (settle-unlisted-runs.ts); without that number, such jobs are left RUNNING until the node is lost.
@@ -60,6 +64,8 @@ export async function recordHeartbeat(
     runsAnyUser: beat.runsAs.any_user,
     runsUsers: beat.runsAs.users,
     runsUnnamed: beat.runsAs.unnamed,
+    // Renewed only here: the reconciler settles the node's jobs once it has passed (settle-lost-nodes.ts).
+    leaseExpiresAt: beat.leaseMs === null ? null : sql`now() + ${beat.leaseMs} * interval '1 millisecond'`,
   };
   const [row] = await db
     .insert(nodes)

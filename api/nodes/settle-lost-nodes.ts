@@ -3,21 +3,25 @@ import type { Database } from '../../shared/db/database.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import { transitionJobs } from '../jobs/transition-jobs.js';
 
-const ACTOR = 'reconciler';
+/** The actor of a lost node's settlements: a late report of such a run is kept in its job's events (late-run-reports.ts). */
+export const LOST_NODE_ACTOR = 'reconciler';
+const ACTOR = LOST_NODE_ACTOR;
 
 /**
- * Marks DOWN the nodes silent for longer than `silenceMs`, and settles the jobs RUNNING on any DOWN node (also one
+ * Marks DOWN the nodes whose lease has ended (each heartbeat renews it: record-heartbeat.ts; a node that cannot renew
+ * it has stopped its runs by then, so nothing of the jobs settled here still runs; a lease that never expires never
+ * ends here), and settles the jobs RUNNING on any DOWN node (also one
  * that went down earlier: a confirm that raced the marking is settled at the next run), in one transaction: those
  * that asked for requeue go back to PENDING (marked not enqueued, so the reconciler pushes them; their next start is a
  * new attempt, and the lost attempt's reports are refused), the others end NODE_FAIL. A job whose cancel was asked
  * for ends CANCELLED rather than run again. Answers the nodes marked DOWN and how many jobs went back to PENDING.
  */
-export async function settleLostNodes(db: Database, silenceMs: number): Promise<{ nodes: string[]; requeued: number }> {
+export async function settleLostNodes(db: Database): Promise<{ nodes: string[]; requeued: number }> {
   return db.transaction(async (tx) => {
     const down = await queryRows(
       tx,
       sql`UPDATE nodes SET state = 'DOWN'
-          WHERE state <> 'DOWN' AND last_heartbeat < now() - ${silenceMs} * interval '1 millisecond'
+          WHERE state <> 'DOWN' AND lease_expires_at < now()
           RETURNING name`,
     );
     // Locked until the transaction ends: nothing else moves them between this read and their transitions.
@@ -32,7 +36,7 @@ export async function settleLostNodes(db: Database, silenceMs: number): Promise<
     const requeued = await transitionJobs(tx, {
       jobs: lost
         .filter((job) => job.requeue === true)
-        .map((job) => ({ id: Number(job.id), to: 'PENDING', reason: 'node lost: requeued' })),
+        .map((job) => ({ id: Number(job.id), to: 'PENDING', reason: `node ${String(job.node_name)} lost: requeued` })),
       from: ['RUNNING'],
       set: sql`enqueued = false, node_name = NULL, start_time = NULL, cpu_ids = NULL, pid = NULL`,
       where: onLostNode,

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
+import { nodeLeaseSetting } from './node-lease-setting.js';
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
 import { readConfig } from './read-config.js';
@@ -35,7 +36,13 @@ export const NodeHostConfigSchema = z
     CONDUCTOR_MAX_FOLLOWS: z.coerce.number().int().min(1).max(10_000).default(16),
     CONDUCTOR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     CONDUCTOR_RECONCILE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
-    CONDUCTOR_NODE_TIMEOUT_SECONDS: z.coerce.number().min(5).max(86_400).default(60),
+    CONDUCTOR_NODE_LEASE_SECONDS: nodeLeaseSetting,
+    // Its meaning changed (a silence limit without fencing): a deployment that set it must choose a lease anew.
+    CONDUCTOR_NODE_TIMEOUT_SECONDS: z
+      .never({
+        error: 'was replaced by CONDUCTOR_NODE_LEASE_SECONDS (seconds or never; the README says the trade-off)',
+      })
+      .optional(),
     ...logStoreSettings,
     CONDUCTOR_LOG_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(250),
   })

@@ -122,6 +122,11 @@ export const nodes = pgTable('nodes', {
   runsUnnamed: boolean('runs_unnamed').notNull().default(true),
   /** Raised by every confirm that hands the node jobs (migration 0010). */
   confirmSeq: bigint('confirm_seq', { mode: 'number' }).notNull().default(0),
+  /**
+   * Renewed by each heartbeat (migration 0014): the node's jobs are settled as lost only once it has passed; NULL, a
+   * lease that never expires (CONDUCTOR_NODE_LEASE_SECONDS=never).
+   */
+  leaseExpiresAt: time('lease_expires_at'),
 });
 
 export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;

@@ -6,8 +6,11 @@ import { z } from '@hono/zod-openapi';
 import { label } from '../names.js';
 import { Attempt, JobIdText } from './run-id.js';
 
-/** How a run can end, as its node reports it. NODE_FAIL is the API's own verdict on a lost node, never a node's. */
-export const RUN_ENDINGS = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY'] as const;
+/**
+ * How a run can end, as its node reports it. NODE_FAIL (protocol 4 on): the node stopped the run because it could not
+ * renew its lease (the API would have settled it as lost); a job that asked for requeue goes back to PENDING then.
+ */
+export const RUN_ENDINGS = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'] as const;
 export type RunEnding = (typeof RUN_ENDINGS)[number];
 
 export const StartedEvent = z

@@ -51,6 +51,18 @@ export const HeartbeatResponse = z
         'Runs the node reported that are no longer its own (settled while it was DOWN): stop them, report nothing.',
     }),
     cluster_id: clusterIdField(),
+    lease_seconds: z
+      .number()
+      .positive()
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "The node's lease, renewed by this heartbeat (protocol 4 on), in seconds from when the node sent it: a node " +
+          'that cannot renew it stops its runs before it ends, and only then does the API settle its jobs. null: the ' +
+          'lease never expires (CONDUCTOR_NODE_LEASE_SECONDS=never): runs go on through any API outage. Absent from ' +
+          'APIs before protocol 4 (no lease).',
+      }),
   })
   .openapi('HeartbeatResponse');
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;

@@ -9,8 +9,10 @@
  * 2: the heartbeat carries the daemon's version (`daemon_version`).
  * 3: jobs have owners: the claim and the heartbeat say how the node runs jobs (`runs_as`, runs-as.ts), a ref and a
  *    confirmed job carry their owner (`user`). A daemon of 2 says nothing and is given only jobs naming no user.
+ * 4: fencing on node loss: the heartbeat's answer grants the node a lease (`lease_seconds`, null: never expires),
+ *    which the daemon keeps renewed or stops its runs before it ends; a run so stopped is reported NODE_FAIL.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** The versions the API serves: its own and the one before. */
 export const SERVED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION - 1, PROTOCOL_VERSION];

@@ -61,6 +61,8 @@ export async function createTestApp(
     followLeases?: FollowLeases;
     maxFollows?: number;
     followLeaseMs?: number;
+    /** The lease each heartbeat grants, ms; null: never expires. */
+    nodeLeaseMs?: number | null;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -76,6 +78,7 @@ export async function createTestApp(
     ...(options.followLeases ? { followLeases: options.followLeases } : {}),
     ...(options.maxFollows ? { maxFollows: options.maxFollows } : {}),
     ...(options.followLeaseMs ? { followLeaseMs: options.followLeaseMs } : {}),
+    ...(options.nodeLeaseMs !== undefined ? { nodeLeaseMs: options.nodeLeaseMs } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).

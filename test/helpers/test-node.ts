@@ -40,7 +40,13 @@ export interface TestApi {
  * embedded one); `logDir`: a log directory the test made (and removes), shared with another API.
  */
 export async function startTestApi(
-  options: { queue?: JobQueue; logs?: LogStore; backend?: Backend; logDir?: string } = {},
+  options: {
+    queue?: JobQueue;
+    logs?: LogStore;
+    backend?: Backend;
+    logDir?: string;
+    nodeLeaseMs?: number | null;
+  } = {},
 ): Promise<TestApi> {
   const backend = options.backend ??
     (await backends()).find((candidate) => candidate.name === 'postgres' && !candidate.skip) ?? {
@@ -50,7 +56,12 @@ export async function startTestApi(
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'conductor-logs-'));
   const logs = options.logs ?? new FileLogStore(logDir);
   // Followers look often: a test waits on what they see.
-  const t = await createTestApp(backend, { ...(options.queue ? { queue: options.queue } : {}), logs, logPollMs: 50 });
+  const t = await createTestApp(backend, {
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.nodeLeaseMs !== undefined ? { nodeLeaseMs: options.nodeLeaseMs } : {}),
+    logs,
+    logPollMs: 50,
+  });
   const clusterId = await readClusterId(t.database.db);
   let server = await listen(t, 0);
   const address = server.address();

@@ -63,7 +63,7 @@ export async function startNodeHost(
     const queue = openNodeQueue(config, database.db);
     const follows = openFollowLeases(config, database.db);
     const db = database.db;
-    const reconciler = new Reconciler(queue, { nodeSilenceMs: config.CONDUCTOR_NODE_TIMEOUT_SECONDS * 1000 });
+    const reconciler = new Reconciler(queue);
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     let localNode: LocalNode | undefined;
     const closing = new AbortController();
@@ -81,6 +81,7 @@ export async function startNodeHost(
       closing: closing.signal,
       followLeases: follows.leases,
       maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
+      nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();

@@ -20,6 +20,7 @@ import { createApp } from '../../app.js';
 import type { App } from '../../app-env.js';
 import { RedisFollowLeases } from '../../follows/redis-follow-leases.js';
 import { Reconciler } from '../../reconciler.js';
+import { parseNodeLease } from '../../../shared/config/node-lease-setting.js';
 
 export interface Env {
   DATABASE_URL: string;
@@ -29,6 +30,8 @@ export interface Env {
   CONDUCTOR_REDIS_PREFIX?: string;
   /** Open follow streams per token across the deployment (default 16). */
   CONDUCTOR_MAX_FOLLOWS?: string;
+  /** How long a heartbeat keeps a node the owner of its runs, in seconds, or never; 300 by default. */
+  CONDUCTOR_NODE_LEASE_SECONDS?: string;
   /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
   LOGS?: R2BucketBinding;
   CONDUCTOR_LOG_PREFIX?: string;
@@ -112,6 +115,7 @@ export default {
         env.CONDUCTOR_REDIS_PREFIX ?? 'conductor:',
       ),
       maxFollows: maxFollows(env.CONDUCTOR_MAX_FOLLOWS),
+      nodeLeaseMs: parseNodeLease(env.CONDUCTOR_NODE_LEASE_SECONDS),
     });
     const current = app;
     const database = openDatabase(env);

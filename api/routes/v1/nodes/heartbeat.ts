@@ -17,7 +17,7 @@ const route = createRoute({
   tags: ['Nodes'],
   summary: "A node's heartbeat: registers it on the first, keeps it UP, and tells it which jobs to cancel",
   description:
-    "Carries the capacity the node has, and its runs. A RUNNING job of the node confirmed under a sequence no higher than the heartbeat's `confirmed_through` that it lists neither as running nor as ended was lost there: it goes back to PENDING when it asked for requeue, ends CANCELLED when its cancel was asked for, and FAILED otherwise. A node that stops sending heartbeats is marked DOWN by the reconciler, and its RUNNING jobs end NODE_FAIL, or go back to PENDING when they asked for requeue.",
+    "Carries the capacity the node has, and its runs. A RUNNING job of the node confirmed under a sequence no higher than the heartbeat's `confirmed_through` that it lists neither as running nor as ended was lost there: it goes back to PENDING when it asked for requeue, ends CANCELLED when its cancel was asked for, and FAILED otherwise. Each heartbeat renews the node's lease (`lease_seconds`, CONDUCTOR_NODE_LEASE_SECONDS): a node that cannot renew it stops its runs before it ends. A node whose lease has ended is marked DOWN by the reconciler, and its RUNNING jobs end NODE_FAIL, or go back to PENDING when they asked for requeue; with a lease that never expires, only when an admin declares the node DOWN.",
   security: [{ bearer: [] }],
   middleware: [nodeProtocol, requireNodeAccess()] as const,
   request: {
@@ -54,9 +54,12 @@ export function registerHeartbeat(app: App): void {
       ended: (body.ended ?? []).map(runOf),
       confirmedThrough: body.confirmed_through,
       actor: actorName(c.var.principal),
+      leaseMs: c.var.services.nodeLeaseMs,
     });
     const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));
     const cluster_id = await c.var.services.clusterId(c.var.db);
-    return c.json({ state, cancel: view(cancel), stop: view(stop), cluster_id }, 200);
+    const { nodeLeaseMs } = c.var.services;
+    const lease_seconds = nodeLeaseMs === null ? null : nodeLeaseMs / 1000;
+    return c.json({ state, cancel: view(cancel), stop: view(stop), cluster_id, lease_seconds }, 200);
   });
 }

@@ -26,6 +26,10 @@ export const Node = z
     cpus_allocated: z.number().int(),
     memory_allocated_mb: z.number(),
     last_heartbeat: timestamp.nullable(),
+    lease_expires_at: timestamp.nullable().openapi({
+      description:
+        "When the node's lease ends unless a heartbeat renews it: then its runs have been stopped there, and the reconciler settles its jobs. null: a lease that never expires (CONDUCTOR_NODE_LEASE_SECONDS=never).",
+    }),
     registered_at: timestamp,
     daemon_version: z.string().nullable().openapi({ description: 'Its daemon software; null before protocol 2.' }),
     protocol: z.number().int().nullable().openapi({ description: 'The node protocol version its daemon speaks.' }),
@@ -50,6 +54,7 @@ export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage):
     cpus_allocated: cpusAllocated,
     memory_allocated_mb: memoryAllocatedMb,
     last_heartbeat: node.lastHeartbeat?.toISOString() ?? null,
+    lease_expires_at: node.leaseExpiresAt?.toISOString() ?? null,
     registered_at: node.registeredAt.toISOString(),
     daemon_version: node.daemonVersion,
     protocol: node.protocol,

@@ -6,16 +6,19 @@ import { readNodeUsage } from '../../../nodes/node-usage.js';
 import { setNodeState } from '../../../nodes/set-node-state.js';
 import { Node, NodeParam, nodeView } from './schema.js';
 
-/** POST /v1/nodes/{node}/drain and /resume: the same route twice, for the two states an admin may set. */
-function stateRoute(action: 'drain' | 'resume') {
+const SUMMARIES = {
+  drain: 'Drain a node (admin): it takes no new work, its running jobs finish',
+  resume: 'Resume a drained node (admin)',
+  down: "Declare a silent node DOWN (admin): its lease ends now, and the reconciler settles its jobs (requeued or NODE_FAIL) at its next run. For a lease that never expires (CONDUCTOR_NODE_LEASE_SECONDS=never), the only way to settle a node that does not return: declare it only once its jobs' processes are known to be gone (the machine is off). A node that heartbeats again is UP.",
+} as const;
+
+/** POST /v1/nodes/{node}/drain, /resume and /down: the same route thrice, for the states an admin may set. */
+function stateRoute(action: keyof typeof SUMMARIES) {
   return createRoute({
     method: 'post',
     path: `/v1/nodes/{node}/${action}`,
     tags: ['Nodes'],
-    summary:
-      action === 'drain'
-        ? 'Drain a node (admin): it takes no new work, its running jobs finish'
-        : 'Resume a drained node (admin)',
+    summary: SUMMARIES[action],
     security: [{ bearer: [] }],
     middleware: [requirePrincipal('admin')] as const,
     request: { params: NodeParam },
@@ -30,6 +33,7 @@ export function registerSetNodeState(app: App): void {
   for (const [action, state] of [
     ['drain', 'DRAINING'],
     ['resume', 'UP'],
+    ['down', 'DOWN'],
   ] as const) {
     app.openapi(stateRoute(action), async (c) => {
       const { node } = c.req.valid('param');
