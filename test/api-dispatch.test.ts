@@ -1,6 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
+import { queryRows } from '../shared/db/query-rows.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { jobs } from '../shared/db/schema.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
@@ -38,6 +40,28 @@ for (const backend of await backends()) {
       expect(await t.queue.missing([id])).toEqual([]);
       await t.call('POST', `/v1/jobs/${id}/cancel`);
       expect(await t.queue.missing([id])).toEqual([id]);
+    });
+
+    it('marks a job confirmed to a daemon of protocol 3 (which knows no cluster id) as having its output at the old keys', async () => {
+      const legacy = async (id: number) =>
+        (await queryRows(t.database.db, sql`SELECT legacy_log_keys AS legacy FROM jobs WHERE id = ${id}`))[0]!.legacy;
+      for (const protocol of [PROTOCOL_VERSION - 1, PROTOCOL_VERSION]) {
+        await drain();
+        const id = await t.submit();
+        const speak = (path: string, body: unknown) =>
+          t.app.request(`/v1/nodes/n1/${path}`, {
+            method: 'POST',
+            headers: {
+              Authorization: `Bearer ${n1}`,
+              'Content-Type': 'application/json',
+              [PROTOCOL_HEADER]: String(protocol),
+            },
+            body: JSON.stringify(body),
+          });
+        expect((await (await speak('claim', claimBody)).json()).refs).toMatchObject([{ id }]);
+        expect((await (await speak('confirm', { job_ids: [id] })).json()).jobs).toMatchObject([{ id: String(id) }]);
+        expect(await legacy(Number(id))).toBe(protocol < PROTOCOL_VERSION);
+      }
     });
 
     it('claims and confirms for a node: RUNNING there as attempt 1, with the script; a retried confirm gets it again until its start is reported', async () => {

@@ -1,5 +1,7 @@
 /** A job's output as the API serves it, read from the log store: the stream of one attempt, and where a tail starts. */
-import type { JobRow } from '../../shared/db/schema.js';
+import { inArray } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { jobs, type JobRow } from '../../shared/db/schema.js';
 import { storedEnd, tailLines } from '../../shared/logs/log-reader.js';
 import type { LogStore, LogStream, LogStreamId } from '../../shared/logs/log-store.js';
 
@@ -22,6 +24,14 @@ export async function streamOf(
   if (!job.legacyLogKeys) return id;
   const legacy: LogStreamId = { jobId: job.id, attempt, stream };
   return !(await holdsChunks(store, id)) && (await holdsChunks(store, legacy)) ? legacy : id;
+}
+
+/**
+ * Jobs confirmed to a daemon of a protocol before 4, which knows no cluster id and ships their output under the old
+ * keys: marked so that the API reads them there (the same rule as a job stored before cluster ids).
+ */
+export async function markLegacyLogKeys(db: Database, ids: number[]): Promise<void> {
+  if (ids.length) await db.update(jobs).set({ legacyLogKeys: true }).where(inArray(jobs.id, ids));
 }
 
 async function holdsChunks(store: LogStore, id: LogStreamId): Promise<boolean> {

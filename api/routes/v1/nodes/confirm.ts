@@ -9,7 +9,9 @@ import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
 import { jobsNotRunBy } from '../../../nodes/runs-owner.js';
 import { ConfirmRequest, ConfirmResponse } from '../../../../shared/protocol/confirm.js';
+import { CLUSTER_ID_PROTOCOL } from '../../../../shared/protocol/protocol-version.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
+import { markLegacyLogKeys } from '../../../jobs/job-output.js';
 import { NodeParam, nodeJobView } from './schema.js';
 
 const route = createRoute({
@@ -77,6 +79,12 @@ export function registerConfirm(app: App): void {
       ids.filter((id) => !confirmed.has(id)),
     );
     const jobs = [...started, ...retried];
+    if (c.var.protocol < CLUSTER_ID_PROTOCOL) {
+      await markLegacyLogKeys(
+        c.var.db,
+        jobs.map((job) => job.id),
+      );
+    }
     const running = new Set(jobs.map((job) => job.id));
     // Read after the retried jobs: their sequence (from the confirm whose answer was lost) is no higher than it.
     sequence ??= await confirmSequence(c.var.db, node);
