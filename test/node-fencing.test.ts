@@ -13,6 +13,7 @@ import { LEASE_EXPIRED_MESSAGE } from '../worker-node/job-ending.js';
 import { readLeaseFile } from '../worker-node/node-lease.js';
 import { sql } from 'drizzle-orm';
 import {
+  ENDED,
   getJob,
   startTestApi,
   testNodes,
@@ -176,6 +177,31 @@ describe('fencing with a lease that never expires', () => {
   });
   afterEach(async () => {
     await nodes.cleanup();
+  });
+
+  it('a restarted daemon ends the attempt it re-adopted before it starts the next attempt of the same job', async () => {
+    const work = nodes.dir();
+    // Two CPUs: both attempts fit, so only the rule keeps them apart. A grace long enough to see them overlap.
+    const env = { ...NODE_ENV, CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_KILL_GRACE_SECONDS: '1' };
+    const log = join(work, 'attempts.log');
+    const daemon = await nodes.start('again', env);
+    const id = await api.t.submit(
+      { name: 'job', current_working_directory: work, requeue: true },
+      `#!/bin/bash\ntrap '' TERM\nwhile true; do echo "$CONDUCTOR_ATTEMPT" >> ${log}; sleep 0.05; done`,
+    );
+    await waitFor('attempt 1 writing', () => (existsSync(log) ? true : undefined));
+    daemon.kill('SIGKILL');
+    await daemon.exited;
+    // The admin requeues it while attempt 1 still runs (the README says not to; the daemon must not start both).
+    expect((await api.t.call('POST', '/v1/nodes/again/down')).status).toBe(200);
+    expect((await new Reconciler(api.t.queue).run(api.t.database.db)).requeued).toBe(1);
+    await nodes.start('again', env);
+    const attempts = () => readFileSync(log, 'utf8').trim().split('\n');
+    await waitFor('attempt 2 writing', () => (attempts().includes('2') ? true : undefined));
+    expect((await api.t.call('POST', `/v1/jobs/${id}/cancel`)).status).toBe(200);
+    await waitForState(api.t, id, ENDED);
+    const seen = attempts();
+    expect(seen.lastIndexOf('1')).toBeLessThan(seen.indexOf('2'));
   });
 
   it('keeps a silent node’s job running and its own until an admin declares the node down', async () => {

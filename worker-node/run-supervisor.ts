@@ -49,6 +49,8 @@ export class RunSupervisor {
   readonly #reports = new Set<Promise<void>>();
   /** Each run's containment, by run key: made at launch, or found again by name for a run re-adopted. */
   readonly #contained = new Map<string, RunContainment>();
+  /** Admitted runs waiting for an earlier attempt of their job to end on this node, by job id. */
+  readonly #waiting = new Map<number, Run[]>();
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
@@ -64,6 +66,16 @@ export class RunSupervisor {
     const { table, node } = this.options;
     const { record } = run;
     const { job } = record;
+    // Never two attempts of a job at once: an earlier attempt still here (re-adopted after a restart, being stopped
+    // while the API requeued its job) ends first; this one starts when it has (settle below).
+    const earlier = table.unended().find((other) => other.record.jobId === record.jobId && other !== run);
+    if (earlier) {
+      this.options.log(
+        `job ${record.jobId}: attempt ${record.attempt} waits for attempt ${earlier.record.attempt} to end here`,
+      );
+      this.#waiting.set(record.jobId, [...(this.#waiting.get(record.jobId) ?? []), run]);
+      return;
+    }
     const paths = outputPaths(job, this.options.dir);
     table.move(run, 'launching');
     try {
@@ -261,10 +273,12 @@ export class RunSupervisor {
       record.outbox.push(finished!);
       await table.save(run);
       outbox.notify();
+      this.#launchWaiting(record.jobId);
       return;
     }
     table.move(run, 'reporting');
     this.#freeCores(run);
+    this.#launchWaiting(record.jobId);
     // The cores are free already; the end is reported once the output is all stored. After a crash the status file
     // tells the ending again (with the kill reason journaled before the kill).
     const report = this.#report(run, finished).finally(() => this.#reports.delete(report));
@@ -315,6 +329,16 @@ export class RunSupervisor {
     } catch (error) {
       this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
     }
+  }
+
+  /** The attempts of a job that waited for an earlier one to end here: launched once none is left unended. */
+  #launchWaiting(jobId: number): void {
+    const waiting = this.#waiting.get(jobId);
+    if (!waiting || this.options.table.unended().some((run) => run.record.jobId === jobId && !waiting.includes(run)))
+      return;
+    this.#waiting.delete(jobId);
+    // One settled meanwhile (cancelled while it waited) is not launched.
+    this.launchAll(waiting.filter((run) => run.phase === 'admitted'));
   }
 
   #freeCores(run: Run): void {
