@@ -129,4 +129,14 @@ describe('CONDUCTOR_NODE_LEASE_SECONDS', () => {
     expect(parseNodeLease('never')).toBeNull();
     expect(() => parseNodeLease('0')).toThrow(/CONDUCTOR_NODE_LEASE_SECONDS/);
   });
+
+  it('refuses a lease of a few heartbeats or less (it would stop every job) and numbers not written in decimal', () => {
+    for (const text of ['1', '2', '4.9', '0x10', '1e3', '-5']) {
+      expect(() => readNodeHostConfig({ CONDUCTOR_NODE_LEASE_SECONDS: text }), text).toThrow(
+        /CONDUCTOR_NODE_LEASE_SECONDS/,
+      );
+    }
+    expect(readNodeHostConfig({ CONDUCTOR_NODE_LEASE_SECONDS: '5' }).CONDUCTOR_NODE_LEASE_SECONDS).toBe(5000);
+    expect(readNodeHostConfig({ CONDUCTOR_NODE_LEASE_SECONDS: ' 7.5 ' }).CONDUCTOR_NODE_LEASE_SECONDS).toBe(7500);
+  });
 });

@@ -8,7 +8,11 @@ import { z } from 'zod';
 
 /** Slurm's SlurmdTimeout: a node silent this long is lost. */
 export const DEFAULT_NODE_LEASE_SECONDS = 300;
-export const MIN_NODE_LEASE_SECONDS = 1;
+/**
+ * A busy daemon beats every second (CONDUCTOR_HEARTBEAT_SECONDS) and stops its runs at half the lease at the latest
+ * when it is not renewed: a lease of a few heartbeats or less would stop every job on a healthy node.
+ */
+export const MIN_NODE_LEASE_SECONDS = 5;
 export const MAX_NODE_LEASE_SECONDS = 86_400;
 
 /** The lease in ms, or null for `never`. */
@@ -17,7 +21,13 @@ export type NodeLeaseMs = number | null;
 export const nodeLeaseSetting = z
   .union([
     z.literal('never'),
-    z.coerce.number('must be a number of seconds or never').min(MIN_NODE_LEASE_SECONDS).max(MAX_NODE_LEASE_SECONDS),
+    z
+      .string()
+      .trim()
+      // Decimal seconds only: Number() would also take 0x10 and 1e3.
+      .regex(/^[0-9]+(\.[0-9]+)?$/, 'must be a number of seconds or never')
+      .transform(Number)
+      .pipe(z.number().min(MIN_NODE_LEASE_SECONDS).max(MAX_NODE_LEASE_SECONDS)),
   ])
   .default(DEFAULT_NODE_LEASE_SECONDS)
   .transform((value): NodeLeaseMs => (value === 'never' ? null : value * 1000))
