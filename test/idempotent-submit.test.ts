@@ -115,6 +115,9 @@ for (const backend of await backends()) {
       ['empty', ''],
       ['longer than 255 characters', 'k'.repeat(256)],
       ['not ASCII', 'clé'],
+      // Two Idempotency-Key headers arrive joined with a comma: neither may be taken for the key.
+      ['sent twice', 'x1, x2'],
+      ['a Structured Field with parameters', '"x1";a=1'],
     ])('refuses a key that is %s (422 naming Idempotency-Key)', async (_what, key) => {
       const response = await submit('/v1/jobs', body(), { key });
       expect(response.status).toBe(422);
@@ -123,7 +126,8 @@ for (const backend of await backends()) {
 
     it('keeps keys per account: another account gets its own job, another token of the account the same', async () => {
       const physics = await t.token('user', 'physics', 'alice');
-      const physics2 = await t.token('user', 'physics', 'bob');
+      const physics2 = await t.token('user', 'physics', 'alice');
+      const bob = await t.token('user', 'physics', 'bob');
       const chemistry = await t.token('user', 'chemistry', 'carol');
       const mine = await (await submit('/v1/jobs', body(), { key: 'shared-key', token: physics })).json();
       const theirs = await submit('/v1/jobs', body({ account: 'chemistry' }), { key: 'shared-key', token: chemistry });
@@ -131,9 +135,13 @@ for (const backend of await backends()) {
       const theirJob = await theirs.json();
       expect(theirJob.id).not.toBe(mine.id);
       expect(theirJob.account).toBe('chemistry');
-      // Same account, same key, same body: the account's job (its owner is the first token's user).
+      // Same account, same key, same body, same user: the account's job.
       const again = await (await submit('/v1/jobs', body(), { key: 'shared-key', token: physics2 })).json();
       expect(again).toEqual(mine);
+      // Another user of the account: the same body would run as bob, not alice: another request.
+      const asBob = await submit('/v1/jobs', body(), { key: 'shared-key', token: bob });
+      expect(asBob.status).toBe(422);
+      expect(await asBob.json()).toMatchObject({ code: 'idempotency_key_reused' });
       // An admin's keys are not an account's either.
       const admin = await (await submit('/v1/jobs', body(), { key: 'shared-key' })).json();
       expect(admin.id).not.toBe(mine.id);
@@ -167,6 +175,21 @@ for (const backend of await backends()) {
       const invalid = await submit('/jobs/submit', { job: { ...validJob(), idempotency_key: 42 }, script: 'true' });
       expect(invalid.status).toBe(422);
       expect(JSON.stringify(await invalid.json())).toContain('idempotency_key');
+    });
+
+    it('takes the Idempotency-Key header on the original path too, and refuses it when the body says another key', async () => {
+      const before = await jobCount(t.database.db);
+      const payload = { job: validJob(), script: '#!/bin/bash\ntrue' };
+      const first = await submit('/jobs/submit', payload, { key: 'orig-header' });
+      expect(first.status).toBe(201);
+      const retry = await submit('/jobs/submit', payload, { key: 'orig-header' });
+      expect(await retry.text()).toBe(await first.text());
+      expect(await jobCount(t.database.db)).toBe(before + 1);
+      const both = { job: { ...validJob(), idempotency_key: 'in-body' }, script: 'true' };
+      const differing = await submit('/jobs/submit', both, { key: 'in-header' });
+      expect(differing.status).toBe(422);
+      expect(await differing.json()).toMatchObject({ errors: [{ field: 'job.idempotency_key' }] });
+      expect(await jobCount(t.database.db)).toBe(before + 1);
     });
 
     it('answers a key for 24 h: past that it makes a new job, and the reconciler sweeps it', async () => {

@@ -4,6 +4,7 @@
  * sent as a Structured Field String (`Idempotency-Key: "8e03978e-…"`); the bare form most clients send
  * (`Idempotency-Key: 8e03978e-…`) is taken too, and names the same key as its quoted form.
  */
+import type { Principal } from '../auth/principal.js';
 import { ValidationFailed, type FieldError } from '../http/errors.js';
 
 /** A key's bounds: 1 to 255 characters, each printable ASCII (0x20-0x7E), as a Structured Field String allows. */
@@ -28,7 +29,7 @@ export function readIdempotencyKey(value: unknown, source: KeySource): string | 
     throw new ValidationFailed([error]);
   };
   if (typeof value !== 'string') return refuse('must be a string');
-  const key = 'in' in source ? unquote(value.trim()) : value;
+  const key = 'in' in source ? headerKey(value.trim(), refuse) : value;
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     return refuse(`must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
@@ -36,21 +37,33 @@ export function readIdempotencyKey(value: unknown, source: KeySource): string | 
   return key;
 }
 
-/** A Structured Field String's content (RFC 8941, 3.3.3), or the value itself when it is not one. */
-function unquote(value: string): string {
+/**
+ * The key in a header value: a Structured Field String's content (RFC 8941, 3.3.3), or a bare key. Refused: a
+ * quoted string with parameters or anything after it, and a bare value with a comma, which is what several
+ * Idempotency-Key headers become once joined (RFC 9110, 5.3): one of them would be taken for another key.
+ */
+function headerKey(value: string, refuse: (message: string) => never): string {
   const quoted = /^"((?:[^"\\]|\\["\\])*)"$/.exec(value);
-  return quoted ? quoted[1]!.replace(/\\(["\\])/g, '$1') : value;
+  if (quoted) return quoted[1]!.replace(/\\(["\\])/g, '$1');
+  if (value.startsWith('"')) return refuse('must be one Structured Field String, without parameters');
+  if (value.includes(',')) return refuse('must be sent once (a bare key cannot hold a comma: quote it)');
+  return value;
 }
 
 /**
- * SHA-256 (hex) of the path and the request body as canonical JSON: two bodies that differ only in the order of
- * their keys or the spelling of their numbers are the same request. `body` is the parsed JSON as sent.
+ * SHA-256 (hex) of the path, the Unix user the job would run as (a user token's own, or none), and the request body
+ * as canonical JSON: two bodies that differ only in the order of their keys or the spelling of their numbers are the
+ * same request; the same body sent by another user of the account is not (its job would run as that user).
+ * `body` is the parsed JSON as sent.
  */
-export async function requestHash(path: string, body: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(`${path}\n${canonicalJson(body)}`);
+export async function requestHash(path: string, user: string | null, body: unknown): Promise<string> {
+  const bytes = new TextEncoder().encode(`${path}\n${user ?? ''}\n${canonicalJson(body)}`);
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
+
+/** The Unix user a principal's jobs run as, for requestHash: a user token's own; none for an admin (its jobs name theirs). */
+export const tokenUser = (principal: Principal): string | null => (principal.kind === 'user' ? principal.user : null);
 
 /**
  * JSON with every object's keys in order of their UTF-16 code units and numbers as ECMAScript writes them: the JSON

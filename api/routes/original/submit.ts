@@ -4,7 +4,8 @@ import type { App } from '../../app-env.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { submitJob } from '../../jobs/submit-job.js';
 import { submitJobOnce } from '../../jobs/idempotent-submit.js';
-import { KEY_FIELD, readIdempotencyKey, requestHash } from '../../jobs/idempotency-key.js';
+import { KEY_FIELD, KEY_HEADER, readIdempotencyKey, requestHash, tokenUser } from '../../jobs/idempotency-key.js';
+import { ValidationFailed } from '../../http/errors.js';
 import { sendKeptAnswer } from '../../http/kept-answer.js';
 import { originalValidationResponse, problemResponses } from '../../http/problem.js';
 import { readOriginalBody } from './original-body.js';
@@ -34,15 +35,23 @@ export function registerOriginalSubmit(app: App): void {
     const raw: unknown = await c.req.json();
     const { request, warnings, idempotencyKey } = readOriginalBody(raw, c.req.valid('json'));
     const reading = { timeLimit: (value: unknown) => parseOriginalTimeLimit(String(value)), warnings };
-    const key = readIdempotencyKey(idempotencyKey, KEY_FIELD);
+    // The body's field, as the original's clients send it, or the header /v1 takes: one key, said once or alike.
+    const fromBody = readIdempotencyKey(idempotencyKey, KEY_FIELD);
+    const fromHeader = readIdempotencyKey(c.req.header('Idempotency-Key'), KEY_HEADER);
+    if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+      throw new ValidationFailed([
+        { field: KEY_FIELD.field, message: 'differs from the Idempotency-Key header', input: idempotencyKey },
+      ]);
+    }
+    const key = fromBody ?? fromHeader;
     if (key === undefined) {
       const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, reading);
       return c.json({ job_id: String(job.id) }, 201);
     }
     const once = {
       key,
-      field: KEY_FIELD.field,
-      requestHash: await requestHash('POST /jobs/submit', raw),
+      field: fromBody !== undefined ? KEY_FIELD.field : KEY_HEADER.field,
+      requestHash: await requestHash('POST /jobs/submit', tokenUser(c.var.principal), raw),
       render: (job: { id: number }) => JSON.stringify({ job_id: String(job.id) }),
     };
     const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, request, once, reading);

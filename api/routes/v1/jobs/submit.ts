@@ -5,7 +5,7 @@ import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
 import { submitJob } from '../../../jobs/submit-job.js';
 import { submitJobOnce } from '../../../jobs/idempotent-submit.js';
-import { KEY_HEADER, readIdempotencyKey, requestHash } from '../../../jobs/idempotency-key.js';
+import { KEY_HEADER, readIdempotencyKey, requestHash, tokenUser } from '../../../jobs/idempotency-key.js';
 import { sendKeptAnswer } from '../../../http/kept-answer.js';
 import { problemResponses } from '../../../http/problem.js';
 import { Job } from './schema.js';
@@ -50,7 +50,7 @@ export function registerSubmitJob(app: App): void {
     const once = {
       key,
       field: KEY_HEADER.field,
-      requestHash: await requestHash('POST /v1/jobs', await c.req.json()),
+      requestHash: await requestHash('POST /v1/jobs', tokenUser(c.var.principal), await c.req.json()),
       render: (job: Parameters<typeof jobView>[0]) => JSON.stringify(jobView(job)),
     };
     const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, c.req.valid('json'), once);
