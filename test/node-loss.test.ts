@@ -77,6 +77,34 @@ for (const backend of await backends()) {
           reason: 'attempt 1 really ended COMPLETED (exit status 0), after node n1 was settled as lost',
         }),
       ]);
+      // A run stopped at its lease's end is reported NODE_FAIL, the state it was settled to: a duplicate by state,
+      // and still news (when and how it really ended).
+      const stopped = await t.call('POST', '/v1/nodes/n1/events', {
+        token: n1,
+        body: {
+          events: [
+            {
+              kind: 'finished',
+              job_id: failed,
+              attempt: 1,
+              state: 'NODE_FAIL',
+              exit_status: null,
+              exit_signal: 9,
+              error_msg: 'stopped at its lease end',
+            },
+          ],
+        },
+      });
+      expect((await stopped.json()).results[0].result).toBe('duplicate');
+      expect(
+        (await events(failed)).filter((e: { from_state: string; to_state: string }) => e.from_state === e.to_state),
+      ).toEqual([
+        expect.objectContaining({
+          to_state: 'NODE_FAIL',
+          reason:
+            'attempt 1 really ended NODE_FAIL (signal 9: stopped at its lease end), after node n1 was settled as lost',
+        }),
+      ]);
 
       // n1 speaks again: it is told to stop its old runs, which are no longer its own.
       const back = await (

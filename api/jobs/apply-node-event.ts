@@ -80,11 +80,12 @@ export async function applyNodeEvents(
       actor,
     });
     rest.forEach(({ event, n }, i) => (results[n] = resultOf(applied[i]!, node, event)));
-    // What really happened to the runs settled while the node was lost: kept in their jobs' events.
+    // What really happened to the runs settled while the node was lost: kept in their jobs' events. A run stopped at
+    // its lease's end is reported NODE_FAIL, the state it was settled to: a duplicate by state, news all the same.
     await keepLateReports(
       db,
       node,
-      rest.filter(({ n }) => results[n] === 'refused').map(({ event }) => event),
+      rest.filter(({ n }) => results[n] !== 'applied').map(({ event }) => event),
       actor,
     );
   }
