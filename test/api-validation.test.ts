@@ -17,6 +17,9 @@ const badBodies: [string, unknown, string][] = [
   ['script not a string', { job: validJob(), script: 42 }, 'script'],
   ['oversized script', { job: validJob(), script: 'x'.repeat(MAX_SCRIPT_BYTES + 1) }, 'script'],
   ['NUL in script', { job: validJob(), script: 'echo \u0000' }, 'script'],
+  ['DOS line breaks in script', { job: validJob(), script: '#!/bin/bash\r\ncd /data/run\r\n' }, 'script'],
+  ['one DOS line break in script', { job: validJob(), script: '#!/bin/bash\necho a\r\necho b\n' }, 'script'],
+  ['old Mac line breaks in script', { job: validJob(), script: '#!/bin/bash\recho hi\r' }, 'script'],
   ['account not a string', { job: validJob({ account: 7 }), script }, 'job.account'],
   ['account with a space', { job: validJob({ account: 'a b' }), script }, 'job.account'],
   ['account too long', { job: validJob({ account: 'a'.repeat(65) }), script }, 'job.account'],
@@ -309,6 +312,16 @@ for (const backend of await backends()) {
       const response = await t.call('POST', '/v1/jobs', { body: { job: validJob({ name: 'x\ud83d\ude00' }), script } });
       expect(response.status).toBe(201);
       expect((await response.json()).name).toBe('x😀');
+    });
+
+    it('takes a CR within a line of a script whose lines break with LF (a progress bar), and says which line breaks it refuses', async () => {
+      const ok = await t.call('POST', '/v1/jobs', {
+        body: { job: validJob(), script: "#!/bin/bash\nprintf '1%%\r2%%'\n" },
+      });
+      expect(ok.status).toBe(201);
+      const dos = await t.call('POST', '/v1/jobs', { body: { job: validJob(), script: '#!/bin/bash\r\ntrue\r\n' } });
+      expect(dos.status).toBe(422);
+      expect(JSON.stringify(await dos.json())).toContain('dos2unix');
     });
 
     // issue 12, item 8: every integer has an upper bound within its column; 2^40 used to reach Postgres (500).

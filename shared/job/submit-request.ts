@@ -137,6 +137,13 @@ export const script = z
   .refine((value) => value.trim().length > 0, 'must not be empty')
   .refine((value) => byteLength(value) <= MAX_SCRIPT_BYTES, `must be at most ${MAX_SCRIPT_BYTES} bytes`)
   .refine((value) => !value.includes('\u0000'), 'must not contain NUL')
+  // As sbatch does ("Batch script contains DOS line breaks"): bash would read `cd /data\r` as a directory named so,
+  // and a script broken by lone CRs (old Mac) alone is one line, a comment if it starts with #!. A CR within a line of
+  // a script that breaks its lines with LF is the script's own business.
+  .refine(
+    (value) => !value.includes('\r\n') && !(value.includes('\r') && !value.includes('\n')),
+    "has DOS (CRLF) or old Mac (CR) line breaks: convert it to Unix line breaks (dos2unix, or sed -i 's/\\r$//')",
+  )
   .openapi({ example: '#!/bin/bash\necho hello' });
 
 export const JobDescription = z
