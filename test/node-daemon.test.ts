@@ -133,6 +133,17 @@ describe('the node daemon runs jobs', () => {
     expect(pids.filter((pid) => processStartTime(pid) !== undefined)).toEqual([]);
   });
 
+  it('a job stopped (SIGSTOP) at its time limit is continued first, so its TERM trap runs, as under Slurm', async () => {
+    const trapped = join(work, 'trapped');
+    const id = await submit(`trap 'echo trapped > ${trapped}; exit 3' TERM\nkill -STOP $$\nsleep 600`, {
+      name: 'stopped',
+      time_limit: '0:02',
+    });
+    const job = await waitForState(api.t, id, ['TIMEOUT', 'COMPLETED', 'FAILED'], 10_000);
+    expect(job).toMatchObject({ state: 'TIMEOUT', exit_code: { status: 3, signal: null } });
+    expect(readFileSync(trapped, 'utf8')).toBe('trapped\n');
+  });
+
   it('memory over the request is OUT_OF_MEMORY', async () => {
     const id = await submit(`python3 -c "a = bytearray(200 * 1024 * 1024); import time; time.sleep(60)"`, {
       memory_per_node: '64M',

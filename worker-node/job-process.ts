@@ -159,10 +159,12 @@ export function groupAlive(pgid: number): boolean {
 }
 
 /**
- * Ends the whole process group: SIGTERM, then SIGKILL to whatever is left after the grace period. Answers once no
+ * Ends the whole process group: SIGCONT and SIGTERM, then SIGKILL to whatever is left after the grace period. Answers once no
  * process of the group is left.
  */
 export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+  // As Slurm ends a job: SIGCONT first, so that a stopped job runs its TERM trap, then SIGTERM.
+  signalGroup(pgid, 'SIGCONT');
   signalGroup(pgid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (groupAlive(pgid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -212,12 +212,13 @@ export class RunSupervisor {
   }
 
   /**
-   * Ends the run: SIGTERM to its process group and to every process in its cgroups, the grace period, then SIGKILL to
-   * whatever is left, in its group and (the kill level) its cgroups. A kill interrupted by a crash goes on this way too.
+   * Ends the run: SIGCONT then SIGTERM to its process group and to every process in its cgroups (a stopped job runs its
+   * TERM trap, as under Slurm), the grace period, then SIGKILL to whatever is left, in its group and (the kill level) its cgroups. A kill interrupted by a crash goes on this way too.
    */
   async terminate(run: Run): Promise<void> {
     const containment = this.containment(run);
     try {
+      containment.signal('SIGCONT');
       containment.signal('SIGTERM');
       await terminateGroup(run.record.pid!, this.options.killGraceMs);
       await containment.killAll();
