@@ -55,8 +55,8 @@ describe('a job script is run as a program', () => {
     expect(readFileSync(join(work, `slurm-${perl}.err`), 'utf8')).toMatch(/uninitialized value/);
   });
 
-  it('a script without `#!` runs under /bin/bash', async () => {
-    const id = await submit('echo "bash $BASH_VERSION"\n');
+  it('a script without `#!` runs under /bin/bash, by that path: its PATH has no bash', async () => {
+    const id = await submit('echo "bash $BASH_VERSION"\n', { environment: { PATH: '/opt/conda/bin' } });
     expect(await waitForState(api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
     expect(output(id)).toMatch(/^bash \d/);
   });
