@@ -139,6 +139,8 @@ describe('running a job as its own process group', () => {
   it('refuses, before running anything, an owner the node does not know or a file it cannot open', async () => {
     // As root the owner is looked up; as another user, anyone but itself is refused.
     await expect(run('echo ran > ran', {}, { user: 'cndt-no-such-user' })).rejects.toThrow(LaunchRefused);
-    await expect(run('true', {}, { stdoutPath: '/proc/no/such/file' })).rejects.toThrow(/cannot open \/proc\/no/);
+    await expect(run('true', {}, { stdoutPath: '/proc/no/such/file' })).rejects.toThrow(
+      /cannot open output \/proc\/no/,
+    );
   });
 });
