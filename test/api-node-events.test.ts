@@ -88,6 +88,22 @@ for (const backend of await backends()) {
       expect((await (await t.call('GET', `/jobs/query/${id}`)).json()).detail.exit_code).toBe('0:9');
     });
 
+    it("keeps a job's own launch failure (FAILED, status 0, no signal) as launch_failed: job, 0:0; a node's not", async () => {
+      const lastReason = async (id: string) =>
+        (await (await t.call('GET', `/v1/jobs/${id}/events`)).json()).events.at(-1).reason;
+      const own = await runningOn('n1', n1);
+      const error_msg = 'cannot start on n1: cannot open output /proc/slurm-1.out: Permission denied';
+      const finished = { kind: 'finished', attempt: 1, state: 'FAILED', exit_signal: null, error_msg };
+      expect(await report([{ ...finished, job_id: own, exit_status: 0 }])).toEqual(['applied']);
+      expect(await job(own)).toMatchObject({ state: 'FAILED', exit_code: { status: 0, signal: null }, error_msg });
+      expect((await (await t.call('GET', `/jobs/query/${own}`)).json()).detail.exit_code).toBe('0:0');
+      expect(await lastReason(own)).toBe(`launch_failed: job: ${error_msg}`);
+      const node = await runningOn('n1', n1);
+      const cores = 'not enough free cores on n1 (0 free)';
+      await report([{ ...finished, job_id: node, exit_status: null, error_msg: cores }]);
+      expect(await lastReason(node)).toBe(cores);
+    });
+
     it("refuses for good an old attempt's report, and another node's", async () => {
       const id = await runningOn('n1', n1);
       // The job was requeued and started again, on n2, as attempt 2.

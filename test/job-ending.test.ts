@@ -67,6 +67,16 @@ describe('the finished event', () => {
     });
   });
 
+  it("gives a job's own launch failure exit code 0:0 (status 0, no signal), a node's fault none", () => {
+    const own = finishedEvent(
+      { ...record, launchError: 'cannot open output /proc/x', launchFailedBy: 'job' },
+      undefined,
+    );
+    expect(own).toMatchObject({ state: 'FAILED', exit_status: 0, exit_signal: null });
+    const node = finishedEvent({ ...record, launchError: 'not enough free cores' }, undefined);
+    expect(node).toMatchObject({ state: 'FAILED', exit_status: null, exit_signal: null });
+  });
+
   it('is not made for a run the API asked to stop: the API has ended it already', () => {
     expect(finishedEvent({ ...record, kill: 'STOPPED' }, { exitStatus: null, signal: SIGTERM })).toBeUndefined();
   });

@@ -139,6 +139,20 @@ describe('running a job as its own process group', () => {
   it('refuses, before running anything, an owner the node does not know or a file it cannot open', async () => {
     // As root the owner is looked up; as another user, anyone but itself is refused.
     await expect(run('echo ran > ran', {}, { user: 'cndt-no-such-user' })).rejects.toThrow(LaunchRefused);
-    await expect(run('true', {}, { stdoutPath: '/proc/no/such/file' })).rejects.toThrow(/cannot open \/proc\/no/);
+    await expect(run('true', {}, { stdoutPath: '/proc/no/such/file' })).rejects.toThrow(
+      /cannot open output \/proc\/no/,
+    );
+  });
+
+  it("tells a refusal for the job's reasons (its files, its interpreter) from the node's (its cgroups, a fork)", async () => {
+    const refusal = await run('true', {}, { stdoutPath: '/proc/no/such/file' }).catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ byNode: false });
+    expect(new LaunchRefused('cannot join its cgroup /sys/fs/cgroup/x/cgroup.procs: No such file')).toMatchObject({
+      byNode: true,
+    });
+    expect(new LaunchRefused('fork: Resource temporarily unavailable')).toMatchObject({ byNode: true });
+    expect(new LaunchRefused('cannot execute interpreter /no/such: No such file or directory')).toMatchObject({
+      byNode: false,
+    });
   });
 });

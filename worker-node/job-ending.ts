@@ -51,16 +51,28 @@ export function jobEnding(
 }
 
 /**
+ * The exit code of a run that never started. A job's own failure to start (its directory, its output files, its
+ * interpreter): exit status 0 and no signal, 0:0 as Slurm shows it, never an errno posing as the script's status;
+ * FAILED with status 0 is how the API tells it (apply-node-event.ts: `launch_failed: job`), since a job that ran
+ * and exited 0 is COMPLETED. The node's fault (no free cores, its cgroups): no code at all, as before.
+ */
+function launchFailureCode(record: Pick<RunRecord, 'launchFailedBy'>): Pick<RunOutcome, 'exit_status' | 'exit_signal'> {
+  return record.launchFailedBy === 'job'
+    ? { exit_status: 0, exit_signal: null }
+    : { exit_status: null, exit_signal: null };
+}
+
+/**
  * What the API is told of a run's end: its outcome, or why it could not start. Nothing for a run the API asked to stop:
  * the API has ended it there already.
  */
 export function finishedEvent(
-  record: Pick<RunRecord, 'jobId' | 'attempt' | 'job' | 'kill' | 'launchError'>,
+  record: Pick<RunRecord, 'jobId' | 'attempt' | 'job' | 'kill' | 'launchError' | 'launchFailedBy'>,
   exit: JobExit | undefined,
 ): FinishedEvent | undefined {
   if (record.kill === 'STOPPED') return undefined;
   const ending: RunOutcome = record.launchError
-    ? { state: 'FAILED', exit_status: null, exit_signal: null, error_msg: record.launchError }
+    ? { state: 'FAILED', ...launchFailureCode(record), error_msg: record.launchError }
     : jobEnding(exit, record.kill, { timeLimitSeconds: record.job.time_limit_seconds, memoryMb: record.job.memory_mb });
   return { kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending };
 }

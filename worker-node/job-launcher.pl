@@ -11,8 +11,11 @@
 # contained from its first instruction), takes its owner's uid, primary gid and supplementary groups (looked up here,
 # at launch: getpwnam(3), and the group file's member lists as initgroups(3) reads them), sets umask 077, and only
 # then enters its working directory and opens its output files, as its owner, so they are the owner's. It reads its
-# script through the descriptor the wrapper opened (fd 3, handed to bash as /dev/fd/3), never by its path. Before it
-# execs it tells the wrapper, over a pipe closed by the exec, which output files it opened, or why it cannot start.
+# script through the descriptor the wrapper opened (fd 3), never by its path: the command execs /dev/fd/3, so the
+# kernel runs the interpreter its `#!` line names (options and all) on /dev/fd/3, which that interpreter can open
+# because fd 3 is inherited (a script without `#!` is run as `/bin/bash /dev/fd/3`). Before it execs it tells the
+# wrapper, over a pipe closed by the exec, which output files it opened, or why it cannot start: a working directory,
+# an output file or an interpreter that cannot be opened or run is named, with the OS error, and so is a failed exec.
 # The wrapper then writes the job's pid and start time to a file, waits for it, and writes its exit status and
 # terminating signal to a file: the outcome is known even when the daemon was not there to see it. Files are written
 # whole, then renamed: never read half-written.
@@ -56,6 +59,10 @@ sub zombie { my ($pid) = @_; open(my $stat, '<', "/proc/$pid/stat") or return 0;
 sub started_at { my ($pid) = @_; open(my $stat, '<', "/proc/$pid/stat") or return 0; my $text = <$stat>; close($stat);
   my @fields = split(' ', substr($text, rindex($text, ')') + 2)); return $fields[19]; }
 
+# The program a script's `#!` line names, or undef: read through its descriptor, which is left at its start.
+sub interpreter { my ($fd) = @_; my $head = ''; sysseek($fd, 0, 0); sysread($fd, $head, 512); sysseek($fd, 0, 0);
+  return $head =~ /\A#![ \t]*([^ \t\n]+)/ ? $1 : undef; }
+
 # The job's process, from its fork to its exec: on any failure it tells the wrapper why and ends.
 sub job {
   my ($r, $script, $tell) = @_;
@@ -96,14 +103,23 @@ sub job {
   chdir($r->{cwd}) or $refuse->("cannot enter $r->{cwd}: $!");
   %ENV = %{$r->{env}};
   open(STDIN, '<', '/dev/null') or $refuse->("/dev/null: $!");
-  open(STDOUT, '>>', $r->{out}) or $refuse->("cannot open $r->{out}: $!");
-  open(STDERR, '>>', $r->{err}) or $refuse->("cannot open $r->{err}: $!");
+  open(STDOUT, '>>', $r->{out}) or $refuse->("cannot open output $r->{out}: $!");
+  open(STDERR, '>>', $r->{err}) or $refuse->("cannot open output $r->{err}: $!");
   my @ids = map { my @s = stat($_); "$s[0]:$s[1]" } (\*STDOUT, \*STDERR);
   # fd 3 is the script, and must outlive the exec; the pipe to the wrapper must not.
   if (fileno($script) != 3) { POSIX::dup2(fileno($script), 3) or $refuse->("dup2: $!"); }
   else { fcntl($script, Fcntl::F_SETFD(), 0) or $refuse->("fcntl: $!"); }
+  # The interpreter the script's `#!` line names, checked here as its owner: a missing one is named (the kernel's
+  # ENOENT would name only /dev/fd/3), also when taskset, not this process, execs the script.
+  my $interpreter = interpreter($script);
+  if (defined $interpreter) {
+    local $!;
+    my $why = !-e $interpreter ? "$!" : -d _ ? 'Is a directory' : !-x _ ? 'Permission denied' : undef;
+    $refuse->("cannot execute interpreter $interpreter: $why") if defined $why;
+  }
   print $tell "files @ids\n";
-  exec { $r->{command}[0] } @{$r->{command}} or $refuse->("cannot run $r->{command}[0]: $!");
+  exec { $r->{command}[0] } @{$r->{command}};
+  $refuse->("cannot execute " . (defined $interpreter ? "interpreter $interpreter" : $r->{command}[0]) . ": $!");
 }
 
 # Fencing on node loss: past the deadline the daemon writes to the lease file (each heartbeat renews it; its first

@@ -59,8 +59,25 @@ export function parseJobStart(text: string): JobStart {
 
 export class LauncherGone extends Error {}
 
-/** The job could not be started, for a reason of the job's (its owner, its files): starting it again would not help. */
-export class LaunchRefused extends Error {}
+/**
+ * The wrapper's refusals that are the node's fault, not the job's (job-launcher.pl): its cgroups, its own script file,
+ * a fork, a pipe or a descriptor. Every other refusal names the job's owner, directory, output or interpreter.
+ */
+const NODE_REFUSALS =
+  /^(cannot join its cgroup|cannot open its script|cannot give the script|cannot take uid|its process ended|\/dev\/null|fork:|pipe:|dup2:|fcntl:)/;
+
+/**
+ * The job could not be started. `byNode`: for a reason of the node's (job-launcher.pl could not join its cgroups, fork,
+ * read its script); otherwise of the job's (its owner, its directory, its files, its interpreter): starting it again
+ * would not help.
+ */
+export class LaunchRefused extends Error {
+  readonly byNode: boolean;
+  constructor(message: string) {
+    super(message);
+    this.byNode = NODE_REFUSALS.test(message);
+  }
+}
 
 interface Pending {
   started?: { resolve(value: JobStart): void; reject(error: Error): void };
@@ -181,7 +198,7 @@ export class JobLauncher {
       pending.started?.resolve(parseJobStart(detail!));
       pending.started = undefined;
     } else if (what === 'failed') {
-      pending.started?.reject(new LaunchRefused(detail));
+      pending.started?.reject(new LaunchRefused(detail ?? ''));
       this.#pending.delete(dir!);
     } else if (what === 'ended') {
       pending.ended.resolve();

@@ -1,5 +1,6 @@
 /**
- * Runs one job the way docs/architecture.md (step 5 of a job's journey) says: `bash` on the script, in a process group
+ * Runs one job the way docs/architecture.md (step 5 of a job's journey) says: the script as a program (its `#!` line;
+ * /bin/bash without one), in a process group
  * of its own, in a session of its own, with stdout and stderr going to files, so that the job does not depend on the
  * daemon: a daemon that crashes breaks no pipe and kills nothing. A small wrapper (perl, which every Debian system has,
  * started by job-launcher.ts) is the job's parent: it writes the job's pid, waits for it, and writes its exit status
@@ -77,7 +78,9 @@ export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
   // output files' directories itself, as its owner, so they are the owner's.
   await mkdir(launch.dir, { recursive: true, mode: 0o700 });
   // Read by the job through the descriptor its wrapper opens, never by this path (the wrapper gives it to the owner).
-  await writeFile(join(launch.dir, RUN_FILES.script), launch.script, { mode: 0o600 });
+  // Executable: the job execs /dev/fd/3, and the kernel checks the file's own mode (the directory stays root's).
+  await writeFile(join(launch.dir, RUN_FILES.script), launch.script, { mode: 0o700 });
+  // taskset by its absolute path, and it execs the script by its path too: never a program from the job's PATH.
   const pin = TASKSET && launch.cpuIds?.length ? [TASKSET, '-c', launch.cpuIds.join(',')] : [];
   return launcher.launch({
     dir: launch.dir,
@@ -86,12 +89,20 @@ export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
     stdoutPath: launch.stdoutPath,
     stderrPath: launch.stderrPath,
     env: launch.env,
-    command: [...pin, 'bash', '/dev/fd/3'],
+    command: [...pin, ...scriptCommand(launch.script)],
     user: launch.user,
     minUid: launch.minUid,
     cgroupProcs: launch.cgroupProcs,
     leaseFile: launch.leaseFile,
   });
+}
+
+/**
+ * How a script is run: a program, by its `#!` line (the kernel runs the interpreter it names, with its options, on
+ * /dev/fd/3: the descriptor the wrapper opened); without one, by /bin/bash, as the original system ran it.
+ */
+export function scriptCommand(script: string): string[] {
+  return script.startsWith('#!') ? ['/dev/fd/3'] : ['/bin/bash', '/dev/fd/3'];
 }
 
 /**

@@ -40,6 +40,8 @@ export interface RunRecord {
   kill?: KillReason;
   /** Why the run could not even start. */
   launchError?: string;
+  /** It could not start for a reason of the job's (its files, its interpreter, its owner): not the node's fault. */
+  launchFailedBy?: 'job';
   /** The process is gone and its outcome is in `outbox`. */
   ended?: boolean;
   /** Events the API has not acknowledged yet, oldest first. */

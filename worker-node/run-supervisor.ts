@@ -135,6 +135,7 @@ export class RunSupervisor {
     } catch (error) {
       // Named with the node: the owner's account may exist on other nodes (no user alice here, uid too low).
       record.launchError = `cannot start on ${node}: ${(error as Error).message}`;
+      if (error instanceof LaunchRefused && !error.byNode) record.launchFailedBy = 'job';
       await this.settle(run);
     }
   }

@@ -65,7 +65,7 @@ export async function applyNodeEvents(
       jobs: rest.map(({ event }) => ({
         id: Number(event.job_id),
         to: event.state,
-        reason: event.error_msg ?? 'finished',
+        reason: endingReason(event),
         values: {
           attempt: event.attempt,
           exit_status: event.exit_status,
@@ -101,4 +101,16 @@ function resultOf({ applied, before }: TransitionResult<JobSummaryRow>, node: st
   // A start reported after its own ending (the outbox sent them out of order) is a duplicate too.
   if (event.kind === 'started') return before.pid === null || before.pid === event.pid ? 'duplicate' : 'refused';
   return before.state === event.state ? 'duplicate' : 'refused';
+}
+
+/**
+ * The reason kept in a job's events for its run's end. A job that could not start for a reason of its own (its
+ * node sends FAILED with exit status 0 and no signal: a job that ran and exited 0 is COMPLETED) is
+ * `launch_failed: job`, then why, so a retry policy tells it from a node's fault.
+ */
+function endingReason(event: FinishedEvent): string {
+  const why = event.error_msg ?? 'finished';
+  return event.state === 'FAILED' && event.exit_status === 0 && event.exit_signal === null
+    ? `launch_failed: job: ${why}`
+    : why;
 }
