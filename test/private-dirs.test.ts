@@ -1,9 +1,17 @@
 /** The node's own directories (worker-node/private-dirs.ts): made with their mode, narrowed, and the way to them. */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureDirectory, PASSABLE, PRIVATE, unpassableAncestor } from '../worker-node/private-dirs.js';
+import { execFileSync } from 'node:child_process';
+import {
+  assertExecutable,
+  ensureDirectory,
+  PASSABLE,
+  PRIVATE,
+  UnsafeDirectory,
+  unpassableAncestor,
+} from '../worker-node/private-dirs.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -32,5 +40,22 @@ describe("the node's own directories", () => {
     chmodSync(root, PASSABLE);
     chmodSync(join(root, 'node'), PASSABLE);
     expect(unpassableAncestor(join(root, 'node', 'work'))).toBeUndefined();
+  });
+
+  it('refuse a runs directory where programs cannot run (mounted noexec): job scripts are executed from it', (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip(); // mounting needs root (CI runs as root)
+    const root = mkdtempSync(join(tmpdir(), 'conductor-dirs-'));
+    dirs.push(root);
+    assertExecutable(root);
+    expect(readdirSync(root)).toEqual([]); // the probe is gone
+    const noexec = join(root, 'noexec');
+    mkdirSync(noexec);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'noexec,size=1m', 'tmpfs', noexec]);
+    try {
+      expect(() => assertExecutable(noexec)).toThrow(UnsafeDirectory);
+      expect(() => assertExecutable(noexec)).toThrow(`programs cannot run from ${noexec}`);
+    } finally {
+      execFileSync('umount', [noexec]);
+    }
   });
 });

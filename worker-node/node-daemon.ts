@@ -27,7 +27,7 @@ import type { NodeApi } from './node-api.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
 import { workRoot } from './job-process.js';
-import { ensureDirectory, PASSABLE, PRIVATE, unpassableAncestor } from './private-dirs.js';
+import { assertExecutable, ensureDirectory, PASSABLE, PRIVATE, unpassableAncestor } from './private-dirs.js';
 import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
@@ -110,6 +110,7 @@ export class NodeDaemon {
       const fixed = ensureDirectory(dir, mode);
       if (fixed) log(`node directory ${fixed}`);
     }
+    assertExecutable(join(options.dir, 'runs'));
     const closed = this.#runAs.root ? unpassableAncestor(workRoot(options.dir)) : undefined;
     if (closed) {
       log(

@@ -6,8 +6,9 @@
  * read or plant what the daemon trusts. Only the node's directory itself and its `work` directory (where jobs naming
  * no working directory get one of their own) may be passed through by others (0711), not listed.
  */
-import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 
 export const PRIVATE = 0o700;
 /** Others may pass through to a path they know (their own job's directory), not list or read it. */
@@ -46,4 +47,26 @@ export function unpassableAncestor(path: string): string | undefined {
     if ((statSync(dir).mode & 0o001) === 0) return dir;
   }
   return undefined;
+}
+
+/**
+ * Checks that programs can run from `dir`: each job's script is executed from its run directory there (the kernel
+ * reads its `#!` line), which a filesystem mounted `noexec` refuses, job after job. Runs a two-line script once.
+ * @throws UnsafeDirectory naming the directory when the kernel refuses to run it
+ */
+export function assertExecutable(dir: string): void {
+  const probe = join(dir, '.exec-check');
+  writeFileSync(probe, '#!/bin/sh\nexit 0\n', { mode: 0o700 });
+  try {
+    const ran = spawnSync(probe, [], { stdio: 'ignore' });
+    const code = (ran.error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UnsafeDirectory(
+        `programs cannot run from ${dir} (${code}: a filesystem mounted noexec?), and each job's script runs from ` +
+          `there: choose a CONDUCTOR_NODE_DIR on another filesystem`,
+      );
+    }
+  } finally {
+    rmSync(probe, { force: true });
+  }
 }
