@@ -133,17 +133,6 @@ describe('the node daemon runs jobs', () => {
     expect(pids.filter((pid) => processStartTime(pid) !== undefined)).toEqual([]);
   });
 
-  it('a job stopped (SIGSTOP) at its time limit is continued first, so its TERM trap runs, as under Slurm', async () => {
-    const trapped = join(work, 'trapped');
-    const id = await submit(`trap 'echo trapped > ${trapped}; exit 3' TERM\nkill -STOP $$\nsleep 600`, {
-      name: 'stopped',
-      time_limit: '0:02',
-    });
-    const job = await waitForState(api.t, id, ['TIMEOUT', 'COMPLETED', 'FAILED'], 10_000);
-    expect(job).toMatchObject({ state: 'TIMEOUT', exit_code: { status: 3, signal: null } });
-    expect(readFileSync(trapped, 'utf8')).toBe('trapped\n');
-  });
-
   it('memory over the request is OUT_OF_MEMORY', async () => {
     const id = await submit(`python3 -c "a = bytearray(200 * 1024 * 1024); import time; time.sleep(60)"`, {
       memory_per_node: '64M',
@@ -158,6 +147,34 @@ describe('the node daemon runs jobs', () => {
     const id = await submit('true', { current_working_directory: join(work, 'a-file', 'below') });
     const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
     expect(job.error_msg).toMatch(/^cannot start on n1: /);
+  });
+});
+
+describe('the node daemon ending a stopped job', () => {
+  let api: TestApi;
+  let nodes: TestNodes;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    nodes = testNodes(api);
+    // A grace long enough for the trap to run on a busy machine: what is tested is that it runs at all.
+    await nodes.start('stopper', { CONDUCTOR_KILL_GRACE_SECONDS: '10' });
+  });
+  afterAll(async () => {
+    await nodes.cleanup();
+    await api.close();
+  });
+
+  it('continues a job stopped (SIGSTOP) at its time limit before SIGTERM, so its TERM trap runs, as under Slurm', async () => {
+    const work = nodes.dir();
+    const trapped = join(work, 'trapped');
+    const id = await api.t.submit(
+      { name: 'stopped', current_working_directory: work, time_limit: '0:02' },
+      `#!/bin/bash\ntrap 'echo trapped > ${trapped}; exit 3' TERM\nkill -STOP $$\nsleep 600`,
+    );
+    const job = await waitForState(api.t, id, ['TIMEOUT', 'COMPLETED', 'FAILED']);
+    expect(job).toMatchObject({ state: 'TIMEOUT', exit_code: { status: 3, signal: null } });
+    expect(readFileSync(trapped, 'utf8')).toBe('trapped\n');
   });
 });
 
