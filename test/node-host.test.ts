@@ -1,13 +1,14 @@
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { execFile } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { bundled } from './helpers/bundled.js';
 import { freePort, nodeArgs, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { validJob } from './helpers/test-app.js';
+import { removeLeftCgroups } from './helpers/test-node.js';
 import { unixUsers } from './helpers/unix-users.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -30,7 +31,11 @@ describe('the embedded default (npm start)', () => {
   const dirs: string[] = [];
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => server.stop()));
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs.splice(0)) {
+      // The local node (named after the machine) leaves its cgroups when its host stops.
+      await removeLeftCgroups(hostname().split('.')[0]!.slice(0, 64), join(dir, 'node'));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /**

@@ -160,16 +160,7 @@ export function testNodes(api: TestApi): TestNodes {
       await Promise.all(daemons.splice(0).map((daemon) => daemon.stop()));
       // A daemon killed, or stopped with runs left, leaves its cgroups (made only as root), and perhaps processes in
       // them: they go here.
-      if (process.getuid?.() === 0) {
-        for (const [name, made] of nodeDirs) {
-          const cgroups = prepareNodeCgroups(cgroupNodeName(name, made), true);
-          for (const run of RunContainment.all(cgroups)) {
-            await run.killAll();
-            await run.remove();
-          }
-          removeNodeCgroups(cgroups);
-        }
-      }
+      for (const [name, made] of nodeDirs) await removeLeftCgroups(name, made);
       for (const made of dirs.splice(0)) rmSync(made, { recursive: true, force: true });
     },
   };
@@ -234,3 +225,17 @@ export const treePids = (work: string, id: string) =>
       return undefined;
     }
   });
+
+/**
+ * Kills and removes what a daemon of node `name` with node directory `dir` left in cgroups (made only as root): a
+ * daemon killed, or stopped with runs left, leaves its node cgroups and perhaps processes in them.
+ */
+export async function removeLeftCgroups(name: string, dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const cgroups = prepareNodeCgroups(cgroupNodeName(name, dir), true);
+  for (const run of RunContainment.all(cgroups)) {
+    await run.killAll();
+    await run.remove();
+  }
+  removeNodeCgroups(cgroups);
+}
