@@ -12,6 +12,7 @@ import { expandOutputPath } from '../shared/job/output-path.js';
 import { SubmitRequest, toJobSpec } from '../shared/job/submit-request.js';
 import { formatOriginalTimeLimit, parseOriginalTimeLimit } from '../shared/job/original-time-limit.js';
 import { formatDuration, formatTimeLimit, parseTimeLimit, TimeLimitError } from '../shared/job/time-limit.js';
+import { formatWarnSignal, parseWarnSignal } from '../shared/job/warn-signal.js';
 
 describe('time limits', () => {
   it.each([
@@ -219,8 +220,11 @@ describe('the submit body', () => {
       exclusive: false,
       priority: 0,
       requeue: false,
+      openMode: 'truncate',
+      warnSignal: null,
       script: 'true',
       warnings: [],
+      directives: [],
     });
   });
 
@@ -232,5 +236,36 @@ describe('the submit body', () => {
   it('multiplies tasks by cpus per task', () => {
     const body = SubmitRequest.parse({ job: { ntasks_per_node: 3, cpus_per_task: 4 }, script: 'true' });
     expect(toJobSpec(body, 'a', null).cpus).toBe(12);
+  });
+});
+
+describe('the warning signal (sbatch --signal)', () => {
+  it.each([
+    ['USR1@60', { signal: 'USR1', seconds: 60, batchOnly: false }],
+    ['SIGUSR2', { signal: 'USR2', seconds: 60, batchOnly: false }],
+    ['B:TERM@120', { signal: 'TERM', seconds: 120, batchOnly: true }],
+    ['b:10@5', { signal: 'USR1', seconds: 5, batchOnly: true }],
+    ['usr1@0', { signal: 'USR1', seconds: 0, batchOnly: false }],
+  ])('reads %s', (text, expected) => {
+    expect(parseWarnSignal(text)).toEqual(expected);
+    expect(parseWarnSignal(formatWarnSignal(expected))).toEqual(expected);
+  });
+
+  it.each([
+    ['R:USR1@60', /reservation/],
+    ['X:USR1', /not a flag/],
+    ['KILL@10', /not a signal/],
+    ['9@10', /cannot be sent/],
+    ['USR1@70000', /at most 65535/],
+    ['USR1@-1', /is not/],
+    ['', /is not/],
+  ])('refuses %j', (text, message) => {
+    expect(() => parseWarnSignal(text)).toThrow(message);
+  });
+
+  it('refuses a bad signal in the body, naming the field', () => {
+    const result = SubmitRequest.safeParse({ job: { signal: 'R:USR1' }, script: 'true' });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues[0]!.path).toEqual(['job', 'signal']);
   });
 });

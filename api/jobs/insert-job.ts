@@ -22,6 +22,8 @@ export async function insertJob(
     ...spec,
     environment: JSON.stringify(spec.environment),
     warnings: JSON.stringify(spec.warnings),
+    warnSignal: spec.warnSignal === null ? null : JSON.stringify(spec.warnSignal),
+    directives: JSON.stringify(spec.directives),
     actor,
   });
   return row!;
@@ -62,6 +64,9 @@ function prepare(db: Database) {
       timeLimitSeconds: p('timeLimitSeconds'),
       exclusive: p('exclusive'),
       warnings: sql`${p('warnings')}::jsonb`,
+      openMode: p('openMode'),
+      warnSignal: sql`${p('warnSignal')}::jsonb`,
+      directives: sql`${p('directives')}::jsonb`,
     });
 
   const inserted = db.$with('inserted').as(insert().returning(summaryColumns));

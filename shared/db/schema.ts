@@ -17,6 +17,9 @@ import {
 import type { JobState } from '../job/job-state.js';
 import type { NodeState } from '../node-state.js';
 import type { ContainmentLevels } from '../protocol/containment.js';
+import type { AppliedDirective } from '../job/applied-directive.js';
+import type { OpenMode } from '../job/open-mode.js';
+import type { WarnSignal } from '../job/warn-signal.js';
 
 const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -67,6 +70,15 @@ export const jobs = pgTable('jobs', {
    * read there when the cluster's keys hold none. False for every job stored since.
    */
   legacyLogKeys: boolean('legacy_log_keys').notNull().default(false),
+  /** sbatch's --open-mode for its output files (migration 0015: rows stored before append). */
+  openMode: text('open_mode').$type<OpenMode>().notNull().default('append'),
+  /** sbatch's --signal; null: no warning before the time limit. */
+  warnSignal: jsonb('warn_signal').$type<WarnSignal>(),
+  /** The #SBATCH / #CONDUCTOR lines a /v1 submit applied, in script order. */
+  directives: jsonb('directives')
+    .$type<AppliedDirective[]>()
+    .notNull()
+    .default(sql`'[]'::jsonb`),
 });
 
 export const jobEvents = pgTable('job_events', {

@@ -7,8 +7,11 @@
 import { z } from '@hono/zod-openapi';
 import { echo } from '../echo.js';
 import { identifier, label, unixUser } from '../names.js';
+import type { AppliedDirective } from './applied-directive.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
+import { DEFAULT_OPEN_MODE, OPEN_MODES, type OpenMode } from './open-mode.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
+import { parseWarnSignal, WarnSignalError, type WarnSignal } from './warn-signal.js';
 
 export const MAX_SCRIPT_BYTES = 1024 * 1024;
 export const MAX_ENVIRONMENT_ENTRIES = 1000;
@@ -149,6 +152,16 @@ export const script = z
 export const JobDescription = z
   .object({
     ...jobFields(timeLimit),
+    // Only on /v1, as sbatch's --open-mode and --signal; the original opened its files with "w" and had no signals.
+    open_mode: z.enum(OPEN_MODES).optional().openapi({
+      description:
+        'How the output files are opened, as sbatch\'s --open-mode: "truncate" (the default) empties them first, "append" adds to them.',
+    }),
+    signal: z.string().superRefine(refineWith(parseWarnSignal, WarnSignalError)).optional().openapi({
+      description:
+        'As sbatch\'s --signal, [B:]<signal>[@seconds]: send that signal that many seconds (default 60) before the time limit, to the whole job, or with "B:" to the batch script only.',
+      example: 'USR1@60',
+    }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
     user: unixUser('job.user').optional().openapi({
       description:
@@ -184,8 +197,12 @@ export interface JobSpec {
   priority: number;
   requeue: boolean;
   script: string;
+  openMode: OpenMode;
+  warnSignal: WarnSignal | null;
   /** What the submit path ignored or could not honour, for the user to see. */
   warnings: string[];
+  /** The script's directives the submit applied (none on the original path). */
+  directives: AppliedDirective[];
 }
 
 /** How a path reads what it took: its time limits, and what it ignored of the body (kept as the job's warnings). */
@@ -223,8 +240,11 @@ export function toJobSpec(
     exclusive: job.exclusive ?? false,
     priority: job.priority ?? 0,
     requeue: job.requeue ?? false,
+    openMode: job.open_mode ?? DEFAULT_OPEN_MODE,
+    warnSignal: job.signal === undefined ? null : parseWarnSignal(job.signal),
     script: request.script,
     warnings: reading.warnings,
+    directives: [],
   };
 }
 

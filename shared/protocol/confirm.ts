@@ -1,5 +1,6 @@
 /** POST /v1/nodes/{node}/confirm: the claimed jobs still PENDING become RUNNING on the node, as a new attempt. */
 import { z } from '@hono/zod-openapi';
+import { OPEN_MODES } from '../job/open-mode.js';
 import { clusterIdField } from './cluster-id.js';
 import { ConfirmSequence, JobIdText } from './run-id.js';
 
@@ -32,6 +33,17 @@ export const NodeJob = z
     memory_mb: z.number().int(),
     time_limit_seconds: z.number().int().nullable().openapi({ description: 'null: unlimited' }),
     exclusive: z.boolean(),
+    open_mode: z.enum(OPEN_MODES).optional().openapi({
+      description: 'How to open the output files (sbatch --open-mode); absent from APIs before it: append.',
+    }),
+    signal: z
+      .object({ signal: z.string(), seconds: z.number().int(), batch_only: z.boolean() })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'sbatch --signal: send this signal (a name without SIG) this many seconds before the time limit, to the whole job or only its batch script. Absent or null: none.',
+      }),
   })
   .openapi('NodeJob');
 export type NodeJob = z.infer<typeof NodeJob>;

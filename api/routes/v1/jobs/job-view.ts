@@ -4,6 +4,7 @@ import type { JobRow } from '../../../../shared/db/schema.js';
 import { formatMemorySize } from '../../../../shared/job/memory-size.js';
 import { expandOutputPath } from '../../../../shared/job/output-path.js';
 import { formatTimeLimit } from '../../../../shared/job/time-limit.js';
+import { formatWarnSignal } from '../../../../shared/job/warn-signal.js';
 import type { Job, JobDetail } from './schema.js';
 import type { JobSummaryRow } from '../../../jobs/job-summary.js';
 import type { PendingReason } from '../../../jobs/pending-reasons.js';
@@ -39,6 +40,9 @@ export function jobView(row: JobSummaryRow, pending?: PendingReason): z.infer<ty
     exit_code: ended ? { status: row.exitStatus, signal: row.exitSignal } : null,
     error_msg: row.errorMsg,
     cancel_requested: row.cancelRequestedAt !== null,
+    open_mode: row.openMode,
+    signal: row.warnSignal === null ? null : formatWarnSignal(row.warnSignal),
+    directives: row.directives,
     warnings: row.warnings,
     submit_time: row.submitTime.toISOString(),
     eligible_time: row.eligibleTime.toISOString(),

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
+import { OPEN_MODES } from '../../../../shared/job/open-mode.js';
 import { ID_PATTERN, identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
 import { idParam } from '../../../http/id-param.js';
 
@@ -49,9 +50,17 @@ export const Job = z
       .openapi({ description: 'Exit status and terminating signal, kept apart; null until the job ended.' }),
     error_msg: z.string().nullable(),
     cancel_requested: z.boolean(),
+    open_mode: z.enum(OPEN_MODES).openapi({ description: 'How its output files are opened (sbatch --open-mode).' }),
+    signal: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The warning signal before the time limit (sbatch --signal), as [B:]SIG@seconds.' }),
+    directives: z
+      .array(z.object({ line: z.number().int(), option: z.string() }))
+      .openapi({ description: 'The #SBATCH / #CONDUCTOR lines of the script the submit applied, with their lines.' }),
     warnings: z.array(z.string()).openapi({
       description:
-        'What the submit ignored: on the original path, the unknown fields it was sent. Empty for a /v1 submit.',
+        "What the submit ignored: on /v1, the script's directives with no effect here (--mail-user, …); on the original path, the unknown fields it was sent.",
     }),
     submit_time: timestamp,
     eligible_time: timestamp,

@@ -95,5 +95,10 @@ export function nodeJobView(job: JobRow): z.infer<typeof NodeJob> {
     memory_mb: job.memoryMb,
     time_limit_seconds: job.timeLimitSeconds,
     exclusive: job.exclusive,
+    open_mode: job.openMode,
+    signal:
+      job.warnSignal === null
+        ? null
+        : { signal: job.warnSignal.signal, seconds: job.warnSignal.seconds, batch_only: job.warnSignal.batchOnly },
   };
 }
