@@ -86,6 +86,15 @@ for (const backend of await backends()) {
       expect((await v1Job(await t.submit())).warnings).toEqual([]);
     });
 
+    it("ignores /v1's own fields as unknown ones, valid or not (a bad one once crashed the submit)", async () => {
+      const id = await submitOriginal(validJob({ signal: false, open_mode: 'append' }));
+      expect(await v1Job(id)).toMatchObject({
+        signal: null,
+        open_mode: 'truncate',
+        warnings: ['unknown field "job.signal" ignored', 'unknown field "job.open_mode" ignored'],
+      });
+    });
+
     it('takes the fields added since the original when valid, and ignores them, named, when not', async () => {
       const valid = await submitOriginal(validJob({ priority: 7, requeue: true }));
       expect(await v1Job(valid)).toMatchObject({ priority: 7, requeue: true, warnings: [] });

@@ -30,7 +30,10 @@ export function readOriginalBody(
 } {
   // `user` is /v1's: the original had no owner, so its path ignores one (named in the warnings) as it ignored any
   // field it did not know; its jobs are their token's user's, or name none.
-  const { priority, requeue, user: _user, idempotency_key: idempotencyKey, ...job } = body.job;
+  const { priority, requeue, user: _user, idempotency_key: idempotencyKey, ...fields } = body.job;
+  // Only the original's own fields: the body is read loosely, so it also holds every field it does not know, and /v1's
+  // fields among them (`signal`, `open_mode`) must not be taken as /v1 takes them.
+  const job = Object.fromEntries(Object.entries(fields).filter(([name]) => KNOWN_JOB.has(name)));
   const warnings = unknownFieldWarnings(raw);
   const taken: Partial<{ priority: number; requeue: boolean }> = {};
   for (const [name, value] of Object.entries({ priority, requeue })) {
