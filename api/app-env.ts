@@ -4,6 +4,7 @@ import type { Database } from '../shared/db/database.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { FaultInjector } from './fault-points.js';
 import type { FollowLeases } from './follows/follow-leases.js';
 import type { Principal } from './auth/principal.js';
 import type { PartitionCapacities } from './nodes/partition-capacity.js';
@@ -27,6 +28,8 @@ export interface Services {
   now: () => Date;
   /** The lease each heartbeat grants its node, in ms; null: it never expires (CONDUCTOR_NODE_LEASE_SECONDS). */
   nodeLeaseMs: number | null;
+  /** Test-only fault points (fault-points.ts); a no-op outside tests. */
+  faults: FaultInjector;
 }
 
 export interface AppEnv {

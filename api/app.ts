@@ -45,6 +45,8 @@ import { registerListTokens } from './routes/v1/tokens/list.js';
 import { registerRevokeToken } from './routes/v1/tokens/revoke.js';
 import { registerUpdateToken } from './routes/v1/tokens/update.js';
 
+import { NO_FAULTS, type FaultInjector } from './fault-points.js';
+
 export interface AppDependencies {
   db: DatabaseSource;
   /** Where submitted jobs' refs go, and where nodes claim them from. */
@@ -78,6 +80,8 @@ export interface AppDependencies {
   followLeaseMs?: number;
   /** CONDUCTOR_NODE_LEASE_SECONDS in ms, granted by each heartbeat; null: never expires. 300 s by default. */
   nodeLeaseMs?: NodeLeaseMs;
+  /** Tests only: called at each fault point (fault-points.ts). No host passes one. */
+  faults?: FaultInjector;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -104,6 +108,7 @@ export function createApp(deps: AppDependencies): App {
       max: deps.maxFollows ?? DEFAULT_MAX_FOLLOWS,
       leaseMs: deps.followLeaseMs ?? FOLLOW_LEASE_MS,
     },
+    faults: deps.faults ?? NO_FAULTS,
     nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,

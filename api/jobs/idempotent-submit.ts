@@ -49,7 +49,7 @@ export interface SubmitAnswer {
  */
 export async function submitJobOnce(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults'>,
   principal: Principal,
   body: SubmitRequest,
   once: SubmitOnce,

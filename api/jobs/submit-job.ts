@@ -21,7 +21,7 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults'>,
   principal: Principal,
   body: SubmitRequest,
   reading?: SubmitReading,
@@ -60,9 +60,10 @@ export async function admissibleSpec(
  */
 export async function afterCommit(
   db: Database,
-  { queue, onWork }: Pick<Services, 'queue' | 'onWork'>,
+  { queue, onWork, faults }: Pick<Services, 'queue' | 'onWork' | 'faults'>,
   job: JobSummaryRow,
 ): Promise<JobSummaryRow> {
+  await faults('submit.committed');
   if (queue.storesRefsWithJobs) {
     onWork(job.partition);
     return job;

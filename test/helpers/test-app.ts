@@ -4,6 +4,7 @@ import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
 import type { App } from '../../api/app-env.js';
+import type { FaultInjector } from '../../api/fault-points.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.js';
 import type { FollowLeases } from '../../api/follows/follow-leases.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
@@ -63,6 +64,8 @@ export async function createTestApp(
     followLeaseMs?: number;
     /** The lease each heartbeat grants, ms; null: never expires. */
     nodeLeaseMs?: number | null;
+    /** Called at each fault point (api/fault-points.ts). */
+    faults?: FaultInjector;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -79,6 +82,7 @@ export async function createTestApp(
     ...(options.maxFollows ? { maxFollows: options.maxFollows } : {}),
     ...(options.followLeaseMs ? { followLeaseMs: options.followLeaseMs } : {}),
     ...(options.nodeLeaseMs !== undefined ? { nodeLeaseMs: options.nodeLeaseMs } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).

@@ -85,6 +85,7 @@ export function registerConfirm(app: App): void {
         jobs.map((job) => job.id),
       );
     }
+    await c.var.services.faults('confirm.committed');
     const running = new Set(jobs.map((job) => job.id));
     // Read after the retried jobs: their sequence (from the confirm whose answer was lost) is no higher than it.
     sequence ??= await confirmSequence(c.var.db, node);

@@ -33,6 +33,7 @@ export function registerNodeEvents(app: App): void {
     const actor = actorName(c.var.principal);
     const bodies = c.req.valid('json').events;
     const outcomes = await applyNodeEvents(c.var.db, node, bodies, actor);
+    await c.var.services.faults('events.committed');
     const results = bodies.map((body, n) => ({
       job_id: body.job_id,
       attempt: body.attempt,
