@@ -49,8 +49,12 @@ describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s'
     await s3?.close();
   });
 
+  // Two files, as the streams' stores are what these tests read (one file for both: output-files.test.ts).
   const submit = (script: string, job: Record<string, unknown> = {}) =>
-    api.t.submit({ name: 'out', current_working_directory: work, ...job }, `#!/bin/bash\n${script}`);
+    api.t.submit(
+      { name: 'out', current_working_directory: work, standard_error: 'slurm-%j.err', ...job },
+      `#!/bin/bash\n${script}`,
+    );
   const file = (id: string, stream: LogStream) => join(work, `slurm-${id}.${stream === 'stdout' ? 'out' : 'err'}`);
   const logs = (id: string, stream: LogStream, query = '') =>
     fetch(`${api.url}/v1/jobs/${id}/logs/${stream}${query}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -181,11 +185,12 @@ describe.each(['filesystem', 'S3 (s3rver)'] as const)('job output, stored on %s'
     expectContiguous(await chunksOf(id, 'stdout'));
   }, 120_000);
 
-  it('stores only what this run appended to an output file that already had content', async () => {
-    // Output files are opened for appending, as sbatch does: a rerun, or another job, may have written there first.
-    const first = await submit('echo "first run"', { standard_output: 'shared.log' });
+  it('stores only what this run appended to an output file that already had content (open_mode append)', async () => {
+    // Appended to, as asked: another job wrote there first.
+    const job = { standard_output: 'shared.log', open_mode: 'append' };
+    const first = await submit('echo "first run"', job);
     await waitForState(api.t, first, ['COMPLETED']);
-    const second = await submit('echo "second run"', { standard_output: 'shared.log' });
+    const second = await submit('echo "second run"', job);
     await waitForState(api.t, second, ['COMPLETED']);
     expect(readFileSync(join(work, 'shared.log'), 'utf8')).toBe('first run\nsecond run\n');
     expect(Buffer.from(await readStream(first, 'stdout')).toString()).toBe('first run\n');

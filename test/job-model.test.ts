@@ -8,7 +8,7 @@ import {
   statesLeadingTo,
 } from '../shared/job/job-state.js';
 import { formatMemorySize, parseMemorySize } from '../shared/job/memory-size.js';
-import { expandOutputPath } from '../shared/job/output-path.js';
+import { expandOutputPath, sameOutputPath } from '../shared/job/output-path.js';
 import { SubmitRequest, toJobSpec } from '../shared/job/submit-request.js';
 import { formatOriginalTimeLimit, parseOriginalTimeLimit } from '../shared/job/original-time-limit.js';
 import { formatDuration, formatTimeLimit, parseTimeLimit, TimeLimitError } from '../shared/job/time-limit.js';
@@ -88,10 +88,38 @@ describe('memory sizes', () => {
 });
 
 describe('output paths', () => {
-  it('expands %j, %x and %%', () => {
-    expect(expandOutputPath('/o/%x-%j.out', { id: '42', name: 'relax' })).toBe('/o/relax-42.out');
-    expect(expandOutputPath('100%%-%j', { id: '7', name: 'n' })).toBe('100%-7');
-    expect(expandOutputPath('%a%j', { id: '7', name: 'n' })).toBe('%a7');
+  const job = { id: '42', name: 'relax', user: 'alice', node: 'n1' };
+
+  it.each([
+    ['/o/%x-%j.out', '/o/relax-42.out'],
+    ['100%%-%j', '100%-42'],
+    ['%u/%N/%j', 'alice/n1/42'],
+    // Zero-padding, as sbatch: for the id only, at most 10 digits; a width on a name is read and ignored.
+    ['%5j.out', '00042.out'],
+    ['%1j', '42'],
+    ['%012j', '0000000042'],
+    ['%3x-%5N', 'relax-n1'],
+    // %% is read before anything else: "%%j" is a literal "%j".
+    ['%%j-%%%j', '%j-%42'],
+    // Left as written: what is not a pattern, and arrays' %A and %a until arrays exist.
+    ['%A_%a-%j', '%A_%a-42'],
+    ['%q%5Z%', '%q%5Z%'],
+  ])('expands %s', (pattern, expanded) => {
+    expect(expandOutputPath(pattern, job)).toBe(expanded);
+  });
+
+  it('leaves %u and %N as they are while the user or the node is not known', () => {
+    expect(expandOutputPath('%N-%u-%j', { ...job, user: null, node: null })).toBe('%N-%u-42');
+  });
+
+  it('tells when stdout and stderr name one file, from the working directory', () => {
+    expect(sameOutputPath('slurm-1.out', 'slurm-1.out', null)).toBe(true);
+    expect(sameOutputPath('./out//a.log', 'out/a.log', null)).toBe(true);
+    expect(sameOutputPath('/w/a.log', 'a.log', '/w')).toBe(true);
+    expect(sameOutputPath('/w/x/../a.log', 'a.log', '/w/')).toBe(true);
+    expect(sameOutputPath('a.out', 'a.err', '/w')).toBe(false);
+    expect(sameOutputPath('/w/a.log', 'a.log', null)).toBe(false);
+    expect(sameOutputPath('../a.log', 'a.log', null)).toBe(false);
   });
 });
 
@@ -210,7 +238,7 @@ describe('the submit body', () => {
       partition: 'default',
       workDir: null,
       stdoutPattern: 'slurm-%j.out',
-      stderrPattern: 'slurm-%j.err',
+      stderrPattern: 'slurm-%j.out',
       environment: {},
       ntasksPerNode: 1,
       cpusPerTask: 1,
@@ -236,6 +264,18 @@ describe('the submit body', () => {
   it('multiplies tasks by cpus per task', () => {
     const body = SubmitRequest.parse({ job: { ntasks_per_node: 3, cpus_per_task: 4 }, script: 'true' });
     expect(toJobSpec(body, 'a', null).cpus).toBe(12);
+  });
+});
+
+describe('output file defaults (sbatch --output, --error)', () => {
+  it.each([
+    [{}, 'slurm-%j.out', 'slurm-%j.out'],
+    [{ standard_output: 'run-%j.log' }, 'run-%j.log', 'run-%j.log'],
+    [{ standard_error: 'e.log' }, 'slurm-%j.out', 'e.log'],
+    [{ standard_output: 'o.log', standard_error: 'e.log' }, 'o.log', 'e.log'],
+  ])('%j: stderr goes where stdout goes unless named', (job, stdout, stderr) => {
+    const spec = toJobSpec(SubmitRequest.parse({ job, script: 'true' }), 'a', null);
+    expect([spec.stdoutPattern, spec.stderrPattern]).toEqual([stdout, stderr]);
   });
 });
 

@@ -1,5 +1,5 @@
 /** Real bash, real process groups: what the node daemon's runner does with a job. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,9 +24,16 @@ describe('running a job as its own process group', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function run(script: string, env: Record<string, string> = {}, extra: Partial<JobLaunch> = {}) {
+  /** `extra`: launch fields over the defaults, made from the job's root directory, in which `prepare` runs first. */
+  async function run(
+    script: string,
+    env: Record<string, string> = {},
+    extra: Partial<JobLaunch> | ((root: string) => Partial<JobLaunch>) = {},
+    prepare: (root: string) => void = () => {},
+  ) {
     const root = mkdtempSync(join(tmpdir(), 'conductor-job-'));
     dirs.push(root);
+    prepare(root);
     const dir = join(root, 'job');
     const launched = await launchJob({
       dir,
@@ -35,11 +42,12 @@ describe('running a job as its own process group', () => {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdoutPath: join(root, 'out.log'),
       stderrPath: join(root, 'err.log'),
+      openMode: 'truncate',
       cpuIds: [0],
       user: undefined,
       minUid: 1000,
       makeCwd: false,
-      ...extra,
+      ...(typeof extra === 'function' ? extra(root) : extra),
     });
     groups.push(launched.pid);
     const ended = (): Promise<JobExit> =>
@@ -119,8 +127,64 @@ describe('running a job as its own process group', () => {
       startTime: job.startTime,
       wrapper: job.wrapper,
       outputIds: job.outputIds,
+      outputBase: { stdout: 0, stderr: 0 },
     });
     await terminateGroup(job.pid, 1000);
+  });
+
+  describe('opens its output files as sbatch does (--open-mode)', () => {
+    const file = (job: { root: string }, name: string) => readFileSync(join(job.root, name), 'utf8');
+    const holding = (files: Record<string, string>) => (root: string) => {
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(root, name), text);
+    };
+
+    it('truncate empties the files first: its output starts at 0', async () => {
+      const job = await run('echo new; echo new-err >&2', {}, {}, holding({ 'out.log': 'old\n', 'err.log': 'e\n' }));
+      await job.ended();
+      expect(file(job, 'out.log')).toBe('new\n');
+      expect(file(job, 'err.log')).toBe('new-err\n');
+      expect(job.outputBase).toEqual({ stdout: 0, stderr: 0 });
+    });
+
+    it("append adds to them: its output starts at each file's size", async () => {
+      const job = await run(
+        'echo new; echo new-err >&2',
+        {},
+        { openMode: 'append' },
+        holding({ 'out.log': 'old\n', 'err.log': 'older-err\n' }),
+      );
+      await job.ended();
+      expect(file(job, 'out.log')).toBe('old\nnew\n');
+      expect(file(job, 'err.log')).toBe('older-err\nnew-err\n');
+      expect(job.outputBase).toEqual({ stdout: 4, stderr: 10 });
+    });
+
+    it('one path for both: one descriptor, the streams interleaved as written, one file id', async () => {
+      // fd 2's offset moved with fd 1's write: they are one open file, not two opened apart.
+      const job = await run(
+        'for i in 1 2; do echo out $i; echo err $i >&2; done; sed -n "s/^pos:\\s*//p" /proc/$$/fdinfo/2',
+        {},
+        (root) => ({ stderrPath: join(root, 'out.log') }),
+      );
+      await job.ended();
+      expect(file(job, 'out.log')).toBe('out 1\nerr 1\nout 2\nerr 2\n24\n');
+      expect(job.outputIds!.stderr).toBe(job.outputIds!.stdout);
+    });
+
+    it('stderr through a link to the stdout file: opened once too, so never emptied after a write', async () => {
+      const job = await run(
+        'echo out; echo err >&2; sed -n "s/^pos:\\s*//p" /proc/$$/fdinfo/2',
+        {},
+        (root) => ({ stderrPath: join(root, 'link.log') }),
+        (root) => {
+          writeFileSync(join(root, 'out.log'), 'old\n');
+          symlinkSync(join(root, 'out.log'), join(root, 'link.log'));
+        },
+      );
+      await job.ended();
+      expect(file(job, 'out.log')).toBe('out\nerr\n8\n');
+      expect(job.outputIds!.stderr).toBe(job.outputIds!.stdout);
+    });
   });
 
   it('reads the two words of an older pid file', () => {

@@ -106,7 +106,8 @@ describe('the node daemon runs jobs', () => {
       exit_code: { status: 3, signal: null },
       error_msg: 'exit status 3',
     });
-    expect(readFileSync(join(work, `slurm-${code}.err`), 'utf8')).toBe('failing\n');
+    // stderr goes to stdout's file, as sbatch's default.
+    expect(readFileSync(join(work, `slurm-${code}.out`), 'utf8')).toBe('failing\n');
     expect(await waitForState(api.t, signal, ['COMPLETED', 'FAILED'])).toMatchObject({
       state: 'FAILED',
       exit_code: { status: null, signal: 9 },

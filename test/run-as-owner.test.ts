@@ -70,6 +70,7 @@ describe.skipIf(!users)('a root daemon runs each job as its owner', () => {
         `ls ${nodeDir}/journal >/dev/null 2>&1 && echo journal-listed || echo journal-refused`,
         'touch made-by-job',
       ].join('\n'),
+      { standard_error: 'slurm-%j.err' },
     );
     const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
     const out = join(work, `slurm-${id}.out`);

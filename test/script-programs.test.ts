@@ -46,7 +46,9 @@ describe('a job script is run as a program', () => {
 
   it('`#!/usr/bin/env python3` and `#!/usr/bin/perl -w` run under their interpreters', async () => {
     const python = await submit('#!/usr/bin/env python3\nimport sys\nprint("python", sys.version_info[0])\n');
-    const perl = await submit('#!/usr/bin/perl -w\nmy $x = 1 + undef;\nprint "perl $^W\\n";\n');
+    const perl = await submit('#!/usr/bin/perl -w\nmy $x = 1 + undef;\nprint "perl $^W\\n";\n', {
+      standard_error: 'slurm-%j.err',
+    });
     expect(await waitForState(api.t, python, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
     expect(await waitForState(api.t, perl, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
     expect(output(python)).toBe('python 3\n');

@@ -22,16 +22,18 @@
 #
 # stdin, one JSON object per job and line:
 #   {"dir": the run's directory (holds script.sh), "cwd": the job's working directory, "out": its stdout file,
-#    "err": its stderr file, "env": its whole environment, {"NAME": "value"}, "command": [program, argument, ...]
+#    "err": its stderr file, "mode": "truncate" or "append" (sbatch's --open-mode; absent: append), "env": its whole
+#    environment, {"NAME": "value"}, "command": [program, argument, ...]
 #    (the script is /dev/fd/3 there), "user": the owner's login, or absent to keep the daemon's identity,
 #    "min_uid": the lowest uid a job may take, "make_cwd": true to create the working directory (as root, then
 #    given to the owner: the job's default directory is in the node's own), "cgroup_procs": [cgroup.procs or tasks
 #    file, ...] to write the job's pid to before it drops privileges, "lease": the node's lease file, whose deadline
 #    the wrapper kills the job at (fence below), or absent}
 # stdout, one line per event: its word, a space, the run's directory, and for some a tab and a detail:
-#   started <dir>\t<pid> <start> <wrapper pid> <wrapper start> <out dev:ino> <err dev:ino>
-#                                       the job runs; <dir>/pid holds the same six words (start: field 22 of
-#                                       /proc/<pid>/stat; dev:ino: the output files the job opened)
+#   started <dir>\t<pid> <start> <wrapper pid> <wrapper start> <out dev:ino> <err dev:ino> <out size> <err size>
+#                                       the job runs; <dir>/pid holds the same eight words (start: field 22 of
+#                                       /proc/<pid>/stat; dev:ino: the output files the job opened, the same twice
+#                                       when stderr shares stdout's; size: each file's as the job opened it)
 #   failed <dir>\t<reason>              it could not be started: a fork failed, or its owner cannot be taken
 #                                       ("no user alice here"), or its directory or files cannot be opened
 #   ended <dir>                         it has ended; <dir>/status holds "<exit status> -" or "- <signal>", then
@@ -103,9 +105,18 @@ sub job {
   chdir($r->{cwd}) or $refuse->("cannot enter $r->{cwd}: $!");
   %ENV = %{$r->{env}};
   open(STDIN, '<', '/dev/null') or $refuse->("/dev/null: $!");
-  open(STDOUT, '>>', $r->{out}) or $refuse->("cannot open output $r->{out}: $!");
-  open(STDERR, '>>', $r->{err}) or $refuse->("cannot open output $r->{err}: $!");
-  my @ids = map { my @s = stat($_); "$s[0]:$s[1]" } (\*STDOUT, \*STDERR);
+  # sbatch's --open-mode, with slurmstepd's flags: O_APPEND in both modes, so that writers sharing a file each add at
+  # its end; "truncate" empties it first (the later-started of two jobs naming one file empties it).
+  my $flags = Fcntl::O_WRONLY() | Fcntl::O_CREAT() | Fcntl::O_APPEND() | (($r->{mode} // '') eq 'truncate' ? Fcntl::O_TRUNC() : 0);
+  sysopen(STDOUT, $r->{out}, $flags, 0666) or $refuse->("cannot open output $r->{out}: $!");
+  # stderr naming stdout's file (by its path, or by a link to it) shares its descriptor, as sbatch's one file for both:
+  # the bytes interleave as written, and the file is neither emptied twice nor shipped twice.
+  my @out = stat(STDOUT); my @err = $r->{err} eq $r->{out} ? @out : stat($r->{err});
+  if (@err && $err[0] == $out[0] && $err[1] == $out[1]) { open(STDERR, '>&', \*STDOUT) or $refuse->("dup2: $!"); }
+  else { sysopen(STDERR, $r->{err}, $flags, 0666) or $refuse->("cannot open output $r->{err}: $!"); }
+  # Each file's dev:ino, then its size as opened: this run's output starts there (0 once emptied).
+  my @stats = map { [stat($_)] } (\*STDOUT, \*STDERR);
+  my @ids = ((map { "$_->[0]:$_->[1]" } @stats), (map { $_->[7] } @stats));
   # fd 3 is the script, and must outlive the exec; the pipe to the wrapper must not.
   if (fileno($script) != 3) { POSIX::dup2(fileno($script), 3) or $refuse->("dup2: $!"); }
   else { fcntl($script, Fcntl::F_SETFD(), 0) or $refuse->("fcntl: $!"); }
@@ -172,11 +183,11 @@ while (my $line = <STDIN>) {
   setpgrp($pid, $pid);
   # Until the exec closes the pipe: what the job opened, or why it could not start.
   my $told = do { local $/; <$hear> } // ''; close($hear);
-  if ($told !~ /\Afiles (\S+) (\S+)\n\z/) {
+  if ($told !~ /\Afiles (\S+ \S+ \d+ \d+)\n\z/) {
     waitpid($pid, 0);
     $failed->($told =~ /^refused (.*)$/m ? $1 : "its process ended before it started");
   }
-  my $ids = "$1 $2";
+  my $ids = $1;
   my $job = "$pid " . started_at($pid) . " $$ " . started_at($$) . " $ids";
   put($r->{dir}, 'pid', "$job\n");
   print "started $r->{dir}\t$job\n";

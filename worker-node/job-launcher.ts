@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { OpenMode } from '../shared/job/open-mode.js';
 import * as perl from './perl.generated.js';
 
 export interface LaunchRequest {
@@ -18,6 +19,8 @@ export interface LaunchRequest {
   makeCwd: boolean;
   stdoutPath: string;
   stderrPath: string;
+  /** sbatch's --open-mode: truncate empties the files at the start, append adds to them. */
+  openMode: OpenMode;
   env: Record<string, string>;
   command: string[];
   /** The owner's login to run as; undefined keeps the daemon's own identity. */
@@ -42,18 +45,26 @@ export interface JobStart {
   startTime: number;
   /** The wrapper that waits for the job and writes its status: gone before the status means the run is lost. */
   wrapper?: ProcessId;
-  /** The output files the job opened, as `dev:ino`: the shipper ships these and no other file. */
+  /**
+   * The output files the job opened, as `dev:ino`: the shipper ships these and no other file. The same for both when
+   * stderr shares stdout's file.
+   */
   outputIds?: { stdout: string; stderr: string };
+  /** Their sizes as the job opened them (after truncating): its output starts there. */
+  outputBase?: { stdout: number; stderr: number };
 }
 
-/** The words of a `started` line or a pid file; a pid file of an older daemon has only the first two. */
+/** The words of a `started` line or a pid file; a pid file of an older daemon has only the first two, or six. */
 export function parseJobStart(text: string): JobStart {
-  const [pid, startTime, wrapperPid, wrapperStart, stdout, stderr] = text.trim().split(' ');
+  const [pid, startTime, wrapperPid, wrapperStart, stdout, stderr, stdoutBase, stderrBase] = text.trim().split(' ');
   return {
     pid: Number(pid),
     startTime: Number(startTime),
     ...(wrapperPid !== undefined ? { wrapper: { pid: Number(wrapperPid), start: Number(wrapperStart) } } : {}),
     ...(stdout !== undefined && stderr !== undefined ? { outputIds: { stdout, stderr } } : {}),
+    ...(stdoutBase !== undefined && stderrBase !== undefined
+      ? { outputBase: { stdout: Number(stdoutBase), stderr: Number(stderrBase) } }
+      : {}),
   };
 }
 
@@ -123,6 +134,7 @@ export class JobLauncher {
         makeCwd,
         stdoutPath: out,
         stderrPath: err,
+        openMode: mode,
         env,
         command,
         user,
@@ -136,6 +148,7 @@ export class JobLauncher {
         make_cwd: makeCwd,
         out,
         err,
+        mode,
         env,
         command,
         user,

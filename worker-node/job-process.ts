@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { OpenMode } from '../shared/job/open-mode.js';
 import type { NodeJob } from '../shared/protocol/confirm.js';
 import { JobLauncher, parseJobStart, type JobStart } from './job-launcher.js';
 import { groupHasLiveProcess, processState } from './process-table.js';
@@ -24,6 +25,8 @@ export interface JobLaunch {
   env: Record<string, string>;
   stdoutPath: string;
   stderrPath: string;
+  /** sbatch's --open-mode for both files. */
+  openMode: OpenMode;
   /** Cores to pin the job to with taskset, when the machine has it. */
   cpuIds?: number[];
   /** Its owner's login, or undefined to run as the daemon's own user (run-as.ts decides). */
@@ -67,10 +70,17 @@ export const workRoot = (nodeDir: string) => join(nodeDir, 'work');
 export function outputPaths(
   job: NodeJob,
   nodeDir: string,
-): { cwd: string; made: boolean; stdout: string; stderr: string } {
+): { cwd: string; made: boolean; stdout: string; stderr: string; openMode: OpenMode } {
   const cwd = job.current_working_directory ?? join(workRoot(nodeDir), job.id);
   const made = job.current_working_directory === null;
-  return { cwd, made, stdout: resolve(cwd, job.standard_output), stderr: resolve(cwd, job.standard_error) };
+  return {
+    cwd,
+    made,
+    stdout: resolve(cwd, job.standard_output),
+    stderr: resolve(cwd, job.standard_error),
+    // An API from before open modes opened every job's files for appending.
+    openMode: job.open_mode ?? 'append',
+  };
 }
 
 export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
@@ -88,6 +98,7 @@ export async function launchJob(launch: JobLaunch): Promise<LaunchedJob> {
     makeCwd: launch.makeCwd,
     stdoutPath: launch.stdoutPath,
     stderrPath: launch.stderrPath,
+    openMode: launch.openMode,
     env: launch.env,
     command: [...pin, ...scriptCommand(launch.script)],
     user: launch.user,

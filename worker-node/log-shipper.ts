@@ -3,9 +3,10 @@
  * journey): every `flushMs`, what a file gained goes up in chunks of at most `chunkBytes`, each named by its offset in
  * the run's output. Each chunk is journaled (its offset and length) before it is uploaded, so the same chunk is
  * uploaded again, to the same name with the same bytes, after a failed upload or a crash; and a restarted daemon goes
- * on from there. Chunks never overlap. The output files are appended to across attempts (and may be shared by jobs), so
- * a run's output starts where its files ended when it was admitted, and ends where they ended when its processes were
- * found gone: that end is journaled too, so what another writer appends later never joins the run's stream. A store
+ * on from there. Chunks never overlap. An output file may hold more than the run's output (an earlier attempt's or
+ * another job's, with open_mode append), so a run's output starts where its file was when the job opened it (0 once
+ * emptied: truncate), and ends where it was when its processes were found gone: that end is journaled too, so what
+ * another writer appends later never joins the run's stream. A file for both streams is tracked once, as stdout. A store
  * that fails is retried with backoff for as long as it takes; the job itself never waits for it.
  */
 import { constants, lstat as lstatCallback } from 'node:fs';
@@ -18,7 +19,7 @@ import { Journal } from './journal.js';
 export interface OutputFile {
   stream: LogStream;
   path: string;
-  /** The file's size when the run was admitted: its output starts there. */
+  /** The file's size when the job opened it (launcher's word; at admission for older runs): its output starts there. */
   base: number;
   /**
    * The file the job opened, as `dev:ino` (its wrapper says): the job's owner controls the path, and may put another

@@ -20,8 +20,8 @@ export interface RunRecord {
   slots: number[];
   cpuIds: number[];
   /**
-   * The output files' sizes when the run was admitted: they are appended to, and this run's output starts there.
-   * Absent in records journaled before output was shipped.
+   * Where this run's output starts in its files: their sizes as the job opened them (0 in a file it emptied), as its
+   * wrapper says; until then, as they were at its admission. Absent in records journaled before output was shipped.
    */
   outputBase?: Record<LogStream, number>;
   /** Set once the wrapper has said them: with the start time, the pid names the process even after reuse. */

@@ -19,7 +19,7 @@ import type { Outbox } from './outbox.js';
 import { processStartTime } from './process-table.js';
 import { ownerOf, type RunAs } from './run-as.js';
 import type { RunEnding } from './run-ending-rule.js';
-import { awaitsItsEnd } from './run-state.js';
+import { awaitsItsEnd, hasEnded } from './run-state.js';
 import { hasProcess, type Run, type RunTable } from './run-table.js';
 
 export interface RunSupervisorOptions {
@@ -67,8 +67,11 @@ export class RunSupervisor {
     const { record } = run;
     const { job } = record;
     // Never two attempts of a job at once: an earlier attempt still here (re-adopted after a restart, being stopped
-    // while the API requeued its job) ends first; this one starts when it has (settle below).
-    const earlier = table.unended().find((other) => other.record.jobId === record.jobId && other !== run);
+    // while the API requeued its job) ends first, and its output is stored first (this one may empty the file it is
+    // read from, or write past where it ends); this one starts then (#launchWaiting).
+    const earlier = table
+      .all()
+      .find((other) => other.record.jobId === record.jobId && other !== run && holdsItsFiles(other));
     if (earlier) {
       this.options.log(
         `job ${record.jobId}: attempt ${record.attempt} waits for attempt ${earlier.record.attempt} to end here`,
@@ -117,6 +120,7 @@ export class RunSupervisor {
         leaseFile: this.options.leaseFile,
         stdoutPath: paths.stdout,
         stderrPath: paths.stderr,
+        openMode: paths.openMode,
         cpuIds: record.cpuIds,
         user: identity.user,
         minUid: this.options.runAs.policy.minUid,
@@ -143,8 +147,16 @@ export class RunSupervisor {
   /** Its wrapper has said its pid: the run is running, and its start is in the outbox. */
   started(run: Run, start: JobStart, startedAt: number): void {
     const { record } = run;
-    const { pid, startTime, wrapper, outputIds } = start;
-    Object.assign(record, { pid, startTime, startedAt }, wrapper ? { wrapper } : {}, outputIds ? { outputIds } : {});
+    const { pid, startTime, wrapper, outputIds, outputBase } = start;
+    Object.assign(
+      record,
+      { pid, startTime, startedAt },
+      wrapper ? { wrapper } : {},
+      outputIds ? { outputIds } : {},
+      // Where this run's output starts, as its files were when it opened them: more exact than the sizes measured at
+      // its admission (another attempt may have written since), and 0 in a file it emptied.
+      outputBase ? { outputBase } : {},
+    );
     this.options.table.move(run, 'running');
     record.outbox.push({
       kind: 'started',
@@ -155,11 +167,17 @@ export class RunSupervisor {
     });
   }
 
-  /** Ships the run's output files from now on. */
+  /**
+   * Ships the run's output files from now on. One file for both streams (the same path, or the same file as the job
+   * opened them) is shipped once, as stdout: the API answers for stderr that it is merged there.
+   */
   ship(run: Run): void {
     const { record } = run;
     const paths = outputPaths(record.job, this.options.dir);
-    const files: OutputFile[] = LOG_STREAMS.map((stream) => ({
+    const merged =
+      paths.stdout === paths.stderr ||
+      (record.outputIds !== undefined && record.outputIds.stdout === record.outputIds.stderr);
+    const files: OutputFile[] = (merged ? (['stdout'] as const) : LOG_STREAMS).map((stream) => ({
       stream,
       path: paths[stream],
       // What the job opened as its owner: a file it puts in that path's place later is not shipped.
@@ -280,7 +298,6 @@ export class RunSupervisor {
     }
     table.move(run, 'reporting');
     this.#freeCores(run);
-    this.#launchWaiting(record.jobId);
     // The cores are free already; the end is reported once the output is all stored. After a crash the status file
     // tells the ending again (with the kill reason journaled before the kill).
     const report = this.#report(run, finished).finally(() => this.#reports.delete(report));
@@ -333,11 +350,14 @@ export class RunSupervisor {
     }
   }
 
-  /** The attempts of a job that waited for an earlier one to end here: launched once none is left unended. */
+  /**
+   * The attempts of a job that waited for an earlier one here: launched once none is left unended or unshipped.
+   */
   #launchWaiting(jobId: number): void {
     const waiting = this.#waiting.get(jobId);
-    if (!waiting || this.options.table.unended().some((run) => run.record.jobId === jobId && !waiting.includes(run)))
-      return;
+    if (!waiting) return;
+    const others = this.options.table.all().filter((run) => run.record.jobId === jobId && !waiting.includes(run));
+    if (others.some(holdsItsFiles)) return;
     this.#waiting.delete(jobId);
     // One settled meanwhile (cancelled while it waited) is not launched.
     this.launchAll(waiting.filter((run) => run.phase === 'admitted'));
@@ -357,10 +377,15 @@ export class RunSupervisor {
     }
     if (finished) run.record.outbox.push(finished);
     this.options.table.move(run, 'reported');
+    // Its output is all stored: a later attempt waiting here may now open (and empty) the same files.
+    this.#launchWaiting(run.record.jobId);
     if (run.record.outbox.length === 0) return this.forget(run);
     this.options.outbox.notify();
   }
 }
+
+/** Not ended, or its output not all stored yet: another attempt of its job must not open its files meanwhile. */
+const holdsItsFiles = (run: Run) => !hasEnded(run.phase) || run.phase === 'reporting';
 
 /** A run's name among the node's cgroups: `<job>.<attempt>`, the same after a restart. */
 export const runName = (record: { jobId: number; attempt: number }) => `${record.jobId}.${record.attempt}`;

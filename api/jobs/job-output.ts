@@ -2,6 +2,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs, type JobRow } from '../../shared/db/schema.js';
+import { expandOutputPath, sameOutputPath } from '../../shared/job/output-path.js';
 import { storedEnd, tailLines } from '../../shared/logs/log-reader.js';
 import type { LogStore, LogStream, LogStreamId } from '../../shared/logs/log-store.js';
 
@@ -32,6 +33,18 @@ export async function streamOf(
  */
 export async function markLegacyLogKeys(db: Database, ids: number[]): Promise<void> {
   if (ids.length) await db.update(jobs).set({ legacyLogKeys: true }).where(inArray(jobs.id, ids));
+}
+
+/**
+ * Whether this attempt's stderr is in its stdout: the job's two paths name one file (as the API can tell:
+ * shared/job/output-path.ts), which its node opened once and stored once, as stdout. A job whose node stored that
+ * file under both streams (its daemon from before, issue 14) has stderr chunks, and they are served as they are.
+ * @throws LogStoreUnavailable when the store does not answer the look
+ */
+export async function mergedIntoStdout(store: LogStore, job: JobRow, stderr: LogStreamId): Promise<boolean> {
+  const names = { id: String(job.id), name: job.name, user: job.user, node: job.nodeName };
+  const paths = [job.stdoutPattern, job.stderrPattern].map((pattern) => expandOutputPath(pattern, names));
+  return sameOutputPath(paths[0]!, paths[1]!, job.workDir) && !(await holdsChunks(store, stderr));
 }
 
 async function holdsChunks(store: LogStore, id: LogStreamId): Promise<boolean> {

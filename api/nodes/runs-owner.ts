@@ -2,7 +2,8 @@
  * Whether a node runs a job of an owner (shared/protocol/runs-as.ts, runsJobOf), in SQL over the nodes table's
  * runs_* columns: its heartbeat's word, which the confirm holds a claim to, whatever the queue handed out.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
+import { nodes } from '../../shared/db/schema.js';
 import type { Database } from '../../shared/db/database.js';
 import { bigintArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
@@ -24,4 +25,17 @@ export async function jobsNotRunBy(db: Database, node: string, ids: number[]): P
         ORDER BY j.id`,
   );
   return rows.map((row) => Number(row.id));
+}
+
+/**
+ * Who the node runs a job naming no user as (worker-node/run-as.ts): root on a node that runs any user's jobs (its
+ * daemon is root), else its daemon's own login, the one user it lists; null when the node is unknown or lists none.
+ */
+export async function runsUnnamedAs(db: Database, node: string): Promise<string | null> {
+  const [row] = await db
+    .select({ anyUser: nodes.runsAnyUser, users: nodes.runsUsers })
+    .from(nodes)
+    .where(eq(nodes.name, node));
+  if (row === undefined) return null;
+  return row.anyUser ? 'root' : (row.users[0] ?? null);
 }

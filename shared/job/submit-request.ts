@@ -13,6 +13,8 @@ import { DEFAULT_OPEN_MODE, OPEN_MODES, type OpenMode } from './open-mode.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
 import { parseWarnSignal, WarnSignalError, type WarnSignal } from './warn-signal.js';
 
+/** sbatch's default output file, for stdout and stderr alike. */
+export const DEFAULT_OUTPUT = 'slurm-%j.out';
 export const MAX_SCRIPT_BYTES = 1024 * 1024;
 export const MAX_ENVIRONMENT_ENTRIES = 1000;
 export const MAX_ENVIRONMENT_BYTES = 128 * 1024;
@@ -96,12 +98,14 @@ export function jobFields<T extends z.ZodType<string | number>>(timeLimit: T) {
       .refine((value) => value.startsWith('/'), 'must be an absolute path')
       .optional()
       .openapi({ description: "Defaults to the job's own directory on its node." }),
-    standard_output: path
-      .optional()
-      .openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.out".' }),
-    standard_error: path
-      .optional()
-      .openapi({ description: '%j is the job id, %x the job name. Defaults to "slurm-%j.err".' }),
+    standard_output: path.optional().openapi({
+      description:
+        'Relative to the working directory. As sbatch\'s filename patterns: %j the job id (%5j zero-pads it), %x the job name, %u the user it runs as, %N its node, %% a percent sign. Defaults to "slurm-%j.out".',
+    }),
+    standard_error: path.optional().openapi({
+      description:
+        "The same patterns. Defaults to standard_output's file, as sbatch's: one file takes both streams, stored once, as stdout.",
+    }),
     environment: environment.optional(),
     ntasks_per_node: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
     cpus_per_task: count(MAX_CPUS_PER_JOB).optional().openapi({ description: 'Defaults to 1.' }),
@@ -228,8 +232,9 @@ export function toJobSpec(
     name: job.name ?? 'job',
     partition: job.partition ?? 'default',
     workDir: job.current_working_directory ?? null,
-    stdoutPattern: job.standard_output ?? 'slurm-%j.out',
-    stderrPattern: job.standard_error ?? 'slurm-%j.err',
+    stdoutPattern: job.standard_output ?? DEFAULT_OUTPUT,
+    // As sbatch: without --error, stderr goes where stdout goes (sbatch(1), "--error").
+    stderrPattern: job.standard_error ?? job.standard_output ?? DEFAULT_OUTPUT,
     environment: environmentRecord(job.environment ?? {}),
     ntasksPerNode,
     cpusPerTask,

@@ -174,6 +174,9 @@ export interface JobView {
   cpu_ids: number[] | null;
   exit_code: { status: number | null; signal: number | null } | null;
   error_msg: string | null;
+  standard_output: string;
+  standard_error: string;
+  open_mode: string;
 }
 
 export async function getJob(t: TestApp, id: string): Promise<JobView> {

@@ -11,7 +11,8 @@ import type { PendingReason } from '../../../jobs/pending-reasons.js';
 
 /** A job as /v1 shows it; `pending`: its reason as read now (pending-reasons.ts), over the stored one. */
 export function jobView(row: JobSummaryRow, pending?: PendingReason): z.infer<typeof Job> {
-  const names = { id: String(row.id), name: row.name };
+  // A job naming no user runs as its node's own user: its %u is expanded on the node's view only (nodeJobView).
+  const names = { id: String(row.id), name: row.name, user: row.user, node: row.nodeName };
   const ended = row.exitStatus !== null || row.exitSignal !== null;
   return {
     id: String(row.id),

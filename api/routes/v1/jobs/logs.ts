@@ -10,7 +10,7 @@ import { problemResponses } from '../../../http/problem.js';
 import { findJob } from '../../../jobs/find-job.js';
 import { followStream } from '../../../jobs/follow-output.js';
 import { guardFollow } from '../../../follows/follow-guard.js';
-import { streamOf, tailStart } from '../../../jobs/job-output.js';
+import { mergedIntoStdout, streamOf, tailStart } from '../../../jobs/job-output.js';
 import { JobIdParam } from './schema.js';
 
 const DEFAULT_LIMIT = 2 ** 20;
@@ -61,6 +61,11 @@ const HEADERS = {
     description: 'true once the attempt has ended and the body reaches the end of its output: nothing more will come.',
   },
   'Conductor-Attempt': { schema: { type: 'integer' as const }, description: 'The attempt whose output this is.' },
+  'Conductor-Log-Merged': {
+    schema: { type: 'string' as const, enum: ['stdout'] },
+    description:
+      "Only on stderr, with an empty body: the job's stdout and stderr name one file (sbatch's default, slurm-%j.out), stored once, as stdout: read it there.",
+  },
 };
 
 const route = createRoute({
@@ -69,7 +74,7 @@ const route = createRoute({
   tags: ['Jobs'],
   summary: "A job's stdout or stderr: a byte range, a tail, or followed live",
   description:
-    "Raw bytes, exactly as the job wrote them, from the log store its node ships them to. A range read answers the next offset; with follow the answer stays open and streams the output as it arrives until the attempt ends. After a disconnect, follow again from the offset you had reached. A token holds at most CONDUCTOR_MAX_FOLLOWS open follows across the deployment (429 with Retry-After past that); an open follow ends, broken, once its token is revoked. Output still on its node (shipped every fraction of a second) is not there yet; a job's whole output is stored before its end is reported.",
+    "Raw bytes, exactly as the job wrote them, from the log store its node ships them to. A range read answers the next offset; with follow the answer stays open and streams the output as it arrives until the attempt ends. After a disconnect, follow again from the offset you had reached. A token holds at most CONDUCTOR_MAX_FOLLOWS open follows across the deployment (429 with Retry-After past that); an open follow ends, broken, once its token is revoked. Output still on its node (shipped every fraction of a second) is not there yet; a job's whole output is stored before its end is reported. When stdout and stderr name one file (sbatch's default), its output is stored once, as stdout: stderr answers 200 with an empty body and `Conductor-Log-Merged: stdout`, followed or not.",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { params: LogParams, query: LogQuery },
@@ -121,6 +126,15 @@ export function registerJobLogs(app: App): void {
       ]);
     }
     const id = await streamOf(store, job, params.stream, await c.var.services.clusterId(db), attempt);
+    if (params.stream === 'stderr' && (await mergedIntoStdout(store, job, id))) {
+      // Nothing is or will be stored here, followed or not: the whole file is stdout's.
+      const offset = query.offset ?? 0;
+      outputHeaders(c, attempt, offset);
+      c.header('Conductor-Log-Merged', 'stdout');
+      c.header('Conductor-Next-Offset', String(offset));
+      c.header('Conductor-Log-Complete', 'true');
+      return c.body(new Uint8Array(0), 200);
+    }
     const offset =
       query.tail_lines !== undefined
         ? await tailStart(store, id, { lines: query.tail_lines })
@@ -143,12 +157,7 @@ export function registerJobLogs(app: App): void {
         })
       : await readRange(store, id, offset, limit);
     // Set only now: an error answer carries none of them.
-    c.header('Conductor-Attempt', String(attempt));
-    c.header('Conductor-Log-Offset', String(offset));
-    c.header('Content-Type', 'application/octet-stream');
-    // No proxy may hold the bytes back, nor a cache keep a running job's output.
-    c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
+    outputHeaders(c, attempt, offset);
     if (body instanceof ReadableStream) {
       // Chunked from the first byte: the Node server would otherwise read the stream to measure it, and an error in
       // that while would reach the client as a short, clean answer.
@@ -162,4 +171,14 @@ export function registerJobLogs(app: App): void {
     c.header('Conductor-Log-Complete', String(complete));
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
   });
+}
+
+/** What every output answer says: whose output, from where, and that it is raw bytes never to be cached. */
+function outputHeaders(c: { header(name: string, value: string): void }, attempt: number, offset: number): void {
+  c.header('Conductor-Attempt', String(attempt));
+  c.header('Conductor-Log-Offset', String(offset));
+  c.header('Content-Type', 'application/octet-stream');
+  // No proxy may hold the bytes back, nor a cache keep a running job's output.
+  c.header('Cache-Control', 'no-store');
+  c.header('X-Content-Type-Options', 'nosniff');
 }

@@ -40,8 +40,13 @@ export const Job = z
     time_limit: z.string().openapi({ description: 'D-HH:MM:SS, or "UNLIMITED".', example: '0-01:00:00' }),
     exclusive: z.boolean(),
     current_working_directory: z.string().nullable(),
-    standard_output: z.string().openapi({ description: 'With %j and %x expanded.' }),
-    standard_error: z.string(),
+    standard_output: z.string().openapi({
+      description:
+        "With its patterns expanded: %j, %x, %u (the job's user; left as %u for a job naming none, which runs as its node's own user), %N once the job has a node.",
+    }),
+    standard_error: z.string().openapi({
+      description: 'The same; equal to standard_output when both streams go to one file (stored once, as stdout).',
+    }),
     node: z.string().nullable(),
     cpu_ids: z.array(z.number().int()).nullable(),
     exit_code: z

@@ -7,7 +7,7 @@ import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { confirmClaims, confirmSequence, jobsOutsidePartitions, unreportedRuns } from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
-import { jobsNotRunBy } from '../../../nodes/runs-owner.js';
+import { jobsNotRunBy, runsUnnamedAs } from '../../../nodes/runs-owner.js';
 import { ConfirmRequest, ConfirmResponse } from '../../../../shared/protocol/confirm.js';
 import { CLUSTER_ID_PROTOCOL } from '../../../../shared/protocol/protocol-version.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
@@ -90,9 +90,13 @@ export function registerConfirm(app: App): void {
     // Read after the retried jobs: their sequence (from the confirm whose answer was lost) is no higher than it.
     sequence ??= await confirmSequence(c.var.db, node);
     const cluster_id = await c.var.services.clusterId(c.var.db);
+    // Looked up only when it is needed: a job naming no user whose output paths say %u.
+    const unnamed = jobs.some((job) => job.user === null && /%u/.test(job.stdoutPattern + job.stderrPattern))
+      ? await runsUnnamedAs(c.var.db, node)
+      : null;
     return c.json(
       {
-        jobs: jobs.map(nodeJobView),
+        jobs: jobs.map((job) => nodeJobView(job, unnamed)),
         dropped: ids.filter((id) => !running.has(id)).map(String),
         sequence,
         cluster_id,

@@ -75,8 +75,12 @@ export function refView(ref: JobRef): z.infer<typeof Ref> {
   };
 }
 
-export function nodeJobView(job: JobRow): z.infer<typeof NodeJob> {
-  const names = { id: String(job.id), name: job.name };
+/**
+ * A confirmed job as its node runs it, its output paths expanded for that node (%N; the job's node_name is it).
+ * `unnamedLogin`: who the node runs jobs naming no user as (runsUnnamedAs), their %u.
+ */
+export function nodeJobView(job: JobRow, unnamedLogin: string | null = null): z.infer<typeof NodeJob> {
+  const names = { id: String(job.id), name: job.name, user: job.user ?? unnamedLogin, node: job.nodeName };
   return {
     id: String(job.id),
     attempt: job.attempt,
