@@ -205,10 +205,14 @@ export interface JobSpec {
   directives: AppliedDirective[];
 }
 
-/** How a path reads what it took: its time limits, and what it ignored of the body (kept as the job's warnings). */
+/**
+ * How a path reads what it took: its time limits, what it ignored (kept as the job's warnings), and the script's
+ * directives it applied (/v1 only: directive-options.ts).
+ */
 export interface SubmitReading {
   timeLimit(value: string | number): TimeLimit;
   warnings: string[];
+  directives?: AppliedDirective[];
 }
 
 const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] };
@@ -244,7 +248,7 @@ export function toJobSpec(
     warnSignal: job.signal === undefined ? null : parseWarnSignal(job.signal),
     script: request.script,
     warnings: reading.warnings,
-    directives: [],
+    directives: reading.directives ?? [],
   };
 }
 

@@ -5,6 +5,7 @@ import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
 import { submitJob } from '../../../jobs/submit-job.js';
 import { submitJobOnce } from '../../../jobs/idempotent-submit.js';
+import { withDirectives } from '../../../jobs/script-directives.js';
 import { KEY_HEADER, readIdempotencyKey, requestHash, tokenUser } from '../../../jobs/idempotency-key.js';
 import { sendKeptAnswer } from '../../../http/kept-answer.js';
 import { problemResponses } from '../../../http/problem.js';
@@ -42,8 +43,9 @@ const route = createRoute({
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
     const key = readIdempotencyKey(c.req.header('Idempotency-Key'), KEY_HEADER);
+    const { request, reading } = withDirectives(c.req.valid('json'));
     if (key === undefined) {
-      const job = await submitJob(c.var.db, c.var.services, c.var.principal, c.req.valid('json'));
+      const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, reading);
       return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
     }
     // Hono keeps the parsed body: this is the JSON the validator read, as sent.
@@ -53,7 +55,7 @@ export function registerSubmitJob(app: App): void {
       requestHash: await requestHash('POST /v1/jobs', tokenUser(c.var.principal), await c.req.json()),
       render: (job: Parameters<typeof jobView>[0]) => JSON.stringify(jobView(job)),
     };
-    const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, c.req.valid('json'), once);
+    const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, request, once, reading);
     return sendKeptAnswer<z.infer<typeof Job>>(c, answer, { Location: `/v1/jobs/${answer.jobId}` });
   });
 }
