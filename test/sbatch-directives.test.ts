@@ -224,6 +224,7 @@ describe('directives onto the job', () => {
     ['--priority=10', { priority: 10 }],
     ['-N 1 -c 2', { cpus_per_task: 2 }],
     ['--nodes=1-1', {}],
+    ['--export=ALL', {}],
     ['-c 2 -c 3', { cpus_per_task: 3 }],
   ])('#SBATCH %s', (written, job) => {
     expect(readJob(`#!/bin/bash\n#SBATCH ${written}\ntrue`)).toEqual(job);
@@ -242,6 +243,13 @@ describe('directives onto the job', () => {
     expect(warnings).toEqual([
       'line 1: -t 10: overridden by job.time_limit in the body',
       'line 1: -c 2: overridden by job.cpus_per_task in the body',
+    ]);
+  });
+
+  it('lists what it honoured as every job here is (-N 1, --export=ALL) among the applied', () => {
+    expect(read('#SBATCH -N 1 --export=ALL').directives).toEqual([
+      { line: 1, option: '-N 1' },
+      { line: 1, option: '--export=ALL' },
     ]);
   });
 
@@ -287,6 +295,7 @@ describe('directives onto the job', () => {
     '--distribution=block',
     '--tmp=10G',
     '--export=NONE',
+    '--export=ALL,OMP_NUM_THREADS=4',
     '--get-user-env',
     '--uid=alice',
     '--test-only',
@@ -357,6 +366,13 @@ describe('directives onto the job', () => {
     expect(refusal('#SBATCH --mem-per-cpu=1T -c 4096')).toEqual([
       { line: 1, option: '--mem-per-cpu=1T', message: expect.stringMatching(/at most/) },
     ]);
+  });
+
+  it('keeps 20 warnings and counts the rest; answers 20 problems at most', () => {
+    const warnings = read('#SBATCH --comment=x\n'.repeat(25)).warnings;
+    expect(warnings).toHaveLength(21);
+    expect(warnings[20]).toBe('5 more directives ignored');
+    expect(refusal('#SBATCH --gres=gpu:1\n'.repeat(25))).toHaveLength(20);
   });
 
   it('reads nothing after the first command', () => {

@@ -1,5 +1,5 @@
 /** What was wrong with a script's directives: each problem names its line and the option as written. */
-
+import { echo } from '../echo.js';
 export interface DirectiveProblem {
   /** 1-based line of the script. */
   line: number;
@@ -15,7 +15,7 @@ export class DirectivesRefused extends Error {
   }
 }
 
-/** "line 3: --time=abc: …", the form a 422 and a warning show. */
+/** "line 3: --time=abc: …", the form a 422 and a warning show, with a long option cut (echo.ts). */
 export function formatDirectiveProblem({ line, option, message }: DirectiveProblem): string {
-  return `line ${line}: ${option}: ${message}`;
+  return `line ${line}: ${echo(option)}: ${message}`;
 }

@@ -9,7 +9,9 @@
  *   --ntasks wins and --ntasks-per-node is a maximum);
  * - `--mem-per-cpu` is memory_per_node = that × ntasks_per_node × cpus_per_task, and together with `--mem` it is
  *   refused ("mutually exclusive");
- * - `-N/--nodes` is taken when it means one node (`1`, `1-1`), refused otherwise.
+ * - `-N/--nodes` is taken when it means one node (`1`, `1-1`), refused otherwise;
+ * - `--export=ALL` (sbatch's default: the submitter's environment, here the body's `environment`) is taken as it
+ *   is; any other export is refused: the job's variables are set in `environment`.
  */
 import type { z } from '@hono/zod-openapi';
 import type { AppliedDirective } from './applied-directive.js';
@@ -35,9 +37,12 @@ export interface DirectiveReading {
 
 /**
  * A value a directive gives: a field of the body, or one of the values the body's fields are computed from
- * (`ntasks`, `mem`, `mem-per-cpu`), or `nodes`, which only has to be 1.
+ * (`ntasks`, `mem`, `mem-per-cpu`), or one that only has to be what this system does anyway (AS_IS).
  */
-type Slot = Field | 'ntasks' | 'mem' | 'mem-per-cpu' | 'nodes';
+type Slot = Field | 'ntasks' | 'mem' | 'mem-per-cpu' | 'nodes' | 'export';
+
+/** Honoured by what every job here is: on one node, with the body's environment. */
+const AS_IS = new Set<Slot>(['nodes', 'export']);
 
 interface Setting {
   option: DirectiveOption;
@@ -50,6 +55,9 @@ interface Setting {
 type Reading = { set: Slot; value: unknown } | { warn: string } | { problem: string };
 
 const ONE_NODE = 'a job runs on one node here';
+
+/** At most this many warnings are kept, then a count of the rest; at most this many problems are answered. */
+const MAX_LISTED = 20;
 
 /**
  * Reads a script's directives onto its body. Throws DirectivesRefused with every problem found: a directive sbatch
@@ -103,9 +111,18 @@ export function readDirectives(request: SubmitRequest): DirectiveReading {
       `${ntasks.value} tasks at most ${perNode.value} per node (${perNode.option.raw}) need more than one node: ${ONE_NODE}`,
     );
   }
-  if (problems.length > 0) throw new DirectivesRefused(problems);
+  if (problems.length > 0) throw new DirectivesRefused(problems.slice(0, MAX_LISTED));
 
-  return merge(request, latest, warnings);
+  const reading = merge(request, latest, warnings);
+  const rest = reading.warnings.length - MAX_LISTED;
+  if (rest <= 0) return reading;
+  return {
+    ...reading,
+    warnings: [
+      ...reading.warnings.slice(0, MAX_LISTED),
+      `${rest} more ${rest === 1 ? 'directive' : 'directives'} ignored`,
+    ],
+  };
 }
 
 /** The body's fields over the directives' ones, checked as one job; what was applied and what overridden. */
@@ -127,7 +144,7 @@ function merge(request: SubmitRequest, settings: Map<Slot, Setting>, warnings: s
   };
 
   for (const setting of settings.values()) {
-    if (setting.slot === 'nodes') applied.push({ setting, field: null });
+    if (AS_IS.has(setting.slot)) applied.push({ setting, field: null });
     else if (!COMPUTED.has(setting.slot)) take(setting.slot as Field, setting.value, setting);
   }
   // sbatch: --ntasks wins, --ntasks-per-node is then a maximum (checked by the caller).
@@ -173,8 +190,8 @@ function problemAt({ option }: Setting): Omit<DirectiveProblem, 'message'> {
 function fieldOf(slot: Slot): Field | null {
   if (slot === 'ntasks') return 'ntasks_per_node';
   if (slot === 'mem' || slot === 'mem-per-cpu') return 'memory_per_node';
-  if (slot === 'nodes') return null;
-  return slot;
+  if (AS_IS.has(slot)) return null;
+  return slot as Field;
 }
 
 /** What the body's field would say of the value, or null when it takes it. */
@@ -223,6 +240,13 @@ const READERS: Record<string, (value: string | null) => Reading> = {
       ? { set: 'nodes', value: 1 }
       : { problem: `not supported: ${ONE_NODE}; ask for CPUs with --ntasks and --cpus-per-task` };
   },
+  export: (value) =>
+    value!.toUpperCase() === 'ALL'
+      ? { set: 'export', value: 'ALL' }
+      : {
+          problem:
+            'not supported: the job\'s environment is the body\'s "environment" (what --export=ALL exports): set its variables there',
+        },
   exclusive: (value) => {
     const mode = (value ?? 'exclusive').toLowerCase();
     if (mode === 'exclusive' || mode === 'allocation') return { set: 'exclusive', value: true };
