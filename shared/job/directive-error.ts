@@ -1,5 +1,6 @@
 /** What was wrong with a script's directives: each problem names its line and the option as written. */
 import { echo } from '../echo.js';
+
 export interface DirectiveProblem {
   /** 1-based line of the script. */
   line: number;

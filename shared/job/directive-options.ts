@@ -60,8 +60,8 @@ const ONE_NODE = 'a job runs on one node here';
 const MAX_LISTED = 20;
 
 /**
- * Reads a script's directives onto its body. Throws DirectivesRefused with every problem found: a directive sbatch
- * would refuse, one asking for what is not done here, a value the body's field would refuse.
+ * Reads a script's directives onto its body. Throws DirectivesRefused with the problems found (the first 20): a
+ * directive sbatch would refuse, one asking for what is not done here, a value the body's field would refuse.
  */
 export function readDirectives(request: SubmitRequest): DirectiveReading {
   const { words, warnings } = directiveWords(request.script);
