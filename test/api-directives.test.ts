@@ -142,6 +142,33 @@ for (const backend of await backends()) {
       expect(await jobCount()).toBe(before);
     });
 
+    it("names the directive when a user token's -A is another account (403)", async () => {
+      const token = await t.token('user', 'physics');
+      const response = await t.call('POST', '/v1/jobs', {
+        token,
+        body: { job: {}, script: '#!/bin/bash\n#SBATCH -J x\n#SBATCH -A chemistry\ntrue' },
+      });
+      expect(response.status).toBe(403);
+      expect((await response.json()).detail).toBe(
+        'job.account (set by the script\'s line 3: -A chemistry): this token submits to account "physics" only',
+      );
+    });
+
+    it('names the directives when no node of the partition could run what they ask for', async () => {
+      const token = await t.token('node', 'dir-small');
+      const small = { partitions: ['tiny'], cpus: 4, memory_mb: 8192 };
+      expect((await t.call('POST', '/v1/nodes/dir-small/heartbeat', { token, body: small })).status).toBe(200);
+      const response = await submit({ partition: 'tiny' }, '#!/bin/bash\n#SBATCH -n 2 -c 4 --mem=1G\ntrue');
+      expect(response.status).toBe(422);
+      expect((await response.json()).errors).toEqual([
+        {
+          field: 'job.cpus_per_task',
+          message:
+            'the job asks for 8 CPUs (ntasks_per_node × cpus_per_task); the largest node in partition "tiny" has 4 (set by the script\'s line 2: -n 2, line 2: -c 4)',
+        },
+      ]);
+    });
+
     it('answers a retried submit with its key as the first, directives and warnings included', async () => {
       const first = await submit({}, EXAMPLE, { 'Idempotency-Key': 'directives-1' });
       const again = await submit({}, EXAMPLE, { 'Idempotency-Key': 'directives-1' });

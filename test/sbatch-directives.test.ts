@@ -253,6 +253,17 @@ describe('directives onto the job', () => {
     ]);
   });
 
+  it('says which directives set each field', () => {
+    expect(read('#SBATCH -n 2 --ntasks-per-node=4 -c 3 -J a').setBy).toEqual({
+      ntasks_per_node: [
+        { line: 1, option: '-n 2' },
+        { line: 1, option: '--ntasks-per-node=4' },
+      ],
+      cpus_per_task: [{ line: 1, option: '-c 3' }],
+      name: [{ line: 1, option: '-J a' }],
+    });
+  });
+
   it('lists only the last of a repeated option as applied', () => {
     expect(read('#SBATCH -t 5\n#SBATCH --time=7').directives).toEqual([{ line: 2, option: '--time=7' }]);
   });
@@ -384,6 +395,7 @@ describe('directives onto the job', () => {
       request: { job: { name: 'x' }, script: 'echo hi' },
       directives: [],
       warnings: [],
+      setBy: {},
     });
   });
 });

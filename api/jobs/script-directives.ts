@@ -12,8 +12,8 @@ import { DirectivesInvalid } from '../http/errors.js';
 /** Throws DirectivesInvalid (422 naming `script`, each problem with its line) for directives that cannot be honoured. */
 export function withDirectives(body: SubmitRequest): { request: SubmitRequest; reading: SubmitReading } {
   try {
-    const { request, directives, warnings } = readDirectives(body);
-    return { request, reading: { timeLimit: parseTimeLimit, warnings, directives } };
+    const { request, directives, warnings, setBy } = readDirectives(body);
+    return { request, reading: { timeLimit: parseTimeLimit, warnings, directives, setBy } };
   } catch (error) {
     if (error instanceof DirectivesRefused) throw new DirectivesInvalid(error.problems);
     throw error;

@@ -33,6 +33,8 @@ export interface DirectiveReading {
   directives: AppliedDirective[];
   /** Directives ignored (with why), or overridden by the body. */
   warnings: string[];
+  /** The directives that gave each field its value, so that a refusal of the field can name them. */
+  setBy: Partial<Record<Field, AppliedDirective[]>>;
 }
 
 /**
@@ -173,11 +175,14 @@ function merge(request: SubmitRequest, settings: Map<Slot, Setting>, warnings: s
     );
   }
 
+  const shown = ({ option }: Setting): AppliedDirective => ({ line: option.line, option: option.raw });
   const directives = applied
     .map(({ setting }) => setting)
     .sort((a, b) => a.order - b.order)
-    .map(({ option }) => ({ line: option.line, option: option.raw }));
-  return { request: { ...request, job: merged.data }, directives, warnings };
+    .map(shown);
+  const setBy: DirectiveReading['setBy'] = {};
+  for (const { setting, field } of applied) if (field !== null) (setBy[field] ??= []).push(shown(setting));
+  return { request: { ...request, job: merged.data }, directives, warnings, setBy };
 }
 
 const COMPUTED = new Set<Slot>(['ntasks', 'ntasks_per_node', 'mem', 'mem-per-cpu']);

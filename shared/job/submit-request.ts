@@ -213,6 +213,8 @@ export interface SubmitReading {
   timeLimit(value: string | number): TimeLimit;
   warnings: string[];
   directives?: AppliedDirective[];
+  /** The directives that set a body field (by its name), for a refusal of the field to name them. */
+  setBy?: Partial<Record<string, AppliedDirective[]>>;
 }
 
 const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] };
