@@ -386,8 +386,16 @@ describe('directives onto the job', () => {
     expect(refusal('#SBATCH --gres=gpu:1\n'.repeat(25))).toHaveLength(20);
   });
 
-  it('reads nothing after the first command', () => {
-    expect(read('#!/bin/bash\ncd /tmp\n#SBATCH --gres=gpu:1 -t abc').request.job).toEqual({});
+  it('reads nothing after the first command, and says so', () => {
+    const reading = read(
+      '#!/bin/bash\n#SBATCH --comment=x\ncd /tmp\n#SBATCH --gres=gpu:1 -t abc\necho\n#CONDUCTOR -c 2',
+    );
+    expect(reading.request.job).toEqual({});
+    expect(reading.warnings).toEqual([
+      'line 2: --comment=x: ignored: jobs have no comments here',
+      'line 4: #SBATCH: not read: it comes after the first command (line 3), as sbatch reads',
+      'line 6: #CONDUCTOR: not read: it comes after the first command (line 3), as sbatch reads',
+    ]);
   });
 
   it('reads a script without directives as its body', () => {

@@ -66,7 +66,7 @@ const MAX_LISTED = 20;
  * directive sbatch would refuse, one asking for what is not done here, a value the body's field would refuse.
  */
 export function readDirectives(request: SubmitRequest): DirectiveReading {
-  const { words, warnings } = directiveWords(request.script);
+  const { words, warnings, late } = directiveWords(request.script);
   const options = directiveOptions(words);
   const problems: DirectiveProblem[] = [];
   const latest = new Map<Slot, Setting>();
@@ -116,6 +116,7 @@ export function readDirectives(request: SubmitRequest): DirectiveReading {
   if (problems.length > 0) throw new DirectivesRefused(problems.slice(0, MAX_LISTED));
 
   const reading = merge(request, latest, warnings);
+  reading.warnings.push(...late);
   const rest = reading.warnings.length - MAX_LISTED;
   if (rest <= 0) return reading;
   return {

@@ -4,7 +4,8 @@
  * - A directive line starts, at its first column, with `#SBATCH`, `#CONDUCTOR` (this system's own, same syntax) or
  *   `#SLURM` (Slurm's old spelling, still read by sbatch, with a warning). Case matters; `  #SBATCH` is a comment.
  * - Reading stops at the first line that is neither blank nor a comment (its first non-blank character is not `#`):
- *   directives after the first command are not read. The `#!` line is a comment.
+ *   directives after the first command are not read (each is named in a warning, which sbatch does not give).
+ *   The `#!` line is a comment.
  * - Words are separated by blanks; '…' and "…" group (the quotes are dropped); a backslash takes the next character
  *   literally; an unquoted, unescaped `#` starts a comment that ends the line, even within a word.
  * - The words of every line make one command line, so a value may even be on the next directive line, as in sbatch.
@@ -23,6 +24,8 @@ export interface DirectiveWords {
   words: DirectiveWord[];
   /** What sbatch would have warned about (the `#SLURM` spelling). */
   warnings: string[];
+  /** A warning for each directive line after the first command, which sbatch ignores without a word. */
+  late: string[];
 }
 
 const MAGIC_WORDS = ['#SBATCH', '#CONDUCTOR', '#SLURM'] as const;
@@ -33,13 +36,17 @@ const BLANK = /[ \t\n\v\f\r]/;
 export function directiveWords(script: string): DirectiveWords {
   const words: DirectiveWord[] = [];
   const warnings: string[] = [];
+  let late: string[] = [];
   const lines = script.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const text = lines[index]!;
     const line = index + 1;
     const magic = MAGIC_WORDS.find((word) => text.startsWith(word));
     if (magic === undefined) {
-      if (isCommand(text)) break;
+      if (isCommand(text)) {
+        late = lateDirectives(lines, index);
+        break;
+      }
       continue;
     }
     if (magic === '#SLURM' && !warnings.some((warning) => warning.includes('#SLURM'))) {
@@ -57,7 +64,21 @@ export function directiveWords(script: string): DirectiveWords {
     }
     for (const word of lineWords(rest, line, text)) words.push({ line, word });
   }
-  return { words, warnings };
+  return { words, warnings, late };
+}
+
+/** A warning for each directive line after the first command (at `first`). */
+function lateDirectives(lines: string[], first: number): string[] {
+  const late: string[] = [];
+  for (let index = first + 1; index < lines.length; index++) {
+    const magic = MAGIC_WORDS.find((word) => lines[index]!.startsWith(word));
+    if (magic !== undefined) {
+      late.push(
+        `line ${index + 1}: ${magic}: not read: it comes after the first command (line ${first + 1}), as sbatch reads`,
+      );
+    }
+  }
+  return late;
 }
 
 /** A line that ends the directives: its first non-blank character is not `#`. */
