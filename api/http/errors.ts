@@ -3,6 +3,7 @@
  * into application/problem+json in one place. Anything else that reaches the error handler is a fault: a 500 whose
  * text is never shown to the client.
  */
+import { formatDirectiveProblem, type DirectiveProblem } from '../../shared/job/directive-error.js';
 
 /**
  * What was wrong with a field, in pydantic's names (the original paths show them): absent, not JSON at all, or of
@@ -41,6 +42,13 @@ export class ValidationFailed extends ApiError {
   constructor(errors: FieldError[]) {
     const fields = [...new Set(errors.map((error) => error.field))].join(', ');
     super(422, 'validation_failed', 'Invalid request', `Invalid value for ${fields}`, errors);
+  }
+}
+
+/** A script whose #SBATCH / #CONDUCTOR directives cannot be honoured: one entry per problem, naming its line. */
+export class DirectivesInvalid extends ValidationFailed {
+  constructor(problems: readonly DirectiveProblem[]) {
+    super(problems.map((problem) => ({ field: 'script', message: formatDirectiveProblem(problem) })));
   }
 }
 

@@ -44,13 +44,34 @@ export async function admissibleSpec(
 ): Promise<JobSpec> {
   const ownAccount = principal.kind === 'user' ? principal.account : DEFAULT_ACCOUNT;
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
-    throw new Forbidden(`job.account: this token submits to account "${ownAccount}" only`);
+    throw new Forbidden(`job.account${setBy(reading, 'account')}: this token submits to account "${ownAccount}" only`);
   }
   const spec = toJobSpec(body, ownAccount, jobOwner(principal, body.job.user), reading);
   // A job no node could ever run would wait forever: refused now, naming what to change.
   const refusal = await capacities.refusal(db, spec);
-  if (refusal) throw new ValidationFailed(refusal);
+  if (refusal) {
+    throw new ValidationFailed(
+      refusal.map((error) => ({
+        ...error,
+        message: `${error.message}${setBy(reading, ...SIZE_FIELDS[error.field]!)}`,
+      })),
+    );
+  }
   return spec;
+}
+
+/** The body fields a capacity refusal's field stands for (partition-capacity.ts). */
+const SIZE_FIELDS: Record<string, string[]> = {
+  'job.cpus_per_task': ['ntasks_per_node', 'cpus_per_task'],
+  'job.memory_per_node': ['memory_per_node'],
+  job: ['ntasks_per_node', 'cpus_per_task', 'memory_per_node'],
+};
+
+/** " (set by the script's line 2: -c 64)" when directives gave these fields their values; else nothing. */
+function setBy(reading: SubmitReading | undefined, ...fields: string[]): string {
+  const directives = fields.flatMap((field) => reading?.setBy?.[field] ?? []);
+  if (directives.length === 0) return '';
+  return ` (set by the script's ${directives.map(({ line, option }) => `line ${line}: ${option}`).join(', ')})`;
 }
 
 /**

@@ -209,10 +209,16 @@ export interface JobSpec {
   directives: AppliedDirective[];
 }
 
-/** How a path reads what it took: its time limits, and what it ignored of the body (kept as the job's warnings). */
+/**
+ * How a path reads what it took: its time limits, what it ignored (kept as the job's warnings), and the script's
+ * directives it applied (/v1 only: directive-options.ts).
+ */
 export interface SubmitReading {
   timeLimit(value: string | number): TimeLimit;
   warnings: string[];
+  directives?: AppliedDirective[];
+  /** The directives that set a body field (by its name), for a refusal of the field to name them. */
+  setBy?: Partial<Record<string, AppliedDirective[]>>;
 }
 
 const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] };
@@ -249,7 +255,7 @@ export function toJobSpec(
     warnSignal: job.signal === undefined ? null : parseWarnSignal(job.signal),
     script: request.script,
     warnings: reading.warnings,
-    directives: [],
+    directives: reading.directives ?? [],
   };
 }
 

@@ -65,7 +65,7 @@ export const Job = z
       .openapi({ description: 'The #SBATCH / #CONDUCTOR lines of the script the submit applied, with their lines.' }),
     warnings: z.array(z.string()).openapi({
       description:
-        "What the submit ignored: on /v1, the script's directives with no effect here (--mail-user, …); on the original path, the unknown fields it was sent.",
+        "What the submit ignored: on /v1, the script's directives with no effect here (--mail-user, …), those a body field overrode and those after its first command (not read, as in sbatch), each as `line N: <option>: <why>`; on the original path, the unknown fields it was sent.",
     }),
     submit_time: timestamp,
     eligible_time: timestamp,

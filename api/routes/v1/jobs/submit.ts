@@ -5,6 +5,7 @@ import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
 import { submitJob } from '../../../jobs/submit-job.js';
 import { submitJobOnce } from '../../../jobs/idempotent-submit.js';
+import { withDirectives } from '../../../jobs/script-directives.js';
 import { KEY_HEADER, readIdempotencyKey, requestHash, tokenUser } from '../../../jobs/idempotency-key.js';
 import { sendKeptAnswer } from '../../../http/kept-answer.js';
 import { problemResponses } from '../../../http/problem.js';
@@ -16,7 +17,7 @@ const route = createRoute({
   tags: ['Jobs'],
   summary: 'Submit a job',
   description:
-    'The body is the original SCNS-Conductor submit body. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.',
+    "The body is the original SCNS-Conductor submit body. The script's `#SBATCH` (and `#CONDUCTOR`) lines before its first command are read as sbatch reads them (`-J`, `-A`, `-p`, `-c`, `-n`, `--ntasks-per-node`, `-N 1`, `--mem`, `--mem-per-cpu`, `-t`, `-o`, `-e`, `-D`, `--exclusive`, `--open-mode`, `--requeue`/`--no-requeue`, `--signal`, `--priority`, in any sbatch spelling); a field given in the body wins over its directive. A directive with a bad value, or an sbatch option that would change what the job gets and is not done here (`-N 2`, `--gres`, `--constraint`, …), is refused (422 naming `script`, the line and the option); one that changes nothing here (`--mail-user`, `--comment`, `--qos`, …) is kept in the job's `warnings`. The job shows the `directives` it applied. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: {
@@ -42,8 +43,9 @@ const route = createRoute({
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
     const key = readIdempotencyKey(c.req.header('Idempotency-Key'), KEY_HEADER);
+    const { request, reading } = withDirectives(c.req.valid('json'));
     if (key === undefined) {
-      const job = await submitJob(c.var.db, c.var.services, c.var.principal, c.req.valid('json'));
+      const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, reading);
       return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
     }
     // Hono keeps the parsed body: this is the JSON the validator read, as sent.
@@ -53,7 +55,7 @@ export function registerSubmitJob(app: App): void {
       requestHash: await requestHash('POST /v1/jobs', tokenUser(c.var.principal), await c.req.json()),
       render: (job: Parameters<typeof jobView>[0]) => JSON.stringify(jobView(job)),
     };
-    const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, c.req.valid('json'), once);
+    const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, request, once, reading);
     return sendKeptAnswer<z.infer<typeof Job>>(c, answer, { Location: `/v1/jobs/${answer.jobId}` });
   });
 }
