@@ -41,10 +41,14 @@ function parseStat(stat: string): ProcessStat {
 }
 
 function* everyProcess(): Generator<ProcessStat> {
+  for (const [, stat] of everyProcessById()) yield stat;
+}
+
+function* everyProcessById(): Generator<[number, ProcessStat]> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
-    if (stat) yield stat;
+    if (stat) yield [Number(entry), stat];
   }
 }
 
@@ -79,6 +83,25 @@ export function processState(pid: number, startTime: number): ProcessState {
 export function groupHasLiveProcess(group: number): boolean {
   for (const stat of everyProcess()) if (stat.group === group && !stat.zombie) return true;
   return false;
+}
+
+/** The live (not zombie) processes of the group. */
+export function groupMembers(group: number): number[] {
+  const pids: number[] = [];
+  for (const [pid, stat] of everyProcessById()) if (stat.group === group && !stat.zombie) pids.push(pid);
+  return pids;
+}
+
+/**
+ * The process's arguments as the kernel holds them (/proc/<pid>/cmdline: for a script run by its `#!` line, the
+ * interpreter, then the script's path); undefined when it is gone or cannot be read.
+ */
+export function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bytes resident per process group id, for the groups asked about. */

@@ -16,11 +16,13 @@ import { LaunchRefused, type JobStart } from './job-launcher.js';
 import { groupAlive, launchJob, outputPaths, readJobExit, removeRunDirectory, terminateGroup } from './job-process.js';
 import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.js';
 import type { Outbox } from './outbox.js';
-import { processStartTime } from './process-table.js';
+import { commandLine, groupMembers, processStartTime } from './process-table.js';
 import { ownerOf, type RunAs } from './run-as.js';
 import type { RunEnding } from './run-ending-rule.js';
 import { awaitsItsEnd } from './run-state.js';
 import { hasProcess, type Run, type RunTable } from './run-table.js';
+import { programsDir, srunPath } from './srun-program.js';
+import { signalNumber } from '../shared/job/warn-signal.js';
 
 export interface RunSupervisorOptions {
   node: string;
@@ -110,6 +112,7 @@ export class RunSupervisor {
             },
             node,
             record.cpuIds,
+            programsDir(this.options.dir),
           ),
           ...containment.env,
         },
@@ -177,6 +180,43 @@ export class RunSupervisor {
     run.record.kill = reason;
     this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
     void this.options.table.save(run).then(() => this.terminate(run));
+  }
+
+  /**
+   * Sends the run its job's warning signal (sbatch --signal), as sbatch(1) says: with `B:` to the batch shell only (the
+   * job's process); without, to its steps, not to the batch shell: to each srun of the job (the node's srun.pl), which
+   * forwards it to its tasks. A job that started no srun gets nothing then, as under Slurm. Once: `warned` is
+   * journaled before the signal goes. Nothing for a run being ended, or ended.
+   */
+  warn(key: string): void {
+    const run = this.options.table.get(key);
+    const warning = run?.record.job.signal;
+    if (!run || !warning || run.record.warned || run.record.kill || !hasProcess(run)) return;
+    run.record.warned = true;
+    const send = () => {
+      const pids = warning.batch_only ? [run.record.pid!] : this.#steps(run);
+      const target = warning.batch_only ? 'its batch shell' : `its ${pids.length} srun step(s)`;
+      this.options.log(`job ${run.record.jobId}: sending SIG${warning.signal} to ${target} (--signal)`);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signalNumber(warning.signal));
+        } catch (error) {
+          // Gone meanwhile: nothing to warn.
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+      }
+    };
+    this.options.table
+      .save(run)
+      .then(send)
+      .catch((error: Error) => this.options.log(`job ${run.record.jobId}: warning not sent: ${error.message}`));
+  }
+
+  /** The run's srun processes: those of its processes (its cgroups', its group's) that run the node's srun. */
+  #steps(run: Run): number[] {
+    const srun = srunPath(this.options.dir);
+    const processes = new Set([...this.containment(run).members(), ...groupMembers(run.record.pid!)]);
+    return [...processes].filter((pid) => commandLine(pid)?.[1] === srun);
   }
 
   /** The node's lease is ending unrenewed: every run is stopped before the API may settle it and start it elsewhere. */
