@@ -85,6 +85,11 @@ export function groupHasLiveProcess(group: number): boolean {
   return false;
 }
 
+/** The process group of a process; undefined when it is gone. */
+export function processGroup(pid: number): number | undefined {
+  return readStat(pid)?.group;
+}
+
 /** The live (not zombie) processes of the group. */
 export function groupMembers(group: number): number[] {
   const pids: number[] = [];

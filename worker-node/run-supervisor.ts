@@ -253,14 +253,16 @@ export class RunSupervisor {
   }
 
   /**
-   * Ends the run: SIGCONT then SIGTERM to its process group and to every process in its cgroups (a stopped job runs its
-   * TERM trap, as under Slurm), the grace period, then SIGKILL to whatever is left, in its group and (the kill level) its cgroups. A kill interrupted by a crash goes on this way too.
+   * Ends the run: SIGCONT then SIGTERM, once each, to every process in its process group and its cgroups (a stopped
+   * job runs its TERM trap, once, as under Slurm), the grace period, then SIGKILL to whatever is left, in its group and
+   * (the kill level) its cgroups. A kill interrupted by a crash goes on this way too.
    */
   async terminate(run: Run): Promise<void> {
     const containment = this.containment(run);
     try {
-      containment.signal('SIGCONT');
-      containment.signal('SIGTERM');
+      // Its processes that left its group first; then the group (terminateGroup): each gets CONT and TERM once.
+      containment.signal('SIGCONT', run.record.pid!);
+      containment.signal('SIGTERM', run.record.pid!);
       await terminateGroup(run.record.pid!, this.options.killGraceMs);
       await containment.killAll();
     } catch (error) {
