@@ -12,6 +12,7 @@ const job = {
   ntasksPerNode: 2,
   cpusPerTask: 3,
   memoryMb: 4096,
+  cpus: 6,
   environment: { OMP_PLACES: 'cores', PATH: '/opt/bin:/usr/bin' },
   workDir: '/home/alice/run',
   user: 'alice',
@@ -73,6 +74,14 @@ describe("a job's environment", () => {
       SLURM_NODEID: '0',
       SLURM_PROCID: '0',
       SLURM_LOCALID: '0',
+    });
+  });
+
+  it('counts the CPUs allocated in SLURM_CPUS_ON_NODE, also where they share cores (oversubscribed)', () => {
+    expect(jobEnvironment({ ...job, cpus: 4 }, 'n01', [0, 1], BIN)).toMatchObject({
+      SLURM_CPUS_ON_NODE: '4',
+      SLURM_JOB_CPUS_PER_NODE: '4',
+      CONDUCTOR_CPUS: '2',
     });
   });
 

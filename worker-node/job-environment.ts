@@ -16,6 +16,11 @@ export interface JobForEnvironment {
   ntasksPerNode: number;
   cpusPerTask: number;
   memoryMb: number;
+  /**
+   * The CPUs allocated to it (SLURM_CPUS_ON_NODE: what srun may use). More than its cores where the node offers more
+   * CPUs than cores (CONDUCTOR_NODE_OVERSUBSCRIBE).
+   */
+  cpus: number;
   environment: Record<string, string>;
   /** Where the job was asked to run (SLURM_SUBMIT_DIR). */
   workDir: string;
@@ -61,8 +66,8 @@ export function jobEnvironment(
     SLURM_NPROCS: ntasks,
     SLURM_NTASKS_PER_NODE: ntasks,
     SLURM_TASKS_PER_NODE: ntasks,
-    SLURM_CPUS_ON_NODE: cpus,
-    SLURM_JOB_CPUS_PER_NODE: cpus,
+    SLURM_CPUS_ON_NODE: String(job.cpus),
+    SLURM_JOB_CPUS_PER_NODE: String(job.cpus),
     SLURM_MEM_PER_NODE: String(job.memoryMb),
     SLURM_JOB_NODELIST: node,
     SLURM_NODELIST: node,

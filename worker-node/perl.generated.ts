@@ -222,22 +222,23 @@ my $node = $ENV{SLURMD_NODENAME} // $ENV{SLURM_JOB_NODELIST} // 'localhost';
 sub refuse { print STDERR "srun: error: $_[0]\\n"; exit 1; }
 refuse('not inside a job (SLURM_JOB_ID is not set): srun here runs steps of a batch job') if !defined $ENV{SLURM_JOB_ID};
 
-# Options that would need more than this node, or a service that is not here: refused, naming why.
+# Options that would need more than this node, or a service that is not here: refused, naming why (by the long name,
+# which comes first: Getopt::Long names an option by its first).
 my %cannot = (
-  'w|nodelist=s' => 'it names nodes, and a step runs on this job\\'s one node',
-  'x|exclude=s' => 'it names nodes, and a step runs on this job\\'s one node',
-  'F|nodefile=s' => 'it names nodes, and a step runs on this job\\'s one node',
+  'nodelist|w=s' => 'it names nodes, and a step runs on this job\\'s one node',
+  'exclude|x=s' => 'it names nodes, and a step runs on this job\\'s one node',
+  'nodefile|F=s' => 'it names nodes, and a step runs on this job\\'s one node',
   'gres=s' => 'there are no generic resources (GPUs) here',
-  'G|gpus=s' => 'there are no generic resources (GPUs) here',
+  'gpus|G=s' => 'there are no generic resources (GPUs) here',
   'gpus-per-task=s' => 'there are no generic resources (GPUs) here',
   'gpus-per-node=s' => 'there are no generic resources (GPUs) here',
   'multi-prog' => 'it is not supported here: run one srun per program',
-  'o|output=s' => 'tasks write to the job\\'s output files here',
-  'e|error=s' => 'tasks write to the job\\'s output files here',
-  'i|input=s' => 'tasks read the job\\'s standard input here',
+  'output|o=s' => 'tasks write to the job\\'s output files here',
+  'error|e=s' => 'tasks write to the job\\'s output files here',
+  'input|i=s' => 'tasks read the job\\'s standard input here',
   'pty' => 'a batch job has no terminal',
-  'p|partition=s' => 'a step runs in its job\\'s allocation',
-  'A|account=s' => 'a step runs in its job\\'s allocation',
+  'partition|p=s' => 'a step runs in its job\\'s allocation',
+  'account|A=s' => 'a step runs in its job\\'s allocation',
 );
 my %opt;
 my @refused;

@@ -106,6 +106,7 @@ export class RunSupervisor {
               ntasksPerNode: job.ntasks_per_node,
               cpusPerTask: job.cpus_per_task,
               memoryMb: job.memory_mb,
+              cpus: record.slots.length,
               environment: job.environment,
               workDir: paths.cwd,
               user: identity.user ?? this.options.runAs.login,
