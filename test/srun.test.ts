@@ -3,11 +3,14 @@
  * command once per task with SLURM_PROCID/SLURM_LOCALID, within the job's CPUs and its cgroups, returns the first
  * non-zero status, and refuses what one node cannot honour. Real daemon, real processes, through the API.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processStartTime } from '../worker-node/process-table.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import { chownTo, unixUsers } from './helpers/unix-users.js';
+
+const users = unixUsers('srun');
 
 describe('srun inside a job', () => {
   let api: TestApi;
@@ -130,5 +133,40 @@ describe('srun inside a job', () => {
     await waitForState(api.t, id, ['CANCELLED']);
     // Each task's process is gone (its pid, if in use again, names another process).
     expect(tasks.map((pid, n) => processStartTime(pid) === started[n])).toEqual([false, false]);
+  });
+});
+
+describe.skipIf(!users)("srun in an owner's job on a root daemon", () => {
+  const { a: alice } = users!;
+  let api: TestApi;
+  let nodes: TestNodes;
+  let work: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    nodes = testNodes(api);
+    await nodes.start('srun2', { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_ALLOW_ROOT_JOBS: 'false' });
+    work = join(alice.home, 'srun');
+    mkdirSync(work, { recursive: true });
+    chownTo(work, alice);
+  });
+  afterAll(async () => {
+    await nodes?.cleanup();
+    await api?.close();
+  });
+
+  it("runs it as the owner, who can run it but not change it (the daemon's, 0755, in a 0711 directory)", async () => {
+    const id = await api.t.submit(
+      { name: 'owned', user: alice.name, current_working_directory: work, ntasks_per_node: 2 },
+      '#!/bin/bash\nsrun bash -c \'echo "$SLURM_PROCID $(id -u)"\'\nif echo >> "$(command -v srun)"; then echo changed; fi\n',
+    );
+    const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
+    const out = readFileSync(join(work, `slurm-${id}.out`), 'utf8');
+    expect(job, out).toMatchObject({ state: 'COMPLETED' });
+    expect(out.split('\n').filter(Boolean).sort()).toEqual([`0 ${alice.uid}`, `1 ${alice.uid}`]);
+    const bin = join(nodes.nodeDir('srun2'), 'bin');
+    expect(statSync(bin).mode & 0o777).toBe(0o711);
+    expect(statSync(join(bin, 'srun'))).toMatchObject({ uid: 0 });
+    expect(statSync(join(bin, 'srun')).mode & 0o777).toBe(0o755);
   });
 });
