@@ -113,20 +113,30 @@ describe('srun inside a job', () => {
   });
 
   it("runs its tasks in the job's process group and cgroups: a cancel ends them", async () => {
-    const id = await submit("srun -n 2 bash -c 'echo $$ >> tasks-$SLURM_JOB_ID; exec sleep 600'", {
-      ntasks_per_node: 2,
-    });
-    const tasks = await waitFor(`job ${id}'s two tasks`, () => {
-      try {
-        const pids = readFileSync(join(work, `tasks-${id}`), 'utf8')
-          .trim()
-          .split('\n')
-          .map(Number);
-        return pids.length === 2 ? pids : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    const id = await submit(
+      "echo $$ > shell-$SLURM_JOB_ID\nsrun -n 2 bash -c 'echo $$ >> tasks-$SLURM_JOB_ID; exec sleep 600'",
+      { ntasks_per_node: 2 },
+    );
+    const pidsIn = (file: string, count: number) =>
+      waitFor(`job ${id}'s ${file}`, () => {
+        try {
+          const pids = readFileSync(join(work, `${file}-${id}`), 'utf8')
+            .trim()
+            .split('\n')
+            .map(Number);
+          return pids.length === count ? pids : undefined;
+        } catch {
+          return undefined;
+        }
+      });
+    const tasks = await pidsIn('tasks', 2);
+    const [shell] = await pidsIn('shell', 1);
+    const cgroupOf = (pid: number) => readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    const groupOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2];
+    for (const task of tasks) {
+      expect(cgroupOf(task)).toBe(cgroupOf(shell!));
+      expect(groupOf(task)).toBe(String(shell));
+    }
     const started = tasks.map((pid) => processStartTime(pid));
     expect(started.every((time) => time !== undefined)).toBe(true);
     expect((await api.t.call('POST', `/v1/jobs/${id}/cancel`)).status).toBeLessThan(300);

@@ -113,7 +113,8 @@ export class NodeDaemon {
       if (fixed) log(`node directory ${fixed}`);
     }
     assertExecutable(join(options.dir, 'runs'));
-    installSrun(options.dir);
+    const srunUnusable = installSrun(options.dir);
+    if (srunUnusable) log(srunUnusable);
     const closed = this.#runAs.root ? unpassableAncestor(workRoot(options.dir)) : undefined;
     if (closed) {
       log(
