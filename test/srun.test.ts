@@ -106,6 +106,23 @@ describe('srun inside a job', () => {
     expect(err).toMatch(/^srun: error: --no-such-option is not an option srun supports here/m);
   });
 
+  it('passes on to its tasks a signal sent to it from inside the job (a trap passing one on)', async () => {
+    const id = await submit(
+      [
+        `srun -n 2 bash -c 'trap "echo task-$SLURM_PROCID-USR2; exit 0" USR2; echo ready >> ready-$SLURM_JOB_ID; ` +
+          "while :; do sleep 100 & wait $!; done' &",
+        'until [ "$(wc -l < ready-$SLURM_JOB_ID 2>/dev/null)" = 2 ]; do sleep 0.02; done',
+        'kill -USR2 $!',
+        'wait $!',
+        'echo "srun=$?"',
+      ].join('\n'),
+      { ntasks_per_node: 2 },
+    );
+    const { lines } = await ran(id);
+    expect(lines.slice(0, 2).sort()).toEqual(['task-0-USR2', 'task-1-USR2']);
+    expect(lines.slice(2)).toEqual(['srun=0']);
+  });
+
   it('is found first on the PATH of a job whose environment sets PATH=/opt/conda/bin', async () => {
     const id = await submit('echo "$PATH"\nsrun -n 1 /bin/echo via-srun', { environment: { PATH: '/opt/conda/bin' } });
     const { lines } = await ran(id);

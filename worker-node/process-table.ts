@@ -11,6 +11,7 @@ const PAGE_BYTES = 4096;
 interface ProcessStat {
   /** A zombie has ended; only its exit status waits to be collected. */
   zombie: boolean;
+  parent: number;
   group: number;
   /** In clock ticks since boot: with the pid, it names the process even after the pid is reused. */
   startTime: number;
@@ -34,6 +35,7 @@ function parseStat(stat: string): ProcessStat {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return {
     zombie: fields[0] === 'Z',
+    parent: Number(fields[1]),
     group: Number(fields[2]),
     startTime: Number(fields[19]),
     residentBytes: Number(fields[21]) * PAGE_BYTES,
@@ -88,6 +90,11 @@ export function groupHasLiveProcess(group: number): boolean {
 /** The process group of a process; undefined when it is gone. */
 export function processGroup(pid: number): number | undefined {
   return readStat(pid)?.group;
+}
+
+/** The parent of a process; undefined when it is gone. */
+export function parentProcess(pid: number): number | undefined {
+  return readStat(pid)?.parent;
 }
 
 /** The live (not zombie) processes of the group. */

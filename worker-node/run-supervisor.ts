@@ -16,7 +16,7 @@ import { LaunchRefused, type JobStart } from './job-launcher.js';
 import { groupAlive, launchJob, outputPaths, readJobExit, removeRunDirectory, terminateGroup } from './job-process.js';
 import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.js';
 import type { Outbox } from './outbox.js';
-import { commandLine, groupMembers, processStartTime } from './process-table.js';
+import { commandLine, groupMembers, parentProcess, processStartTime } from './process-table.js';
 import { ownerOf, type RunAs } from './run-as.js';
 import type { RunEnding } from './run-ending-rule.js';
 import { awaitsItsEnd } from './run-state.js';
@@ -185,9 +185,10 @@ export class RunSupervisor {
 
   /**
    * Sends the run its job's warning signal (sbatch --signal), as sbatch(1) says: with `B:` to the batch shell only (the
-   * job's process); without, to its steps, not to the batch shell: to each srun of the job (the node's srun.pl), which
-   * forwards it to its tasks. A job that started no srun gets nothing then, as under Slurm. Once: `warned` is
-   * journaled before the signal goes. Nothing for a run being ended, or ended.
+   * job's process); without, to its steps and not to the batch shell: every process started by one of the job's sruns
+   * (the node's srun.pl), its tasks and what they started, as slurmstepd signals a step's every process. A job that
+   * started no srun gets nothing then, as under Slurm. Once: `warned` is journaled before the signal goes. Nothing for
+   * a run being ended, or ended.
    */
   warn(key: string): void {
     const run = this.options.table.get(key);
@@ -195,8 +196,8 @@ export class RunSupervisor {
     if (!run || !warning || run.record.warned || run.record.kill || !hasProcess(run)) return;
     run.record.warned = true;
     const send = () => {
-      const pids = warning.batch_only ? [run.record.pid!] : this.#steps(run);
-      const target = warning.batch_only ? 'its batch shell' : `its ${pids.length} srun step(s)`;
+      const pids = warning.batch_only ? [run.record.pid!] : this.#stepProcesses(run);
+      const target = warning.batch_only ? 'its batch shell' : `the ${pids.length} process(es) of its steps`;
       this.options.log(`job ${run.record.jobId}: sending SIG${warning.signal} to ${target} (--signal)`);
       for (const pid of pids) {
         try {
@@ -213,11 +214,21 @@ export class RunSupervisor {
       .catch((error: Error) => this.options.log(`job ${run.record.jobId}: warning not sent: ${error.message}`));
   }
 
-  /** The run's srun processes: those of its processes (its cgroups', its group's) that run the node's srun. */
-  #steps(run: Run): number[] {
+  /**
+   * The processes of the run's steps: among its processes (its cgroups', its group's), those below a process running
+   * the node's srun. Not the sruns: they pass on only what comes from inside the job (srun.pl).
+   */
+  #stepProcesses(run: Run): number[] {
     const srun = srunPath(this.options.dir);
-    const processes = new Set([...this.containment(run).members(), ...groupMembers(run.record.pid!)]);
-    return [...processes].filter((pid) => commandLine(pid)?.[1] === srun);
+    const processes = [...new Set([...this.containment(run).members(), ...groupMembers(run.record.pid!)])];
+    const parents = new Map(processes.map((pid) => [pid, parentProcess(pid)]));
+    const sruns = new Set(processes.filter((pid) => commandLine(pid)?.[1] === srun));
+    const inStep = (pid: number) => {
+      // Up through the job's own processes only: the walk ends at its batch shell's parent, the wrapper.
+      for (let up = parents.get(pid); up !== undefined; up = parents.get(up)) if (sruns.has(up)) return true;
+      return false;
+    };
+    return processes.filter((pid) => !sruns.has(pid) && inStep(pid));
   }
 
   /** The node's lease is ending unrenewed: every run is stopped before the API may settle it and start it elsewhere. */

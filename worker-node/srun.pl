@@ -8,8 +8,11 @@
 # the same on one node), SLURM_NODEID=0, SLURM_STEP_ID (a number of the job's own: this srun's pid, not Slurm's
 # 0, 1, 2...), SLURM_NTASKS=n. The tasks stay in the job's process group and cgroups, as every process of the job:
 # its limits hold them, a cancel or the time limit ends them. They inherit the job's output files; with -l/--label
-# each line is prefixed with its task's number ("0: ", padded to the widest). Signals sent to srun (TERM, INT, USR1...)
-# are forwarded to its tasks: this is how the daemon delivers sbatch's --signal without B: to the job's steps.
+# each line is prefixed with its task's number ("0: ", padded to the widest). Signals sent to srun from inside the job
+# (TERM, INT, USR1... from the batch script, a trap passing one on) are forwarded to its tasks. One sent from outside
+# the job's session is not: the daemon's SIGCONT and SIGTERM at a cancel or the time limit reach every process of the
+# job, the tasks too, and forwarding them would deliver them twice (a TERM trap run twice); the daemon sends the
+# warning of sbatch's --signal (without B:) to the tasks and what they started itself, as slurmstepd signals a step.
 #
 # Options it cannot honour on one node are refused before any task starts: `srun: error: ...` on stderr, exit status
 # 1. More CPUs than the job has (tasks x cpus per task over SLURM_CPUS_ON_NODE, unless -O/--overcommit) is refused as
@@ -19,7 +22,7 @@
 # show it), each reported on stderr as srun does; 0 when every task exits 0. (srun(1) returns the highest; the first
 # is what a script reading $? after a failure wants to see.) A command that cannot be executed is 127 (not found) or
 # 126, as in a shell.
-use strict; use warnings; use POSIX (); use Getopt::Long (); use IO::Select ();
+use strict; use warnings; use POSIX (); use Getopt::Long (); use IO::Select (); use Config ();
 
 my $node = $ENV{SLURMD_NODENAME} // $ENV{SLURM_JOB_NODELIST} // 'localhost';
 sub refuse { print STDERR "srun: error: $_[0]\n"; exit 1; }
@@ -106,7 +109,20 @@ my %task_of;
 my %ended;
 # Forwarded to every task still running; srun itself goes on waiting for them.
 my @FORWARDED = qw(HUP INT QUIT TERM USR1 USR2 ALRM CONT TSTP URG XCPU XFSZ VTALRM PROF WINCH PWR);
-for my $signal (@FORWARDED) { $SIG{$signal} = sub { kill($signal, grep { !$ended{$_} } keys %task_of); }; }
+my %number; @number{split(' ', $Config::Config{sig_name})} = split(' ', $Config::Config{sig_num});
+# A process's session (field 6 of its stat); undef when it is gone (a kill(1) that has exited: from inside, then).
+sub session { my ($pid) = @_; open(my $stat, '<', "/proc/$pid/stat") or return undef; my $text = <$stat>; close($stat);
+  return (split(' ', substr($text, rindex($text, ')') + 2)))[3]; }
+my $session = session($$);
+for my $signal (@FORWARDED) {
+  my $forward = sub {
+    my (undef, $info) = @_;
+    my $from = ref($info) && $info->{pid} ? session($info->{pid}) : undef;
+    return if defined $from && $from != $session;
+    kill($signal, grep { !$ended{$_} } keys %task_of);
+  };
+  POSIX::sigaction($number{$signal}, POSIX::SigAction->new($forward, POSIX::SigSet->new, POSIX::SA_SIGINFO()));
+}
 $| = 1; STDERR->autoflush(1);
 
 my $select = IO::Select->new;
