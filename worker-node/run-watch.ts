@@ -1,8 +1,9 @@
 /**
  * Watches the runs whose process may be there, every tick: notices the end of every running run (adopted ones, which
  * no launcher tells of, and any whose wrapper was lost, killed by the job or anyone) and holds every run to its time
- * limit and, every `memoryPollMs`, its memory, and sends each its warning signal when due (run-warnings.ts). It only looks (at /proc and the runs' status files) and asks the pure
- * decisions in run-ending-rule.ts and run-limits.ts; the supervisor acts.
+ * limit and, every `memoryPollMs`, its memory, and has each sent its warning signal when due. It only looks (at /proc
+ * and the runs' status files) and asks the pure decisions in run-ending-rule.ts, run-limits.ts and run-warnings.ts;
+ * the supervisor acts.
  */
 import { DaemonLoop } from './daemon-loop.js';
 import { readRunFacts } from './job-process.js';
