@@ -55,7 +55,7 @@ Getopt::Long::GetOptions(
   'c|cpus-per-task=i' => \$opt{cpus},
   'N|nodes=s' => \$opt{nodes},
   'l|label' => \$opt{label},
-  'K|kill-on-bad-exit:s' => \$opt{kill_bad},
+  'K|kill-on-bad-exit:1' => \$opt{kill_bad},
   'D|chdir=s' => \$opt{chdir},
   'O|overcommit' => \$opt{overcommit},
   'mpi=s' => \$opt{mpi},
@@ -63,12 +63,16 @@ Getopt::Long::GetOptions(
   # Accepted, and nothing to do on one node: names, output buffering (tasks write straight to the files), and the
   # step-sharing options (steps here share the job's CPUs as they please).
   'J|job-name=s' => \my $name, 'u|unbuffered' => \my $unbuffered, 'Q|quiet' => \my $quiet, 'v|verbose+' => \my $verbose,
-  'exact' => \my $exact, 'overlap' => \my $overlap, 'exclusive:s' => \my $exclusive,
+  'exact' => \my $exact, 'overlap' => \my $overlap, 'exclusive' => \my $exclusive,
   map { my $why = $cannot{$_}; ($_ => sub { push @refused, [$_[0], $why] }) } keys %cannot,
 ) or exit 1;
 for (@refused) { my ($option, $why) = @$_; refuse("--$option cannot be honoured: $why"); }
 if (@ARGV && $ARGV[0] eq '--') { shift(@ARGV); }
 elsif (@ARGV && $ARGV[0] =~ /^-./) {
+  # pass_through leaves here an unknown option, or a known one whose value is not valid (`-n abc`).
+  my ($name, $attached) = $ARGV[0] =~ /^(-[^=]+)(=.*)?$/;
+  my $valued = grep { $_ eq $name } qw(-n --ntasks --ntasks-per-node -c --cpus-per-task -K --kill-on-bad-exit);
+  refuse(($attached ? $ARGV[0] : "$ARGV[0] " . ($ARGV[1] // '')) . ': not a valid value') if $valued;
   refuse("$ARGV[0] is not an option srun supports here (-n, -c, -N 1, -l, -K, -D, -O, --ntasks-per-node, --mpi=none, " .
     "--export=ALL, -J, -u, --exact, --overlap, --exclusive)");
 }
@@ -99,7 +103,7 @@ if (!$opt{overcommit} && $ntasks * $cpus > $have) {
   refuse("Unable to create step for job $job: More processors requested than permitted " .
     "($ntasks tasks x $cpus CPUs per task; the job has $have)");
 }
-my $kill_bad = defined $opt{kill_bad} ? $opt{kill_bad} ne '0' : ($ENV{SLURM_KILL_BAD_EXIT} // '0') ne '0';
+my $kill_bad = ($opt{kill_bad} // $ENV{SLURM_KILL_BAD_EXIT} // 0) != 0;
 if (defined $opt{chdir}) { chdir($opt{chdir}) or refuse("cannot enter $opt{chdir}: $!"); }
 
 my $step = $$;
