@@ -1,5 +1,5 @@
 /**
- * The Lua scripts and the perl launcher live in files of their own language, with their headers. Node cannot import
+ * The Lua scripts and the perl programs (the job launcher, srun) live in files of their own language, with their headers. Node cannot import
  * such a file and the Worker cannot read files, so each directory's files are embedded as text in a generated
  * TypeScript module next to them, which tsx, vitest, the daemon's esbuild bundle and wrangler all load alike.
  * `npm run gen:scripts` writes the modules (script-modules-write.ts); test/script-modules.test.ts fails when one is

@@ -223,10 +223,13 @@ describe('the embedded default (npm start)', () => {
       expect(statSync(dataDir).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o711 : 0o700);
       // PGlite (Emscripten's NODEFS) sets its files' modes itself, past the umask: the 0700 directories above them are
       // what keeps them private. Everything else the host writes is its user's alone: no other user may list or
-      // write a directory of it (passing through is allowed) or open a file.
+      // write a directory of it (passing through is allowed) or open a file; but the local node's srun, which every
+      // job owner runs (perl reads it: 0755, the daemon's to change).
+      const srun = join(dataDir, 'node', 'bin', 'srun');
       const open = everything(dataDir).filter((path) => {
         const stat = statSync(path);
         if (stat.isDirectory()) return (stat.mode & 0o066) !== 0;
+        if (path === srun) return (stat.mode & 0o777) !== 0o755;
         return (stat.mode & 0o077) !== 0 && !path.startsWith(join(dataDir, 'pglite'));
       });
       expect(open).toEqual([]);

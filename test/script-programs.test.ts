@@ -67,7 +67,8 @@ describe('a job script is run as a program', () => {
     const id = await submit('#!/bin/bash\necho "path $PATH"\n', { environment: { PATH: '/opt/conda/bin' } });
     const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
     expect(job, JSON.stringify(job)).toMatchObject({ state: 'COMPLETED' });
-    expect(output(id)).toBe('path /opt/conda/bin\n');
+    // The node's own programs (its srun) first, then the job's PATH: nothing there is an interpreter.
+    expect(output(id)).toBe(`path ${join(nodes.nodeDir('sp1'), 'bin')}:/opt/conda/bin\n`);
   });
 
   const launchFailure = async (id: string, message: RegExp) => {

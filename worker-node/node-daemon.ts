@@ -32,6 +32,7 @@ import { RunAs, type RunAsPolicy } from './run-as.js';
 import { RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
+import { installSrun, programsDir } from './srun-program.js';
 
 export interface NodeDaemonOptions {
   node: string;
@@ -105,17 +106,20 @@ export class NodeDaemon {
       [join(options.dir, 'confirming'), PRIVATE],
       [join(options.dir, 'cluster'), PRIVATE],
       [workRoot(options.dir), PASSABLE],
+      [programsDir(options.dir), PASSABLE],
     ];
     for (const [dir, mode] of dirs) {
       const fixed = ensureDirectory(dir, mode);
       if (fixed) log(`node directory ${fixed}`);
     }
     assertExecutable(join(options.dir, 'runs'));
+    const srunUnusable = installSrun(options.dir);
+    if (srunUnusable) log(srunUnusable);
     const closed = this.#runAs.root ? unpassableAncestor(workRoot(options.dir)) : undefined;
     if (closed) {
       log(
-        `${closed} is closed to other users: owners' jobs naming no working directory cannot reach theirs in ` +
-          `${workRoot(options.dir)} (give them one, or open ${closed} to passing through, mode o+x)`,
+        `${closed} is closed to other users: owners' jobs cannot run the node's srun, and those naming no working ` +
+          `directory cannot reach theirs in ${workRoot(options.dir)} (open ${closed} to passing through, mode o+x)`,
       );
     }
     // First: a node that is one cluster's refuses to start against another's API, before it touches anything.

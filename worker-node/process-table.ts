@@ -11,6 +11,7 @@ const PAGE_BYTES = 4096;
 interface ProcessStat {
   /** A zombie has ended; only its exit status waits to be collected. */
   zombie: boolean;
+  parent: number;
   group: number;
   /** In clock ticks since boot: with the pid, it names the process even after the pid is reused. */
   startTime: number;
@@ -34,6 +35,7 @@ function parseStat(stat: string): ProcessStat {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return {
     zombie: fields[0] === 'Z',
+    parent: Number(fields[1]),
     group: Number(fields[2]),
     startTime: Number(fields[19]),
     residentBytes: Number(fields[21]) * PAGE_BYTES,
@@ -41,10 +43,14 @@ function parseStat(stat: string): ProcessStat {
 }
 
 function* everyProcess(): Generator<ProcessStat> {
+  for (const [, stat] of everyProcessById()) yield stat;
+}
+
+function* everyProcessById(): Generator<[number, ProcessStat]> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
-    if (stat) yield stat;
+    if (stat) yield [Number(entry), stat];
   }
 }
 
@@ -79,6 +85,35 @@ export function processState(pid: number, startTime: number): ProcessState {
 export function groupHasLiveProcess(group: number): boolean {
   for (const stat of everyProcess()) if (stat.group === group && !stat.zombie) return true;
   return false;
+}
+
+/** The process group of a process; undefined when it is gone. */
+export function processGroup(pid: number): number | undefined {
+  return readStat(pid)?.group;
+}
+
+/** The parent of a process; undefined when it is gone. */
+export function parentProcess(pid: number): number | undefined {
+  return readStat(pid)?.parent;
+}
+
+/** The live (not zombie) processes of the group. */
+export function groupMembers(group: number): number[] {
+  const pids: number[] = [];
+  for (const [pid, stat] of everyProcessById()) if (stat.group === group && !stat.zombie) pids.push(pid);
+  return pids;
+}
+
+/**
+ * The process's arguments as the kernel holds them (/proc/<pid>/cmdline: for a script run by its `#!` line, the
+ * interpreter, then the script's path); undefined when it is gone or cannot be read.
+ */
+export function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bytes resident per process group id, for the groups asked about. */

@@ -36,6 +36,11 @@ export interface RunRecord {
   outputIds?: Record<LogStream, string>;
   /** Wall-clock ms of the start, for the time limit. */
   startedAt?: number;
+  /**
+   * Set, and journaled, before the job's warning signal (sbatch --signal) is sent: a restarted daemon does not send it
+   * again. A crash between the two loses the warning rather than sending it twice.
+   */
+  warned?: boolean;
   /** Set, and journaled, before the first signal: a daemon that dies mid-kill still knows why. */
   kill?: KillReason;
   /** Why the run could not even start. */

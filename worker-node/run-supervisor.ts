@@ -16,11 +16,13 @@ import { LaunchRefused, type JobStart } from './job-launcher.js';
 import { groupAlive, launchJob, outputPaths, readJobExit, removeRunDirectory, terminateGroup } from './job-process.js';
 import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.js';
 import type { Outbox } from './outbox.js';
-import { processStartTime } from './process-table.js';
+import { commandLine, groupMembers, parentProcess, processStartTime } from './process-table.js';
 import { ownerOf, type RunAs } from './run-as.js';
 import type { RunEnding } from './run-ending-rule.js';
 import { awaitsItsEnd, hasEnded } from './run-state.js';
 import { hasProcess, type Run, type RunTable } from './run-table.js';
+import { programsDir, srunPath } from './srun-program.js';
+import { signalNumber } from '../shared/job/warn-signal.js';
 
 export interface RunSupervisorOptions {
   node: string;
@@ -107,12 +109,14 @@ export class RunSupervisor {
               ntasksPerNode: job.ntasks_per_node,
               cpusPerTask: job.cpus_per_task,
               memoryMb: job.memory_mb,
+              cpus: record.slots.length,
               environment: job.environment,
               workDir: paths.cwd,
               user: identity.user ?? this.options.runAs.login,
             },
             node,
             record.cpuIds,
+            programsDir(this.options.dir),
           ),
           ...containment.env,
         },
@@ -197,6 +201,54 @@ export class RunSupervisor {
     void this.options.table.save(run).then(() => this.terminate(run));
   }
 
+  /**
+   * Sends the run its job's warning signal (sbatch --signal), as sbatch(1) says: with `B:` to the batch shell only (the
+   * job's process); without, to its steps and not to the batch shell: every process started by one of the job's sruns
+   * (the node's srun.pl), its tasks and what they started, as slurmstepd signals a step's every process. A job that
+   * started no srun gets nothing then, as under Slurm. Once: `warned` is journaled before the signal goes. Nothing for
+   * a run being ended, or ended.
+   */
+  warn(key: string): void {
+    const run = this.options.table.get(key);
+    const warning = run?.record.job.signal;
+    if (!run || !warning || run.record.warned || run.record.kill || !hasProcess(run)) return;
+    run.record.warned = true;
+    const send = () => {
+      const pids = warning.batch_only ? [run.record.pid!] : this.#stepProcesses(run);
+      const target = warning.batch_only ? 'its batch shell' : `the ${pids.length} process(es) of its steps`;
+      this.options.log(`job ${run.record.jobId}: sending SIG${warning.signal} to ${target} (--signal)`);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signalNumber(warning.signal));
+        } catch (error) {
+          // Gone meanwhile: nothing to warn.
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+      }
+    };
+    this.options.table
+      .save(run)
+      .then(send)
+      .catch((error: Error) => this.options.log(`job ${run.record.jobId}: warning not sent: ${error.message}`));
+  }
+
+  /**
+   * The processes of the run's steps: among its processes (its cgroups', its group's), those below a process running
+   * the node's srun. Not the sruns: they pass on only what comes from inside the job (srun.pl).
+   */
+  #stepProcesses(run: Run): number[] {
+    const srun = srunPath(this.options.dir);
+    const processes = [...new Set([...this.containment(run).members(), ...groupMembers(run.record.pid!)])];
+    const parents = new Map(processes.map((pid) => [pid, parentProcess(pid)]));
+    const sruns = new Set(processes.filter((pid) => commandLine(pid)?.[1] === srun));
+    const inStep = (pid: number) => {
+      // Up through the job's own processes only: the walk ends at its batch shell's parent, the wrapper.
+      for (let up = parents.get(pid); up !== undefined; up = parents.get(up)) if (sruns.has(up)) return true;
+      return false;
+    };
+    return processes.filter((pid) => !sruns.has(pid) && inStep(pid));
+  }
+
   /** The node's lease is ending unrenewed: every run is stopped before the API may settle it and start it elsewhere. */
   stopAll(reason: KillReason): void {
     for (const run of this.options.table.unended()) this.kill(run.key, reason);
@@ -231,14 +283,16 @@ export class RunSupervisor {
   }
 
   /**
-   * Ends the run: SIGCONT then SIGTERM to its process group and to every process in its cgroups (a stopped job runs its
-   * TERM trap, as under Slurm), the grace period, then SIGKILL to whatever is left, in its group and (the kill level) its cgroups. A kill interrupted by a crash goes on this way too.
+   * Ends the run: SIGCONT then SIGTERM, once each, to every process in its process group and its cgroups (a stopped
+   * job runs its TERM trap, once, as under Slurm), the grace period, then SIGKILL to whatever is left, in its group and
+   * (the kill level) its cgroups. A kill interrupted by a crash goes on this way too.
    */
   async terminate(run: Run): Promise<void> {
     const containment = this.containment(run);
     try {
-      containment.signal('SIGCONT');
-      containment.signal('SIGTERM');
+      // Its processes that left its group first; then the group (terminateGroup): each gets CONT and TERM once.
+      containment.signal('SIGCONT', run.record.pid!);
+      containment.signal('SIGTERM', run.record.pid!);
       await terminateGroup(run.record.pid!, this.options.killGraceMs);
       await containment.killAll();
     } catch (error) {

@@ -1,8 +1,9 @@
 /**
  * Watches the runs whose process may be there, every tick: notices the end of every running run (adopted ones, which
  * no launcher tells of, and any whose wrapper was lost, killed by the job or anyone) and holds every run to its time
- * limit and, every `memoryPollMs`, its memory. It only looks (at /proc and the runs' status files) and asks the pure
- * decisions in run-ending-rule.ts and run-limits.ts; the supervisor acts.
+ * limit and, every `memoryPollMs`, its memory, and has each sent its warning signal when due. It only looks (at /proc
+ * and the runs' status files) and asks the pure decisions in run-ending-rule.ts, run-limits.ts and run-warnings.ts;
+ * the supervisor acts.
  */
 import { DaemonLoop } from './daemon-loop.js';
 import { readRunFacts } from './job-process.js';
@@ -10,6 +11,7 @@ import { residentBytesByGroup } from './process-table.js';
 import { runEnding } from './run-ending-rule.js';
 import { limitKills, memoryPollDue, type LimitedRun } from './run-limits.js';
 import type { RunSupervisor } from './run-supervisor.js';
+import { warningsDue } from './run-warnings.js';
 import type { Run, RunTable } from './run-table.js';
 
 export interface RunWatchOptions {
@@ -81,6 +83,18 @@ export class RunWatch {
         ...(oomKills !== undefined ? { oomKills } : {}),
       };
     });
+    // Before the limits: a warning due at the limit itself (`@0`) goes before the kill's SIGTERM.
+    const warned = live
+      .filter((run) => run.phase === 'running')
+      .map(({ key, record }) => ({
+        key,
+        startedAt: record.startedAt!,
+        timeLimitSeconds: record.job.time_limit_seconds,
+        warnSeconds: record.job.signal?.seconds,
+        warned: record.warned ?? false,
+        ...(record.kill ? { kill: record.kill } : {}),
+      }));
+    for (const key of warningsDue(warned, now)) supervisor.warn(key);
     for (const { key, reason } of limitKills(limited, now, resident)) supervisor.kill(key, reason);
   }
 }

@@ -163,7 +163,7 @@ export const JobDescription = z
     }),
     signal: z.string().superRefine(refineWith(parseWarnSignal, WarnSignalError)).optional().openapi({
       description:
-        'As sbatch\'s --signal, [B:]<signal>[@seconds]: send that signal that many seconds (default 60) before the time limit, to the whole job, or with "B:" to the batch script only.',
+        'As sbatch\'s --signal, [B:]<signal>[@seconds]: send that signal that many seconds (default 60) before the time limit: to the tasks the job started with srun (not the batch script, as sbatch), or with "B:" to the batch script only. Never sent without a time limit; at once when the seconds are not below it.',
       example: 'USR1@60',
     }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).

@@ -1,8 +1,8 @@
 /**
  * sbatch's `--signal=[{R|B}:]<sig_num>[@sig_time]` (sbatch(1)): send a signal `sig_time` seconds (default 60, at most
- * 65535) before the time limit. `B:` signals only the batch shell; without it the whole job gets it (sbatch: "all job
- * steps"; a job here has no steps apart from its processes). `R:` (reservation end) is refused: there are no
- * reservations yet. The signal is a name (`USR1`, `SIGUSR1`) or its Linux number.
+ * 65535) before the time limit. `B:` signals only the batch shell; without it the job's steps get it and the batch shell
+ * does not (sbatch: "By default all job steps will be signaled, but not the batch shell itself"): here a step is what
+ * the node's srun runs. `R:` (reservation end) is refused: there are no reservations yet. The signal is a name (`USR1`, `SIGUSR1`) or its Linux number.
  */
 import { echo } from '../echo.js';
 

@@ -42,7 +42,7 @@ export const NodeJob = z
       .optional()
       .openapi({
         description:
-          'sbatch --signal: send this signal (a name without SIG) this many seconds before the time limit, to the whole job or only its batch script. Absent or null: none.',
+          "sbatch --signal: send this signal (a name without SIG) this many seconds before the time limit: with batch_only to the batch script only, otherwise to the job's steps (what srun runs), not the batch script. Absent or null: none.",
       }),
   })
   .openapi('NodeJob');

@@ -11,6 +11,7 @@ import { cgroupProcesses, flatKey, makeCgroup, readCgroupFile, removeCgroup, wri
 import { CgroupSetupFailed, ContainmentKillFailed } from './containment-errors.js';
 import { MARKER_VARIABLE, processesCarrying } from './marker-sweep.js';
 import { inheritCpuset, type Hierarchy, type NodeCgroups } from './node-cgroups.js';
+import { processGroup } from '../process-table.js';
 
 export interface RunLimits {
   memoryMb: number;
@@ -97,9 +98,13 @@ export class RunContainment {
     return this.node.levels.kill === 'process-group' ? {} : { [MARKER_VARIABLE]: this.marker };
   }
 
-  /** Sends `signal` to every process of the run (SIGTERM before a kill's grace period: a setsid child gets it too). */
-  signal(signal: NodeJS.Signals): void {
-    for (const pid of this.members()) send(pid, signal);
+  /**
+   * Sends `signal` to every process of the run outside its process group `group` (SIGTERM before a kill's grace
+   * period: a setsid child gets it too). The group's own are left to the caller's signal to the group: each process
+   * gets it once, so a TERM trap runs once.
+   */
+  signal(signal: NodeJS.Signals, group: number): void {
+    for (const pid of this.members()) if (processGroup(pid) !== group) send(pid, signal);
   }
 
   /** The run's live processes: in any of its cgroups, and (where no cgroup kills) carrying its marker. */
