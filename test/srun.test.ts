@@ -185,7 +185,7 @@ describe.skipIf(!users)("srun in an owner's job on a root daemon", () => {
   it("runs it as the owner, who can run it but not change it (the daemon's, 0755, in a 0711 directory)", async () => {
     const id = await api.t.submit(
       { name: 'owned', user: alice.name, current_working_directory: work, ntasks_per_node: 2 },
-      '#!/bin/bash\nsrun bash -c \'echo "$SLURM_PROCID $(id -u)"\'\nif echo >> "$(command -v srun)"; then echo changed; fi\n',
+      '#!/bin/bash\nsrun bash -c \'echo "$SLURM_PROCID $(id -u)"\'\nif echo 2>/dev/null >> "$(command -v srun)"; then echo changed; fi\n',
     );
     const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
     const out = readFileSync(join(work, `slurm-${id}.out`), 'utf8');
