@@ -10,6 +10,7 @@ import type { NodeCgroups } from './containment/node-cgroups.js';
 import { RunContainment } from './containment/run-containment.js';
 import type { FinishedEvent } from '../shared/protocol/events.js';
 import type { CoreAllocator } from './core-allocator.js';
+import { faultPoint } from './fault-points.js';
 import { finishedEvent, type KillReason } from './job-ending.js';
 import { jobEnvironment } from './job-environment.js';
 import { LaunchRefused, type JobStart } from './job-launcher.js';
@@ -93,6 +94,7 @@ export class RunSupervisor {
         pidsMax: this.options.jobPidsMax,
       });
       this.#contained.set(run.key, containment);
+      faultPoint('launch.journaled');
       const launched = await launchJob({
         dir: record.dir,
         script: job.script,
@@ -130,6 +132,7 @@ export class RunSupervisor {
         minUid: this.options.runAs.policy.minUid,
         makeCwd: paths.made,
       });
+      faultPoint('launch.started');
       // Not journaled again: after a crash the pid file tells the pid, and the started event is made anew.
       this.started(run, launched, Date.now());
       this.options.outbox.notify();
@@ -429,6 +432,7 @@ export class RunSupervisor {
       if (error instanceof ShipperStopped) return;
       throw error;
     }
+    faultPoint('run.ended');
     if (finished) run.record.outbox.push(finished);
     this.options.table.move(run, 'reported');
     // Its output is all stored: a later attempt waiting here may now open (and empty) the same files.
