@@ -57,6 +57,14 @@ describe('a job script is run as a program', () => {
     expect(readFileSync(join(work, `slurm-${perl}.err`), 'utf8')).toMatch(/uninitialized value/);
   });
 
+  it("starts with no signal ignored, as slurmstepd starts it: SIGPIPE ends `yes | head -1`'s yes (141)", async () => {
+    const id = await submit(
+      '#!/bin/bash\ngrep SigIgn /proc/self/status\nyes | head -1 > /dev/null\necho "yes=${PIPESTATUS[0]}"\n',
+    );
+    expect(await waitForState(api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
+    expect(output(id)).toBe('SigIgn:\t0000000000000000\nyes=141\n');
+  });
+
   it('a script without `#!` runs under /bin/bash, by that path: its PATH has no bash', async () => {
     const id = await submit('echo "bash $BASH_VERSION"\n', { environment: { PATH: '/opt/conda/bin' } });
     expect(await waitForState(api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });

@@ -69,6 +69,9 @@ sub interpreter { my ($fd) = @_; my $head = ''; sysseek($fd, 0, 0); sysread($fd,
 sub job {
   my ($r, $script, $tell) = @_;
   my $refuse = sub { my $why = join(' ', @_); $why =~ s/\s+/ /g; print $tell "refused $why\n"; POSIX::_exit(127); };
+  # An ignored signal stays ignored across exec, and bash cannot trap one ignored at its start: the wrapper's ignored
+  # SIGPIPE would make every `cmd | head` of the job fail with EPIPE rather than end quietly, unlike under slurmstepd.
+  $SIG{PIPE} = 'DEFAULT';
   setpgrp(0, 0);
   for my $procs (@{$r->{cgroup_procs} || []}) {
     my $f; (open($f, '>>', $procs) && print($f "$$\n") && close($f)) or $refuse->("cannot join its cgroup $procs: $!");
