@@ -22,7 +22,8 @@ describe('a job script is run as a program', () => {
     api = await startTestApi();
     nodes = testNodes(api);
     work = nodes.dir();
-    await nodes.start('sp1', { CONDUCTOR_NODE_CPUS: '2' });
+    // Started with two more descriptors open (pipes to this test), as a daemon whose parent left some: no job gets them.
+    await nodes.start('sp1', { CONDUCTOR_NODE_CPUS: '2' }, { extraPipes: 2 });
   });
   afterAll(async () => {
     await nodes?.cleanup();
@@ -63,6 +64,15 @@ describe('a job script is run as a program', () => {
     );
     expect(await waitForState(api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
     expect(output(id)).toBe('SigIgn:\t0000000000000000\nyes=141\n');
+  });
+
+  it('gets no descriptor of its daemon but its script (fd 3), as slurmstepd closes the rest', async () => {
+    // Listed into a file: a command substitution would itself hold a pipe open in the shell.
+    const id = await submit(
+      '#!/bin/bash\nls -l /proc/$$/fd > fds-$SLURM_JOB_ID\necho "pipes=$(grep -c pipe: fds-$SLURM_JOB_ID)"\n',
+    );
+    expect(await waitForState(api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
+    expect(output(id)).toBe('pipes=0\n');
   });
 
   it('a script without `#!` runs under /bin/bash, by that path: its PATH has no bash', async () => {

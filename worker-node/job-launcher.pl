@@ -131,6 +131,12 @@ sub job {
     my $why = !-e $interpreter ? "$!" : -d _ ? 'Is a directory' : !-x _ ? 'Permission denied' : undef;
     $refuse->("cannot execute interpreter $interpreter: $why") if defined $why;
   }
+  # Nothing else open reaches the job, as slurmstepd closes the rest: a descriptor its daemon was left by its own
+  # parent (not marked close-on-exec) would be the job's to read or write. The pipe to the wrapper closes at the exec.
+  opendir(my $open, '/proc/self/fd') or $refuse->("/proc/self/fd: $!");
+  my @open = grep { /^\d+$/ && $_ > 3 && $_ != fileno($tell) } readdir($open);
+  closedir($open);
+  POSIX::close($_) for @open;
   print $tell "files @ids\n";
   exec { $r->{command}[0] } @{$r->{command}};
   $refuse->("cannot execute " . (defined $interpreter ? "interpreter $interpreter" : $r->{command}[0]) . ": $!");
