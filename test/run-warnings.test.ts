@@ -23,6 +23,15 @@ describe("a run's warning signal", () => {
     expect(warningsDue([run({ warnSeconds: 65535 })], 1_000_000)).toEqual(['1-1']);
   });
 
+  it('due at the start for the batch shell, waits until the shell catches or ignores it (its trap set), no longer', () => {
+    const early = { warnSeconds: 600, batchHandles: false };
+    expect(warningsDue([run(early)], 1_000_000)).toEqual([]);
+    expect(warningsDue([run(early)], 1e15)).toEqual([]);
+    expect(warningsDue([run({ ...early, batchHandles: true })], 1_000_000)).toEqual(['1-1']);
+    // Due later than the start, it is sent then, handled or not, as sbatch sends it.
+    expect(warningsDue([run({ batchHandles: false })], 1_540_000)).toEqual(['1-1']);
+  });
+
   it('is due at the limit itself for @0', () => {
     expect(warningsDue([run({ warnSeconds: 0 })], 1_599_999)).toEqual([]);
     expect(warningsDue([run({ warnSeconds: 0 })], 1_600_000)).toEqual(['1-1']);

@@ -22,7 +22,8 @@ describe('a job script is run as a program', () => {
     api = await startTestApi();
     nodes = testNodes(api);
     work = nodes.dir();
-    await nodes.start('sp1', { CONDUCTOR_NODE_CPUS: '2' });
+    // Started with two more descriptors open (pipes to this test), as a daemon whose parent left some: no job gets them.
+    await nodes.start('sp1', { CONDUCTOR_NODE_CPUS: '2' }, { extraPipes: 2 });
   });
   afterAll(async () => {
     await nodes?.cleanup();
@@ -55,6 +56,23 @@ describe('a job script is run as a program', () => {
     // -w was honoured: the warning for the undefined value went to stderr.
     expect(output(perl)).toBe('perl 1\n');
     expect(readFileSync(join(work, `slurm-${perl}.err`), 'utf8')).toMatch(/uninitialized value/);
+  });
+
+  it("starts with no signal ignored, as slurmstepd starts it: SIGPIPE ends `yes | head -1`'s yes (141)", async () => {
+    const id = await submit(
+      '#!/bin/bash\ngrep SigIgn /proc/self/status\nyes | head -1 > /dev/null\necho "yes=${PIPESTATUS[0]}"\n',
+    );
+    expect(await waitForState(api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
+    expect(output(id)).toBe('SigIgn:\t0000000000000000\nyes=141\n');
+  });
+
+  it('gets no descriptor of its daemon but its script (fd 3), as slurmstepd closes the rest', async () => {
+    // Listed into a file: a command substitution would itself hold a pipe open in the shell.
+    const id = await submit(
+      '#!/bin/bash\nls -l /proc/$$/fd > fds-$SLURM_JOB_ID\necho "pipes=$(grep -c pipe: fds-$SLURM_JOB_ID)"\n',
+    );
+    expect(await waitForState(api.t, id, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
+    expect(output(id)).toBe('pipes=0\n');
   });
 
   it('a script without `#!` runs under /bin/bash, by that path: its PATH has no bash', async () => {

@@ -106,6 +106,22 @@ describe('srun inside a job', () => {
     expect(err).toMatch(/^srun: error: --no-such-option is not an option srun supports here/m);
   });
 
+  it('-l returns once its tasks end, though a process a task left behind still holds its output (srun(1) does)', async () => {
+    const id = await submit(
+      [
+        // Each task leaves a sleep behind that keeps the task's end of srun's label pipe open.
+        "srun -l -n 2 bash -c 'sleep 1000 & echo $! > left-$SLURM_PROCID-$SLURM_JOB_ID; echo done'",
+        'echo "srun=$?"',
+        'kill $(cat left-*-$SLURM_JOB_ID)',
+      ].join('\n'),
+      // Without the fix srun waits for the sleeps: the job ends at this limit, TIMEOUT, not COMPLETED.
+      { ntasks_per_node: 2, time_limit: '0:30' },
+    );
+    const { lines } = await ran(id);
+    expect(lines.slice(0, 2).sort()).toEqual(['0: done', '1: done']);
+    expect(lines.slice(2)).toEqual(['srun=0']);
+  });
+
   it('passes on to its tasks a signal sent to it from inside the job (a trap passing one on)', async () => {
     const id = await submit(
       [

@@ -93,6 +93,18 @@ describe("a job's warning signal (sbatch --signal)", () => {
     expect(await waitForState(api.t, done, ['COMPLETED', 'FAILED'])).toMatchObject({ state: 'COMPLETED' });
     expect(lines(done)).toEqual(['done']);
   });
+
+  it("one sent at the start waits for the batch shell's trap: it does not end a job still starting up", async () => {
+    // The shell is busy (not yet trapping USR1) for longer than a watch tick: sent then, USR1 would end it.
+    const starting = await submit(['sleep 1 & wait $!', "trap 'echo warned; exit 0' USR1", IDLE].join('\n'), {
+      time_limit: '10:00',
+      signal: 'B:USR1@600',
+    });
+    expect(await waitForState(api.t, starting, ['COMPLETED', 'FAILED', 'TIMEOUT'])).toMatchObject({
+      state: 'COMPLETED',
+    });
+    expect(lines(starting)).toEqual(['warned']);
+  });
 });
 
 describe("a job's warning signal across a daemon's restart", () => {

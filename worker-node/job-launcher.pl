@@ -69,6 +69,9 @@ sub interpreter { my ($fd) = @_; my $head = ''; sysseek($fd, 0, 0); sysread($fd,
 sub job {
   my ($r, $script, $tell) = @_;
   my $refuse = sub { my $why = join(' ', @_); $why =~ s/\s+/ /g; print $tell "refused $why\n"; POSIX::_exit(127); };
+  # An ignored signal stays ignored across exec, and bash cannot trap one ignored at its start: the wrapper's ignored
+  # SIGPIPE would make every `cmd | head` of the job fail with EPIPE rather than end quietly, unlike under slurmstepd.
+  $SIG{PIPE} = 'DEFAULT';
   setpgrp(0, 0);
   for my $procs (@{$r->{cgroup_procs} || []}) {
     my $f; (open($f, '>>', $procs) && print($f "$$\n") && close($f)) or $refuse->("cannot join its cgroup $procs: $!");
@@ -128,6 +131,12 @@ sub job {
     my $why = !-e $interpreter ? "$!" : -d _ ? 'Is a directory' : !-x _ ? 'Permission denied' : undef;
     $refuse->("cannot execute interpreter $interpreter: $why") if defined $why;
   }
+  # Nothing else open reaches the job, as slurmstepd closes the rest: a descriptor its daemon was left by its own
+  # parent (not marked close-on-exec) would be the job's to read or write. The pipe to the wrapper closes at the exec.
+  opendir(my $open, '/proc/self/fd') or $refuse->("/proc/self/fd: $!");
+  my @open = grep { /^\d+$/ && $_ > 3 && $_ != fileno($tell) } readdir($open);
+  closedir($open);
+  POSIX::close($_) for @open;
   print $tell "files @ids\n";
   exec { $r->{command}[0] } @{$r->{command}};
   $refuse->("cannot execute " . (defined $interpreter ? "interpreter $interpreter" : $r->{command}[0]) . ": $!");

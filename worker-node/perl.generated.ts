@@ -72,6 +72,9 @@ sub interpreter { my ($fd) = @_; my $head = ''; sysseek($fd, 0, 0); sysread($fd,
 sub job {
   my ($r, $script, $tell) = @_;
   my $refuse = sub { my $why = join(' ', @_); $why =~ s/\\s+/ /g; print $tell "refused $why\\n"; POSIX::_exit(127); };
+  # An ignored signal stays ignored across exec, and bash cannot trap one ignored at its start: the wrapper's ignored
+  # SIGPIPE would make every \`cmd | head\` of the job fail with EPIPE rather than end quietly, unlike under slurmstepd.
+  $SIG{PIPE} = 'DEFAULT';
   setpgrp(0, 0);
   for my $procs (@{$r->{cgroup_procs} || []}) {
     my $f; (open($f, '>>', $procs) && print($f "$$\\n") && close($f)) or $refuse->("cannot join its cgroup $procs: $!");
@@ -131,6 +134,12 @@ sub job {
     my $why = !-e $interpreter ? "$!" : -d _ ? 'Is a directory' : !-x _ ? 'Permission denied' : undef;
     $refuse->("cannot execute interpreter $interpreter: $why") if defined $why;
   }
+  # Nothing else open reaches the job, as slurmstepd closes the rest: a descriptor its daemon was left by its own
+  # parent (not marked close-on-exec) would be the job's to read or write. The pipe to the wrapper closes at the exec.
+  opendir(my $open, '/proc/self/fd') or $refuse->("/proc/self/fd: $!");
+  my @open = grep { /^\\d+$/ && $_ > 3 && $_ != fileno($tell) } readdir($open);
+  closedir($open);
+  POSIX::close($_) for @open;
   print $tell "files @ids\\n";
   exec { $r->{command}[0] } @{$r->{command}};
   $refuse->("cannot execute " . (defined $interpreter ? "interpreter $interpreter" : $r->{command}[0]) . ": $!");
@@ -392,7 +401,24 @@ sub labelled {
   while ($stream->[3] =~ s/^([^\\n]*\\n)//) { print { $stream->[1] } $label . $1; }
   if ($text eq '' && $stream->[3] ne '') { print { $stream->[1] } $label . $stream->[3]; $stream->[3] = ''; }
 }
+# What a task's pipe holds once every task has ended, read without waiting for more: a process a task left behind
+# (\`cmd &\`) may hold the pipe open for as long as it lives, and srun(1) returns when its tasks end. At most what a pipe
+# can hold (pipe-max-size, 1 MiB by default), so one left behind that writes on cannot keep srun here either.
+sub drain {
+  my ($handle) = @_;
+  my $stream = $stream_of{fileno($handle)};
+  $handle->blocking(0);
+  for (my $left = 1 << 20; $left > 0;) {
+    my $read = sysread($handle, my $text, 65536);
+    last if !$read;
+    labelled($stream, $text);
+    $left -= $read;
+  }
+  labelled($stream, '');
+  $select->remove($handle); close($handle);
+}
 while ($select->count) {
+  if (keys(%ended) == keys(%task_of)) { drain($_) for $select->handles; last; }
   for my $handle ($select->can_read(0.2)) {
     my $stream = $stream_of{fileno($handle)};
     my $read = sysread($handle, my $text, 65536);

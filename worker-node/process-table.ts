@@ -97,6 +97,21 @@ export function parentProcess(pid: number): number | undefined {
   return readStat(pid)?.parent;
 }
 
+/**
+ * Whether a process catches or ignores a signal now (bit `signal - 1` of SigCgt or SigIgn in /proc/<pid>/status): a
+ * signal whose default action would end it then runs its handler, or does nothing. False when it is gone.
+ */
+export function handlesSignal(pid: number, signal: number): boolean {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return false;
+  }
+  const mask = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1] ?? '0'}`);
+  return ((mask('SigCgt') | mask('SigIgn')) >> BigInt(signal - 1)) % 2n === 1n;
+}
+
 /** The live (not zombie) processes of the group. */
 export function groupMembers(group: number): number[] {
   const pids: number[] = [];

@@ -7,11 +7,12 @@
  */
 import { DaemonLoop } from './daemon-loop.js';
 import { readRunFacts } from './job-process.js';
-import { residentBytesByGroup } from './process-table.js';
+import { handlesSignal, residentBytesByGroup } from './process-table.js';
 import { runEnding } from './run-ending-rule.js';
 import { limitKills, memoryPollDue, type LimitedRun } from './run-limits.js';
 import type { RunSupervisor } from './run-supervisor.js';
-import { warningsDue } from './run-warnings.js';
+import { warningAt, warningsDue, type WarnedRun } from './run-warnings.js';
+import { signalNumber } from '../shared/job/warn-signal.js';
 import type { Run, RunTable } from './run-table.js';
 
 export interface RunWatchOptions {
@@ -86,14 +87,22 @@ export class RunWatch {
     // Before the limits: a warning due at the limit itself (`@0`) goes before the kill's SIGTERM.
     const warned = live
       .filter((run) => run.phase === 'running')
-      .map(({ key, record }) => ({
-        key,
-        startedAt: record.startedAt!,
-        timeLimitSeconds: record.job.time_limit_seconds,
-        warnSeconds: record.job.signal?.seconds,
-        warned: record.warned ?? false,
-        ...(record.kill ? { kill: record.kill } : {}),
-      }));
+      .map(({ key, record }): WarnedRun => {
+        const warning = record.job.signal;
+        const run: WarnedRun = {
+          key,
+          startedAt: record.startedAt!,
+          timeLimitSeconds: record.job.time_limit_seconds,
+          warnSeconds: warning?.seconds,
+          warned: record.warned ?? false,
+          ...(record.kill ? { kill: record.kill } : {}),
+        };
+        // Read from /proc only for what it decides: a batch shell's warning due at its start, not sent yet.
+        if (warning?.batch_only && !run.warned && warningAt(run) === 0) {
+          run.batchHandles = handlesSignal(record.pid!, signalNumber(warning.signal));
+        }
+        return run;
+      });
     for (const key of warningsDue(warned, now)) supervisor.warn(key);
     for (const { key, reason } of limitKills(limited, now, resident)) supervisor.kill(key, reason);
   }

@@ -184,7 +184,24 @@ sub labelled {
   while ($stream->[3] =~ s/^([^\n]*\n)//) { print { $stream->[1] } $label . $1; }
   if ($text eq '' && $stream->[3] ne '') { print { $stream->[1] } $label . $stream->[3]; $stream->[3] = ''; }
 }
+# What a task's pipe holds once every task has ended, read without waiting for more: a process a task left behind
+# (`cmd &`) may hold the pipe open for as long as it lives, and srun(1) returns when its tasks end. At most what a pipe
+# can hold (pipe-max-size, 1 MiB by default), so one left behind that writes on cannot keep srun here either.
+sub drain {
+  my ($handle) = @_;
+  my $stream = $stream_of{fileno($handle)};
+  $handle->blocking(0);
+  for (my $left = 1 << 20; $left > 0;) {
+    my $read = sysread($handle, my $text, 65536);
+    last if !$read;
+    labelled($stream, $text);
+    $left -= $read;
+  }
+  labelled($stream, '');
+  $select->remove($handle); close($handle);
+}
 while ($select->count) {
+  if (keys(%ended) == keys(%task_of)) { drain($_) for $select->handles; last; }
   for my $handle ($select->can_read(0.2)) {
     my $stream = $stream_of{fileno($handle)};
     my $read = sysread($handle, my $text, 65536);

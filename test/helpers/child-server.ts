@@ -2,7 +2,7 @@
  * Runs a server script in its own Node process, as production does, so the load generator never shares the server's
  * single thread. A server counts as up once it prints a "listening on <url>" line on stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -42,6 +42,13 @@ export function freePort(host: string): Promise<number> {
 /** Node's arguments to run `script`: TypeScript through tsx, JavaScript as it is. */
 export const nodeArgs = (script: string) => (script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]);
 
+/** How a child server is started: as another user, with more descriptors open (startChildServer). */
+export interface ChildIdentity {
+  uid?: number;
+  gid?: number;
+  extraPipes?: number;
+}
+
 export async function startChildServer(
   name: string,
   script: string,
@@ -50,12 +57,17 @@ export async function startChildServer(
   // What the process prints once it is ready; its first group is the answer's url.
   ready: RegExp = /listening on (http:\/\/\S+)/,
   scriptArgs: string[] = [],
-  /** Another user to run it as (a test running as root starts a daemon that is not). */
-  identity?: { uid: number; gid: number },
+  /**
+   * Another user to run it as (a test running as root starts a daemon that is not); `extraPipes` more descriptors
+   * (3, 4, …) it inherits open, as from a parent that left some.
+   */
+  identity?: ChildIdentity,
 ): Promise<ChildServer> {
   // The node binary itself, not npx or a shell, so the pid we signal is the server's.
   const args = [...nodeArgs(script), ...scriptArgs];
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...identity });
+  const { extraPipes = 0, ...ids } = identity ?? {};
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraPipes }, () => 'pipe' as const)];
+  const child = spawn(process.execPath, args, { cwd, env, stdio, ...ids });
   const exited = new Promise<string>((done) => {
     child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
     child.once('error', (error) => done(`spawn error: ${error.message}`));

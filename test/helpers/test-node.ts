@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundled } from './bundled.js';
-import { startChildServer, type ChildServer } from './child-server.js';
+import { startChildServer, type ChildIdentity, type ChildServer } from './child-server.js';
 import { prepareNodeCgroups, removeNodeCgroups } from '../../worker-node/containment/node-cgroups.js';
 import { RunContainment } from '../../worker-node/containment/run-containment.js';
 import { cgroupNodeName } from '../../worker-node/node-daemon.js';
@@ -102,8 +102,8 @@ export interface TestNodes {
   dir(): string;
   /** The node's own directory (journal, runs), the same across its restarts. */
   nodeDir(name: string): string;
-  /** A daemon; with `identity`, one running as that user rather than as the test's. */
-  start(name: string, env?: Record<string, string>, identity?: { uid: number; gid: number }): Promise<ChildServer>;
+  /** A daemon; with `identity`, one running as that user rather than as the test's (or with more descriptors). */
+  start(name: string, env?: Record<string, string>, identity?: ChildIdentity): Promise<ChildServer>;
   cleanup(): Promise<void>;
 }
 
