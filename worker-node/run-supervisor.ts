@@ -198,7 +198,21 @@ export class RunSupervisor {
     if (!run || run.record.kill || !hasProcess(run)) return;
     run.record.kill = reason;
     this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
-    void this.options.table.save(run).then(() => this.terminate(run));
+    // A cancel, a limit or the lease's end does not wait for a full disk: the reason is in memory and reported; only a
+    // daemon crash before the report would lose it (the run would end FAILED by its signal, never COMPLETED).
+    void this.#save(run, `its reason for ending (${reason})`).then(() => this.terminate(run));
+  }
+
+  /**
+   * Journals the run's record; on a failure (a full node disk) says what is not journaled and goes on, as the
+   * record in memory still tells the run's end. Never rejects.
+   */
+  async #save(run: Run, what: string): Promise<void> {
+    try {
+      await this.options.table.save(run);
+    } catch (error) {
+      this.options.log(`job ${run.record.jobId}: ${what} not journaled: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -276,7 +290,7 @@ export class RunSupervisor {
     if (!run.record.kill) {
       run.record.kill = 'WRAPPER_LOST';
       this.options.log(`job ${run.record.jobId}: its wrapper was lost; ending it`);
-      await this.options.table.save(run);
+      await this.#save(run, 'its lost wrapper');
     }
     await this.terminate(run);
     await this.settle(run);
@@ -324,7 +338,7 @@ export class RunSupervisor {
     // Its wrapper killed it at the lease's end (the daemon was gone, or late): it ends as the daemon's stop would.
     if (exit?.fenced && !record.kill) {
       record.kill = 'LEASE_EXPIRED';
-      await table.save(run);
+      await this.#save(run, 'its end at the lease');
     }
     // What the job left behind in its group (background processes) ends with it: its cores are given out next.
     // Unless its pid now names another process: then the group is someone else's (a pid still in use as a group id
@@ -337,7 +351,7 @@ export class RunSupervisor {
     // The kernel killed one of its processes for memory: the job ran out of memory, whatever its main process did.
     if (!record.kill && (this.containment(run).oomKills() ?? 0) > 0) {
       record.kill = 'OUT_OF_MEMORY';
-      await table.save(run);
+      await this.#save(run, 'its end for memory');
     }
     const finished = finishedEvent(record, exit);
     if (record.launchError) {
@@ -345,7 +359,7 @@ export class RunSupervisor {
       table.move(run, 'reported');
       this.#freeCores(run);
       record.outbox.push(finished!);
-      await table.save(run);
+      await this.#save(run, 'its failed start');
       outbox.notify();
       this.#launchWaiting(record.jobId);
       return;
