@@ -62,7 +62,6 @@ describe.skipIf(!root)('the node disk full', () => {
   afterEach(async () => {
     disk?.free();
     // The daemon first: its node directory may be the small disk.
-    console.log(daemon?.stdout().join('\n'));
     await daemon?.stop();
     disk?.unmount();
     disk = undefined;
@@ -134,6 +133,11 @@ describe.skipIf(!root)('the node disk full', () => {
         : undefined,
     );
     expect((await getJob(api.t, ends)).state).toBe('RUNNING');
+    // A cancel now comes after its end: it does not change how it ended.
+    await api.t.call('POST', `/v1/jobs/${ends}/cancel`);
+    await waitFor('the daemon to see it ended already', () =>
+      daemon!.stdout().some((line) => line.includes(`job ${ends}: ended already`)) ? true : undefined,
+    );
     // Its other run is still served: a cancel ends its process (its end, too, is reported once it can be recorded).
     await api.t.call('POST', `/v1/jobs/${cancelled}/cancel`);
     await waitFor('the cancelled job to end', () => (alive(pid) ? undefined : true));

@@ -16,7 +16,7 @@ import { LaunchRefused, type JobStart } from './job-launcher.js';
 import { groupAlive, launchJob, outputPaths, readJobExit, removeRunDirectory, terminateGroup } from './job-process.js';
 import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.js';
 import type { Outbox } from './outbox.js';
-import { commandLine, groupMembers, parentProcess, processStartTime } from './process-table.js';
+import { commandLine, groupMembers, parentProcess, processStartTime, processState } from './process-table.js';
 import { ownerOf, type RunAs } from './run-as.js';
 import type { RunEnding } from './run-ending-rule.js';
 import { awaitsItsEnd, hasEnded } from './run-state.js';
@@ -51,6 +51,8 @@ export class RunSupervisor {
   readonly #reports = new Set<Promise<void>>();
   /** Each run's containment, by run key: made at launch, or found again by name for a run re-adopted. */
   readonly #contained = new Map<string, RunContainment>();
+  /** Runs whose job had ended on its own when a kill came (kill): said once, and their leftovers ended once. */
+  readonly #endedUnrecorded = new Set<string>();
   /** Admitted runs waiting for an earlier attempt of their job to end on this node, by job id. */
   readonly #waiting = new Map<number, Run[]>();
 
@@ -196,6 +198,15 @@ export class RunSupervisor {
   kill(key: string, reason: KillReason): void {
     const run = this.options.table.get(key);
     if (!run || run.record.kill || !hasProcess(run)) return;
+    // Its job's process has ended on its own, and its end waits to be recorded (its wrapper cannot write the status
+    // file: a full disk): that end is the run's, not this kill's. What the job left behind is ended all the same.
+    if (processState(run.record.pid!, run.record.startTime!) === 'gone') {
+      if (this.#endedUnrecorded.has(key)) return;
+      this.#endedUnrecorded.add(key);
+      this.options.log(`job ${run.record.jobId}: ended already, its end not recorded yet; not ${reason}`);
+      void this.terminate(run);
+      return;
+    }
     run.record.kill = reason;
     this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
     // A cancel, a limit or the lease's end does not wait for a full disk: the reason is in memory and reported; only a
@@ -394,6 +405,7 @@ export class RunSupervisor {
       this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
     }
     this.#contained.delete(run.key);
+    this.#endedUnrecorded.delete(run.key);
   }
 
   /** Answers once the launches under way have their pid (or have failed). */
