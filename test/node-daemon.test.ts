@@ -241,6 +241,7 @@ describe('npm run node with a bad configuration', () => {
     ['CONDUCTOR_LOG_DIR', '', 'CONDUCTOR_LOG_DIR'],
     ['CONDUCTOR_S3_ENDPOINT', 'https://s3.example.com', 'CONDUCTOR_S3_BUCKET'],
     ['CONDUCTOR_LOG_CHUNK_BYTES', '100000000', 'CONDUCTOR_LOG_CHUNK_BYTES'],
+    ['CONDUCTOR_LOG_SPOOL_BYTES', '-1', 'CONDUCTOR_LOG_SPOOL_BYTES'],
     ['CONDUCTOR_MIN_UID', '-1', 'CONDUCTOR_MIN_UID'],
     ['CONDUCTOR_ALLOW_ROOT_JOBS', 'maybe', 'CONDUCTOR_ALLOW_ROOT_JOBS'],
   ])('stops at start-up when %s=%s, naming %s', async (name, value, named) => {

@@ -56,6 +56,9 @@ export class ClaimLoop {
   /** The first pass confirms before any claim: the ids left unanswered by a crash, or none (to learn the sequence). */
   #resumed = false;
   #confirmedThrough: number | undefined;
+  /** The confirm journal could not be written (a full node disk): its pause before trying again, growing. */
+  #journalFailing = false;
+  readonly #journalRetry = new Backoff(CONFIRM_RETRY);
 
   constructor(private readonly options: ClaimLoopOptions) {
     this.#pacer = new ClaimPacer({ minMs: 100, maxMs: options.claimIdleMaxMs, factor: 2, jitter: 0.1 });
@@ -95,7 +98,7 @@ export class ClaimLoop {
       this.#unanswered = undefined;
       this.#resumed = true;
       // Even with no ids: the answer says the node's confirm sequence, which the heartbeat needs.
-      await this.#confirm(ids);
+      if (!(await this.#confirm(ids))) return this.#journalRetry.next();
       return 0;
     }
     const { allocator, memoryMb } = this.options;
@@ -126,7 +129,7 @@ export class ClaimLoop {
       return this.#pacer.waitMs();
     }
     this.#pacer.record(ids.length > 0);
-    if (ids.length) await this.#confirm(ids);
+    if (ids.length && !(await this.#confirm(ids))) return this.#journalRetry.next();
     return this.#pacer.waitMs();
   }
 
@@ -136,9 +139,27 @@ export class ClaimLoop {
    * (that would cost a synced write between every claim and its start): the next claim's ids replace them, and ids
    * asked about again after a restart whose runs are journaled, or long done, change nothing.
    */
-  async #confirm(ids: number[]): Promise<void> {
-    if (ids.length === 0) await this.#confirming.remove('confirming');
-    else await this.#confirming.write('confirming', ids);
+  async #confirm(ids: number[]): Promise<boolean> {
+    try {
+      if (ids.length === 0) await this.#confirming.remove('confirming');
+      else await this.#confirming.write('confirming', ids);
+    } catch (error) {
+      // A full node disk: never confirmed unjournaled. They are confirmed first (journal first) at the next pass, and
+      // nothing new is claimed before; if that is after the API's stale-claim time, the API has put them back.
+      if (!this.#journalFailing) {
+        this.options.log(
+          `claimed job(s) ${ids.join(', ')} not confirmed yet: the node cannot journal them (${(error as Error).message}); ` +
+            'no claim until it can',
+        );
+      }
+      this.#journalFailing = true;
+      this.#unanswered = ids;
+      this.#resumed = false;
+      return false;
+    }
+    if (this.#journalFailing) this.options.log('the node journals again; claims resume');
+    this.#journalFailing = false;
+    this.#journalRetry.reset();
     const retry = new Backoff(CONFIRM_RETRY);
     let admitted: (Run | undefined)[] = [];
     for (;;) {
@@ -157,10 +178,11 @@ export class ClaimLoop {
         }
         this.options.log(`confirm failed, retrying: ${(error as Error).message}`);
         // Stopping with the answer unknown: the journal keeps the ids, and the next start asks again.
-        if (!(await this.#loop.pause(retry.next()))) return;
+        if (!(await this.#loop.pause(retry.next()))) return true;
       }
     }
     this.options.launch(admitted.filter((run) => run !== undefined));
+    return true;
   }
 
   /**
@@ -192,7 +214,14 @@ export class ClaimLoop {
       await this.options.settle(run);
       return undefined;
     }
-    await table.save(run);
+    try {
+      await table.save(run);
+    } catch (error) {
+      // Never run unjournaled: a restarted daemon would not know it, and the API would settle it while it runs.
+      record.launchError = `cannot start on ${this.options.node}: its run cannot be journaled: ${(error as Error).message}`;
+      await this.options.settle(run);
+      return undefined;
+    }
     // Busy now: the next heartbeat (which carries cancels) must not wait out an idle pause.
     this.options.busy();
     return run;

@@ -39,6 +39,7 @@ export function daemonOptions(
       store: logStore,
       flushMs: settings.CONDUCTOR_LOG_FLUSH_MS,
       chunkBytes: settings.CONDUCTOR_LOG_CHUNK_BYTES,
+      spoolBytes: settings.CONDUCTOR_LOG_SPOOL_BYTES,
     },
   };
 }

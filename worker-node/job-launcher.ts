@@ -75,7 +75,7 @@ export class LauncherGone extends Error {}
  * a fork, a pipe or a descriptor. Every other refusal names the job's owner, directory, output or interpreter.
  */
 const NODE_REFUSALS =
-  /^(cannot join its cgroup|cannot open its script|cannot give the script|cannot take uid|its process ended|\/dev\/null|fork:|pipe:|dup2:|fcntl:)/;
+  /^(cannot join its cgroup|cannot record its pid|cannot open its script|cannot give the script|cannot take uid|its process ended|\/dev\/null|fork:|pipe:|dup2:|fcntl:)/;
 
 /**
  * The job could not be started. `byNode`: for a reason of the node's (job-launcher.pl could not join its cgroups, fork,

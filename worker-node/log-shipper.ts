@@ -34,6 +34,13 @@ export interface LogShipperOptions {
   dir: string;
   flushMs: number;
   chunkBytes: number;
+  /**
+   * The spool bound, in bytes: the most output of the node's runs (written to their files, not yet stored) it takes
+   * on. Past it `spoolFull` is true (the daemon claims no new job) until the store has taken enough. Undefined: no bound.
+   */
+  spoolBytes?: number;
+  /** The spool went past its bound (true), or back under it (false). */
+  spoolChanged?(full: boolean): void;
   log(line: string): void;
 }
 
@@ -63,6 +70,8 @@ interface Tracked {
   shipped: Sizes;
   uploading: Sizes;
   end?: Sizes;
+  /** Its output as last measured, per stream: what is not shipped of it is the run's part of the spool. */
+  seen: Sizes;
   /** The pass under way, if any: passes over one run never overlap. */
   pass?: Promise<boolean>;
   /** While the store fails: when to try again, and the failures in a row that put it off. */
@@ -95,6 +104,7 @@ export class LogShipper {
   readonly #recovered = new Map<string, JournalEntry>();
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
+  #spoolFull = false;
   /** Resolves when stop() is called: a wait for a failing store ends there. */
   readonly #stopped: Promise<void>;
   #stop!: () => void;
@@ -135,7 +145,24 @@ export class LogShipper {
       nextPassAt: 0,
       finishing: false,
       journaled: recovered !== undefined,
+      seen: {},
     });
+  }
+
+  /** Output of the node's runs written and not stored yet, as last measured: bytes. */
+  unshipped(): number {
+    let bytes = 0;
+    for (const run of this.#runs.values()) {
+      for (const file of run.files) {
+        bytes += Math.max(0, (run.seen[file.stream] ?? 0) - (run.shipped[file.stream] ?? 0));
+      }
+    }
+    return bytes;
+  }
+
+  /** Past the spool bound: the node takes on no new output (no new job) until the store has taken enough. */
+  get spoolFull(): boolean {
+    return this.#spoolFull;
   }
 
   /** Forgets journaled offsets of runs that did not come back (their run was forgotten just before a crash). */
@@ -170,6 +197,7 @@ export class LogShipper {
   async forget(key: string): Promise<void> {
     const run = this.#runs.get(key);
     this.#runs.delete(key);
+    this.#checkSpool();
     await run?.pass?.catch(() => {});
     if (run?.journaled) await this.#journal.remove(key);
   }
@@ -191,8 +219,25 @@ export class LogShipper {
 
   /** One pass over the run's files; answers whether everything they held was stored. */
   #ship(run: Tracked): Promise<boolean> {
-    run.pass ??= this.#pass(run).finally(() => (run.pass = undefined));
+    run.pass ??= this.#pass(run).finally(() => {
+      run.pass = undefined;
+      this.#checkSpool();
+    });
     return run.pass;
+  }
+
+  /** Says when the spool crosses its bound, either way. */
+  #checkSpool(): void {
+    const bytes = this.unshipped();
+    const full = bytes > (this.options.spoolBytes ?? Infinity);
+    if (full === this.#spoolFull) return;
+    this.#spoolFull = full;
+    this.options.log(
+      full
+        ? `${bytes} bytes of output wait for the log store, past CONDUCTOR_LOG_SPOOL_BYTES (${this.options.spoolBytes}): no new job is taken until it has stored them`
+        : `output waiting for the log store back under CONDUCTOR_LOG_SPOOL_BYTES (${bytes} bytes): jobs are taken again`,
+    );
+    this.options.spoolChanged?.(full);
   }
 
   /** Where the run's output ends: its files' sizes now, journaled before anything is shipped up to them. */
@@ -248,6 +293,7 @@ export class LogShipper {
   async #shipFile(run: Tracked, file: OutputFile): Promise<number> {
     const end = run.end?.[file.stream];
     const size = end === undefined ? await sizeOf(file.path) : file.base + end;
+    run.seen[file.stream] = Math.max(0, size - file.base);
     const before = run.shipped[file.stream] ?? 0;
     // A file that shrank was truncated by its job: the bytes before the cut are stored, the rest cannot be found.
     if (file.base + before >= size && run.uploading[file.stream] === undefined) return 0;

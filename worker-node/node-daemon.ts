@@ -56,8 +56,11 @@ export interface NodeDaemonOptions {
   claimIdleMaxMs: number;
   /** Who its jobs run as: their owners on a root daemon, itself in single-user mode. */
   runAs: RunAsPolicy;
-  /** Where jobs' output goes, how long new output may wait, and the largest piece shipped at once. */
-  logs: { store: LogStore; flushMs: number; chunkBytes: number };
+  /**
+   * Where jobs' output goes, how long new output may wait, the largest piece shipped at once, and the most output
+   * waiting to be stored past which no new job is taken (undefined: no bound).
+   */
+  logs: { store: LogStore; flushMs: number; chunkBytes: number; spoolBytes?: number };
   api: NodeApi;
   source: ClaimSource;
   log(line: string): void;
@@ -140,7 +143,15 @@ export class NodeDaemon {
     const slots = lease.cores.length * options.oversubscribe;
     const allocator = new CoreAllocator(Array.from({ length: slots }, (_, slot) => slot));
     const cgroups = prepareNodeCgroups(cgroupNodeName(options.node, options.dir), options.containment ?? true);
-    const shipper = new LogShipper({ ...options.logs, dir: join(options.dir, 'shipped'), log });
+    const shipper = new LogShipper({
+      ...options.logs,
+      dir: join(options.dir, 'shipped'),
+      // Back under its bound: a claim may take work again at once.
+      spoolChanged: (full) => {
+        if (!full) claims.notify();
+      },
+      log,
+    });
     const outbox = new Outbox({
       pending: () => table.all().map((run) => ({ key: run.key, events: run.record.outbox })),
       send: (events) => options.api.events(events),
@@ -184,7 +195,8 @@ export class NodeDaemon {
       table,
       allocator,
       leasedCores: lease.cores,
-      up: () => heartbeat.state === 'UP',
+      // Past the spool bound, no new job: its output would only add to what waits for the log store.
+      up: () => heartbeat.state === 'UP' && !shipper.spoolFull,
       mismatch: (error) => heartbeat.mismatch(error),
       settle: (run) => supervisor.settle(run),
       launch: (runs) => supervisor.launchAll(runs),

@@ -10,7 +10,16 @@
  * A lease that never expires (`lease_seconds` null: CONDUCTOR_NODE_LEASE_SECONDS=never) removes the file: no run is
  * ever stopped for it. Deadlines are epoch ms of this machine's clock: the wrapper reads the same clock.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 
 /** When a lease sent for at `sentAtMs` ends, and when the daemon and the wrappers stop the runs: epoch ms. */
 export interface LeaseDeadlines {
@@ -51,6 +60,30 @@ export function readLeaseFile(file: string): LeaseDeadlines | undefined {
   const [fenceAt, stopAt, endsAt] = text.trim().split(' ').map(Number);
   if (![fenceAt, stopAt, endsAt].every((n) => Number.isFinite(n))) return undefined;
   return { fenceAt: fenceAt!, stopAt: stopAt!, endsAt: endsAt! };
+}
+
+/**
+ * Writes the lease file aside and renames it over, so a wrapper reads it whole. On a full disk (ENOSPC) the file that is
+ * there is overwritten in place instead: its text has the same length each time (epoch ms have 13 digits until 2286),
+ * so that takes no new block, and the wrappers read it until two reads agree (job-launcher.pl). Without it a full node
+ * directory would stop every run at the old lease's end, though the API renews it.
+ */
+function writeLeaseFile(file: string, text: string): void {
+  const temporary = `${file}.tmp`;
+  try {
+    writeFileSync(temporary, text, { mode: 0o644 });
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    const fd = openSync(file, 'r+');
+    try {
+      writeSync(fd, text, 0);
+      ftruncateSync(fd, Buffer.byteLength(text));
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 export interface NodeLeaseOptions {
@@ -108,9 +141,7 @@ export class NodeLease {
     // The latest grant holds, even a shorter one (the API's lease was shortened): the API counts from it too.
     // Heartbeats are sent one at a time, so no older answer comes after it.
     const deadlines = leaseDeadlines(sentAtMs, leaseSeconds, this.options.killGraceMs);
-    const temporary = `${this.options.file}.tmp`;
-    writeFileSync(temporary, leaseFileText(deadlines), { mode: 0o644 });
-    renameSync(temporary, this.options.file);
+    writeLeaseFile(this.options.file, leaseFileText(deadlines));
     this.#arm(deadlines);
   }
 

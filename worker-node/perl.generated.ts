@@ -53,7 +53,11 @@ use strict; use JSON::PP; use POSIX (); use Fcntl (); use File::Basename (); use
 $| = 1;
 # Wrappers are reaped by the kernel: the launcher never waits for them.
 $SIG{CHLD} = 'IGNORE';
-sub put { my ($dir, $name, $text) = @_; open(my $f, '>', "$dir/$name.tmp") or die; print $f $text; close($f); rename("$dir/$name.tmp", "$dir/$name") or die; }
+# A run file, written aside and renamed over: whole or not at all (a full disk fails the write or the close, and must
+# never leave an empty file that reads as an outcome). Answers the error, or '' once written.
+sub put { my ($dir, $name, $text) = @_; my $f;
+  return '' if open($f, '>', "$dir/$name.tmp") && print($f $text) && close($f) && rename("$dir/$name.tmp", "$dir/$name");
+  my $error = "$!"; unlink("$dir/$name.tmp"); return $error || 'write failed'; }
 # The test gates (see the header); unset outside tests.
 my $gates = $ENV{CONDUCTOR_TEST_WRAPPER_GATES};
 sub gate { my ($dir, $point) = @_; my $at = "$gates/" . File::Basename::basename($dir) . ".$point";
@@ -151,14 +155,18 @@ sub job {
 # while it lasts. The daemon, when there, stopped it gracefully before. Checked from SIGALRM, at most a second apart
 # and on the deadline itself, while the wrapper waits for its job (perl's waitpid goes on after a handled signal).
 # No file (never-expiring lease, or none heard yet): nothing is fenced. Answers a ref, true once the job was killed.
+sub lease_at { my ($file) = @_; my $f; open($f, '<', $file) or return undef; my ($at) = (<$f> // '') =~ /^(\\d+)/;
+  close($f); return $at; }
 sub fence {
   my ($r, $pid) = @_;
   my $fenced = 0;
   return \\$fenced if !defined $r->{lease};
   require Time::HiRes;
   my $check; $check = sub {
-    my ($at, $f);
-    ($at) = (<$f> // '') =~ /^(\\d+)/ if open($f, '<', $r->{lease});
+    # Read until two reads agree: on a full disk the daemon rewrites the file in place (node-lease.ts), and one read
+    # could catch half of a write.
+    my $at = lease_at($r->{lease});
+    for (my $again = lease_at($r->{lease}); ($at // '') ne ($again // ''); $again = lease_at($r->{lease})) { $at = $again; }
     my $left = defined $at ? $at / 1000 - Time::HiRes::time() : 1;
     if ($left <= 0) {
       $fenced = 1; $left = 1;
@@ -201,7 +209,11 @@ while (my $line = <STDIN>) {
   }
   my $ids = $1;
   my $job = "$pid " . started_at($pid) . " $$ " . started_at($$) . " $ids";
-  put($r->{dir}, 'pid', "$job\\n");
+  # Without its pid file a restarted daemon could not find the job again: it is not run unrecorded.
+  if (my $error = put($r->{dir}, 'pid', "$job\\n")) {
+    kill('KILL', -$pid); waitpid($pid, 0);
+    $failed->("cannot record its pid on the node: $error");
+  }
   print "started $r->{dir}\\t$job\\n";
   my $fenced = fence($r, $pid);
   if ($gates) { select(undef, undef, undef, 0.01) until zombie($pid); gate($r->{dir}, 'zombie'); }
@@ -209,7 +221,14 @@ while (my $line = <STDIN>) {
   my $status = $?;
   alarm(0);
   gate($r->{dir}, 'collected') if $gates;
-  put($r->{dir}, 'status', (($status & 127) ? "- " . ($status & 127) : ($status >> 8) . " -") . ($$fenced ? " lease" : "") . "\\n");
+  # The outcome is known only here: on a full disk it waits, and the run stays unended (its wrapper lives) until it is
+  # written, rather than be reported without it.
+  my $outcome = (($status & 127) ? "- " . ($status & 127) : ($status >> 8) . " -") . ($$fenced ? " lease" : "") . "\\n";
+  for (my $tries = 0; my $error = put($r->{dir}, 'status', $outcome); $tries++) {
+    print STDERR "$r->{dir}: the job ended; its exit status cannot be recorded yet ($error): trying again each second\\n"
+      if $tries == 0;
+    sleep(1);
+  }
   print "ended $r->{dir}\\n";
   POSIX::_exit(0);
 }

@@ -17,7 +17,7 @@ import { LaunchRefused, type JobStart } from './job-launcher.js';
 import { groupAlive, launchJob, outputPaths, readJobExit, removeRunDirectory, terminateGroup } from './job-process.js';
 import { ShipperStopped, type LogShipper, type OutputFile } from './log-shipper.js';
 import type { Outbox } from './outbox.js';
-import { commandLine, groupMembers, parentProcess, processStartTime } from './process-table.js';
+import { commandLine, groupMembers, parentProcess, processStartTime, processState } from './process-table.js';
 import { ownerOf, type RunAs } from './run-as.js';
 import type { RunEnding } from './run-ending-rule.js';
 import { awaitsItsEnd, hasEnded } from './run-state.js';
@@ -52,6 +52,8 @@ export class RunSupervisor {
   readonly #reports = new Set<Promise<void>>();
   /** Each run's containment, by run key: made at launch, or found again by name for a run re-adopted. */
   readonly #contained = new Map<string, RunContainment>();
+  /** Runs whose job had ended on its own when a kill came (kill): said once, and their leftovers ended once. */
+  readonly #endedUnrecorded = new Set<string>();
   /** Admitted runs waiting for an earlier attempt of their job to end on this node, by job id. */
   readonly #waiting = new Map<number, Run[]>();
 
@@ -199,9 +201,32 @@ export class RunSupervisor {
   kill(key: string, reason: KillReason): void {
     const run = this.options.table.get(key);
     if (!run || run.record.kill || !hasProcess(run)) return;
+    // Its job's process has ended on its own, and its end waits to be recorded (its wrapper cannot write the status
+    // file: a full disk): that end is the run's, not this kill's. What the job left behind is ended all the same.
+    if (processState(run.record.pid!, run.record.startTime!) === 'gone') {
+      if (this.#endedUnrecorded.has(key)) return;
+      this.#endedUnrecorded.add(key);
+      this.options.log(`job ${run.record.jobId}: ended already, its end not recorded yet; not ${reason}`);
+      void this.terminate(run);
+      return;
+    }
     run.record.kill = reason;
     this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
-    void this.options.table.save(run).then(() => this.terminate(run));
+    // A cancel, a limit or the lease's end does not wait for a full disk: the reason is in memory and reported; only a
+    // daemon crash before the report would lose it (the run would end FAILED by its signal, never COMPLETED).
+    void this.#save(run, `its reason for ending (${reason})`).then(() => this.terminate(run));
+  }
+
+  /**
+   * Journals the run's record; on a failure (a full node disk) says what is not journaled and goes on, as the
+   * record in memory still tells the run's end. Never rejects.
+   */
+  async #save(run: Run, what: string): Promise<void> {
+    try {
+      await this.options.table.save(run);
+    } catch (error) {
+      this.options.log(`job ${run.record.jobId}: ${what} not journaled: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -279,7 +304,7 @@ export class RunSupervisor {
     if (!run.record.kill) {
       run.record.kill = 'WRAPPER_LOST';
       this.options.log(`job ${run.record.jobId}: its wrapper was lost; ending it`);
-      await this.options.table.save(run);
+      await this.#save(run, 'its lost wrapper');
     }
     await this.terminate(run);
     await this.settle(run);
@@ -327,7 +352,7 @@ export class RunSupervisor {
     // Its wrapper killed it at the lease's end (the daemon was gone, or late): it ends as the daemon's stop would.
     if (exit?.fenced && !record.kill) {
       record.kill = 'LEASE_EXPIRED';
-      await table.save(run);
+      await this.#save(run, 'its end at the lease');
     }
     // What the job left behind in its group (background processes) ends with it: its cores are given out next.
     // Unless its pid now names another process: then the group is someone else's (a pid still in use as a group id
@@ -340,7 +365,7 @@ export class RunSupervisor {
     // The kernel killed one of its processes for memory: the job ran out of memory, whatever its main process did.
     if (!record.kill && (this.containment(run).oomKills() ?? 0) > 0) {
       record.kill = 'OUT_OF_MEMORY';
-      await table.save(run);
+      await this.#save(run, 'its end for memory');
     }
     const finished = finishedEvent(record, exit);
     if (record.launchError) {
@@ -348,7 +373,7 @@ export class RunSupervisor {
       table.move(run, 'reported');
       this.#freeCores(run);
       record.outbox.push(finished!);
-      await table.save(run);
+      await this.#save(run, 'its failed start');
       outbox.notify();
       this.#launchWaiting(record.jobId);
       return;
@@ -383,6 +408,7 @@ export class RunSupervisor {
       this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
     }
     this.#contained.delete(run.key);
+    this.#endedUnrecorded.delete(run.key);
   }
 
   /** Answers once the launches under way have their pid (or have failed). */

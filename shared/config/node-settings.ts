@@ -76,6 +76,16 @@ export const nodeSettings = {
     .min(4096)
     .max(MAX_CHUNK_BYTES, `must be at most ${MAX_CHUNK_BYTES}`)
     .default(4 * 2 ** 20),
+  /**
+   * The most output of its jobs, written to their files and not yet stored, a node takes on while the log store is
+   * away or refusing: past it the node claims no new job (its running jobs go on) until the store has taken enough.
+   */
+  CONDUCTOR_LOG_SPOOL_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(2 ** 30),
 };
 
 export type NodeSettings = z.infer<ReturnType<typeof z.object<typeof nodeSettings>>>;
