@@ -4,13 +4,24 @@
  * WAL). Never the shared server on 5432. Run as the `postgres` user when the soak is root (Postgres refuses root).
  */
 import { execFile } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const BIN = process.env.SOAK_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
+const DEBIAN_POSTGRES = '/usr/lib/postgresql';
+
+/** SOAK_POSTGRES_BIN, or the newest Debian-packaged Postgres's programs. */
+function postgresBin(): string {
+  if (process.env.SOAK_POSTGRES_BIN) return process.env.SOAK_POSTGRES_BIN;
+  const versions = existsSync(DEBIAN_POSTGRES) ? readdirSync(DEBIAN_POSTGRES) : [];
+  const newest = versions
+    .filter((version) => existsSync(join(DEBIAN_POSTGRES, version, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`no Postgres in ${DEBIAN_POSTGRES}: set SOAK_POSTGRES_BIN to the directory of initdb`);
+  return join(DEBIAN_POSTGRES, newest, 'bin');
+}
 // A crashed postmaster's backends notice within moments and let go of its shared memory; a start before then fails.
 const START_ATTEMPTS = 30;
 
@@ -85,7 +96,7 @@ export class PrivatePostgres {
   }
 
   async #pg(program: string, args: string[]): Promise<void> {
-    await run(join(BIN, program), args, { env: this.env, cwd: this.dataDir, ...this.identity });
+    await run(join(postgresBin(), program), args, { env: this.env, cwd: this.dataDir, ...this.identity });
   }
 }
 

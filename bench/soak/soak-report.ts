@@ -11,6 +11,8 @@ export interface SoakReport {
   redisLosses: { pendingAtLoss: number; seconds?: number }[];
   details: string[];
   requests: { sent: number; retries: number };
+  /** What the jobs came to (by state, requeued), to read beside the checks. */
+  outcomes: Record<string, number>;
   elapsedSeconds: number;
 }
 
@@ -40,6 +42,7 @@ export function printReport(report: SoakReport, print: (line: string) => void = 
     ok: report.unexpectedExits.length ? 'FAIL' : 'ok',
   };
   if (report.unexpectedExits.length) failures.push(`${report.unexpectedExits.length} processes exited by themselves`);
+  for (const [name, value] of Object.entries(report.outcomes)) rows[name] = { value, ok: '' };
   rows['submit requests (with retries)'] = { value: report.requests.sent, ok: '' };
   rows['submit retries'] = { value: report.requests.retries, ok: '' };
   print(`soak: ${Math.round(report.elapsedSeconds)} s`);

@@ -18,7 +18,7 @@ import { readLedgerFile } from './ledger.js';
 import { leftRunCgroups, markedProcesses, MARKER, removeCgroups } from './leak-check.js';
 import { PrivatePostgres } from './private-postgres.js';
 import { PrivateRedis } from './private-redis.js';
-import { checkSoak, type JobRow } from './soak-checks.js';
+import { checkSoak, TERMINAL, type JobRow } from './soak-checks.js';
 import { SoakCluster } from './soak-cluster.js';
 import { faultQuotas, readSoakConfig } from './soak-config.js';
 import { printReport, type SoakReport } from './soak-report.js';
@@ -228,6 +228,12 @@ try {
     redisLosses,
     details: findings.details,
     requests: { sent: submitted.requests, retries: submitted.retries },
+    outcomes: {
+      ...Object.fromEntries(
+        TERMINAL.map((state) => [`ended ${state}`, jobs.filter((job) => job.state === state).length]),
+      ),
+      'requeued (ran as attempt 2 or later)': jobs.filter((job) => job.attempt > 1).length,
+    },
     elapsedSeconds: (Date.now() - started) / 1000,
   });
 } catch (error) {
