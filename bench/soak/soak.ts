@@ -125,6 +125,23 @@ async function readOutput(id: string): Promise<string | undefined> {
 
 let failures: string[] = ['the soak did not finish'];
 const nodes = () => cluster.daemons.map(({ node, dir }) => ({ node, dir }));
+
+/** Whatever is still up goes, and so does the directory: after a failure on the way, or an interrupt. */
+async function tearDown(): Promise<void> {
+  measuring = false;
+  await cluster.stop().catch(() => {});
+  await database.end().catch(() => {});
+  await redis.stop().catch(() => {});
+  await postgres.stop().catch(() => {});
+  await removeCgroups(nodes()).catch(() => {});
+  rmSync(scratch, { recursive: true, force: true });
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the soak`);
+    void tearDown().finally(() => process.exit(1));
+  });
+}
 try {
   await cluster.start();
   const t0 = Date.now();
@@ -239,13 +256,6 @@ try {
 } catch (error) {
   log(`soak stopped: ${(error as Error).stack}`);
 } finally {
-  // After a failure on the way: whatever is still up goes, and so does the directory.
-  measuring = false;
-  await cluster.stop().catch(() => {});
-  await database.end().catch(() => {});
-  await redis.stop().catch(() => {});
-  await postgres.stop().catch(() => {});
-  await removeCgroups(nodes()).catch(() => {});
-  rmSync(scratch, { recursive: true, force: true });
+  await tearDown();
 }
 process.exit(failures.length ? 1 : 0);
