@@ -5,11 +5,12 @@
  * - quick: one line of output;
  * - output: 30 to 120 lines of about 70 bytes (2 to 8 KB);
  * - sleep: one line, then 1 to 4 s of sleep in half-second ticks (so faults find jobs running);
+ * - long: the same for 15 to 30 s, longer than the nodes' lease (so a partition finds runs to fence and requeue);
  * - fail: one line, then exits with a code from 1 to 99 (ends FAILED).
  * A third of the jobs ask for `requeue`.
  */
 
-export type JobKind = 'quick' | 'output' | 'sleep' | 'fail';
+export type JobKind = 'quick' | 'output' | 'sleep' | 'long' | 'fail';
 
 export interface SoakJob {
   index: number;
@@ -38,15 +39,18 @@ const between = (random: () => number, low: number, high: number) => low + Math.
 
 export function soakJob(seed: number, index: number): SoakJob {
   const random = seededRandom(seed * 1_000_003 + index);
+  // The first draw of neighbouring seeds is alike: skip it.
+  random();
   const draw = random();
-  const kind: JobKind = draw < 0.4 ? 'quick' : draw < 0.65 ? 'output' : draw < 0.85 ? 'sleep' : 'fail';
+  const kind: JobKind =
+    draw < 0.4 ? 'quick' : draw < 0.65 ? 'output' : draw < 0.82 ? 'sleep' : draw < 0.85 ? 'long' : 'fail';
   return {
     index,
     name: `soak-${index}`,
     kind,
     requeue: index % 3 === 0,
     lines: kind === 'output' ? between(random, 30, 120) : 1,
-    ticks: kind === 'sleep' ? between(random, 2, 8) : 0,
+    ticks: kind === 'sleep' ? between(random, 2, 8) : kind === 'long' ? between(random, 30, 60) : 0,
     exitCode: kind === 'fail' ? between(random, 1, 99) : 0,
   };
 }

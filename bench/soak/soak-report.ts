@@ -60,7 +60,8 @@ export function printReport(report: SoakReport, print: (line: string) => void = 
     console.table(
       report.redisLosses.map((loss) => ({
         'PENDING at the loss': loss.pendingAtLoss,
-        'seconds until all dispatched again': loss.seconds === undefined ? 'never' : loss.seconds.toFixed(1),
+        'seconds until all dispatched again':
+          loss.pendingAtLoss === 0 ? 'none lost' : loss.seconds === undefined ? 'never' : loss.seconds.toFixed(1),
       })),
     );
   }
