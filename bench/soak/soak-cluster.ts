@@ -55,6 +55,8 @@ export class SoakCluster {
   /** Exits that were nobody's doing: each is a finding. */
   readonly unexpectedExits: string[] = [];
   #balancer: TcpProxy | undefined;
+  /** Every process each member ran, the killed ones too: their logs explain a finding. */
+  readonly #runs = new Map<string, ChildServer[]>();
   #hostBundle = '';
   #daemonBundle = '';
 
@@ -132,8 +134,16 @@ export class SoakCluster {
     await child.exited;
   }
 
+  /** What every run of the node's daemon logged that holds `text`, to explain a finding. */
+  logged(node: string, text: string): string[] {
+    return (this.#runs.get(`daemon ${node}`) ?? []).flatMap((child) =>
+      child.stdout().filter((line) => line.includes(text)),
+    );
+  }
+
   #watch(member: Member, child: ChildServer, restart: () => Promise<void>): void {
     member.child = child;
+    this.#runs.set(member.name, [...(this.#runs.get(member.name) ?? []), child]);
     member.signalled = false;
     void child.exited.then((how) => {
       if (member.child !== child || member.signalled || member.stopping) return;

@@ -227,7 +227,13 @@ try {
 
   // Every job has ended: stopped daemons leave no run behind, and nothing of the soak's outlives it.
   await cluster.stop();
-  const leaks = leftRunCgroups(nodes()).map((name) => `run cgroup ${name}`);
+  const leftCgroups = leftRunCgroups(nodes());
+  const leaks = leftCgroups.map((name) => `run cgroup ${name}`);
+  // A run's cgroup is `<node>.<hash>/<job>.<attempt>`: what its daemon said of the job tells how it was left.
+  for (const name of leftCgroups) {
+    const [, node, job] = /^([^.]+)\.[^/]+\/(\d+)\./.exec(name) ?? [];
+    if (node) findings.details.push(...cluster.logged(node, `job ${job}:`).map((line) => `${node}: ${line}`));
+  }
   await database.end();
   await redis.stop();
   await postgres.stop();
