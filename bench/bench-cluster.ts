@@ -88,7 +88,7 @@ export class BenchCluster {
 }
 
 /** This shell's environment minus the host's and daemon's own settings. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !/^(CONDUCTOR_\w+|DATABASE_URL|REDIS_URL|PORT|HOST)$/.test(key)),
   );

@@ -10,17 +10,16 @@
  *   machine). node-host.test.ts still starts `npm start`'s own command once.
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { loadMigrations } from '../shared/db/migration-files.js';
 import { migrate } from '../shared/db/migrator.js';
 import { openNodeDatabase } from '../shared/db/node-database.js';
 import { LEFTOVER_AGE_MS, runStamp, startOfRun, TEMPLATE_PREFIX, templateName } from './helpers/database-templates.js';
+import { bundleDaemon, bundleHost } from './helpers/program-bundles.js';
 import { POSTGRES_URL } from './helpers/test-databases.js';
 
 const RUN_DIR_PREFIX = 'conductor-test-run-';
@@ -34,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [postgresTemplate, [pglite, pgliteDataDir], nodeBundle, hostBundle] = await Promise.all([
     makePostgresTemplate(stamp),
     makePgliteTemplate(dir).then(async (dumps) => [dumps, await makePgliteDataDir(dumps.migrated, dir)] as const),
-    bundle('../worker-node/main.ts', join(dir, 'conductor-node.mjs')),
+    bundleDaemon(dir),
     bundleHost(dir),
   ]);
   project.provide('postgresTemplate', postgresTemplate);
@@ -132,38 +131,6 @@ async function makePgliteDataDir(dump: string, dir: string): Promise<string> {
   const database = await openNodeDatabase({ dataDir, loadDataDir: new Blob([await readFile(dump)]) });
   await database.close();
   return dataDir;
-}
-
-/**
- * Bundles a TypeScript entry (relative to this file) into one ES module at `outfile`, as `npm run build:node` does;
- * `external`: the packages stay in node_modules (imported from there, so the bundle's directory must reach it).
- */
-async function bundle(entry: string, outfile: string, external = false): Promise<string> {
-  await build({
-    ...(external ? { packages: 'external' as const } : {}),
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
-  return outfile;
-}
-
-/**
- * The Node API host. Its packages stay where they are: PGlite finds its WebAssembly beside its own module. Migrations
- * are read from `./migrations/` beside the module that reads them, here the bundle.
- */
-async function bundleHost(dir: string): Promise<string> {
-  const hostDir = join(dir, 'host');
-  await mkdir(hostDir);
-  const repo = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
-  await symlink(repo('shared/db/migrations'), join(hostDir, 'migrations'));
-  await symlink(repo('node_modules'), join(hostDir, 'node_modules'));
-  return bundle('../api/hosts/node/main.ts', join(hostDir, 'conductor-host.mjs'), true);
 }
 
 /** Removes the directories killed runs left, by the same age rule as databases. */

@@ -44,6 +44,10 @@ function openPostgres(url: string, options: NodeDatabaseOptions): NodeDatabase {
   });
   // An idle client that loses its server (a restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor may a client checked out of the pool (a transaction's): pg emits the loss as an 'error' event besides failing
+  // its queries, and the pool listens only while a client is idle. The queries' failure is the caller's answer (a
+  // 503), and the pool drops the client when it comes back unqueryable.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return {
     db: drizzlePg(pool, { schema }) as unknown as Database,
     migrations: {
