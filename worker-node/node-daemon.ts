@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { ClaimLoop } from './claim-loop.js';
 import { describeLevels } from './containment/containment-levels.js';
 import { prepareNodeCgroups, removeNodeCgroups, type NodeCgroups } from './containment/node-cgroups.js';
+import { sweepOrphanCgroups } from './containment/orphan-cgroups.js';
 import type { ClaimSource } from './claim-source.js';
 import { CoreAllocator } from './core-allocator.js';
 import { lockCores, type CoreLease } from './core-locks.js';
@@ -29,7 +30,7 @@ import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
 import { workRoot } from './job-process.js';
 import { assertExecutable, ensureDirectory, PASSABLE, PRIVATE, unpassableAncestor } from './private-dirs.js';
 import { RunAs, type RunAsPolicy } from './run-as.js';
-import { RunSupervisor } from './run-supervisor.js';
+import { runName, RunSupervisor } from './run-supervisor.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
 import { installSrun, programsDir } from './srun-program.js';
@@ -206,6 +207,10 @@ export class NodeDaemon {
 
     await shipper.start();
     await recoverRuns(records, { table, allocator, shipper, supervisor, log, now: Date.now });
+    // The runs are back: a run cgroup none of them owns was left by an earlier daemon, and only this one can go.
+    const orphans = await sweepOrphanCgroups(cgroups, new Set(table.all().map((run) => runName(run.record))));
+    if (orphans.removed) log(`removed ${orphans.removed} run cgroup(s) no run owns, and what was left in them`);
+    for (const why of orphans.failed) log(`a run cgroup no run owns is left: ${why}`);
     // After the runs are back in the table: a lease ending before the first heartbeat is answered stops them.
     nodeLease.resume();
     outbox.start();

@@ -37,7 +37,8 @@ export class RunContainment {
 
   private constructor(
     private readonly node: NodeCgroups,
-    name: string,
+    /** `<job>.<attempt>`: the run's cgroup name under the node's. */
+    readonly name: string,
   ) {
     this.marker = `${node.node}/${name}`;
     const { levels } = node;
