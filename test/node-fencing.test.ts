@@ -15,6 +15,8 @@ import { sql } from 'drizzle-orm';
 import {
   ENDED,
   getJob,
+  getJobEvents,
+  startReported as startReportedOf,
   startTestApi,
   testNodes,
   waitFor,
@@ -27,15 +29,6 @@ const LEASE_MS = 6000;
 // Heartbeats several times a second: the lease is renewed long before it ends, on a busy machine too. One core
 // each: two nodes, and one restarted, share the machine's.
 const NODE_ENV = { CONDUCTOR_HEARTBEAT_SECONDS: '0.2', CONDUCTOR_NODE_CPUS: '1' };
-
-interface JobEvent {
-  attempt: number;
-  from_state: string | null;
-  to_state: string;
-  at: string;
-  actor: string;
-  reason: string | null;
-}
 
 const alive = (pid: number) => {
   try {
@@ -67,12 +60,8 @@ describe('fencing on node loss', () => {
 
   const submit = (script: string, job: Record<string, unknown> = {}) =>
     api.t.submit({ name: 'job', current_working_directory: work, ...job }, `#!/bin/bash\n${script}`);
-  const events = async (id: string): Promise<JobEvent[]> =>
-    ((await (await api.t.call('GET', `/v1/jobs/${id}/events`)).json()) as { events: JobEvent[] }).events;
-  const startReported = (id: string, attempt: number) =>
-    waitFor(`job ${id}'s attempt ${attempt} started`, async () =>
-      (await events(id)).find((e) => e.attempt === attempt && e.reason?.startsWith('process ')),
-    );
+  const events = (id: string) => getJobEvents(api.t, id);
+  const startReported = (id: string, attempt: number) => startReportedOf(api.t, id, attempt);
   const runDir = (node: string, id: string, attempt = 1) => join(nodes.nodeDir(node), 'runs', `${id}-${attempt}`);
   const reconcile = () => new Reconciler(api.t.queue).run(api.t.database.db);
 

@@ -15,6 +15,8 @@ import { readLeaseFile } from '../worker-node/node-lease.js';
 import { startPartitionProxy, type PartitionProxy } from './fixtures/partition-proxy.js';
 import {
   getJob,
+  getJobEvents,
+  startReported as startReportedOf,
   startTestApi,
   testNodes,
   waitFor,
@@ -27,15 +29,6 @@ import {
 // enough that a long one ends within a test.
 const LEASE_MS = 8000;
 const NODE_ENV = { CONDUCTOR_HEARTBEAT_SECONDS: '0.2', CONDUCTOR_NODE_CPUS: '1' };
-
-interface JobEvent {
-  attempt: number;
-  from_state: string | null;
-  to_state: string;
-  at: string;
-  actor: string;
-  reason: string | null;
-}
 
 describe('a network partition between a node and the API', () => {
   let api: TestApi;
@@ -62,12 +55,8 @@ describe('a network partition between a node and the API', () => {
 
   const submit = (script: string, job: Record<string, unknown> = {}) =>
     api.t.submit({ name: 'job', current_working_directory: work, ...job }, `#!/bin/bash\n${script}`);
-  const events = async (id: string): Promise<JobEvent[]> =>
-    ((await (await api.t.call('GET', `/v1/jobs/${id}/events`)).json()) as { events: JobEvent[] }).events;
-  const startReported = (id: string, attempt: number) =>
-    waitFor(`job ${id}'s attempt ${attempt} started`, async () =>
-      (await events(id)).find((e) => e.attempt === attempt && e.reason?.startsWith('process ')),
-    );
+  const events = (id: string) => getJobEvents(api.t, id);
+  const startReported = (id: string, attempt: number) => startReportedOf(api.t, id, attempt);
   const runDir = (node: string, id: string, attempt = 1) => join(nodes.nodeDir(node), 'runs', `${id}-${attempt}`);
   const reconcile = () => new Reconciler(api.t.queue).run(api.t.database.db);
   const stored = async (id: string, attempt = 1) => {

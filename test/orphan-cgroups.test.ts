@@ -11,7 +11,15 @@ import { prepareNodeCgroups, removeNodeCgroups } from '../worker-node/containmen
 import { RunContainment } from '../worker-node/containment/run-containment.js';
 import { cgroupNodeName } from '../worker-node/node-daemon.js';
 import { processStartTime } from '../worker-node/process-table.js';
-import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import {
+  startReported,
+  startTestApi,
+  testNodes,
+  waitFor,
+  waitForState,
+  type TestApi,
+  type TestNodes,
+} from './helpers/test-node.js';
 
 const root = process.getuid?.() === 0;
 const probe = root ? prepareNodeCgroups(`orphan-probe-${process.pid}`, true) : undefined;
@@ -41,7 +49,8 @@ describe.runIf(hasCgroups)('a run cgroup no run owns', () => {
       { name: 'live', current_working_directory: work },
       `#!/bin/bash\nwhile [ ! -e ${work}/end ]; do sleep 0.05; done`,
     );
-    await waitForState(api.t, live, ['RUNNING']);
+    // Started on the node (not only confirmed): its cgroups are made, and the next daemon re-adopts the run.
+    await startReported(api.t, live, 1);
     first.kill('SIGKILL');
     await first.exited;
 

@@ -183,6 +183,27 @@ export async function getJob(t: TestApp, id: string): Promise<JobView> {
   return (await (await t.call('GET', `/v1/jobs/${id}`)).json()) as JobView;
 }
 
+/** A job's event, as GET /v1/jobs/{id}/events answers it. */
+export interface JobEvent {
+  attempt: number;
+  from_state: string | null;
+  to_state: string;
+  at: string;
+  actor: string;
+  reason: string | null;
+}
+
+export async function getJobEvents(t: TestApp, id: string): Promise<JobEvent[]> {
+  return ((await (await t.call('GET', `/v1/jobs/${id}/events`)).json()) as { events: JobEvent[] }).events;
+}
+
+/** Waits until the node reported the start of attempt `attempt` of job `id` (its process): answers that event. */
+export function startReported(t: TestApp, id: string, attempt: number): Promise<JobEvent> {
+  return waitFor(`job ${id}'s attempt ${attempt} started`, async () =>
+    (await getJobEvents(t, id)).find((e) => e.attempt === attempt && e.reason?.startsWith('process ')),
+  );
+}
+
 export { waitFor };
 
 export async function waitForState(t: TestApp, id: string, states: string[], timeoutMs?: number): Promise<JobView> {
