@@ -58,7 +58,7 @@ export class BenchCluster {
         CONDUCTOR_ALLOW_ROOT_JOBS: 'true',
         ...env,
       }),
-      /claiming from .* at (http:\/\/\S+)/,
+      /claiming (?:from|through) .* at (http:\/\/\S+)/,
     );
     this.#children.push(daemon);
     return daemon;

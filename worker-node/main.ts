@@ -14,6 +14,7 @@ import { apiClaimSource, queueClaimSource } from './claim-source.js';
 import { daemonOptions } from './daemon-options.js';
 import { NodeApi } from './node-api.js';
 import { NodeDaemon } from './node-daemon.js';
+import { startLine } from './start-line.js';
 
 let config;
 try {
@@ -55,7 +56,13 @@ const wake =
   config.REDIS_URL && queue
     ? await subscribeToWake(config.REDIS_URL, queue.wakeChannel, config.CONDUCTOR_NODE_PARTITIONS, () => daemon.wake())
     : undefined;
-log(`claiming from ${queue ? (config.REDIS_URL ? 'Redis' : 'Upstash') : 'the API'} at ${config.CONDUCTOR_API_URL}`);
+log(
+  startLine({
+    apiUrl: config.CONDUCTOR_API_URL,
+    redisUrl: config.REDIS_URL,
+    upstashUrl: config.UPSTASH_REDIS_REST_URL,
+  }),
+);
 
 const deadlineMs = config.CONDUCTOR_STOP_DEADLINE_SECONDS * 1000;
 let stopping = false;

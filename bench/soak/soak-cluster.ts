@@ -192,7 +192,7 @@ export class SoakCluster {
       CONDUCTOR_ALLOW_ROOT_JOBS: 'true',
     };
     const child = await this.#keepTrying(daemon, () =>
-      startChildServer(daemon.name, this.#daemonBundle, ROOT, env, /claiming from .* at (http:\/\/\S+)/),
+      startChildServer(daemon.name, this.#daemonBundle, ROOT, env, /claiming (?:from|through) .* at (http:\/\/\S+)/),
     );
     if (child) this.#watch(daemon, child, () => this.#startDaemon(daemon));
   }

@@ -102,8 +102,16 @@ export interface TestNodes {
   dir(): string;
   /** The node's own directory (journal, runs), the same across its restarts. */
   nodeDir(name: string): string;
-  /** A daemon; with `identity`, one running as that user rather than as the test's (or with more descriptors). */
-  start(name: string, env?: Record<string, string>, identity?: ChildIdentity): Promise<ChildServer>;
+  /**
+   * A daemon; with `identity`, one running as that user rather than as the test's (or with more descriptors); with
+   * `program`, that built daemon run from that directory rather than the run's bundle from the checkout.
+   */
+  start(
+    name: string,
+    env?: Record<string, string>,
+    identity?: ChildIdentity,
+    program?: { script: string; cwd: string },
+  ): Promise<ChildServer>;
   cleanup(): Promise<void>;
 }
 
@@ -126,11 +134,11 @@ export function testNodes(api: TestApi): TestNodes {
   return {
     dir,
     nodeDir,
-    async start(name, env = {}, identity) {
+    async start(name, env = {}, identity, program) {
       const daemon = await startChildServer(
         `node daemon ${name}`,
-        bundled('nodeBundle', 'worker-node/main.ts'),
-        ROOT,
+        program?.script ?? bundled('nodeBundle', 'worker-node/main.ts'),
+        program?.cwd ?? ROOT,
         {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
@@ -149,7 +157,7 @@ export function testNodes(api: TestApi): TestNodes {
           CONDUCTOR_ALLOW_ROOT_JOBS: 'true',
           ...env,
         },
-        /claiming from .* at (http:\/\/\S+)/,
+        /claiming (?:from|through) .* at (http:\/\/\S+)/,
         [],
         identity,
       );
