@@ -293,6 +293,127 @@ describe('the Node host on a Postgres server', async () => {
   });
 });
 
+describe('the Node host on a Postgres server, first start and probes', async () => {
+  const { backends, createTestDatabase } = await import('./helpers/test-databases.js');
+  const { queryRows } = await import('../shared/db/query-rows.js');
+  const { sql } = await import('drizzle-orm');
+  const [, postgres] = await backends();
+  type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+  const servers: ChildServer[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  /** A test's own migrated database with no token, and a data directory; dropped and removed after the test. */
+  const fresh = async () => {
+    const database = await createTestDatabase(postgres!);
+    let dropped = false;
+    const dataDir = mkdtempSync(join(tmpdir(), 'conductor-pg-host-'));
+    cleanups.push(async () => {
+      if (!dropped) await database.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const drop = async () => {
+      dropped = true;
+      await database.destroy();
+    };
+    return { database, dataDir, drop };
+  };
+  const start = async (database: TestDatabase, dataDir: string, extra: Record<string, string> = {}) => {
+    const server = await startChildServer(
+      'node host',
+      HOST_PROGRAM,
+      ROOT,
+      cleanEnv({
+        DATABASE_URL: database.url!,
+        CONDUCTOR_DATA_DIR: dataDir,
+        PORT: String(await freePort('127.0.0.1')),
+        ...extra,
+      }),
+    );
+    servers.push(server);
+    return server;
+  };
+  const adminRows = async (database: TestDatabase) =>
+    queryRows(database.db, sql`SELECT id FROM api_tokens WHERE kind = 'admin' AND revoked_at IS NULL`);
+
+  it.skipIf(postgres!.skip)(
+    'makes the first admin token in the data directory (0600) and says so once; a second start makes none',
+    async () => {
+      const { database, dataDir } = await fresh();
+      expect(await adminRows(database)).toHaveLength(0);
+      const first = await start(database, dataDir);
+      const tokenFile = join(dataDir, 'admin-token');
+      expect(first.stdout().filter((line) => line.includes('admin token'))).toEqual([
+        `admin token created in ${tokenFile} (readable by you only)`,
+      ]);
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      const submit = await fetch(`${first.url}/jobs/submit`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ job: validJob(), script: '#!/bin/bash\ntrue' }),
+      });
+      expect(submit.status).toBe(201);
+      expect(await first.stop()).toBe('code 0');
+      servers.length = 0;
+
+      const second = await start(database, dataDir);
+      expect(second.stdout().join('\n')).not.toContain('admin token');
+      expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
+      expect(await adminRows(database)).toHaveLength(1);
+    },
+  );
+
+  it.skipIf(postgres!.skip)(
+    'two hosts starting at once on a new database make one admin token between them',
+    async () => {
+      const { database, dataDir } = await fresh();
+      const otherDir = mkdtempSync(join(tmpdir(), 'conductor-pg-host-'));
+      cleanups.push(async () => rmSync(otherDir, { recursive: true, force: true }));
+      const hosts = await Promise.all([start(database, dataDir), start(database, otherDir)]);
+      const said = hosts.map((host) => host.stdout().some((line) => line.startsWith('admin token created in ')));
+      expect(said.filter(Boolean)).toHaveLength(1);
+      expect(await adminRows(database)).toHaveLength(1);
+      expect(readdirSync(said[0] ? otherDir : dataDir)).not.toContain('admin-token');
+    },
+  );
+
+  it.skipIf(postgres!.skip)('makes no admin token when CONDUCTOR_ADMIN_TOKEN is set', async () => {
+    const { database, dataDir } = await fresh();
+    const host = await start(database, dataDir, {
+      CONDUCTOR_ADMIN_TOKEN: 'a-bootstrap-token-for-this-test-0123456789',
+    });
+    expect(host.stdout().join('\n')).not.toContain('admin token');
+    expect(readdirSync(dataDir)).not.toContain('admin-token');
+    expect(await adminRows(database)).toHaveLength(0);
+  });
+
+  it.skipIf(postgres!.skip)(
+    'answers /livez with the database gone, and /readyz 200 then a 503 that names nothing',
+    async () => {
+      const { database, dataDir, drop } = await fresh();
+      const host = await start(database, dataDir);
+      expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+      await drop();
+      const live = await fetch(`${host.url}/livez`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${host.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get('content-type')).toBe('application/problem+json');
+      expect(await ready.json()).toMatchObject({
+        code: 'not_ready',
+        detail: 'This API process cannot serve requests now',
+      });
+      // The original's health check keeps its own answer.
+      expect(await (await fetch(`${host.url}/health`)).json()).toMatchObject({ status: 'unhealthy' });
+    },
+  );
+});
+
 describe('the Node host with REDIS_URL', async () => {
   const { backends, POSTGRES_URL } = await import('./helpers/test-databases.js');
   const { REDIS_URL, redisUnreachable, deleteKeys } = await import('./helpers/test-redis.js');
