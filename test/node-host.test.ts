@@ -474,6 +474,80 @@ describe('the Node host with REDIS_URL', async () => {
   );
 });
 
+describe('the Node host with its Redis gone', async () => {
+  const { backends, createTestDatabase } = await import('./helpers/test-databases.js');
+  const [, postgres] = await backends();
+  const { spawnSync } = await import('node:child_process');
+  // The test runs a Redis server of its own, which needs the program, not only a Redis to talk to.
+  const noRedisServer = spawnSync('redis-server', ['--version']).error ? 'no redis-server program' : undefined;
+  it.skipIf(postgres!.skip ?? noRedisServer)(
+    'answers /readyz 200, then 503 once its Redis stops, and /livez all along',
+    async () => {
+      const { spawn } = await import('node:child_process');
+      const { Redis } = await import('ioredis');
+      const database = await createTestDatabase(postgres!);
+      const dataDir = mkdtempSync(join(tmpdir(), 'conductor-redis-host-'));
+      // A Redis server of its own on a private port: the test stops it.
+      const redisPort = await freePort('127.0.0.1');
+      const redis = spawn(
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const redisExited = new Promise((done) => redis.once('exit', done));
+      let host: ChildServer | undefined;
+      try {
+        await waitFor('the private Redis to answer', async () => {
+          const client = new Redis({
+            port: redisPort,
+            lazyConnect: true,
+            maxRetriesPerRequest: 0,
+            retryStrategy: () => null,
+          });
+          client.on('error', () => {});
+          try {
+            await client.connect();
+            return (await client.ping()) === 'PONG' || undefined;
+          } catch {
+            return undefined;
+          } finally {
+            client.disconnect();
+          }
+        });
+        host = await startChildServer(
+          'node host',
+          HOST_PROGRAM,
+          ROOT,
+          cleanEnv({
+            DATABASE_URL: database.url!,
+            REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+            CONDUCTOR_DATA_DIR: dataDir,
+            PORT: String(await freePort('127.0.0.1')),
+          }),
+        );
+        expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+        redis.kill('SIGTERM');
+        await redisExited;
+        expect((await fetch(`${host.url}/livez`)).status).toBe(200);
+        const ready = await fetch(`${host.url}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toMatchObject({
+          code: 'not_ready',
+          detail: 'This API process cannot serve requests now',
+        });
+      } finally {
+        await host?.stop();
+        if (redis.exitCode === null && redis.signalCode === null) redis.kill('SIGKILL');
+        await redisExited;
+        await database.destroy();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
 /** Every file and directory under `dir`, `dir` excluded. */
 function everything(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
