@@ -1,6 +1,6 @@
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { execFile } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -380,6 +380,27 @@ describe('the Node host on a Postgres server, first start and probes', async () 
       expect(readdirSync(said[0] ? otherDir : dataDir)).not.toContain('admin-token');
     },
   );
+
+  it.skipIf(postgres!.skip)('leaves an admin token file already there alone, and refuses to start', async () => {
+    const { database, dataDir } = await fresh();
+    const tokenFile = join(dataDir, 'admin-token');
+    writeFileSync(tokenFile, 'the embedded database token\n', { mode: 0o600 });
+    const started = run(process.execPath, nodeArgs(HOST_PROGRAM), {
+      cwd: ROOT,
+      env: cleanEnv({
+        DATABASE_URL: database.url!,
+        CONDUCTOR_DATA_DIR: dataDir,
+        PORT: String(await freePort('127.0.0.1')),
+      }),
+    });
+    await expect(started).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`${tokenFile} exists already`),
+    });
+    expect(readFileSync(tokenFile, 'utf8')).toBe('the embedded database token\n');
+    expect(readdirSync(dataDir)).toEqual(['admin-token']);
+    expect(await adminRows(database)).toHaveLength(0);
+  });
 
   it.skipIf(postgres!.skip)('makes no admin token when CONDUCTOR_ADMIN_TOKEN is set', async () => {
     const { database, dataDir } = await fresh();

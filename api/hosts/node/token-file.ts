@@ -2,7 +2,7 @@
  * Tokens the Node host makes for itself and keeps in files only their owner can read: the admin token, so that a
  * newcomer has one without any setup (and the same one after a restart), and the local node's token.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
@@ -39,6 +39,8 @@ export async function ensureTokenFile(
  * check and the insert hold one transaction-scoped advisory lock, and the file is written before the commit, so a
  * token is in the database only when its file was written.
  * @returns the file and token when it made one; undefined when an admin token exists already
+ * @throws TokenFileExists when `path` holds a file already (the embedded database's token, say): it is not replaced,
+ *   and nothing is made
  * @throws the file system's error when the file cannot be written (nothing is then made)
  */
 export async function ensureFirstAdminToken(
@@ -56,17 +58,40 @@ export async function ensureFirstAdminToken(
     if (admin) return undefined;
     const { token } = await createToken(db, { name: 'first-admin', kind: 'admin' });
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeTokenFile(path, token);
+    writeTokenFile(path, token, { replace: false });
     return { path, token };
   });
 }
 
-/** Writes a token file whole (a reader never sees half of one), readable by its owner only. */
-function writeTokenFile(path: string, token: string): void {
+/** The first admin token's file is there already: whose token it holds is unknown, so it is left alone. */
+export class TokenFileExists extends Error {
+  constructor(path: string) {
+    super(
+      `${path} exists already (the embedded database's admin token?): the database's first admin token is not ` +
+        'written over it; move it away, or set CONDUCTOR_DATA_DIR or CONDUCTOR_ADMIN_TOKEN',
+    );
+  }
+}
+
+/**
+ * Writes a token file whole (a reader never sees half of one), readable by its owner only. `replace: false` leaves
+ * a file already at `path` as it is.
+ * @throws TokenFileExists when `replace` is false and `path` exists
+ */
+function writeTokenFile(path: string, token: string, { replace = true } = {}): void {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${token}\n`, { mode: 0o600 });
   chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
+  if (replace) return renameSync(temporary, path);
+  // A link, unlike a rename, fails rather than replace what is there.
+  try {
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new TokenFileExists(path);
+    throw error;
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }
 
 function readIfPresent(path: string): string | undefined {
