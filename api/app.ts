@@ -25,6 +25,7 @@ import { registerOriginalDashboard } from './routes/original/dashboard.js';
 import { registerHealth } from './routes/original/health.js';
 import { registerOriginalQuery } from './routes/original/query.js';
 import { registerRoot } from './routes/original/root.js';
+import { registerProbes } from './routes/probes.js';
 import { registerOriginalSubmit } from './routes/original/submit.js';
 import { registerCancelJob } from './routes/v1/jobs/cancel.js';
 import { registerClaim } from './routes/v1/nodes/claim.js';
@@ -161,6 +162,7 @@ export function createApp(deps: AppDependencies): App {
     registerOriginalCancel,
     registerOriginalDashboard,
     registerHealth,
+    registerProbes,
     registerRoot,
   ]) {
     register(app);

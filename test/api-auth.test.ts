@@ -46,8 +46,8 @@ for (const backend of await backends()) {
       expect(basic.status).toBe(401);
     });
 
-    it('leaves the OpenAPI document, its page, and the original / and /health open', async () => {
-      for (const path of ['/openapi.json', '/docs', '/', '/health']) {
+    it('leaves the OpenAPI document, its page, the original / and /health, and the probes open', async () => {
+      for (const path of ['/openapi.json', '/docs', '/', '/health', '/livez', '/readyz']) {
         expect((await t.call('GET', path, { token: null })).status).toBe(200);
       }
     });

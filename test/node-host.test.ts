@@ -1,6 +1,6 @@
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { execFile } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -293,6 +293,148 @@ describe('the Node host on a Postgres server', async () => {
   });
 });
 
+describe('the Node host on a Postgres server, first start and probes', async () => {
+  const { backends, createTestDatabase } = await import('./helpers/test-databases.js');
+  const { queryRows } = await import('../shared/db/query-rows.js');
+  const { sql } = await import('drizzle-orm');
+  const [, postgres] = await backends();
+  type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+  const servers: ChildServer[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  /** A test's own migrated database with no token, and a data directory; dropped and removed after the test. */
+  const fresh = async () => {
+    const database = await createTestDatabase(postgres!);
+    let dropped = false;
+    const dataDir = mkdtempSync(join(tmpdir(), 'conductor-pg-host-'));
+    cleanups.push(async () => {
+      if (!dropped) await database.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const drop = async () => {
+      dropped = true;
+      await database.destroy();
+    };
+    return { database, dataDir, drop };
+  };
+  const start = async (database: TestDatabase, dataDir: string, extra: Record<string, string> = {}) => {
+    const server = await startChildServer(
+      'node host',
+      HOST_PROGRAM,
+      ROOT,
+      cleanEnv({
+        DATABASE_URL: database.url!,
+        CONDUCTOR_DATA_DIR: dataDir,
+        PORT: String(await freePort('127.0.0.1')),
+        ...extra,
+      }),
+    );
+    servers.push(server);
+    return server;
+  };
+  const adminRows = async (database: TestDatabase) =>
+    queryRows(database.db, sql`SELECT id FROM api_tokens WHERE kind = 'admin' AND revoked_at IS NULL`);
+
+  it.skipIf(postgres!.skip)(
+    'makes the first admin token in the data directory (0600) and says so once; a second start makes none',
+    async () => {
+      const { database, dataDir } = await fresh();
+      expect(await adminRows(database)).toHaveLength(0);
+      const first = await start(database, dataDir);
+      const tokenFile = join(dataDir, 'admin-token');
+      expect(first.stdout().filter((line) => line.includes('admin token'))).toEqual([
+        `admin token created in ${tokenFile} (readable by you only)`,
+      ]);
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      const submit = await fetch(`${first.url}/jobs/submit`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ job: validJob(), script: '#!/bin/bash\ntrue' }),
+      });
+      expect(submit.status).toBe(201);
+      expect(await first.stop()).toBe('code 0');
+      servers.length = 0;
+
+      const second = await start(database, dataDir);
+      expect(second.stdout().join('\n')).not.toContain('admin token');
+      expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
+      expect(await adminRows(database)).toHaveLength(1);
+    },
+  );
+
+  it.skipIf(postgres!.skip)(
+    'two hosts starting at once on a new database make one admin token between them',
+    async () => {
+      const { database, dataDir } = await fresh();
+      const otherDir = mkdtempSync(join(tmpdir(), 'conductor-pg-host-'));
+      cleanups.push(async () => rmSync(otherDir, { recursive: true, force: true }));
+      const hosts = await Promise.all([start(database, dataDir), start(database, otherDir)]);
+      const said = hosts.map((host) => host.stdout().some((line) => line.startsWith('admin token created in ')));
+      expect(said.filter(Boolean)).toHaveLength(1);
+      expect(await adminRows(database)).toHaveLength(1);
+      expect(readdirSync(said[0] ? otherDir : dataDir)).not.toContain('admin-token');
+    },
+  );
+
+  it.skipIf(postgres!.skip)('leaves an admin token file already there alone, and refuses to start', async () => {
+    const { database, dataDir } = await fresh();
+    const tokenFile = join(dataDir, 'admin-token');
+    writeFileSync(tokenFile, 'the embedded database token\n', { mode: 0o600 });
+    const started = run(process.execPath, nodeArgs(HOST_PROGRAM), {
+      cwd: ROOT,
+      env: cleanEnv({
+        DATABASE_URL: database.url!,
+        CONDUCTOR_DATA_DIR: dataDir,
+        PORT: String(await freePort('127.0.0.1')),
+      }),
+    });
+    await expect(started).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`${tokenFile} exists already`),
+    });
+    expect(readFileSync(tokenFile, 'utf8')).toBe('the embedded database token\n');
+    expect(readdirSync(dataDir)).toEqual(['admin-token']);
+    expect(await adminRows(database)).toHaveLength(0);
+  });
+
+  it.skipIf(postgres!.skip)('makes no admin token when CONDUCTOR_ADMIN_TOKEN is set', async () => {
+    const { database, dataDir } = await fresh();
+    const host = await start(database, dataDir, {
+      CONDUCTOR_ADMIN_TOKEN: 'a-bootstrap-token-for-this-test-0123456789',
+    });
+    expect(host.stdout().join('\n')).not.toContain('admin token');
+    expect(readdirSync(dataDir)).not.toContain('admin-token');
+    expect(await adminRows(database)).toHaveLength(0);
+  });
+
+  it.skipIf(postgres!.skip)(
+    'answers /livez with the database gone, and /readyz 200 then a 503 that names nothing',
+    async () => {
+      const { database, dataDir, drop } = await fresh();
+      const host = await start(database, dataDir);
+      expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+      await drop();
+      const live = await fetch(`${host.url}/livez`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${host.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get('content-type')).toBe('application/problem+json');
+      expect(await ready.json()).toMatchObject({
+        code: 'not_ready',
+        detail: 'This API process cannot serve requests now',
+      });
+      // The original's health check keeps its own answer.
+      expect(await (await fetch(`${host.url}/health`)).json()).toMatchObject({ status: 'unhealthy' });
+    },
+  );
+});
+
 describe('the Node host with REDIS_URL', async () => {
   const { backends, POSTGRES_URL } = await import('./helpers/test-databases.js');
   const { REDIS_URL, redisUnreachable, deleteKeys } = await import('./helpers/test-redis.js');
@@ -348,6 +490,80 @@ describe('the Node host with REDIS_URL', async () => {
         await admin.query(`DROP SCHEMA ${schema} CASCADE`);
         await admin.end();
         await deleteKeys(prefix);
+      }
+    },
+  );
+});
+
+describe('the Node host with its Redis gone', async () => {
+  const { backends, createTestDatabase } = await import('./helpers/test-databases.js');
+  const [, postgres] = await backends();
+  const { spawnSync } = await import('node:child_process');
+  // The test runs a Redis server of its own, which needs the program, not only a Redis to talk to.
+  const noRedisServer = spawnSync('redis-server', ['--version']).error ? 'no redis-server program' : undefined;
+  it.skipIf(postgres!.skip ?? noRedisServer)(
+    'answers /readyz 200, then 503 once its Redis stops, and /livez all along',
+    async () => {
+      const { spawn } = await import('node:child_process');
+      const { Redis } = await import('ioredis');
+      const database = await createTestDatabase(postgres!);
+      const dataDir = mkdtempSync(join(tmpdir(), 'conductor-redis-host-'));
+      // A Redis server of its own on a private port: the test stops it.
+      const redisPort = await freePort('127.0.0.1');
+      const redis = spawn(
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const redisExited = new Promise((done) => redis.once('exit', done));
+      let host: ChildServer | undefined;
+      try {
+        await waitFor('the private Redis to answer', async () => {
+          const client = new Redis({
+            port: redisPort,
+            lazyConnect: true,
+            maxRetriesPerRequest: 0,
+            retryStrategy: () => null,
+          });
+          client.on('error', () => {});
+          try {
+            await client.connect();
+            return (await client.ping()) === 'PONG' || undefined;
+          } catch {
+            return undefined;
+          } finally {
+            client.disconnect();
+          }
+        });
+        host = await startChildServer(
+          'node host',
+          HOST_PROGRAM,
+          ROOT,
+          cleanEnv({
+            DATABASE_URL: database.url!,
+            REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+            CONDUCTOR_DATA_DIR: dataDir,
+            PORT: String(await freePort('127.0.0.1')),
+          }),
+        );
+        expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+        redis.kill('SIGTERM');
+        await redisExited;
+        expect((await fetch(`${host.url}/livez`)).status).toBe(200);
+        const ready = await fetch(`${host.url}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toMatchObject({
+          code: 'not_ready',
+          detail: 'This API process cannot serve requests now',
+        });
+      } finally {
+        await host?.stop();
+        if (redis.exitCode === null && redis.signalCode === null) redis.kill('SIGKILL');
+        await redisExited;
+        await database.destroy();
+        rmSync(dataDir, { recursive: true, force: true });
       }
     },
   );

@@ -24,6 +24,8 @@ describe('the OpenAPI contract', () => {
         '/',
         '/dashboard',
         '/health',
+        '/livez',
+        '/readyz',
         '/jobs/cancel/{job_id}',
         '/jobs/query/{job_id}',
         '/jobs/submit',

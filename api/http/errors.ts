@@ -185,6 +185,13 @@ export class QueueUnavailable extends ApiError {
   }
 }
 
+/** Readiness failed: public, so it names neither the service nor the error. */
+export class NotReady extends ApiError {
+  constructor() {
+    super(503, 'not_ready', 'Not ready', 'This API process cannot serve requests now');
+  }
+}
+
 export class LogStoreUnavailable extends ApiError {
   constructor() {
     super(503, 'log_store_unavailable', 'Log store unavailable', 'The log store did not answer');

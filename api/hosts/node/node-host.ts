@@ -22,12 +22,15 @@ import { lockDataDir } from './data-dir-lock.js';
 import { openNodeQueue } from './node-queue.js';
 import { openFollowLeases } from './follow-leases-store.js';
 import { startLocalNode, type LocalNode } from './local-node.js';
-import { ensureTokenFile } from './token-file.js';
+import { ensureFirstAdminToken, ensureTokenFile } from './token-file.js';
 import { startReconcileLoop } from './reconcile-loop.js';
 
 export interface RunningNodeHost {
   url: string;
-  /** Where the embedded default keeps its admin token; absent on a Postgres server. */
+  /**
+   * Where the host keeps the admin token it made: always on the embedded default; on a Postgres server only at the
+   * start that made the database's first admin token.
+   */
   adminTokenFile?: string;
   stop(): Promise<void>;
 }
@@ -56,9 +59,14 @@ export async function startNodeHost(
     // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
     const logs = openLogStore(config, join(dataDir, 'logs'));
     await checkLegacyKeys(database.db, logs, clusterId, log);
+    // Both hosts keep the admin token they make in the data directory; a Postgres server's only when the database
+    // has none and none is configured, so it is made (and said) once per database.
+    const adminTokenPath = join(dataDir, 'admin-token');
     const adminToken = embedded
-      ? await ensureTokenFile(database.db, join(dataDir, 'admin-token'), { name: 'embedded-admin', kind: 'admin' })
-      : undefined;
+      ? await ensureTokenFile(database.db, adminTokenPath, { name: 'embedded-admin', kind: 'admin' })
+      : config.CONDUCTOR_ADMIN_TOKEN === undefined
+        ? await ensureFirstAdminToken(database.db, adminTokenPath).then((made) => made && { ...made, created: true })
+        : undefined;
 
     const queue = openNodeQueue(config, database.db);
     const follows = openFollowLeases(config, database.db);

@@ -1,10 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import type { App } from '../../app-env.js';
+import { answersWithin, PROBE_TIMEOUT_MS } from '../../http/answers-within.js';
 import { OriginalHealth, OriginalUnhealthy } from './schema.js';
-
-// A health check that waits as long as a stuck database would tell a load balancer nothing in time.
-const DATABASE_CHECK_TIMEOUT_MS = 2000;
 
 const route = createRoute({
   method: 'get',
@@ -21,19 +19,11 @@ const route = createRoute({
 
 export function registerHealth(app: App): void {
   app.openapi(route, async (c) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), DATABASE_CHECK_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([c.var.db.execute(sql`SELECT 1`), timeout]);
-    } catch {
+    if (!(await answersWithin(() => c.var.db.execute(sql`SELECT 1`), PROBE_TIMEOUT_MS))) {
       return c.json(
         { status: 'unhealthy', service: 'scns-conductor-api', error: 'the database did not answer' } as const,
         503,
       );
-    } finally {
-      clearTimeout(timer);
     }
     return c.json({ status: 'healthy', service: 'scns-conductor-api' } as const, 200);
   });
