@@ -17,11 +17,7 @@
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
-import {
-  DEFAULT_JOB_RETENTION_DAYS,
-  DEFAULT_OUTPUT_RETENTION_DAYS,
-  type Retention,
-} from '../shared/config/retention-settings.js';
+import { DEFAULT_RETENTION, type Retention } from '../shared/config/retention-settings.js';
 import { clusterIdSource } from '../shared/db/cluster-id.js';
 import type { Database } from '../shared/db/database.js';
 import { jobs } from '../shared/db/schema.js';
@@ -41,14 +37,12 @@ export interface ReconcilerOptions {
   logs: LogStore | undefined;
 }
 
-const DAY_MS = 86_400_000;
-
 // A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
 export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   sweepAfterMs: 30_000,
   batchSize: 1000,
   staleClaimMs: 120_000,
-  retention: { jobMs: DEFAULT_JOB_RETENTION_DAYS * DAY_MS, outputMs: DEFAULT_OUTPUT_RETENTION_DAYS * DAY_MS },
+  retention: DEFAULT_RETENTION,
   logs: undefined,
 };
 

@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 
-export const DEFAULT_JOB_RETENTION_DAYS = 365;
-export const DEFAULT_OUTPUT_RETENTION_DAYS = 30;
+const DEFAULT_JOB_RETENTION_DAYS = 365;
+const DEFAULT_OUTPUT_RETENTION_DAYS = 30;
 const MAX_RETENTION_DAYS = 36_500;
 const DAY_MS = 86_400_000;
 
@@ -35,6 +35,11 @@ export interface Retention {
   jobMs: RetentionMs;
   outputMs: RetentionMs;
 }
+
+export const DEFAULT_RETENTION: Retention = {
+  jobMs: DEFAULT_JOB_RETENTION_DAYS * DAY_MS,
+  outputMs: DEFAULT_OUTPUT_RETENTION_DAYS * DAY_MS,
+};
 
 type RetentionSettings = { [K in keyof typeof retentionSettings]: RetentionMs };
 
