@@ -12,20 +12,29 @@
  *    and its confirm would otherwise strand their jobs in PENDING.
  * 4. deletes submits' idempotency keys past their 24 h (api/jobs/idempotent-submit.ts), a batch per run; one not yet
  *    deleted answers nothing already.
+ * 5. deletes the stored output, then the rows, of finished jobs past their retention (api/jobs/purge-jobs.ts), a
+ *    batch of each per run. Last: a log store that does not answer fails the run only after the other steps.
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { DEFAULT_RETENTION, type Retention } from '../shared/config/retention-settings.js';
+import { clusterIdSource } from '../shared/db/cluster-id.js';
 import type { Database } from '../shared/db/database.js';
 import { jobs } from '../shared/db/schema.js';
+import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
 import { jobRef } from './jobs/job-ref.js';
+import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
 
 export interface ReconcilerOptions {
   sweepAfterMs: number;
   batchSize: number;
   staleClaimMs: number;
+  retention: Retention;
+  /** Where the nodes store job output, for retention to delete it; none: output is not stored where the API sees. */
+  logs: LogStore | undefined;
 }
 
 // A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
@@ -33,6 +42,8 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   sweepAfterMs: 30_000,
   batchSize: 1000,
   staleClaimMs: 120_000,
+  retention: DEFAULT_RETENTION,
+  logs: undefined,
 };
 
 const refColumns = {
@@ -47,6 +58,7 @@ const refColumns = {
 
 export class Reconciler {
   #sweepAfterId = 0;
+  readonly #clusterId = clusterIdSource();
 
   private readonly options: ReconcilerOptions;
 
@@ -67,18 +79,24 @@ export class Reconciler {
     swept: number;
     released: number;
     keysExpired: number;
+    outputsPurged: number;
+    jobsPurged: number;
   }> {
     const lost = await settleLostNodes(db);
     for (const node of lost.nodes) await this.queue.requeueNode(node);
-    return {
+    const { batchSize, retention, logs } = this.options;
+    const steps = {
       nodesDown: lost.nodes,
       requeued: lost.requeued,
       // The requeued jobs are marked not enqueued: this pushes them.
       pushed: await this.#pushNotEnqueued(db),
       swept: await this.#sweep(db),
       released: await this.queue.releaseStale(this.options.staleClaimMs),
-      keysExpired: await sweepIdempotencyKeys(db, this.options.batchSize),
+      keysExpired: await sweepIdempotencyKeys(db, batchSize),
     };
+    const now = this.now();
+    const outputsPurged = await purgeOutput(db, logs, () => this.#clusterId(db), retention, now, batchSize);
+    return { ...steps, outputsPurged, jobsPurged: await purgeJobs(db, retention, now, batchSize) };
   }
 
   async #pushNotEnqueued(db: Database): Promise<number> {

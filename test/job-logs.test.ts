@@ -316,6 +316,9 @@ describe('an API without a log store, or with one that is away', () => {
       read: async () => {
         throw new LogStoreUnavailable('away');
       },
+      deleteJob: async () => {
+        throw new LogStoreUnavailable('away');
+      },
       // eslint-disable-next-line require-yield -- a listing that fails before its first name
       list: async function* () {
         throw new LogStoreUnavailable('away');
@@ -342,6 +345,7 @@ describe('a follow whose store fails before its first byte', () => {
     const failing: LogStore = {
       put: (...args) => store.put(...args),
       read: (...args) => store.read(...args),
+      deleteJob: (job) => store.deleteJob(job),
       // eslint-disable-next-line require-yield -- a listing that fails before its first name
       list: async function* () {
         throw new LogStoreUnavailable('the store is away');

@@ -17,7 +17,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import { readRange } from '../shared/logs/log-reader.js';
-import { LogStoreUnavailable, type LogChunk, type LogStore, type LogStreamId } from '../shared/logs/log-store.js';
+import {
+  LogStoreUnavailable,
+  type JobOutputId,
+  type LogChunk,
+  type LogStore,
+  type LogStreamId,
+} from '../shared/logs/log-store.js';
 import { LogShipper, ShipperStopped } from '../worker-node/log-shipper.js';
 import { waitUntil } from './helpers/wait-for.js';
 
@@ -51,6 +57,10 @@ class RecordingStore implements LogStore {
 
   read(id: LogStreamId, chunk: LogChunk, skip?: number, length?: number): Promise<Uint8Array> {
     return this.inner.read(id, chunk, skip, length);
+  }
+
+  deleteJob(job: JobOutputId): Promise<number> {
+    return this.inner.deleteJob(job);
   }
 }
 

@@ -146,6 +146,29 @@ describe.each(stores)('log store: %s', (_name, open) => {
     );
     expect(await storedEnd(store, id)).toBe(count * 2);
   });
+
+  it("deletes every chunk of a job's attempts and streams, past a page of names, and nothing of another job", async () => {
+    const store = open(10);
+    const cluster = crypto.randomUUID();
+    const out = { ...stream('stdout', 1), cluster };
+    const kept = { ...stream('stdout', 1), cluster };
+    const before = { ...out, cluster: undefined };
+    await Promise.all(Array.from({ length: 15 }, (_, index) => store.put(out, index, text('a'))));
+    await store.put({ ...out, stream: 'stderr' }, 0, text('error'));
+    await store.put({ ...out, attempt: 2 }, 0, text('again'));
+    await store.put(kept, 0, text('kept'));
+    await store.put(before, 0, text('before clusters'));
+    expect(await store.deleteJob(out)).toBe(17);
+    for (const id of [out, { ...out, stream: 'stderr' as const }, { ...out, attempt: 2 }]) {
+      expect(await chunks(store, id)).toEqual([]);
+    }
+    expect(await chunks(store, kept)).toEqual([{ offset: 0, size: 4 }]);
+    expect(await chunks(store, before)).toEqual([{ offset: 0, size: 15 }]);
+    // Deleted already, or never stored: nothing to do.
+    expect(await store.deleteJob(out)).toBe(0);
+    expect(await store.deleteJob(before)).toBe(1);
+    expect(await chunks(store, before)).toEqual([]);
+  });
 });
 
 describe('the S3 store when the server is away', () => {
@@ -209,6 +232,7 @@ describe('reading a stream back', () => {
     const counting: LogStore = {
       put: (...args) => store.put(...args),
       read: (...args) => store.read(...args),
+      deleteJob: (job) => store.deleteJob(job),
       list: (listed, from) => {
         listedFrom.push(from ?? 0);
         return store.list(listed, from);

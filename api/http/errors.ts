@@ -28,7 +28,7 @@ export interface FieldError {
 
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 503,
     readonly code: string,
     readonly title: string,
     detail: string,
@@ -205,6 +205,18 @@ export class LogsNotConfigured extends ApiError {
       'logs_not_configured',
       'No log store',
       'This API has no log store configured: job output is not kept (see the README, "Job output")',
+    );
+  }
+}
+
+/** The job's stored output was deleted after CONDUCTOR_OUTPUT_RETENTION_DAYS (api/jobs/purge-jobs.ts). */
+export class OutputExpired extends ApiError {
+  constructor(id: number, purgedAt: Date) {
+    super(
+      410,
+      'output_expired',
+      'Output deleted',
+      `The output of job ${id} was deleted at ${purgedAt.toISOString()}, past its retention (CONDUCTOR_OUTPUT_RETENTION_DAYS)`,
     );
   }
 }

@@ -52,6 +52,7 @@ const DESCRIPTIONS = {
   403: 'The token may not do this',
   404: 'Not found, or not visible to this token',
   409: 'The job is not in a state that allows this',
+  410: "The job's stored output was deleted past its retention (CONDUCTOR_OUTPUT_RETENTION_DAYS)",
   413: 'Request body too large',
   415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',

@@ -8,6 +8,7 @@ import { nodeLeaseSetting } from './node-lease-setting.js';
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
 import { readConfig } from './read-config.js';
+import { checkRetention, retentionSettings } from './retention-settings.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(1).max(65535);
 
@@ -45,8 +46,10 @@ export const NodeHostConfigSchema = z
       .optional(),
     ...logStoreSettings,
     CONDUCTOR_LOG_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(250),
+    ...retentionSettings,
   })
-  .superRefine(checkLogStoreSettings);
+  .superRefine(checkLogStoreSettings)
+  .superRefine(checkRetention);
 
 export type NodeHostConfig = z.infer<typeof NodeHostConfigSchema>;
 

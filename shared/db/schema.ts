@@ -58,6 +58,8 @@ export const jobs = pgTable('jobs', {
   eligibleTime: time('eligible_time').notNull().defaultNow(),
   startTime: time('start_time'),
   endTime: time('end_time'),
+  /** When retention deleted its stored output (migration 0016); null while it is kept. */
+  outputPurgedAt: time('output_purged_at'),
   enqueued: boolean('enqueued').notNull().default(true),
   warnings: jsonb('warnings')
     .$type<string[]>()

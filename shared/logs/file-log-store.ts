@@ -8,8 +8,10 @@ import { dirname, join, relative, sep } from 'node:path';
 import {
   chunkName,
   chunkOffset,
+  jobPrefix,
   LogStoreUnavailable,
   streamPrefix,
+  type JobOutputId,
   type LogChunk,
   type LogStore,
   type LogStreamId,
@@ -84,6 +86,22 @@ export class FileLogStore implements LogStore {
       return bytes.subarray(0, bytesRead);
     } finally {
       await file.close();
+    }
+  }
+
+  async deleteJob(job: JobOutputId): Promise<number> {
+    const folder = join(this.dir, jobPrefix(job));
+    try {
+      // Counted first: rm answers nothing about what it removed.
+      const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((error: Error) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      });
+      const count = entries.filter((entry) => entry.isFile() && chunkOffset(entry.name) !== undefined).length;
+      await rm(folder, { recursive: true, force: true });
+      return count;
+    } catch (error) {
+      throw new LogStoreUnavailable(`cannot delete ${folder}: ${(error as Error).message}`);
     }
   }
 }

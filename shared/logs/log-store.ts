@@ -39,7 +39,16 @@ export interface LogStore {
   list(id: LogStreamId, from?: number): AsyncIterable<LogChunk>;
   /** `length` bytes of a chunk, `skip` bytes into it (the whole chunk by default). */
   read(id: LogStreamId, chunk: LogChunk, skip?: number, length?: number): Promise<Uint8Array>;
+  /**
+   * Deletes every chunk of every attempt and stream of the job (its retention ended, api/jobs/purge-jobs.ts); a job
+   * with none stored, or deleted already, is no fault. Answers how many chunks it deleted.
+   * @throws LogStoreUnavailable when the store does not answer; what was deleted stays deleted, a retry deletes the rest
+   */
+  deleteJob(job: JobOutputId): Promise<number>;
 }
+
+/** All the output of one job: its cluster (absent for the keys from before clusters) and its id. */
+export type JobOutputId = Pick<LogStreamId, 'cluster' | 'jobId'>;
 
 /** The store did not answer, or answered with a fault: worth retrying later. */
 export class LogStoreUnavailable extends Error {
@@ -50,8 +59,10 @@ export class LogStoreUnavailable extends Error {
 const OFFSET_DIGITS = 15;
 
 /** The stream's folder: `{cluster}/jobs/{id}/{attempt}/{stream}/` (`jobs/…` alone for output from before clusters). */
-export const streamPrefix = (id: LogStreamId) =>
-  `${id.cluster === undefined ? '' : `${id.cluster}/`}jobs/${id.jobId}/${id.attempt}/${id.stream}/`;
+export const streamPrefix = (id: LogStreamId) => `${jobPrefix(id)}${id.attempt}/${id.stream}/`;
+
+/** The job's folder, `{cluster}/jobs/{id}/`, holding every attempt's streams. */
+export const jobPrefix = (id: JobOutputId) => `${id.cluster === undefined ? '' : `${id.cluster}/`}jobs/${id.jobId}/`;
 
 export const chunkName = (offset: number) => String(offset).padStart(OFFSET_DIGITS, '0');
 

@@ -4,10 +4,12 @@
  */
 import {
   chunkName,
+  jobPrefix,
   listedChunk,
   listStartAfter,
   LogStoreUnavailable,
   streamPrefix,
+  type JobOutputId,
   type LogChunk,
   type LogStore,
   type LogStreamId,
@@ -26,6 +28,7 @@ export interface R2BucketBinding {
     cursor?: string;
     limit?: number;
   }): Promise<{ objects: { key: string; size: number }[]; truncated: boolean; cursor?: string }>;
+  delete(keys: string[]): Promise<void>;
 }
 
 export class R2LogStore implements LogStore {
@@ -67,6 +70,20 @@ export class R2LogStore implements LogStore {
     );
     if (!body) throw new LogStoreUnavailable(`${this.#key(id, name)} is listed but cannot be read`);
     return new Uint8Array(await body.arrayBuffer());
+  }
+
+  async deleteJob(job: JobOutputId): Promise<number> {
+    const prefix = `${this.prefix}${jobPrefix(job)}`;
+    const limit = this.listPageSize ? { limit: this.listPageSize } : {};
+    let deleted = 0;
+    // Listed afresh after each page is deleted (up to 1,000 keys, R2's most per delete call).
+    for (;;) {
+      const page = await this.#call('list', () => this.bucket.list({ prefix, ...limit }));
+      if (page.objects.length === 0) return deleted;
+      const keys = page.objects.map((object) => object.key);
+      await this.#call('delete', () => this.bucket.delete(keys));
+      deleted += keys.length;
+    }
   }
 
   #key(id: LogStreamId, name: string): string {

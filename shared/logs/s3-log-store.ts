@@ -7,10 +7,12 @@ import { AwsClient } from 'aws4fetch';
 import type { LogStoreSettings } from '../config/log-store-settings.js';
 import {
   chunkName,
+  jobPrefix,
   listedChunk,
   listStartAfter,
   LogStoreUnavailable,
   streamPrefix,
+  type JobOutputId,
   type LogChunk,
   type LogStore,
   type LogStreamId,
@@ -102,6 +104,23 @@ export class S3LogStore implements LogStore {
     const bytes = new Uint8Array(await answer.arrayBuffer());
     // A store that ignores Range answers the whole object with 200.
     return answer.status === 200 ? bytes.subarray(skip, skip + length) : bytes;
+  }
+
+  async deleteJob(job: JobOutputId): Promise<number> {
+    const prefix = `${this.options.prefix}${jobPrefix(job)}`;
+    let deleted = 0;
+    // Listed afresh after each page is deleted: a continuation token may not survive the deletes. One DELETE per
+    // object, not DeleteObjects, which AWS refuses without a Content-MD5 that Workers cannot compute.
+    for (;;) {
+      const query = new URLSearchParams({ 'list-type': '2', prefix });
+      if (this.options.listPageSize) query.set('max-keys', String(this.options.listPageSize));
+      const page = parseListPage(await (await this.#send('GET', `${this.#bucketUrl}?${query}`, {}, [200])).text());
+      if (page.contents.length === 0) return deleted;
+      for (const { key } of page.contents) {
+        await this.#send('DELETE', `${this.#bucketUrl}/${key}`, {}, [200, 204]);
+        deleted += 1;
+      }
+    }
   }
 
   #key(id: LogStreamId, name: string): string {

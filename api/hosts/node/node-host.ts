@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { retentionOf } from '../../../shared/config/retention-settings.js';
 import { hasLegacyLogKeys, readClusterId } from '../../../shared/db/cluster-id.js';
 import type { Database } from '../../../shared/db/database.js';
 import { claimLegacyKeys } from '../../../shared/logs/legacy-keys-owner.js';
@@ -71,7 +72,7 @@ export async function startNodeHost(
     const queue = openNodeQueue(config, database.db);
     const follows = openFollowLeases(config, database.db);
     const db = database.db;
-    const reconciler = new Reconciler(queue);
+    const reconciler = new Reconciler(queue, { retention: retentionOf(config), logs });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     let localNode: LocalNode | undefined;
     const closing = new AbortController();

@@ -18,11 +18,14 @@ export function startReconcileLoop(
 
   const tick = async () => {
     try {
-      const { nodesDown, requeued, pushed, swept, released } = await runOnce();
+      const { nodesDown, requeued, pushed, swept, released, outputsPurged, jobsPurged } = await runOnce();
       if (nodesDown.length)
         log(`reconciler: nodes DOWN (silent too long): ${nodesDown.join(', ')}; ${requeued} jobs requeued`);
       if (pushed || swept || released) {
         log(`reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs, released ${released} stale claims`);
+      }
+      if (outputsPurged || jobsPurged) {
+        log(`reconciler: retention deleted the output of ${outputsPurged} jobs and the rows of ${jobsPurged}`);
       }
       if (failing) log('reconciler: recovered');
       failing = false;

@@ -8,6 +8,7 @@ import type { ExecutionContext } from 'hono';
 import { z } from 'zod';
 import { checkLogStoreSettings, logStoreSettings } from '../../../shared/config/log-store-settings.js';
 import { readConfig } from '../../../shared/config/read-config.js';
+import { RetentionSchema, retentionOf } from '../../../shared/config/retention-settings.js';
 import type { Database } from '../../../shared/db/database.js';
 import type { LogStore } from '../../../shared/logs/log-store.js';
 import { R2LogStore, type R2BucketBinding } from '../../../shared/logs/r2-log-store.js';
@@ -32,6 +33,9 @@ export interface Env {
   CONDUCTOR_MAX_FOLLOWS?: string;
   /** How long a heartbeat keeps a node the owner of its runs, in seconds, or never; 300 by default. */
   CONDUCTOR_NODE_LEASE_SECONDS?: string;
+  /** Days a finished job's row and its stored output are kept (shared/config/retention-settings.ts). */
+  CONDUCTOR_JOB_RETENTION_DAYS?: string;
+  CONDUCTOR_OUTPUT_RETENTION_DAYS?: string;
   /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
   LOGS?: R2BucketBinding;
   CONDUCTOR_LOG_PREFIX?: string;
@@ -143,7 +147,10 @@ export default {
 
   async scheduled(_controller: unknown, env: Env, ctx: ExecutionContext): Promise<void> {
     // The reconciler keeps its sweep's place between runs of this isolate; the database is per run.
-    const current = (reconciler ??= new Reconciler(queueFor(env)));
+    const current = (reconciler ??= new Reconciler(queueFor(env), {
+      retention: retentionOf(readConfig(RetentionSchema, env as unknown as Record<string, string | undefined>)),
+      logs: logStoreFor(env),
+    }));
     const database = openDatabase(env);
     try {
       await current.run(database.db);

@@ -51,6 +51,7 @@ export function registerOriginalQuery(app: App): void {
  */
 async function jobLog(logs: LogStore | undefined, job: JobRow, cluster: string): Promise<QueryAnswer['job_log']> {
   const unreadable = (why: string) => ({ stdout: `[读取日志文件出错: ${why}]`, stderr: `[读取日志文件出错: ${why}]` });
+  if (job.outputPurgedAt) return unreadable('the output was deleted past its retention');
   if (!logs) return unreadable('this API has no log store configured');
   return originalJobLog(logs, job, cluster).catch((error: Error) => {
     if (error instanceof LogStoreUnavailable) return unreadable('the log store did not answer');

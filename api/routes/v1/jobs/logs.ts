@@ -5,7 +5,7 @@ import { LOG_STREAMS, MAX_CHUNK_BYTES } from '../../../../shared/logs/log-store.
 import type { App } from '../../../app-env.js';
 import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
-import { ApiStopping, LogsNotConfigured, ValidationFailed } from '../../../http/errors.js';
+import { ApiStopping, LogsNotConfigured, OutputExpired, ValidationFailed } from '../../../http/errors.js';
 import { problemResponses } from '../../../http/problem.js';
 import { findJob } from '../../../jobs/find-job.js';
 import { followStream } from '../../../jobs/follow-output.js';
@@ -74,7 +74,7 @@ const route = createRoute({
   tags: ['Jobs'],
   summary: "A job's stdout or stderr: a byte range, a tail, or followed live",
   description:
-    "Raw bytes, exactly as the job wrote them, from the log store its node ships them to. A range read answers the next offset; with follow the answer stays open and streams the output as it arrives until the attempt ends. After a disconnect, follow again from the offset you had reached. A token holds at most CONDUCTOR_MAX_FOLLOWS open follows across the deployment (429 with Retry-After past that); an open follow ends, broken, once its token is revoked. Output still on its node (shipped every fraction of a second) is not there yet; a job's whole output is stored before its end is reported. When stdout and stderr name one file (sbatch's default), its output is stored once, as stdout: stderr answers 200 with an empty body and `Conductor-Log-Merged: stdout`, followed or not.",
+    "Raw bytes, exactly as the job wrote them, from the log store its node ships them to. A range read answers the next offset; with follow the answer stays open and streams the output as it arrives until the attempt ends. After a disconnect, follow again from the offset you had reached. A token holds at most CONDUCTOR_MAX_FOLLOWS open follows across the deployment (429 with Retry-After past that); an open follow ends, broken, once its token is revoked. Output still on its node (shipped every fraction of a second) is not there yet; a job's whole output is stored before its end is reported. When stdout and stderr name one file (sbatch's default), its output is stored once, as stdout: stderr answers 200 with an empty body and `Conductor-Log-Merged: stdout`, followed or not. A finished job's output is kept CONDUCTOR_OUTPUT_RETENTION_DAYS after its end, then deleted: 410 `output_expired` since.",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { params: LogParams, query: LogQuery },
@@ -84,7 +84,7 @@ const route = createRoute({
       headers: HEADERS,
       content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
     },
-    ...problemResponses(401, 403, 404, 422, 429, 503),
+    ...problemResponses(401, 403, 404, 410, 422, 429, 503),
   },
 });
 
@@ -113,6 +113,7 @@ export function registerJobLogs(app: App): void {
     }
     const scope = accountScope(c.var.principal);
     const job = await findJob(db, Number(params.id), scope);
+    if (job.outputPurgedAt) throw new OutputExpired(job.id, job.outputPurgedAt);
     if (!store) throw new LogsNotConfigured();
     // A PENDING job's next attempt can be followed before it starts; what has run can be read.
     const latest = follow && job.state === 'PENDING' ? job.attempt + 1 : job.attempt;

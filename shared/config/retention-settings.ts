@@ -1,0 +1,66 @@
+/**
+ * CONDUCTOR_JOB_RETENTION_DAYS and CONDUCTOR_OUTPUT_RETENTION_DAYS, the API's: how long after its end a finished job's
+ * row (with its events) and its stored output are kept before the reconciler deletes them (api/jobs/purge-jobs.ts).
+ * Whole days from 1, or `never`. Output is never kept longer than its job: a job's row is deleted only after its
+ * output, so that no stored output outlives the row that names it. Slurm keeps finished jobs in slurmctld for
+ * MinJobAge and in its accounting database for PurgeJobAfter (slurmdbd.conf(5)); these are the second kind.
+ */
+import { z } from 'zod';
+
+const DEFAULT_JOB_RETENTION_DAYS = 365;
+const DEFAULT_OUTPUT_RETENTION_DAYS = 30;
+const MAX_RETENTION_DAYS = 36_500;
+const DAY_MS = 86_400_000;
+
+/** The retention in ms, or null for `never`. */
+export type RetentionMs = number | null;
+
+const days = (fallback: number, what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^([0-9]+|never)$/, 'must be a whole number of days or never')
+    .default(String(fallback))
+    .transform((value) => (value === 'never' ? null : Number(value)))
+    .pipe(z.number().min(1, 'must be at least 1 day, or never').max(MAX_RETENTION_DAYS).nullable())
+    .transform((value): RetentionMs => (value === null ? null : value * DAY_MS))
+    .describe(`How many days after its end ${what} is kept, or never.`);
+
+export const retentionSettings = {
+  CONDUCTOR_JOB_RETENTION_DAYS: days(DEFAULT_JOB_RETENTION_DAYS, "a finished job's row, with its events,"),
+  CONDUCTOR_OUTPUT_RETENTION_DAYS: days(DEFAULT_OUTPUT_RETENTION_DAYS, "a finished job's stored output"),
+};
+
+export interface Retention {
+  jobMs: RetentionMs;
+  outputMs: RetentionMs;
+}
+
+export const DEFAULT_RETENTION: Retention = {
+  jobMs: DEFAULT_JOB_RETENTION_DAYS * DAY_MS,
+  outputMs: DEFAULT_OUTPUT_RETENTION_DAYS * DAY_MS,
+};
+
+type RetentionSettings = { [K in keyof typeof retentionSettings]: RetentionMs };
+
+/** Refuses output kept longer than its job (superRefine of a schema that spreads `retentionSettings`). */
+export function checkRetention(config: RetentionSettings, ctx: z.RefinementCtx): void {
+  const { CONDUCTOR_JOB_RETENTION_DAYS: job, CONDUCTOR_OUTPUT_RETENTION_DAYS: output } = config;
+  // A value refused already says so (the refinement still runs, on its text): this would only add noise.
+  if (![job, output].every((value) => value === null || (typeof value === 'number' && value >= DAY_MS))) return;
+  if (job !== null && (output === null || output > job)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CONDUCTOR_OUTPUT_RETENTION_DAYS'],
+      message: 'must not be longer than CONDUCTOR_JOB_RETENTION_DAYS: a job is deleted with its output',
+    });
+  }
+}
+
+export const retentionOf = (config: RetentionSettings): Retention => ({
+  jobMs: config.CONDUCTOR_JOB_RETENTION_DAYS,
+  outputMs: config.CONDUCTOR_OUTPUT_RETENTION_DAYS,
+});
+
+/** The two settings alone, as the Workers host reads them from its variables. */
+export const RetentionSchema = z.object(retentionSettings).superRefine(checkRetention);
