@@ -8,7 +8,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, testNodes, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import {
+  apiWithNode,
+  startTestApi,
+  testNodes,
+  waitForState,
+  type TestApi,
+  type TestNodes,
+} from './helpers/test-node.js';
 import { chownTo, unixUsers } from './helpers/unix-users.js';
 
 const users = unixUsers('script-programs');
@@ -126,40 +133,30 @@ describe('a job script is run as a program', () => {
 
 describe.skipIf(!users)('a script run as a program by its owner', () => {
   const { a: alice } = users!;
-  let api: TestApi;
-  let nodes: TestNodes;
-  let work: string;
-
-  beforeAll(async () => {
-    api = await startTestApi();
-    nodes = testNodes(api);
-    await nodes.start('sp2', { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_ALLOW_ROOT_JOBS: 'false' });
-    work = join(alice.home, 'programs');
+  const c = apiWithNode('sp2', { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_ALLOW_ROOT_JOBS: 'false' }, () => {
+    const work = join(alice.home, 'programs');
     mkdirSync(work, { recursive: true });
     chownTo(work, alice);
-  });
-  afterAll(async () => {
-    await nodes?.cleanup();
-    await api?.close();
+    return work;
   });
 
   it('runs `#!/usr/bin/env python3` as the owner, through /dev/fd/3', async () => {
-    const id = await api.t.submit(
-      { name: 'owned', user: alice.name, current_working_directory: work },
+    const id = await c.api.t.submit(
+      { name: 'owned', user: alice.name, current_working_directory: c.work },
       '#!/usr/bin/env python3\nimport os, sys\nprint(os.getuid(), sys.argv[0])\n',
     );
-    const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
-    const out = readFileSync(join(work, `slurm-${id}.out`), 'utf8');
+    const job = await waitForState(c.api.t, id, ['COMPLETED', 'FAILED']);
+    const out = readFileSync(join(c.work, `slurm-${id}.out`), 'utf8');
     expect(job, out).toMatchObject({ state: 'COMPLETED' });
     expect(out).toBe(`${alice.uid} /dev/fd/3\n`);
   });
 
   it("names a missing interpreter for the owner's job too", async () => {
-    const id = await api.t.submit(
-      { name: 'owned', user: alice.name, current_working_directory: work },
+    const id = await c.api.t.submit(
+      { name: 'owned', user: alice.name, current_working_directory: c.work },
       '#!/no/such/interpreter\necho x\n',
     );
-    const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
+    const job = await waitForState(c.api.t, id, ['COMPLETED', 'FAILED']);
     expect(job).toMatchObject({ state: 'FAILED', exit_code: { status: 0, signal: null } });
     expect(job.error_msg).toMatch(/cannot execute interpreter \/no\/such\/interpreter: No such file or directory/);
   });

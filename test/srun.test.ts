@@ -7,7 +7,15 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processStartTime } from '../worker-node/process-table.js';
-import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import {
+  apiWithNode,
+  startTestApi,
+  testNodes,
+  waitFor,
+  waitForState,
+  type TestApi,
+  type TestNodes,
+} from './helpers/test-node.js';
 import { chownTo, unixUsers } from './helpers/unix-users.js';
 
 const users = unixUsers('srun');
@@ -181,33 +189,23 @@ describe('srun inside a job', () => {
 
 describe.skipIf(!users)("srun in an owner's job on a root daemon", () => {
   const { a: alice } = users!;
-  let api: TestApi;
-  let nodes: TestNodes;
-  let work: string;
-
-  beforeAll(async () => {
-    api = await startTestApi();
-    nodes = testNodes(api);
-    await nodes.start('srun2', { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_ALLOW_ROOT_JOBS: 'false' });
-    work = join(alice.home, 'srun');
+  const c = apiWithNode('srun2', { CONDUCTOR_NODE_CPUS: '2', CONDUCTOR_ALLOW_ROOT_JOBS: 'false' }, () => {
+    const work = join(alice.home, 'srun');
     mkdirSync(work, { recursive: true });
     chownTo(work, alice);
-  });
-  afterAll(async () => {
-    await nodes?.cleanup();
-    await api?.close();
+    return work;
   });
 
   it("runs it as the owner, who can run it but not change it (the daemon's, 0755, in a 0711 directory)", async () => {
-    const id = await api.t.submit(
-      { name: 'owned', user: alice.name, current_working_directory: work, ntasks_per_node: 2 },
+    const id = await c.api.t.submit(
+      { name: 'owned', user: alice.name, current_working_directory: c.work, ntasks_per_node: 2 },
       '#!/bin/bash\nsrun bash -c \'echo "$SLURM_PROCID $(id -u)"\'\nif echo 2>/dev/null >> "$(command -v srun)"; then echo changed; fi\n',
     );
-    const job = await waitForState(api.t, id, ['COMPLETED', 'FAILED']);
-    const out = readFileSync(join(work, `slurm-${id}.out`), 'utf8');
+    const job = await waitForState(c.api.t, id, ['COMPLETED', 'FAILED']);
+    const out = readFileSync(join(c.work, `slurm-${id}.out`), 'utf8');
     expect(job, out).toMatchObject({ state: 'COMPLETED' });
     expect(out.split('\n').filter(Boolean).sort()).toEqual([`0 ${alice.uid}`, `1 ${alice.uid}`]);
-    const bin = join(nodes.nodeDir('srun2'), 'bin');
+    const bin = join(c.nodes.nodeDir('srun2'), 'bin');
     expect(statSync(bin).mode & 0o777).toBe(0o711);
     expect(statSync(join(bin, 'srun'))).toMatchObject({ uid: 0 });
     expect(statSync(join(bin, 'srun')).mode & 0o777).toBe(0o755);

@@ -3,6 +3,7 @@
  * and bring it back on the same port), and daemons as real processes (`npm run node`), so they can be killed -9.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,33 @@ export interface TestNodes {
     program?: { script: string; cwd: string },
   ): Promise<ChildServer>;
   cleanup(): Promise<void>;
+}
+
+/** What `apiWithNode` starts for a describe block; read inside its tests (set once its beforeAll ran). */
+export interface ApiWithNode {
+  api: TestApi;
+  nodes: TestNodes;
+  /** The jobs' working directory: `work()`'s, else a directory of the test's own. */
+  work: string;
+}
+
+/**
+ * For a describe block: an API and one daemon `node` (with `env`) started before its tests and stopped after them,
+ * and a working directory for its jobs (made by `work` when given: an owner's directory).
+ */
+export function apiWithNode(node: string, env: Record<string, string> = {}, work?: () => string): ApiWithNode {
+  const started = {} as ApiWithNode;
+  beforeAll(async () => {
+    started.api = await startTestApi();
+    started.nodes = testNodes(started.api);
+    started.work = work ? work() : started.nodes.dir();
+    await started.nodes.start(node, env);
+  });
+  afterAll(async () => {
+    await started.nodes?.cleanup();
+    await started.api?.close();
+  });
+  return started;
 }
 
 /** Daemons sharing one core-lock directory, as daemons on one machine do. */
