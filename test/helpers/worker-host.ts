@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNeonWsProxy } from '../fixtures/neon-ws-proxy.js';
-import { startUpstashRestBridge } from '../fixtures/upstash-rest-bridge.js';
+import { startNeonWsProxy, type NeonWsProxy } from '../fixtures/neon-ws-proxy.js';
+import { startUpstashRestBridge, type UpstashRestBridge } from '../fixtures/upstash-rest-bridge.js';
 import { freePort, startChildServer } from './child-server.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -17,6 +17,11 @@ const WRANGLER_CLI = 'node_modules/wrangler/wrangler-dist/cli.js';
 
 export interface WorkerHost {
   url: string;
+  /** The fixtures the Worker reaches its services through (their counters, where a test reads them). */
+  proxy: NeonWsProxy;
+  bridge: UpstashRestBridge;
+  /** The Worker's own log lines (wrangler dev's stdout). */
+  stdout(): string[];
   stop(): Promise<void>;
 }
 
@@ -27,6 +32,10 @@ export async function startWorkerHost(options: {
   /** The Worker's CONDUCTOR_REDIS_PREFIX: a test's own keys. */
   redisPrefix: string;
   adminToken: string;
+  /** More of the Worker's variables (CONDUCTOR_S3_*, limits, …), written to its .env file with the others. */
+  vars?: Record<string, string>;
+  /** More `wrangler dev` arguments, e.g. `--test-scheduled` (then `GET /__scheduled` runs the Cron handler). */
+  args?: string[];
 }): Promise<WorkerHost> {
   const database = new URL(options.databaseUrl);
   const proxy = await startNeonWsProxy({ host: database.hostname, port: Number(database.port || 5432) });
@@ -50,6 +59,7 @@ export async function startWorkerHost(options: {
       CONDUCTOR_NEON_WS_PROXY: proxy.address,
       CONDUCTOR_REDIS_PREFIX: options.redisPrefix,
       CONDUCTOR_ADMIN_TOKEN: options.adminToken,
+      ...options.vars,
     })
       .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
       .join('\n'),
@@ -81,10 +91,14 @@ export async function startWorkerHost(options: {
         '--persist-to',
         join(dir, 'state'),
         '--show-interactive-dev-session=false',
+        ...(options.args ?? []),
       ],
     );
     return {
       url: server.url,
+      proxy,
+      bridge,
+      stdout: server.stdout,
       async stop() {
         await server.stop();
         await cleanup();
