@@ -13,7 +13,7 @@
  * 4. deletes submits' idempotency keys past their 24 h (api/jobs/idempotent-submit.ts), a batch per run; one not yet
  *    deleted answers nothing already.
  * 5. deletes the stored output, then the rows, of finished jobs past their retention (api/jobs/purge-jobs.ts), a
- *    batch of each per run. Last: a log store that does not answer fails the run only after the other steps.
+ *    batch of each per run, archiving each job's record first where CONDUCTOR_ARCHIVE_JOBS says so. Last: a log store that does not answer fails the run only after the other steps.
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
@@ -21,6 +21,7 @@ import { DEFAULT_RETENTION, type Retention } from '../shared/config/retention-se
 import { clusterIdSource } from '../shared/db/cluster-id.js';
 import type { Database } from '../shared/db/database.js';
 import { jobs } from '../shared/db/schema.js';
+import type { JobArchive } from '../shared/logs/job-archive.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
@@ -33,8 +34,11 @@ export interface ReconcilerOptions {
   batchSize: number;
   staleClaimMs: number;
   retention: Retention;
-  /** Where the nodes store job output, for retention to delete it; none: output is not stored where the API sees. */
-  logs: LogStore | undefined;
+  /**
+   * Where the nodes store job output, for retention to delete it, and to archive job records to; none: output is not
+   * stored where the API sees (then CONDUCTOR_ARCHIVE_JOBS cannot be yes: the hosts' settings refuse it).
+   */
+  logs: (LogStore & JobArchive) | undefined;
 }
 
 // A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
@@ -96,7 +100,8 @@ export class Reconciler {
     };
     const now = this.now();
     const outputsPurged = await purgeOutput(db, logs, () => this.#clusterId(db), retention, now, batchSize);
-    return { ...steps, outputsPurged, jobsPurged: await purgeJobs(db, retention, now, batchSize) };
+    const jobsPurged = await purgeJobs(db, logs, () => this.#clusterId(db), retention, now, batchSize);
+    return { ...steps, outputsPurged, jobsPurged };
   }
 
   async #pushNotEnqueued(db: Database): Promise<number> {

@@ -3,6 +3,7 @@
  * bucket binding (Miniflare's R2, the implementation workerd runs locally). Then reading streams back.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originalJobLog } from '../api/jobs/original-job-log.js';
 import type { JobRow } from '../shared/db/schema.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { archiveKey, type JobArchive } from '../shared/logs/job-archive.js';
 import { readRange, storedEnd, tailLines } from '../shared/logs/log-reader.js';
 import {
   LogStoreUnavailable,
@@ -19,7 +21,7 @@ import {
   type LogStreamId,
 } from '../shared/logs/log-store.js';
 import { R2LogStore, type R2BucketBinding } from '../shared/logs/r2-log-store.js';
-import { startTestS3, type TestS3 } from './helpers/test-s3.js';
+import { startTestS3, TEST_BUCKET, type TestS3 } from './helpers/test-s3.js';
 
 const text = (value: string) => new TextEncoder().encode(value);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -58,14 +60,39 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Each store, opened with its own page of names per list request unless `listPageSize` says one. */
-const stores: [string, (listPageSize?: number) => LogStore][] = [
-  ['filesystem', () => new FileLogStore(join(scratch, 'fs'))],
-  ['S3 (s3rver)', (listPageSize) => s3.store('', listPageSize)],
-  ['R2 binding (Miniflare)', (listPageSize) => new R2LogStore(r2, '', listPageSize)],
+/**
+ * Each store, opened with its own page of names per list request unless `listPageSize` says one; and the object
+ * named `key` read straight from where the store keeps it (undefined when there is none).
+ */
+const stores: [
+  string,
+  (listPageSize?: number) => LogStore & JobArchive,
+  (key: string) => Promise<string | undefined>,
+][] = [
+  [
+    'filesystem',
+    () => new FileLogStore(join(scratch, 'fs')),
+    (key) => readFile(join(scratch, 'fs', key), 'utf8').catch(() => undefined),
+  ],
+  [
+    'S3 (s3rver)',
+    (listPageSize) => s3.store('', listPageSize),
+    async (key) => {
+      const answer = await fetch(`${s3.endpoint}/${TEST_BUCKET}/${key}`);
+      return answer.ok ? answer.text() : undefined;
+    },
+  ],
+  [
+    'R2 binding (Miniflare)',
+    (listPageSize) => new R2LogStore(r2, '', listPageSize),
+    async (key) => {
+      const body = await r2.get(key);
+      return body ? decode(new Uint8Array(await body.arrayBuffer())) : undefined;
+    },
+  ],
 ];
 
-describe.each(stores)('log store: %s', (_name, open) => {
+describe.each(stores)('log store: %s', (_name, open, readObject) => {
   it("keeps each cluster's streams apart, and apart from the keys from before clusters", async () => {
     const store = open();
     const id = stream();
@@ -168,6 +195,18 @@ describe.each(stores)('log store: %s', (_name, open) => {
     expect(await store.deleteJob(out)).toBe(0);
     expect(await store.deleteJob(before)).toBe(1);
     expect(await chunks(store, before)).toEqual([]);
+  });
+
+  it("archives a job's record under its cluster, rewrites it whole, and keeps it when the job's output is deleted", async () => {
+    const store = open();
+    const job = { cluster: crypto.randomUUID(), jobId: nextJob++ };
+    await store.put({ ...job, attempt: 1, stream: 'stdout' }, 0, text('out'));
+    await store.archiveJob(job, text('{"first":true}'));
+    await store.archiveJob(job, text('{"again":1}'));
+    expect(await readObject(archiveKey(job))).toBe('{"again":1}');
+    expect(await readObject(archiveKey({ ...job, cluster: crypto.randomUUID() }))).toBeUndefined();
+    expect(await store.deleteJob(job)).toBe(1);
+    expect(await readObject(archiveKey(job))).toBe('{"again":1}');
   });
 });
 

@@ -5,9 +5,11 @@
  */
 import { sql } from 'drizzle-orm';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOB_RECORD_FORMAT } from '../api/jobs/job-record.js';
 import { transitionJobs } from '../api/jobs/transition-jobs.js';
 import { Reconciler } from '../api/reconciler.js';
 import { readNodeHostConfig } from '../shared/config/node-host-config.js';
@@ -16,13 +18,14 @@ import { readClusterId } from '../shared/db/cluster-id.js';
 import type { Database } from '../shared/db/database.js';
 import { queryRows } from '../shared/db/query-rows.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { archiveKey, type JobArchive } from '../shared/logs/job-archive.js';
 import { LogStoreUnavailable, type LogStore } from '../shared/logs/log-store.js';
 import { moveJob } from './helpers/job-states.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
 const DAY_MS = 86_400_000;
-const retention: Retention = { jobMs: 365 * DAY_MS, outputMs: 30 * DAY_MS };
+const retention: Retention = { jobMs: 365 * DAY_MS, outputMs: 30 * DAY_MS, archive: false };
 const text = (value: string) => new TextEncoder().encode(value);
 
 async function count(db: Database, query: ReturnType<typeof sql>): Promise<number> {
@@ -162,7 +165,7 @@ for (const backend of await backends()) {
     it('keeps the table bounded under a steady load of new jobs', async () => {
       const { db } = t.database;
       await db.execute(sql`DELETE FROM jobs`);
-      const steady: Retention = { jobMs: 5 * DAY_MS, outputMs: 2 * DAY_MS };
+      const steady: Retention = { jobMs: 5 * DAY_MS, outputMs: 2 * DAY_MS, archive: false };
       const perDay = 300;
       let day = Date.now();
       const reconciler = new Reconciler(
@@ -189,10 +192,11 @@ for (const backend of await backends()) {
       await db.execute(sql`DELETE FROM jobs`);
       const now = new Date();
       const [old] = await finishedJobs(db, 1, new Date(now.getTime() - 400 * DAY_MS), 1);
-      const away: LogStore = {
+      const away: LogStore & JobArchive = {
         put: (...args) => store.put(...args),
         read: (...args) => store.read(...args),
         list: (...args) => store.list(...args),
+        archiveJob: (...args) => store.archiveJob(...args),
         deleteJob: async () => {
           throw new LogStoreUnavailable('away');
         },
@@ -206,6 +210,51 @@ for (const backend of await backends()) {
       const back = await new Reconciler(t.queue, { retention, logs: store }, () => now).run(db);
       expect(back).toMatchObject({ outputsPurged: 1, jobsPurged: 1 });
       expect(await count(db, sql`SELECT count(*) AS n FROM jobs WHERE id = ${old}`)).toBe(0);
+    });
+
+    it("archives each job's record before deleting its row, and deletes no row whose record was not stored", async () => {
+      const { db } = t.database;
+      await db.execute(sql`DELETE FROM jobs`);
+      const now = new Date();
+      const old = await finishedJobs(db, 3, new Date(now.getTime() - 400 * DAY_MS), 1);
+      const [fresh] = await finishedJobs(db, 1, now, 1);
+      const cluster = await readClusterId(db);
+      const archiving = { ...retention, archive: true };
+      // The store takes the first record, then goes away.
+      let taken = 0;
+      const flaky: LogStore & JobArchive = {
+        put: (...args) => store.put(...args),
+        read: (...args) => store.read(...args),
+        list: (...args) => store.list(...args),
+        deleteJob: (...args) => store.deleteJob(...args),
+        archiveJob: async (...args) => {
+          if (taken++ > 0) throw new LogStoreUnavailable('away');
+          await store.archiveJob(...args);
+        },
+      };
+      await expect(new Reconciler(t.queue, { retention: archiving, logs: flaky }, () => now).run(db)).rejects.toThrow(
+        LogStoreUnavailable,
+      );
+      const left = async () => (await queryRows(db, sql`SELECT id FROM jobs ORDER BY id`)).map((row) => Number(row.id));
+      expect(await left()).toEqual([...old.slice(1), fresh]);
+      const back = await new Reconciler(t.queue, { retention: archiving, logs: store }, () => now).run(db);
+      expect(back).toMatchObject({ jobsPurged: 2 });
+      expect(await left()).toEqual([fresh]);
+
+      const record = (jobId: number) => readFile(join(dir, archiveKey({ cluster, jobId })), 'utf8').then(JSON.parse);
+      for (const jobId of old) {
+        const { format, job, events } = await record(jobId);
+        expect(format).toBe(JOB_RECORD_FORMAT);
+        expect(job).toMatchObject({ id: String(jobId), account: 'physics', state: 'COMPLETED', attempt: 1 });
+        expect(job).not.toHaveProperty('script');
+        expect(job).not.toHaveProperty('environment');
+        expect(events.map((event: { to_state: string }) => event.to_state)).toEqual([
+          'PENDING',
+          'RUNNING',
+          'COMPLETED',
+        ]);
+      }
+      await expect(record(fresh!)).rejects.toThrow(/ENOENT/);
     });
   });
 }
@@ -228,6 +277,14 @@ describe('the retention settings', () => {
     );
     expect(() => readNodeHostConfig({ CONDUCTOR_OUTPUT_RETENTION_DAYS: '1.5' })).toThrow(
       /CONDUCTOR_OUTPUT_RETENTION_DAYS: must be a whole number of days or never/,
+    );
+  });
+
+  it('archive nothing by default, and take CONDUCTOR_ARCHIVE_JOBS yes or no only', () => {
+    expect(readNodeHostConfig({})).toMatchObject({ CONDUCTOR_ARCHIVE_JOBS: false });
+    expect(readNodeHostConfig({ CONDUCTOR_ARCHIVE_JOBS: 'yes' })).toMatchObject({ CONDUCTOR_ARCHIVE_JOBS: true });
+    expect(() => readNodeHostConfig({ CONDUCTOR_ARCHIVE_JOBS: 'true' })).toThrow(
+      /CONDUCTOR_ARCHIVE_JOBS: must be yes or no/,
     );
   });
 });

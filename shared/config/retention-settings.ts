@@ -29,22 +29,35 @@ const days = (fallback: number, what: string) =>
 export const retentionSettings = {
   CONDUCTOR_JOB_RETENTION_DAYS: days(DEFAULT_JOB_RETENTION_DAYS, "a finished job's row, with its events,"),
   CONDUCTOR_OUTPUT_RETENTION_DAYS: days(DEFAULT_OUTPUT_RETENTION_DAYS, "a finished job's stored output"),
+  // Spelled as slurmdbd.conf(5) spells ArchiveJobs.
+  CONDUCTOR_ARCHIVE_JOBS: z
+    .enum(['yes', 'no'], 'must be yes or no')
+    .default('no')
+    .transform((value) => value === 'yes')
+    .describe("Whether a job's record (its fields and events) is written to the log store before its row is deleted."),
 };
 
 export interface Retention {
   jobMs: RetentionMs;
   outputMs: RetentionMs;
+  /** CONDUCTOR_ARCHIVE_JOBS: each job's record is archived (shared/logs/job-archive.ts) before its row is deleted. */
+  archive: boolean;
 }
 
 export const DEFAULT_RETENTION: Retention = {
   jobMs: DEFAULT_JOB_RETENTION_DAYS * DAY_MS,
   outputMs: DEFAULT_OUTPUT_RETENTION_DAYS * DAY_MS,
+  archive: false,
 };
 
-type RetentionSettings = { [K in keyof typeof retentionSettings]: RetentionMs };
+type RetentionSettings = {
+  CONDUCTOR_JOB_RETENTION_DAYS: RetentionMs;
+  CONDUCTOR_OUTPUT_RETENTION_DAYS: RetentionMs;
+  CONDUCTOR_ARCHIVE_JOBS: boolean;
+};
 
 /** Refuses output kept longer than its job (superRefine of a schema that spreads `retentionSettings`). */
-export function checkRetention(config: RetentionSettings, ctx: z.RefinementCtx): void {
+export function checkRetention(config: Omit<RetentionSettings, 'CONDUCTOR_ARCHIVE_JOBS'>, ctx: z.RefinementCtx): void {
   const { CONDUCTOR_JOB_RETENTION_DAYS: job, CONDUCTOR_OUTPUT_RETENTION_DAYS: output } = config;
   // A value refused already says so (the refinement still runs, on its text): this would only add noise.
   if (![job, output].every((value) => value === null || (typeof value === 'number' && value >= DAY_MS))) return;
@@ -60,6 +73,7 @@ export function checkRetention(config: RetentionSettings, ctx: z.RefinementCtx):
 export const retentionOf = (config: RetentionSettings): Retention => ({
   jobMs: config.CONDUCTOR_JOB_RETENTION_DAYS,
   outputMs: config.CONDUCTOR_OUTPUT_RETENTION_DAYS,
+  archive: config.CONDUCTOR_ARCHIVE_JOBS,
 });
 
 /** The two settings alone, as the Workers host reads them from its variables. */

@@ -206,5 +206,6 @@ export const schema = {
 };
 
 export type JobRow = typeof jobs.$inferSelect;
+export type JobEventRow = typeof jobEvents.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;
 export type TokenRow = typeof apiTokens.$inferSelect;

@@ -16,22 +16,32 @@ import {
   type LogStore,
   type LogStreamId,
 } from './log-store.js';
+import { archiveFolder, archiveName, type ArchivedJobId, type JobArchive } from './job-archive.js';
 
-export class FileLogStore implements LogStore {
+export class FileLogStore implements LogStore, JobArchive {
   constructor(readonly dir: string) {}
 
   async put(id: LogStreamId, offset: number, bytes: Uint8Array): Promise<void> {
-    const folder = join(this.dir, streamPrefix(id));
-    const temporary = join(folder, `.${chunkName(offset)}.${randomBytes(4).toString('hex')}`);
+    await this.#write(streamPrefix(id), chunkName(offset), bytes);
+  }
+
+  async archiveJob(job: ArchivedJobId, record: Uint8Array): Promise<void> {
+    await this.#write(archiveFolder(job), archiveName(job), record);
+  }
+
+  /** Writes `name` in the folder `prefix` (a key prefix ending in `/`), whole or not at all, and on disk. */
+  async #write(prefix: string, name: string, bytes: Uint8Array): Promise<void> {
+    const folder = join(this.dir, prefix);
+    const temporary = join(folder, `.${name}.${randomBytes(4).toString('hex')}`);
     try {
       const made = await mkdir(folder, { recursive: true });
       if (made) {
         // New folders are on disk only once each is in its parent's entries: the parent of the first one made, then
-        // each one made (the stream's own folder is synced after the rename below).
+        // each one made (the folder itself is synced after the rename below).
         let parent = dirname(made);
-        for (const name of relative(parent, folder).split(sep)) {
+        for (const part of relative(parent, folder).split(sep)) {
           await syncDirectory(parent);
-          parent = join(parent, name);
+          parent = join(parent, part);
         }
       }
       // Written aside, on disk, then renamed (and the rename on disk too): a reader never sees half a chunk, and the
@@ -43,13 +53,11 @@ export class FileLogStore implements LogStore {
       } finally {
         await file.close();
       }
-      await rename(temporary, join(folder, chunkName(offset)));
+      await rename(temporary, join(folder, name));
       await syncDirectory(folder);
     } catch (error) {
       await rm(temporary, { force: true }).catch(() => {});
-      throw new LogStoreUnavailable(
-        `cannot store ${streamPrefix(id)}${chunkName(offset)}: ${(error as Error).message}`,
-      );
+      throw new LogStoreUnavailable(`cannot store ${prefix}${name}: ${(error as Error).message}`);
     }
   }
 

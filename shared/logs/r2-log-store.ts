@@ -14,6 +14,7 @@ import {
   type LogStore,
   type LogStreamId,
 } from './log-store.js';
+import { archiveKey, type ArchivedJobId, type JobArchive } from './job-archive.js';
 
 /** The part of the Workers R2 binding this store uses (the full type lives in @cloudflare/workers-types). */
 export interface R2BucketBinding {
@@ -31,7 +32,7 @@ export interface R2BucketBinding {
   delete(keys: string[]): Promise<void>;
 }
 
-export class R2LogStore implements LogStore {
+export class R2LogStore implements LogStore, JobArchive {
   /** `listPageSize`: names per list request (R2's `limit`); unset, R2's own page of 1,000. */
   constructor(
     private readonly bucket: R2BucketBinding,
@@ -70,6 +71,10 @@ export class R2LogStore implements LogStore {
     );
     if (!body) throw new LogStoreUnavailable(`${this.#key(id, name)} is listed but cannot be read`);
     return new Uint8Array(await body.arrayBuffer());
+  }
+
+  async archiveJob(job: ArchivedJobId, record: Uint8Array): Promise<void> {
+    await this.#call(`put ${archiveKey(job)}`, () => this.bucket.put(`${this.prefix}${archiveKey(job)}`, record));
   }
 
   async deleteJob(job: JobOutputId): Promise<number> {

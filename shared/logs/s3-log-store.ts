@@ -17,6 +17,7 @@ import {
   type LogStore,
   type LogStreamId,
 } from './log-store.js';
+import { archiveKey, type ArchivedJobId, type JobArchive } from './job-archive.js';
 
 export interface S3LogStoreOptions {
   endpoint: string;
@@ -54,7 +55,7 @@ export function s3LogStoreFrom(settings: S3Settings): S3LogStore | undefined {
   });
 }
 
-export class S3LogStore implements LogStore {
+export class S3LogStore implements LogStore, JobArchive {
   readonly #client: AwsClient;
   readonly #bucketUrl: string;
 
@@ -104,6 +105,11 @@ export class S3LogStore implements LogStore {
     const bytes = new Uint8Array(await answer.arrayBuffer());
     // A store that ignores Range answers the whole object with 200.
     return answer.status === 200 ? bytes.subarray(skip, skip + length) : bytes;
+  }
+
+  async archiveJob(job: ArchivedJobId, record: Uint8Array): Promise<void> {
+    const key = `${this.options.prefix}${archiveKey(job)}`;
+    await this.#send('PUT', `${this.#bucketUrl}/${key}`, { body: record as Uint8Array<ArrayBuffer> }, [200]);
   }
 
   async deleteJob(job: JobOutputId): Promise<number> {

@@ -10,6 +10,7 @@ import { checkLogStoreSettings, logStoreSettings } from '../../../shared/config/
 import { readConfig } from '../../../shared/config/read-config.js';
 import { RetentionSchema, retentionOf } from '../../../shared/config/retention-settings.js';
 import type { Database } from '../../../shared/db/database.js';
+import type { JobArchive } from '../../../shared/logs/job-archive.js';
 import type { LogStore } from '../../../shared/logs/log-store.js';
 import { R2LogStore, type R2BucketBinding } from '../../../shared/logs/r2-log-store.js';
 import { s3LogStoreFrom } from '../../../shared/logs/s3-log-store.js';
@@ -64,7 +65,7 @@ let queue: JobQueue | undefined;
 let reconciler: Reconciler | undefined;
 
 /** The bound R2 bucket, else an S3-compatible store from the variables, else none (output is then not served). */
-function logStoreFor(env: Env): LogStore | undefined {
+function logStoreFor(env: Env): (LogStore & JobArchive) | undefined {
   const settings = readConfig(WorkerLogSettings, env as unknown as Record<string, string | undefined>);
   if (env.LOGS) return new R2LogStore(env.LOGS, settings.CONDUCTOR_LOG_PREFIX);
   return s3LogStoreFrom(settings);

@@ -6,18 +6,8 @@ import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { findJob } from '../../../jobs/find-job.js';
 import { problemResponses } from '../../../http/problem.js';
-import { JobIdParam, JobState } from './schema.js';
-
-const JobEvent = z
-  .object({
-    attempt: z.number().int(),
-    from_state: JobState.nullable().openapi({ description: 'null for the submission' }),
-    to_state: JobState,
-    at: z.string().openapi({ format: 'date-time' }),
-    actor: z.string().openapi({ example: 'user:alice' }),
-    reason: z.string().nullable(),
-  })
-  .openapi('JobEvent');
+import { jobEventView } from './job-view.js';
+import { JobEvent, JobIdParam } from './schema.js';
 
 const route = createRoute({
   method: 'get',
@@ -41,14 +31,6 @@ export function registerJobEvents(app: App): void {
     const { db } = c.var;
     const job = await findJob(db, Number(c.req.valid('param').id), accountScope(c.var.principal));
     const rows = await db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
-    const events = rows.map((row) => ({
-      attempt: row.attempt,
-      from_state: row.fromState,
-      to_state: row.toState,
-      at: row.at.toISOString(),
-      actor: row.actor,
-      reason: row.reason,
-    }));
-    return c.json({ events }, 200);
+    return c.json({ events: rows.map(jobEventView) }, 200);
   });
 }

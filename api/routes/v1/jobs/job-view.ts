@@ -1,11 +1,11 @@
 /** Job rows as the /v1 API shows them: snake_case, sizes and limits in their submit formats, UTC timestamps. */
 import type { z } from '@hono/zod-openapi';
-import type { JobRow } from '../../../../shared/db/schema.js';
+import type { JobEventRow, JobRow } from '../../../../shared/db/schema.js';
 import { formatMemorySize } from '../../../../shared/job/memory-size.js';
 import { expandOutputPath } from '../../../../shared/job/output-path.js';
 import { formatTimeLimit } from '../../../../shared/job/time-limit.js';
 import { formatWarnSignal } from '../../../../shared/job/warn-signal.js';
-import type { Job, JobDetail } from './schema.js';
+import type { Job, JobDetail, JobEvent } from './schema.js';
 import type { JobSummaryRow } from '../../../jobs/job-summary.js';
 import type { PendingReason } from '../../../jobs/pending-reasons.js';
 
@@ -54,4 +54,16 @@ export function jobView(row: JobSummaryRow, pending?: PendingReason): z.infer<ty
 
 export function jobDetailView(row: JobRow, pending?: PendingReason): z.infer<typeof JobDetail> {
   return { ...jobView(row, pending), environment: row.environment, script: row.script };
+}
+
+/** A job event as /v1 shows it. */
+export function jobEventView(row: JobEventRow): z.infer<typeof JobEvent> {
+  return {
+    attempt: row.attempt,
+    from_state: row.fromState,
+    to_state: row.toState,
+    at: row.at.toISOString(),
+    actor: row.actor,
+    reason: row.reason,
+  };
 }

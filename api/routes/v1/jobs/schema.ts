@@ -8,6 +8,17 @@ export const JobState = z.enum(JOB_STATES).openapi('JobState');
 
 export const JobIdParam = idParam('id', 'a job id');
 
+export const JobEvent = z
+  .object({
+    attempt: z.number().int(),
+    from_state: JobState.nullable().openapi({ description: 'null for the submission' }),
+    to_state: JobState,
+    at: z.string().openapi({ format: 'date-time' }),
+    actor: z.string().openapi({ example: 'user:alice' }),
+    reason: z.string().nullable(),
+  })
+  .openapi('JobEvent');
+
 /** UTC, ISO-8601, with Z. */
 export const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T14:00:00.000Z' });
 
