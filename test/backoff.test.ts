@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff, backoffDelay } from '../worker-node/backoff.js';
+import { Backoff, backoffDelay } from '../shared/backoff.js';
 
 describe('the backoff', () => {
   it('doubles each pause from the shortest up to the longest', () => {

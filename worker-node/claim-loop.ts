@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { NodeJob } from '../shared/protocol/confirm.js';
 import type { RunsAs } from '../shared/protocol/runs-as.js';
 import { DEFAULT_CLAIM_MAX } from '../shared/queue/job-queue.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../shared/backoff.js';
 import { ClaimPacer } from './claim-pacer.js';
 import type { ClaimSource } from './claim-source.js';
 import type { CoreAllocator } from './core-allocator.js';

@@ -5,7 +5,7 @@
  * (wake-subscriber.ts), and a wake starts the backoff over and ends the claim loop's sleep, so the backoff costs no
  * latency there.
  */
-import { Backoff } from './backoff.js';
+import { Backoff } from '../shared/backoff.js';
 
 export interface ClaimPacerOptions {
   /** The first wait after an empty claim. */

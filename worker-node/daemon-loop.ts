@@ -5,7 +5,7 @@
  * and waits for the pass under way. A pass that throws does not end the loop: the error is reported and the next pass
  * waits a growing pause. Modelled on pg-boss's worker.
  */
-import { Backoff } from './backoff.js';
+import { Backoff } from '../shared/backoff.js';
 
 export type LoopState = 'created' | 'running' | 'stopping' | 'stopped';
 

@@ -13,7 +13,7 @@ import { constants, lstat as lstatCallback } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { LogStore, LogStream, LogStreamId } from '../shared/logs/log-store.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../shared/backoff.js';
 import { Journal } from './journal.js';
 
 export interface OutputFile {

@@ -5,7 +5,7 @@
  * a growing pause, and new events wait for the next try rather than hammer it.
  */
 import type { NodeEvent } from '../shared/protocol/events.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../shared/backoff.js';
 import { DaemonLoop } from './daemon-loop.js';
 import { ApiRefused } from './node-api.js';
 

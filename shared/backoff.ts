@@ -1,6 +1,6 @@
 /**
- * The daemon's one schedule of growing pauses: each failure (or idle pass) in a row waits `factor` times longer than
- * the last, from `minMs` up to `maxMs`; a success starts it over. The delay itself is the `retry` package's
+ * One schedule of growing pauses, for the daemon's loops and the SDK's reconnects: each failure (or idle pass) in a
+ * row waits `factor` times longer than the last, from `minMs` up to `maxMs`; a success starts it over. The delay itself is the `retry` package's
  * (`createTimeout`, what p-retry and proper-lockfile build on); this only counts the failures, because the daemon's
  * loops wait in their own way (a sleep that news cuts short, a time to try again at), never inside a retry wrapper.
  * No jitter here: where spreading matters (idle nodes claiming), the caller adds its own.
