@@ -61,6 +61,3 @@ export const retentionOf = (config: RetentionSettings): Retention => ({
   jobMs: config.CONDUCTOR_JOB_RETENTION_DAYS,
   outputMs: config.CONDUCTOR_OUTPUT_RETENTION_DAYS,
 });
-
-/** The two settings alone, as the Workers host reads them from its variables. */
-export const RetentionSchema = z.object(retentionSettings).superRefine(checkRetention);
