@@ -185,6 +185,24 @@ export class QueueUnavailable extends ApiError {
   }
 }
 
+/**
+ * The host's own configuration is missing or refuses a variable (a Worker's are read at its first request, so it
+ * cannot refuse to start as the Node host does). Names each variable and what is wrong, never a value: some are
+ * secrets. `howToSet` is the host's way of setting one.
+ */
+export class HostMisconfigured extends ApiError {
+  constructor(issues: readonly { variable: string; message: string }[], howToSet: string) {
+    super(
+      503,
+      'host_misconfigured',
+      'Host misconfigured',
+      `This API cannot serve requests until its configuration is fixed: ${issues
+        .map(({ variable, message }) => `${variable} ${message}`)
+        .join('; ')}. ${howToSet}`,
+    );
+  }
+}
+
 /** Readiness failed: public, so it names neither the service nor the error. */
 export class NotReady extends ApiError {
   constructor() {

@@ -3,8 +3,8 @@
  * start with a message that names the variable.
  */
 import { z } from 'zod';
+import { apiSettings } from './api-settings.js';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
-import { nodeLeaseSetting } from './node-lease-setting.js';
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
 import { readConfig } from './read-config.js';
@@ -28,16 +28,10 @@ export const NodeHostConfigSchema = z
       .optional()
       .describe('Run a node daemon in the API process; on by default for the embedded database only.'),
     CONDUCTOR_DATA_DIR: z.string().min(1).default('./.conductor'),
-    CONDUCTOR_ADMIN_TOKEN: z
-      .string()
-      .min(32, 'must be at least 32 characters: it is a password for everything')
-      .regex(/^\S+$/, 'must not contain spaces')
-      .optional(),
+    ...apiSettings,
     CONDUCTOR_TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
-    CONDUCTOR_MAX_FOLLOWS: z.coerce.number().int().min(1).max(10_000).default(16),
     CONDUCTOR_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     CONDUCTOR_RECONCILE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
-    CONDUCTOR_NODE_LEASE_SECONDS: nodeLeaseSetting,
     // Its meaning changed (a silence limit without fencing): a deployment that set it must choose a lease anew.
     CONDUCTOR_NODE_TIMEOUT_SECONDS: z
       .never({

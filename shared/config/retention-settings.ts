@@ -75,6 +75,3 @@ export const retentionOf = (config: RetentionSettings): Retention => ({
   outputMs: config.CONDUCTOR_OUTPUT_RETENTION_DAYS,
   archive: config.CONDUCTOR_ARCHIVE_JOBS,
 });
-
-/** The two settings alone, as the Workers host reads them from its variables. */
-export const RetentionSchema = z.object(retentionSettings).superRefine(checkRetention);

@@ -5,24 +5,23 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { ExecutionContext } from 'hono';
-import { z } from 'zod';
-import { checkLogStoreSettings, logStoreSettings } from '../../../shared/config/log-store-settings.js';
-import { readConfig } from '../../../shared/config/read-config.js';
-import { RetentionSchema, retentionOf } from '../../../shared/config/retention-settings.js';
+import { ConfigError } from '../../../shared/config/read-config.js';
+import { retentionOf } from '../../../shared/config/retention-settings.js';
+import { readWorkerConfig, type WorkerConfig } from '../../../shared/config/worker-config.js';
 import type { Database } from '../../../shared/db/database.js';
 import type { JobArchive } from '../../../shared/logs/job-archive.js';
 import type { LogStore } from '../../../shared/logs/log-store.js';
 import { R2LogStore, type R2BucketBinding } from '../../../shared/logs/r2-log-store.js';
 import { s3LogStoreFrom } from '../../../shared/logs/s3-log-store.js';
 import { schema } from '../../../shared/db/schema.js';
-import type { JobQueue } from '../../../shared/queue/job-queue.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
 import { upstashClient } from '../../../shared/queue/redis/upstash-client.js';
 import { createApp } from '../../app.js';
 import type { App } from '../../app-env.js';
 import { RedisFollowLeases } from '../../follows/redis-follow-leases.js';
+import { HostMisconfigured } from '../../http/errors.js';
 import { Reconciler } from '../../reconciler.js';
-import { parseNodeLease } from '../../../shared/config/node-lease-setting.js';
+import { misconfiguredApp } from './misconfigured-app.js';
 
 export interface Env {
   DATABASE_URL: string;
@@ -37,6 +36,8 @@ export interface Env {
   /** Days a finished job's row and its stored output are kept (shared/config/retention-settings.ts). */
   CONDUCTOR_JOB_RETENTION_DAYS?: string;
   CONDUCTOR_OUTPUT_RETENTION_DAYS?: string;
+  /** yes: a job's record is archived to the log store before its row is deleted. */
+  CONDUCTOR_ARCHIVE_JOBS?: string;
   /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
   LOGS?: R2BucketBinding;
   CONDUCTOR_LOG_PREFIX?: string;
@@ -57,41 +58,65 @@ interface RequestBindings extends Env {
   requestDatabase: Database;
 }
 
-// One app, queue and reconciler per isolate: the token cache and the sweep's place outlive a request. The Upstash
-// client is plain fetch calls, so unlike a database pool it may serve every request. Bindings arrive with the first
-// request or cron event, hence built then.
+const HOW_TO_SET =
+  'Set secrets (DATABASE_URL, UPSTASH_REDIS_REST_TOKEN, CONDUCTOR_ADMIN_TOKEN, CONDUCTOR_S3_SECRET_ACCESS_KEY) with `wrangler secret put NAME`, other variables under [vars] in wrangler.toml; for `wrangler dev`, in .dev.vars';
+
+// Bindings arrive with the first request or cron event, and stay the same for the isolate's life: its configuration
+// is read then, once. One app and reconciler per isolate: the token cache and the sweep's place outlive a request.
+let configuration: WorkerConfig | HostMisconfigured | undefined;
 let app: App | undefined;
-let queue: JobQueue | undefined;
+let unconfigured: ReturnType<typeof misconfiguredApp> | undefined;
 let reconciler: Reconciler | undefined;
 
-/** The bound R2 bucket, else an S3-compatible store from the variables, else none (output is then not served). */
-function logStoreFor(env: Env): (LogStore & JobArchive) | undefined {
-  const settings = readConfig(WorkerLogSettings, env as unknown as Record<string, string | undefined>);
-  if (env.LOGS) return new R2LogStore(env.LOGS, settings.CONDUCTOR_LOG_PREFIX);
-  return s3LogStoreFrom(settings);
+/** The validated variables, or the 503 that names the missing and invalid ones. */
+function configurationOf(env: Env): WorkerConfig | HostMisconfigured {
+  if (configuration) return configuration;
+  try {
+    const config = readWorkerConfig(env as unknown as Record<string, unknown>);
+    // The one rule between a variable and a binding, which the schema of the variables cannot see.
+    if (config.CONDUCTOR_ARCHIVE_JOBS && !logStoreFor(env, config)) {
+      const message = 'is yes, but there is no log store to archive to: bind LOGS or set the CONDUCTOR_S3_* variables';
+      throw new ConfigError([{ variable: 'CONDUCTOR_ARCHIVE_JOBS', message }]);
+    }
+    configuration = config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    configuration = new HostMisconfigured(error.issues, HOW_TO_SET);
+  }
+  return configuration;
 }
 
-// A Worker has no directory to share with the nodes.
-const WorkerLogSettings = z
-  .object(logStoreSettings)
-  .omit({ CONDUCTOR_LOG_DIR: true })
-  .superRefine((settings, ctx) => checkLogStoreSettings({ ...settings, CONDUCTOR_LOG_DIR: undefined }, ctx));
+/**
+ * The S3-compatible store the variables name, else the bound R2 bucket, else none (output is then not served). The
+ * variables win: wrangler.toml binds a bucket always, and a deployment that names another store means it.
+ */
+function logStoreFor(env: Env, config: WorkerConfig): (LogStore & JobArchive) | undefined {
+  const s3 = s3LogStoreFrom(config);
+  if (s3) return s3;
+  return env.LOGS ? new R2LogStore(env.LOGS, config.CONDUCTOR_LOG_PREFIX) : undefined;
+}
 
-function queueFor(env: Env): JobQueue {
-  for (const name of ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'] as const) {
-    if (!env[name]) throw new Error(`${name} is not set: add it as a secret (wrangler secret put ${name})`);
-  }
-  queue ??= new RedisJobQueue(
-    upstashClient(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN),
-    env.CONDUCTOR_REDIS_PREFIX ?? 'conductor:',
-  );
-  return queue;
+// The Upstash client is plain fetch calls, so unlike a database pool it may serve every request of the isolate.
+const redisOf = (config: WorkerConfig) => upstashClient(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN);
+
+function buildApp(env: Env, config: WorkerConfig): App {
+  const redis = redisOf(config);
+  return createApp({
+    db: (c) => (c.env as RequestBindings).requestDatabase,
+    queue: new RedisJobQueue(redis, config.CONDUCTOR_REDIS_PREFIX),
+    adminToken: config.CONDUCTOR_ADMIN_TOKEN,
+    logs: logStoreFor(env, config),
+    // Counted in Upstash with the queue, so that every isolate sees every follow, and a dead isolate's lapse.
+    followLeases: new RedisFollowLeases(redis, config.CONDUCTOR_REDIS_PREFIX),
+    maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
+    nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
+  });
 }
 
 /** A database pool of the request's own: Workers do not let I/O objects outlive the request that made them. */
-function openDatabase(env: Env): { db: Database; end(): Promise<void> } {
-  if (env.CONDUCTOR_NEON_WS_PROXY) useWsProxy(env.CONDUCTOR_NEON_WS_PROXY);
-  const pool = new Pool({ connectionString: env.DATABASE_URL });
+function openDatabase(config: WorkerConfig): { db: Database; end(): Promise<void> } {
+  if (config.CONDUCTOR_NEON_WS_PROXY) useWsProxy(config.CONDUCTOR_NEON_WS_PROXY);
+  const pool = new Pool({ connectionString: config.DATABASE_URL });
   return { db: drizzle(pool, { schema }) as unknown as Database, end: () => pool.end() };
 }
 
@@ -108,22 +133,12 @@ function useWsProxy(proxy: string): void {
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const jobQueue = queueFor(env);
-    app ??= createApp({
-      db: (c) => (c.env as RequestBindings).requestDatabase,
-      queue: jobQueue,
-      adminToken: env.CONDUCTOR_ADMIN_TOKEN,
-      logs: logStoreFor(env),
-      // Counted in Upstash with the queue, so that every isolate sees every follow, and a dead isolate's lapse.
-      followLeases: new RedisFollowLeases(
-        upstashClient(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN),
-        env.CONDUCTOR_REDIS_PREFIX ?? 'conductor:',
-      ),
-      maxFollows: maxFollows(env.CONDUCTOR_MAX_FOLLOWS),
-      nodeLeaseMs: parseNodeLease(env.CONDUCTOR_NODE_LEASE_SECONDS),
-    });
-    const current = app;
-    const database = openDatabase(env);
+    const config = configurationOf(env);
+    if (config instanceof HostMisconfigured) {
+      return (unconfigured ??= misconfiguredApp(config)).fetch(request, env, ctx);
+    }
+    const current = (app ??= buildApp(env, config));
+    const database = openDatabase(config);
     let response: Response;
     try {
       response = await current.fetch(request, { ...env, requestDatabase: database.db } satisfies RequestBindings, ctx);
@@ -147,12 +162,18 @@ export default {
   },
 
   async scheduled(_controller: unknown, env: Env, ctx: ExecutionContext): Promise<void> {
+    const config = configurationOf(env);
+    if (config instanceof HostMisconfigured) {
+      // One line a run, and no stack: the run would fail the same way each minute until the variables are set.
+      console.error(`reconciler not run: ${config.message}`);
+      return;
+    }
     // The reconciler keeps its sweep's place between runs of this isolate; the database is per run.
-    const current = (reconciler ??= new Reconciler(queueFor(env), {
-      retention: retentionOf(readConfig(RetentionSchema, env as unknown as Record<string, string | undefined>)),
-      logs: logStoreFor(env),
+    const current = (reconciler ??= new Reconciler(new RedisJobQueue(redisOf(config), config.CONDUCTOR_REDIS_PREFIX), {
+      retention: retentionOf(config),
+      logs: logStoreFor(env, config),
     }));
-    const database = openDatabase(env);
+    const database = openDatabase(config);
     try {
       await current.run(database.db);
     } finally {
@@ -160,11 +181,3 @@ export default {
     }
   },
 };
-
-/** CONDUCTOR_MAX_FOLLOWS, a whole number from 1; unset, 16. */
-function maxFollows(text: string | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`CONDUCTOR_MAX_FOLLOWS must be a whole number from 1`);
-  return value;
-}
