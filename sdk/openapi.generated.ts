@@ -146,7 +146,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
@@ -422,7 +422,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
@@ -770,7 +770,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1082,7 +1082,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1172,7 +1172,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1262,7 +1262,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1626,7 +1626,7 @@ export interface paths {
             'application/problem+json': components['schemas']['OriginalValidationProblem'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1967,7 +1967,7 @@ export interface paths {
             'application/json': components['schemas']['Probe'];
           };
         };
-        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry */
+        /** @description The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it) */
         503: {
           headers: {
             [name: string]: unknown;
