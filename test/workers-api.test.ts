@@ -6,6 +6,7 @@
  * "Dispatch"; a real daemon against the Worker is workers-daemon.test.ts.
  */
 import { sql } from 'drizzle-orm';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerDeployment, type WorkerDeployment } from './fixtures/worker-deployment.js';
 import { validJob } from './helpers/test-app.js';
@@ -66,6 +67,10 @@ describe.skipIf(serversAway)('the Workers host in workerd (Neon driver, Upstash 
     expect(await d.json(200, 'GET', '/livez', { token: null })).toEqual({ status: 'ok' });
     expect(await d.json(200, 'GET', '/readyz', { token: null })).toEqual({ status: 'ok' });
     expect(await d.json(200, 'GET', '/health', { token: null })).toMatchObject({ status: 'healthy' });
+    expect(await d.json(200, 'GET', '/', { token: null })).toMatchObject({
+      service: 'SCNS-Conductor API',
+      status: 'running',
+    });
     const before = d.worker.proxy.counts().roundTrips;
     await d.json(200, 'GET', '/readyz', { token: null });
     // Readiness asked Postgres, through the driver and the proxy.
@@ -234,7 +239,9 @@ describe.skipIf(serversAway)('the Workers host in workerd (Neon driver, Upstash 
       headers: { Authorization: `Bearer ${nodeToken}`, 'Content-Type': 'application/json' },
       body: JSON.stringify(capacity),
     });
-    expect(bare.status).toBeGreaterThanOrEqual(400);
+    expect(bare.status).toBe(400);
+    expect(await bare.json()).toMatchObject({ code: 'protocol_unsupported' });
+    expect(bare.headers.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
     const user = (
       await d.json<{ token: string }>(201, 'POST', '/v1/tokens', {
         body: { name: 'bob', kind: 'user', account: 'chem', user: 'tester' },
