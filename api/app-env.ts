@@ -21,8 +21,11 @@ export interface Services {
   clusterId: (db: Database) => Promise<string>;
   /** How often a follower of a running job's output looks for more. */
   logPollMs: number;
-  /** Aborted when the process stops serving: long answers (followers) end instead of holding the stop up. */
-  closing: AbortSignal;
+  /**
+   * Aborted when the process stops serving: long answers (followers) end instead of holding the stop up. None where
+   * the host never stops serving so (a Worker, which could not share one signal between requests anyway).
+   */
+  closing: AbortSignal | undefined;
   /** Each principal's open follow streams, counted across the deployment: at most `max`, leases of `leaseMs`. */
   follows: { leases: FollowLeases; max: number; leaseMs: number };
   now: () => Date;

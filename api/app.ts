@@ -103,7 +103,9 @@ export function createApp(deps: AppDependencies): App {
     logs: deps.logs,
     clusterId: clusterIdSource(deps.clusterId),
     logPollMs: deps.logPollMs ?? DEFAULT_LOG_POLL_MS,
-    closing: deps.closing ?? new AbortController().signal,
+    // No signal made here: a Worker builds its app inside its first request, and workerd binds an AbortSignal made
+    // there to that request, so that later ones could not read it (every follow answered 500).
+    closing: deps.closing,
     follows: {
       leases: followLeases,
       max: deps.maxFollows ?? DEFAULT_MAX_FOLLOWS,

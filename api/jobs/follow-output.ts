@@ -21,7 +21,7 @@ export interface Follow {
   /** At most this many bytes are read from the store at once. */
   chunkBytes: number;
   /** Aborted when the API stops: followers are cut off (they resume elsewhere), not left hanging. */
-  closing: AbortSignal;
+  closing: AbortSignal | undefined;
   /**
    * Work on a timer while the stream is open, whether or not the client reads (api/follows/follow-guard.ts): each
    * runs every `everyMs`, never twice at once; one that throws ends the stream with its error (a revoked token).
@@ -42,7 +42,7 @@ export function followStream(follow: Follow): ReadableStream<Uint8Array> {
   let ended = false;
   const finish = () => {
     done.abort();
-    if (stopping) follow.closing.removeEventListener('abort', stopping);
+    if (stopping) follow.closing?.removeEventListener('abort', stopping);
     for (const timer of timers) clearInterval(timer);
     if (!ended) follow.onEnd?.();
     ended = true;
@@ -54,8 +54,8 @@ export function followStream(follow: Follow): ReadableStream<Uint8Array> {
         finish();
         controller.error(new ApiStopping());
       };
-      if (follow.closing.aborted) return stopping();
-      follow.closing.addEventListener('abort', stopping, { once: true });
+      if (follow.closing?.aborted) return stopping();
+      follow.closing?.addEventListener('abort', stopping, { once: true });
       for (const { everyMs, run } of follow.upkeep ?? []) {
         let running = false;
         const tick = () => {

@@ -143,8 +143,11 @@ export function apiWithNode(node: string, env: Record<string, string> = {}, work
   return started;
 }
 
+/** What daemons are started against: an API's URL, its log directory ('' for none), and how to make node tokens. */
+export type DaemonApi = Pick<TestApi, 'url' | 'logDir'> & { t: Pick<TestApp, 'token'> };
+
 /** Daemons sharing one core-lock directory, as daemons on one machine do. */
-export function testNodes(api: TestApi): TestNodes {
+export function testNodes(api: DaemonApi): TestNodes {
   const dirs: string[] = [];
   const daemons: ChildServer[] = [];
   const dir = () => {

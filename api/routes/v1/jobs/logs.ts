@@ -142,7 +142,7 @@ export function registerJobLogs(app: App): void {
         : query.tail_bytes !== undefined
           ? await tailStart(store, id, { bytes: query.tail_bytes })
           : (query.offset ?? 0);
-    if (follow && closing.aborted) throw new ApiStopping();
+    if (follow && closing?.aborted) throw new ApiStopping();
     const limit = query.limit ?? DEFAULT_LIMIT;
     const body = follow
       ? followStream({
