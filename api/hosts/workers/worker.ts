@@ -62,6 +62,10 @@ interface RequestBindings extends Env {
 let app: App | undefined;
 let queue: JobQueue | undefined;
 let reconciler: Reconciler | undefined;
+// A Worker is never told to stop, so no follow is ever closed by one. Not a real AbortSignal: workerd refuses a request
+// the use of a signal another request made (the app, with the app's default signal, is made in the first request),
+// and refuses making one outside any request. The follows only read `aborted` and add and remove a listener.
+const NEVER_CLOSING = { aborted: false, addEventListener() {}, removeEventListener() {} } as unknown as AbortSignal;
 
 /** The bound R2 bucket, else an S3-compatible store from the variables, else none (output is then not served). */
 function logStoreFor(env: Env): LogStore | undefined {
@@ -120,6 +124,7 @@ export default {
       ),
       maxFollows: maxFollows(env.CONDUCTOR_MAX_FOLLOWS),
       nodeLeaseMs: parseNodeLease(env.CONDUCTOR_NODE_LEASE_SECONDS),
+      closing: NEVER_CLOSING,
     });
     const current = app;
     const database = openDatabase(env);
