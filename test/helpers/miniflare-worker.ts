@@ -87,7 +87,10 @@ export async function startMiniflareWorker(options: {
     });
     const url = (await miniflare.ready).toString().replace(/\/$/, '');
     const logs = (await miniflare.getR2Bucket('LOGS')) as unknown as R2BucketBinding;
-    const worker = await miniflare.getWorker();
+    // Typed here: Miniflare's own types for it are @cloudflare/workers-types', which this project does not install.
+    const worker = (await miniflare.getWorker()) as unknown as {
+      scheduled(event: { cron: string }): Promise<{ outcome: string }>;
+    };
     return {
       url,
       logs,
