@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -163,6 +163,11 @@ function benchNode(): Promise<HostResult> {
   });
 }
 
+const loadAverage = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+
 // ---- output -----------------------------------------------------------------------------------------------------
 
 function printTable(header: string[], rows: string[][]): void {
@@ -177,6 +182,7 @@ async function main(): Promise<void> {
   console.log(
     `machine cores ${availableParallelism()} (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), node ${process.version}`,
   );
+  console.log(`load average ${loadAverage()}`);
   console.log(`submits ${SUBMITS} after a warm-up of ${WARMUP}, sequential then ${CONCURRENCY} concurrent clients\n`);
   const bundle = await bundleSizes();
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -196,6 +202,8 @@ async function main(): Promise<void> {
     ] as const
   ).map(([metric, of]) => [metric, ms(of(worker)), ms(of(node)), (of(worker) / of(node)).toFixed(2)]);
   printTable(['metric', worker.name, node.name, 'Worker/Node'], rows);
+  // Both hosts and this client share the machine's cores: figures taken under other load are not comparable.
+  console.log(`\nload average at the end ${loadAverage()}`);
 
   for (const result of [worker, node]) {
     if (result.failures.length) {
