@@ -1,7 +1,8 @@
 /**
  * `npm run dev:workers` as a developer runs it: one command that migrates a database, starts the Worker in workerd
- * against the local Postgres and Redis, and prints its URL and admin token; a job submitted through it is stored;
- * Ctrl-C (SIGINT to its whole process group, as a terminal sends it) stops everything it started.
+ * against the local Postgres and Redis, and prints its URL and admin token; a job submitted through it is stored, and
+ * its output read from the S3 server the CONDUCTOR_S3_* variables name; Ctrl-C (SIGINT to its whole process group,
+ * as a terminal sends it) stops everything it started.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,10 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { readClusterId } from '../shared/db/cluster-id.js';
+import { openNodeDatabase } from '../shared/db/node-database.js';
 import { freePort } from './helpers/child-server.js';
+import { moveJob } from './helpers/job-states.js';
 import { validJob } from './helpers/test-app.js';
 import { adminQuery, backends, POSTGRES_URL } from './helpers/test-databases.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
+import { startTestS3 } from './helpers/test-s3.js';
 import { waitFor, waitUntil } from './helpers/wait-for.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -33,11 +38,12 @@ const postgres = (await backends()).find((backend) => backend.name === 'postgres
 const serversAway = postgres.skip ?? (await redisUnreachable());
 
 describe.skipIf(serversAway)('npm run dev:workers', () => {
-  it('migrates, serves the Worker with a printed admin token, takes a submit, and stops on Ctrl-C', async () => {
+  it('migrates, serves the Worker with a printed admin token, takes a submit, reads S3, and stops on Ctrl-C', async () => {
     const schema = `test_dev_workers_${randomBytes(4).toString('hex')}`;
     const redisPrefix = `test:${schema}:`;
     const state = mkdtempSync(join(tmpdir(), 'conductor-dev-workers-state-'));
     await adminQuery(`CREATE SCHEMA ${schema}`);
+    const s3 = await startTestS3();
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
     const env: NodeJS.ProcessEnv = {
@@ -47,6 +53,7 @@ describe.skipIf(serversAway)('npm run dev:workers', () => {
       REDIS_URL,
       PORT: String(await freePort('127.0.0.1')),
       CONDUCTOR_REDIS_PREFIX: redisPrefix,
+      ...s3.env,
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       WRANGLER_SEND_METRICS: 'false',
     };
@@ -78,6 +85,21 @@ describe.skipIf(serversAway)('npm run dev:workers', () => {
       const { id } = (await answer.json()) as { id: string };
       expect(await adminQuery(`SELECT state FROM ${schema}.jobs WHERE id = $1`, [id])).toEqual([{ state: 'PENDING' }]);
 
+      // Its output, as a daemon shipping to that S3 server stores it, read back through the Worker.
+      const database = await openNodeDatabase({ url: POSTGRES_URL, searchPath: schema, poolSize: 1 });
+      try {
+        await moveJob(database.db, id, 'RUNNING', { attempt: 1, nodeName: 'n1' });
+        const cluster = await readClusterId(database.db);
+        await s3.store().put({ cluster, jobId: Number(id), attempt: 1, stream: 'stdout' }, 0, Buffer.from('hello\n'));
+        await moveJob(database.db, id, 'COMPLETED');
+      } finally {
+        await database.close();
+      }
+      const output = await fetch(`${workerUrl}/v1/jobs/${id}/logs/stdout`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(await output.text()).toBe('hello\n');
+
       process.kill(-child.pid!, 'SIGINT');
       // npm ends itself by the signal it was sent once its script has ended.
       expect(['code 0', 'signal SIGINT']).toContain(await exited);
@@ -87,6 +109,7 @@ describe.skipIf(serversAway)('npm run dev:workers', () => {
     } finally {
       if (groupAlive(child.pid!)) process.kill(-child.pid!, 'SIGKILL');
       rmSync(state, { recursive: true, force: true });
+      await s3.close();
       await adminQuery(`DROP SCHEMA ${schema} CASCADE`);
       await deleteKeys(redisPrefix);
     }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { readWranglerConfig } from '../../api/hosts/workers/wrangler-config.js';
 import type { R2BucketBinding } from '../../shared/logs/r2-log-store.js';
 import { startNeonWsProxy, type NeonWsProxy } from '../fixtures/neon-ws-proxy.js';
 import { startUpstashRestBridge, type UpstashRestBridge } from '../fixtures/upstash-rest-bridge.js';
@@ -63,15 +63,15 @@ export async function startMiniflareWorker(options: {
     opened.push(proxy);
     const bridge: UpstashRestBridge = await startUpstashRestBridge({ redisUrl: options.redisUrl });
     opened.push(bridge);
-    const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, 'wrangler.toml'));
+    const config = readWranglerConfig(ROOT);
     miniflare = new Miniflare({
       modules: true,
       scriptPath,
       // Module names are paths from here: the default, the working directory, would need `..` to reach it.
       modulesRoot: dirname(scriptPath),
-      compatibilityDate: workerOptions.compatibilityDate,
-      compatibilityFlags: workerOptions.compatibilityFlags,
-      r2Buckets: Object.keys(workerOptions.r2Buckets ?? {}),
+      compatibilityDate: config.compatibility_date,
+      compatibilityFlags: config.compatibility_flags,
+      r2Buckets: config.r2_buckets.map((bucket) => bucket.binding),
       r2Persist: join(dir, 'r2'),
       host: '127.0.0.1',
       port: 0,

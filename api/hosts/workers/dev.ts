@@ -11,8 +11,9 @@
  *
  * Env: DATABASE_URL (postgres://postgres@127.0.0.1:5432/conductor), REDIS_URL (redis://127.0.0.1:6379), PORT (8787),
  * CONDUCTOR_ADMIN_TOKEN (unset: a new one each start). Every other CONDUCTOR_* variable (CONDUCTOR_S3_*,
- * CONDUCTOR_REDIS_PREFIX, retention, limits) is passed to the Worker as it is. Arguments go to `wrangler dev`
- * (e.g. `-- --persist-to <dir>` for its local state, `.wrangler/state` by default).
+ * CONDUCTOR_REDIS_PREFIX, retention, limits) is passed to the Worker as it is; with CONDUCTOR_S3_ENDPOINT the Worker
+ * runs without wrangler.toml's R2 binding, which it would read instead (the local R2 has no S3 endpoint that a daemon
+ * could ship to). Arguments go to `wrangler dev` (e.g. `-- --persist-to <dir>` for its local state).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +27,7 @@ import { migrate } from '../../../shared/db/migrator.js';
 import { openNodeDatabase } from '../../../shared/db/node-database.js';
 import { startNeonWsProxy } from '../../../test/fixtures/neon-ws-proxy.js';
 import { startUpstashRestBridge } from '../../../test/fixtures/upstash-rest-bridge.js';
+import { readWranglerConfig } from './wrangler-config.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 // wrangler's own entry point (its bin script only re-spawns this one): the process that tears workerd down.
@@ -62,6 +64,13 @@ function workerVariables(proxy: string, bridge: { url: string; token: string }):
   };
 }
 
+/** wrangler.toml without its R2 binding, as a config file in `dir`: everything else (name, main, Cron) as it is. */
+function configWithoutR2(dir: string): string {
+  const file = join(dir, 'wrangler.json');
+  writeFileSync(file, JSON.stringify({ ...readWranglerConfig(ROOT), r2_buckets: [] }));
+  return file;
+}
+
 async function main(): Promise<void> {
   await migrateDatabase();
   const database = new URL(databaseUrl);
@@ -91,6 +100,7 @@ async function main(): Promise<void> {
       '--env-file',
       envFile,
       '--show-interactive-dev-session=false',
+      ...(process.env.CONDUCTOR_S3_ENDPOINT ? ['--config', configWithoutR2(dir)] : []),
       ...process.argv.slice(2),
     ],
     {
@@ -104,7 +114,10 @@ async function main(): Promise<void> {
     console.log(line);
     const ready = /Ready on (http:\/\/\S+)/.exec(line);
     if (!ready || cron) return;
-    console.log(`\nSCNS-Conductor Worker (workerd) on ${ready[1]}, database ${database.host}, Redis ${redisUrl}`);
+    const output = process.env.CONDUCTOR_S3_ENDPOINT ?? 'the local R2 binding';
+    console.log(
+      `\nSCNS-Conductor Worker (workerd) on ${ready[1]}, database ${database.host}, Redis ${redisUrl}, output ${output}`,
+    );
     console.log(`admin token: ${adminToken}\nCtrl-C stops it.\n`);
     // wrangler dev's own way to run the Cron handler once.
     cron = setInterval(() => {
