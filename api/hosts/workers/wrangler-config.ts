@@ -1,0 +1,39 @@
+/**
+ * wrangler.toml as wrangler itself reads it, for the Node tooling around the Worker (npm run dev:workers, the tests'
+ * Miniflare helper); never imported by the Worker. Read by wrangler's API in a child process: loading that API
+ * installs SIGINT and SIGTERM handlers that exit the process at once, which would cut the caller's own stop short.
+ */
+import { execFileSync } from 'node:child_process';
+
+/** The parts of the Worker's configuration the tooling uses (wrangler's names). */
+export interface WranglerConfig {
+  name: string;
+  /** The Worker's entry module, as an absolute path. */
+  main: string;
+  compatibility_date: string;
+  compatibility_flags: string[];
+  triggers: { crons?: string[] };
+  r2_buckets: { binding: string; bucket_name?: string }[];
+}
+
+const READ = `
+import { unstable_readConfig } from 'wrangler';
+const c = unstable_readConfig({ config: 'wrangler.toml' });
+const picked = { name: c.name, main: c.main, compatibility_date: c.compatibility_date,
+  compatibility_flags: c.compatibility_flags, triggers: c.triggers, r2_buckets: c.r2_buckets };
+process.stdout.write('\\n' + JSON.stringify(picked) + '\\n');
+`;
+
+/**
+ * The configuration in `root`/wrangler.toml.
+ * @throws Error when wrangler cannot read it (its message on stderr)
+ */
+export function readWranglerConfig(root: string): WranglerConfig {
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', READ], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  // The last line: whatever wrangler itself may print comes before it.
+  return JSON.parse(output.trim().split('\n').at(-1)!) as WranglerConfig;
+}
