@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerDeployment, type WorkerDeployment } from './fixtures/worker-deployment.js';
 import { startWorkerNode, type WorkerNode } from './fixtures/worker-node.js';
-import { measureJobCost, measureReconcilerRun, printJobCost, s3Kind } from './fixtures/workers-cost.js';
+import { measureJobCost, measureReconcilerRun, printJobCost, s3Kind } from './fixtures/job-cost.js';
 import { backends } from './helpers/test-databases.js';
 import { redisUnreachable } from './helpers/test-redis.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -78,8 +78,8 @@ describe.skipIf(serversAway)('a real node daemon against the Workers host in wor
 
     // The node wrote the output to the S3 server; the Worker only read it there.
     expect(node.s3.requests().some((r) => r.method === 'PUT' && r.url.includes(`/jobs/${id}/`))).toBe(true);
-    expect(d.workerS3.requests().some((r) => r.method === 'GET' && r.url.includes(`jobs/${id}/`))).toBe(true);
-    expect(d.workerS3.requests().filter((r) => s3Kind(r) !== 'GET' && s3Kind(r) !== 'LIST')).toEqual([]);
+    expect(d.apiS3.requests().some((r) => r.method === 'GET' && r.url.includes(`jobs/${id}/`))).toBe(true);
+    expect(d.apiS3.requests().filter((r) => s3Kind(r) !== 'GET' && s3Kind(r) !== 'LIST')).toEqual([]);
   });
 
   it('ends a job FAILED with the exit code its script exited with', async () => {
@@ -122,7 +122,7 @@ describe.skipIf(serversAway)('a real node daemon against the Workers host in wor
     expect(per('node', 'Redis (direct)', 'commands')).toBeGreaterThan(0);
     // The node writes the output; the Worker only reads it.
     expect(cost.nodeS3.PUT).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(cost.workerS3).filter((kind) => kind !== 'GET' && kind !== 'LIST')).toEqual([]);
+    expect(Object.keys(cost.apiS3).filter((kind) => kind !== 'GET' && kind !== 'LIST')).toEqual([]);
     expect(reconciler['Postgres round trips']).toBeGreaterThan(0);
   }, 180_000);
 });
