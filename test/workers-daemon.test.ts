@@ -117,7 +117,7 @@ describe.skipIf(serversAway)('a real node daemon against the Workers host in wor
     // Each job: a submit and two reads by the client; a confirm and its reports by the node; rows in Postgres.
     expect(per('client', 'Worker', 'requests')).toBe(3);
     expect(per('node', 'Worker', 'requests')).toBeGreaterThan(0);
-    expect(per('Worker', 'Postgres (Neon)', 'round trips')).toBeGreaterThan(0);
+    expect(per('Worker', 'Postgres', 'round trips')).toBeGreaterThan(0);
     expect(per('Worker', 'Redis (Upstash)', 'commands')).toBeGreaterThan(0);
     expect(per('node', 'Redis (direct)', 'commands')).toBeGreaterThan(0);
     // The node writes the output; the Worker only reads it.
