@@ -151,3 +151,27 @@ describe.skipIf(await redisUnreachable())('a Worker with bad variables', () => {
     expect((await fetch(`${worker!.url}/openapi.json`)).status).toBe(200);
   });
 });
+
+describe.skipIf(await redisUnreachable())('a Worker told to archive jobs with no log store to archive to', () => {
+  let worker: WorkerHost | undefined;
+  beforeAll(async () => {
+    worker = await startWorkerHost({
+      databaseUrl: POSTGRES_URL,
+      redisUrl: REDIS_URL,
+      redisPrefix: 'test:worker-configuration-archive:',
+      adminToken: ADMIN_TOKEN,
+      vars: { CONDUCTOR_ARCHIVE_JOBS: 'yes' },
+      // wrangler.toml without its R2 binding, and no CONDUCTOR_S3_* variables: no store at all.
+      args: ['--config', new URL('./fixtures/wrangler-s3.toml', import.meta.url).pathname],
+    });
+  }, 120_000);
+  afterAll(() => worker?.stop(), 60_000);
+
+  it('is misconfigured, naming CONDUCTOR_ARCHIVE_JOBS and what it needs', async () => {
+    const response = await fetch(`${worker!.url}/v1/jobs`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(response.status).toBe(503);
+    const body = await problem(response);
+    expect(body.code).toBe('host_misconfigured');
+    expect(body.detail).toContain('CONDUCTOR_ARCHIVE_JOBS is yes, but there is no log store to archive to');
+  });
+});
