@@ -36,7 +36,10 @@ export function cancelCommand(program: Command): void {
       if (filtered) {
         const selected = await listJobs(client, filters, ['PENDING', 'RUNNING']);
         // With ids and filters both, scancel cancels the named jobs that also match the filters.
-        targets = selected.map((job) => job.id).filter((id) => ids.length === 0 || ids.includes(id));
+        targets = selected
+          .map((job) => job.id)
+          .filter((id) => ids.length === 0 || ids.includes(id))
+          .sort((a, b) => Number(a) - Number(b));
       }
       const results = [];
       let refused = false;

@@ -1,26 +1,33 @@
 /**
- * `conductor up|api|node|migrate`: the programs `npm start`, `npm run node` and `npm run migrate` run, started in
- * this process (each reads its settings from the environment; README "Configuration"). `up` is the embedded default,
- * an API with a node daemon of its own; `api` is the API alone (CONDUCTOR_LOCAL_NODE=off).
+ * `conductor up|api|node|migrate`: the programs `npm start`, `npm run node` and `npm run migrate` run, each in a child
+ * process under tsx (as those scripts run them) with this terminal: they read their settings from the environment
+ * (README "Configuration"), and a Ctrl-C reaches them directly, as it reaches the whole foreground group; this
+ * process exits with their code. `up` is the embedded default, an API with a node daemon of its own; `api` is the
+ * API alone (CONDUCTOR_LOCAL_NODE=off).
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { runAction } from '../command-context.js';
 
 const ENTRY_POINTS = [
   {
     name: 'up',
-    module: '../../api/hosts/node/main.ts',
+    program: 'api/hosts/node/main.ts',
     description: 'run the API with a node daemon on this machine (npm start)',
   },
   {
     name: 'api',
-    module: '../../api/hosts/node/main.ts',
+    program: 'api/hosts/node/main.ts',
     description: 'run the API alone, no node daemon in it',
     env: { CONDUCTOR_LOCAL_NODE: 'off' },
   },
-  { name: 'node', module: '../../worker-node/main.ts', description: 'run a node daemon (npm run node)' },
+  { name: 'node', program: 'worker-node/main.ts', description: 'run a node daemon (npm run node)' },
   {
     name: 'migrate',
-    module: '../../shared/db/migrate-cli.ts',
+    program: 'shared/db/migrate-cli.ts',
     description: 'apply the database migrations (npm run migrate)',
   },
 ] as const;
@@ -30,9 +37,28 @@ export function entryPointCommands(program: Command): void {
     program
       .command(entry.name)
       .description(entry.description)
-      .action(async () => {
-        if ('env' in entry) Object.assign(process.env, entry.env);
-        await import(entry.module);
-      });
+      .action(() =>
+        runAction(() => {
+          const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), entry.program)], {
+            stdio: 'inherit',
+            env: { ...process.env, ...('env' in entry ? entry.env : {}) },
+          });
+          // The child stops itself on these (gracefully, then at once on a second one): this process waits for it.
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+          return new Promise<number>((resolve) =>
+            child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal))),
+          );
+        }),
+      );
   }
 }
+
+/** The checkout this command runs from (the directory with package.json above this module, or above its bundle). */
+function packageRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error('no package.json above the conductor command');
+  }
+}
+
+const signalNumber = (signal: NodeJS.Signals | null) => (signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15);

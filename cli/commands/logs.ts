@@ -55,8 +55,9 @@ async function readStored(
       params: { path: { id, stream }, query: { ...query, ...(attempt ? { attempt: String(attempt) } : {}) } },
       parseAs: 'arrayBuffer',
     });
-    if (data === undefined) throw apiErrorOf(response, error);
-    const bytes = new Uint8Array(data as ArrayBuffer);
+    if (!response.ok) throw apiErrorOf(response, error);
+    // openapi-fetch answers no data for an empty body (Content-Length: 0): nothing stored yet from there on.
+    const bytes = data === undefined ? new Uint8Array() : new Uint8Array(data as ArrayBuffer);
     if (bytes.byteLength > 0) process.stdout.write(bytes);
     attempt ??= Number(response.headers.get('Conductor-Attempt')) || undefined;
     const next = Number(response.headers.get('Conductor-Next-Offset'));

@@ -15,7 +15,7 @@ export function showCommand(program: Command): void {
         answer(client.GET('/v1/jobs/{id}', params)),
         answer(client.GET('/v1/jobs/{id}/events', params)),
       ]);
-      if (options.json) return printJson({ job, events });
+      if (options.json) return printJson({ job, events: events.events });
       const exit = job.exit_code ? `${job.exit_code.status ?? 0}:${job.exit_code.signal ?? 0}` : '';
       const lines = [
         [

@@ -13,7 +13,6 @@ import { jobExitCode } from '../exit-codes.js';
 import { exportedEnvironment } from '../export-environment.js';
 import { waitForEnd } from '../job-progress.js';
 import { printJson } from '../output.js';
-import { jobFieldsOf } from '../sbatch-flags.js';
 import { readScript } from '../script-source.js';
 import { isClientOption, readSubmitArgv, type ArgvOption } from '../submit-argv.js';
 
@@ -47,7 +46,10 @@ export async function submit(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${SUBMIT_USAGE}\n`);
     return 0;
   }
-  const job = { ...jobFieldsOf(jobFlags), environment: exportedEnvironment(exportSpec, process.env) };
+  // The directive reader (and zod under it) is loaded only when there are flags for it: most of a bare submit's time is
+  // loading modules.
+  const fields = jobFlags.length ? (await import('../sbatch-flags.js')).jobFieldsOf(jobFlags) : {};
+  const job = { ...fields, environment: exportedEnvironment(exportSpec, process.env) };
   const script = readScript(operands, client.get('wrap') ?? null, () => readFileSync(0, 'utf8'));
   const api = clientFor({
     url: client.get('url') ?? undefined,
