@@ -2,7 +2,7 @@
  * The `conductor` command (issue 17, item 2) run as users run it: the real launcher (cli/conductor.mjs) as a child
  * process, against an API served over HTTP with a real node daemon running the jobs.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +24,8 @@ interface Run {
 }
 
 /** A running `conductor`, its output so far readable while it runs. */
-function start(args: string[], env: Record<string, string | undefined> = {}, input?: string) {
-  const child = spawn(process.execPath, [LAUNCHER, ...args], {
+function start(args: string[], env: Record<string, string | undefined> = {}, input?: string, program = LAUNCHER) {
+  const child = spawn(process.execPath, [program, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), NO_COLOR: '1', ...env },
   });
@@ -239,5 +239,32 @@ describe('conductor against a running API and node daemon', () => {
     const refused = await conductor(['login', started.api.url, '--name', 'bad', '--token', 'wrong'], env);
     expect(refused.code).toBe(1);
     expect(existsSync(file)).toBe(true);
+  });
+
+  it('runs the same from its single-file bundle (npm run build:cli)', async () => {
+    execFileSync('npm', ['run', 'build:cli'], { cwd: ROOT, stdio: 'pipe' });
+    const bundle = join(ROOT, 'dist/conductor.mjs');
+    const run = await start(
+      ['submit', '--parsable', '-J', 'bundled', '-D', started.work, '--wrap', 'true'],
+      api(),
+      '',
+      bundle,
+    ).done;
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(await waitForState(started.api.t, run.stdout.trim(), ['COMPLETED'])).toMatchObject({ name: 'bundled' });
+    expect((await start(['submit', '-N', '2'], api(), '', bundle).done).code).toBe(2);
+  });
+});
+
+describe('conductor completion', () => {
+  it('prints bash and zsh scripts that the shells read, offering the commands and sbatch options', async () => {
+    for (const shell of ['bash', 'zsh']) {
+      const run = await start(['completion', shell]).done;
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('complete -F _conductor conductor');
+      expect(run.stdout).toMatch(/submit\) words="[^"]*--cpus-per-task/);
+      execFileSync('bash', ['-n'], { input: run.stdout });
+    }
+    expect((await start(['completion', 'fish']).done).code).toBe(2);
   });
 });
