@@ -19,7 +19,9 @@ const longs = (argv: string[]) => readSubmitArgv(argv).options.map(({ option, va
 
 describe("submit's command line, read as sbatch reads its own", () => {
   it('takes short and long forms, attached and separate values, abbreviations, and stops at the script', () => {
-    expect(longs(['-J', 'a', '-c2', '--mem=1G', '--time', '5', '--cpus-per-t=3', '-vW', 'job.sh', '-J', 'arg'])).toEqual([
+    expect(
+      longs(['-J', 'a', '-c2', '--mem=1G', '--time', '5', '--cpus-per-t=3', '-vW', 'job.sh', '-J', 'arg']),
+    ).toEqual([
       ['job-name', 'a'],
       ['cpus-per-task', '2'],
       ['mem', '1G'],
