@@ -254,6 +254,44 @@ describe('conductor against a running API and node daemon', () => {
     expect(await waitForState(started.api.t, run.stdout.trim(), ['COMPLETED'])).toMatchObject({ name: 'bundled' });
     expect((await start(['submit', '-N', '2'], api(), '', bundle).done).code).toBe(2);
   });
+
+  it('--follow streams the output and exits with the job; --json --wait prints the ended job', async () => {
+    const follow = await conductor(['submit', '--follow', '-D', started.work, '--wrap', 'echo one; echo two; exit 4']);
+    expect(follow.code).toBe(4);
+    expect(follow.stdout).toMatch(/^Submitted batch job \d+\none\ntwo\n$/);
+    const json = await conductor(['submit', '--json', '--wait', '-D', started.work, '--wrap', 'true']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ state: 'COMPLETED', exit_code: { status: 0 } });
+  });
+
+  it('shows a job as scontrol does; makes, lists and revokes tokens; drains and resumes a node', async () => {
+    const id = (
+      await conductor(['submit', '--parsable', '-p', 'other', '-J', 'shown', '--wrap', 'true'])
+    ).stdout.trim();
+    const shown = await conductor(['show', id]);
+    expect(shown.stdout).toMatch(new RegExp(`^JobId=${id} JobName=shown\n`));
+    expect(shown.stdout).toMatch(/JobState=PENDING Reason=\S+/);
+    expect(shown.stdout).toMatch(/PENDING\s+admin/);
+    await conductor(['cancel', id]);
+
+    const made = await conductor(['tokens', 'create', 'cli-user', '--account', 'physics', '--user', 'alice', '--json']);
+    const token = JSON.parse(made.stdout);
+    expect(token).toMatchObject({ kind: 'user', account: 'physics', user: 'alice', token: expect.any(String) });
+    expect((await conductor(['tokens', 'list'])).stdout).toMatch(
+      new RegExp(`${token.id}\\s+cli-user\\s+user\\s+physics`),
+    );
+    expect(await conductor(['tokens', 'revoke', token.id])).toMatchObject({
+      code: 0,
+      stdout: `token ${token.id}: revoked\n`,
+    });
+    expect((await conductor(['queue'], { CONDUCTOR_TOKEN: token.token })).code).toBe(1);
+
+    expect((await conductor(['drain', 'cli-node'])).code).toBe(2);
+    expect((await conductor(['drain', 'cli-node', '--reason', 'disk check'])).code).toBe(0);
+    expect((await conductor(['nodes'])).stdout).toMatch(/default\s+DRAINING\s+0\/0\/\d+\/\d+/);
+    expect((await conductor(['resume', 'cli-node'])).code).toBe(0);
+    expect((await conductor(['nodes'])).stdout).toMatch(/default\s+UP/);
+  });
 });
 
 describe('conductor completion', () => {

@@ -60,13 +60,16 @@ export async function submit(argv: readonly string[]): Promise<number> {
   const submitted = await submitJob(api, { job, script });
   const json = client.has('json');
   const parsable = client.has('parsable');
-  if (json) printJson(submitted);
+  const waiting = client.has('wait') || client.has('follow');
+  // With --json and a wait, the one document printed is the job as it ended.
+  if (json && !waiting) printJson(submitted);
+  else if (json) process.stderr.write(`Submitted batch job ${submitted.id}\n`);
   else if (parsable) process.stdout.write(`${submitted.id}\n`);
   else process.stdout.write(`Submitted batch job ${submitted.id}\n`);
   for (const warning of submitted.warnings) process.stderr.write(`conductor: warning: ${warning}\n`);
 
   if (client.has('follow')) await streamOutput(api, submitted.id);
-  if (!client.has('wait') && !client.has('follow')) return 0;
+  if (!waiting) return 0;
   const ended = await waitForEnd(api, submitted.id, json || parsable || client.has('follow'));
   if (json) printJson(ended);
   return jobExitCode(ended);
