@@ -3,13 +3,14 @@
  * process, against an API served over HTTP with a real node daemon running the jobs.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CANCELLED, EXIT_TIMEOUT } from '../cli/exit-codes.js';
 import { ADMIN_TOKEN } from './helpers/test-app.js';
 import { apiWithNode, getJob, waitForState } from './helpers/test-node.js';
+import { freePort, startChildServer } from './helpers/child-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const LAUNCHER = new URL('../cli/conductor.mjs', import.meta.url).pathname;
@@ -304,5 +305,32 @@ describe('conductor completion', () => {
       execFileSync('bash', ['-n'], { input: run.stdout });
     }
     expect((await start(['completion', 'fish']).done).code).toBe(2);
+  });
+});
+
+describe('conductor migrate and api', () => {
+  it('runs the programs npm run migrate and npm start run: migrations applied; an API alone, stopped by SIGTERM', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'conductor-cli-data-'));
+    try {
+      const env = { PATH: process.env.PATH, HOME: home, CONDUCTOR_DATA_DIR: data };
+      const migrated = await start(['migrate'], env).done;
+      expect(migrated).toMatchObject({ code: 0, stdout: expect.stringMatching(/^applied: 0001_initial/) });
+      const port = await freePort('127.0.0.1');
+      const api = await startChildServer('conductor api', LAUNCHER, ROOT, { ...env, PORT: String(port) }, undefined, [
+        'api',
+      ]);
+      expect(api.url).toBe(`http://127.0.0.1:${port}`);
+      // No node daemon in it: the API alone.
+      expect(api.stdout().join('\n')).not.toMatch(/claiming/);
+      const nodes = await start(['nodes', '--json'], {
+        CONDUCTOR_URL: api.url,
+        CONDUCTOR_TOKEN: readFileSync(join(data, 'admin-token'), 'utf8').trim(),
+      }).done;
+      expect(JSON.parse(nodes.stdout)).toEqual([]);
+      api.kill('SIGTERM');
+      expect(await api.exited).toBe('code 0');
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });

@@ -43,8 +43,11 @@ export function entryPointCommands(program: Command): void {
             stdio: 'inherit',
             env: { ...process.env, ...('env' in entry ? entry.env : {}) },
           });
-          // The child stops itself on these (gracefully, then at once on a second one): this process waits for it.
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+          // The child stops itself on SIGINT/SIGTERM (gracefully; at once on a second one) and this process waits for
+          // it. A Ctrl-C reaches the child already, as the whole foreground group gets it: passing it on would be the
+          // second. A SIGTERM is sent to this process alone (kill PID, a service manager): passed on.
+          process.on('SIGINT', () => undefined);
+          process.on('SIGTERM', () => child.kill('SIGTERM'));
           return new Promise<number>((resolve) =>
             child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal))),
           );
