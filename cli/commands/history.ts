@@ -1,0 +1,37 @@
+/** `conductor history`: sacct. Ended jobs with their state, exit code ("status:signal") and time run. */
+import type { Command } from 'commander';
+import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
+import { ENDED_STATES, listJobs, type JobFilterOptions } from '../job-filters.js';
+import { coloured, elapsed, printJson, runSeconds, table } from '../output.js';
+
+export function historyCommand(program: Command): void {
+  withCommonOptions(
+    program
+      .command('history')
+      .description('list ended jobs (sacct)')
+      .option('-u, --user <user>', "only this Unix user's jobs")
+      .option('-A, --account <account>', "only this account's jobs")
+      .option('-p, --partition <partition>', 'only jobs in this partition')
+      .option('-s, --states <states>', 'these states (CD,CA,F,TO,OOM,NF or full names)')
+      .option('-n, --name <name>', 'only jobs of this name'),
+  ).action((options: CommonOptions & JobFilterOptions) =>
+    runAction(async () => {
+      const jobs = await listJobs(clientFor(options), options, ENDED_STATES);
+      if (options.json) return printJson(jobs);
+      const rows = jobs.map((job) => [
+        job.id,
+        job.name,
+        job.partition,
+        job.account,
+        coloured(job.state),
+        job.exit_code ? `${job.exit_code.status ?? 0}:${job.exit_code.signal ?? 0}` : '',
+        elapsed(runSeconds(job)),
+        job.cpus,
+        job.node ?? '',
+      ]);
+      process.stdout.write(
+        `${table(['JobID', 'JobName', 'Partition', 'Account', 'State', 'ExitCode', 'Elapsed', 'AllocCPUS', 'NodeList'], rows)}\n`,
+      );
+    }),
+  );
+}

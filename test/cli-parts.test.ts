@@ -1,0 +1,155 @@
+/**
+ * The `conductor` command's pure parts, in milliseconds: its sbatch command line, `--export`'s secrets rule, the
+ * API and token it picks, the arguments given to a script, and the exit codes of `--wait`.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../cli/cli-error.js';
+import { LOCAL_URL, resolveClientConfig } from '../cli/client-config.js';
+import { writeConfigFile } from '../cli/config-file.js';
+import { EXIT_CANCELLED, EXIT_NODE_FAIL, EXIT_OUT_OF_MEMORY, EXIT_TIMEOUT, jobExitCode } from '../cli/exit-codes.js';
+import { exportedEnvironment, looksSecret } from '../cli/export-environment.js';
+import { jobFieldsOf } from '../cli/sbatch-flags.js';
+import { readScript } from '../cli/script-source.js';
+import { readSubmitArgv } from '../cli/submit-argv.js';
+
+const longs = (argv: string[]) => readSubmitArgv(argv).options.map(({ option, value }) => [option.long, value]);
+
+describe("submit's command line, read as sbatch reads its own", () => {
+  it('takes short and long forms, attached and separate values, abbreviations, and stops at the script', () => {
+    expect(
+      longs(['-J', 'a', '-c2', '--mem=1G', '--time', '5', '--cpus-per-t=3', '-vW', 'job.sh', '-J', 'arg']),
+    ).toEqual([
+      ['job-name', 'a'],
+      ['cpus-per-task', '2'],
+      ['mem', '1G'],
+      ['time', '5'],
+      ['cpus-per-task', '3'],
+      ['verbose', null],
+      ['wait', null],
+    ]);
+    expect(readSubmitArgv(['-J', 'a', 'job.sh', '-J', 'arg']).operands).toEqual(['job.sh', '-J', 'arg']);
+    expect(readSubmitArgv(['-p', 'x', '--', '-weird.sh']).operands).toEqual(['-weird.sh']);
+    // An optional value only with "=", as getopt_long: the next word is the script.
+    expect(readSubmitArgv(['--exclusive', 'job.sh']).operands).toEqual(['job.sh']);
+  });
+
+  it("refuses what sbatch refuses, in getopt's words", () => {
+    expect(() => readSubmitArgv(['--bogus'])).toThrow(
+      new UsageError("unrecognized option '--bogus' (not an sbatch option)"),
+    );
+    expect(() => readSubmitArgv(['--no'])).toThrow(/option '--no' is ambiguous; possibilities: '--no-requeue'/);
+    expect(() => readSubmitArgv(['-y'])).toThrow("invalid option -- 'y'");
+    expect(() => readSubmitArgv(['-t'])).toThrow('option -t needs a value');
+    expect(() => readSubmitArgv(['--parsable=yes'])).toThrow('option --parsable takes no value');
+  });
+
+  it('reads flags into job fields with the directive reader, naming the flag as typed when refused', () => {
+    const fields = (argv: string[]) => jobFieldsOf(readSubmitArgv(argv).options);
+    expect(
+      fields(['-J', 'it\'s #1 \\ "x"', '-n', '2', '-c', '2', '--mem-per-cpu=100M', '-N1', '--open-mode=a']),
+    ).toEqual({
+      name: 'it\'s #1 \\ "x"',
+      ntasks_per_node: 2,
+      cpus_per_task: 2,
+      memory_per_node: '400M',
+      open_mode: 'append',
+    });
+    expect(() => fields(['-c', 'two'])).toThrow(new UsageError('-c two: "two" is not a whole number'));
+    expect(() => fields(['-N', '2'])).toThrow(/^-N 2: not supported: a job runs on one node here/);
+    expect(() => fields(['-D', 'relative'])).toThrow(/^-D relative: "relative" is relative/);
+  });
+});
+
+describe('--export', () => {
+  const env = {
+    HOME: '/home/a',
+    GITHUB_TOKEN: 't',
+    AWS_PROFILE: 'p',
+    MY_SECRET_X: 's',
+    API_KEY: 'k',
+    CONDUCTOR_URL: 'u',
+  };
+
+  it('sends everything but what looks like a secret by default (ALL), and a secret only when named', () => {
+    expect(exportedEnvironment(null, env)).toEqual({ HOME: '/home/a' });
+    expect(exportedEnvironment('ALL,API_KEY,EXTRA=1', env)).toEqual({ HOME: '/home/a', API_KEY: 'k', EXTRA: '1' });
+    expect(exportedEnvironment('AWS_PROFILE', env)).toEqual({ AWS_PROFILE: 'p' });
+    expect(exportedEnvironment('NONE', env)).toEqual({});
+    expect(() => exportedEnvironment('NONE,HOME', env)).toThrow(UsageError);
+    for (const name of [
+      'DB_PASSWORD',
+      'GOOGLE_APPLICATION_CREDENTIALS',
+      'AZURE_CLIENT_ID',
+      'ssh_key',
+      'CONDUCTOR_TOKEN',
+    ]) {
+      expect(looksSecret(name), name).toBe(true);
+    }
+    expect(looksSecret('PATH')).toBe(false);
+  });
+});
+
+describe('which API and token', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const scratch = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conductor-cli-config-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('takes flags, then the environment, then the config file, then the local instance and its token file', () => {
+    const dir = scratch();
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'admin-token'), 'local-token\n');
+    const env = { XDG_CONFIG_HOME: join(dir, 'config'), CONDUCTOR_DATA_DIR: data };
+    expect(resolveClientConfig({}, env)).toEqual({
+      url: LOCAL_URL,
+      token: 'local-token',
+      source: 'the local instance',
+    });
+
+    writeConfigFile(join(dir, 'config', 'conductor', 'config.json'), {
+      current: 'prod',
+      clusters: { prod: { url: 'https://prod.example', token: 'p' }, lab: { url: 'https://lab.example', token: 'l' } },
+    });
+    expect(resolveClientConfig({}, env)).toEqual({ url: 'https://prod.example', token: 'p', source: 'cluster prod' });
+    expect(resolveClientConfig({ cluster: 'lab' }, env)).toMatchObject({ url: 'https://lab.example', token: 'l' });
+    // A URL given takes the token kept for it.
+    expect(resolveClientConfig({}, { ...env, CONDUCTOR_URL: 'https://lab.example/' })).toMatchObject({ token: 'l' });
+    expect(resolveClientConfig({ url: 'https://x', token: 't' }, { ...env, CONDUCTOR_URL: 'https://y' })).toEqual({
+      url: 'https://x',
+      token: 't',
+      source: '--url',
+    });
+    expect(() => resolveClientConfig({ cluster: 'nope' }, env)).toThrow(/no cluster "nope" .*there are: prod, lab/);
+  });
+});
+
+describe("a script's arguments", () => {
+  it('become its positional parameters after its directives', () => {
+    const script = '#!/bin/bash\n#SBATCH -J x\n\n# note\necho "$@"\n';
+    expect(readScript(['-', 'a b', "it's"], null, () => script)).toBe(
+      `#!/bin/bash\n#SBATCH -J x\n\n# note\nset -- 'a b' 'it'\\''s'\necho "$@"\n`,
+    );
+    expect(() => readScript(['-', 'a'], null, () => '#!/usr/bin/env python3\nprint(1)\n')).toThrow(UsageError);
+    expect(readScript([], 'hostname', () => '')).toMatch(/^#!\/bin\/sh\n[^]*\nhostname\n$/);
+  });
+});
+
+describe("--wait's exit code", () => {
+  it("is the job's status, 128+N for a signal, and one of its own for each ending that is not the script's", () => {
+    expect(jobExitCode({ state: 'COMPLETED', exit_code: { status: 0, signal: null } })).toBe(0);
+    expect(jobExitCode({ state: 'FAILED', exit_code: { status: 3, signal: null } })).toBe(3);
+    expect(jobExitCode({ state: 'FAILED', exit_code: { status: null, signal: 11 } })).toBe(139);
+    expect(jobExitCode({ state: 'FAILED', exit_code: null })).toBe(1);
+    expect(jobExitCode({ state: 'TIMEOUT', exit_code: { status: null, signal: 15 } })).toBe(EXIT_TIMEOUT);
+    expect(jobExitCode({ state: 'CANCELLED', exit_code: null })).toBe(EXIT_CANCELLED);
+    expect(jobExitCode({ state: 'OUT_OF_MEMORY', exit_code: null })).toBe(EXIT_OUT_OF_MEMORY);
+    expect(jobExitCode({ state: 'NODE_FAIL', exit_code: null })).toBe(EXIT_NODE_FAIL);
+  });
+});
