@@ -18,6 +18,12 @@ import { submit } from './commands/submit.js';
 import { tokensCommand } from './commands/tokens.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
+// A reader that stops early (`conductor queue | head`) closes the pipe: that ends the command quietly, as it ends cat.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 const program = new Command('conductor')
   .description('SCNS-Conductor from the command line: submit, watch and manage batch jobs')
   .addHelpText(

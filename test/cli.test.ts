@@ -308,6 +308,17 @@ describe('conductor completion', () => {
   });
 });
 
+describe('conductor into a pipe closed early', () => {
+  it('ends quietly, as `conductor help | head -1` expects', async () => {
+    const { child, done } = start(['help']);
+    // The reader is gone before the command writes: its writes meet a closed pipe.
+    child.stdout.destroy();
+    const run = await done;
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toMatch(/EPIPE|node:events/);
+  });
+});
+
 describe('conductor migrate and api', () => {
   it('runs the programs npm run migrate and npm start run: migrations applied; an API alone, stopped by SIGTERM', async () => {
     const data = mkdtempSync(join(tmpdir(), 'conductor-cli-data-'));
