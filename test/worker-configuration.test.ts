@@ -6,14 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
+import type { ChildServer } from './helpers/child-server.js';
 import { ADMIN_TOKEN, validJob } from './helpers/test-app.js';
 import { REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 import { POSTGRES_URL } from './helpers/test-databases.js';
 import { waitFor } from './helpers/wait-for.js';
-import { startWorkerHost, type WorkerHost } from './helpers/worker-host.js';
+import { startWorkerHost, startWranglerDev, type WorkerHost } from './helpers/worker-host.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const COMMITTED_CONTRACT = JSON.parse(readFileSync(new URL('../api/openapi.json', import.meta.url), 'utf8'));
 const NEVER_A_STACK = /\n\s+at /;
 
@@ -32,34 +31,9 @@ describe("a newcomer's `wrangler dev`, with no variables at all", () => {
     // An empty file, so that no .dev.vars or .env of the checkout is read either.
     const envFile = join(dir, '.env');
     writeFileSync(envFile, '');
-    worker = await startChildServer(
-      'the Worker with no variables (wrangler dev)',
-      'node_modules/wrangler/wrangler-dist/cli.js',
-      ROOT,
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_OPTIONS: '--experimental-vm-modules --no-warnings',
-        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-        WRANGLER_SEND_METRICS: 'false',
-      },
-      /Ready on (http:\/\/\S+)/,
-      [
-        'dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(await freePort('127.0.0.1')),
-        '--inspector-port',
-        String(await freePort('127.0.0.1')),
-        '--env-file',
-        envFile,
-        '--persist-to',
-        join(dir, 'state'),
-        '--show-interactive-dev-session=false',
-        '--test-scheduled',
-      ],
-    );
+    worker = await startWranglerDev('the Worker with no variables (wrangler dev)', envFile, join(dir, 'state'), [
+      '--test-scheduled',
+    ]);
   }, 120_000);
   afterAll(async () => {
     await worker?.stop();

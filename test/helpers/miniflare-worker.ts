@@ -15,6 +15,7 @@ import { readWranglerConfig } from '../../api/hosts/workers/wrangler-config.js';
 import type { R2BucketBinding } from '../../shared/logs/r2-log-store.js';
 import { startNeonWsProxy, type NeonWsProxy } from '../fixtures/neon-ws-proxy.js';
 import { startUpstashRestBridge, type UpstashRestBridge } from '../fixtures/upstash-rest-bridge.js';
+import { workerVariables, type WorkerOptions } from './worker-host.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -38,16 +39,7 @@ async function bundleWorker(outdir: string): Promise<string> {
   return join(outdir, 'worker.js');
 }
 
-export async function startMiniflareWorker(options: {
-  /** postgres:// URL of the database the Worker uses (a test's own schema through `options=-c search_path=...`). */
-  databaseUrl: string;
-  redisUrl: string;
-  /** The Worker's CONDUCTOR_REDIS_PREFIX: a test's own keys. */
-  redisPrefix: string;
-  adminToken: string;
-  /** More of the Worker's variables (retention, limits, …). */
-  vars?: Record<string, string>;
-}): Promise<MiniflareWorker> {
+export async function startMiniflareWorker(options: WorkerOptions): Promise<MiniflareWorker> {
   const dir = await mkdtemp(join(tmpdir(), 'conductor-miniflare-'));
   const opened: { close(): Promise<void> }[] = [];
   let miniflare: Miniflare | undefined;
@@ -75,15 +67,7 @@ export async function startMiniflareWorker(options: {
       r2Persist: join(dir, 'r2'),
       host: '127.0.0.1',
       port: 0,
-      bindings: {
-        DATABASE_URL: options.databaseUrl,
-        UPSTASH_REDIS_REST_URL: bridge.url,
-        UPSTASH_REDIS_REST_TOKEN: bridge.token,
-        CONDUCTOR_NEON_WS_PROXY: proxy.address,
-        CONDUCTOR_REDIS_PREFIX: options.redisPrefix,
-        CONDUCTOR_ADMIN_TOKEN: options.adminToken,
-        ...options.vars,
-      },
+      bindings: workerVariables(options, proxy, bridge),
     });
     const url = (await miniflare.ready).toString().replace(/\/$/, '');
     const logs = (await miniflare.getR2Bucket('LOGS')) as unknown as R2BucketBinding;
