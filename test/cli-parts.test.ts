@@ -13,6 +13,7 @@ import { EXIT_CANCELLED, EXIT_NODE_FAIL, EXIT_OUT_OF_MEMORY, EXIT_TIMEOUT, jobEx
 import { exportedEnvironment, looksSecret } from '../cli/export-environment.js';
 import { jobFieldsOf } from '../cli/sbatch-flags.js';
 import { readScript } from '../cli/script-source.js';
+import { formatSqueue, parseSqueueFormat, SQUEUE_DEFAULT_FORMAT } from '../cli/squeue-format.js';
 import { readSubmitArgv } from '../cli/submit-argv.js';
 
 const longs = (argv: string[]) => readSubmitArgv(argv).options.map(({ option, value }) => [option.long, value]);
@@ -151,5 +152,43 @@ describe("--wait's exit code", () => {
     expect(jobExitCode({ state: 'CANCELLED', exit_code: null })).toBe(EXIT_CANCELLED);
     expect(jobExitCode({ state: 'OUT_OF_MEMORY', exit_code: null })).toBe(EXIT_OUT_OF_MEMORY);
     expect(jobExitCode({ state: 'NODE_FAIL', exit_code: null })).toBe(EXIT_NODE_FAIL);
+  });
+});
+
+describe("queue's --format, as squeue's -o", () => {
+  const job = {
+    id: '1234567',
+    name: 'a-rather-long-job-name',
+    account: 'physics',
+    user: 'alice',
+    partition: 'batch',
+    state: 'PENDING',
+    reason: 'Resources',
+    node: null,
+    cpus: 4,
+    memory_per_node: '16G',
+    time_limit: '1-00:00:00',
+    priority: 0,
+    submit_time: '2026-11-30T10:00:00.000Z',
+    start_time: null,
+    end_time: null,
+    current_working_directory: '/home/alice',
+  } as unknown as Parameters<typeof formatSqueue>[1][number];
+
+  it("prints squeue's default columns: right-justified to their size, cut past it, the reason for a pending job", () => {
+    const [head, row] = formatSqueue(parseSqueueFormat(SQUEUE_DEFAULT_FORMAT), [job], true);
+    expect(head).toBe('             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)');
+    expect(row).toBe('           1234567     batch a-rather    alice PD       0:00      1 (Resources)');
+  });
+
+  it('takes left-justified fields, literal text and %%, and no header when asked', () => {
+    const pieces = parseSqueueFormat('%8i|%5C%%|%m %l %T');
+    expect(formatSqueue(pieces, [job], false)).toEqual(['1234567 |4    %|16G 1-00:00:00 PENDING']);
+  });
+
+  it('refuses a field it does not have, naming it', () => {
+    expect(() => parseSqueueFormat('%i %b')).toThrow(UsageError);
+    expect(() => parseSqueueFormat('%i %b')).toThrow(/%b is not a field here/);
+    expect(() => parseSqueueFormat('%')).toThrow(/a lone %/);
   });
 });

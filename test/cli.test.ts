@@ -132,6 +132,9 @@ describe('conductor against a running API and node daemon', () => {
     const { job } = JSON.parse((await conductor(['show', b, '--json'])).stdout);
     expect(job.reason).toBeTruthy();
     expect(row!.split(/\s+/)).toEqual([b, 'other', `${tag}-b`, '-', 'PD', '0:00', '1', `(${job.reason})`]);
+    // squeue -o and -h: the caller's columns, no header.
+    const formatted = await conductor(['queue', '-p', 'other', '--name', `${tag}-b`, '-o', '%i|%T|%r', '--noheader']);
+    expect(formatted).toMatchObject({ code: 0, stdout: `${b}|PENDING|${job.reason}\n` });
     const json = JSON.parse((await conductor(['ls', '--json', '-t', 'PD', '-p', 'other'])).stdout);
     expect(json.map((listed: { id: string }) => listed.id)).toEqual(expect.arrayContaining([a1, a2, b]));
 

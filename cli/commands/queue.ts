@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { listJobs, type JobFilterOptions } from '../job-filters.js';
 import { coloured, elapsed, printJson, runSeconds, STATE_CODES, table } from '../output.js';
+import { formatSqueue, parseSqueueFormat, SQUEUE_DEFAULT_FORMAT } from '../squeue-format.js';
 
 export function queueCommand(program: Command): void {
   withCommonOptions(
@@ -14,11 +15,21 @@ export function queueCommand(program: Command): void {
       .option('-A, --account <account>', "only this account's jobs")
       .option('-p, --partition <partition>', 'only jobs in this partition')
       .option('-t, --states <states>', 'these states (PD,R,CD,CA,F,TO,OOM,NF or full names; all)')
-      .option('-n, --name <name>', 'only jobs of this name'),
-  ).action((options: CommonOptions & JobFilterOptions) =>
+      .option('-n, --name <name>', 'only jobs of this name')
+      .option('-o, --format <format>', `squeue's output format, e.g. "${SQUEUE_DEFAULT_FORMAT}"`)
+      .option('--noheader', 'no header line (squeue -h)'),
+  ).action((options: CommonOptions & JobFilterOptions & { format?: string; noheader?: boolean }) =>
     runAction(async () => {
+      // Checked before the API is asked: a bad format is the command line's fault.
+      const spec = options.format ?? (options.noheader ? SQUEUE_DEFAULT_FORMAT : undefined);
+      const format = spec === undefined ? undefined : parseSqueueFormat(spec);
       const jobs = await listJobs(clientFor(options), options, ['PENDING', 'RUNNING']);
       if (options.json) return printJson(jobs);
+      if (format) {
+        const lines = formatSqueue(format, jobs, !options.noheader);
+        if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+        return;
+      }
       const rows = jobs.map((job) => [
         job.id,
         job.partition,
