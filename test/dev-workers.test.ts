@@ -73,7 +73,8 @@ describe.skipIf(serversAway)('npm run dev:workers', () => {
     const found = (pattern: RegExp) => lines.map((line) => pattern.exec(line)?.[1]).find(Boolean);
     try {
       const workerUrl = await waitFor('the Worker URL', () => found(/Worker \(workerd\) on (http:\/\/\S+),/), 90_000);
-      const token = found(/^admin token: (\S+)$/)!;
+      // Printed just after the URL, in a write of its own: waited for, not assumed read with it.
+      const token = await waitFor('the admin token', () => found(/^admin token: (\S+)$/));
       expect(lines).toContainEqual(expect.stringMatching(/^migrations applied: 0001_initial, /));
 
       const answer = await fetch(`${workerUrl}/v1/jobs`, {
