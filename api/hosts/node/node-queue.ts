@@ -6,23 +6,12 @@ import { PostgresJobQueue } from '../../../shared/queue/postgres-job-queue.js';
 import { ioredisClient } from '../../../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
 
-/**
- * Reconnects an API request waits through for Redis: a few hundred ms, not a minute. What then fails loses nothing: a
- * submit's push is retried by the reconciler (the job is marked not enqueued), anything else answers 503 and the
- * client retries.
- */
-export const API_REDIS_RETRIES = 3;
-
 export function openNodeQueue(config: NodeHostConfig, db: Database): JobQueue {
   const tuning: QueueTuning = {
     window: config.CONDUCTOR_CLAIM_WINDOW,
     starvationMs: config.CONDUCTOR_STARVATION_SECONDS * 1000,
   };
   return config.REDIS_URL
-    ? new RedisJobQueue(
-        ioredisClient(config.REDIS_URL, { maxRetriesPerRequest: API_REDIS_RETRIES }),
-        config.CONDUCTOR_REDIS_PREFIX,
-        tuning,
-      )
+    ? new RedisJobQueue(ioredisClient(config.REDIS_URL), config.CONDUCTOR_REDIS_PREFIX, tuning)
     : new PostgresJobQueue(db, tuning);
 }
