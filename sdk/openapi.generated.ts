@@ -173,6 +173,88 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/history.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export jobs as CSV, sacct-like, newest first
+     * @description The filters of GET /v1/jobs (ended_after and ended_before for finished jobs in a date range); a user token exports its own account's jobs only. Columns: JobID, JobName, User, Account, Partition, State, Submit, Start, End (UTC, ISO 8601), Elapsed and Wait ([D-]HH:MM:SS), ExitCode (status:signal), NCPUS, ReqMem, NodeList. A cell starting with = + - @, a tab or a CR is prefixed with a single quote, so that no spreadsheet runs it as a formula.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description One state, or several separated by commas. */
+          state?: string;
+          account?: string;
+          /** @description Only this owner's jobs. */
+          user?: string;
+          partition?: string;
+          name?: string;
+          /** @description Only jobs submitted at or after this time. */
+          submitted_after?: string;
+          /** @description Only jobs submitted before this time. */
+          submitted_before?: string;
+          /** @description Only jobs that ended at or after this time (so only ended ones). */
+          ended_after?: string;
+          /** @description Only jobs that ended before this time (so only ended ones). */
+          ended_before?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The jobs, one CSV line each after a header line */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/{id}': {
     parameters: {
       query?: never;
