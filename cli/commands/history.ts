@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { ENDED_STATES, listJobs, type JobFilterOptions } from '../job-filters.js';
-import { coloured, elapsed, printJson, runSeconds, table } from '../output.js';
+import { coloured, elapsed, runSeconds, table } from '../output.js';
+import { printJson } from '../print-json.js';
 
 export function historyCommand(program: Command): void {
   withCommonOptions(

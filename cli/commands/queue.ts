@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { listJobs, type JobFilterOptions } from '../job-filters.js';
-import { coloured, elapsed, printJson, runSeconds, STATE_CODES, table } from '../output.js';
+import { coloured, elapsed, runSeconds, STATE_CODES, table } from '../output.js';
+import { printJson } from '../print-json.js';
 import { formatSqueue, parseSqueueFormat, SQUEUE_DEFAULT_FORMAT } from '../squeue-format.js';
 
 export function queueCommand(program: Command): void {
