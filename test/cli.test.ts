@@ -148,6 +148,12 @@ describe('conductor against a running API and node daemon', () => {
     // squeue -o and -h: the caller's columns, no header.
     const formatted = await conductor(['queue', '-p', 'other', '--name', `${tag}-b`, '-o', '%i|%T|%r', '--noheader']);
     expect(formatted).toMatchObject({ code: 0, stdout: `${b}|PENDING|${job.reason}\n` });
+    // squeue's -h is --noheader, not help.
+    const bare = await conductor(['queue', '-p', 'other', '--name', `${tag}-b`, '-h', '-t', 'PD']);
+    expect(bare).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(new RegExp(`^\\s+${b}\\s+other\\s[^\\n]*\\n$`)),
+    });
     const json = JSON.parse((await conductor(['ls', '--json', '-t', 'PD', '-p', 'other'])).stdout);
     expect(json.map((listed: { id: string }) => listed.id)).toEqual(expect.arrayContaining([a1, a2, b]));
 
@@ -253,6 +259,14 @@ describe('conductor against a running API and node daemon', () => {
     }
     const history = await conductor(['history', '-s', 'TO']);
     expect(history.stdout).toMatch(/TIMEOUT\s+0:15/);
+    // As sacct: the oldest first.
+    const ids = (await conductor(['history'])).stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => Number(line.split(/\s+/)[0]));
+    expect(ids.length).toBeGreaterThan(1);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const nodes = await conductor(['nodes']);
     expect(nodes.stdout).toMatch(/default\s+UP\s+\d+\/\d+\/0\/\d+\s+\S+\s+cli-node/);
   });

@@ -49,7 +49,7 @@ type NodeWithReason = components['schemas']['Node'] & {
 };
 
 /** sinfo -R's table: REASON USER TIMESTAMP NODELIST; sinfo's "none" and "Unknown" where nothing was kept. */
-function reasonsTable(nodes: readonly NodeWithReason[]): string {
+export function reasonsTable(nodes: readonly NodeWithReason[]): string {
   const rows = nodes
     .filter((node) => node.state !== 'UP' || node.reason)
     .map((node) => [
