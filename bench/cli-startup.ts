@@ -20,16 +20,27 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const BIN = join(ROOT, 'cli/conductor.mjs');
 const SOURCES = join(ROOT, 'cli/main.ts');
 
-function timedRuns(args: string[], env: NodeJS.ProcessEnv): number[] {
-  const times: number[] = [];
-  // One run first, untimed: tsx compiles the command's modules into its cache on the first load, as on a user's.
-  execFileSync(process.execPath, args, { env, cwd: ROOT, stdio: 'pipe' });
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    execFileSync(process.execPath, args, { env, cwd: ROOT, stdio: 'pipe' });
-    times.push(performance.now() - start);
+/**
+ * Each program's run times (ms, sorted), the programs taking turns run by run so that each meets the same load on a
+ * shared machine. One run of each first, untimed: tsx compiles the modules into its cache on the first load, as on a
+ * user's machine.
+ */
+function timedRuns(programs: Record<string, string[]>, env: NodeJS.ProcessEnv): Record<string, number[]> {
+  const run = (args: string[]) => execFileSync(process.execPath, args, { env, cwd: ROOT, stdio: 'pipe' });
+  const times: Record<string, number[]> = {};
+  for (const [name, args] of Object.entries(programs)) {
+    run(args);
+    times[name] = [];
   }
-  return times.sort((a, b) => a - b);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, args] of Object.entries(programs)) {
+      const start = performance.now();
+      run(args);
+      times[name]!.push(performance.now() - start);
+    }
+  }
+  for (const list of Object.values(times)) list.sort((a, b) => a - b);
+  return times;
 }
 
 function report(name: string, times: number[]): number {
@@ -53,9 +64,17 @@ try {
     CONDUCTOR_TOKEN: cluster.adminToken,
   };
   const args = ['submit', '--parsable', '-J', 'bench', '-t', '5', '--wrap', 'true'];
-  const node = report('node_startup', timedRuns(['-e', ''], env));
-  const bin = report('cli_bin_submit_parsable', timedRuns([BIN, ...args], env));
-  report('cli_sources_tsx_submit_parsable', timedRuns(['--import', 'tsx', SOURCES, ...args], env));
+  const times = timedRuns(
+    {
+      node_startup: ['-e', ''],
+      cli_bin_submit_parsable: [BIN, ...args],
+      cli_sources_tsx_submit_parsable: ['--import', 'tsx', SOURCES, ...args],
+    },
+    env,
+  );
+  const node = report('node_startup', times.node_startup!);
+  const bin = report('cli_bin_submit_parsable', times.cli_bin_submit_parsable!);
+  report('cli_sources_tsx_submit_parsable', times.cli_sources_tsx_submit_parsable!);
   console.log(`cli_bin_to_node_startup_p50_ratio ${(bin / node).toFixed(1)} x`);
 } finally {
   await cluster.close();

@@ -4,6 +4,7 @@
 // no compiler to load (bench/cli-startup.ts). Otherwise (a checkout before its first build, or a source edited since)
 // it runs the TypeScript through tsx, a dependency, so that what runs is always what the sources say.
 import { readdirSync, statSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const bundle = new URL('../dist/conductor.mjs', import.meta.url);
 const SOURCES = ['cli', 'sdk', 'shared'].map((dir) => new URL(`../${dir}/`, import.meta.url));

@@ -3,8 +3,9 @@
  * under cli/commands/; what they share (which API, output, errors and exit codes) in cli/. Run by cli/conductor.mjs.
  *
  * Start-up is most of what a short command costs (bench/cli-startup.ts), so this module loads nothing itself: `submit`
- * (the command scripts call in loops) goes straight to its module, every other command through commander's table
- * (program.ts), each loaded only when asked for.
+ * (the command scripts call in loops) goes straight to its own module, which loads the directive reader (zod) only
+ * for job flags and the progress display only for --wait; every other command goes through commander's table
+ * (program.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 
