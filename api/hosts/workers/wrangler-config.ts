@@ -14,13 +14,21 @@ export interface WranglerConfig {
   compatibility_flags: string[];
   triggers: { crons?: string[] };
   r2_buckets: { binding: string; bucket_name?: string }[];
+  /** Workers Static Assets: the console's build (`directory` absolute). */
+  assets?: {
+    directory: string;
+    binding?: string;
+    run_worker_first?: boolean | string[];
+    html_handling?: 'auto-trailing-slash' | 'force-trailing-slash' | 'drop-trailing-slash' | 'none';
+    not_found_handling?: 'single-page-application' | '404-page' | 'none';
+  };
 }
 
 const READ = `
 import { unstable_readConfig } from 'wrangler';
 const c = unstable_readConfig({ config: 'wrangler.toml' });
 const picked = { name: c.name, main: c.main, compatibility_date: c.compatibility_date,
-  compatibility_flags: c.compatibility_flags, triggers: c.triggers, r2_buckets: c.r2_buckets };
+  compatibility_flags: c.compatibility_flags, triggers: c.triggers, r2_buckets: c.r2_buckets, assets: c.assets };
 process.stdout.write('\\n' + JSON.stringify(picked) + '\\n');
 `;
 
