@@ -19,8 +19,8 @@ const REVALIDATE = 'no-cache';
 
 export function registerConsolePages(app: App, assets: StaticAssets | undefined): void {
   for (const path of ['/ui', '/ui/*', '/docs', '/docs/*']) app.use(path, consoleSecurityHeaders);
-  // gzip where the client takes it (the reference's script is 1.7 MB as is): a Worker's edge would, the Node host not.
-  for (const path of ['/ui/assets/*', '/docs/*']) app.use(path, compress());
+  // gzip where the client takes it (the reference's script is 1.7 MB as is), on the hosts that do not do it themselves.
+  if (assets?.gzip) for (const path of ['/ui/assets/*', '/docs/*']) app.use(path, compress());
 
   const serve = async (c: Context<AppEnv>, file: string, cacheControl: string) => {
     if (!assets) throw new ConsoleNotBuilt();

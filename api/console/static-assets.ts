@@ -8,6 +8,11 @@ export interface StaticAssets {
    * `docs/swagger-ui.css`) as a 200 with its Content-Type, or null when there is none.
    */
   get(path: string): Promise<Response | null>;
+  /**
+   * Whether the app gzips what it serves of them: the Node host's server compresses nothing by itself; a Worker's
+   * runtime compresses its answers (and would compress an answer gzipped already once more).
+   */
+  readonly gzip: boolean;
 }
 
 /** Content types of what the build writes (the Node host's table; a Worker's asset server has its own). */

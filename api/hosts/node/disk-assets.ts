@@ -22,6 +22,7 @@ export function findConsoleBuild(from = dirname(fileURLToPath(import.meta.url)))
 export function diskAssets(root: string): StaticAssets {
   const base = resolve(root) + sep;
   return {
+    gzip: true,
     async get(path) {
       const file = resolve(base, path);
       if (!file.startsWith(base)) return null;

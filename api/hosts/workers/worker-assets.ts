@@ -14,6 +14,7 @@ const ORIGIN = 'https://assets.invalid/';
 
 export function workerAssets(binding: AssetsBinding): StaticAssets {
   return {
+    gzip: false,
     async get(path) {
       const response = await binding.fetch(new Request(new URL(path, ORIGIN)));
       if (response.status === 404) return null;

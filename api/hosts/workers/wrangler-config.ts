@@ -4,6 +4,7 @@
  * installs SIGINT and SIGTERM handlers that exit the process at once, which would cut the caller's own stop short.
  */
 import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 
 /** The parts of the Worker's configuration the tooling uses (wrangler's names). */
 export interface WranglerConfig {
@@ -43,5 +44,8 @@ export function readWranglerConfig(root: string): WranglerConfig {
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
   // The last line: whatever wrangler itself may print comes before it.
-  return JSON.parse(output.trim().split('\n').at(-1)!) as WranglerConfig;
+  const config = JSON.parse(output.trim().split('\n').at(-1)!) as WranglerConfig;
+  // wrangler keeps it as written, relative to the file: absolute, it still holds in a config written elsewhere.
+  if (config.assets) config.assets.directory = resolve(root, config.assets.directory);
+  return config;
 }
