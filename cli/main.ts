@@ -1,22 +1,18 @@
 /**
  * The `conductor` command: Slurm's everyday commands over the API, through the SDK (sdk/). One module per command
  * under cli/commands/; what they share (which API, output, errors and exit codes) in cli/. Run by cli/conductor.mjs.
+ *
+ * Start-up is most of what a short command costs (bench/cli-startup.ts), so this module loads nothing itself: `submit`
+ * (the command scripts call in loops) goes straight to its own module, which loads the directive reader (zod) only
+ * for job flags and the progress display only for --wait; every other command goes through commander's table
+ * (program.ts).
  */
-import { Command, CommanderError } from 'commander';
-import { runAction } from './command-context.js';
-import { cancelCommand } from './commands/cancel.js';
-import { completionCommand } from './commands/completion.js';
-import { entryPointCommands } from './commands/entry-points.js';
-import { historyCommand } from './commands/history.js';
-import { loginCommand } from './commands/login.js';
-import { logsCommand } from './commands/logs.js';
-import { nodeStateCommands } from './commands/node-state.js';
-import { nodesCommand } from './commands/nodes.js';
-import { queueCommand } from './commands/queue.js';
-import { showCommand } from './commands/show.js';
-import { submit } from './commands/submit.js';
-import { tokensCommand } from './commands/tokens.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { setFlagsFromString } from 'node:v8';
+
+// fetch parses HTTP with llhttp compiled to WebAssembly; V8 then optimises that module on a background thread, and a
+// process does not exit before its background compiles end: about 100 ms after the last answer, every run. A command
+// that makes a few requests needs no optimised parser: V8's baseline compiler alone (Liftoff) ends that wait.
+setFlagsFromString('--liftoff-only');
 
 // A reader that stops early (`conductor queue | head`) closes the pipe: that ends the command quietly, as it ends cat.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -24,42 +20,14 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
-const program = new Command('conductor')
-  .description('SCNS-Conductor from the command line: submit, watch and manage batch jobs')
-  .addHelpText(
-    'after',
-    `
-Which API: --url/--token, else CONDUCTOR_URL/CONDUCTOR_TOKEN, else the config file's cluster (conductor login;
--M/--cluster NAME), else the local instance (http://127.0.0.1:8080, ./.conductor/admin-token).
-Exit codes: 0 ok, 1 the API refused, 2 usage, 3 the API unreachable; submit --wait: the job's (see the README).`,
-  )
-  // Usage errors exit 2 (commander's default is 1, which here means "the API refused").
-  .exitOverride();
-
-program
-  .command('submit')
-  .description('submit a batch script (sbatch); conductor submit --help for its options')
-  .argument('[script-and-args...]')
-  .helpOption(false)
-  .allowUnknownOption()
-  .allowExcessArguments()
+const [command] = process.argv.slice(2);
+if (command === 'submit') {
+  const [{ runAction }, { submit }] = await Promise.all([
+    import('./command-context.js'),
+    import('./commands/submit.js'),
+  ]);
   // sbatch's options are read by their own getopt (submit-argv.ts) from the words as typed.
-  .action(() => runAction(() => submit(process.argv.slice(process.argv.indexOf('submit') + 1))));
-queueCommand(program);
-showCommand(program);
-cancelCommand(program);
-logsCommand(program);
-historyCommand(program);
-nodesCommand(program);
-nodeStateCommands(program);
-tokensCommand(program);
-loginCommand(program);
-entryPointCommands(program);
-completionCommand(program);
-
-try {
-  await program.parseAsync();
-} catch (error) {
-  if (!(error instanceof CommanderError)) throw error;
-  process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  await runAction(() => submit(process.argv.slice(3)));
+} else {
+  await (await import('./program.js')).runProgram();
 }

@@ -29,14 +29,11 @@ export function table(head: string[], rows: (string | number)[][]): string {
   const out = new Table({
     head,
     chars: PLAIN,
-    style: { head: ['bold'], border: [], 'padding-left': 0, 'padding-right': 0 },
+    // cli-table3's own colours do not look at the terminal: bold only when picocolors would colour.
+    style: { head: pc.isColorSupported ? ['bold'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
   out.push(...rows.map((row) => row.map(String)));
   return out.toString();
-}
-
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 const STATE_COLOURS: Record<string, (text: string) => string> = {

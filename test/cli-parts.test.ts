@@ -1,12 +1,13 @@
 /**
  * The `conductor` command's pure parts, in milliseconds: its sbatch command line, `--export`'s secrets rule, the
- * API and token it picks, the arguments given to a script, and the exit codes of `--wait`.
+ * API and token it picks, the arguments given to a script, the exit codes of `--wait`, and sinfo -R's table.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/cli-error.js';
+import { reasonsTable } from '../cli/commands/nodes.js';
 import { LOCAL_URL, resolveClientConfig } from '../cli/client-config.js';
 import { writeConfigFile } from '../cli/config-file.js';
 import { EXIT_CANCELLED, EXIT_NODE_FAIL, EXIT_OUT_OF_MEMORY, EXIT_TIMEOUT, jobExitCode } from '../cli/exit-codes.js';
@@ -190,5 +191,52 @@ describe("queue's --format, as squeue's -o", () => {
     expect(() => parseSqueueFormat('%i %b')).toThrow(UsageError);
     expect(() => parseSqueueFormat('%i %b')).toThrow(/%b is not a field here/);
     expect(() => parseSqueueFormat('%')).toThrow(/a lone %/);
+  });
+});
+
+describe('nodes -R, as sinfo -R', () => {
+  const node = {
+    name: 'n1',
+    state: 'UP' as const,
+    partitions: ['default'],
+    cpus: 4,
+    memory_mb: 1024,
+    cpus_allocated: 0,
+    memory_allocated_mb: 0,
+    last_heartbeat: null,
+    lease_expires_at: null,
+    registered_at: '2026-11-30T10:00:00.000Z',
+    daemon_version: null,
+    protocol: null,
+    containment: null,
+    runs_as: null,
+  } as unknown as Parameters<typeof reasonsTable>[0][number];
+
+  it('lists the nodes not UP or with a reason: the reason, who gave it, when (local time), the node', () => {
+    const setAt = '2026-11-30T12:34:56.000Z';
+    const local = new Date(setAt);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const when = `${local.getFullYear()}-${pad(local.getMonth() + 1)}-${pad(local.getDate())}T${pad(local.getHours())}:${pad(local.getMinutes())}:${pad(local.getSeconds())}`;
+    const lines = reasonsTable([
+      node,
+      {
+        ...node,
+        name: 'n2',
+        state: 'DRAINING',
+        reason: 'disk check',
+        reason_set_by: 'admin:ops',
+        reason_set_at: setAt,
+      },
+      { ...node, name: 'n3', state: 'DOWN' },
+      { ...node, name: 'n4', state: 'DRAINING' },
+    ])
+      .split('\n')
+      .map((line) => line.trimEnd().split(/\s{2,}/));
+    expect(lines).toEqual([
+      ['REASON', 'USER', 'TIMESTAMP', 'NODELIST'],
+      ['disk check', 'admin:ops', when, 'n2'],
+      ['Not responding', 'Unknown', 'Unknown', 'n3'],
+      ['none', 'Unknown', 'Unknown', 'n4'],
+    ]);
   });
 });

@@ -3,7 +3,18 @@
  * process, against an API served over HTTP with a real node daemon running the jobs.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +22,7 @@ import { EXIT_CANCELLED, EXIT_TIMEOUT } from '../cli/exit-codes.js';
 import { ADMIN_TOKEN } from './helpers/test-app.js';
 import { apiWithNode, getJob, waitForState } from './helpers/test-node.js';
 import { freePort, startChildServer } from './helpers/child-server.js';
+import { startRecordingProxy } from './helpers/recording-proxy.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const LAUNCHER = new URL('../cli/conductor.mjs', import.meta.url).pathname;
@@ -63,7 +75,8 @@ describe('conductor against a running API and node daemon', () => {
     expect((await conductor(['logs', id])).stdout).toBe('cpus=2 name=from-directive\n');
 
     const flagged = await conductor(['submit', '--parsable', '-J', 'from-flag', '--time=7', '-c1', path]);
-    expect(flagged.code).toBe(0);
+    // sbatch says nothing when its flags override the script's directives.
+    expect(flagged).toMatchObject({ code: 0, stderr: '' });
     const other = await waitForState(started.api.t, flagged.stdout.trim(), ['COMPLETED']);
     expect(other).toMatchObject({ name: 'from-flag', cpus_per_task: 1, time_limit: '0-00:07:00' });
   });
@@ -135,6 +148,12 @@ describe('conductor against a running API and node daemon', () => {
     // squeue -o and -h: the caller's columns, no header.
     const formatted = await conductor(['queue', '-p', 'other', '--name', `${tag}-b`, '-o', '%i|%T|%r', '--noheader']);
     expect(formatted).toMatchObject({ code: 0, stdout: `${b}|PENDING|${job.reason}\n` });
+    // squeue's -h is --noheader, not help.
+    const bare = await conductor(['queue', '-p', 'other', '--name', `${tag}-b`, '-h', '-t', 'PD']);
+    expect(bare).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(new RegExp(`^\\s+${b}\\s+other\\s[^\\n]*\\n$`)),
+    });
     const json = JSON.parse((await conductor(['ls', '--json', '-t', 'PD', '-p', 'other'])).stdout);
     expect(json.map((listed: { id: string }) => listed.id)).toEqual(expect.arrayContaining([a1, a2, b]));
 
@@ -213,6 +232,20 @@ describe('conductor against a running API and node daemon', () => {
     });
   });
 
+  it('names a --wrap job "wrap" as sbatch does, unless -J names it', async () => {
+    const wrapped = (await conductor(['submit', '--parsable', '-p', 'other', '--wrap', 'true'])).stdout.trim();
+    const named = (await conductor(['submit', '--parsable', '-p', 'other', '-J', 'mine', '--wrap', 'true'])).stdout;
+    expect(await getJob(started.api.t, wrapped)).toMatchObject({ name: 'wrap' });
+    expect(await getJob(started.api.t, named.trim())).toMatchObject({ name: 'mine' });
+    await conductor(['cancel', '-p', 'other']);
+  });
+
+  it('prints tables without colour codes into a pipe, NO_COLOR unset', async () => {
+    const queue = await conductor(['queue'], { NO_COLOR: undefined });
+    expect(queue).toMatchObject({ code: 0, stdout: expect.stringMatching(/^JOBID\s+PARTITION/) });
+    expect(queue.stdout).not.toContain('\x1b');
+  });
+
   it('prints JSON that parses from every listing', async () => {
     for (const args of [
       ['queue', '--json'],
@@ -226,6 +259,14 @@ describe('conductor against a running API and node daemon', () => {
     }
     const history = await conductor(['history', '-s', 'TO']);
     expect(history.stdout).toMatch(/TIMEOUT\s+0:15/);
+    // As sacct: the oldest first.
+    const ids = (await conductor(['history'])).stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => Number(line.split(/\s+/)[0]));
+    expect(ids.length).toBeGreaterThan(1);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const nodes = await conductor(['nodes']);
     expect(nodes.stdout).toMatch(/default\s+UP\s+\d+\/\d+\/0\/\d+\s+\S+\s+cli-node/);
   });
@@ -290,11 +331,72 @@ describe('conductor against a running API and node daemon', () => {
     });
     expect((await conductor(['queue'], { CONDUCTOR_TOKEN: token.token })).code).toBe(1);
 
+    // scontrol refuses a drain without a reason: a usage error, nothing sent.
     expect((await conductor(['drain', 'cli-node'])).code).toBe(2);
-    expect((await conductor(['drain', 'cli-node', '--reason', 'disk check'])).code).toBe(0);
+    expect((await conductor(['drain', 'cli-node', '--reason', ' '])).code).toBe(2);
+    const proxy = await startRecordingProxy(started.api.url);
+    try {
+      const drained = await conductor(['drain', 'cli-node', '--reason', 'disk check'], { CONDUCTOR_URL: proxy.url });
+      expect(drained).toMatchObject({ code: 0, stdout: 'node cli-node: draining (disk check)\n' });
+      expect(proxy.requests).toHaveLength(1);
+      const [sent] = proxy.requests;
+      expect(sent).toMatchObject({ method: 'POST', path: '/v1/nodes/cli-node/drain' });
+      expect(sent!.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(sent!.body)).toEqual({ reason: 'disk check' });
+    } finally {
+      await proxy.close();
+    }
     expect((await conductor(['nodes'])).stdout).toMatch(/default\s+DRAINING\s+0\/0\/\d+\/\d+/);
+    const reasons = await conductor(['nodes', '-R']);
+    expect(reasons.stdout).toMatch(/^REASON\s+USER\s+TIMESTAMP\s+NODELIST\s*\n.*\s+cli-node\s*\n$/);
     expect((await conductor(['resume', 'cli-node'])).code).toBe(0);
     expect((await conductor(['nodes'])).stdout).toMatch(/default\s+UP/);
+    expect((await conductor(['nodes', '-R'])).stdout).not.toMatch(/cli-node/);
+  });
+
+  // Enable when the API keeps a drain's reason (branch uidata: `reason`, `reason_set_by`, `reason_set_at` on the node).
+  it.skip('sinfo -R shows the reason a drain gave, who gave it and when', async () => {
+    expect((await conductor(['drain', 'cli-node', '--reason', 'fan noise'])).code).toBe(0);
+    try {
+      const reasons = await conductor(['nodes', '-R']);
+      expect(reasons.stdout).toMatch(/^fan noise\s+\S+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\s+cli-node\s*$/m);
+      expect(reasons.stdout).not.toMatch(/Unknown/);
+    } finally {
+      await conductor(['resume', 'cli-node']);
+    }
+  });
+});
+
+describe("the package's bin (cli/conductor.mjs)", () => {
+  it('runs the built bundle when it is as new as every source, else the sources through tsx', async () => {
+    // A copy of the launcher in a tree of its own, whose bundle and sources each say which they are.
+    const tree = mkdtempSync(join(tmpdir(), 'conductor-bin-'));
+    try {
+      for (const dir of ['cli', 'sdk', 'shared/job', 'dist']) mkdirSync(join(tree, dir), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
+      writeFileSync(join(tree, 'package.json'), '{ "type": "module" }\n');
+      copyFileSync(LAUNCHER, join(tree, 'cli/conductor.mjs'));
+      const source = join(tree, 'shared/job/some-rule.ts');
+      writeFileSync(join(tree, 'cli/main.ts'), "const from: string = 'sources';\nconsole.log(from);\n");
+      writeFileSync(join(tree, 'sdk/index.ts'), 'export {};\n');
+      writeFileSync(source, 'export {};\n');
+      const bundle = join(tree, 'dist/conductor.mjs');
+      const runs = () => execFileSync(process.execPath, [join(tree, 'cli/conductor.mjs')], { encoding: 'utf8' });
+
+      expect(runs()).toBe('sources\n');
+      writeFileSync(bundle, "console.log('bundle');\n");
+      expect(runs()).toBe('bundle\n');
+      // As a packed tarball has them: every file of one time (npm's 1985-10-26).
+      const packed = new Date('1985-10-26T08:15:00Z');
+      const files = [bundle, source, join(tree, 'cli/main.ts'), join(tree, 'sdk/index.ts')];
+      for (const file of files) utimesSync(file, packed, packed);
+      expect(runs()).toBe('bundle\n');
+      // A source edited after the build: the bundle is stale.
+      utimesSync(source, packed, new Date(packed.getTime() + 1000));
+      expect(runs()).toBe('sources\n');
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
   });
 });
 
@@ -307,6 +409,21 @@ describe('conductor completion', () => {
       expect(run.stdout).toMatch(/submit\) words="[^"]*--cpus-per-task/);
       execFileSync('bash', ['-n'], { input: run.stdout });
     }
+    // Loaded by bash as ~/.bashrc would (`source <(conductor completion bash)`), then asked as a Tab would ask it.
+    const file = join(home, 'conductor-completion.bash');
+    writeFileSync(file, (await start(['completion', 'bash']).done).stdout);
+    const offered = execFileSync(
+      'bash',
+      [
+        '-euc',
+        `source "$1"; COMP_WORDS=(conductor qu); COMP_CWORD=1; _conductor; echo "\${COMPREPLY[*]}"
+         COMP_WORDS=(conductor submit --par); COMP_CWORD=2; _conductor; echo "\${COMPREPLY[*]}"`,
+        'bash',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(offered).toBe('queue\n--partition --parsable\n');
     expect((await start(['completion', 'fish']).done).code).toBe(2);
   });
 });

@@ -10,7 +10,7 @@ import { UsageError } from '../cli-error.js';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { EXIT_REFUSED } from '../exit-codes.js';
 import { listJobs, type JobFilterOptions } from '../job-filters.js';
-import { printJson } from '../output.js';
+import { printJson } from '../print-json.js';
 
 export function cancelCommand(program: Command): void {
   withCommonOptions(

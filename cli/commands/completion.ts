@@ -31,13 +31,14 @@ function completionScript(program: Command, shell: 'bash' | 'zsh'): string {
     const subcommands = command.commands.map((sub) => sub.name());
     for (const name of [command.name(), ...command.aliases()]) words.set(name, [...subcommands, ...options]);
   }
-  words.set(
-    'submit',
+  // A Set: some of sbatch's options are also the command's own (--parsable, --wait, …).
+  const submitWords = new Set(
     [...SBATCH_OPTIONS, ...CLIENT_OPTIONS].flatMap((option) => [
       `--${option.long}`,
       ...(option.short ? [`-${option.short}`] : []),
     ]),
   );
+  words.set('submit', [...submitWords]);
   const cases = [...words].map(([name, list]) => `    ${name}) words="${list.join(' ')}" ;;`).join('\n');
   const body = `_conductor() {
   local cur=\${COMP_WORDS[COMP_CWORD]} words

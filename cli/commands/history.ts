@@ -1,8 +1,12 @@
-/** `conductor history`: sacct. Ended jobs with their state, exit code ("status:signal") and time run. */
+/**
+ * `conductor history`: sacct. Ended jobs with their state, exit code ("status:signal") and time run, oldest first as
+ * sacct lists them.
+ */
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { ENDED_STATES, listJobs, type JobFilterOptions } from '../job-filters.js';
-import { coloured, elapsed, printJson, runSeconds, table } from '../output.js';
+import { coloured, elapsed, runSeconds, table } from '../output.js';
+import { printJson } from '../print-json.js';
 
 export function historyCommand(program: Command): void {
   withCommonOptions(
@@ -18,17 +22,21 @@ export function historyCommand(program: Command): void {
     runAction(async () => {
       const jobs = await listJobs(clientFor(options), options, ENDED_STATES);
       if (options.json) return printJson(jobs);
-      const rows = jobs.map((job) => [
-        job.id,
-        job.name,
-        job.partition,
-        job.account,
-        coloured(job.state),
-        job.exit_code ? `${job.exit_code.status ?? 0}:${job.exit_code.signal ?? 0}` : '',
-        elapsed(runSeconds(job)),
-        job.cpus,
-        job.node ?? '',
-      ]);
+      // sacct lists the oldest first, so that the latest end up at the bottom (`conductor history | tail`); the API
+      // answers the latest first.
+      const rows = [...jobs]
+        .sort((a, b) => Number(a.id) - Number(b.id))
+        .map((job) => [
+          job.id,
+          job.name,
+          job.partition,
+          job.account,
+          coloured(job.state),
+          job.exit_code ? `${job.exit_code.status ?? 0}:${job.exit_code.signal ?? 0}` : '',
+          elapsed(runSeconds(job)),
+          job.cpus,
+          job.node ?? '',
+        ]);
       process.stdout.write(
         `${table(['JobID', 'JobName', 'Partition', 'Account', 'State', 'ExitCode', 'Elapsed', 'AllocCPUS', 'NodeList'], rows)}\n`,
       );

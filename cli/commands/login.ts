@@ -11,7 +11,7 @@ import { answer } from '../api-answer.js';
 import { UsageError } from '../cli-error.js';
 import { runAction } from '../command-context.js';
 import { configPath, readConfigFile, writeConfigFile } from '../config-file.js';
-import { printJson } from '../output.js';
+import { printJson } from '../print-json.js';
 
 export function loginCommand(program: Command): void {
   program

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { listJobs, type JobFilterOptions } from '../job-filters.js';
-import { coloured, elapsed, printJson, runSeconds, STATE_CODES, table } from '../output.js';
+import { coloured, elapsed, runSeconds, STATE_CODES, table } from '../output.js';
+import { printJson } from '../print-json.js';
 import { formatSqueue, parseSqueueFormat, SQUEUE_DEFAULT_FORMAT } from '../squeue-format.js';
 
 export function queueCommand(program: Command): void {
@@ -17,7 +18,9 @@ export function queueCommand(program: Command): void {
       .option('-t, --states <states>', 'these states (PD,R,CD,CA,F,TO,OOM,NF or full names; all)')
       .option('-n, --name <name>', 'only jobs of this name')
       .option('-o, --format <format>', `squeue's output format, e.g. "${SQUEUE_DEFAULT_FORMAT}"`)
-      .option('--noheader', 'no header line (squeue -h)'),
+      // squeue's -h is --noheader: help is --help alone here, as there.
+      .helpOption('--help', 'display help for command')
+      .option('-h, --noheader', 'no header line (squeue -h)'),
   ).action((options: CommonOptions & JobFilterOptions & { format?: string; noheader?: boolean }) =>
     runAction(async () => {
       // Checked before the API is asked: a bad format is the command line's fault.

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { answer } from '../api-answer.js';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
-import { coloured, elapsed, printJson, runSeconds, table } from '../output.js';
+import { coloured, elapsed, runSeconds, table } from '../output.js';
+import { printJson } from '../print-json.js';
 
 export function showCommand(program: Command): void {
   withCommonOptions(

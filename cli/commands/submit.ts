@@ -11,8 +11,7 @@ import { UsageError } from '../cli-error.js';
 import { clientFor } from '../command-context.js';
 import { jobExitCode } from '../exit-codes.js';
 import { exportedEnvironment } from '../export-environment.js';
-import { waitForEnd } from '../job-progress.js';
-import { printJson } from '../output.js';
+import { printJson } from '../print-json.js';
 import { readScript } from '../script-source.js';
 import { isClientOption, readSubmitArgv, type ArgvOption } from '../submit-argv.js';
 
@@ -49,8 +48,14 @@ export async function submit(argv: readonly string[]): Promise<number> {
   // The directive reader (and zod under it) is loaded only when there are flags for it: most of a bare submit's time is
   // loading modules.
   const fields = jobFlags.length ? (await import('../sbatch-flags.js')).jobFieldsOf(jobFlags) : {};
-  const job = { ...fields, environment: exportedEnvironment(exportSpec, process.env) };
-  const script = readScript(operands, client.get('wrap') ?? null, () => readFileSync(0, 'utf8'));
+  const wrap = client.get('wrap') ?? null;
+  const job = {
+    // sbatch names a --wrap job "wrap".
+    ...(wrap !== null ? { name: 'wrap' } : {}),
+    ...fields,
+    environment: exportedEnvironment(exportSpec, process.env),
+  };
+  const script = readScript(operands, wrap, () => readFileSync(0, 'utf8'));
   const api = clientFor({
     url: client.get('url') ?? undefined,
     token: client.get('token') ?? undefined,
@@ -66,13 +71,27 @@ export async function submit(argv: readonly string[]): Promise<number> {
   else if (json) process.stderr.write(`Submitted batch job ${submitted.id}\n`);
   else if (parsable) process.stdout.write(`${submitted.id}\n`);
   else process.stdout.write(`Submitted batch job ${submitted.id}\n`);
-  for (const warning of submitted.warnings) process.stderr.write(`conductor: warning: ${warning}\n`);
+  for (const warning of submitted.warnings) {
+    if (!overriddenByFlag(warning, fields)) process.stderr.write(`conductor: warning: ${warning}\n`);
+  }
 
   if (client.has('follow')) await streamOutput(api, submitted.id);
   if (!waiting) return 0;
+  // The progress display (and its spinner library) is loaded only by a submit that waits.
+  const { waitForEnd } = await import('../job-progress.js');
   const ended = await waitForEnd(api, submitted.id, json || parsable || client.has('follow'));
   if (json) printJson(ended);
   return jobExitCode(ended);
+}
+
+/**
+ * Whether a warning only says that a flag won over a directive ("line 2: -J x: overridden by job.name in the body",
+ * shared/job/directive-options.ts): sbatch says nothing when its command line overrides the script, and neither
+ * does this command.
+ */
+function overriddenByFlag(warning: string, fields: object): boolean {
+  const field = / overridden by job\.(\w+) in the body$/.exec(warning)?.[1];
+  return field !== undefined && field in fields;
 }
 
 async function streamOutput(api: ConductorClient, id: string): Promise<void> {

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { answer } from '../api-answer.js';
 import { UsageError } from '../cli-error.js';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
-import { printJson, table } from '../output.js';
+import { table } from '../output.js';
+import { printJson } from '../print-json.js';
 
 interface CreateOptions extends CommonOptions {
   kind: 'admin' | 'user' | 'node';

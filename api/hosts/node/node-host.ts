@@ -20,7 +20,7 @@ import { ensureDirectory, PRIVATE } from '../../../worker-node/private-dirs.js';
 import { createApp } from '../../app.js';
 import { Reconciler } from '../../reconciler.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { openNodeQueue } from './node-queue.js';
+import { openNodeQueues } from './node-queue.js';
 import { openFollowLeases } from './follow-leases-store.js';
 import { startLocalNode, type LocalNode } from './local-node.js';
 import { ensureFirstAdminToken, ensureTokenFile } from './token-file.js';
@@ -70,10 +70,10 @@ export async function startNodeHost(
         ? await ensureFirstAdminToken(database.db, adminTokenPath).then((made) => made && { ...made, created: true })
         : undefined;
 
-    const queue = openNodeQueue(config, database.db);
+    const queues = openNodeQueues(config, database.db);
     const follows = openFollowLeases(config, database.db);
     const db = database.db;
-    const reconciler = new Reconciler(queue, { retention: retentionOf(config), logs });
+    const reconciler = new Reconciler(queues.background, { retention: retentionOf(config), logs });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     let localNode: LocalNode | undefined;
     const closing = new AbortController();
@@ -84,7 +84,7 @@ export async function startNodeHost(
     const app = createApp({
       db: database.db,
       assets: consoleBuild ? diskAssets(consoleBuild) : undefined,
-      queue,
+      queue: queues.requests,
       adminToken: config.CONDUCTOR_ADMIN_TOKEN,
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
       onWork: (partition) => localNode?.wake(partition),
@@ -105,13 +105,15 @@ export async function startNodeHost(
     if (adminToken)
       log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
     if ((config.CONDUCTOR_LOCAL_NODE ?? (embedded ? 'on' : 'off')) === 'on') {
-      localNode = await startLocalNode({ config, db, queue, logs, app, dataDir, log }).catch(async (error: Error) => {
-        await new Promise<void>((done) => server.close(() => done()));
-        await reconcileLoop.stop();
-        await queue.close();
-        await follows.close();
-        throw new Error(`the local node did not start: ${error.message}`);
-      });
+      localNode = await startLocalNode({ config, db, queue: queues.background, logs, app, dataDir, log }).catch(
+        async (error: Error) => {
+          await new Promise<void>((done) => server.close(() => done()));
+          await reconcileLoop.stop();
+          await queues.close();
+          await follows.close();
+          throw new Error(`the local node did not start: ${error.message}`);
+        },
+      );
     }
     log(
       `SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue, ` +
@@ -128,7 +130,7 @@ export async function startNodeHost(
         closing.abort();
         await new Promise<void>((done) => server.close(() => done()));
         await reconcileLoop.stop();
-        await queue.close();
+        await queues.close();
         await follows.close();
         await database!.close();
         await unlock();

@@ -2,9 +2,13 @@
 import { Redis } from 'ioredis';
 import type { RedisClientPort } from './redis-client-port.js';
 
+/**
+ * A command waits through `maxRetriesPerRequest` reconnects (ioredis's backoff: 50 ms more each, up to 2 s) before it
+ * fails; 20 by default, over a minute while Redis is gone: a Redis restart delays a loop's work, it loses nothing.
+ * Request paths pass fewer (api/hosts/node/node-queue.ts).
+ */
 export function ioredisClient(
   url: string,
-  // Commands wait for a reconnect rather than fail at once: a Redis restart delays dispatch, it loses nothing.
   options: { maxRetriesPerRequest: number } = { maxRetriesPerRequest: 20 },
 ): RedisClientPort & { redis: Redis } {
   const redis = new Redis(url, { ...options, enableAutoPipelining: true });
