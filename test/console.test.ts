@@ -292,6 +292,23 @@ describe.skipIf(missing)('the web console in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'queue-phone.png'), fullPage: true });
   });
 
+  it('follows on after the connection drops, losing and repeating nothing', async () => {
+    // Numbered lines, before and after the host's restart; the job runs on through it (its node adopts it again).
+    const id = await host.submit(
+      `#!/bin/bash\nseq 1 1000\nwhile [ ! -e ${join(marks, 'restarted')} ]; do sleep 0.1; done\nseq 1001 2000\n`,
+      { name: 'through-a-restart' },
+    );
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    const output = page.getByTestId('stdout-output');
+    await waitUntil('the first part shown', async () => (await output.textContent())!.endsWith('\n1000\n'));
+    expect(await page.getByTestId('stdout-status').textContent()).toContain('Following live');
+    await host.restart();
+    release('restarted');
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+    expect(await output.textContent()).toBe(Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join(''));
+    expect(await jobState(id)).toBe('COMPLETED');
+  }, 120_000);
+
   describe('from another origin', () => {
     let other: Server;
     let otherUrl: string;

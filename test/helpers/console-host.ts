@@ -27,6 +27,11 @@ export interface ConsoleHost {
   userToken(account: string, user?: string): Promise<{ id: string; token: string }>;
   /** Submits `script` as the admin; answers the job id. */
   submit(script: string, job?: Record<string, unknown>): Promise<string>;
+  /**
+   * Stops the host gracefully (its local node leaves its running jobs running) and starts it again on the same port
+   * and data directory, where the node adopts them again: every open connection to it is cut meanwhile.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,14 +57,17 @@ export async function startConsoleHost(): Promise<ConsoleHost> {
   try {
     const env = { ...process.env };
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'HOST', 'CONDUCTOR_ADMIN_TOKEN']) delete env[name];
-    server = await startChildServer('console host', bundled('hostBundle', 'api/hosts/node/main.ts'), ROOT, {
+    const hostEnv = {
       ...env,
       CONDUCTOR_DATA_DIR: dataDir,
       PORT: String(await freePort('127.0.0.1')),
       // Its own core records: the local nodes of other suites' hosts keep off its cores, and it off theirs.
       CONDUCTOR_CORE_LOCK_DIR: join(dataDir, 'cores'),
       CONDUCTOR_KILL_GRACE_SECONDS: '1',
-    });
+    };
+    const start = () =>
+      startChildServer('console host', bundled('hostBundle', 'api/hosts/node/main.ts'), ROOT, hostEnv);
+    server = await start();
     const url = server.url;
     const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     const call: ConsoleHost['call'] = async (status, method, path, { body, token = adminToken } = {}) => {
@@ -90,6 +98,11 @@ export async function startConsoleHost(): Promise<ConsoleHost> {
           body: { job: { partition: 'default', time_limit: '10', ...job }, script },
         });
         return made.id;
+      },
+      async restart() {
+        await server?.stop();
+        server = undefined;
+        server = await start();
       },
       stop,
     };
