@@ -40,6 +40,7 @@ import { registerSetNodeState } from './routes/v1/nodes/set-state.js';
 import { registerJobEvents } from './routes/v1/jobs/events.js';
 import { registerJobLogs } from './routes/v1/jobs/logs.js';
 import { registerGetJob } from './routes/v1/jobs/get.js';
+import { registerJobHistory } from './routes/v1/jobs/history.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
 import { registerSubmitJob } from './routes/v1/jobs/submit.js';
 import { registerStats } from './routes/v1/stats.js';
@@ -153,6 +154,8 @@ export function createApp(deps: AppDependencies): App {
   for (const register of [
     registerSubmitJob,
     registerListJobs,
+    // Before /v1/jobs/{id}, which would take history.csv for an id.
+    registerJobHistory,
     registerGetJob,
     registerJobEvents,
     registerJobLogs,

@@ -9,7 +9,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List jobs, newest first
+     * List jobs, newest first or in queue order
      * @description A user token sees its own account's jobs only; its account filter cannot widen that.
      */
     get: {
@@ -22,9 +22,19 @@ export interface paths {
           user?: string;
           partition?: string;
           name?: string;
+          /** @description Only jobs submitted at or after this time. */
+          submitted_after?: string;
+          /** @description Only jobs submitted before this time. */
+          submitted_before?: string;
+          /** @description Only jobs that ended at or after this time (so only ended ones). */
+          ended_after?: string;
+          /** @description Only jobs that ended before this time (so only ended ones). */
+          ended_before?: string;
+          /** @description newest: every state, newest first. queue: as squeue lists them, RUNNING jobs (oldest submitted first) then PENDING ones in the order the scheduler considers them (priority, then submit order); other states are never listed in it, and `state` can narrow it to one of the two. */
+          order?: 'newest' | 'queue';
           /** @description 1 to 500. */
           limit?: number;
-          /** @description The next_cursor of the previous page. */
+          /** @description The next_cursor of the previous page, listed in the same order (opaque). */
           cursor?: string;
         };
         header?: never;
@@ -157,6 +167,88 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/history.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export jobs as CSV, sacct-like, newest first
+     * @description The filters of GET /v1/jobs (ended_after and ended_before for finished jobs in a date range); a user token exports its own account's jobs only. Columns: JobID, JobName, User, Account, Partition, State, Submit, Start, End (UTC, ISO 8601), Elapsed and Wait ([D-]HH:MM:SS), ExitCode (status:signal), NCPUS, ReqMem, NodeList. A cell starting with = + - @, a tab or a CR is prefixed with a single quote, so that no spreadsheet runs it as a formula.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description One state, or several separated by commas. */
+          state?: string;
+          account?: string;
+          /** @description Only this owner's jobs. */
+          user?: string;
+          partition?: string;
+          name?: string;
+          /** @description Only jobs submitted at or after this time. */
+          submitted_after?: string;
+          /** @description Only jobs submitted before this time. */
+          submitted_before?: string;
+          /** @description Only jobs that ended at or after this time (so only ended ones). */
+          ended_after?: string;
+          /** @description Only jobs that ended before this time (so only ended ones). */
+          ended_before?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The jobs, one CSV line each after a header line */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -2106,6 +2198,10 @@ export interface components {
        * @example 2026-11-28T14:00:00.000Z
        */
       end_time: string | null;
+      /** @description Seconds from submit to start (of the current attempt); null until it started. */
+      wait_seconds: number | null;
+      /** @description Seconds from start to end, or to now while it runs; null until it started. */
+      elapsed_seconds: number | null;
     };
     /** @enum {string} */
     JobState: 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'NODE_FAIL';

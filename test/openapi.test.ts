@@ -30,6 +30,7 @@ describe('the OpenAPI contract', () => {
         '/jobs/query/{job_id}',
         '/jobs/submit',
         '/v1/jobs',
+        '/v1/jobs/history.csv',
         '/v1/jobs/{id}',
         '/v1/jobs/{id}/cancel',
         '/v1/jobs/{id}/events',
