@@ -12,6 +12,7 @@ import { build, type Metafile } from 'esbuild';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { zodEnglishOnly } from './zod-english-only.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'dist', 'ui');
@@ -38,6 +39,7 @@ export async function buildConsole(out = OUT): Promise<{ script: string; stylesh
     metafile: true,
     legalComments: 'linked',
     logLevel: 'warning',
+    plugins: [zodEnglishOnly],
   });
   const entry = entryOutputs(result.metafile, staging);
   await writeFile(join(staging, 'index.html'), consolePage(entry.script, entry.stylesheet));

@@ -1,0 +1,142 @@
+/**
+ * The console's Submit, Nodes, Overview and History pages in a real browser (issue 18, items 3 and 5): headless
+ * Chromium (Debian's, through playwright-core) against an API served over HTTP with a real node daemon running the
+ * jobs. Each page is also looked at 390 px wide (no sideways scroll of the page) and saved as a screenshot under
+ * test-results/screenshots/ for a reviewer.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserMissing, launchChromium } from './helpers/browser.js';
+import { ADMIN_TOKEN } from './helpers/test-app.js';
+import { apiWithNode, waitForState } from './helpers/test-node.js';
+
+const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url).pathname;
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+
+const missing = browserMissing();
+if (missing) console.log(`console-pages.test.ts: ${missing}`);
+
+describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
+  const started = apiWithNode('pages-node');
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    browser = await launchChromium();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await Promise.all(contexts.map((context) => context.close()));
+    await browser?.close();
+  });
+
+  /** A page signed in with `token`; any dialog (an alert an injected script would raise) fails the test. */
+  async function signedIn(token: string, viewport = DESKTOP): Promise<Page> {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    const page = await context.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    page.on('close', () => expect(dialogs).toEqual([]));
+    await page.goto(`${started.api.url}/ui/login`);
+    await page.fill('#token', token);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=signed-in-as]');
+    return page;
+  }
+
+  /** Opens `path` at phone width: the page itself never scrolls sideways (tables scroll in their own box). */
+  async function fitsPhone(path: string, ready: string, name: string): Promise<void> {
+    const page = await signedIn(ADMIN_TOKEN, PHONE);
+    await page.goto(`${started.api.url}${path}`);
+    await page.waitForSelector(ready);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} at 390 px`).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
+    await page.close();
+  }
+
+  describe('Submit', () => {
+    it('shows what the #SBATCH lines apply as they are typed, the form winning over them, then submits', async () => {
+      const page = await signedIn(ADMIN_TOKEN);
+      await page.goto(`${started.api.url}/ui/submit`);
+      const editor = page.locator('[data-testid=script-editor] .cm-content');
+      await editor.waitFor();
+      await editor.fill('');
+      await editor.fill(
+        [
+          '#!/bin/bash',
+          '#SBATCH --job-name=from-directive',
+          '#SBATCH -c 2',
+          '#SBATCH --time=5',
+          '#SBATCH --mail-user=nobody@example.com',
+          'echo console-submit-ran',
+          '',
+        ].join('\n'),
+      );
+      const row = (field: string) => page.locator(`[data-testid=preview] tr[data-field=${field}]`);
+      await expect.poll(() => row('name').locator('td.value').textContent()).toBe('from-directive');
+      expect(await row('name').locator('td.source').textContent()).toBe('line 2: --job-name=from-directive');
+      expect(await row('cpus_per_task').locator('td.value').textContent()).toBe('2');
+      expect(await row('cpus_per_task').locator('td.source').textContent()).toBe('line 3: -c 2');
+      expect(await row('time_limit').locator('td.value').textContent()).toBe('0-00:05:00');
+      expect(await row('memory_per_node').locator('td.source').textContent()).toBe('default');
+      expect(await page.locator('[data-testid=preview-warnings]').textContent()).toContain('--mail-user');
+
+      // A field filled in wins over its directive, as the API's body does.
+      await page.fill('#field-time_limit', '7');
+      await expect.poll(() => row('time_limit').locator('td.value').textContent()).toBe('0-00:07:00');
+      expect(await row('time_limit').locator('td.source').textContent()).toBe('form');
+      expect(await page.locator('[data-testid=preview-warnings]').textContent()).toContain(
+        'line 4: --time=5: overridden by job.time_limit in the body',
+      );
+
+      // The API's refusal is shown beside the field it names; nothing is made.
+      await page.fill('#field-time_limit', 'soon');
+      await page.click('button[type=submit]');
+      const error = page.locator('[data-testid=field-time_limit-error]');
+      await error.waitFor();
+      expect(await error.textContent()).toContain('is not a Slurm time');
+      expect(await page.getAttribute('#field-time_limit', 'aria-invalid')).toBe('true');
+      expect(await page.getAttribute('#field-time_limit', 'aria-describedby')).toContain('field-time_limit-error');
+      expect(page.url()).toMatch(/\/ui\/submit$/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'submit-1280.png'), fullPage: true });
+
+      await page.fill('#field-time_limit', '');
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/ui\/jobs\/\d+$/);
+      const id = page.url().split('/').pop()!;
+      const job = await waitForState(started.api.t, id, ['COMPLETED']);
+      expect(job.state).toBe('COMPLETED');
+      const shown = (await (await started.api.t.call('GET', `/v1/jobs/${id}`)).json()) as Record<string, unknown>;
+      expect(shown).toMatchObject({ name: 'from-directive', cpus_per_task: 2, time_limit: '0-00:05:00' });
+      await page.close();
+    });
+
+    it('starts from another job with ?from=, its name (markup) shown as text, and says the script is not kept', async () => {
+      const id = await started.api.t.submit(
+        { name: XSS_NAME, partition: 'default', cpus_per_task: 1 },
+        '#!/bin/bash\ntrue',
+      );
+      const page = await signedIn(ADMIN_TOKEN);
+      await page.goto(`${started.api.url}/ui/submit?from=${id}`);
+      await page.waitForSelector('#field-name');
+      expect(await page.inputValue('#field-name')).toBe(XSS_NAME);
+      expect(await page.locator('[data-testid=preview-problems]').textContent()).toContain('script');
+      await page.locator('[data-testid=script-editor] .cm-content').fill('#!/bin/bash\ntrue\n');
+      const name = page.locator('[data-testid=preview] tr[data-field=name] td.value');
+      await expect.poll(() => name.textContent()).toBe(XSS_NAME);
+      expect(await page.locator('img[src=x]').count()).toBe(0);
+      expect(await page.locator('[data-testid=resubmit-note]').textContent()).toContain('script');
+      await page.close();
+    });
+
+    it('fits a phone', () => fitsPhone('/ui/submit', '[data-testid=script-editor] .cm-content', 'submit'));
+  });
+});
