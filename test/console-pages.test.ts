@@ -119,21 +119,27 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
       await page.close();
     });
 
-    it('starts from another job with ?from=, its name (markup) shown as text, and says the script is not kept', async () => {
+    it('starts from another job with ?from=: its script, environment and fields, its markup name shown as text', async () => {
+      const script = '#!/bin/bash\n#SBATCH -c 2\necho "$GREETING"\n';
       const id = await started.api.t.submit(
-        { name: XSS_NAME, partition: 'default', cpus_per_task: 1 },
-        '#!/bin/bash\ntrue',
+        { name: XSS_NAME, partition: 'default', environment: { GREETING: 'hi <b>there</b>' }, time_limit: '3' },
+        script,
       );
       const page = await signedIn(ADMIN_TOKEN);
       await page.goto(`${started.api.url}/ui/submit?from=${id}`);
       await page.waitForSelector('#field-name');
       expect(await page.inputValue('#field-name')).toBe(XSS_NAME);
-      expect(await page.locator('[data-testid=preview-problems]').textContent()).toContain('script');
-      await page.locator('[data-testid=script-editor] .cm-content').fill('#!/bin/bash\ntrue\n');
-      const name = page.locator('[data-testid=preview] tr[data-field=name] td.value');
-      await expect.poll(() => name.textContent()).toBe(XSS_NAME);
+      expect(await page.inputValue('#field-time_limit')).toBe('0-00:03:00');
+      expect(await page.inputValue('#field-environment')).toBe('GREETING=hi <b>there</b>');
+      // Set by the script's directive: left to it, as it was.
+      expect(await page.inputValue('#field-cpus_per_task')).toBe('');
+      expect(await page.locator('[data-testid=script-editor] .cm-content').innerText()).toContain('#SBATCH -c 2');
+      const row = (field: string) => page.locator(`[data-testid=preview] tr[data-field=${field}]`);
+      await expect.poll(() => row('name').locator('td.value').textContent()).toBe(XSS_NAME);
+      expect(await row('cpus_per_task').locator('td.source').textContent()).toBe('line 2: -c 2');
       expect(await page.locator('img[src=x]').count()).toBe(0);
-      expect(await page.locator('[data-testid=resubmit-note]').textContent()).toContain('script');
+      expect(await page.locator('b', { hasText: 'there' }).count()).toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'submit-resubmit-1280.png'), fullPage: true });
       await page.close();
     });
 

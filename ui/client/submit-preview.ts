@@ -103,3 +103,12 @@ export function previewSubmit(
     warnings: reading.warnings,
   };
 }
+
+/** The body fields that `script`'s directives set on their own (none when they cannot be read). */
+export function directiveFields(script: string): string[] {
+  try {
+    return Object.keys(readDirectives({ job: {}, script }).setBy);
+  } catch {
+    return [];
+  }
+}

@@ -2,19 +2,20 @@
  * Submit: the job's fields, its script in an editor with shell colouring, and, as either is edited, what the API will
  * apply (submit-preview.ts: the API's own reading of `#SBATCH` lines, the form's fields winning over them as the
  * body's do). Sent with POST /v1/jobs under an idempotency key (the SDK's submitJob); the API's refusals are shown
- * beside the fields they name; a made job opens its page. `?from=<id>` starts from another job's fields (resubmit):
- * the API does not give back a job's script or environment, so those start empty and the page says so.
+ * beside the fields they name; a made job opens its page. `?from=<id>` starts from another job (resubmit): its script
+ * and environment, and its fields except those its script's directives set (left to them, as they were).
  */
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ConductorApiError, submitJob } from '../../../sdk/index.js';
-import { api, problemFrom, type Job } from '../api.js';
+import { api, problemFrom } from '../api.js';
+import type { components } from '../../../sdk/index.js';
 import { adoptStyles } from '../page-styles.js';
 import { navigate } from '../router.js';
 import type { PageProps } from '../routes.js';
 import { ScriptEditor } from '../script-editor.js';
 import { useSession } from '../session.js';
-import { previewSubmit, type Source } from '../submit-preview.js';
+import { directiveFields, previewSubmit, type Source } from '../submit-preview.js';
 import css from '../console-pages.css' with { type: 'text' };
 
 adoptStyles(css);
@@ -74,13 +75,22 @@ function formFieldOf(field: string): FormField | 'script' | undefined {
   return (TEXT_FIELDS as readonly string[]).includes(name ?? '') ? (name as FormField) : undefined;
 }
 
-/** A job's fields as the form's, for a resubmit. Its output paths are shown expanded (%j replaced), so they are left. */
-function formOf(job: Job): Form {
-  return {
+type JobDetail = components['schemas']['JobDetail'];
+
+/**
+ * A job as the form, for a resubmit: its script and environment, and the fields its directives did not set (those
+ * stay the script's, so that the directives read as they did). Its output paths are answered expanded (%j replaced
+ * by its id), so they are left out: the script's or the defaults apply.
+ */
+function formOf(job: JobDetail, admin: boolean): Form {
+  const fromScript = directiveFields(job.script);
+  const form: Form = {
     ...EMPTY,
     name: job.name,
     partition: job.partition,
     account: job.account,
+    // A user's jobs are its own: only an admin names whom a job runs as.
+    user: admin ? (job.user ?? '') : '',
     cpus_per_task: String(job.cpus_per_task),
     ntasks_per_node: String(job.ntasks_per_node),
     memory_per_node: job.memory_per_node,
@@ -89,7 +99,12 @@ function formOf(job: Job): Form {
     exclusive: job.exclusive ? 'yes' : 'no',
     requeue: job.requeue ? 'yes' : 'no',
     open_mode: job.open_mode,
+    environment: Object.entries(job.environment)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('\n'),
   };
+  for (const field of fromScript) if (field in form) form[field as FormField] = '';
+  return form;
 }
 
 type Errors = Partial<Record<FormField | 'script', string[]>>;
@@ -111,8 +126,8 @@ export default function SubmitPage({ query }: PageProps) {
     void (async () => {
       const { data, error, response } = await api.GET('/v1/jobs/{id}', { params: { path: { id: from } } });
       if (data) {
-        setForm(formOf(data));
-        setScript('');
+        setForm(formOf(data, session.kind === 'admin'));
+        setScript(data.script);
       } else setFromError(problemFrom(error, response).message);
       setLoaded(true);
     })();
@@ -197,7 +212,7 @@ export default function SubmitPage({ query }: PageProps) {
         <p class="notice" data-testid="resubmit-note">
           {fromError
             ? `Job ${from} could not be read: ${fromError}`
-            : `Starting from job ${from}'s fields. The API does not give back a job's script, environment or output file patterns, so they are not filled in: paste the script again.`}
+            : `Starting from job ${from}: its script, environment and fields (those its directives set are left to them). Its output file patterns are not kept apart from their expansion, so they are left to the script or the defaults.`}
         </p>
       )}
       <form class="submit-form" onSubmit={(event) => void submit(event)} noValidate>
