@@ -44,6 +44,7 @@ import { registerJobHistory } from './routes/v1/jobs/history.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
 import { registerSubmitJob } from './routes/v1/jobs/submit.js';
 import { registerStats } from './routes/v1/stats.js';
+import { registerStatsHistory } from './routes/v1/stats-history.js';
 import { registerDashboard } from './routes/v1/dashboard.js';
 import { registerCreateToken } from './routes/v1/tokens/create.js';
 import { registerListTokens } from './routes/v1/tokens/list.js';
@@ -161,6 +162,7 @@ export function createApp(deps: AppDependencies): App {
     registerJobLogs,
     registerCancelJob,
     registerStats,
+    registerStatsHistory,
     registerDashboard,
     registerListNodes,
     registerHeartbeat,

@@ -676,6 +676,77 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/stats/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Utilisation over the last hour or day, as chart columns
+     * @description Sampled once a minute by the reconciler, kept 8 days. A user token's figures are its own account's jobs; CPU capacity is the cluster's.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description hour: 60 one-minute steps; day: 288 five-minute steps. */
+          window?: 'hour' | 'day';
+          partition?: string;
+          account?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The history */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['UtilisationHistory'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/dashboard': {
     parameters: {
       query?: never;
@@ -2330,6 +2401,36 @@ export interface components {
       TIMEOUT?: number;
       OUT_OF_MEMORY?: number;
       NODE_FAIL?: number;
+    };
+    /** @description Columns for a chart: every array as long as `times`; null where no sample was taken (a gap, not a zero). Gauges of a 5-minute step are the mean of its sampled minutes. */
+    UtilisationHistory: {
+      /** @enum {string} */
+      window: 'hour' | 'day';
+      step_seconds: number;
+      /** @description Each step's start, unix seconds, oldest first. */
+      times: number[];
+      partitions: string[];
+      /** @description CPUs held by RUNNING jobs, per partition (the token's account's). */
+      cpus_allocated: {
+        [key: string]: (number | null)[];
+      };
+      /** @description CPUs of the partition's nodes not DOWN: the cluster's, whatever the token's account. */
+      cpus_total: {
+        [key: string]: (number | null)[];
+      };
+      pending: (number | null)[];
+      running: (number | null)[];
+      /** @description Jobs that ended in each step, by end state (from their end times: exact). */
+      finished: {
+        COMPLETED: (number | null)[];
+        FAILED: (number | null)[];
+        CANCELLED: (number | null)[];
+        TIMEOUT: (number | null)[];
+        OUT_OF_MEMORY: (number | null)[];
+        NODE_FAIL: (number | null)[];
+      };
+      /** @description The median wait (start − submit) of the jobs started in each step; null when none started. */
+      median_wait_seconds: (number | null)[];
     };
     Dashboard: {
       jobs: {

@@ -44,6 +44,7 @@ describe('the OpenAPI contract', () => {
         '/v1/nodes/{node}/confirm',
         '/v1/nodes/{node}/events',
         '/v1/stats',
+        '/v1/stats/history',
         '/v1/dashboard',
         '/v1/tokens',
         '/v1/tokens/{id}',
