@@ -4,7 +4,7 @@
  * jobs. Each page is also looked at 390 px wide (no sideways scroll of the page) and saved as a screenshot under
  * test-results/screenshots/ for a reviewer.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,5 +144,66 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
     });
 
     it('fits a phone', () => fitsPhone('/ui/submit', '[data-testid=script-editor] .cm-content', 'submit'));
+  });
+
+  describe('History', () => {
+    it('lists finished jobs as sacct does, its markup name as text, filtered, and exports them as CSV', async () => {
+      const { t } = started.api;
+      const id = await t.submit({ name: XSS_NAME, partition: 'default' }, '#!/bin/bash\nexit 3');
+      await waitForState(t, id, ['FAILED']);
+      const page = await signedIn(ADMIN_TOKEN);
+      await page.goto(`${started.api.url}/ui/history`);
+      const row = page.locator(`[data-testid=history-table] tr[data-job="${id}"]`);
+      await row.waitFor();
+      const cells = await row.locator('td').allTextContents();
+      expect(cells[0]).toBe(id);
+      expect(cells[1]).toBe(XSS_NAME);
+      expect(cells[5]).toBe('FAILED');
+      expect(cells[9]).toMatch(/^\d\d:\d\d:\d\d$/);
+      expect(cells[11]).toBe('3:0');
+      expect(await page.locator('img[src=x]').count()).toBe(0);
+      expect(await row.locator('a').getAttribute('href')).toBe(`/ui/jobs/${id}`);
+
+      await page.selectOption('select[name=state]', 'COMPLETED');
+      await page.click('form[aria-label=Filters] button[type=submit]');
+      await page.waitForURL(/state=COMPLETED/);
+      await expect.poll(() => row.count()).toBe(0);
+      await page.selectOption('select[name=state]', 'FAILED');
+      await page.fill('input[name=name]', XSS_NAME);
+      await page.click('form[aria-label=Filters] button[type=submit]');
+      await row.waitFor();
+      expect(await page.locator('[data-testid=history-table] tbody tr').count()).toBe(1);
+      await page.screenshot({ path: join(SCREENSHOTS, 'history-1280.png'), fullPage: true });
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-csv]')]);
+      const csv = readFileSync((await download.path())!, 'utf8').split(/\r?\n/);
+      expect(csv[0]).toMatch(/^JobID,JobName,/);
+      expect(csv.filter((line) => line.startsWith(`${id},`))).toHaveLength(1);
+      expect(csv.filter((line) => line !== '' && !line.startsWith('JobID'))).toHaveLength(1);
+      await page.close();
+    });
+
+    it('pages with the API cursor', async () => {
+      const { t } = started.api;
+      // Pending in a partition no node serves, then cancelled: ended, and at once.
+      const ids: string[] = [];
+      for (let i = 0; i < 51; i++)
+        ids.push(await t.submit({ partition: 'tiny', name: `paged-${i}` }, '#!/bin/bash\ntrue'));
+      for (const id of ids) expect((await t.call('POST', `/v1/jobs/${id}/cancel`)).status).toBe(200);
+      const page = await signedIn(ADMIN_TOKEN);
+      await page.goto(`${started.api.url}/ui/history?partition=tiny`);
+      const rows = page.locator('[data-testid=history-table] tbody tr');
+      await expect.poll(() => rows.count()).toBe(50);
+      expect(await rows.first().getAttribute('data-job')).toBe(ids[50]);
+      await page.click('nav.pager button:has-text("Older")');
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(await rows.first().getAttribute('data-job')).toBe(ids[0]);
+      expect(await page.isDisabled('nav.pager button:has-text("Older")')).toBe(true);
+      await page.click('nav.pager button:has-text("Newer")');
+      await expect.poll(() => rows.count()).toBe(50);
+      await page.close();
+    });
+
+    it('fits a phone', () => fitsPhone('/ui/history', '[data-testid=history-table]', 'history'));
   });
 });

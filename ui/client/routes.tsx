@@ -25,6 +25,7 @@ export const ROUTES: Route[] = [
   { path: '/ui/queue', title: 'Queue', nav: true, load: () => import('./pages/queue.js') },
   { path: '/ui/jobs/:id', title: 'Job', load: () => import('./pages/job.js') },
   { path: '/ui/submit', title: 'Submit', nav: true, load: () => import('./pages/submit.js') },
+  { path: '/ui/history', title: 'History', nav: true, load: () => import('./pages/history.js') },
   { path: '/ui/about', title: 'About', nav: true, load: () => import('./pages/about.js') },
 ];
 
