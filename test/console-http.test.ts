@@ -66,6 +66,9 @@ describe('the web console over HTTP', () => {
         expect(response.headers.get('Content-Type')).toMatch(link.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
         expect(response.headers.get('Cache-Control')).toContain('immutable');
       }
+      const script = links.find((link) => link.endsWith('.js'))!;
+      const zipped = await request(script, { headers: { 'Accept-Encoding': 'gzip' } });
+      expect(zipped.headers.get('Content-Encoding')).toBe('gzip');
       const missing = await request('/ui/assets/nothing-here.js');
       expect(missing.status).toBe(404);
       expect(missing.headers.get('Content-Type')).toMatch(/^application\/problem\+json/);

@@ -7,6 +7,7 @@
  * The session endpoints under /ui/session are registered before these (session-routes.ts).
  */
 import type { Context } from 'hono';
+import { compress } from 'hono/compress';
 import type { App, AppEnv } from '../app-env.js';
 import { ConsoleNotBuilt, RouteNotFound } from '../http/errors.js';
 import { consoleSecurityHeaders } from './security-headers.js';
@@ -18,6 +19,8 @@ const REVALIDATE = 'no-cache';
 
 export function registerConsolePages(app: App, assets: StaticAssets | undefined): void {
   for (const path of ['/ui', '/ui/*', '/docs', '/docs/*']) app.use(path, consoleSecurityHeaders);
+  // gzip where the client takes it (the reference's script is 1.7 MB as is): a Worker's edge would, the Node host not.
+  for (const path of ['/ui/assets/*', '/docs/*']) app.use(path, compress());
 
   const serve = async (c: Context<AppEnv>, file: string, cacheControl: string) => {
     if (!assets) throw new ConsoleNotBuilt();
