@@ -1,18 +1,9 @@
 /**
- * Times as the console shows them: absolute in the reader's time zone to the second (`2026-11-30 21:40:05`), relative
- * for what is about now (`12 s ago`), and the `datetime-local` inputs' own form for filters.
+ * Times as the console shows them besides slurm-format.ts's absolute ones: relative for what is about now (`12 s
+ * ago`), and the `datetime-local` inputs' own form for filters.
  */
 
 const pad = (n: number) => String(n).padStart(2, '0');
-
-/** `2026-11-30 21:40:05` in the reader's time zone; `—` for none. */
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const date = new Date(iso);
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(
-    date.getMinutes(),
-  )}:${pad(date.getSeconds())}`;
-}
 
 /** How long ago `iso` was from `now` (ms): `5 s ago`, `3 min ago`, `2 h ago`, `4 d ago`; `in the future` past now. */
 export function formatAgo(iso: string, now: number): string {

@@ -11,7 +11,8 @@ import { api, problemFrom, type Job } from '../api.js';
 import { adoptStyles } from '../page-styles.js';
 import { Link, navigate } from '../router.js';
 import type { PageProps } from '../routes.js';
-import { formatTime, fromLocalInput, toLocalInput } from '../time-format.js';
+import { formatExit, formatTime } from '../slurm-format.js';
+import { fromLocalInput, toLocalInput } from '../time-format.js';
 import css from '../console-pages.css' with { type: 'text' };
 
 adoptStyles(css);
@@ -37,7 +38,6 @@ function filtersOf(query: URLSearchParams, since: string): Record<string, string
 }
 
 const seconds = (value: number | null) => (value === null ? '—' : formatElapsed(value));
-const exitCode = (exit: Job['exit_code']) => (exit ? `${exit.status ?? 0}:${exit.signal ?? 0}` : '—');
 
 export default function HistoryPage({ query }: PageProps) {
   // The last 24 h from when the page was opened: fixed, so that paging and reloads read one range.
@@ -186,7 +186,7 @@ export default function HistoryPage({ query }: PageProps) {
                     <td>{formatTime(job.end_time)}</td>
                     <td class="mono">{seconds(job.elapsed_seconds)}</td>
                     <td class="mono">{seconds(job.wait_seconds)}</td>
-                    <td class="mono">{exitCode(job.exit_code)}</td>
+                    <td class="mono">{formatExit(job.exit_code)}</td>
                   </tr>
                 ))}
               </tbody>
