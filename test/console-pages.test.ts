@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Reconciler } from '../api/reconciler.js';
 import { browserMissing, launchChromium } from './helpers/browser.js';
 import { ADMIN_TOKEN } from './helpers/test-app.js';
 import { apiWithNode, waitForState } from './helpers/test-node.js';
@@ -205,5 +206,42 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
     });
 
     it('fits a phone', () => fitsPhone('/ui/history', '[data-testid=history-table]', 'history'));
+  });
+
+  describe('Overview', () => {
+    it('counts jobs per state and partition, and charts the sampled history over the hour or the day', async () => {
+      const { t } = started.api;
+      const id = await t.submit({ partition: 'default', name: 'counted' }, '#!/bin/bash\ntrue');
+      await waitForState(t, id, ['COMPLETED']);
+      // A reconciler run samples the last whole minute, as the hosts' reconcilers do each minute.
+      await new Reconciler(t.queue).run(t.database.db);
+      const page = await signedIn(ADMIN_TOKEN);
+      await page.goto(`${started.api.url}/ui/overview`);
+      const all = page.locator('[data-testid=state-counts] tfoot td[data-state=COMPLETED]');
+      await all.waitFor();
+      expect(Number(await all.textContent())).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('[data-testid=state-counts] tbody tr[data-partition=default]').count()).toBe(1);
+
+      const charts = page.locator('[data-testid=charts] figure');
+      await expect.poll(() => charts.count()).toBe(4);
+      expect(await page.locator('[data-testid=charts] canvas').count()).toBe(4);
+      expect(await page.locator('[data-testid=no-samples]').count()).toBe(0);
+      // A legend naming the series (the axes and their units are drawn on the canvas: see the screenshot).
+      const legend = await charts.nth(0).locator('.u-legend').textContent();
+      expect(legend).toContain('default allocated');
+      expect(legend).toContain('default total');
+      expect(await charts.nth(2).locator('.u-legend').textContent()).toContain('OUT_OF_MEMORY');
+      await page.screenshot({ path: join(SCREENSHOTS, 'overview-1280.png'), fullPage: true });
+
+      await page.click('button:has-text("Last day")');
+      await expect.poll(() => page.getAttribute('button:has-text("Last day")', 'aria-pressed')).toBe('true');
+      await expect.poll(() => page.locator('[data-testid=charts] canvas').count()).toBe(4);
+      expect(await page.locator('[data-testid=no-samples]').count()).toBe(0);
+      await page.close();
+    });
+
+    it('fits a phone, its charts as wide as the screen', async () => {
+      await fitsPhone('/ui/overview', '[data-testid=charts] canvas', 'overview');
+    });
   });
 });
