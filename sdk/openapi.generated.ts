@@ -959,7 +959,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Drain a node (admin): it takes no new work, its running jobs finish */
+    /** Drain a node (admin): it takes no new work, its running jobs finish. The reason, who drained it and when are kept until it is resumed (sinfo -R). */
     post: {
       parameters: {
         query?: never;
@@ -969,7 +969,11 @@ export interface paths {
         };
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody?: {
+        content: {
+          'application/json': components['schemas']['DrainRequest'];
+        };
+      };
       responses: {
         /** @description The node */
         200: {
@@ -1000,6 +1004,15 @@ export interface paths {
         };
         /** @description Not found, or not visible to this token */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -1033,7 +1046,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resume a drained node (admin) */
+    /** Resume a drained node (admin); its drain reason is cleared */
     post: {
       parameters: {
         query?: never;
@@ -1074,6 +1087,15 @@ export interface paths {
         };
         /** @description Not found, or not visible to this token */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -1148,6 +1170,15 @@ export interface paths {
         };
         /** @description Not found, or not visible to this token */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -2528,6 +2559,21 @@ export interface components {
       protocol: number | null;
       containment: components['schemas']['ContainmentLevels'];
       runs_as: components['schemas']['RunsAs'];
+      /** @description How many jobs are RUNNING on it. */
+      running_jobs: number;
+      /** @description Why it was drained (the drain's reason, as sinfo -R shows it); null when not drained or none given. */
+      reason: string | null;
+      /**
+       * @description Who drained it (admin:<token name>); null when not drained.
+       * @example admin:ops
+       */
+      reason_set_by: string | null;
+      /**
+       * Format: date-time
+       * @description When it was drained; null when not drained.
+       * @example 2026-11-28T14:00:00.000Z
+       */
+      reason_set_at: string | null;
     };
     /** @description How the node contains its jobs, per concern (the README's containment section); null until its daemon says. */
     ContainmentLevels: {
@@ -2592,6 +2638,10 @@ export interface components {
       daemon_version?: string;
       containment?: components['schemas']['ContainmentLevels'] & unknown;
       runs_as?: components['schemas']['RunsAs'] & unknown;
+    };
+    DrainRequest: {
+      /** @description Why (scontrol's Reason=): 1 to 256 characters, no control characters. */
+      reason?: string;
     };
     ClaimResponse: {
       refs: components['schemas']['JobRef'][];

@@ -293,6 +293,8 @@ describe('conductor against a running API and node daemon', () => {
     expect((await conductor(['drain', 'cli-node'])).code).toBe(2);
     expect((await conductor(['drain', 'cli-node', '--reason', 'disk check'])).code).toBe(0);
     expect((await conductor(['nodes'])).stdout).toMatch(/default\s+DRAINING\s+0\/0\/\d+\/\d+/);
+    const drained = JSON.parse((await conductor(['nodes', '--json'])).stdout) as { name: string; reason: string }[];
+    expect(drained.find((node) => node.name === 'cli-node')?.reason).toBe('disk check');
     expect((await conductor(['resume', 'cli-node'])).code).toBe(0);
     expect((await conductor(['nodes'])).stdout).toMatch(/default\s+UP/);
   });

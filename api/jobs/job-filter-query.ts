@@ -1,7 +1,6 @@
 /** The filters of GET /v1/jobs and its CSV export, read from their query into a JobFilter. */
 import type { JobState } from '../../shared/job/job-state.js';
-import type { Principal } from '../auth/principal.js';
-import { accountScope } from '../auth/principal.js';
+import { accountScope, type Principal } from '../auth/principal.js';
 import type { JobFilter } from './list-jobs.js';
 
 export interface JobFilterParams {

@@ -1,7 +1,7 @@
 /**
  * `conductor drain NODE --reason TEXT` and `conductor resume NODE`: scontrol update NodeName=… State=DRAIN|RESUME.
  * A draining node takes no new job and its running ones go on. scontrol wants a reason for a drain, and so does this
- * command; the API keeps none yet, so it is only echoed back.
+ * command; the API keeps it, with who drained and when, until the node is resumed (GET /v1/nodes shows them).
  */
 import type { Command } from 'commander';
 import { answer } from '../api-answer.js';
@@ -17,7 +17,12 @@ export function nodeStateCommands(program: Command): void {
       .requiredOption('--reason <text>', 'why (as scontrol requires)'),
   ).action((node: string, options: CommonOptions & { reason: string }) =>
     runAction(async () => {
-      const result = await answer(clientFor(options).POST('/v1/nodes/{node}/drain', { params: { path: { node } } }));
+      const result = await answer(
+        clientFor(options).POST('/v1/nodes/{node}/drain', {
+          params: { path: { node } },
+          body: { reason: options.reason },
+        }),
+      );
       if (options.json) return printJson(result);
       process.stdout.write(`node ${node}: draining (${options.reason})\n`);
     }),

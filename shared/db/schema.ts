@@ -141,6 +141,10 @@ export const nodes = pgTable('nodes', {
    * lease that never expires (CONDUCTOR_NODE_LEASE_SECONDS=never).
    */
   leaseExpiresAt: time('lease_expires_at'),
+  /** Why it was drained, by whom and when (migration 0019, Slurm's sinfo -R); null while it is not drained. */
+  reason: text('reason'),
+  reasonUser: text('reason_user'),
+  reasonAt: time('reason_at'),
 });
 
 export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;
