@@ -244,4 +244,59 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
       await fitsPhone('/ui/overview', '[data-testid=charts] canvas', 'overview');
     });
   });
+
+  describe('Nodes', () => {
+    it('drains a node with a reason (required) and resumes it after a confirmation, as an admin', async () => {
+      const page = await signedIn(ADMIN_TOKEN);
+      await page.click('nav a:has-text("Nodes")');
+      const row = page.locator('[data-testid=nodes-table] tr[data-node=pages-node]');
+      await row.waitFor();
+      expect(await row.locator('td').nth(0).textContent()).toBe('UP');
+      expect(await row.locator('td').nth(2).textContent()).toMatch(/^0\/\d+$/);
+      expect(await row.locator('time').getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+
+      await row.locator('button:has-text("Drain")').click();
+      const dialog = page.locator('dialog[open]');
+      await dialog.waitFor();
+      // The reason is required: Drain stays disabled until one is given; the field has the focus.
+      expect(await dialog.locator('button[type=submit]').isDisabled()).toBe(true);
+      await page.keyboard.type('disk <b>swap</b> failing');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => row.locator('td').nth(0).textContent()).toBe('DRAINING');
+      expect(await row.locator('[data-testid=node-reason]').textContent()).toMatch(
+        /^disk <b>swap<\/b> failing by \S+, \d{4}-/,
+      );
+      expect(await page.locator('[data-testid=nodes-table] b').count()).toBe(0);
+      const shown = (await (await started.api.t.call('GET', '/v1/nodes')).json()) as {
+        nodes: { name: string; state: string; reason: string | null }[];
+      };
+      expect(shown.nodes.find((node) => node.name === 'pages-node')).toMatchObject({
+        state: 'DRAINING',
+        reason: 'disk <b>swap</b> failing',
+      });
+      await page.screenshot({ path: join(SCREENSHOTS, 'nodes-1280.png'), fullPage: true });
+
+      // Resume asks first: "Keep" changes nothing.
+      await row.locator('button:has-text("Resume")').click();
+      await page.locator('dialog[open] button:has-text("Keep")').click();
+      expect(await row.locator('td').nth(0).textContent()).toBe('DRAINING');
+      await row.locator('button:has-text("Resume")').click();
+      await page.locator('dialog[open] button.danger').click();
+      await expect.poll(() => row.locator('td').nth(0).textContent()).toBe('UP');
+      expect(await row.locator('[data-testid=node-reason]').textContent()).toBe('—');
+      await page.close();
+    });
+
+    it('is not shown to a user session', async () => {
+      const token = await started.api.t.token('user', 'physics', 'alice');
+      const page = await signedIn(token);
+      expect(await page.locator('nav a:has-text("Nodes")').count()).toBe(0);
+      await page.goto(`${started.api.url}/ui/nodes`);
+      await page.locator('h1:has-text("Not found")').waitFor();
+      expect(await page.locator('[data-testid=nodes-table]').count()).toBe(0);
+      await page.close();
+    });
+
+    it('fits a phone', () => fitsPhone('/ui/nodes', '[data-testid=nodes-table]', 'nodes'));
+  });
 });
