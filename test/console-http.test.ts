@@ -5,6 +5,7 @@
  * test/console.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../api/app.js';
 import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 
 const HERE = 'http://127.0.0.1:8080';
@@ -91,6 +92,16 @@ describe('the web console over HTTP', () => {
       expect(init).toContain("url: '/openapi.json'");
       expect(init).toContain('validatorUrl: null');
     });
+  });
+
+  it('answers 503 console_not_built for /ui and /docs on a host given no build, and the API as ever', async () => {
+    const bare = createApp({ db: t.database.db, queue: t.queue, adminToken: ADMIN_TOKEN });
+    for (const path of ['/ui', '/ui/queue', '/docs']) {
+      const response = await bare.request(`${HERE}${path}`);
+      expect(response.status, path).toBe(503);
+      expect((await response.json()).code).toBe('console_not_built');
+    }
+    expect((await bare.request(`${HERE}/openapi.json`)).status).toBe(200);
   });
 
   describe('sign-in', () => {

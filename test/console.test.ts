@@ -3,7 +3,7 @@
  * against a real embedded instance whose local node runs real jobs. Screenshots of each page go to
  * test-results/screenshots/ (not committed) for a reviewer to look at. Skipped, saying why, without Chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,69 @@ describe.skipIf(missing)('the web console in Chromium', () => {
     expect(await page.getByTestId('stdout-output').textContent()).toBe('first line\nlast line\n');
     await page.getByText('RUNNING → COMPLETED').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'job.png'), fullPage: true });
+  });
+
+  it('shows a large output by its tail, loads earlier parts, and downloads the whole stream', async () => {
+    // 100,000 lines, 588,895 bytes: more than the first view's tail (256 KiB) and than one "load earlier" (256 KiB).
+    const id = await host.submit('#!/bin/bash\nseq 1 100000\n', { name: 'large-output' });
+    await waitUntil(`job ${id} ended`, async () => (await jobState(id)) === 'COMPLETED');
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    const output = page.getByTestId('stdout-output');
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+    expect((await output.textContent())!.endsWith('99999\n100000\n')).toBe(true);
+    expect(await page.getByTestId('stdout-status').textContent()).toContain('from byte');
+    const earlier = page.getByRole('button', { name: 'Load earlier' }).first();
+    await earlier.click();
+    await waitUntil('a second part loaded', async () => (await output.textContent())!.length > 256 * 1024);
+    await earlier.click();
+    await waitUntil('the whole output loaded', async () => (await output.textContent())!.startsWith('1\n2\n3\n'));
+    expect((await output.textContent())!.length).toBe(588_895);
+    expect(await earlier.isDisabled()).toBe(true);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download stdout' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`job-${id}.stdout`);
+    const saved = join(marks, 'download');
+    await download.saveAs(saved);
+    expect(readFileSync(saved, 'utf8')).toBe(Array.from({ length: 100_000 }, (_, i) => `${i + 1}\n`).join(''));
+  });
+
+  it('keeps the output at its end as lines arrive, until the reader scrolls up', async () => {
+    const id = await host.submit(
+      `#!/bin/bash\ni=0\nwhile [ ! -e ${join(marks, 'scroll')} ]; do i=$((i+1)); echo "line $i"; sleep 0.05; done\n`,
+      { name: 'scrolling' },
+    );
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    const output = page.getByTestId('stdout-output');
+    const view = () =>
+      output.evaluate((element) => ({
+        top: element.scrollTop,
+        bottomGap: element.scrollHeight - element.scrollTop - element.clientHeight,
+        overflow: element.scrollHeight > element.clientHeight,
+        length: element.textContent!.length,
+      }));
+    await waitUntil('the output overflowing its box', async () => (await view()).overflow);
+    const grown = async (from: number) => waitUntil('more output', async () => (await view()).length > from);
+    await grown((await view()).length);
+    expect((await view()).bottomGap).toBeLessThan(8);
+    await output.evaluate((element) => element.scrollTo({ top: 0 }));
+    const jump = page.getByRole('button', { name: 'Auto-scroll paused · jump to end' });
+    await jump.waitFor();
+    await grown((await view()).length);
+    expect((await view()).top).toBe(0);
+    await jump.click();
+    await grown((await view()).length);
+    expect((await view()).bottomGap).toBeLessThan(8);
+    release('scroll');
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+  });
+
+  it('shows binary output safely: bytes that are not UTF-8 replaced, control characters visible', async () => {
+    const id = await host.submit("#!/bin/bash\nprintf 'a\\x00b\\x1b[31mc\\xff\\xfed\\r\\n'\n", { name: 'binary' });
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+    expect(await page.getByTestId('stdout-output').textContent()).toBe('a\u2400b\u241b[31mc\ufffd\ufffdd\r\n');
   });
 
   it('cancels a running job from the queue after a confirmation', async () => {
