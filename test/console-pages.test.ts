@@ -90,6 +90,11 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
       expect(await row('memory_per_node').locator('td.source').textContent()).toBe('default');
       expect(await page.locator('[data-testid=preview-warnings]').textContent()).toContain('--mail-user');
 
+      // The editor does not trap the keyboard: Tab goes on to the Submit button.
+      await editor.focus();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Submit');
+
       // A field filled in wins over its directive, as the API's body does.
       await page.fill('#field-time_limit', '7');
       await expect.poll(() => row('time_limit').locator('td.value').textContent()).toBe('0-00:07:00');
@@ -106,6 +111,7 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
       expect(await error.textContent()).toContain('is not a Slurm time');
       expect(await page.getAttribute('#field-time_limit', 'aria-invalid')).toBe('true');
       expect(await page.getAttribute('#field-time_limit', 'aria-describedby')).toContain('field-time_limit-error');
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('field-time_limit');
       expect(page.url()).toMatch(/\/ui\/submit$/);
       await page.screenshot({ path: join(SCREENSHOTS, 'submit-1280.png'), fullPage: true });
 

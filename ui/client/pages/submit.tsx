@@ -6,7 +6,7 @@
  * and environment, and its fields except those its script's directives set (left to them, as they were).
  */
 import type { JSX } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ConductorApiError, submitJob } from '../../../sdk/index.js';
 import { api, problemFrom } from '../api.js';
 import type { components } from '../../../sdk/index.js';
@@ -20,7 +20,7 @@ import css from '../console-pages.css' with { type: 'text' };
 
 adoptStyles(css);
 
-const TEXT_FIELDS = [
+const FORM_FIELDS = [
   'name',
   'partition',
   'account',
@@ -37,10 +37,10 @@ const TEXT_FIELDS = [
   'open_mode',
   'environment',
 ] as const;
-type FormField = (typeof TEXT_FIELDS)[number];
+type FormField = (typeof FORM_FIELDS)[number];
 type Form = Record<FormField, string>;
 
-const EMPTY: Form = Object.fromEntries(TEXT_FIELDS.map((field) => [field, ''])) as Form;
+const EMPTY: Form = Object.fromEntries(FORM_FIELDS.map((field) => [field, ''])) as Form;
 const NUMBERS = new Set<FormField>(['cpus_per_task', 'ntasks_per_node']);
 const CHOICES = new Set<FormField>(['exclusive', 'requeue']);
 
@@ -57,7 +57,7 @@ echo "hello from $(hostname)"
  */
 function bodyOf(form: Form): Record<string, unknown> {
   const job: Record<string, unknown> = {};
-  for (const field of TEXT_FIELDS) {
+  for (const field of FORM_FIELDS) {
     const value = form[field];
     if (value.trim() === '') continue;
     if (NUMBERS.has(field)) job[field] = Number(value);
@@ -72,7 +72,7 @@ function bodyOf(form: Form): Record<string, unknown> {
 function formFieldOf(field: string): FormField | 'script' | undefined {
   if (field === 'script') return 'script';
   const name = field.startsWith('job.') ? field.slice(4).split('.')[0] : undefined;
-  return (TEXT_FIELDS as readonly string[]).includes(name ?? '') ? (name as FormField) : undefined;
+  return (FORM_FIELDS as readonly string[]).includes(name ?? '') ? (name as FormField) : undefined;
 }
 
 type JobDetail = components['schemas']['JobDetail'];
@@ -120,6 +120,13 @@ export default function SubmitPage({ query }: PageProps) {
   const [errors, setErrors] = useState<Errors>({});
   const [general, setGeneral] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  // Set when a refusal came back: the first field it names takes the focus once shown.
+  const [refused, setRefused] = useState(0);
+  useEffect(() => {
+    if (refused === 0) return;
+    formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], [data-testid=submit-error]')?.focus();
+  }, [refused]);
 
   useEffect(() => {
     if (!from) return;
@@ -174,8 +181,7 @@ export default function SubmitPage({ query }: PageProps) {
       } else rest.push((failure as Error).message);
       setErrors(next);
       setGeneral(rest);
-      const first = document.querySelector<HTMLElement>('[aria-invalid="true"]');
-      first?.focus();
+      setRefused((count) => count + 1);
     } finally {
       setBusy(false);
     }
@@ -215,7 +221,7 @@ export default function SubmitPage({ query }: PageProps) {
             : `Starting from job ${from}: its script, environment and fields (those its directives set are left to them). Its output file patterns are not kept apart from their expansion, so they are left to the script or the defaults.`}
         </p>
       )}
-      <form class="submit-form" onSubmit={(event) => void submit(event)} noValidate>
+      <form ref={formRef} class="submit-form" onSubmit={(event) => void submit(event)} noValidate>
         <fieldset class="submit-fields">
           <legend>Job</legend>
           {field('name', 'Name', text('name', 'job'))}
@@ -276,7 +282,7 @@ export default function SubmitPage({ query }: PageProps) {
             </button>
           </div>
           {general.length > 0 && (
-            <ul class="error" role="alert" data-testid="submit-error">
+            <ul class="error" role="alert" data-testid="submit-error" tabIndex={-1}>
               {general.map((message, i) => (
                 <li key={i}>{message}</li>
               ))}
