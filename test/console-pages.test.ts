@@ -4,7 +4,7 @@
  * jobs. Each page is also looked at 390 px wide (no sideways scroll of the page) and saved as a screenshot under
  * test-results/screenshots/ for a reviewer.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,18 @@ const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url).pat
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
+
+describe('the console build', () => {
+  it("bundles zod's English messages for the Submit page, and none of its other languages", () => {
+    // dist/ui is built by the suite's global setup, as `npm run build:ui` builds it.
+    const assets = new URL('../dist/ui/assets/', import.meta.url).pathname;
+    const scripts = readdirSync(assets)
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => readFileSync(join(assets, file), 'utf8'));
+    expect(scripts.some((script) => script.includes('Invalid input: expected'))).toBe(true);
+    expect(scripts.some((script) => script.includes('Ungültige Eingabe'))).toBe(false);
+  });
+});
 
 const missing = browserMissing();
 if (missing) console.log(`console-pages.test.ts: ${missing}`);
@@ -290,6 +302,15 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
       await page.locator('dialog[open] button.danger').click();
       await expect.poll(() => row.locator('td').nth(0).textContent()).toBe('UP');
       expect(await row.locator('[data-testid=node-reason]').textContent()).toBe('—');
+
+      // Drained elsewhere (the API, the CLI): the page shows it without a reload.
+      const { t } = started.api;
+      const drained = await t.call('POST', '/v1/nodes/pages-node/drain', { body: { reason: 'from the API' } });
+      expect(drained.status).toBe(200);
+      await expect.poll(() => row.locator('td').nth(0).textContent(), { timeout: 30_000 }).toBe('DRAINING');
+      expect(await row.locator('[data-testid=node-reason]').textContent()).toContain('from the API');
+      expect((await t.call('POST', '/v1/nodes/pages-node/resume')).status).toBe(200);
+      await expect.poll(() => row.locator('td').nth(0).textContent(), { timeout: 30_000 }).toBe('UP');
       await page.close();
     });
 
