@@ -8,7 +8,8 @@ const adopted = new Set<string>();
 
 /** Adds `css` to the document's stylesheets, once per text however many pages ask. */
 export function adoptStyles(css: string): void {
-  if (adopted.has(css)) return;
+  // Browsers before constructed stylesheets (Safari < 16.4) show the page with the console's own styles only.
+  if (adopted.has(css) || !('adoptedStyleSheets' in Document.prototype)) return;
   adopted.add(css);
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(css);
