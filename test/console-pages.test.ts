@@ -162,6 +162,23 @@ describe.skipIf(missing !== undefined)('the console pages in a browser', () => {
       await page.close();
     });
 
+    it('shows a directive the API refuses beside the script, naming its line, in the preview and after a submit', async () => {
+      const page = await signedIn(ADMIN_TOKEN);
+      await page.goto(`${started.api.url}/ui/submit`);
+      const editor = page.locator('[data-testid=script-editor] .cm-content');
+      await editor.waitFor();
+      await editor.fill('#!/bin/bash\n#SBATCH --gres=gpu:1\nnvidia-smi\n');
+      const problems = page.locator('[data-testid=preview-problems]');
+      await expect.poll(() => problems.textContent()).toContain('line 2: --gres=gpu:1: not supported');
+      await page.click('button[type=submit]');
+      const error = page.locator('[data-testid=script-error]');
+      await error.waitFor();
+      expect(await error.textContent()).toContain('line 2: --gres=gpu:1: not supported');
+      expect(await editor.getAttribute('aria-invalid')).toBe('true');
+      expect(page.url()).toMatch(/\/ui\/submit$/);
+      await page.close();
+    });
+
     it('fits a phone', () => fitsPhone('/ui/submit', '[data-testid=script-editor] .cm-content', 'submit'));
   });
 
