@@ -40,9 +40,11 @@ import { registerSetNodeState } from './routes/v1/nodes/set-state.js';
 import { registerJobEvents } from './routes/v1/jobs/events.js';
 import { registerJobLogs } from './routes/v1/jobs/logs.js';
 import { registerGetJob } from './routes/v1/jobs/get.js';
+import { registerJobHistory } from './routes/v1/jobs/history.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
 import { registerSubmitJob } from './routes/v1/jobs/submit.js';
 import { registerStats } from './routes/v1/stats.js';
+import { registerStatsHistory } from './routes/v1/stats-history.js';
 import { registerDashboard } from './routes/v1/dashboard.js';
 import { registerCreateToken } from './routes/v1/tokens/create.js';
 import { registerListTokens } from './routes/v1/tokens/list.js';
@@ -153,11 +155,14 @@ export function createApp(deps: AppDependencies): App {
   for (const register of [
     registerSubmitJob,
     registerListJobs,
+    // Before /v1/jobs/{id}, which would take history.csv for an id.
+    registerJobHistory,
     registerGetJob,
     registerJobEvents,
     registerJobLogs,
     registerCancelJob,
     registerStats,
+    registerStatsHistory,
     registerDashboard,
     registerListNodes,
     registerHeartbeat,

@@ -12,7 +12,9 @@
  *    and its confirm would otherwise strand their jobs in PENDING.
  * 4. deletes submits' idempotency keys past their 24 h (api/jobs/idempotent-submit.ts), a batch per run; one not yet
  *    deleted answers nothing already.
- * 5. deletes the stored output, then the rows, of finished jobs past their retention (api/jobs/purge-jobs.ts), a
+ * 5. samples the utilisation of the last minute for the history charts, once per minute across every reconciler
+ *    (api/stats/sample-utilisation.ts), and deletes samples past their 8 days.
+ * 6. deletes the stored output, then the rows, of finished jobs past their retention (api/jobs/purge-jobs.ts), a
  *    batch of each per run, archiving each job's record first where CONDUCTOR_ARCHIVE_JOBS says so. Last: a log store that does not answer fails the run only after the other steps.
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
@@ -28,6 +30,7 @@ import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
 import { jobRef } from './jobs/job-ref.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
+import { sampledMinute, sampleUtilisation } from './stats/sample-utilisation.js';
 
 export interface ReconcilerOptions {
   sweepAfterMs: number;
@@ -62,6 +65,8 @@ const refColumns = {
 
 export class Reconciler {
   #sweepAfterId = 0;
+  /** The last minute this reconciler sampled or found sampled: runs every few seconds sample once a minute. */
+  #sampledMinute = 0;
   readonly #clusterId = clusterIdSource();
 
   private readonly options: ReconcilerOptions;
@@ -85,6 +90,8 @@ export class Reconciler {
     keysExpired: number;
     outputsPurged: number;
     jobsPurged: number;
+    /** The minute this run sampled the utilisation of; null when sampled before (by this or another reconciler). */
+    sampledMinute: Date | null;
   }> {
     const lost = await settleLostNodes(db);
     for (const node of lost.nodes) await this.queue.requeueNode(node);
@@ -97,11 +104,21 @@ export class Reconciler {
       swept: await this.#sweep(db),
       released: await this.queue.releaseStale(this.options.staleClaimMs),
       keysExpired: await sweepIdempotencyKeys(db, batchSize),
+      // Before retention: a log store that does not answer fails the run there, and must not stop the charts.
+      sampledMinute: await this.#sample(db, this.now()),
     };
     const now = this.now();
     const outputsPurged = await purgeOutput(db, logs, () => this.#clusterId(db), retention, now, batchSize);
     const jobsPurged = await purgeJobs(db, logs, () => this.#clusterId(db), retention, now, batchSize);
     return { ...steps, outputsPurged, jobsPurged };
+  }
+
+  async #sample(db: Database, now: Date): Promise<Date | null> {
+    const minute = sampledMinute(now).getTime();
+    if (minute === this.#sampledMinute) return null;
+    const written = await sampleUtilisation(db, now);
+    this.#sampledMinute = minute;
+    return written;
   }
 
   async #pushNotEnqueued(db: Database): Promise<number> {

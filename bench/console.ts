@@ -121,6 +121,10 @@ try {
     ['queue', '/ui/queue', 'table'],
     ['job', '/ui/jobs/1', 'h1'],
     ['about', '/ui/about', 'dl'],
+    ['overview', '/ui/overview', '[data-testid=state-counts]'],
+    ['submit', '/ui/submit', '[data-testid=script-editor] .cm-content'],
+    ['history', '/ui/history', '[data-testid=history-table]'],
+    ['nodes', '/ui/nodes', 'h1'],
     ['docs', '/docs', '.swagger-ui .info'],
   ] as const) {
     if (name === 'job') await submitMany(cluster, queueHost, 1, 'weight');

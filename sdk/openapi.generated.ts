@@ -9,7 +9,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List jobs, newest first
+     * List jobs, newest first or in queue order
      * @description A user token sees its own account's jobs only; its account filter cannot widen that.
      */
     get: {
@@ -22,9 +22,19 @@ export interface paths {
           user?: string;
           partition?: string;
           name?: string;
+          /** @description Only jobs submitted at or after this time. */
+          submitted_after?: string;
+          /** @description Only jobs submitted before this time. */
+          submitted_before?: string;
+          /** @description Only jobs that ended at or after this time (so only ended ones). */
+          ended_after?: string;
+          /** @description Only jobs that ended before this time (so only ended ones). */
+          ended_before?: string;
+          /** @description newest: every state, newest first. queue: as squeue lists them, RUNNING jobs (oldest submitted first) then PENDING ones in the order the scheduler considers them (priority, then submit order); other states are never listed in it, and `state` can narrow it to one of the two. */
+          order?: 'newest' | 'queue';
           /** @description 1 to 500. */
           limit?: number;
-          /** @description The next_cursor of the previous page. */
+          /** @description The next_cursor of the previous page, listed in the same order (opaque). */
           cursor?: string;
         };
         header?: never;
@@ -157,6 +167,88 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/history.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export jobs as CSV, sacct-like, newest first
+     * @description The filters of GET /v1/jobs (ended_after and ended_before for finished jobs in a date range); a user token exports its own account's jobs only. Columns: JobID, JobName, User, Account, Partition, State, Submit, Start, End (UTC, ISO 8601), Elapsed and Wait ([D-]HH:MM:SS), ExitCode (status:signal), NCPUS, ReqMem, NodeList. A cell starting with = + - @, a tab or a CR is prefixed with a single quote, so that no spreadsheet runs it as a formula.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description One state, or several separated by commas. */
+          state?: string;
+          account?: string;
+          /** @description Only this owner's jobs. */
+          user?: string;
+          partition?: string;
+          name?: string;
+          /** @description Only jobs submitted at or after this time. */
+          submitted_after?: string;
+          /** @description Only jobs submitted before this time. */
+          submitted_before?: string;
+          /** @description Only jobs that ended at or after this time (so only ended ones). */
+          ended_after?: string;
+          /** @description Only jobs that ended before this time (so only ended ones). */
+          ended_before?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The jobs, one CSV line each after a header line */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -584,6 +676,77 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/stats/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Utilisation over the last hour or day, as chart columns
+     * @description Sampled once a minute by the reconciler, kept 8 days. A user token's figures are its own account's jobs; CPU capacity is the cluster's.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description hour: 60 one-minute steps; day: 288 five-minute steps. */
+          window?: 'hour' | 'day';
+          partition?: string;
+          account?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The history */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['UtilisationHistory'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/dashboard': {
     parameters: {
       query?: never;
@@ -796,7 +959,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Drain a node (admin): it takes no new work, its running jobs finish */
+    /** Drain a node (admin): it takes no new work, its running jobs finish. The reason, who drained it and when are kept until it is resumed (sinfo -R). */
     post: {
       parameters: {
         query?: never;
@@ -806,7 +969,11 @@ export interface paths {
         };
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody?: {
+        content: {
+          'application/json': components['schemas']['DrainRequest'];
+        };
+      };
       responses: {
         /** @description The node */
         200: {
@@ -837,6 +1004,15 @@ export interface paths {
         };
         /** @description Not found, or not visible to this token */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -870,7 +1046,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resume a drained node (admin) */
+    /** Resume a drained node (admin); its drain reason is cleared */
     post: {
       parameters: {
         query?: never;
@@ -911,6 +1087,15 @@ export interface paths {
         };
         /** @description Not found, or not visible to this token */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -985,6 +1170,15 @@ export interface paths {
         };
         /** @description Not found, or not visible to this token */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -2106,6 +2300,10 @@ export interface components {
        * @example 2026-11-28T14:00:00.000Z
        */
       end_time: string | null;
+      /** @description Seconds from submit to start (of the current attempt); null until it started. */
+      wait_seconds: number | null;
+      /** @description Seconds from start to end, or to now while it runs; null until it started. */
+      elapsed_seconds: number | null;
     };
     /** @enum {string} */
     JobState: 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'NODE_FAIL';
@@ -2235,6 +2433,36 @@ export interface components {
       OUT_OF_MEMORY?: number;
       NODE_FAIL?: number;
     };
+    /** @description Columns for a chart: every array as long as `times`; null where no sample was taken (a gap, not a zero). Gauges of a 5-minute step are the mean of its sampled minutes. */
+    UtilisationHistory: {
+      /** @enum {string} */
+      window: 'hour' | 'day';
+      step_seconds: number;
+      /** @description Each step's start, unix seconds, oldest first. */
+      times: number[];
+      partitions: string[];
+      /** @description CPUs held by RUNNING jobs, per partition (the token's account's). */
+      cpus_allocated: {
+        [key: string]: (number | null)[];
+      };
+      /** @description CPUs of the partition's nodes not DOWN: the cluster's, whatever the token's account. */
+      cpus_total: {
+        [key: string]: (number | null)[];
+      };
+      pending: (number | null)[];
+      running: (number | null)[];
+      /** @description Jobs that ended in each step, by end state (from their end times: exact). */
+      finished: {
+        COMPLETED: (number | null)[];
+        FAILED: (number | null)[];
+        CANCELLED: (number | null)[];
+        TIMEOUT: (number | null)[];
+        OUT_OF_MEMORY: (number | null)[];
+        NODE_FAIL: (number | null)[];
+      };
+      /** @description The median wait (start − submit) of the jobs started in each step; null when none started. */
+      median_wait_seconds: (number | null)[];
+    };
     Dashboard: {
       jobs: {
         total: number;
@@ -2331,6 +2559,21 @@ export interface components {
       protocol: number | null;
       containment: components['schemas']['ContainmentLevels'];
       runs_as: components['schemas']['RunsAs'];
+      /** @description How many jobs are RUNNING on it. */
+      running_jobs: number;
+      /** @description Why it was drained (the drain's reason, as sinfo -R shows it); null when not drained or none given. */
+      reason: string | null;
+      /**
+       * @description Who drained it (admin:<token name>); null when not drained.
+       * @example admin:ops
+       */
+      reason_set_by: string | null;
+      /**
+       * Format: date-time
+       * @description When it was drained; null when not drained.
+       * @example 2026-11-28T14:00:00.000Z
+       */
+      reason_set_at: string | null;
     };
     /** @description How the node contains its jobs, per concern (the README's containment section); null until its daemon says. */
     ContainmentLevels: {
@@ -2395,6 +2638,10 @@ export interface components {
       daemon_version?: string;
       containment?: components['schemas']['ContainmentLevels'] & unknown;
       runs_as?: components['schemas']['RunsAs'] & unknown;
+    };
+    DrainRequest: {
+      /** @description Why (scontrol's Reason=): 1 to 256 characters, no control characters. */
+      reason?: string;
     };
     ClaimResponse: {
       refs: components['schemas']['JobRef'][];

@@ -10,12 +10,14 @@
  */
 import { build, type Metafile } from 'esbuild';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { zodEnglishOnly } from './zod-english-only.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'dist', 'ui');
 const SWAGGER = join(ROOT, 'node_modules', 'swagger-ui-dist');
+const ENTRY = join(ROOT, 'ui', 'client', 'main.tsx');
 
 /** Builds dist/ui; answers the files of the console's entry (its script and stylesheet, paths under dist/ui). */
 export async function buildConsole(out = OUT): Promise<{ script: string; stylesheet: string | undefined }> {
@@ -23,7 +25,7 @@ export async function buildConsole(out = OUT): Promise<{ script: string; stylesh
   await rm(staging, { recursive: true, force: true });
   await mkdir(join(staging, 'docs'), { recursive: true });
   const result = await build({
-    entryPoints: { app: join(ROOT, 'ui', 'client', 'main.tsx') },
+    entryPoints: { app: ENTRY },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -38,6 +40,7 @@ export async function buildConsole(out = OUT): Promise<{ script: string; stylesh
     metafile: true,
     legalComments: 'linked',
     logLevel: 'warning',
+    plugins: [zodEnglishOnly],
   });
   const entry = entryOutputs(result.metafile, staging);
   await writeFile(join(staging, 'index.html'), consolePage(entry.script, entry.stylesheet));
@@ -57,7 +60,11 @@ export async function buildConsole(out = OUT): Promise<{ script: string; stylesh
 }
 
 function entryOutputs(metafile: Metafile, staging: string): { script: string; stylesheet: string | undefined } {
-  const [path, output] = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint !== undefined) ?? [];
+  // Each page's chunk is an entry too (imported on demand): the console's is the one made from main.tsx. The metafile's
+  // paths are relative to esbuild's working directory, the process's.
+  const [path, output] =
+    Object.entries(metafile.outputs).find(([, o]) => o.entryPoint !== undefined && resolve(o.entryPoint) === ENTRY) ??
+    [];
   if (!path || !output) throw new Error('build:ui: esbuild wrote no entry');
   const local = (file: string) => relative(staging, join(ROOT, file)).split('\\').join('/');
   return { script: local(path), stylesheet: output.cssBundle ? local(output.cssBundle) : undefined };

@@ -12,9 +12,9 @@ import { jobEventView, jobView } from '../routes/v1/jobs/job-view.js';
 /** The record's version: a reader of an archive written by an older release knows which shape it holds. */
 export const JOB_RECORD_FORMAT = 'scns-conductor.job-record.v1';
 
-/** The record of `row` with its `events` (oldest first), as UTF-8 JSON. */
-export function jobRecord(row: JobRow, events: JobEventRow[]): Uint8Array {
-  const record = { format: JOB_RECORD_FORMAT, job: jobView(row), events: events.map(jobEventView) };
+/** The record of `row` with its `events` (oldest first), as UTF-8 JSON; `now`: when it is archived. */
+export function jobRecord(row: JobRow, events: JobEventRow[], now: Date): Uint8Array {
+  const record = { format: JOB_RECORD_FORMAT, job: jobView(row, now), events: events.map(jobEventView) };
   return new TextEncoder().encode(JSON.stringify(record));
 }
 

@@ -94,7 +94,7 @@ export async function purgeJobs(
   const archived: number[] = [];
   try {
     for (const row of rows) {
-      await archive.archiveJob({ cluster: clusterId, jobId: row.id }, jobRecord(row, events.get(row.id) ?? []));
+      await archive.archiveJob({ cluster: clusterId, jobId: row.id }, jobRecord(row, events.get(row.id) ?? [], now));
       archived.push(row.id);
     }
   } finally {

@@ -6,9 +6,11 @@ export interface NodeUsage {
   node: NodeRow;
   cpusAllocated: number;
   memoryAllocatedMb: number;
+  /** How many of its jobs are RUNNING. */
+  runningJobs: number;
 }
 
-/** Every registered node, by name, with what its RUNNING jobs hold of it. */
+/** Every registered node, by name, with its RUNNING jobs: how many, and what they hold of it. */
 export async function readNodeUsage(db: Database): Promise<NodeUsage[]> {
   const [nodeRows, usage] = await Promise.all([
     db.select().from(nodes).orderBy(asc(nodes.name)),
@@ -18,6 +20,7 @@ export async function readNodeUsage(db: Database): Promise<NodeUsage[]> {
         cpus: sql<number>`sum(${jobs.cpus})::int`,
         // float8: a sum of megabytes can pass the int4 range, and bigint would come back as text.
         memoryMb: sql<number>`sum(${jobs.memoryMb})::float8`,
+        count: sql<number>`count(*)::int`,
       })
       .from(jobs)
       .where(eq(jobs.state, 'RUNNING'))
@@ -28,6 +31,7 @@ export async function readNodeUsage(db: Database): Promise<NodeUsage[]> {
     node,
     cpusAllocated: byNode.get(node.name)?.cpus ?? 0,
     memoryAllocatedMb: byNode.get(node.name)?.memoryMb ?? 0,
+    runningJobs: byNode.get(node.name)?.count ?? 0,
   }));
 }
 

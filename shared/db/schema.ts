@@ -141,6 +141,10 @@ export const nodes = pgTable('nodes', {
    * lease that never expires (CONDUCTOR_NODE_LEASE_SECONDS=never).
    */
   leaseExpiresAt: time('lease_expires_at'),
+  /** Why it was drained, by whom and when (migration 0019, Slurm's sinfo -R); null while it is not drained. */
+  reason: text('reason'),
+  reasonUser: text('reason_user'),
+  reasonAt: time('reason_at'),
 });
 
 export const TOKEN_KINDS = ['admin', 'user', 'node'] as const;
@@ -193,6 +197,37 @@ export const clusterIdentity = pgTable('cluster_identity', {
   createdAt: time('created_at').notNull().defaultNow(),
 });
 
+/** The minutes the utilisation history has sampled (migration 0018), with each partition's CPUs then. */
+export const utilisationMinutes = pgTable('utilisation_minutes', {
+  minute: time('minute').primaryKey(),
+  cpusTotal: jsonb('cpus_total').$type<Record<string, number>>().notNull(),
+  sampledAt: time('sampled_at').notNull().defaultNow(),
+});
+
+/** One partition and account's figures in a sampled minute (api/stats/sample-utilisation.ts). */
+export const utilisationSamples = pgTable(
+  'utilisation_samples',
+  {
+    minute: time('minute')
+      .notNull()
+      .references(() => utilisationMinutes.minute, { onDelete: 'cascade' }),
+    partition: text('partition').notNull(),
+    account: text('account').notNull(),
+    pending: integer('pending').notNull(),
+    running: integer('running').notNull(),
+    cpusAllocated: integer('cpus_allocated').notNull(),
+    finishedCompleted: integer('finished_completed').notNull(),
+    finishedFailed: integer('finished_failed').notNull(),
+    finishedCancelled: integer('finished_cancelled').notNull(),
+    finishedTimeout: integer('finished_timeout').notNull(),
+    finishedOutOfMemory: integer('finished_out_of_memory').notNull(),
+    finishedNodeFail: integer('finished_node_fail').notNull(),
+    /** The waits (start − submit, seconds) of the jobs started in the minute, sorted. */
+    waitSeconds: integer('wait_seconds').array().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.minute, table.partition, table.account] })],
+);
+
 export const schema = {
   jobs,
   jobEvents,
@@ -203,6 +238,8 @@ export const schema = {
   followLeases,
   idempotencyKeys,
   clusterIdentity,
+  utilisationMinutes,
+  utilisationSamples,
 };
 
 export type JobRow = typeof jobs.$inferSelect;

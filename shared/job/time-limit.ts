@@ -49,6 +49,12 @@ function below(value: number, limit: number, unit: string): number {
   return value;
 }
 
+/** "[D-]HH:MM:SS": Slurm's elapsed time, as sacct and squeue show it (the days only when there are some). */
+export function formatElapsed(totalSeconds: number): string {
+  const full = formatDuration(totalSeconds);
+  return full.startsWith('0-') ? full.slice(2) : full;
+}
+
 /** "D-HH:MM:SS", the form the original API answers with. */
 export function formatDuration(totalSeconds: number): string {
   const s = Math.max(0, Math.floor(totalSeconds));

@@ -24,6 +24,10 @@ export const ROUTES: Route[] = [
   { path: '/ui', title: 'Queue', load: () => import('./pages/queue.js') },
   { path: '/ui/queue', title: 'Queue', nav: true, load: () => import('./pages/queue.js') },
   { path: '/ui/jobs/:id', title: 'Job', load: () => import('./pages/job.js') },
+  { path: '/ui/overview', title: 'Overview', nav: true, load: () => import('./pages/overview.js') },
+  { path: '/ui/submit', title: 'Submit', nav: true, load: () => import('./pages/submit.js') },
+  { path: '/ui/history', title: 'History', nav: true, load: () => import('./pages/history.js') },
+  { path: '/ui/nodes', title: 'Nodes', nav: true, admin: true, load: () => import('./pages/nodes.js') },
   { path: '/ui/about', title: 'About', nav: true, load: () => import('./pages/about.js') },
 ];
 

@@ -32,6 +32,6 @@ export function registerCancelJob(app: App): void {
       actorName(c.var.principal),
       accountScope(c.var.principal),
     );
-    return c.json({ job: jobView(job), effect }, 200);
+    return c.json({ job: jobView(job, c.var.services.now()), effect }, 200);
   });
 }

@@ -29,6 +29,6 @@ export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
     const job = await findJob(c.var.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
     const reasons = await pendingReasons(c.var.db, [job]);
-    return c.json(jobDetailView(job, reasons.get(job.id)), 200);
+    return c.json(jobDetailView(job, c.var.services.now(), reasons.get(job.id)), 200);
   });
 }

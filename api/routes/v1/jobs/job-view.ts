@@ -9,8 +9,11 @@ import type { Job, JobDetail, JobEvent } from './schema.js';
 import type { JobSummaryRow } from '../../../jobs/job-summary.js';
 import type { PendingReason } from '../../../jobs/pending-reasons.js';
 
-/** A job as /v1 shows it; `pending`: its reason as read now (pending-reasons.ts), over the stored one. */
-export function jobView(row: JobSummaryRow, pending?: PendingReason): z.infer<typeof Job> {
+/**
+ * A job as /v1 shows it; `now`: the time its elapsed time runs to while it runs; `pending`: its reason as read now
+ * (pending-reasons.ts), over the stored one.
+ */
+export function jobView(row: JobSummaryRow, now: Date, pending?: PendingReason): z.infer<typeof Job> {
   // A job naming no user runs as its node's own user: its %u is expanded on the node's view only (nodeJobView).
   const names = { id: String(row.id), name: row.name, user: row.user, node: row.nodeName };
   const ended = row.exitStatus !== null || row.exitSignal !== null;
@@ -49,11 +52,18 @@ export function jobView(row: JobSummaryRow, pending?: PendingReason): z.infer<ty
     eligible_time: row.eligibleTime.toISOString(),
     start_time: row.startTime?.toISOString() ?? null,
     end_time: row.endTime?.toISOString() ?? null,
+    wait_seconds: row.startTime === null ? null : seconds(row.startTime.getTime() - row.submitTime.getTime()),
+    elapsed_seconds: row.startTime === null ? null : seconds((row.endTime ?? now).getTime() - row.startTime.getTime()),
   };
 }
 
-export function jobDetailView(row: JobRow, pending?: PendingReason): z.infer<typeof JobDetail> {
-  return { ...jobView(row, pending), environment: row.environment, script: row.script };
+/** Whole seconds, as sacct shows them; never negative (a clock behind the database's start time). */
+function seconds(ms: number): number {
+  return Math.max(0, Math.floor(ms / 1000));
+}
+
+export function jobDetailView(row: JobRow, now: Date, pending?: PendingReason): z.infer<typeof JobDetail> {
+  return { ...jobView(row, now, pending), environment: row.environment, script: row.script };
 }
 
 /** A job event as /v1 shows it. */

@@ -1,11 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { JobState } from '../../../../shared/job/job-state.js';
 import type { App } from '../../../app-env.js';
-import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
-import { listJobs } from '../../../jobs/list-jobs.js';
+import { jobFilter } from '../../../jobs/job-filter-query.js';
+import { readListCursor, writeListCursor } from '../../../jobs/list-cursor.js';
+import { listJobs, listQueue } from '../../../jobs/list-jobs.js';
 import { pendingReasons } from '../../../jobs/pending-reasons.js';
+import { ValidationFailed } from '../../../http/errors.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobList, ListJobsQuery } from './schema.js';
 
@@ -13,7 +14,7 @@ const route = createRoute({
   method: 'get',
   path: '/v1/jobs',
   tags: ['Jobs'],
-  summary: 'List jobs, newest first',
+  summary: 'List jobs, newest first or in queue order',
   description: "A user token sees its own account's jobs only; its account filter cannot widen that.",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
@@ -27,22 +28,30 @@ const route = createRoute({
 export function registerListJobs(app: App): void {
   app.openapi(route, async (c) => {
     const query = c.req.valid('query');
-    const scope = accountScope(c.var.principal);
-    // A user asking for another account's jobs sees none, as if there were none.
-    if (scope !== undefined && query.account !== undefined && query.account !== scope) {
-      return c.json({ jobs: [], next_cursor: null }, 200);
+    const position = query.cursor === undefined ? undefined : readListCursor(query.cursor, query.order);
+    if (query.cursor !== undefined && position === undefined) {
+      throw new ValidationFailed([
+        {
+          field: 'cursor',
+          in: 'query',
+          message: `is the next_cursor of a listing in another order than ${query.order}`,
+        },
+      ]);
     }
-    const page = await listJobs(c.var.db, {
-      states: query.state?.split(',') as JobState[] | undefined,
-      account: scope ?? query.account,
-      user: query.user,
-      partition: query.partition,
-      name: query.name,
-      beforeId: query.cursor === undefined ? undefined : Number(query.cursor),
-      limit: query.limit,
-    });
-    const nextCursor = page.nextBeforeId === null ? null : String(page.nextBeforeId);
+    const filter = jobFilter(query, c.var.principal);
+    if (filter === undefined) return c.json({ jobs: [], next_cursor: null }, 200);
+    const page =
+      position?.order === 'newest' || (position === undefined && query.order === 'newest')
+        ? await listJobs(c.var.db, filter, query.limit, position?.beforeId)
+        : await listQueue(c.var.db, filter, query.limit, position?.after);
     const reasons = await pendingReasons(c.var.db, page.jobs);
-    return c.json({ jobs: page.jobs.map((job) => jobView(job, reasons.get(job.id))), next_cursor: nextCursor }, 200);
+    const now = c.var.services.now();
+    return c.json(
+      {
+        jobs: page.jobs.map((job) => jobView(job, now, reasons.get(job.id))),
+        next_cursor: page.next === null ? null : writeListCursor(page.next),
+      },
+      200,
+    );
   });
 }

@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
 import { OPEN_MODES } from '../../../../shared/job/open-mode.js';
-import { ID_PATTERN, identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
+import { identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
+import { isListCursor } from '../../../jobs/list-cursor.js';
 import { idParam } from '../../../http/id-param.js';
 
 export const JobState = z.enum(JOB_STATES).openapi('JobState');
@@ -82,6 +83,12 @@ export const Job = z
     eligible_time: timestamp,
     start_time: timestamp.nullable(),
     end_time: timestamp.nullable(),
+    wait_seconds: z.number().int().nullable().openapi({
+      description: 'Seconds from submit to start (of the current attempt); null until it started.',
+    }),
+    elapsed_seconds: z.number().int().nullable().openapi({
+      description: 'Seconds from start to end, or to now while it runs; null until it started.',
+    }),
   })
   .openapi('Job');
 
@@ -92,7 +99,15 @@ export const JobDetail = Job.extend({
 
 export const MAX_PAGE_SIZE = 500;
 
-export const ListJobsQuery = z.object({
+/** An RFC 3339 date-time with its offset (Z or ±hh:mm), as a query filter's bound. */
+const dateTime = (description: string) =>
+  z.iso
+    .datetime({ offset: true, message: 'must be an RFC 3339 date-time, with Z or an offset' })
+    .optional()
+    .openapi({ description, example: '2026-11-28T00:00:00Z' });
+
+/** The filters a listing and its CSV export share. */
+export const JobFilterQuery = z.object({
   state: z
     .string()
     .refine(
@@ -109,6 +124,17 @@ export const ListJobsQuery = z.object({
     .openapi({ description: "Only this owner's jobs." }),
   partition: identifier('partition').optional(),
   name: label(256).optional(),
+  submitted_after: dateTime('Only jobs submitted at or after this time.'),
+  submitted_before: dateTime('Only jobs submitted before this time.'),
+  ended_after: dateTime('Only jobs that ended at or after this time (so only ended ones).'),
+  ended_before: dateTime('Only jobs that ended before this time (so only ended ones).'),
+});
+
+export const ListJobsQuery = JobFilterQuery.extend({
+  order: z.enum(['newest', 'queue']).default('newest').openapi({
+    description:
+      'newest: every state, newest first. queue: as squeue lists them, RUNNING jobs (oldest submitted first) then PENDING ones in the order the scheduler considers them (priority, then submit order); other states are never listed in it, and `state` can narrow it to one of the two.',
+  }),
   limit: z.coerce
     .number()
     .int()
@@ -118,9 +144,9 @@ export const ListJobsQuery = z.object({
     .openapi({ description: `1 to ${MAX_PAGE_SIZE}.` }),
   cursor: z
     .string()
-    .regex(ID_PATTERN, 'must be the next_cursor of a previous page')
+    .refine(isListCursor, 'must be the next_cursor of a previous page')
     .optional()
-    .openapi({ description: 'The next_cursor of the previous page.' }),
+    .openapi({ description: 'The next_cursor of the previous page, listed in the same order (opaque).' }),
 });
 
 export const JobList = z

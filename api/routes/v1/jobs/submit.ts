@@ -46,14 +46,14 @@ export function registerSubmitJob(app: App): void {
     const { request, reading } = withDirectives(c.req.valid('json'));
     if (key === undefined) {
       const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, reading);
-      return c.json(jobView(job), 201, { Location: `/v1/jobs/${job.id}` });
+      return c.json(jobView(job, c.var.services.now()), 201, { Location: `/v1/jobs/${job.id}` });
     }
     // Hono keeps the parsed body: this is the JSON the validator read, as sent.
     const once = {
       key,
       field: KEY_HEADER.field,
       requestHash: await requestHash('POST /v1/jobs', tokenUser(c.var.principal), await c.req.json()),
-      render: (job: Parameters<typeof jobView>[0]) => JSON.stringify(jobView(job)),
+      render: (job: Parameters<typeof jobView>[0]) => JSON.stringify(jobView(job, c.var.services.now())),
     };
     const answer = await submitJobOnce(c.var.db, c.var.services, c.var.principal, request, once, reading);
     return sendKeptAnswer<z.infer<typeof Job>>(c, answer, { Location: `/v1/jobs/${answer.jobId}` });

@@ -41,10 +41,20 @@ export const Node = z
       description:
         'How it runs jobs, as its last heartbeat said (protocol 3 on); a daemon of protocol 2 runs only jobs naming no user.',
     }),
+    running_jobs: z.number().int().openapi({ description: 'How many jobs are RUNNING on it.' }),
+    reason: z.string().nullable().openapi({
+      description:
+        "Why it was drained (the drain's reason, as sinfo -R shows it); null when not drained or none given.",
+    }),
+    reason_set_by: z.string().nullable().openapi({
+      description: 'Who drained it (admin:<token name>); null when not drained.',
+      example: 'admin:ops',
+    }),
+    reason_set_at: timestamp.nullable().openapi({ description: 'When it was drained; null when not drained.' }),
   })
   .openapi('Node');
 
-export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage): z.infer<typeof Node> {
+export function nodeView({ node, cpusAllocated, memoryAllocatedMb, runningJobs }: NodeUsage): z.infer<typeof Node> {
   return {
     name: node.name,
     state: node.state,
@@ -60,6 +70,10 @@ export function nodeView({ node, cpusAllocated, memoryAllocatedMb }: NodeUsage):
     protocol: node.protocol,
     containment: node.containment,
     runs_as: { any_user: node.runsAnyUser, users: node.runsUsers, unnamed: node.runsUnnamed },
+    running_jobs: runningJobs,
+    reason: node.reason,
+    reason_set_by: node.reasonUser,
+    reason_set_at: node.reasonAt?.toISOString() ?? null,
   };
 }
 
