@@ -4,8 +4,8 @@
  * view can be bookmarked), refreshed every 2 s without a reload, a page of jobs at a time (the first screen of a
  * 10,000-job queue costs one page). Cancel one job or the ones selected, after a confirmation.
  *
- * Order: GET /v1/jobs lists newest first; each page is shown in queue order (running first, then pending oldest
- * first), which is the queue's order only within the page until the API lists in queue order.
+ * Order: the API's queue order (GET /v1/jobs?order=queue: running first, then pending in the order the scheduler
+ * considers them), across pages.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, problemFrom, type Job } from '../api.js';
@@ -23,13 +23,6 @@ type StateFilter = keyof typeof STATES;
 const FILTERS = ['partition', 'account', 'user', 'name'] as const;
 // Cancels in flight at once for a many-job cancel: quick, without a burst of hundreds of requests.
 const CANCEL_CONCURRENCY = 8;
-
-/** Running first (longest running first), then pending oldest first, as squeue lists a queue. */
-function queueOrder(a: Job, b: Job): number {
-  if (a.state !== b.state) return a.state === 'RUNNING' ? -1 : 1;
-  const key = (job: Job) => (job.state === 'RUNNING' ? job.start_time : job.submit_time) ?? '';
-  return key(a).localeCompare(key(b)) || Number(a.id) - Number(b.id);
-}
 
 export default function QueuePage({ query }: PageProps) {
   const session = useSession();
@@ -60,6 +53,7 @@ export default function QueuePage({ query }: PageProps) {
         params: {
           query: {
             state: STATES[state] ?? STATES.active,
+            order: 'queue',
             limit,
             ...(cursor ? { cursor } : {}),
             ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== '')),
@@ -76,7 +70,7 @@ export default function QueuePage({ query }: PageProps) {
       setError(undefined);
       setNow(Date.now());
       setPage({
-        jobs: [...data.jobs].sort(queueOrder),
+        jobs: data.jobs,
         next: data.next_cursor,
         skewMs: Number.isNaN(serverNow) ? 0 : serverNow - Date.now(),
       });
