@@ -4,7 +4,6 @@
  * (or Worker isolate): its token cache and prepared statements live as long as it does.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { clusterIdSource } from '../shared/db/cluster-id.js';
@@ -20,6 +19,10 @@ import { PostgresFollowLeases } from './follows/postgres-follow-leases.js';
 import { PayloadTooLarge } from './http/errors.js';
 import { onError, onNotFound, validationHook } from './http/problem.js';
 import { bodyScreen } from './http/body-screen.js';
+import { apiCors } from './http/cors.js';
+import { registerConsolePages } from './console/console-routes.js';
+import { registerConsoleSession } from './console/session-routes.js';
+import type { StaticAssets } from './console/static-assets.js';
 import { registerOriginalCancel } from './routes/original/cancel.js';
 import { registerOriginalDashboard } from './routes/original/dashboard.js';
 import { registerHealth } from './routes/original/health.js';
@@ -83,6 +86,11 @@ export interface AppDependencies {
   followLeaseMs?: number;
   /** CONDUCTOR_NODE_LEASE_SECONDS in ms, granted by each heartbeat; null: never expires. 300 s by default. */
   nodeLeaseMs?: NodeLeaseMs;
+  /**
+   * The web console's and the API reference's built files (dist/ui), served under /ui and /docs; without them those
+   * paths answer 503 console_not_built.
+   */
+  assets?: StaticAssets | undefined;
   /** Tests only: called at each fault point (fault-points.ts). No host passes one. */
   faults?: FaultInjector;
 }
@@ -124,6 +132,8 @@ export function createApp(deps: AppDependencies): App {
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId());
+  // Before everything else, so that a preflight is answered without a token and errors carry the CORS headers too.
+  app.use(apiCors);
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -171,6 +181,7 @@ export function createApp(deps: AppDependencies): App {
     registerHealth,
     registerProbes,
     registerRoot,
+    registerConsoleSession,
   ]) {
     register(app);
   }
@@ -181,6 +192,6 @@ export function createApp(deps: AppDependencies): App {
     description: 'An admin, user or node token.',
   });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: OPENAPI_INFO.title }));
+  registerConsolePages(app, deps.assets);
   return app;
 }

@@ -5,6 +5,7 @@
  *   a template with sessions on it); dropped at the end with every clone the run left, and so are the leftovers of
  *   runs killed earlier. PGlite: a data directory dump in a temporary directory, removed at the end, and one of a
  *   database before any migration (loading one is a fraction of the seconds PGlite's initdb takes).
+ * - builds the web console (dist/ui) as `npm run build:ui` does, every run (a second or so), so it is never stale;
  * - bundles the node daemon as `npm run build:node` does, and the Node API host likewise, so the suites that start
  *   them start plain JavaScript (about a quarter of the start-up time tsx takes to compile them, more on a busy
  *   machine). node-host.test.ts still starts `npm start`'s own command once.
@@ -21,6 +22,7 @@ import { openNodeDatabase } from '../shared/db/node-database.js';
 import { LEFTOVER_AGE_MS, runStamp, startOfRun, TEMPLATE_PREFIX, templateName } from './helpers/database-templates.js';
 import { bundleDaemon, bundleHost } from './helpers/program-bundles.js';
 import { POSTGRES_URL } from './helpers/test-databases.js';
+import { buildConsole } from '../ui/build.js';
 
 const RUN_DIR_PREFIX = 'conductor-test-run-';
 
@@ -30,6 +32,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX));
   // The daemon bundle is run by the test users too (a daemon that is not root runs as one of them).
   await chmod(dir, 0o755);
+  // The web console's build first: the host bundle links it, and the suites serve it (api/console/).
+  await buildConsole();
   const [postgresTemplate, [pglite, pgliteDataDir], nodeBundle, hostBundle] = await Promise.all([
     makePostgresTemplate(stamp),
     makePgliteTemplate(dir).then(async (dumps) => [dumps, await makePgliteDataDir(dumps.migrated, dir)] as const),

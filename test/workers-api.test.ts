@@ -9,7 +9,8 @@ import { sql } from 'drizzle-orm';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerDeployment, type WorkerDeployment } from './fixtures/worker-deployment.js';
-import { validJob } from './helpers/test-app.js';
+import { ADMIN_TOKEN, validJob } from './helpers/test-app.js';
+import { expectConsoleServed } from './helpers/console-served.js';
 import { backends } from './helpers/test-databases.js';
 import { deleteKeys, redisUnreachable } from './helpers/test-redis.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -75,6 +76,10 @@ describe.skipIf(serversAway)('the Workers host in workerd (Neon driver, Upstash 
     await d.json(200, 'GET', '/readyz', { token: null });
     // Readiness asked Postgres, through the driver and the proxy.
     expect(d.worker.proxy.counts().roundTrips).toBeGreaterThan(before);
+  });
+
+  it('serves the web console and the API reference from its asset binding, and signs in to it', async () => {
+    await expectConsoleServed(d.apiUrl, ADMIN_TOKEN);
   });
 
   it('submits on /v1 and the original path, and gets, lists with filters and a cursor, and queries', async () => {

@@ -12,6 +12,7 @@ import { loadMigrations } from '../shared/db/migration-files.js';
 import { migrate } from '../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../shared/db/node-database.js';
 import { jobs } from '../shared/db/schema.js';
+import { expectConsoleServed } from './helpers/console-served.js';
 import { moveJob } from './helpers/job-states.js';
 import { startMiniflareWorker, type MiniflareWorker } from './helpers/miniflare-worker.js';
 import { ADMIN_TOKEN, validJob } from './helpers/test-app.js';
@@ -172,5 +173,9 @@ describe.skipIf(serversAway)('the Worker reads job output through its R2 binding
     expect(await (await logs(kept, 'stdout')).text()).toBe(STDOUT.join(''));
     // The row is kept: the job's own retention has not ended.
     expect((await fetch(`${worker.url}/v1/jobs/${id}`, { headers: auth })).status).toBe(200);
+  });
+
+  it('serves the web console from the Static Assets binding wrangler.toml gives it', async () => {
+    await expectConsoleServed(worker.url, ADMIN_TOKEN);
   });
 });

@@ -9,6 +9,7 @@ import type { AppEnv } from '../app-env.js';
 import { TooManyFollows, Unauthenticated } from '../http/errors.js';
 import type { Follow } from '../jobs/follow-output.js';
 import { leaseHolder } from './follow-leases.js';
+import { requestAuthorization } from '../auth/request-authorization.js';
 
 // With no token cache at all (CONDUCTOR_TOKEN_CACHE_SECONDS=0) a stream still asks at most this often.
 const MIN_RECHECK_MS = 250;
@@ -17,7 +18,7 @@ const MIN_RECHECK_MS = 250;
 export async function guardFollow(c: Context<AppEnv>): Promise<Required<Pick<Follow, 'upkeep' | 'onEnd'>>> {
   const { follows, authenticator } = c.var.services;
   const { db, principal } = c.var;
-  const authorization = c.req.header('Authorization');
+  const { authorization } = requestAuthorization(c);
   const holder = leaseHolder(principal);
   const lease = await follows.leases.acquire(holder, follows.max, follows.leaseMs);
   if (!lease.taken) throw new TooManyFollows(follows.max, Math.max(1, Math.ceil(lease.retryAfterMs / 1000)));

@@ -104,6 +104,13 @@ export class Forbidden extends ApiError {
   }
 }
 
+/** A request made with the console's session cookie that is not the console's own (api/auth/csrf-token.ts). */
+export class CrossSiteRefused extends ApiError {
+  constructor(detail: string) {
+    super(403, 'cross_site_refused', 'Cross-site request refused', detail);
+  }
+}
+
 export class TokenHasNoUser extends ApiError {
   constructor(tokenId: number) {
     super(
@@ -213,6 +220,18 @@ export class NotReady extends ApiError {
 export class LogStoreUnavailable extends ApiError {
   constructor() {
     super(503, 'log_store_unavailable', 'Log store unavailable', 'The log store did not answer');
+  }
+}
+
+/** The host was given no console build (dist/ui): `npm run build:ui` makes it (npm install runs it). */
+export class ConsoleNotBuilt extends ApiError {
+  constructor() {
+    super(
+      503,
+      'console_not_built',
+      'Console not built',
+      'The web console and the API reference are not built on this host: run `npm run build:ui`',
+    );
   }
 }
 

@@ -65,6 +65,23 @@ export async function startMiniflareWorker(options: WorkerOptions): Promise<Mini
       compatibilityFlags: config.compatibility_flags,
       r2Buckets: config.r2_buckets.map((bucket) => bucket.binding),
       r2Persist: join(dir, 'r2'),
+      // wrangler.toml's [assets] as wrangler dev would pass them: the console's build, the Worker answering first.
+      ...(config.assets
+        ? {
+            assets: {
+              directory: config.assets.directory,
+              binding: config.assets.binding,
+              routerConfig: {
+                has_user_worker: true,
+                invoke_user_worker_ahead_of_assets: config.assets.run_worker_first === true,
+              },
+              assetConfig: {
+                html_handling: config.assets.html_handling,
+                not_found_handling: config.assets.not_found_handling,
+              },
+            },
+          }
+        : {}),
       host: '127.0.0.1',
       port: 0,
       bindings: workerVariables(options, proxy, bridge),

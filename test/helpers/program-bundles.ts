@@ -34,12 +34,16 @@ export const bundleDaemon = (dir: string) => bundle('worker-node/main.ts', join(
 
 /**
  * The Node API host in `dir/host/`; its path. Its packages stay where they are: PGlite finds its WebAssembly beside its
- * own module. Migrations are read from `./migrations/` beside the module that reads them, here the bundle.
+ * own module. Migrations are read from `./migrations/` beside the module that reads them, here the bundle; the console's build
+ * from `dist/ui` above it.
  */
 export async function bundleHost(dir: string): Promise<string> {
   const hostDir = join(dir, 'host');
   await mkdir(hostDir);
   await symlink(repo('shared/db/migrations'), join(hostDir, 'migrations'));
   await symlink(repo('node_modules'), join(hostDir, 'node_modules'));
+  // The console's build, found as the nearest dist/ui above the module (api/hosts/node/disk-assets.ts).
+  await mkdir(join(hostDir, 'dist'));
+  await symlink(repo('dist/ui'), join(hostDir, 'dist', 'ui'));
   return bundle('api/hosts/node/main.ts', join(hostDir, 'conductor-host.mjs'), true);
 }

@@ -1,5 +1,6 @@
 /** An app over a test database, with an admin token and helpers to call it the way clients do. */
 import { createApp } from '../../api/app.js';
+import { diskAssets, findConsoleBuild } from '../../api/hosts/node/disk-assets.js';
 import type { LogStore } from '../../shared/logs/log-store.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../shared/queue/postgres-job-queue.js';
@@ -75,6 +76,8 @@ export async function createTestApp(
     queue,
     adminToken: ADMIN_TOKEN,
     tokenCacheMs: options.tokenCacheMs ?? 5000,
+    // The console's build, which the tests' global setup makes.
+    assets: diskAssets(findConsoleBuild()!),
     ...(options.now ? { now: options.now } : {}),
     logs: options.logs,
     ...(options.logPollMs ? { logPollMs: options.logPollMs } : {}),

@@ -25,6 +25,7 @@ import { openFollowLeases } from './follow-leases-store.js';
 import { startLocalNode, type LocalNode } from './local-node.js';
 import { ensureFirstAdminToken, ensureTokenFile } from './token-file.js';
 import { startReconcileLoop } from './reconcile-loop.js';
+import { diskAssets, findConsoleBuild } from './disk-assets.js';
 
 export interface RunningNodeHost {
   url: string;
@@ -78,8 +79,11 @@ export async function startNodeHost(
     const closing = new AbortController();
     // Every follower listens for the stop: more than the default 10 is no leak.
     setMaxListeners(0, closing.signal);
+    const consoleBuild = findConsoleBuild();
+    if (!consoleBuild) log('the web console is not built (npm run build:ui): /ui and /docs answer 503');
     const app = createApp({
       db: database.db,
+      assets: consoleBuild ? diskAssets(consoleBuild) : undefined,
       queue: queues.requests,
       adminToken: config.CONDUCTOR_ADMIN_TOKEN,
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,

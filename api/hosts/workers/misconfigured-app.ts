@@ -11,15 +11,19 @@ import type { Database } from '../../../shared/db/database.js';
 import type { JobQueue } from '../../../shared/queue/job-queue.js';
 import { createApp } from '../../app.js';
 import type { AppEnv } from '../../app-env.js';
+import type { StaticAssets } from '../../console/static-assets.js';
 import type { FollowLeases } from '../../follows/follow-leases.js';
 import type { HostMisconfigured } from '../../http/errors.js';
 import { onError } from '../../http/problem.js';
 
 // The paths of the app that touch no service, and the probes, which answer 503 in their own shapes when one fails.
 const SERVED = new Set(['/openapi.json', '/docs', '/livez', '/readyz', '/health']);
+// The reference page's own files (api/console/console-routes.ts).
+const SERVED_UNDER = '/docs/';
 
-export function misconfiguredApp(problem: HostMisconfigured): Hono<AppEnv> {
+export function misconfiguredApp(problem: HostMisconfigured, assets?: StaticAssets): Hono<AppEnv> {
   const app = createApp({
+    assets,
     db: refusing<Database>(problem),
     queue: refusing<JobQueue>(problem),
     followLeases: refusing<FollowLeases>(problem),
@@ -28,7 +32,7 @@ export function misconfiguredApp(problem: HostMisconfigured): Hono<AppEnv> {
   gate.use(requestId());
   gate.onError(onError);
   gate.all('*', (c) => {
-    if (!SERVED.has(c.req.path)) throw problem;
+    if (!SERVED.has(c.req.path) && !c.req.path.startsWith(SERVED_UNDER)) throw problem;
     return app.fetch(c.req.raw, c.env, c.executionCtx);
   });
   return gate;

@@ -22,6 +22,7 @@ import { RedisFollowLeases } from '../../follows/redis-follow-leases.js';
 import { HostMisconfigured } from '../../http/errors.js';
 import { Reconciler } from '../../reconciler.js';
 import { misconfiguredApp } from './misconfigured-app.js';
+import { workerAssets, type AssetsBinding } from './worker-assets.js';
 
 export interface Env {
   DATABASE_URL: string;
@@ -38,6 +39,8 @@ export interface Env {
   CONDUCTOR_OUTPUT_RETENTION_DAYS?: string;
   /** yes: a job's record is archived to the log store before its row is deleted. */
   CONDUCTOR_ARCHIVE_JOBS?: string;
+  /** The console's build (wrangler.toml `[assets]`): served under /ui and /docs. */
+  ASSETS?: AssetsBinding;
   /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
   LOGS?: R2BucketBinding;
   CONDUCTOR_LOG_PREFIX?: string;
@@ -110,6 +113,7 @@ function buildApp(env: Env, config: WorkerConfig): App {
     followLeases: new RedisFollowLeases(redis, config.CONDUCTOR_REDIS_PREFIX),
     maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
     nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
+    assets: env.ASSETS && workerAssets(env.ASSETS),
   });
 }
 
@@ -135,7 +139,11 @@ export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const config = configurationOf(env);
     if (config instanceof HostMisconfigured) {
-      return (unconfigured ??= misconfiguredApp(config)).fetch(request, env, ctx);
+      return (unconfigured ??= misconfiguredApp(config, env.ASSETS && workerAssets(env.ASSETS))).fetch(
+        request,
+        env,
+        ctx,
+      );
     }
     const current = (app ??= buildApp(env, config));
     const database = openDatabase(config);
