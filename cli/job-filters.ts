@@ -6,7 +6,7 @@
 import type { ConductorClient, components } from '../sdk/index.js';
 import { answer } from './api-answer.js';
 import { UsageError } from './cli-error.js';
-import { STATE_CODES } from './output.js';
+import { STATE_CODES } from '../shared/job/squeue-display.js';
 
 type Job = components['schemas']['Job'];
 type JobState = components['schemas']['JobState'];

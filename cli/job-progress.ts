@@ -8,7 +8,7 @@ import type { ConductorClient, components } from '../sdk/index.js';
 import { delay } from '../sdk/delay.js';
 import { isTerminal } from '../shared/job/job-state.js';
 import { answer } from './api-answer.js';
-import { elapsed, runSeconds } from './output.js';
+import { runSeconds, squeueTime } from '../shared/job/squeue-display.js';
 
 type Job = components['schemas']['Job'];
 
@@ -16,7 +16,7 @@ const POLL_MS = 500;
 
 function describe(job: Job): string {
   const where = job.state === 'PENDING' ? (job.reason ? ` (${job.reason})` : '') : job.node ? ` on ${job.node}` : '';
-  return `job ${job.id} ${job.state}${where} ${elapsed(runSeconds(job))}`;
+  return `job ${job.id} ${job.state}${where} ${squeueTime(runSeconds(job))}`;
 }
 
 /** The job once ended. `quiet`: no progress at all (`--parsable`, `--json`). */

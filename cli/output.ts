@@ -54,34 +54,3 @@ const STATE_COLOURS: Record<string, (text: string) => string> = {
 export function coloured(state: string, text = state): string {
   return (STATE_COLOURS[state] ?? ((plain: string) => plain))(text);
 }
-
-/** squeue's compact state codes. */
-export const STATE_CODES: Record<string, string> = {
-  PENDING: 'PD',
-  RUNNING: 'R',
-  COMPLETED: 'CD',
-  FAILED: 'F',
-  CANCELLED: 'CA',
-  TIMEOUT: 'TO',
-  OUT_OF_MEMORY: 'OOM',
-  NODE_FAIL: 'NF',
-};
-
-/** squeue's TIME: `M:SS`, `H:MM:SS`, `D-HH:MM:SS`. */
-export function elapsed(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const days = Math.floor(s / 86_400);
-  const hours = Math.floor((s % 86_400) / 3600);
-  const minutes = Math.floor((s % 3600) / 60);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (days > 0) return `${days}-${pad(hours)}:${pad(minutes)}:${pad(s % 60)}`;
-  if (hours > 0) return `${hours}:${pad(minutes)}:${pad(s % 60)}`;
-  return `${minutes}:${pad(s % 60)}`;
-}
-
-/** Seconds a job has run: from its start to its end, or to now while it runs; 0 before it started. */
-export function runSeconds(job: { start_time: string | null; end_time: string | null }, now = Date.now()): number {
-  if (!job.start_time) return 0;
-  const end = job.end_time ? Date.parse(job.end_time) : now;
-  return (end - Date.parse(job.start_time)) / 1000;
-}

@@ -5,7 +5,7 @@
  */
 import type { components } from '../sdk/index.js';
 import { UsageError } from './cli-error.js';
-import { elapsed, runSeconds, STATE_CODES } from './output.js';
+import { runSeconds, squeueTime, STATE_CODES } from '../shared/job/squeue-display.js';
 
 type Job = components['schemas']['Job'];
 
@@ -22,7 +22,7 @@ const FIELDS: Record<string, { head: string; value(job: Job, now: number): strin
   i: { head: 'JOBID', value: (job) => job.id },
   j: { head: 'NAME', value: (job) => job.name },
   l: { head: 'TIME_LIMIT', value: (job) => job.time_limit },
-  M: { head: 'TIME', value: (job, now) => elapsed(runSeconds(job, now)) },
+  M: { head: 'TIME', value: (job, now) => squeueTime(runSeconds(job, now)) },
   m: { head: 'MIN_MEMORY', value: (job) => job.memory_per_node },
   N: { head: 'NODELIST', value: (job) => job.node ?? '' },
   P: { head: 'PARTITION', value: (job) => job.partition },

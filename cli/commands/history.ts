@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { ENDED_STATES, listJobs, type JobFilterOptions } from '../job-filters.js';
-import { coloured, elapsed, runSeconds, table } from '../output.js';
+import { runSeconds, squeueTime } from '../../shared/job/squeue-display.js';
+import { coloured, table } from '../output.js';
 import { printJson } from '../print-json.js';
 
 export function historyCommand(program: Command): void {
@@ -33,7 +34,7 @@ export function historyCommand(program: Command): void {
           job.account,
           coloured(job.state),
           job.exit_code ? `${job.exit_code.status ?? 0}:${job.exit_code.signal ?? 0}` : '',
-          elapsed(runSeconds(job)),
+          squeueTime(runSeconds(job)),
           job.cpus,
           job.node ?? '',
         ]);

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { listJobs, type JobFilterOptions } from '../job-filters.js';
-import { coloured, elapsed, runSeconds, STATE_CODES, table } from '../output.js';
+import { runSeconds, squeueTime, STATE_CODES } from '../../shared/job/squeue-display.js';
+import { coloured, table } from '../output.js';
 import { printJson } from '../print-json.js';
 import { formatSqueue, parseSqueueFormat, SQUEUE_DEFAULT_FORMAT } from '../squeue-format.js';
 
@@ -39,7 +40,7 @@ export function queueCommand(program: Command): void {
         job.name,
         job.user ?? '-',
         coloured(job.state, STATE_CODES[job.state] ?? job.state),
-        elapsed(runSeconds(job)),
+        squeueTime(runSeconds(job)),
         1,
         job.state === 'PENDING' ? `(${job.reason ?? 'None'})` : (job.node ?? ''),
       ]);

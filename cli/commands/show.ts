@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { answer } from '../api-answer.js';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
-import { coloured, elapsed, runSeconds, table } from '../output.js';
+import { runSeconds, squeueTime } from '../../shared/job/squeue-display.js';
+import { coloured, table } from '../output.js';
 import { printJson } from '../print-json.js';
 
 export function showCommand(program: Command): void {
@@ -40,7 +41,7 @@ export function showCommand(program: Command): void {
           ['ExitCode', exit],
         ],
         [
-          ['RunTime', elapsed(runSeconds(job))],
+          ['RunTime', squeueTime(runSeconds(job))],
           ['TimeLimit', job.time_limit],
         ],
         [

@@ -11,15 +11,7 @@ import { useConfirm } from '../confirm-dialog.js';
 import { LogView } from '../log-view.js';
 import { Link } from '../router.js';
 import type { PageProps } from '../routes.js';
-import {
-  elapsedMs,
-  formatDuration,
-  formatExit,
-  formatTime,
-  isTerminal,
-  signalName,
-  stateCode,
-} from '../slurm-format.js';
+import { formatExit, formatTime, isTerminal, signalName, runTime, stateCode } from '../slurm-format.js';
 import { usePolling } from '../use-polling.js';
 
 const POLL_MS = 2000;
@@ -172,7 +164,7 @@ export default function JobPage({ params }: PageProps) {
             <dt>Ended</dt>
             <dd>{formatTime(job.end_time)}</dd>
             <dt>Elapsed</dt>
-            <dd class="mono">{formatDuration(elapsedMs(job, Date.now()))}</dd>
+            <dd class="mono">{runTime(job, Date.now())}</dd>
             <dt>Exit code</dt>
             <dd class="mono" data-testid="exit-code">
               {formatExit(job.exit_code)}

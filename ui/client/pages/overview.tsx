@@ -11,6 +11,7 @@ import type { components } from '../../../sdk/index.js';
 import { adoptStyles } from '../page-styles.js';
 import type { PageProps } from '../routes.js';
 import { stateCode } from '../slurm-format.js';
+import { JOB_STATES } from '../../../shared/job/job-state.js';
 import { TimeChart, type ChartSeries } from '../time-chart.js';
 import { usePolling } from '../use-polling.js';
 import css from '../console-pages.css' with { type: 'text' };
@@ -22,16 +23,7 @@ type History = components['schemas']['UtilisationHistory'];
 type Window = History['window'];
 type State = keyof Stats['by_state'];
 
-const STATES: State[] = [
-  'PENDING',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMEOUT',
-  'OUT_OF_MEMORY',
-  'NODE_FAIL',
-];
+const STATES: readonly State[] = JOB_STATES;
 const END_COLOURS: Record<keyof History['finished'], string> = {
   COMPLETED: '#1a7f37',
   FAILED: '#b42318',

@@ -13,7 +13,7 @@ import { useConfirm } from '../confirm-dialog.js';
 import { Link, navigate } from '../router.js';
 import type { PageProps } from '../routes.js';
 import { useSession } from '../session.js';
-import { elapsedMs, formatDuration, stateCode } from '../slurm-format.js';
+import { runTime, stateCode } from '../slurm-format.js';
 import { usePolling } from '../use-polling.js';
 
 const POLL_MS = 2000;
@@ -248,7 +248,7 @@ export default function QueuePage({ query }: PageProps) {
                 <td class={`state state-${stateCode(job.state)}`} title={job.state}>
                   {stateCode(job.state)}
                 </td>
-                <td class="mono">{formatDuration(elapsedMs(job, serverNow))}</td>
+                <td class="mono">{runTime(job, serverNow)}</td>
                 <td>1</td>
                 <td title={job.reason_detail ?? undefined}>
                   {job.state === 'RUNNING' ? job.node : `(${job.reason ?? 'None'})`}
