@@ -168,6 +168,25 @@ describe.skipIf(missing)('the web console in Chromium', () => {
     await page.getByTestId('stdout-status').getByText('Complete').waitFor();
   });
 
+  it('adds arriving output to the page without writing again what it shows already', async () => {
+    const id = await host.submit(
+      `#!/bin/bash\ni=0\nwhile [ ! -e ${join(marks, 'append')} ]; do i=$((i+1)); echo "line $i"; sleep 0.05; done\n`,
+      { name: 'appending' },
+    );
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    const output = page.getByTestId('stdout-output');
+    await waitUntil('some output', async () => ((await output.textContent()) ?? '').length > 0);
+    // The first node shown, as it is now: under fast output, rewriting it at each chunk stalls the page.
+    const first = await output.evaluateHandle((element) => element.firstChild!);
+    const firstText = await first.evaluate((node) => node.textContent);
+    const length = ((await output.textContent()) ?? '').length;
+    await waitUntil('more output', async () => ((await output.textContent()) ?? '').length > length);
+    expect(await output.evaluate((element, node) => element.firstChild === node, first)).toBe(true);
+    expect(await first.evaluate((node) => node.textContent)).toBe(firstText);
+    release('append');
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+  });
+
   it('shows binary output safely: bytes that are not UTF-8 replaced, control characters visible', async () => {
     const id = await host.submit("#!/bin/bash\nprintf 'a\\x00b\\x1b[31mc\\xff\\xfed\\r\\n'\n", { name: 'binary' });
     const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);

@@ -74,13 +74,16 @@ export function LogView({ jobId, stream, state }: LogViewProps) {
     const controller = new AbortController();
     const { signal } = controller;
     const decoder = new OutputDecoder();
-    const append = (start: number, text: string) =>
+    const append = (start: number, text: string) => {
+      // Nothing to show (a flush with no truncated character left): no chunk, whose offset would be another's key.
+      if (!text) return;
       setChunks((shown) => {
         const next = [...shown, { start, text }];
         let size = next.reduce((sum, chunk) => sum + chunk.text.length, 0);
         while (size > MAX_SHOWN && next.length > 1) size -= next.shift()!.text.length;
         return next;
       });
+    };
     (async () => {
       let offset = 0;
       let attempt: number | undefined;
@@ -209,7 +212,11 @@ export function LogView({ jobId, stream, state }: LogViewProps) {
         data-testid={`${stream}-output`}
         onScroll={onScroll}
       >
-        {chunks.map((chunk) => chunk.text).join('')}
+        {/* A node per chunk, keyed by its offset: new output is added to the page, and what is shown already is not
+            written again (one text of up to MAX_SHOWN rewritten at each chunk stalls the page under fast output). */}
+        {chunks.map((chunk) => (
+          <span key={chunk.start}>{chunk.text}</span>
+        ))}
       </pre>
     </div>
   );
