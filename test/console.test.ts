@@ -168,6 +168,21 @@ describe.skipIf(missing)('the web console in Chromium', () => {
     await page.getByTestId('stdout-status').getByText('Complete').waitFor();
   });
 
+  it('shows a character cut by the tail whole once earlier output is loaded, never as U+FFFD', async () => {
+    // "é" (2 bytes) then 262,143 × "a": the first view's tail (256 KiB) starts on the second byte of the "é".
+    const id = await host.submit("#!/bin/bash\nprintf '\\xc3\\xa9'\nhead -c 262143 /dev/zero | tr '\\0' a\n", {
+      name: 'cut-character',
+    });
+    await waitUntil(`job ${id} ended`, async () => (await jobState(id)) === 'COMPLETED');
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    const output = page.getByTestId('stdout-output');
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+    expect(await output.textContent()).toBe('a'.repeat(262143));
+    await page.getByRole('button', { name: 'Load earlier' }).first().click();
+    await waitUntil('the start loaded', async () => (await output.textContent())!.length > 262143);
+    expect(await output.textContent()).toBe(`é${'a'.repeat(262143)}`);
+  });
+
   it('adds arriving output to the page without writing again what it shows already', async () => {
     const id = await host.submit(
       `#!/bin/bash\ni=0\nwhile [ ! -e ${join(marks, 'append')} ]; do i=$((i+1)); echo "line $i"; sleep 0.05; done\n`,
