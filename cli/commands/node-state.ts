@@ -24,9 +24,7 @@ export function nodeStateCommands(program: Command): void {
       const result = await answer(
         clientFor(options).POST('/v1/nodes/{node}/drain', {
           params: { path: { node } },
-          // The drain's optional body { reason } is newer than the SDK's generated types: a cast until `npm run
-          // gen:sdk` is run against the API that has it.
-          body: { reason: options.reason } as never,
+          body: { reason: options.reason },
         }),
       );
       if (options.json) return printJson(result);

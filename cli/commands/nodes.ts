@@ -38,18 +38,8 @@ export function nodesCommand(program: Command): void {
   );
 }
 
-/**
- * The drain reason fields of a node, newer than the SDK's generated types (the API adds them with the drain's
- * `{ reason }` body): read when present, until `npm run gen:sdk` gives them their types.
- */
-type NodeWithReason = components['schemas']['Node'] & {
-  reason?: string | null;
-  reason_set_by?: string | null;
-  reason_set_at?: string | null;
-};
-
 /** sinfo -R's table: REASON USER TIMESTAMP NODELIST; sinfo's "none" and "Unknown" where nothing was kept. */
-export function reasonsTable(nodes: readonly NodeWithReason[]): string {
+export function reasonsTable(nodes: readonly components['schemas']['Node'][]): string {
   const rows = nodes
     .filter((node) => node.state !== 'UP' || node.reason)
     .map((node) => [
