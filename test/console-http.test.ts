@@ -136,17 +136,37 @@ describe('the web console over HTTP', () => {
       expect(cookie).toMatch(/^__Host-conductor_session=/);
       expect(cookie).toMatch(/; Secure/);
       expect(cookie).toMatch(/; HttpOnly/);
-      // Over plain http to a name, too: only loopback is exempt.
-      const plain = await request(
+      // Behind a TLS proxy, which reaches the app over plain http to a name, too: only loopback is exempt.
+      const proxied = await request(
         '/ui/session',
         {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Origin: 'http://conductor.lan' },
+          headers: { 'Content-Type': 'application/json', Origin: 'https://conductor.lan' },
           body: JSON.stringify({ token: userToken }),
         },
         'http://conductor.lan',
       );
-      expect(plain.headers.get('Set-Cookie')).toMatch(/^__Host-conductor_session=.*; Secure/);
+      expect(proxied.headers.get('Set-Cookie')).toMatch(/^__Host-conductor_session=.*; Secure/);
+    });
+
+    it('refuses a sign-in from a plain http page not on loopback, whose browser would drop the Secure cookie', async () => {
+      const post = (origin: string) =>
+        request(
+          '/ui/session',
+          {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Origin: origin },
+            body: JSON.stringify({ token: userToken }),
+          },
+          origin,
+        );
+      const plain = await post('http://conductor.lan');
+      expect(plain.status).toBe(400);
+      expect(plain.headers.get('Set-Cookie')).toBeNull();
+      expect(await plain.json()).toMatchObject({ code: 'insecure_origin', detail: expect.stringContaining('https') });
+      for (const loopback of ['http://localhost:8080', 'http://[::1]:8080']) {
+        expect((await post(loopback)).status, loopback).toBe(200);
+      }
     });
 
     it('refuses a node token, an unknown one, a missing one, a non-JSON body and another origin', async () => {
