@@ -22,6 +22,7 @@ import {
   UnsupportedMediaType,
   ValidationFailed,
 } from '../http/errors.js';
+import { consoleSecurityHeaders } from './security-headers.js';
 
 /** What the console knows of its session: GET and POST /ui/session's answer. */
 export interface ConsoleSession {
@@ -64,6 +65,12 @@ async function tokenInBody(c: Context<AppEnv>): Promise<string> {
 }
 
 export function registerConsoleSession(app: App): void {
+  // The console's headers (registered with its pages, after these routes, so not reaching them), and no answer kept
+  // by a cache: each carries the session's CSRF token.
+  app.use('/ui/session', consoleSecurityHeaders, async (c, next) => {
+    await next();
+    c.res.headers.set('Cache-Control', 'no-store');
+  });
   app.post('/ui/session', async (c) => {
     // A page elsewhere must not sign a browser in to a session of its choosing (login CSRF).
     if (!sameOrigin(c)) throw new CrossSiteRefused('Sign in from the console page itself');
@@ -83,7 +90,6 @@ export function registerConsoleSession(app: App): void {
     await checkCookieRequest(c, token);
     try {
       const principal = await c.var.services.authenticator.authenticate(c.var.db, `Bearer ${token}`);
-      c.header('Cache-Control', 'no-store');
       return c.json(await sessionOf(principal, token), 200);
     } catch (error) {
       // Revoked, or a node token's cookie set by hand: forgotten, so the next page load starts at sign-in.
