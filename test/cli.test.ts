@@ -354,8 +354,7 @@ describe('conductor against a running API and node daemon', () => {
     expect((await conductor(['nodes', '-R'])).stdout).not.toMatch(/cli-node/);
   });
 
-  // Enable when the API keeps a drain's reason (branch uidata: `reason`, `reason_set_by`, `reason_set_at` on the node).
-  it.skip('sinfo -R shows the reason a drain gave, who gave it and when', async () => {
+  it('sinfo -R shows the reason a drain gave, who gave it and when', async () => {
     expect((await conductor(['drain', 'cli-node', '--reason', 'fan noise'])).code).toBe(0);
     try {
       const reasons = await conductor(['nodes', '-R']);

@@ -38,8 +38,10 @@ export function nodesCommand(program: Command): void {
   );
 }
 
+type Node = components['schemas']['Node'];
+
 /** sinfo -R's table: REASON USER TIMESTAMP NODELIST; sinfo's "none" and "Unknown" where nothing was kept. */
-export function reasonsTable(nodes: readonly components['schemas']['Node'][]): string {
+export function reasonsTable(nodes: readonly Node[]): string {
   const rows = nodes
     .filter((node) => node.state !== 'UP' || node.reason)
     .map((node) => [
