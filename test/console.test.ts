@@ -168,6 +168,14 @@ describe.skipIf(missing)('the web console in Chromium', () => {
     await page.getByTestId('stdout-status').getByText('Complete').waitFor();
   });
 
+  it('lists running and pending jobs for a ?state= it does not know, whatever its name', async () => {
+    const id = await host.submit(waitingScript('unknown-state', 'up', 'done'), { name: 'unknown-state' });
+    const page = await signedIn(host.adminToken, '/ui/queue?state=toString');
+    await queueRow(page, id).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    release('unknown-state');
+  });
+
   it('shows a character cut by the tail whole once earlier output is loaded, never as U+FFFD', async () => {
     // "é" (2 bytes) then 262,143 × "a": the first view's tail (256 KiB) starts on the second byte of the "é".
     const id = await host.submit("#!/bin/bash\nprintf '\\xc3\\xa9'\nhead -c 262143 /dev/zero | tr '\\0' a\n", {
