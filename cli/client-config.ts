@@ -56,6 +56,11 @@ export function resolveClientConfig(flags: ClientFlags, env: NodeJS.ProcessEnv):
       : explicitUrl !== undefined
         ? 'CONDUCTOR_URL'
         : (entrySource ?? 'the local instance');
+  // A URL fetch cannot use would otherwise end in fetch's own stack trace rather than the command line's one line.
+  const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`${source}: "${url}" is not an http:// or https:// URL`);
+  }
   const stored = Object.values(file.clusters).find((cluster) => sameUrl(cluster.url, url));
   const token =
     flags.token ??

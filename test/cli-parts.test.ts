@@ -130,6 +130,17 @@ describe('which API and token', () => {
     });
     expect(() => resolveClientConfig({ cluster: 'nope' }, env)).toThrow(/no cluster "nope" .*there are: prod, lab/);
   });
+
+  it('refuses, as a usage error naming where it came from, a URL that is not http or https', () => {
+    const env = { XDG_CONFIG_HOME: join(scratch(), 'config') };
+    expect(() => resolveClientConfig({ url: 'ht!tp://x' }, env)).toThrow(
+      new UsageError('--url: "ht!tp://x" is not an http:// or https:// URL'),
+    );
+    expect(() => resolveClientConfig({}, { ...env, CONDUCTOR_URL: 'cluster.example:8080' })).toThrow(
+      /^CONDUCTOR_URL: "cluster.example:8080" is not an http/,
+    );
+    expect(resolveClientConfig({ url: 'HTTPS://cluster.example' }, env).url).toBe('HTTPS://cluster.example');
+  });
 });
 
 describe("a script's arguments", () => {

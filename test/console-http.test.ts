@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.js';
+import { CONTENT_SECURITY_POLICY } from '../api/console/security-headers.js';
 import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 
 const HERE = 'http://127.0.0.1:8080';
@@ -136,17 +137,54 @@ describe('the web console over HTTP', () => {
       expect(cookie).toMatch(/^__Host-conductor_session=/);
       expect(cookie).toMatch(/; Secure/);
       expect(cookie).toMatch(/; HttpOnly/);
-      // Over plain http to a name, too: only loopback is exempt.
-      const plain = await request(
+      // Behind a TLS proxy, which reaches the app over plain http to a name, too: only loopback is exempt.
+      const proxied = await request(
         '/ui/session',
         {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Origin: 'http://conductor.lan' },
+          headers: { 'Content-Type': 'application/json', Origin: 'https://conductor.lan' },
           body: JSON.stringify({ token: userToken }),
         },
         'http://conductor.lan',
       );
-      expect(plain.headers.get('Set-Cookie')).toMatch(/^__Host-conductor_session=.*; Secure/);
+      expect(proxied.headers.get('Set-Cookie')).toMatch(/^__Host-conductor_session=.*; Secure/);
+    });
+
+    it("answers its session with the console pages' security headers, kept by no cache", async () => {
+      const signedIn = await request('/ui/session', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: HERE },
+        body: JSON.stringify({ token: userToken }),
+      });
+      const cookie = signedIn.headers.get('Set-Cookie')!.split(';')[0]!;
+      const read = await request('/ui/session', { headers: { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin' } });
+      const none = await request('/ui/session');
+      for (const [what, response] of Object.entries({ signedIn, read, none })) {
+        expect(response.headers.get('Content-Security-Policy'), what).toBe(CONTENT_SECURITY_POLICY);
+        expect(response.headers.get('X-Content-Type-Options'), what).toBe('nosniff');
+        expect(response.headers.get('Cache-Control'), what).toBe('no-store');
+      }
+      expect([signedIn.status, read.status, none.status]).toEqual([200, 200, 401]);
+    });
+
+    it('refuses a sign-in from a plain http page not on loopback, whose browser would drop the Secure cookie', async () => {
+      const post = (origin: string) =>
+        request(
+          '/ui/session',
+          {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Origin: origin },
+            body: JSON.stringify({ token: userToken }),
+          },
+          origin,
+        );
+      const plain = await post('http://conductor.lan');
+      expect(plain.status).toBe(400);
+      expect(plain.headers.get('Set-Cookie')).toBeNull();
+      expect(await plain.json()).toMatchObject({ code: 'insecure_origin', detail: expect.stringContaining('https') });
+      for (const loopback of ['http://localhost:8080', 'http://[::1]:8080']) {
+        expect((await post(loopback)).status, loopback).toBe(200);
+      }
     });
 
     it('refuses a node token, an unknown one, a missing one, a non-JSON body and another origin', async () => {

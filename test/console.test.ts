@@ -168,6 +168,48 @@ describe.skipIf(missing)('the web console in Chromium', () => {
     await page.getByTestId('stdout-status').getByText('Complete').waitFor();
   });
 
+  it('lists running and pending jobs for a ?state= it does not know, whatever its name', async () => {
+    const id = await host.submit(waitingScript('unknown-state', 'up', 'done'), { name: 'unknown-state' });
+    const page = await signedIn(host.adminToken, '/ui/queue?state=toString');
+    await queueRow(page, id).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    release('unknown-state');
+  });
+
+  it('shows a character cut by the tail whole once earlier output is loaded, never as U+FFFD', async () => {
+    // "é" (2 bytes) then 262,143 × "a": the first view's tail (256 KiB) starts on the second byte of the "é".
+    const id = await host.submit("#!/bin/bash\nprintf '\\xc3\\xa9'\nhead -c 262143 /dev/zero | tr '\\0' a\n", {
+      name: 'cut-character',
+    });
+    await waitUntil(`job ${id} ended`, async () => (await jobState(id)) === 'COMPLETED');
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    const output = page.getByTestId('stdout-output');
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+    expect(await output.textContent()).toBe('a'.repeat(262143));
+    await page.getByRole('button', { name: 'Load earlier' }).first().click();
+    await waitUntil('the start loaded', async () => (await output.textContent())!.length > 262143);
+    expect(await output.textContent()).toBe(`é${'a'.repeat(262143)}`);
+  });
+
+  it('adds arriving output to the page without writing again what it shows already', async () => {
+    const id = await host.submit(
+      `#!/bin/bash\ni=0\nwhile [ ! -e ${join(marks, 'append')} ]; do i=$((i+1)); echo "line $i"; sleep 0.05; done\n`,
+      { name: 'appending' },
+    );
+    const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);
+    const output = page.getByTestId('stdout-output');
+    await waitUntil('some output', async () => ((await output.textContent()) ?? '').length > 0);
+    // The first node shown, as it is now: under fast output, rewriting it at each chunk stalls the page.
+    const first = await output.evaluateHandle((element) => element.firstChild!);
+    const firstText = await first.evaluate((node) => node.textContent);
+    const length = ((await output.textContent()) ?? '').length;
+    await waitUntil('more output', async () => ((await output.textContent()) ?? '').length > length);
+    expect(await output.evaluate((element, node) => element.firstChild === node, first)).toBe(true);
+    expect(await first.evaluate((node) => node.textContent)).toBe(firstText);
+    release('append');
+    await page.getByTestId('stdout-status').getByText('Complete').waitFor();
+  });
+
   it('shows binary output safely: bytes that are not UTF-8 replaced, control characters visible', async () => {
     const id = await host.submit("#!/bin/bash\nprintf 'a\\x00b\\x1b[31mc\\xff\\xfed\\r\\n'\n", { name: 'binary' });
     const page = await signedIn(host.adminToken, `/ui/jobs/${id}`);

@@ -25,6 +25,15 @@ function plainLoopback(c: Context): boolean {
 }
 
 /**
+ * Whether a page of `origin` (its `Origin` header) can keep the session cookie: https, or plain http to a loopback
+ * address (the one case it is not Secure); a browser drops a Secure cookie set for a plain http page elsewhere.
+ */
+export function keepsSessionCookie(origin: string): boolean {
+  const url = URL.canParse(origin) ? new URL(origin) : undefined;
+  return url?.protocol === 'https:' || (url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+/**
  * The session cookie's token, or undefined. The plain name is read only over plain loopback http, where it is the
  * one set; elsewhere only the `__Host-` one counts (the plain name could have been set by a sibling subdomain).
  */

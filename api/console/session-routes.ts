@@ -2,7 +2,8 @@
  * The console's sign-in (issue 18, item 2). Not part of the API's contract (they are absent from /openapi.json): they
  * exist for the console's page and speak only to a browser on this origin.
  * - POST /ui/session `{"token": "..."}` (JSON, never in a URL): checks the token as any request's (a user or admin
- *   token; a node token is refused) and sets the session cookie (api/auth/session-cookie.ts). 200 with the session.
+ *   token; a node token is refused) and sets the session cookie (api/auth/session-cookie.ts). 200 with the session;
+ *   400 insecure_origin from a plain http page not on loopback, whose browser would not keep the cookie.
  * - GET /ui/session: who is signed in, and the CSRF token the page sends with its writes; 401 when no one is (a
  *   revoked token's cookie is cleared then).
  * - DELETE /ui/session: signs out (clears the cookie); 204.
@@ -11,15 +12,17 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.js';
 import { checkCookieRequest, csrfTokenOf, sameOrigin } from '../auth/csrf-token.js';
 import type { Principal } from '../auth/principal.js';
-import { clearSessionCookie, sessionTokenOf, setSessionCookie } from '../auth/session-cookie.js';
+import { clearSessionCookie, keepsSessionCookie, sessionTokenOf, setSessionCookie } from '../auth/session-cookie.js';
 import {
   CrossSiteRefused,
   Forbidden,
+  InsecureConsoleOrigin,
   MalformedBody,
   Unauthenticated,
   UnsupportedMediaType,
   ValidationFailed,
 } from '../http/errors.js';
+import { consoleSecurityHeaders } from './security-headers.js';
 
 /** What the console knows of its session: GET and POST /ui/session's answer. */
 export interface ConsoleSession {
@@ -62,9 +65,18 @@ async function tokenInBody(c: Context<AppEnv>): Promise<string> {
 }
 
 export function registerConsoleSession(app: App): void {
+  // The console's headers (registered with its pages, after these routes, so not reaching them), and no answer kept
+  // by a cache: each carries the session's CSRF token.
+  app.use('/ui/session', consoleSecurityHeaders, async (c, next) => {
+    await next();
+    c.res.headers.set('Cache-Control', 'no-store');
+  });
   app.post('/ui/session', async (c) => {
     // A page elsewhere must not sign a browser in to a session of its choosing (login CSRF).
     if (!sameOrigin(c)) throw new CrossSiteRefused('Sign in from the console page itself');
+    // The page's own scheme, which a TLS proxy in front hides from the request's URL.
+    const origin = c.req.header('Origin');
+    if (origin !== undefined && !keepsSessionCookie(origin)) throw new InsecureConsoleOrigin(origin);
     const token = await tokenInBody(c);
     const principal = await c.var.services.authenticator.authenticate(c.var.db, `Bearer ${token}`);
     const session = await sessionOf(principal, token);
@@ -78,7 +90,6 @@ export function registerConsoleSession(app: App): void {
     await checkCookieRequest(c, token);
     try {
       const principal = await c.var.services.authenticator.authenticate(c.var.db, `Bearer ${token}`);
-      c.header('Cache-Control', 'no-store');
       return c.json(await sessionOf(principal, token), 200);
     } catch (error) {
       // Revoked, or a node token's cookie set by hand: forgotten, so the next page load starts at sign-in.

@@ -111,6 +111,21 @@ export class CrossSiteRefused extends ApiError {
   }
 }
 
+/**
+ * A console sign-in from a page over plain http to a host other than loopback: its browser would drop the Secure
+ * session cookie (api/auth/session-cookie.ts) and the sign-in would silently come back to itself.
+ */
+export class InsecureConsoleOrigin extends ApiError {
+  constructor(origin: string) {
+    super(
+      400,
+      'insecure_origin',
+      'The console needs https here',
+      `A browser keeps no session for ${origin}: plain http is only for 127.0.0.1, ::1 and localhost. Open the console over https (a TLS proxy in front of the API), or through an SSH tunnel to 127.0.0.1`,
+    );
+  }
+}
+
 export class TokenHasNoUser extends ApiError {
   constructor(tokenId: number) {
     super(

@@ -10,7 +10,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { followLogs } from '../../sdk/index.js';
 import { api, consoleFetch } from './api.js';
-import { OutputDecoder } from './output-text.js';
+import { OutputDecoder, partialCharacterBytes } from './output-text.js';
 
 const TAIL_BYTES = 256 * 1024;
 const EARLIER_BYTES = 256 * 1024;
@@ -74,13 +74,16 @@ export function LogView({ jobId, stream, state }: LogViewProps) {
     const controller = new AbortController();
     const { signal } = controller;
     const decoder = new OutputDecoder();
-    const append = (start: number, text: string) =>
+    const append = (start: number, text: string) => {
+      // Nothing to show (a flush with no truncated character left): no chunk, whose offset would be another's key.
+      if (!text) return;
       setChunks((shown) => {
         const next = [...shown, { start, text }];
         let size = next.reduce((sum, chunk) => sum + chunk.text.length, 0);
         while (size > MAX_SHOWN && next.length > 1) size -= next.shift()!.text.length;
         return next;
       });
+    };
     (async () => {
       let offset = 0;
       let attempt: number | undefined;
@@ -88,7 +91,8 @@ export function LogView({ jobId, stream, state }: LogViewProps) {
         const tail = await readRange(jobId, stream, { tail_bytes: String(TAIL_BYTES) });
         if (signal.aborted) return;
         if (tail.merged) return setStatus('merged');
-        if (tail.bytes.length) append(tail.start, decoder.decode(tail.bytes, tail.complete));
+        const cut = tail.start > 0 ? partialCharacterBytes(tail.bytes) : 0;
+        if (tail.bytes.length) append(tail.start + cut, decoder.decode(tail.bytes.subarray(cut), tail.complete));
         if (tail.complete) return setStatus('complete');
         offset = tail.next;
         attempt = tail.attempt || undefined;
@@ -130,13 +134,14 @@ export function LogView({ jobId, stream, state }: LogViewProps) {
     try {
       const from = Math.max(0, firstByte - EARLIER_BYTES);
       const range = await readRange(jobId, stream, { offset: String(from), limit: String(firstByte - from) });
-      const text = new OutputDecoder().decode(range.bytes, true);
+      const cut = from > 0 ? partialCharacterBytes(range.bytes) : 0;
+      const text = new OutputDecoder().decode(range.bytes.subarray(cut), true);
       // Kept where the reader is: the height added above is scrolled past.
       const element = view.current!;
       const before = element.scrollHeight;
       stick.current = false;
       setStuck(false);
-      setChunks((shown) => [{ start: from, text }, ...shown]);
+      setChunks((shown) => [{ start: from + cut, text }, ...shown]);
       requestAnimationFrame(() => (element.scrollTop += element.scrollHeight - before));
     } catch (failure) {
       setError((failure as Error).message);
@@ -209,7 +214,11 @@ export function LogView({ jobId, stream, state }: LogViewProps) {
         data-testid={`${stream}-output`}
         onScroll={onScroll}
       >
-        {chunks.map((chunk) => chunk.text).join('')}
+        {/* A node per chunk, keyed by its offset: new output is added to the page, and what is shown already is not
+            written again (one text of up to MAX_SHOWN rewritten at each chunk stalls the page under fast output). */}
+        {chunks.map((chunk) => (
+          <span key={chunk.start}>{chunk.text}</span>
+        ))}
       </pre>
     </div>
   );

@@ -13,6 +13,18 @@ export function showControls(text: string): string {
   return text.replace(CONTROL, (char) => String.fromCharCode(char === '\x7F' ? 0x2421 : 0x2400 + char.charCodeAt(0)));
 }
 
+/**
+ * How many bytes at the start of `bytes` continue a character begun before them (UTF-8 continuation bytes, 10xxxxxx;
+ * at most 3, the most a character has): a range read from the middle of a stream is shown from the byte after them,
+ * and the range before it ends with them, so that a character cut by a range's start is shown whole once, not as two
+ * U+FFFD. 0 for a range at the stream's start.
+ */
+export function partialCharacterBytes(bytes: Uint8Array): number {
+  let count = 0;
+  while (count < 3 && count < bytes.length && (bytes[count]! & 0xc0) === 0x80) count++;
+  return count;
+}
+
 /** Decodes chunks of one stream in order: a character split across two chunks is decoded whole. */
 export class OutputDecoder {
   readonly #decoder = new TextDecoder('utf-8', { fatal: false });

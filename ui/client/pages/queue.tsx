@@ -26,7 +26,9 @@ const CANCEL_CONCURRENCY = 8;
 
 export default function QueuePage({ query }: PageProps) {
   const session = useSession();
-  const state = (query.get('state') ?? 'active') as StateFilter;
+  const asked = query.get('state') ?? 'active';
+  // Own keys only: `?state=toString` must not find Object.prototype's.
+  const state: StateFilter = Object.hasOwn(STATES, asked) ? (asked as StateFilter) : 'active';
   const limit = PAGE_SIZES.includes(Number(query.get('limit'))) ? Number(query.get('limit')) : 100;
   const filters = Object.fromEntries(FILTERS.map((name) => [name, query.get(name) ?? ''])) as Record<
     (typeof FILTERS)[number],
@@ -52,7 +54,7 @@ export default function QueuePage({ query }: PageProps) {
       } = await api.GET('/v1/jobs', {
         params: {
           query: {
-            state: STATES[state] ?? STATES.active,
+            state: STATES[state],
             order: 'queue',
             limit,
             ...(cursor ? { cursor } : {}),
