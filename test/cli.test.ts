@@ -258,7 +258,8 @@ describe('conductor against a running API and node daemon', () => {
       expect(Array.isArray(JSON.parse(run.stdout)), args.join(' ')).toBe(true);
     }
     const history = await conductor(['history', '-s', 'TO']);
-    expect(history.stdout).toMatch(/TIMEOUT\s+0:15/);
+    // Elapsed as sacct prints it: HH:MM:SS, days only when there are some.
+    expect(history.stdout).toMatch(/TIMEOUT\s+0:15\s+\d\d:\d\d:\d\d\s/);
     // As sacct: the oldest first.
     const ids = (await conductor(['history'])).stdout
       .trimEnd()

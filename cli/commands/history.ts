@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { ENDED_STATES, listJobs, type JobFilterOptions } from '../job-filters.js';
-import { runSeconds, squeueTime } from '../../shared/job/squeue-display.js';
+import { runSeconds } from '../../shared/job/squeue-display.js';
+import { formatElapsed } from '../../shared/job/time-limit.js';
 import { coloured, table } from '../output.js';
 import { printJson } from '../print-json.js';
 
@@ -23,7 +24,7 @@ export function historyCommand(program: Command): void {
     runAction(async () => {
       const jobs = await listJobs(clientFor(options), options, ENDED_STATES);
       if (options.json) return printJson(jobs);
-      // sacct lists the oldest first, so that the latest end up at the bottom (`conductor history | tail`); the API
+      // Elapsed as sacct prints it ([D-]HH:MM:SS). sacct lists the oldest first, so that the latest end up at the bottom (`conductor history | tail`); the API
       // answers the latest first.
       const rows = [...jobs]
         .sort((a, b) => Number(a.id) - Number(b.id))
@@ -34,7 +35,7 @@ export function historyCommand(program: Command): void {
           job.account,
           coloured(job.state),
           job.exit_code ? `${job.exit_code.status ?? 0}:${job.exit_code.signal ?? 0}` : '',
-          squeueTime(runSeconds(job)),
+          formatElapsed(runSeconds(job)),
           job.cpus,
           job.node ?? '',
         ]);
