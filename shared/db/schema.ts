@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   integer,
   jsonb,
   pgTable,
@@ -81,6 +82,12 @@ export const jobs = pgTable('jobs', {
     .$type<AppliedDirective[]>()
     .notNull()
     .default(sql`'[]'::jsonb`),
+  /** sbatch's --nice (migration 0020): subtracted from the computed priority; users may only raise it. */
+  nice: integer('nice').notNull().default(0),
+  /** An admin's absolute priority (scontrol update Priority=); null: the recompute sets `priority`. */
+  adminPriority: integer('admin_priority'),
+  /** Bytes of output its runs stored, as the daemon reported at the end; null: not reported. */
+  outputBytes: bigint('output_bytes', { mode: 'number' }),
 });
 
 export const jobEvents = pgTable('job_events', {
@@ -104,6 +111,8 @@ export const queueRefs = pgTable('queue_refs', {
   priority: integer('priority').notNull(),
   exclusive: boolean('exclusive').notNull(),
   user: text('unix_user'),
+  /** Null: UNLIMITED (never backfilled). */
+  timeLimitSeconds: integer('time_limit_seconds'),
   claimedBy: text('claimed_by'),
   claimedAt: time('claimed_at'),
 });
@@ -228,6 +237,52 @@ export const utilisationSamples = pgTable(
   (table) => [primaryKey({ columns: [table.minute, table.partition, table.account] })],
 );
 
+export const PARTITION_STATES = ['UP', 'DOWN', 'DRAIN', 'INACTIVE'] as const;
+/** Slurm's partition states (slurm.conf State=): DRAIN and INACTIVE refuse submits; DOWN and INACTIVE start nothing. */
+export type PartitionState = (typeof PARTITION_STATES)[number];
+
+/** Configured partitions (migration 0020): null limits are none, null allowAccounts is every account. */
+export const partitions = pgTable('partitions', {
+  name: text('name').primaryKey(),
+  state: text('state').$type<PartitionState>().notNull().default('UP'),
+  allowAccounts: text('allow_accounts').array(),
+  defaultTimeSeconds: integer('default_time_seconds'),
+  maxTimeSeconds: integer('max_time_seconds'),
+  maxCpusPerJob: integer('max_cpus_per_job'),
+  maxMemoryMbPerJob: integer('max_memory_mb_per_job'),
+  priorityTier: integer('priority_tier').notNull().default(1),
+  isDefault: boolean('is_default').notNull().default(false),
+  createdAt: time('created_at').notNull().defaultNow(),
+  updatedAt: time('updated_at').notNull().defaultNow(),
+});
+
+/** Accounts' limits and fair-share shares (migration 0020): null limits are none; no row is no limits, 1 share. */
+export const accounts = pgTable('accounts', {
+  name: text('name').primaryKey(),
+  maxRunningCpus: integer('max_running_cpus'),
+  maxRunningJobs: integer('max_running_jobs'),
+  maxPendingJobs: integer('max_pending_jobs'),
+  maxSubmitsPerMinute: integer('max_submits_per_minute'),
+  maxStoredOutputBytes: bigint('max_stored_output_bytes', { mode: 'number' }),
+  fairshareShares: integer('fairshare_shares').notNull().default(1),
+  createdAt: time('created_at').notNull().defaultNow(),
+  updatedAt: time('updated_at').notNull().defaultNow(),
+});
+
+/** Each account's decayed CPU-seconds as of `decayedAt` (fair share). */
+export const accountUsage = pgTable('account_usage', {
+  account: text('account').primaryKey(),
+  usageCpuSeconds: doublePrecision('usage_cpu_seconds').notNull().default(0),
+  decayedAt: time('decayed_at').notNull().defaultNow(),
+});
+
+/** One row: how far run time has been charged to account_usage, and when priorities were last recomputed. */
+export const schedulerClock = pgTable('scheduler_clock', {
+  singleton: boolean('singleton').primaryKey().default(true),
+  chargedUntil: time('charged_until').notNull().defaultNow(),
+  priorityComputedAt: time('priority_computed_at'),
+});
+
 export const schema = {
   jobs,
   jobEvents,
@@ -240,9 +295,15 @@ export const schema = {
   clusterIdentity,
   utilisationMinutes,
   utilisationSamples,
+  partitions,
+  accounts,
+  accountUsage,
+  schedulerClock,
 };
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;
 export type TokenRow = typeof apiTokens.$inferSelect;
+export type PartitionRow = typeof partitions.$inferSelect;
+export type AccountRow = typeof accounts.$inferSelect;
