@@ -274,6 +274,13 @@ export const accountUsage = pgTable('account_usage', {
   account: text('account').primaryKey(),
   usageCpuSeconds: doublePrecision('usage_cpu_seconds').notNull().default(0),
   decayedAt: time('decayed_at').notNull().defaultNow(),
+  /** 2^(-usage share / shares share) as of the last recompute; 1 for an account without usage. */
+  fairshareFactor: doublePrecision('fairshare_factor').notNull().default(1),
+});
+
+/** Partitions whose refs the Postgres queue's claims skip (DOWN or INACTIVE), rebuilt from `partitions`. */
+export const queuePaused = pgTable('queue_paused', {
+  partition: text('partition').primaryKey(),
 });
 
 /** One row: how far run time has been charged to account_usage, and when priorities were last recomputed. */
@@ -299,6 +306,7 @@ export const schema = {
   accounts,
   accountUsage,
   schedulerClock,
+  queuePaused,
 };
 
 export type JobRow = typeof jobs.$inferSelect;

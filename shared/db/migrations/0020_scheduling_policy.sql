@@ -54,7 +54,10 @@ ON CONFLICT (name) DO NOTHING;
 CREATE TABLE account_usage (
   account           text PRIMARY KEY,
   usage_cpu_seconds double precision NOT NULL DEFAULT 0,
-  decayed_at        timestamptz NOT NULL DEFAULT now()
+  decayed_at        timestamptz NOT NULL DEFAULT now(),
+  -- Slurm's classic fair-share factor 2^(-usage share / shares share), as of the last recompute: a new job's
+  -- priority is computed with it at submit, before the next recompute.
+  fairshare_factor  double precision NOT NULL DEFAULT 1
 );
 
 -- One row: how far job run time has been charged to account_usage (runs are charged for [charged_until, now) at each
@@ -82,3 +85,7 @@ CREATE INDEX jobs_account_submitted ON jobs (account, submit_time);
 -- Backfill needs each queued job's time limit (NULL: UNLIMITED, never backfilled).
 ALTER TABLE queue_refs ADD COLUMN time_limit_seconds integer;
 UPDATE queue_refs r SET time_limit_seconds = j.time_limit_seconds FROM jobs j WHERE j.id = r.job_id;
+
+-- The partitions whose refs no claim takes (DOWN or INACTIVE), for the Postgres queue; the Redis queue keeps the same
+-- set under its prefix. Both are rebuilt from `partitions` by the reconciler.
+CREATE TABLE queue_paused (partition text PRIMARY KEY);
