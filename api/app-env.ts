@@ -8,6 +8,7 @@ import type { FaultInjector } from './fault-points.js';
 import type { FollowLeases } from './follows/follow-leases.js';
 import type { Principal } from './auth/principal.js';
 import type { PartitionCapacities } from './nodes/partition-capacity.js';
+import type { PartitionCatalog } from './partitions/partition-catalog.js';
 
 /** What every handler can reach: built once by createApp from its dependencies. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   queue: JobQueue;
   onWork: (partition: string) => void;
   capacities: PartitionCapacities;
+  /** The configured partitions as this process last read them: submits' admission, nodes' partitions. */
+  partitions: PartitionCatalog;
   /** Where nodes store job output; undefined when none is configured. */
   logs: LogStore | undefined;
   /** This deployment's cluster id (shared/db/cluster-id.ts): its output is stored under it. */

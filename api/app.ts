@@ -11,6 +11,7 @@ import { DEFAULT_NODE_LEASE_SECONDS, type NodeLeaseMs } from '../shared/config/n
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { PartitionCapacities } from './nodes/partition-capacity.js';
+import { PartitionCatalog } from './partitions/partition-catalog.js';
 import { OPENAPI_INFO } from './api-info.js';
 import type { App, AppEnv, DatabaseSource, Services } from './app-env.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -43,6 +44,10 @@ import { registerGetJob } from './routes/v1/jobs/get.js';
 import { registerJobHistory } from './routes/v1/jobs/history.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
 import { registerSubmitJob } from './routes/v1/jobs/submit.js';
+import { registerDeletePartition } from './routes/v1/partitions/delete.js';
+import { registerGetPartition } from './routes/v1/partitions/get.js';
+import { registerListPartitions } from './routes/v1/partitions/list.js';
+import { registerPutPartition } from './routes/v1/partitions/put.js';
 import { registerStats } from './routes/v1/stats.js';
 import { registerStatsHistory } from './routes/v1/stats-history.js';
 import { registerDashboard } from './routes/v1/dashboard.js';
@@ -110,6 +115,7 @@ export function createApp(deps: AppDependencies): App {
     queue: deps.queue,
     onWork: deps.onWork ?? (() => {}),
     capacities: new PartitionCapacities(() => now().getTime()),
+    partitions: new PartitionCatalog(() => now().getTime()),
     logs: deps.logs,
     clusterId: clusterIdSource(deps.clusterId),
     logPollMs: deps.logPollMs ?? DEFAULT_LOG_POLL_MS,
@@ -170,6 +176,10 @@ export function createApp(deps: AppDependencies): App {
     registerClaim,
     registerConfirm,
     registerNodeEvents,
+    registerListPartitions,
+    registerGetPartition,
+    registerPutPartition,
+    registerDeletePartition,
     registerCreateToken,
     registerListTokens,
     registerRevokeToken,

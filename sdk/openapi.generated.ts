@@ -1473,6 +1473,278 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/partitions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every partition: its settings, and the nodes and CPUs that serve it (sinfo -s) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The partitions, by name */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              partitions: components['schemas']['Partition'][];
+            };
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/partitions/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One partition (scontrol show partition) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The partition */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Partition'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /**
+     * Create or replace a partition (admin)
+     * @description As a slurm.conf PartitionName line: the body is the whole partition, and a setting it leaves out is none (no limit, every account, state UP), but for `default`, which stays as it was when absent. Submits are checked against it at once in this API process, and within a few seconds in the others. Jobs already submitted keep their time limits; a partition set DOWN or INACTIVE starts none of its jobs from the next confirm on.
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['PutPartitionRequest'];
+        };
+      };
+      responses: {
+        /** @description The partition, replaced */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Partition'];
+          };
+        };
+        /** @description The partition, created */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Partition'];
+          };
+        };
+        /** @description Malformed request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    /**
+     * Delete a partition (admin)
+     * @description Refused (409) while it is the default partition, or while any of its jobs is PENDING or RUNNING. Its finished jobs keep its name. A node that still serves it, or a node token granted it, configures it again at its next heartbeat.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Deleted */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description It is the default partition, or has pending or running jobs */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tokens': {
     parameters: {
       query?: never;
@@ -2336,7 +2608,7 @@ export interface components {
       account?: string;
       /** @description Defaults to "job". */
       name?: string;
-      /** @description Defaults to "default". */
+      /** @description A configured partition (GET /v1/partitions). Defaults to the default partition. */
       partition?: string;
       /** @description Defaults to the job's own directory on its node. */
       current_working_directory?: string;
@@ -2359,7 +2631,7 @@ export interface components {
        */
       memory_per_node?: string | number;
       /**
-       * @description Slurm formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. A plain number is minutes. "UNLIMITED" for no limit; 0 is refused. Defaults to 1:00:00.
+       * @description Slurm formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. A plain number is minutes. "UNLIMITED" for no limit; 0 is refused. Defaults to the partition's default time, else 1:00:00 (or its maximum when shorter).
        * @example 1-00:00:00
        */
       time_limit?: string | number;
@@ -2753,6 +3025,69 @@ export interface components {
       job_id: string;
       attempt: number;
     };
+    Partition: {
+      name: string;
+      /** @enum {string} */
+      state: 'UP' | 'DOWN' | 'DRAIN' | 'INACTIVE';
+      /** @description null: every account (ALL). */
+      allow_accounts: string[] | null;
+      /** @description [D-]HH:MM:SS; null: 1:00:00, or max_time when shorter. */
+      default_time: string | null;
+      /** @description [D-]HH:MM:SS, or "UNLIMITED". */
+      max_time: string;
+      /** @description null: no maximum. */
+      max_cpus_per_job: number | null;
+      /** @description As "64G"; null: no maximum. */
+      max_memory_per_job: string | null;
+      priority_tier: number;
+      /** @description Jobs that name no partition go to this one. */
+      default: boolean;
+      /** @description Registered nodes that serve it, in any state. */
+      nodes: number;
+      /** @description Of those, the ones UP (not draining, not down). */
+      nodes_up: number;
+      /** @description The CPUs of its nodes that are not down. */
+      cpus: number;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    PutPartitionRequest: {
+      /**
+       * @description UP (the default); DOWN takes jobs but starts none; DRAIN starts the jobs it holds but takes no new ones; INACTIVE neither takes nor starts any.
+       * @enum {string}
+       */
+      state?: 'UP' | 'DOWN' | 'DRAIN' | 'INACTIVE';
+      /**
+       * @description The accounts that may submit to it; null or absent: all of them.
+       * @example [
+       *       "physics"
+       *     ]
+       */
+      allow_accounts?: string[] | null;
+      /**
+       * @description The time limit of a job that gives none, in Slurm formats (a plain number is minutes); null or absent: 1:00:00, or max_time when shorter. Not "UNLIMITED": a job must ask for that itself.
+       * @example 1:00:00
+       */
+      default_time?: string | number | null;
+      /**
+       * @description The longest time limit a job may ask for; "UNLIMITED", null or absent: no maximum.
+       * @example 1-00:00:00
+       */
+      max_time?: string | number | null;
+      /** @description The most CPUs (ntasks_per_node × cpus_per_task) a job may ask for; null or absent: no maximum. */
+      max_cpus_per_job?: number | null;
+      /**
+       * @description The most memory a job may ask for (K, M, G or T; a bare number is megabytes); null or absent: no maximum.
+       * @example 64G
+       */
+      max_memory_per_job?: string | number | null;
+      /** @description Slurm's PriorityTier: weighs into its jobs' priority. Defaults to 1. */
+      priority_tier?: number;
+      /** @description true: this becomes the default partition (jobs that name none go to it), taking the mark from the old one in the same transaction. false: it stops being the default. Absent: unchanged (a new partition is not the default). */
+      default?: boolean;
+    };
     CreatedToken: components['schemas']['Token'] & {
       /** @description The secret. Shown once, stored only as a hash. */
       token: string;
@@ -2840,7 +3175,7 @@ export interface components {
       account?: string;
       /** @description Defaults to "job". */
       name?: string;
-      /** @description Defaults to "default". */
+      /** @description A configured partition (GET /v1/partitions). Defaults to the default partition. */
       partition?: string;
       /** @description Defaults to the job's own directory on its node. */
       current_working_directory?: string;

@@ -173,6 +173,19 @@ export class TokenNotFound extends ApiError {
   }
 }
 
+export class PartitionNotFound extends ApiError {
+  constructor(name: string) {
+    super(404, 'partition_not_found', 'Partition not found', `Partition ${name} does not exist`);
+  }
+}
+
+/** A partition that may not be deleted now: the default one, or one with pending or running jobs. */
+export class PartitionInUse extends ApiError {
+  constructor(name: string, why: string) {
+    super(409, 'partition_in_use', 'Partition in use', `Partition ${name} cannot be deleted: ${why}`);
+  }
+}
+
 export class InvalidTransition extends ApiError {
   constructor(id: string, from: string, to: string) {
     super(409, 'invalid_transition', 'Invalid state transition', `Job ${id} is ${from} and cannot become ${to}`);

@@ -4,6 +4,7 @@ import { bigintArray, wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import { jobs, nodes, type JobRow } from '../../shared/db/schema.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
+import { partitionStartsJobs } from '../partitions/partition-starts.js';
 import { transitionJobs } from './transition-jobs.js';
 
 /**
@@ -39,10 +40,12 @@ export async function confirmClaims(
       from: ['PENDING'],
       set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1, confirm_seq = ${sequence}`,
       // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only
-      // jobs whose owner it runs (its heartbeat's runs_as), whatever its claim said.
+      // jobs whose owner it runs (its heartbeat's runs_as), whatever its claim said; and only from partitions that
+      // start jobs (not DOWN or INACTIVE).
       where: sql`EXISTS (SELECT 1 FROM nodes n WHERE n.name = ${node} AND n.state = 'UP'
                          AND ${nodeRunsOwner('n', sql`current.unix_user`)})
-        ${partitions ? sql`AND current.partition = ANY(${wordArray(partitions)})` : sql``}`,
+        ${partitions ? sql`AND current.partition = ANY(${wordArray(partitions)})` : sql``}
+        AND ${partitionStartsJobs(sql`current.partition`)}`,
       actor,
       whole: true,
     });

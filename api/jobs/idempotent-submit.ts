@@ -49,7 +49,7 @@ export interface SubmitAnswer {
  */
 export async function submitJobOnce(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults'>,
   principal: Principal,
   body: SubmitRequest,
   once: SubmitOnce,

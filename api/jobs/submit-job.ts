@@ -2,7 +2,7 @@ import type { Database } from '../../shared/db/database.js';
 import { toJobSpec, type JobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
-import { Forbidden, ValidationFailed } from '../http/errors.js';
+import { Forbidden, ValidationFailed, type FieldError } from '../http/errors.js';
 import { insertJob } from './insert-job.js';
 import { jobOwner } from './job-owner.js';
 import { jobRef } from './job-ref.js';
@@ -21,7 +21,7 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults'>,
   principal: Principal,
   body: SubmitRequest,
   reading?: SubmitReading,
@@ -33,11 +33,12 @@ export async function submitJob(
 
 /**
  * The job a principal's body describes, once it may be submitted: throws Forbidden (403) for another account than a
- * user token's own, ValidationFailed (422) for a job no node could ever run.
+ * user token's own, ValidationFailed (422) for a job its partition refuses (partition-admission.ts) or no node could
+ * ever run.
  */
 export async function admissibleSpec(
   db: Database,
-  { capacities }: Pick<Services, 'capacities'>,
+  { capacities, partitions }: Pick<Services, 'capacities' | 'partitions'>,
   principal: Principal,
   body: SubmitRequest,
   reading?: SubmitReading,
@@ -46,22 +47,34 @@ export async function admissibleSpec(
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
     throw new Forbidden(`job.account${setBy(reading, 'account')}: this token submits to account "${ownAccount}" only`);
   }
-  const spec = toJobSpec(body, ownAccount, jobOwner(principal, body.job.user), reading);
+  const admission = await partitions.admit(
+    db,
+    body.job,
+    toJobSpec(body, ownAccount, jobOwner(principal, body.job.user), reading),
+  );
+  if ('refusal' in admission) throw refused(admission.refusal, reading);
+  const { spec } = admission;
   // A job no node could ever run would wait forever: refused now, naming what to change.
   const refusal = await capacities.refusal(db, spec);
-  if (refusal) {
-    throw new ValidationFailed(
-      refusal.map((error) => ({
-        ...error,
-        message: `${error.message}${setBy(reading, ...SIZE_FIELDS[error.field]!)}`,
-      })),
-    );
-  }
+  if (refusal) throw refused(refusal, reading);
   return spec;
 }
 
-/** The body fields a capacity refusal's field stands for (partition-capacity.ts). */
-const SIZE_FIELDS: Record<string, string[]> = {
+/** A refusal whose messages name the script's directives that set the refused fields. */
+function refused(errors: FieldError[], reading: SubmitReading | undefined): ValidationFailed {
+  return new ValidationFailed(
+    errors.map((error) => ({
+      ...error,
+      message: `${error.message}${setBy(reading, ...REFUSED_FIELDS[error.field]!)}`,
+    })),
+  );
+}
+
+/** The body fields a refusal's field stands for (partition-admission.ts, partition-capacity.ts). */
+const REFUSED_FIELDS: Record<string, string[]> = {
+  'job.partition': ['partition'],
+  'job.account': ['account'],
+  'job.time_limit': ['time_limit'],
   'job.cpus_per_task': ['ntasks_per_node', 'cpus_per_task'],
   'job.memory_per_node': ['memory_per_node'],
   job: ['ntasks_per_node', 'cpus_per_task', 'memory_per_node'],

@@ -40,7 +40,7 @@ const timeLimit = z
   })
   .superRefine(refineWith(parseTimeLimit, TimeLimitError))
   .openapi({
-    description: `Slurm formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. A plain number is minutes. "UNLIMITED" for no limit; 0 is refused. Defaults to ${DEFAULT_TIME_LIMIT}.`,
+    description: `Slurm formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. A plain number is minutes. "UNLIMITED" for no limit; 0 is refused. Defaults to the partition's default time, else ${DEFAULT_TIME_LIMIT} (or its maximum when shorter).`,
     example: '1-00:00:00',
   });
 
@@ -93,7 +93,9 @@ export function jobFields<T extends z.ZodType<string | number>>(timeLimit: T) {
       .optional()
       .openapi({ description: 'Defaults to a user token\'s account, else "default".' }),
     name: label(256).optional().openapi({ description: 'Defaults to "job".' }),
-    partition: identifier('partition').optional().openapi({ description: 'Defaults to "default".' }),
+    partition: identifier('partition').optional().openapi({
+      description: 'A configured partition (GET /v1/partitions). Defaults to the default partition.',
+    }),
     current_working_directory: path
       .refine((value) => value.startsWith('/'), 'must be an absolute path')
       .optional()

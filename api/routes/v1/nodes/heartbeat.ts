@@ -41,6 +41,8 @@ export function registerHeartbeat(app: App): void {
     const body = c.req.valid('json');
     // Before anything is recorded: a node may not even announce a partition it was not enrolled for.
     requireGrantedPartitions(c.var.principal, body.partitions);
+    // The partitions a node serves are configured by its serving them (an admin set up the node).
+    await c.var.services.partitions.ensure(c.var.db, body.partitions);
     const { state, cancel, stop } = await recordHeartbeat(c.var.db, {
       node,
       partitions: body.partitions,

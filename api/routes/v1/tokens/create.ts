@@ -22,6 +22,8 @@ const route = createRoute({
 export function registerCreateToken(app: App): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid('json');
+    // Granting a node a partition configures it: jobs may be submitted to it before the node first speaks.
+    if (body.partitions) await c.var.services.partitions.ensure(c.var.db, body.partitions);
     const { row, token } = await createToken(c.var.db, {
       name: body.name,
       kind: body.kind,

@@ -1,0 +1,25 @@
+/**
+ * Which partitions start jobs: slurm.conf(5), State=: a DOWN partition "may accept new jobs but not start them", an
+ * INACTIVE one neither accepts nor starts; UP and DRAIN ones start the jobs they hold (DRAIN only refuses new ones).
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { queryRows } from '../../shared/db/query-rows.js';
+
+/**
+ * The condition, for a statement's WHERE, that a job of `partition` (an SQL expression naming a partition) may start:
+ * its partition exists and is UP or DRAIN. Checked in the confirm's own statement (api/jobs/confirm-claims.ts), so a
+ * partition set DOWN starts nothing from that moment, whatever refs the queue still hands out.
+ */
+export function partitionStartsJobs(partition: SQL): SQL {
+  return sql`EXISTS (SELECT 1 FROM partitions p WHERE p.name = ${partition} AND p.state IN ('UP', 'DRAIN'))`;
+}
+
+/**
+ * The partitions that start nothing now (DOWN or INACTIVE), by name: what the queue's claims should skip
+ * (JobQueue.pausePartitions), so that their refs are not claimed only to be dropped at the confirm.
+ */
+export async function pausedPartitionNames(db: Database): Promise<string[]> {
+  const rows = await queryRows(db, sql`SELECT name FROM partitions WHERE state IN ('DOWN', 'INACTIVE') ORDER BY name`);
+  return rows.map((row) => String(row.name));
+}
