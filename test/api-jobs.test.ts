@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobState } from '../shared/job/job-state.js';
-import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import { createTestApp, TEST_PARTITIONS, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 import { moveJob } from './helpers/job-states.js';
 
@@ -10,7 +10,8 @@ for (const backend of await backends()) {
   describe.skipIf(backend.skip)(`/v1 jobs on ${backend.name}`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp(backend);
+      // The listing's jobs are in "gpu" and "cpu".
+      t = await createTestApp(backend, { partitions: [...TEST_PARTITIONS, 'cpu'] });
     });
     afterAll(() => t?.close());
 
@@ -199,7 +200,7 @@ for (const backend of await backends()) {
     });
 
     it('counts jobs per state and partition, exactly', async () => {
-      const fresh = await createTestApp(backend);
+      const fresh = await createTestApp(backend, { partitions: ['a', 'b'] });
       try {
         for (let i = 0; i < 5; i++) await fresh.submit(validJob({ partition: 'a' }));
         const b1 = await fresh.submit(validJob({ partition: 'b' }));

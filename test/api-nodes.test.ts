@@ -198,7 +198,7 @@ for (const backend of await backends()) {
       expect(response.status).toBe(422);
     });
 
-    it('accepts what a node fits, anything in a partition no node has joined yet, and at once after a node grows', async () => {
+    it('accepts what a node fits, anything in a configured partition no node has joined yet, and at once after a node grows', async () => {
       expect((await submit({ ntasks_per_node: 1, cpus_per_task: 4, memory_per_node: '8G' })).status).toBe(201);
       const elsewhere = await t.call('POST', '/v1/jobs', {
         body: { job: validJob({ partition: 'future', cpus_per_task: 64 }), script: '#!/bin/bash\ntrue' },

@@ -43,6 +43,8 @@ describe('the OpenAPI contract', () => {
         '/v1/nodes/{node}/claim',
         '/v1/nodes/{node}/confirm',
         '/v1/nodes/{node}/events',
+        '/v1/partitions',
+        '/v1/partitions/{name}',
         '/v1/stats',
         '/v1/stats/history',
         '/v1/dashboard',

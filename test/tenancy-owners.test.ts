@@ -9,12 +9,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmClaims } from '../api/jobs/confirm-claims.js';
 import { apiTokens } from '../shared/db/schema.js';
 import type { RunsAs } from '../shared/protocol/runs-as.js';
-import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
+import { createTestApp, TEST_PARTITIONS, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
 const ROOT_ALLOWING: RunsAs = { any_user: true, users: [], unnamed: true };
 const ROOT_REFUSING: RunsAs = { any_user: true, users: [], unnamed: false };
 const alicesOwn: RunsAs = { any_user: false, users: ['alice'], unnamed: true };
+
+/** Each test's own partition, configured for it. */
+const OWN_PARTITIONS = [
+  'unset',
+  'own',
+  'admin',
+  'filter',
+  'orig',
+  'claim',
+  'confirm',
+  'statement',
+  'reason',
+  'rootless',
+  'nonode',
+];
 
 /** A job of its own partition, so that each test's nodes decide alone. */
 const jobIn = (partition: string, extra: Record<string, unknown> = {}) =>
@@ -25,7 +40,9 @@ for (const backend of await backends()) {
     let t: TestApp;
     let alice: string;
     beforeAll(async () => {
-      t = await createTestApp(backend);
+      t = await createTestApp(backend, {
+        partitions: [...TEST_PARTITIONS, ...OWN_PARTITIONS.map((name) => `p-${name}`)],
+      });
       alice = await t.token('user', 'physics', 'alice');
     });
     afterAll(() => t?.close());

@@ -1,7 +1,8 @@
 /**
  * Whether any node registered in a partition could ever run a job of this size: how a submit that would wait forever
- * is refused at once, with the field to change. A partition no node has registered in yet accepts anything (nodes
- * may join later). The nodes' capacities are cached per partition for a few seconds, so a submit usually costs no
+ * is refused at once, with the field to change. A configured partition no node has registered in yet accepts anything
+ * (nodes may join later; its jobs wait with the reason PartitionNoNodes): a partition that is not configured is refused
+ * before this (api/partitions/partition-admission.ts). The nodes' capacities are cached per partition for a few seconds, so a submit usually costs no
  * query; but a refusal is always decided on a fresh read, so a node that just grew is never refused against.
  */
 import { sql } from 'drizzle-orm';

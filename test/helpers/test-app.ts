@@ -32,7 +32,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The partitions a test node token is granted unless its test says: every one the suites' nodes serve. */
+/**
+ * The partitions a test node token is granted unless its test says, and those every test app has configured (as an
+ * admin configures a cluster's): every one the suites' nodes serve and their jobs are submitted to.
+ */
 export const TEST_PARTITIONS = ['batch', 'gpu', 'default', 'tiny', 'other', 'n4only', 'elsewhere', 'race', 'future'];
 
 export const validJob = (overrides: Record<string, unknown> = {}) => ({
@@ -67,6 +70,8 @@ export async function createTestApp(
     nodeLeaseMs?: number | null;
     /** Called at each fault point (api/fault-points.ts). */
     faults?: FaultInjector;
+    /** The partitions configured through the API before the test starts; TEST_PARTITIONS by default. */
+    partitions?: readonly string[];
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -98,6 +103,10 @@ export async function createTestApp(
       body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
   };
+  for (const partition of options.partitions ?? TEST_PARTITIONS) {
+    const response = await call('PUT', `/v1/partitions/${partition}`, { body: {} });
+    if (!response.ok) throw new Error(`partition ${partition}: ${response.status} ${await response.text()}`);
+  }
   return {
     app,
     database,
