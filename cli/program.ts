@@ -12,6 +12,7 @@ import { loginCommand } from './commands/login.js';
 import { logsCommand } from './commands/logs.js';
 import { nodeStateCommands } from './commands/node-state.js';
 import { nodesCommand } from './commands/nodes.js';
+import { partitionsCommand } from './commands/partitions.js';
 import { queueCommand } from './commands/queue.js';
 import { showCommand } from './commands/show.js';
 import { tokensCommand } from './commands/tokens.js';
@@ -50,6 +51,7 @@ Exit codes: 0 ok, 1 the API refused, 2 usage, 3 the API unreachable; submit --wa
   historyCommand(program);
   nodesCommand(program);
   nodeStateCommands(program);
+  partitionsCommand(program);
   tokensCommand(program);
   loginCommand(program);
   entryPointCommands(program);
