@@ -29,7 +29,7 @@ const SUBMIT_BODY = JSON.stringify({
   job: {
     account: 'bench',
     name: 'load',
-    partition: 'batch',
+    partition: 'default',
     ntasks_per_node: 1,
     cpus_per_task: 1,
     memory_per_node: '1G',

@@ -35,7 +35,7 @@ const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const run = promisify(execFile);
 
 const SUBMIT_BODY = JSON.stringify({
-  job: { account: 'bench', name: 'load', partition: 'batch', cpus_per_task: 1, memory_per_node: '1G' },
+  job: { account: 'bench', name: 'load', partition: 'default', cpus_per_task: 1, memory_per_node: '1G' },
   script: '#!/bin/bash\ntrue',
 });
 

@@ -474,6 +474,13 @@ describe('the Node host with REDIS_URL', async () => {
             },
             body: JSON.stringify(body),
           });
+        // The partition validJob submits to, configured as an admin does first.
+        const configured = await fetch(`${server.url}/v1/partitions/batch`, {
+          method: 'PUT',
+          headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+          body: '{}',
+        });
+        expect(configured.status).toBe(201);
         const submitted = await (await call('/jobs/submit', { job: validJob(), script: 'true' })).json();
         const { Redis } = await import('ioredis');
         const redis = new Redis(REDIS_URL);

@@ -40,6 +40,8 @@ describe.skipIf(serversAway)('the Workers host in workerd (Neon driver, Upstash 
         body: { name: 'n01', kind: 'node', node: 'n01', partitions: ['batch'] },
       })
     ).token;
+    // The listing test's second partition, configured as an admin does (the node token configured "batch").
+    await d.json(201, 'PUT', '/v1/partitions/other', { body: {} });
   }, 120_000);
   afterAll(() => d?.stop(), 60_000);
 
