@@ -20,6 +20,7 @@ import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { bundled } from './helpers/bundled.js';
 import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { moveJob } from './helpers/job-states.js';
+import { configurePartition } from './helpers/configure-partition.js';
 import { ADMIN_TOKEN, createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { adminQuery, backends, createTestDatabase, POSTGRES_URL, type TestDatabase } from './helpers/test-databases.js';
 import { startWorkerHost, type WorkerHost } from './helpers/worker-host.js';
@@ -33,16 +34,6 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const HOST_PROGRAM = bundled('hostBundle', 'api/hosts/node/main.ts');
 
 const body = (overrides: Record<string, unknown> = {}) => ({ job: validJob(overrides), script: '#!/bin/bash\ntrue' });
-
-/** Configures the partition validJob submits to, as an admin does before the first submit. */
-async function configureBatch(url: string): Promise<void> {
-  const response = await fetch(`${url}/v1/partitions/batch`, {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: '{}',
-  });
-  if (!response.ok) throw new Error(`PUT /v1/partitions/batch: ${response.status} ${await response.text()}`);
-}
 
 async function jobCount(db: Database): Promise<number> {
   const [row] = await queryRows(db, sql`SELECT count(*)::int AS n FROM jobs`);
@@ -245,7 +236,7 @@ describe.skipIf(postgres.skip)('idempotent submit across two API processes on on
       const port = String(await freePort('127.0.0.1'));
       hosts.push(await startChildServer(`api ${i}`, HOST_PROGRAM, ROOT, { ...env, PORT: port }));
     }
-    await configureBatch(hosts[0]!.url);
+    await configurePartition(hosts[0]!.url, ADMIN_TOKEN);
   });
   afterAll(async () => {
     await Promise.all(hosts.map((host) => host.stop()));
@@ -390,7 +381,7 @@ describe('idempotent submit on the Workers host (workerd: Neon driver, Upstash c
         redisPrefix,
         adminToken: ADMIN_TOKEN,
       });
-      await configureBatch(worker.url);
+      await configurePartition(worker.url, ADMIN_TOKEN);
       const answers = await Promise.all(
         Array.from({ length: 20 }, () => fetch(`${worker!.url}/v1/jobs`, submitRequest(body(), { key: 'worker' }))),
       );

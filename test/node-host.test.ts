@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { bundled } from './helpers/bundled.js';
 import { freePort, nodeArgs, startChildServer, type ChildServer } from './helpers/child-server.js';
+import { configurePartition } from './helpers/configure-partition.js';
 import { validJob } from './helpers/test-app.js';
 import { removeLeftCgroups } from './helpers/test-node.js';
 import { unixUsers } from './helpers/unix-users.js';
@@ -75,6 +76,7 @@ describe('the embedded default (npm start)', () => {
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     const token = readFileSync(tokenFile, 'utf8').trim();
 
+    await configurePartition(first.url, token);
     const submit = await fetch(`${first.url}/jobs/submit`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
@@ -351,6 +353,7 @@ describe('the Node host on a Postgres server, first start and probes', async () 
       ]);
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
       const token = readFileSync(tokenFile, 'utf8').trim();
+      await configurePartition(first.url, token);
       const submit = await fetch(`${first.url}/jobs/submit`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
@@ -474,13 +477,7 @@ describe('the Node host with REDIS_URL', async () => {
             },
             body: JSON.stringify(body),
           });
-        // The partition validJob submits to, configured as an admin does first.
-        const configured = await fetch(`${server.url}/v1/partitions/batch`, {
-          method: 'PUT',
-          headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-          body: '{}',
-        });
-        expect(configured.status).toBe(201);
+        await configurePartition(server.url, adminToken);
         const submitted = await (await call('/jobs/submit', { job: validJob(), script: 'true' })).json();
         const { Redis } = await import('ioredis');
         const redis = new Redis(REDIS_URL);
