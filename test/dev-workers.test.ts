@@ -15,6 +15,7 @@ import { readClusterId } from '../shared/db/cluster-id.js';
 import { openNodeDatabase } from '../shared/db/node-database.js';
 import { freePort } from './helpers/child-server.js';
 import { moveJob } from './helpers/job-states.js';
+import { configurePartition } from './helpers/configure-partition.js';
 import { validJob } from './helpers/test-app.js';
 import { adminQuery, backends, POSTGRES_URL } from './helpers/test-databases.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
@@ -76,6 +77,7 @@ describe.skipIf(serversAway)('npm run dev:workers', () => {
       // Printed just after the URL, in a write of its own: waited for, not assumed read with it.
       const token = await waitFor('the admin token', () => found(/^admin token: (\S+)$/));
       expect(lines).toContainEqual(expect.stringMatching(/^migrations applied: 0001_initial, /));
+      await configurePartition(workerUrl, token);
 
       const answer = await fetch(`${workerUrl}/v1/jobs`, {
         method: 'POST',

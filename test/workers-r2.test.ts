@@ -15,6 +15,7 @@ import { jobs } from '../shared/db/schema.js';
 import { expectConsoleServed } from './helpers/console-served.js';
 import { moveJob } from './helpers/job-states.js';
 import { startMiniflareWorker, type MiniflareWorker } from './helpers/miniflare-worker.js';
+import { configurePartition } from './helpers/configure-partition.js';
 import { ADMIN_TOKEN, validJob } from './helpers/test-app.js';
 import { adminQuery, backends, POSTGRES_URL } from './helpers/test-databases.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
@@ -49,6 +50,7 @@ describe.skipIf(serversAway)('the Worker reads job output through its R2 binding
       redisPrefix,
       adminToken: ADMIN_TOKEN,
     });
+    await configurePartition(worker.url, ADMIN_TOKEN);
   }, 180_000);
 
   afterAll(async () => {
