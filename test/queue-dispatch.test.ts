@@ -16,6 +16,8 @@ const [pglite, postgres] = await backends();
 
 /** Inserts PENDING jobs of mixed sizes in one statement and answers their refs. */
 async function insertJobs(database: TestDatabase, count: number): Promise<JobRef[]> {
+  // Their partitions, configured (UP) as the API's admission requires: the confirm starts only a configured one's jobs.
+  await database.db.execute(sql`INSERT INTO partitions (name) VALUES ('a'), ('b') ON CONFLICT (name) DO NOTHING`);
   const rows = await queryRows(
     database.db,
     sql`
