@@ -57,7 +57,7 @@ const DESCRIPTIONS = {
   413: 'Request body too large',
   415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',
-  429: 'Too many open follow streams for this token, or a submit over its account\'s limit (`code` names the limit); `Retry-After` says when to try again',
+  429: "Too many open follow streams for this token, or a submit over its account's limit (`code` names the limit); `Retry-After` says when to try again",
   503: "The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it)",
 } as const;
 
