@@ -47,7 +47,7 @@ const setups: { name: string; skip: string | undefined; open(): Promise<{ t: Tes
 ];
 
 // Each test its own account and partition (named alike): what one test leaves queued no other claims.
-const ACCOUNTS = ['limits', 'pend', 'rate', 'bytes', 'jobcap', 'cpucap', 'netcap'];
+const ACCOUNTS = ['limits', 'pend', 'rate', 'bytes', 'jobcap', 'cpucap', 'netcap', 'lostcap'];
 const NODE = { partitions: ACCOUNTS, cpus: 8, memory_mb: 64_000 };
 
 for (const setup of setups) {
@@ -84,10 +84,10 @@ for (const setup of setups) {
     const jobRow = async (id: number) =>
       (await queryRows(t.database.db, sql`SELECT state, reason, enqueued FROM jobs WHERE id = ${id}`))[0]!;
     /** Claims for n1 what the queue gives it in this partition, as its daemon would. */
-    const claim = async (partition: string) =>
+    const claim = async (partition: string, node = 'n1') =>
       (
         await t.queue.claim({
-          node: 'n1',
+          node,
           partitions: [partition],
           cpus: 8,
           memoryMb: 64_000,
@@ -96,8 +96,8 @@ for (const setup of setups) {
           runsAs: { any_user: true, users: [], unnamed: true },
         })
       ).map((ref) => ref.id);
-    const confirm = async (ids: number[]) => {
-      const response = await t.call('POST', '/v1/nodes/n1/confirm', { body: { job_ids: ids.map(String) } });
+    const confirm = async (ids: number[], node = 'n1') => {
+      const response = await t.call('POST', `/v1/nodes/${node}/confirm`, { body: { job_ids: ids.map(String) } });
       expect(response.status).toBe(200);
       return ((await response.json()) as { jobs: { id: string }[] }).jobs.map((job) => Number(job.id));
     };
@@ -284,6 +284,23 @@ for (const setup of setups) {
       expect(run.heldReleased).toBeGreaterThanOrEqual(1);
       expect(await t.queue.missing([id])).toEqual([]);
       expect(await confirm(await claim('netcap'))).toEqual([id]);
+    });
+    it('releases a held job when a run of its account ends with a lost node', async () => {
+      await put('lostcap', { max_running_jobs: 1 });
+      const beat = await t.call('POST', '/v1/nodes/n-lost/heartbeat', { body: { ...NODE, partitions: ['lostcap'] } });
+      expect(beat.status).toBe(200);
+      const ids: number[] = [];
+      for (let i = 0; i < 2; i++) ids.push(Number(((await (await submitAs('lostcap')).json()) as { id: string }).id));
+      expect(await confirm(await claim('lostcap', 'n-lost'), 'n-lost')).toEqual([ids[0]]);
+      expect(await jobRow(ids[1]!)).toMatchObject({ reason: 'AssocMaxJobsLimit' });
+      // Its lease ends: the reconciler settles its run (NODE_FAIL), and the held job goes back to the queue.
+      await t.database.db.execute(
+        sql`UPDATE nodes SET lease_expires_at = now() - interval '1 second' WHERE name = 'n-lost'`,
+      );
+      await new Reconciler(t.queue).run(t.database.db);
+      expect(await jobRow(ids[0]!)).toMatchObject({ state: 'NODE_FAIL' });
+      expect(await jobRow(ids[1]!)).toMatchObject({ state: 'PENDING', reason: 'Priority', enqueued: true });
+      expect(await t.queue.missing([ids[1]!])).toEqual([]);
     });
   });
 }
