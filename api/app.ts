@@ -31,6 +31,10 @@ import { registerOriginalQuery } from './routes/original/query.js';
 import { registerRoot } from './routes/original/root.js';
 import { registerProbes } from './routes/probes.js';
 import { registerOriginalSubmit } from './routes/original/submit.js';
+import { registerDeleteAccount } from './accounts/routes/delete.js';
+import { registerGetAccount } from './accounts/routes/get.js';
+import { registerListAccounts } from './accounts/routes/list.js';
+import { registerPutAccount } from './accounts/routes/put.js';
 import { registerCancelJob } from './routes/v1/jobs/cancel.js';
 import { registerClaim } from './routes/v1/nodes/claim.js';
 import { registerConfirm } from './routes/v1/nodes/confirm.js';
@@ -184,6 +188,10 @@ export function createApp(deps: AppDependencies): App {
     registerListTokens,
     registerRevokeToken,
     registerUpdateToken,
+    registerListAccounts,
+    registerGetAccount,
+    registerPutAccount,
+    registerDeleteAccount,
     registerOriginalSubmit,
     registerOriginalQuery,
     registerOriginalCancel,

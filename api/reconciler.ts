@@ -4,8 +4,10 @@
  * 0. marks DOWN the nodes whose lease has ended (CONDUCTOR_NODE_LEASE_SECONDS after their last heartbeat): their
  *    RUNNING jobs go back to PENDING (those that asked for requeue) or end NODE_FAIL, and the refs they claimed and
  *    never confirmed go back to the queue;
- * 1. pushes the jobs whose push failed at submit (marked not enqueued);
- * 2. sweeps a batch of PENDING jobs older than `sweepAfterMs` and pushes those the queue holds no ref for: a process
+ * 1. releases the jobs an account's running limit holds whose account has room now (a race between a confirm and a
+ *    run's end, or a limit raised: api/accounts/release-held-jobs.ts), then pushes the jobs whose push failed at
+ *    submit, or that were requeued or released (marked not enqueued);
+ * 2. sweeps a batch of PENDING jobs (but those an account limit holds, which wait for a release without a ref) older than `sweepAfterMs` and pushes those the queue holds no ref for: a process
  *    that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
  *    so every PENDING job is looked at within a few runs, however many there are;
  * 3. puts back refs claimed longer ago than `staleClaimMs` and never confirmed: a node that died between its claim
@@ -18,7 +20,7 @@
  *    batch of each per run, archiving each job's record first where CONDUCTOR_ARCHIVE_JOBS says so. Last: a log store that does not answer fails the run only after the other steps.
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
-import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, lt } from 'drizzle-orm';
 import { DEFAULT_RETENTION, type Retention } from '../shared/config/retention-settings.js';
 import { clusterIdSource } from '../shared/db/cluster-id.js';
 import type { Database } from '../shared/db/database.js';
@@ -27,7 +29,9 @@ import type { JobArchive } from '../shared/logs/job-archive.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
+import { notHeldByAccountLimit, releaseHeldJobs } from './accounts/release-held-jobs.js';
 import { jobRef } from './jobs/job-ref.js';
+import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
 import { sampledMinute, sampleUtilisation } from './stats/sample-utilisation.js';
@@ -53,16 +57,6 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   logs: undefined,
 };
 
-const refColumns = {
-  id: jobs.id,
-  partition: jobs.partition,
-  cpus: jobs.cpus,
-  memoryMb: jobs.memoryMb,
-  priority: jobs.priority,
-  exclusive: jobs.exclusive,
-  user: jobs.user,
-};
-
 export class Reconciler {
   #sweepAfterId = 0;
   /** The last minute this reconciler sampled or found sampled: runs every few seconds sample once a minute. */
@@ -84,6 +78,8 @@ export class Reconciler {
   async run(db: Database): Promise<{
     nodesDown: string[];
     requeued: number;
+    /** Jobs an account's running limit held that it now has room for. */
+    heldReleased: number;
     pushed: number;
     swept: number;
     released: number;
@@ -99,8 +95,10 @@ export class Reconciler {
     const steps = {
       nodesDown: lost.nodes,
       requeued: lost.requeued,
+      // Before the push: the jobs it releases are marked not enqueued.
+      heldReleased: await releaseHeldJobs(db),
       // The requeued jobs are marked not enqueued: this pushes them.
-      pushed: await this.#pushNotEnqueued(db),
+      pushed: (await pushNotEnqueued(db, this.queue, batchSize)).length,
       swept: await this.#sweep(db),
       released: await this.queue.releaseStale(this.options.staleClaimMs),
       keysExpired: await sweepIdempotencyKeys(db, batchSize),
@@ -121,26 +119,19 @@ export class Reconciler {
     return written;
   }
 
-  async #pushNotEnqueued(db: Database): Promise<number> {
-    const rows = await db
-      .select(refColumns)
-      .from(jobs)
-      .where(and(eq(jobs.state, 'PENDING'), eq(jobs.enqueued, false)))
-      .orderBy(asc(jobs.id))
-      .limit(this.options.batchSize);
-    if (rows.length === 0) return 0;
-    await this.queue.enqueue(rows.map(jobRef));
-    const ids = rows.map((row) => row.id);
-    await db.update(jobs).set({ enqueued: true }).where(inArray(jobs.id, ids));
-    return rows.length;
-  }
-
   async #sweep(db: Database): Promise<number> {
     const olderThan = new Date(this.now().getTime() - this.options.sweepAfterMs);
     const rows = await db
       .select(refColumns)
       .from(jobs)
-      .where(and(eq(jobs.state, 'PENDING'), gt(jobs.id, this.#sweepAfterId), lt(jobs.submitTime, olderThan)))
+      .where(
+        and(
+          eq(jobs.state, 'PENDING'),
+          gt(jobs.id, this.#sweepAfterId),
+          lt(jobs.submitTime, olderThan),
+          notHeldByAccountLimit,
+        ),
+      )
       .orderBy(asc(jobs.id))
       .limit(this.options.batchSize);
     // A short page means the end: the next run starts from the beginning again.

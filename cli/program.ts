@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runAction } from './command-context.js';
+import { accountsCommand } from './commands/accounts.js';
 import { cancelCommand } from './commands/cancel.js';
 import { completionCommand } from './commands/completion.js';
 import { entryPointCommands } from './commands/entry-points.js';
@@ -53,6 +54,7 @@ Exit codes: 0 ok, 1 the API refused, 2 usage, 3 the API unreachable; submit --wa
   nodeStateCommands(program);
   partitionsCommand(program);
   tokensCommand(program);
+  accountsCommand(program);
   loginCommand(program);
   entryPointCommands(program);
   completionCommand(program);

@@ -505,7 +505,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Too many open follow streams for this token; `Retry-After` says when to try again */
+        /** @description Too many open follow streams for this token, or a submit over its account's limit (`code` names the limit); `Retry-After` says when to try again */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2012,6 +2012,266 @@ export interface paths {
     };
     trace?: never;
   };
+  '/v1/accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List accounts with their limits and usage
+     * @description An admin sees every account with limits, and every account a token or an active job names (those without limits show nulls and 1 share); a user token sees its own account only. As `sacctmgr show associations`, with each limit's usage now.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The accounts, by name */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['AccountList'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/accounts/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An account: its limits and what they count now
+     * @description Running CPUs and jobs, pending and held jobs, submits in the last minute and stored output bytes, beside each limit. A user token may read its own account only (another is answered 404). An account without limits that a token or a job names is answered with nulls and 1 share.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The account */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /**
+     * Set an account's limits and shares (admin)
+     * @description Creates the account's limits or replaces all of them (`sacctmgr modify account`): a limit left out or null is none, shares 1. Every API process applies them from the next submit or confirm. Jobs a lowered running limit finds running keep running; jobs a raised one has room for start now.
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['AccountLimitsRequest'];
+        };
+      };
+      responses: {
+        /** @description The account with its usage */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description Malformed request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    /**
+     * Delete an account's limits (admin)
+     * @description The account then has no limits and 1 share (its jobs and tokens stay); the jobs its running limits held start. 404 when it had no limits set.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The account as it is now, without limits */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/jobs/submit': {
     parameters: {
       query?: never;
@@ -3024,6 +3284,7 @@ export interface components {
       kind: 'finished';
       job_id: string;
       attempt: number;
+      output_bytes?: number;
     };
     Partition: {
       name: string;
@@ -3133,6 +3394,66 @@ export interface components {
     UpdateTokenRequest: {
       /** @description The Unix login its jobs run as, from now on (never root). */
       user: string;
+    };
+    AccountList: {
+      accounts: components['schemas']['Account'][];
+    };
+    Account: {
+      name: string;
+      max_running_cpus: number | null;
+      max_running_jobs: number | null;
+      max_pending_jobs: number | null;
+      max_submits_per_minute: number | null;
+      max_stored_output_bytes: number | null;
+      fairshare_shares: number;
+      /**
+       * Format: date-time
+       * @description When an admin last set its limits; null: never (no limits).
+       */
+      updated_at: string | null;
+      /** @description What the limits count now. */
+      usage: {
+        running_cpus: number;
+        running_jobs: number;
+        pending_jobs: number;
+        /** @description PENDING jobs a running limit holds (AssocGrpCpuLimit, AssocMaxJobsLimit). */
+        held_jobs: number;
+        submits_last_minute: number;
+        /** @description Output its jobs stored that retention has not deleted yet, as nodes reported it. */
+        stored_output_bytes: number;
+      };
+    };
+    AccountLimitsRequest: {
+      /**
+       * @description CPUs its RUNNING jobs may hold together (Slurm's GrpTRES=cpu); over it a job waits with the reason AssocGrpCpuLimit.
+       * @example 8
+       */
+      max_running_cpus?: number | null;
+      /**
+       * @description Jobs it may run at once (GrpJobs); over it a job waits with the reason AssocMaxJobsLimit.
+       * @example 8
+       */
+      max_running_jobs?: number | null;
+      /**
+       * @description PENDING jobs it may have; a submit over it is refused (429, code max_pending_jobs).
+       * @example 8
+       */
+      max_pending_jobs?: number | null;
+      /**
+       * @description Submits it may make in any 60 s; one over it is refused (429, code max_submits_per_minute, Retry-After: when the oldest leaves the window).
+       * @example 8
+       */
+      max_submits_per_minute?: number | null;
+      /**
+       * @description Bytes of job output it may keep stored (as its nodes reported them, until retention deletes them); at or over it, submits are refused (429, code max_stored_output_bytes) until retention frees space. Nothing is deleted early.
+       * @example 10737418240
+       */
+      max_stored_output_bytes?: number | null;
+      /**
+       * @description Its fair-share shares (sacctmgr's Fairshare=); 1 when left out.
+       * @example 1
+       */
+      fairshare_shares?: number;
     };
     OriginalSubmitResponse: {
       /** @example 42 */

@@ -47,6 +47,8 @@ describe('the OpenAPI contract', () => {
         '/v1/partitions/{name}',
         '/v1/stats',
         '/v1/stats/history',
+        '/v1/accounts',
+        '/v1/accounts/{name}',
         '/v1/dashboard',
         '/v1/tokens',
         '/v1/tokens/{id}',

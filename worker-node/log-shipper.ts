@@ -172,12 +172,13 @@ export class LogShipper {
   }
 
   /**
-   * Call it once the run's processes are gone: fixes where its output ends, and resolves once all of it is stored.
+   * Call it once the run's processes are gone: fixes where its output ends, and resolves once all of it is stored,
+   * with how many bytes that is (every stream, from the run's start); undefined for a run it does not ship.
    * Retries a failing store (or filesystem) until it answers; rejects with ShipperStopped if the daemon stops first.
    */
-  async finish(key: string): Promise<void> {
+  async finish(key: string): Promise<number | undefined> {
     const run = this.#runs.get(key);
-    if (!run) return;
+    if (!run) return undefined;
     run.finishing = true;
     // A pass under way may have looked at the files before the run's last write: only a later one can tell.
     await run.pass;
@@ -189,7 +190,7 @@ export class LogShipper {
         continue;
       }
       if (!run.end) await this.#fixEnd(run).catch((error: Error) => this.#failed(run, error));
-      else if (await this.#ship(run)) return;
+      else if (await this.#ship(run)) return Object.values(run.end).reduce((sum, bytes) => sum + bytes, 0);
     }
   }
 

@@ -452,14 +452,15 @@ export class RunSupervisor {
   }
 
   async #report(run: Run, finished: FinishedEvent | undefined): Promise<void> {
+    let stored: number | undefined;
     try {
-      await this.options.shipper.finish(run.key);
+      stored = await this.options.shipper.finish(run.key);
     } catch (error) {
       if (error instanceof ShipperStopped) return;
       throw error;
     }
     faultPoint('run.ended');
-    if (finished) run.record.outbox.push(finished);
+    if (finished) run.record.outbox.push(stored === undefined ? finished : { ...finished, output_bytes: stored });
     this.options.table.move(run, 'reported');
     // Its output is all stored: a later attempt waiting here may now open (and empty) the same files.
     this.#launchWaiting(run.record.jobId);

@@ -208,6 +208,27 @@ export class TooManyFollows extends ApiError {
   }
 }
 
+/**
+ * A submit over one of its account's submit-time limits (issue 19, item 2): `code` is the limit's name, e.g.
+ * `max_pending_jobs`; `retryAfterSeconds` is sent as Retry-After.
+ */
+export class AccountLimitReached extends ApiError {
+  constructor(
+    limit: string,
+    detail: string,
+    /** Sent as Retry-After (RFC 9110, 10.2.3). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, limit, 'Account limit reached', detail);
+  }
+}
+
+export class AccountNotFound extends ApiError {
+  constructor(name: string) {
+    super(404, 'account_not_found', 'Account not found', `Account ${name} has no limits set (no such account row)`);
+  }
+}
+
 export class DatabaseUnavailable extends ApiError {
   constructor() {
     super(503, 'database_unavailable', 'Database unavailable', 'The database did not answer');

@@ -17,6 +17,7 @@ import {
   ApiError,
   MalformedBody,
   TooManyFollows,
+  AccountLimitReached,
   RouteNotFound,
   UnsupportedMediaType,
   ValidationFailed,
@@ -56,7 +57,7 @@ const DESCRIPTIONS = {
   413: 'Request body too large',
   415: 'The body is not application/json',
   422: 'Invalid field values; `errors` names each field',
-  429: 'Too many open follow streams for this token; `Retry-After` says when to try again',
+  429: "Too many open follow streams for this token, or a submit over its account's limit (`code` names the limit); `Retry-After` says when to try again",
   503: "The database, the queue or the log store did not answer, the request lost a race, or the process is stopping: retry; or the host's configuration is missing a variable (`host_misconfigured`, naming it)",
 } as const;
 
@@ -94,7 +95,9 @@ export function problemResponse(c: Context, error: ApiError): Response {
   };
   return c.body(JSON.stringify(body), error.status, {
     'Content-Type': PROBLEM_CONTENT_TYPE,
-    ...(error instanceof TooManyFollows ? { 'Retry-After': String(error.retryAfterSeconds) } : {}),
+    ...(error instanceof TooManyFollows || error instanceof AccountLimitReached
+      ? { 'Retry-After': String(error.retryAfterSeconds) }
+      : {}),
   });
 }
 

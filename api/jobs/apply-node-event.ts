@@ -25,6 +25,9 @@ export async function applyNodeEvents(
   const starts = numbered.filter((item): item is { event: StartedEvent; n: number } => item.event.kind === 'started');
   const ends = numbered.filter((item): item is { event: FinishedEvent; n: number } => item.event.kind === 'finished');
   const thisRun = sql`current.node_name = ${node} AND current.attempt = input.attempt`;
+  // The output a run stored adds to its job's (each attempt's is kept under its own keys); an older daemon says none.
+  const addOutputBytes = sql`output_bytes = CASE WHEN input.output_bytes IS NULL THEN current.output_bytes
+                                               ELSE coalesce(current.output_bytes, 0) + input.output_bytes END`;
   if (starts.length) {
     const applied = await transitionJobs(db, {
       jobs: starts.map(({ event }) => ({
@@ -49,11 +52,11 @@ export async function applyNodeEvents(
         id: Number(event.job_id),
         to: 'PENDING',
         reason: `${event.error_msg ?? 'node failure'}: requeued`,
-        values: { attempt: event.attempt },
+        values: { attempt: event.attempt, output_bytes: event.output_bytes },
       })),
       from: ['RUNNING'],
-      inputs: { attempt: 'integer' },
-      set: sql`enqueued = false, node_name = NULL, start_time = NULL, cpu_ids = NULL, pid = NULL`,
+      inputs: { attempt: 'integer', output_bytes: 'bigint' },
+      set: sql`enqueued = false, node_name = NULL, start_time = NULL, cpu_ids = NULL, pid = NULL, ${addOutputBytes}`,
       where: sql`${thisRun} AND current.requeue AND current.cancel_requested_at IS NULL`,
       actor,
     });
@@ -71,11 +74,19 @@ export async function applyNodeEvents(
           exit_status: event.exit_status,
           exit_signal: event.exit_signal,
           error_msg: event.error_msg ?? null,
+          output_bytes: event.output_bytes,
         },
       })),
       from: ['RUNNING'],
-      inputs: { attempt: 'integer', exit_status: 'integer', exit_signal: 'integer', error_msg: 'text' },
-      set: sql`exit_status = input.exit_status, exit_signal = input.exit_signal, error_msg = input.error_msg`,
+      inputs: {
+        attempt: 'integer',
+        exit_status: 'integer',
+        exit_signal: 'integer',
+        error_msg: 'text',
+        output_bytes: 'bigint',
+      },
+      set: sql`exit_status = input.exit_status, exit_signal = input.exit_signal, error_msg = input.error_msg,
+               ${addOutputBytes}`,
       where: thisRun,
       actor,
     });

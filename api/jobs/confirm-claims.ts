@@ -3,6 +3,7 @@ import type { Database } from '../../shared/db/database.js';
 import { bigintArray, wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import { jobs, nodes, type JobRow } from '../../shared/db/schema.js';
+import { withinRunningLimits } from '../accounts/running-limits.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
 import { partitionStartsJobs } from '../partitions/partition-starts.js';
 import { transitionJobs } from './transition-jobs.js';
@@ -18,7 +19,8 @@ import { transitionJobs } from './transition-jobs.js';
  * commit, so a node's confirms take their numbers in the order they commit): a heartbeat that says which sequence its
  * daemon had journaled through lets the API settle only the runs confirmed before it was sent
  * (api/nodes/settle-unlisted-runs.ts). With `partitions` (a node token's grant), a job of any other partition is not
- * started, whatever the claim said (issue 12, item 5).
+ * started, whatever the claim said (issue 12, item 5). Nor is a job its account's running limits hold: it is dropped
+ * and stays PENDING with that reason (api/accounts/running-limits.ts).
  */
 export async function confirmClaims(
   db: Database,
@@ -36,7 +38,8 @@ export async function confirmClaims(
     // No such node: the state check below starts nothing, and nothing was ever confirmed to it.
     const sequence = raised === undefined ? 0 : Number(raised.confirm_seq);
     const results = await transitionJobs(tx, {
-      jobs: ids.map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
+      // Its account's running limits first: a job over one stays PENDING, its reason stored (api/accounts).
+      jobs: (await withinRunningLimits(tx, ids)).map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
       from: ['PENDING'],
       set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1, confirm_seq = ${sequence}`,
       // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only

@@ -12,7 +12,7 @@ import type { SubmitReading, SubmitRequest } from '../../shared/job/submit-reque
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { IdempotencyKeyReused, RetryableConflict } from '../http/errors.js';
-import { insertJob } from './insert-job.js';
+import { insertJobWithinLimits } from '../accounts/submit-limits.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { admissibleSpec, afterCommit } from './submit-job.js';
 
@@ -73,7 +73,9 @@ export async function submitJobOnce(
       })
       .returning({ key: idempotencyKeys.key });
     if (taken.length === 0) return undefined;
-    const job = await insertJob(tx, spec, actorName(principal), { withRef: services.queue.storesRefsWithJobs });
+    const job = await insertJobWithinLimits(tx, spec, actorName(principal), {
+      withRef: services.queue.storesRefsWithJobs,
+    });
     const answer = once.render(job);
     await tx
       .update(idempotencyKeys)

@@ -1,9 +1,9 @@
 import type { Database } from '../../shared/db/database.js';
+import { insertJobWithinLimits } from '../accounts/submit-limits.js';
 import { toJobSpec, type JobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed, type FieldError } from '../http/errors.js';
-import { insertJob } from './insert-job.js';
 import { jobOwner } from './job-owner.js';
 import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
@@ -17,7 +17,8 @@ export const DEFAULT_ACCOUNT = 'default';
  * job-owner.ts), read as its path reads
  * it (`reading`: Slurm's time limits by default). On the Postgres queue
  * the job and its ref are one statement. Otherwise the job is committed, then its ref pushed to the queue; a failed
- * push loses nothing: the job stays PENDING, marked not enqueued, and the reconciler pushes it again.
+ * push loses nothing: the job stays PENDING, marked not enqueued, and the reconciler pushes it again. Throws
+ * AccountLimitReached (429) over one of its account's submit-time limits (api/accounts/submit-limits.ts).
  */
 export async function submitJob(
   db: Database,
@@ -27,7 +28,9 @@ export async function submitJob(
   reading?: SubmitReading,
 ): Promise<JobSummaryRow> {
   const spec = await admissibleSpec(db, services, principal, body, reading);
-  const job = await insertJob(db, spec, actorName(principal), { withRef: services.queue.storesRefsWithJobs });
+  const job = await insertJobWithinLimits(db, spec, actorName(principal), {
+    withRef: services.queue.storesRefsWithJobs,
+  });
   return afterCommit(db, services, job);
 }
 

@@ -7,7 +7,8 @@
  *
  * A job whose `to` is the state it is in is a note rather than a move: its state stays, its other columns change and
  * its event is recorded (a run's pid, a cancel asked of a running job). Notes are only taken in a state that is not
- * terminal.
+ * terminal. A run's end releases the jobs its account's running limits held, as far as its room now allows
+ * (api/accounts/release-held-jobs.ts): they are marked not enqueued, for the caller or the reconciler to push.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
@@ -15,6 +16,7 @@ import { wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import type { JobRow } from '../../shared/db/schema.js';
 import { isTerminal, isTransitionAllowed, JOB_STATES, type JobState } from '../../shared/job/job-state.js';
+import { releaseHeldJobs } from '../accounts/release-held-jobs.js';
 import { jobColumns, toJobRow } from './job-columns.js';
 import type { JobSummaryRow } from './job-summary.js';
 
@@ -112,11 +114,23 @@ export async function transitionJobs(db: Database, batch: TransitionBatch): Prom
     ORDER BY input.n
   `,
   );
-  return rows.map((row) => ({
+  const results = rows.map((row) => ({
     applied: row.applied === true,
     before: toJobRow(row, { prefix: 'before_', ...columns }),
     after: toJobRow(row, { prefix: 'after_', ...columns }),
   })) as TransitionResult<JobRow>[];
+  // Every way a run ends passes here (its node's report, node loss, a settled unlisted run): its account may have
+  // room again for jobs its running limits hold.
+  await releaseHeldJobs(db, accountsOfEndedRuns(results));
+  return results;
+}
+
+/** The accounts of the runs these results ended (RUNNING before, another state after). */
+function accountsOfEndedRuns(results: TransitionResult<JobRow>[]): string[] {
+  const ended = results.filter(
+    ({ applied, before, after }) => applied && before!.state === 'RUNNING' && after!.state !== 'RUNNING',
+  );
+  return [...new Set(ended.map(({ after }) => after!.account))];
 }
 
 /** A target the table cannot reach from any of the batch's states is a bug in the caller, not a race. */

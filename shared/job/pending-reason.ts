@@ -25,5 +25,5 @@ export const PENDING_REASONS = [
 ] as const;
 export type PendingReason = (typeof PENDING_REASONS)[number];
 
-/** The reasons an account limit gives; the confirm stores them on the job it refused (api/jobs/account-limits). */
+/** The reasons an account limit gives; the confirm stores them on the job it refused (api/accounts/running-limits.ts). */
 export const ACCOUNT_LIMIT_REASONS = ['AssocGrpCpuLimit', 'AssocMaxJobsLimit'] as const satisfies PendingReason[];

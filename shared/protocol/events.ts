@@ -42,6 +42,11 @@ export const FinishedEvent = RunOutcome.extend({
   kind: z.literal('finished'),
   job_id: JobIdText,
   attempt: Attempt,
+  /**
+   * Bytes of output this run stored (every stream, from the run's start): its account's stored output, which a
+   * limit may cap (issue 19). Absent from daemons before it, and from runs whose output the node does not ship.
+   */
+  output_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 })
   .strict()
   .openapi('FinishedEvent');

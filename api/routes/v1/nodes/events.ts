@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { EventsRequest, EventsResponse } from '../../../../shared/protocol/events.js';
 import type { App } from '../../../app-env.js';
+import { pushOwedRefs } from '../../../jobs/push-not-enqueued.js';
 import { actorName } from '../../../auth/principal.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { applyNodeEvents } from '../../../jobs/apply-node-event.js';
@@ -34,6 +35,10 @@ export function registerNodeEvents(app: App): void {
     const bodies = c.req.valid('json').events;
     const outcomes = await applyNodeEvents(c.var.db, node, bodies, actor);
     await c.var.services.faults('events.committed');
+    // A run that ended may have released jobs its account's running limits held, or been requeued: pushed now.
+    if (bodies.some((body, n) => body.kind === 'finished' && outcomes[n] === 'applied')) {
+      await pushOwedRefs(c.var.db, c.var.services);
+    }
     const results = bodies.map((body, n) => ({
       job_id: body.job_id,
       attempt: body.attempt,
