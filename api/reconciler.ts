@@ -61,6 +61,7 @@ const refColumns = {
   priority: jobs.priority,
   exclusive: jobs.exclusive,
   user: jobs.user,
+  timeLimitSeconds: jobs.timeLimitSeconds,
 };
 
 export class Reconciler {

@@ -15,6 +15,7 @@ const ref = (id: number, extra: Partial<JobRef> = {}): JobRef => ({
   priority: 0,
   exclusive: false,
   user: null,
+  timeLimitSeconds: null,
   ...extra,
 });
 

@@ -34,6 +34,7 @@ async function insertJobs(database: TestDatabase, count: number): Promise<JobRef
     memoryMb: Number(row.memory_mb),
     priority: Number(row.priority),
     user: null,
+    timeLimitSeconds: null,
     exclusive: false,
   }));
 }
@@ -159,6 +160,7 @@ for (const backend of await queueBackends()) {
         priority: 0,
         exclusive: false,
         user: null,
+        timeLimitSeconds: null,
       });
       await queue.enqueue(Array.from({ length: 8 }, small));
       const big = {
@@ -169,6 +171,7 @@ for (const backend of await queueBackends()) {
         priority: 0,
         exclusive: false,
         user: null,
+        timeLimitSeconds: null,
       };
       await queue.enqueue([big]);
       const nodes = ['n1', 'n2'].map((name) => ({ name, running: [] as number[] }));

@@ -103,6 +103,7 @@ function prepare(db: Database) {
             priority: inserted.priority,
             exclusive: inserted.exclusive,
             user: inserted.user,
+            timeLimitSeconds: inserted.timeLimitSeconds,
             claimedBy: sql<null>`NULL`.as('claimed_by'),
             claimedAt: sql<null>`NULL`.as('claimed_at'),
           })
