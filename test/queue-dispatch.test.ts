@@ -160,7 +160,8 @@ for (const backend of await queueBackends()) {
         priority: 0,
         exclusive: false,
         user: null,
-        timeLimitSeconds: null,
+        // Longer than any running job has left (below): never backfilled past the reserved 2-CPU job.
+        timeLimitSeconds: 10,
       });
       await queue.enqueue(Array.from({ length: 8 }, small));
       const big = {
@@ -187,6 +188,8 @@ for (const backend of await queueBackends()) {
             freeCpus: free,
             freeMemoryMb: 100,
             runsAs: { any_user: true, users: [], unnamed: true },
+            // Backfill is on and knows when the 2-CPU job could start: the bound must hold all the same.
+            running: node.running.map(() => ({ cpus: 1, memoryMb: 10, endsInMs: 5_000 })),
           },
           { max: 1 },
         );
