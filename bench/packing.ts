@@ -51,7 +51,7 @@ async function startEmbedded(env: Record<string, string>): Promise<ChildServer> 
     ...env,
   });
   await until('the local node UP', async () => host.stdout().some((line) => line.includes('is UP')), 60_000);
-  // One job first: the figures are of a warm node (as the peer's are of a warm Slurm), not of a first start.
+  // One job first: the figures are of a warm node (as Slurm's long-running daemons are), not of a first start.
   await run(host, [{ cpus: 1, seconds: 0, limit: '10' }]);
   return host;
 }
