@@ -97,6 +97,7 @@ function makeRefs(count: number): JobRef[] {
     priority: 0,
     exclusive: false,
     user: null,
+    timeLimitSeconds: null,
   }));
 }
 

@@ -3187,6 +3187,8 @@ export interface components {
       exclusive: boolean;
       /** @description The job's owner (protocol 3 on); null: it names none. */
       user: string | null;
+      /** @description The job's time limit; null: UNLIMITED. */
+      time_limit_seconds: number | null;
     };
     ClaimRequest: {
       partitions: string[];
@@ -3199,6 +3201,15 @@ export interface components {
       /** @description The most refs to take. Defaults to 32. */
       max?: number;
       runs_as?: components['schemas']['RunsAs'] & unknown;
+      /** @description The jobs running on the node, for backfill: a job may start past a reserved head only when it ends before the head's earliest start here. Without it (older daemons) the node's running jobs are unknown, and nothing backfills on it. */
+      running?: components['schemas']['RunningJob'][];
+    };
+    RunningJob: {
+      /** @description The cores it holds (all the node has, for an exclusive job). */
+      cpus: number;
+      memory_mb: number;
+      /** @description Milliseconds until its time limit ends it, from the time of this request (relative: clocks need not agree); null: UNLIMITED. */
+      ends_in_ms: number | null;
     };
     ConfirmResponse: {
       /** @description Now RUNNING on this node, as this attempt: run them. */

@@ -5,6 +5,7 @@ import { queryRows } from '../shared/db/query-rows.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { jobs } from '../shared/db/schema.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
+import { DEFAULT_QUEUE_TUNING } from '../shared/queue/job-queue.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
@@ -12,6 +13,16 @@ import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js
 import { moveJob } from './helpers/job-states.js';
 
 const claimBody = { partitions: ['batch'], cpus: 8, memory_mb: 64_000, free_cpus: 8, free_memory_mb: 64_000 };
+
+const claimCapacity = {
+  node: 'n1',
+  partitions: ['batch'],
+  cpus: 8,
+  memoryMb: 64_000,
+  freeCpus: 8,
+  freeMemoryMb: 64_000,
+  runsAs: { any_user: true, users: [], unnamed: true },
+};
 
 /** Registers a node, as its daemon's first heartbeat does (the admin token may speak for any node). */
 async function heartbeat(t: TestApp, node: string) {
@@ -73,7 +84,17 @@ for (const backend of await backends()) {
       const claim = await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
       expect(claim.status).toBe(200);
       expect((await claim.json()).refs).toEqual([
-        { id, partition: 'batch', cpus: 2, memory_mb: 2048, priority: 0, exclusive: false, user: null },
+        {
+          id,
+          partition: 'batch',
+          cpus: 2,
+          memory_mb: 2048,
+          priority: 0,
+          exclusive: false,
+          user: null,
+          // Written with the job (validJob's 1-02:03:04), for backfill.
+          time_limit_seconds: 93_784,
+        },
       ]);
       const confirm = await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [id] } });
       expect(confirm.status).toBe(200);
@@ -193,6 +214,7 @@ for (const backend of await backends()) {
       [{ ...claimBody, cpus: 0 }, 'cpus'],
       [{ ...claimBody, extra: 1 }, 'extra'],
       [{ ...claimBody, partitions: ['batch', 'batch'] }, 'partitions'],
+      [{ ...claimBody, running: [{ cpus: 1, memory_mb: 1, ends_in_ms: -1 }] }, 'running.0.ends_in_ms'],
     ])('refuses claim body %j naming %s', async (body, field) => {
       const response = await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body });
       expect(response.status).toBe(422);
@@ -295,6 +317,8 @@ describe('a Redis queue that is away', async () => {
         expect(await back.missing([id])).toEqual([]);
         const [after] = await t.database.db.select().from(jobs).where(eq(jobs.id, id));
         expect(after!.enqueued).toBe(true);
+        // With its time limit, for backfill.
+        expect(await back.claim(claimCapacity, { max: 1 })).toMatchObject([{ id, timeLimitSeconds: 93_784 }]);
       } finally {
         await t.close();
         await away.close();
@@ -303,4 +327,30 @@ describe('a Redis queue that is away', async () => {
       }
     },
   );
+});
+
+describe.skipIf(await redisUnreachable())('backfill through the claim endpoint', async () => {
+  const [pglite] = await backends();
+  it("passes the node's running jobs to the queue: a job that ends before the reserved head can start starts", async () => {
+    const prefix = `test:backfill:${Math.random().toString(36).slice(2, 8)}:`;
+    // Every head is reserved at once.
+    const queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix, { ...DEFAULT_QUEUE_TUNING, starvationMs: 0 });
+    const t = await createTestApp(pglite!, { queue });
+    try {
+      await heartbeat(t, 'n1');
+      await t.submit(validJob({ ntasks_per_node: 1, cpus_per_task: 8, time_limit: '10' }));
+      const short = await t.submit(validJob({ ntasks_per_node: 1, cpus_per_task: 1, time_limit: '1' }));
+      await t.submit(validJob({ ntasks_per_node: 1, cpus_per_task: 1, time_limit: 'UNLIMITED' }));
+      const body = { ...claimBody, free_cpus: 2 };
+      // Its running jobs unknown (an older daemon): the head's start is not known, and nothing passes it.
+      expect((await (await t.call('POST', '/v1/nodes/n1/claim', { body })).json()).refs).toEqual([]);
+      const running = [{ cpus: 6, memory_mb: 100, ends_in_ms: 120_000 }];
+      const claim = await t.call('POST', '/v1/nodes/n1/claim', { body: { ...body, running } });
+      expect((await claim.json()).refs).toMatchObject([{ id: short, time_limit_seconds: 60 }]);
+    } finally {
+      await t.close();
+      await queue.close();
+      await deleteKeys(prefix);
+    }
+  });
 });

@@ -109,7 +109,16 @@ for (const backend of await backends()) {
       // The job was requeued and started again, on n2, as attempt 2.
       await moveJob(t.database.db, id, 'PENDING');
       await t.queue.enqueue([
-        { id: Number(id), partition: 'batch', cpus: 4, memoryMb: 16384, priority: 0, exclusive: false, user: null },
+        {
+          id: Number(id),
+          partition: 'batch',
+          cpus: 4,
+          memoryMb: 16384,
+          priority: 0,
+          exclusive: false,
+          user: null,
+          timeLimitSeconds: null,
+        },
       ]);
       await t.call('POST', '/v1/nodes/n2/claim', {
         token: n2,

@@ -84,9 +84,29 @@ describe.skipIf(unreachable)('waking idle nodes on a TCP Redis', () => {
 
     loop.start();
     await waitUntil(() => passes.length === 1);
-    await queue.enqueue([{ id: 1, partition: 'gpu', cpus: 1, memoryMb: 1, priority: 0, exclusive: false, user: null }]);
     await queue.enqueue([
-      { id: 2, partition: 'batch', cpus: 1, memoryMb: 1, priority: 0, exclusive: false, user: null },
+      {
+        id: 1,
+        partition: 'gpu',
+        cpus: 1,
+        memoryMb: 1,
+        priority: 0,
+        exclusive: false,
+        user: null,
+        timeLimitSeconds: null,
+      },
+    ]);
+    await queue.enqueue([
+      {
+        id: 2,
+        partition: 'batch',
+        cpus: 1,
+        memoryMb: 1,
+        priority: 0,
+        exclusive: false,
+        user: null,
+        timeLimitSeconds: null,
+      },
     ]);
     // A second pass before the minute's backoff is over can only be the wake's (the wait gives up sooner).
     await waitUntil(() => passes.length === 2);

@@ -1,6 +1,6 @@
 /** One contract, every queue: the same behaviour from Redis (TCP and REST) and from Postgres (PGlite and server). */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobRef, NodeCapacity } from '../shared/queue/job-queue.js';
+import { DEFAULT_QUEUE_TUNING, type JobRef, type NodeCapacity, type RunningJob } from '../shared/queue/job-queue.js';
 import { Redis as IORedis } from 'ioredis';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
@@ -15,6 +15,7 @@ const ref = (id: number, extra: Partial<JobRef> = {}): JobRef => ({
   priority: 0,
   exclusive: false,
   user: null,
+  timeLimitSeconds: null,
   ...extra,
 });
 
@@ -262,6 +263,96 @@ for (const backend of await queueBackends()) {
       expect(new Set(all).size).toBe(40);
     });
 
+    it("keeps a ref's time limit, or UNLIMITED", async () => {
+      const queue = await start();
+      await queue.enqueue([ref(1, { timeLimitSeconds: 90 }), ref(2)]);
+      expect(await queue.claim(node())).toEqual([ref(1, { timeLimitSeconds: 90 }), ref(2, { timeLimitSeconds: null })]);
+    });
+
+    describe('backfill past a reserved head', () => {
+      // 4 cpus, 2 of them held for another minute: job 1 (4 cpus, reserved at once) can start in 60 s, no sooner.
+      const draining = (running: RunningJob[] = [{ cpus: 2, memoryMb: 100, endsInMs: 60_000 }]) =>
+        node({ freeCpus: 2, freeMemoryMb: 3900, running });
+      const queued = [
+        ref(1, { cpus: 4, timeLimitSeconds: 600 }),
+        ref(2, { timeLimitSeconds: 120 }),
+        ref(3),
+        ref(4, { timeLimitSeconds: 30 }),
+        ref(5, { timeLimitSeconds: 60 }),
+      ];
+
+      it('starts only what fits now and ends before the head can start: not a longer job, not an UNLIMITED one', async () => {
+        const queue = await start({ starvationMs: 0 });
+        await queue.enqueue(queued);
+        expect(ids(await queue.claim(draining()))).toEqual([4, 5]);
+        expect(await queue.depth()).toEqual({ batch: 3 });
+      });
+
+      it('starts nothing when the head waits on an UNLIMITED job, or the running jobs are unknown', async () => {
+        const queue = await start({ starvationMs: 0 });
+        await queue.enqueue(queued);
+        expect(await queue.claim(draining([{ cpus: 2, memoryMb: 100, endsInMs: null }]))).toEqual([]);
+        expect(await queue.claim(node({ freeCpus: 2, freeMemoryMb: 3900 }))).toEqual([]);
+        // An UNLIMITED job the head need not wait on leaves its start known: job 6 needs 2 cpus, free in 10 s.
+        await queue.enqueue([
+          ref(6, { partition: 'mixed', cpus: 2, timeLimitSeconds: 600 }),
+          ref(7, { partition: 'mixed', timeLimitSeconds: 30 }),
+          ref(8, { partition: 'mixed', timeLimitSeconds: 5 }),
+        ]);
+        const running: RunningJob[] = [
+          { cpus: 1, memoryMb: 50, endsInMs: null },
+          { cpus: 2, memoryMb: 50, endsInMs: 10_000 },
+        ];
+        expect(
+          ids(await queue.claim(node({ partitions: ['mixed'], freeCpus: 1, freeMemoryMb: 3900, running }))),
+        ).toEqual([8]);
+      });
+
+      it('counts every running job an exclusive head waits on, the soonest first for one that is not', async () => {
+        const queue = await start({ starvationMs: 0 });
+        const running = [
+          { cpus: 2, memoryMb: 100, endsInMs: 50_000 },
+          { cpus: 1, memoryMb: 100, endsInMs: 10_000 },
+        ];
+        await queue.enqueue([ref(1, { cpus: 2, timeLimitSeconds: 600 }), ref(2, { timeLimitSeconds: 30 })]);
+        // Job 1 needs 2 cpus: one more frees in 10 s, so a 30 s job would hold it up.
+        expect(await queue.claim(node({ freeCpus: 1, freeMemoryMb: 3800, running }))).toEqual([]);
+        await queue.enqueue([ref(3, { partition: 'whole', exclusive: true, timeLimitSeconds: 600 })]);
+        await queue.enqueue([ref(4, { partition: 'whole', timeLimitSeconds: 30 })]);
+        // Exclusive job 3 needs the node idle: 50 s from now, and a 30 s job ends before.
+        expect(
+          ids(await queue.claim(node({ partitions: ['whole'], freeCpus: 1, freeMemoryMb: 3800, running }))),
+        ).toEqual([4]);
+      });
+
+      it('is off when the tuning says so: the reserved head ends the claim', async () => {
+        const queue = await start({ starvationMs: 0, backfill: false });
+        await queue.enqueue(queued);
+        expect(await queue.claim(draining())).toEqual([]);
+      });
+
+      it('backfills nothing past a head that has not waited past the bound: all pass it', async () => {
+        const queue = await start({ starvationMs: 60_000 });
+        await queue.enqueue(queued);
+        expect(ids(await queue.claim(draining()))).toEqual([2, 3]);
+      });
+    });
+
+    it('takes nothing from a paused partition, and its refs again once it is unpaused', async () => {
+      const queue = await start({ starvationMs: 0 });
+      await queue.enqueue([ref(1, { cpus: 4 }), ref(2), ref(3, { partition: 'other' })]);
+      await queue.pausePartitions(['batch', 'gpu']);
+      // The paused head (reserved, 4 cpus) does not hold the node back either.
+      const both = node({ freeCpus: 2, partitions: ['batch', 'other'] });
+      expect(ids(await queue.claim(both))).toEqual([3]);
+      expect(await queue.depth()).toEqual({ batch: 2 });
+      // The whole set is replaced: batch is claimable again, in its old order.
+      await queue.pausePartitions(['gpu']);
+      expect(ids(await queue.claim(node({ node: 'n2' })))).toEqual([1]);
+      expect(ids(await queue.claim(node({ node: 'n3' })))).toEqual([2]);
+      await queue.pausePartitions([]);
+    });
+
     it('lets the next refs pass a head that has not waited past the bound', async () => {
       const queue = await start({ starvationMs: 60_000 });
       await queue.enqueue([ref(1, { cpus: 4 }), ref(2)]);
@@ -269,6 +360,31 @@ for (const backend of await queueBackends()) {
     });
   });
 }
+
+describe.skipIf(await redisUnreachable())('Redis refs pushed before time limits', () => {
+  it('are read as UNLIMITED: queued in order, never backfilled', async () => {
+    const prefix = `test:${Date.now().toString(36)}:old-limits:`;
+    const raw = new IORedis(REDIS_URL);
+    const queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix, { ...DEFAULT_QUEUE_TUNING, starvationMs: 0 });
+    try {
+      // What an API before time limits wrote: "partition|cpus|memoryMb|priority|exclusive|user|score".
+      await queue.enqueue([ref(1, { cpus: 4, timeLimitSeconds: 600 })]);
+      await raw.hset(`${prefix}refs`, '2', 'batch|1|100|0|0||2');
+      await raw.zadd(`${prefix}q:batch`, 2, '2');
+      await queue.enqueue([ref(3, { timeLimitSeconds: 30 })]);
+      const running = [{ cpus: 2, memoryMb: 100, endsInMs: 60_000 }];
+      expect(ids(await queue.claim(node({ freeCpus: 2, freeMemoryMb: 3900, running })))).toEqual([3]);
+      expect(await queue.claim(node({ node: 'n2', partitions: ['batch'] }), { max: 1 })).toEqual([
+        ref(1, { cpus: 4, timeLimitSeconds: 600 }),
+      ]);
+      expect(await queue.claim(node({ node: 'n3' }))).toEqual([ref(2)]);
+    } finally {
+      await queue.close();
+      raw.disconnect();
+      await deleteKeys(prefix);
+    }
+  });
+});
 
 describe.skipIf(await redisUnreachable())('Redis refs pushed before owners', () => {
   it('are read as naming no user, and keep their place when released', async () => {

@@ -36,6 +36,7 @@ async function insertJobs(database: TestDatabase, count: number): Promise<JobRef
     memoryMb: Number(row.memory_mb),
     priority: Number(row.priority),
     user: null,
+    timeLimitSeconds: null,
     exclusive: false,
   }));
 }
@@ -161,6 +162,8 @@ for (const backend of await queueBackends()) {
         priority: 0,
         exclusive: false,
         user: null,
+        // Longer than any running job has left (below): never backfilled past the reserved 2-CPU job.
+        timeLimitSeconds: 10,
       });
       await queue.enqueue(Array.from({ length: 8 }, small));
       const big = {
@@ -171,6 +174,7 @@ for (const backend of await queueBackends()) {
         priority: 0,
         exclusive: false,
         user: null,
+        timeLimitSeconds: null,
       };
       await queue.enqueue([big]);
       const nodes = ['n1', 'n2'].map((name) => ({ name, running: [] as number[] }));
@@ -186,6 +190,8 @@ for (const backend of await queueBackends()) {
             freeCpus: free,
             freeMemoryMb: 100,
             runsAs: { any_user: true, users: [], unnamed: true },
+            // Backfill is on and knows when the 2-CPU job could start: the bound must hold all the same.
+            running: node.running.map(() => ({ cpus: 1, memoryMb: 10, endsInMs: 5_000 })),
           },
           { max: 1 },
         );

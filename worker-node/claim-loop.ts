@@ -18,6 +18,7 @@ import { outputPaths } from './job-process.js';
 import { Journal } from './journal.js';
 import { ApiRefused, ProtocolMismatch, type NodeApi } from './node-api.js';
 import { runKey, type RunRecord } from './run-record.js';
+import { runningJobs } from './running-jobs.js';
 import type { Run, RunTable } from './run-table.js';
 
 export interface ClaimLoopOptions {
@@ -102,8 +103,9 @@ export class ClaimLoop {
       return 0;
     }
     const { allocator, memoryMb } = this.options;
+    const unended = this.options.table.unended().map((run) => run.record);
     let freeMemoryMb = memoryMb;
-    for (const run of this.options.table.unended()) freeMemoryMb -= run.record.job.memory_mb;
+    for (const record of unended) freeMemoryMb -= record.job.memory_mb;
     if (!this.options.up() || allocator.free === 0 || freeMemoryMb <= 0) {
       this.#pacer.record(false);
       return this.#pacer.waitMs();
@@ -119,6 +121,7 @@ export class ClaimLoop {
           freeCpus: allocator.free,
           freeMemoryMb,
           runsAs: this.options.runsAs,
+          running: runningJobs(unended, allocator.cores, Date.now()),
         },
         DEFAULT_CLAIM_MAX,
       );

@@ -32,6 +32,13 @@ export function apiClaimSource(api: NodeApi): ClaimSource {
         free_memory_mb: capacity.freeMemoryMb,
         max,
         runs_as: capacity.runsAs,
+        ...(capacity.running && {
+          running: capacity.running.map((job) => ({
+            cpus: job.cpus,
+            memory_mb: job.memoryMb,
+            ends_in_ms: job.endsInMs === null ? null : Math.max(0, Math.ceil(job.endsInMs)),
+          })),
+        }),
       }),
     close: async () => {},
   };

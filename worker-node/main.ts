@@ -4,6 +4,7 @@
  * CONDUCTOR_STOP_DEADLINE_SECONDS, ends it at once.
  */
 import { readNodeDaemonConfig } from '../shared/config/node-daemon-config.js';
+import { queueTuning } from '../shared/config/queue-settings.js';
 import { ConfigError } from '../shared/config/read-config.js';
 import { openLogStore } from '../shared/logs/open-log-store.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
@@ -31,7 +32,7 @@ const api = new NodeApi({
   token: config.CONDUCTOR_NODE_TOKEN,
   node: config.CONDUCTOR_NODE_NAME,
 });
-const tuning = { window: config.CONDUCTOR_CLAIM_WINDOW, starvationMs: config.CONDUCTOR_STARVATION_SECONDS * 1000 };
+const tuning = queueTuning(config);
 const redis = config.REDIS_URL
   ? ioredisClient(config.REDIS_URL)
   : config.UPSTASH_REDIS_REST_URL

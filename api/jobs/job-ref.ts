@@ -3,7 +3,10 @@ import type { JobSummaryRow } from './job-summary.js';
 
 /** The queue's ref of a job: what first fit needs, never the script. */
 export function jobRef(
-  job: Pick<JobSummaryRow, 'id' | 'partition' | 'cpus' | 'memoryMb' | 'priority' | 'exclusive' | 'user'>,
+  job: Pick<
+    JobSummaryRow,
+    'id' | 'partition' | 'cpus' | 'memoryMb' | 'priority' | 'exclusive' | 'user' | 'timeLimitSeconds'
+  >,
 ): JobRef {
   return {
     id: job.id,
@@ -13,5 +16,6 @@ export function jobRef(
     priority: job.priority,
     exclusive: job.exclusive,
     user: job.user,
+    timeLimitSeconds: job.timeLimitSeconds,
   };
 }

@@ -15,6 +15,7 @@ export const refColumns = {
   priority: jobs.priority,
   exclusive: jobs.exclusive,
   user: jobs.user,
+  timeLimitSeconds: jobs.timeLimitSeconds,
 };
 
 /**

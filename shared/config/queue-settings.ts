@@ -3,6 +3,7 @@
  * on all of it, so both configurations take these same variables.
  */
 import { z } from 'zod';
+import type { QueueTuning } from '../queue/job-queue.js';
 
 export const queueSettings = {
   REDIS_URL: z
@@ -16,4 +17,21 @@ export const queueSettings = {
     .default('conductor:'),
   CONDUCTOR_CLAIM_WINDOW: z.coerce.number().int().min(1).max(10_000).default(64),
   CONDUCTOR_STARVATION_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
+  CONDUCTOR_BACKFILL: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe('Whether a job may start past a reserved head when its time limit ends before the head can start.'),
 };
+
+type QueueSettings = { [K in keyof typeof queueSettings]: z.infer<(typeof queueSettings)[K]> };
+
+/** The queue's tuning as these settings say it. */
+export function queueTuning(
+  config: Pick<QueueSettings, 'CONDUCTOR_CLAIM_WINDOW' | 'CONDUCTOR_STARVATION_SECONDS' | 'CONDUCTOR_BACKFILL'>,
+): QueueTuning {
+  return {
+    window: config.CONDUCTOR_CLAIM_WINDOW,
+    starvationMs: config.CONDUCTOR_STARVATION_SECONDS * 1000,
+    backfill: config.CONDUCTOR_BACKFILL === 'on',
+  };
+}

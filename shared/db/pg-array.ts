@@ -8,6 +8,10 @@ export const bigintArray = (values: readonly number[]): SQL => sql`${literal(val
 
 export const intArray = (values: readonly number[]): SQL => sql`${literal(values.map(whole))}::integer[]`;
 
+/** Whole numbers or nulls (a time limit, or UNLIMITED). */
+export const nullableIntArray = (values: readonly (number | null)[]): SQL =>
+  sql`${literal(values.map((value) => (value === null ? 'NULL' : whole(value))))}::integer[]`;
+
 /** Words that need no quoting in an array literal: states, partition and node names (letters, digits, _ . -). */
 export const wordArray = (values: readonly string[]): SQL => sql`${literal(values.map(word))}::text[]`;
 

@@ -17,6 +17,19 @@ export interface JobRef {
   exclusive: boolean;
   /** The job's owner (a Unix login name); null: it names none. A node is given only the jobs it runs. */
   user: string | null;
+  /** The job's time limit in seconds, or UNLIMITED (null): what backfill needs to know it ends in time. */
+  timeLimitSeconds: number | null;
+}
+
+/** A time limit of none (Slurm's `UNLIMITED`): such a job never backfills, and a start waiting on it is unknown. */
+export const UNLIMITED = null;
+
+/** A job running on a node, as backfill sees it: what it holds and when its time limit ends it. */
+export interface RunningJob {
+  cpus: number;
+  memoryMb: number;
+  /** Milliseconds from the claim until its time limit ends it (relative: the node's and the queue's clocks may differ); null: UNLIMITED. */
+  endsInMs: number | null;
 }
 
 /** A node asking for work: what it has, and what of that is free now. */
@@ -29,6 +42,11 @@ export interface NodeCapacity {
   freeMemoryMb: number;
   /** Whose jobs it runs: a claim skips the others, which stay queued for another node. */
   runsAs: RunsAs;
+  /**
+   * The jobs running on it (an exclusive one with all the node's cpus), for backfill; absent: unknown (an older
+   * daemon), and then nothing backfills on it.
+   */
+  running?: RunningJob[];
 }
 
 export interface ClaimOptions {
@@ -65,6 +83,11 @@ export interface JobQueue {
   releaseStale(olderThanMs: number): Promise<number>;
   /** Takes refs out of the queue, claimed or not: their jobs will not run (cancelled). */
   remove(ids: number[]): Promise<void>;
+  /**
+   * Replaces the set of paused partitions (DOWN or INACTIVE) with these names: no claim takes their refs, which stay
+   * queued, in their places, and are claimable again once their partition is left out of a later call.
+   */
+  pausePartitions(names: string[]): Promise<void>;
   /** Of these job ids, the ones the queue holds no ref for, queued or claimed. */
   missing(ids: number[]): Promise<number[]>;
   /** Queued (unclaimed) refs per partition. */
@@ -78,7 +101,9 @@ export interface QueueTuning {
   window: number;
   /** A partition's head waiting longer than this gets a reservation (anti-starvation). */
   starvationMs: number;
+  /** Whether a node may start a job past a reserved head that ends before the head can start (first-fit.ts). */
+  backfill: boolean;
 }
 
-export const DEFAULT_QUEUE_TUNING: QueueTuning = { window: 64, starvationMs: 30_000 };
+export const DEFAULT_QUEUE_TUNING: QueueTuning = { window: 64, starvationMs: 30_000, backfill: true };
 export const DEFAULT_CLAIM_MAX = 32;

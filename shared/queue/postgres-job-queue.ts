@@ -7,7 +7,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { queryRows } from '../db/query-rows.js';
-import { bigintArray, intArray, nullableWordArray, wordArray } from '../db/pg-array.js';
+import { bigintArray, intArray, nullableIntArray, nullableWordArray, wordArray } from '../db/pg-array.js';
 import { runsJobOf } from '../protocol/runs-as.js';
 import { firstFit } from './first-fit.js';
 import {
@@ -18,6 +18,7 @@ import {
   type JobRef,
   type NodeCapacity,
   type QueueTuning,
+  UNLIMITED,
 } from './job-queue.js';
 
 export class PostgresJobQueue implements JobQueue {
@@ -31,12 +32,13 @@ export class PostgresJobQueue implements JobQueue {
   async enqueue(refs: JobRef[]): Promise<void> {
     if (refs.length === 0) return;
     await this.db.execute(sql`
-      INSERT INTO queue_refs (job_id, partition, cpus, memory_mb, priority, exclusive, unix_user)
+      INSERT INTO queue_refs (job_id, partition, cpus, memory_mb, priority, exclusive, unix_user, time_limit_seconds)
       SELECT * FROM unnest(
         ${bigintArray(refs.map((r) => r.id))}, ${wordArray(refs.map((r) => r.partition))},
         ${intArray(refs.map((r) => r.cpus))}, ${intArray(refs.map((r) => r.memoryMb))},
         ${intArray(refs.map((r) => r.priority))}, ${sql.raw(`'{${refs.map((r) => r.exclusive).join(',')}}'::boolean[]`)},
-        ${nullableWordArray(refs.map((r) => r.user))}
+        ${nullableWordArray(refs.map((r) => r.user))},
+        ${nullableIntArray(refs.map((r) => r.timeLimitSeconds))}
       )
       ON CONFLICT (job_id) DO NOTHING
     `);
@@ -47,7 +49,8 @@ export class PostgresJobQueue implements JobQueue {
     // not read twice.
     const names = [...new Set(capacity.partitions)].sort();
     if (names.length === 0) return [];
-    const partitions = wordArray(names);
+    // Paused partitions are left out in the statements themselves: no extra round trip to read them.
+    const partitions = sql`ARRAY(SELECT unnest(${wordArray(names)}) EXCEPT SELECT partition FROM queue_paused ORDER BY 1)`;
     const heads = await this.#noteHeads(partitions);
     const max = options.max ?? DEFAULT_CLAIM_MAX;
     const reserved = heads.filter((head) => head.reserved);
@@ -59,7 +62,7 @@ export class PostgresJobQueue implements JobQueue {
         const candidates = (
           await queryRows(
             tx,
-            sql`SELECT job_id AS id, partition, cpus, memory_mb, priority, exclusive, unix_user
+            sql`SELECT job_id AS id, partition, cpus, memory_mb, priority, exclusive, unix_user, time_limit_seconds
                 FROM queue_window(${partitions}, ${depth}) ORDER BY priority DESC, job_id`,
           )
         ).map(toRef);
@@ -72,7 +75,13 @@ export class PostgresJobQueue implements JobQueue {
             head.ref.memoryMb <= capacity.memoryMb,
         );
         if (heldBack) return [];
-        const { taken, wantsMore } = firstFit(candidates, capacity, new Set(reserved.map((head) => head.ref.id)), max);
+        const { taken, wantsMore } = firstFit(
+          candidates,
+          capacity,
+          new Set(reserved.map((head) => head.ref.id)),
+          max,
+          this.tuning.backfill,
+        );
         const exhausted = names.every((name) => candidates.filter((ref) => ref.partition === name).length < depth);
         if (wantsMore && !exhausted && depth < this.tuning.window) {
           depth = Math.min(this.tuning.window, depth * 2);
@@ -111,7 +120,7 @@ export class PostgresJobQueue implements JobQueue {
           WHERE queue_heads.job_id <> EXCLUDED.job_id
         )
         SELECT current.job_id AS id, current.partition, current.cpus, current.memory_mb, current.priority,
-               current.exclusive, current.unix_user,
+               current.exclusive, current.unix_user, current.time_limit_seconds,
                -- A new head's clock starts now.
                coalesce(CASE WHEN known.job_id = current.job_id THEN known.since END, now())
                  <= now() - ${this.tuning.starvationMs} * interval '1 millisecond' AS overdue
@@ -158,6 +167,14 @@ export class PostgresJobQueue implements JobQueue {
     await this.db.execute(sql`DELETE FROM queue_refs WHERE job_id = ANY(${bigintArray(ids)})`);
   }
 
+  async pausePartitions(names: string[]): Promise<void> {
+    // One statement: a concurrent claim sees the old set or the new one, never none.
+    await this.db.execute(sql`
+      WITH unpaused AS (DELETE FROM queue_paused WHERE partition <> ALL(${wordArray(names)}))
+      INSERT INTO queue_paused (partition) SELECT DISTINCT unnest(${wordArray(names)}) ON CONFLICT DO NOTHING
+    `);
+  }
+
   async missing(ids: number[]): Promise<number[]> {
     if (ids.length === 0) return [];
     const rows = await queryRows(
@@ -188,5 +205,9 @@ function toRef(row: Record<string, unknown>): JobRef {
     priority: Number(row.priority),
     exclusive: row.exclusive === true,
     user: row.unix_user === null || row.unix_user === undefined ? null : String(row.unix_user),
+    timeLimitSeconds:
+      row.time_limit_seconds === null || row.time_limit_seconds === undefined
+        ? UNLIMITED
+        : Number(row.time_limit_seconds),
   };
 }

@@ -1,7 +1,8 @@
 /** The Node host's queues: Redis over TCP when REDIS_URL is set, else the Postgres queue in the same database. */
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
 import type { Database } from '../../../shared/db/database.js';
-import type { JobQueue, QueueTuning } from '../../../shared/queue/job-queue.js';
+import { queueTuning } from '../../../shared/config/queue-settings.js';
+import type { JobQueue } from '../../../shared/queue/job-queue.js';
 import { PostgresJobQueue } from '../../../shared/queue/postgres-job-queue.js';
 import { ioredisClient } from '../../../shared/queue/redis/ioredis-client.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
@@ -25,10 +26,7 @@ export interface NodeQueues {
 }
 
 export function openNodeQueues(config: NodeHostConfig, db: Database): NodeQueues {
-  const tuning: QueueTuning = {
-    window: config.CONDUCTOR_CLAIM_WINDOW,
-    starvationMs: config.CONDUCTOR_STARVATION_SECONDS * 1000,
-  };
+  const tuning = queueTuning(config);
   if (!config.REDIS_URL) {
     const queue = new PostgresJobQueue(db, tuning);
     return { requests: queue, background: queue, close: () => queue.close() };

@@ -5,6 +5,7 @@ import * as lua from './scripts/lua.generated.js';
 export const claimScript: RedisScript = { name: 'claim', source: lua.claim };
 export const enqueueScript: RedisScript = { name: 'enqueue', source: lua.enqueue };
 export const inspectScript: RedisScript = { name: 'inspect', source: lua.inspect };
+export const pauseScript: RedisScript = { name: 'pause', source: lua.pause };
 export const releaseScript: RedisScript = { name: 'release', source: lua.release };
 export const releaseStaleScript: RedisScript = { name: 'release-stale', source: lua.releaseStale };
 export const removeScript: RedisScript = { name: 'remove', source: lua.remove };

@@ -1,12 +1,14 @@
 /**
  * The Redis queue. Keys, under a prefix:
- * - `refs`: hash, job id → "partition|cpus|memoryMb|priority|exclusive|user|score", for every ref queued or claimed
- *   (user: the job's owner, empty for none; refs pushed before owners existed have no user field, and name none)
+ * - `refs`: hash, job id → "partition|cpus|memoryMb|priority|exclusive|user|timeLimitSeconds|score", for every ref
+ *   queued or claimed (user: the job's owner, empty for none; timeLimitSeconds empty for UNLIMITED). Refs pushed before
+ *   time limits have no such field (UNLIMITED: they never backfill); those pushed before owners have no user either.
  * - `q:<partition>`: sorted set of job ids, by score = submit order − priority × 2^33 (priority first, then age)
  * - `claimed:<node>`: hash, job id → claim time, refs a node took and has not settled
  * - `claims`: sorted set of "node|id" by claim time, to find claims nobody settled
  * - `head:<partition>`: hash, the partition's current head and since when (anti-starvation)
  * - `partitions`: set of partitions ever used; `wake`: channel told of new work per partition
+ * - `paused`: set of partitions whose refs no claim takes (DOWN or INACTIVE)
  * Every operation is one script, one round trip.
  */
 import {
@@ -17,6 +19,8 @@ import {
   type JobRef,
   type NodeCapacity,
   type QueueTuning,
+  type RunningJob,
+  UNLIMITED,
 } from '../job-queue.js';
 import type { RedisClientPort } from './redis-client-port.js';
 import { ScriptRunner } from './script-runner.js';
@@ -24,6 +28,7 @@ import {
   claimScript,
   enqueueScript,
   inspectScript,
+  pauseScript,
   releaseScript,
   releaseStaleScript,
   removeScript,
@@ -77,6 +82,8 @@ export class RedisJobQueue implements JobQueue {
         capacity.runsAs.any_user ? 1 : 0,
         capacity.runsAs.unnamed ? 1 : 0,
         capacity.runsAs.users.join(','),
+        this.tuning.backfill ? 1 : 0,
+        encodeRunning(capacity.running),
         ...capacity.partitions,
       ],
     )) as unknown[];
@@ -117,6 +124,10 @@ export class RedisJobQueue implements JobQueue {
     await this.#scripts.run(removeScript, [this.#refs], [this.prefix, ...ids]);
   }
 
+  async pausePartitions(names: string[]): Promise<void> {
+    await this.#scripts.run(pauseScript, [`${this.prefix}paused`], [this.prefix, ...names]);
+  }
+
   async missing(ids: number[]): Promise<number[]> {
     if (ids.length === 0) return [];
     const reply = (await this.#scripts.run(inspectScript, [this.#refs], [this.prefix, 'missing', ...ids])) as unknown[];
@@ -144,15 +155,35 @@ export class RedisJobQueue implements JobQueue {
 function encodeRef(ref: JobRef): string {
   if (ref.id >= 2 ** 33) throw new RangeError(`job id ${ref.id} is past what the Redis queue orders exactly (2^33)`);
   const score = BigInt(ref.id) - BigInt(ref.priority) * PRIORITY_WEIGHT;
-  // The owner before the score: every script reads the score as the last field, so refs of either form stay valid.
-  return [ref.partition, ref.cpus, ref.memoryMb, ref.priority, ref.exclusive ? 1 : 0, ref.user ?? '', score].join('|');
+  // Owner and time limit before the score: every script reads the score as the last field, so refs of every form
+  // stay valid.
+  const limit = ref.timeLimitSeconds ?? '';
+  return [
+    ref.partition,
+    ref.cpus,
+    ref.memoryMb,
+    ref.priority,
+    ref.exclusive ? 1 : 0,
+    ref.user ?? '',
+    limit,
+    score,
+  ].join('|');
+}
+
+/** The node's running jobs as claim.lua reads them: '?' for unknown, else "cpus,memoryMb,endsInMs" ('u': UNLIMITED). */
+function encodeRunning(running: RunningJob[] | undefined): string {
+  if (!running) return '?';
+  return running
+    .map((job) => `${job.cpus},${job.memoryMb},${job.endsInMs === null ? 'u' : Math.max(0, Math.ceil(job.endsInMs))}`)
+    .join(' ');
 }
 
 function decodeRef(id: string, data: string): JobRef {
   const fields = data.split('|');
   const [partition, cpus, memoryMb, priority, exclusive] = fields;
-  // Seven fields since owners; six before (no owner: those jobs name none).
+  // Eight fields since time limits; seven before (UNLIMITED); six before owners (no owner: those jobs name none).
   const user = fields.length >= 7 ? fields[5]! : '';
+  const limit = fields.length >= 8 ? fields[6]! : '';
   return {
     id: Number(id),
     partition: partition!,
@@ -161,5 +192,6 @@ function decodeRef(id: string, data: string): JobRef {
     priority: Number(priority),
     exclusive: exclusive === '1',
     user: user === '' ? null : user,
+    timeLimitSeconds: limit === '' ? UNLIMITED : Number(limit),
   };
 }

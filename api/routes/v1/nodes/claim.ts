@@ -44,6 +44,13 @@ export function registerClaim(app: App): void {
         freeCpus: body.free_cpus,
         freeMemoryMb: body.free_memory_mb,
         runsAs: body.runs_as ?? UNSAID_RUNS_AS,
+        ...(body.running && {
+          running: body.running.map((job) => ({
+            cpus: job.cpus,
+            memoryMb: job.memory_mb,
+            endsInMs: job.ends_in_ms,
+          })),
+        }),
       },
       body.max === undefined ? {} : { max: body.max },
     );

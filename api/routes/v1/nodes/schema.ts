@@ -86,6 +86,7 @@ export function refView(ref: JobRef): z.infer<typeof Ref> {
     priority: ref.priority,
     exclusive: ref.exclusive,
     user: ref.user,
+    time_limit_seconds: ref.timeLimitSeconds,
   };
 }
 

@@ -5,7 +5,8 @@
   KEYS[1]   refs hash
 
   ARGV[1]   key prefix
-  ARGV[2..] per ref, 3 values: id, data ("partition|cpus|memoryMb|priority|exclusive|score"), partition
+  ARGV[2..] per ref, 3 values: id, data ("partition|cpus|memoryMb|priority|exclusive|user|timeLimitSeconds|score",
+            the score last: redis-job-queue.ts), partition
 
   Returns: the number of refs added.
 ]]

@@ -9,10 +9,15 @@ export const claim = `--[[
   Walks the partitions' queues at most \`window\` refs deep in each, and takes the first refs that fit what is still
   free (an exclusive ref only on an idle node, and it takes the whole node), moving them to the node's claimed set.
   A partition's head that has been the head for longer than the bound is reserved: a node that could ever fit it
-  takes nothing queued after it, from any partition, until it fits. A ref the node does not run is passed over as if
-  absent: it stays queued for another node, and never holds this one back. Refs without data (removed) are dropped
-  on the way. Each queue is read in chunks, the first just big enough for \`max refs\`, so that a claim for one ref reads a
-  few entries, not the whole window. Every claim is also noted in \`<prefix>claims\` by time, for release-stale.
+  holds it for itself. Past it, the node takes only backfill: refs that fit now and whose time limit ends before the
+  head's earliest start there (the shadow time: the running jobs, and those taken in this claim, end by their limits
+  soonest first until the head fits; an exclusive head needs all to end), as first-fit.ts and shadow-time.ts. With
+  backfill off, the node's running jobs unknown, or the head waiting on an UNLIMITED one, the head ends the claim: the
+  node takes nothing queued after it, from any partition, until it fits. A ref the node does not run is passed over
+  as if absent: it stays queued for another node, and never holds this one back. Paused partitions (\`<prefix>paused\`,
+  DOWN or INACTIVE) are not read at all: their refs stay queued. Refs without data (removed) are dropped on the way.
+  Each queue is read in chunks, the first just big enough for \`max refs\`, so that a claim for one ref reads a few
+  entries, not the whole window. Every claim is also noted in \`<prefix>claims\` by time, for release-stale.
 
   KEYS[1]   refs hash
   KEYS[2]   the node's claimed hash (\`<prefix>claimed:<node>\`: the node's name is its last part)
@@ -28,7 +33,9 @@ export const claim = `--[[
   ARGV[9]   runs any owner's jobs: '1' or '0'
   ARGV[10]  runs jobs naming no user: '1' or '0'
   ARGV[11]  the owners whose jobs it runs, comma-separated (login names hold no comma), maybe empty
-  ARGV[12..] the node's partitions
+  ARGV[12]  backfill: '1' on, '0' off
+  ARGV[13]  the node's running jobs: '?' unknown, else space-separated "cpus,memoryMb,endsInMs" ('u' for UNLIMITED)
+  ARGV[14..] the node's partitions
 
   Returns: a flat array of id, data pairs for the refs taken.
 ]]
@@ -43,15 +50,43 @@ local idle = free_cpus == total_cpus and free_mem == total_mem
 local any_user, unnamed = ARGV[9] == '1', ARGV[10] == '1'
 local users = {}
 for user in string.gmatch(ARGV[11], '[^,]+') do users[user] = true end
+local backfill = ARGV[12] == '1'
+-- What runs, and what this claim starts: a reserved head waits on both. nil: unknown, no backfill.
+local running
+if ARGV[13] ~= '?' then
+  running = {}
+  for c, m, e in string.gmatch(ARGV[13], '(%d+),(%d+),(%w+)') do
+    running[#running + 1] = { cpus = tonumber(c), mem = tonumber(m), ends = tonumber(e) }
+  end
+end
 
--- A ref's data: "partition|cpus|memoryMb|priority|exclusive|user|score", or without the user field (pushed before
--- owners existed: those jobs name none). Answers its cpus, memory, exclusive flag and owner ('' for none).
+-- A ref's data: "partition|cpus|memoryMb|priority|exclusive|user|timeLimitSeconds|score", or without the time limit
+-- (pushed before backfill: UNLIMITED), or without the user too (pushed before owners existed: those jobs name none).
+-- Answers its cpus, memory, exclusive flag, owner ('' for none) and time limit in seconds (nil: UNLIMITED).
 local function fields(data)
   local parts = {}
   for field in string.gmatch(data, '([^|]*)|') do parts[#parts + 1] = field end
   local user = ''
   if #parts >= 6 then user = parts[6] end
-  return tonumber(parts[2]), tonumber(parts[3]), parts[5], user
+  return tonumber(parts[2]), tonumber(parts[3]), parts[5], user, tonumber(parts[7] or '')
+end
+
+-- The reserved head's earliest start here, ms from now (shadow-time.ts), or nil when none can be computed.
+local function shadow_ms(cpus, mem, exclusive, have_cpus, have_mem)
+  if exclusive == '1' then cpus, mem = total_cpus, total_mem end
+  local by_end = {}
+  for i, job in ipairs(running) do by_end[i] = job end
+  -- UNLIMITED last: reaching one means the head waits on it.
+  table.sort(by_end, function(a, b) return (a.ends or math.huge) < (b.ends or math.huge) end)
+  local at = 0
+  for _, job in ipairs(by_end) do
+    if have_cpus >= cpus and have_mem >= mem then return at end
+    if not job.ends then return nil end
+    have_cpus, have_mem = have_cpus + job.cpus, have_mem + job.mem
+    at = math.max(at, job.ends)
+  end
+  if have_cpus >= cpus and have_mem >= mem then return at end
+  return nil
 end
 
 local function runs(user)
@@ -62,8 +97,8 @@ end
 -- One cursor per partition: a buffer of entries read, how far into the queue, and how many of those were removed
 -- (removals shift the ranks of what comes after).
 local parts, named = {}, {}
-for i = 12, #ARGV do
-  if not named[ARGV[i]] then
+for i = 14, #ARGV do
+  if not named[ARGV[i]] and redis.call('SISMEMBER', prefix .. 'paused', ARGV[i]) == 0 then
     named[ARGV[i]] = true
     parts[#parts + 1] = {
       queue = prefix .. 'q:' .. ARGV[i], head_key = prefix .. 'head:' .. ARGV[i],
@@ -107,6 +142,8 @@ for _, p in ipairs(parts) do
 end
 
 local taken, count = {}, 0
+-- Past a reserved head: only refs that end by this (ms from now) may still start. nil: no head passed yet.
+local backfill_until
 while count < max_take and free_cpus > 0 do
   local best
   for _, p in ipairs(parts) do
@@ -122,7 +159,7 @@ while count < max_take and free_cpus > 0 do
     redis.call('ZREM', best.queue, c.id)
     best.removed = best.removed + 1
   else
-    local cpus, mem, exclusive, user = fields(data)
+    local cpus, mem, exclusive, user, limit = fields(data)
     local fits
     if not runs(user) then
       fits = false
@@ -131,18 +168,30 @@ while count < max_take and free_cpus > 0 do
     else
       fits = cpus <= free_cpus and mem <= free_mem
     end
-    if fits then
+    local in_time = backfill_until == nil or (limit ~= nil and limit * 1000 <= backfill_until)
+    if fits and in_time then
       redis.call('ZREM', best.queue, c.id)
       best.removed = best.removed + 1
       redis.call('HSET', claimed, c.id, now)
       redis.call('ZADD', prefix .. 'claims', now, node .. '|' .. c.id)
+      if running then
+        local ends = limit and limit * 1000
+        if exclusive == '1' then
+          running[#running + 1] = { cpus = total_cpus, mem = total_mem, ends = ends }
+        else
+          running[#running + 1] = { cpus = cpus, mem = mem, ends = ends }
+        end
+      end
       if exclusive == '1' then free_cpus, free_mem = 0, 0 else free_cpus, free_mem = free_cpus - cpus, free_mem - mem end
       idle = false
       count = count + 1
       taken[#taken + 1] = c.id
       taken[#taken + 1] = data
-    elseif reserved[c.id] and runs(user) and cpus <= total_cpus and mem <= total_mem then
-      break
+    elseif not fits and reserved[c.id] and runs(user) and cpus <= total_cpus and mem <= total_mem then
+      local shadow
+      if backfill and running then shadow = shadow_ms(cpus, mem, exclusive, free_cpus, free_mem) end
+      if shadow == nil then break end
+      if backfill_until == nil or shadow < backfill_until then backfill_until = shadow end
     end
   end
 end
@@ -156,7 +205,8 @@ export const enqueue = `--[[
   KEYS[1]   refs hash
 
   ARGV[1]   key prefix
-  ARGV[2..] per ref, 3 values: id, data ("partition|cpus|memoryMb|priority|exclusive|score"), partition
+  ARGV[2..] per ref, 3 values: id, data ("partition|cpus|memoryMb|priority|exclusive|user|timeLimitSeconds|score",
+            the score last: redis-job-queue.ts), partition
 
   Returns: the number of refs added.
 ]]
@@ -269,6 +319,33 @@ else
   end
 end
 return out
+`;
+
+export const pause = `--[[
+  Replaces the set of paused partitions (\`<prefix>paused\`, DOWN or INACTIVE), whose refs claim.lua does not take, and
+  publishes each partition taken out of it on \`<prefix>wake\`: its refs, still queued, are claimable again, and idle
+  nodes should not wait out their backoff to find them.
+
+  KEYS[1]   the paused set (\`<prefix>paused\`)
+
+  ARGV[1]   key prefix
+  ARGV[2..] the partitions paused from now on (maybe none)
+
+  Returns: the number of partitions paused.
+]]
+local paused, prefix = KEYS[1], ARGV[1]
+local now = {}
+for i = 2, #ARGV do now[ARGV[i]] = true end
+for _, partition in ipairs(redis.call('SMEMBERS', paused)) do
+  if not now[partition] then redis.call('PUBLISH', prefix .. 'wake', partition) end
+end
+redis.call('DEL', paused)
+local count = 0
+for partition in pairs(now) do
+  redis.call('SADD', paused, partition)
+  count = count + 1
+end
+return count
 `;
 
 export const releaseStale = `--[[
