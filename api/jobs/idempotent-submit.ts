@@ -49,7 +49,7 @@ export interface SubmitAnswer {
  */
 export async function submitJobOnce(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults' | 'priority'>,
   principal: Principal,
   body: SubmitRequest,
   once: SubmitOnce,
@@ -73,7 +73,10 @@ export async function submitJobOnce(
       })
       .returning({ key: idempotencyKeys.key });
     if (taken.length === 0) return undefined;
-    const job = await insertJob(tx, spec, actorName(principal), { withRef: services.queue.storesRefsWithJobs });
+    const job = await insertJob(tx, spec, actorName(principal), {
+      withRef: services.queue.storesRefsWithJobs,
+      priority: services.priority,
+    });
     const answer = once.render(job);
     await tx
       .update(idempotencyKeys)

@@ -3,6 +3,7 @@ import { toJobSpec, type JobSpec, type SubmitReading, type SubmitRequest } from 
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed } from '../http/errors.js';
+import { priorityRefusals } from '../priority/priority-request.js';
 import { insertJob } from './insert-job.js';
 import { jobOwner } from './job-owner.js';
 import { jobRef } from './job-ref.js';
@@ -21,19 +22,23 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'faults' | 'priority'>,
   principal: Principal,
   body: SubmitRequest,
   reading?: SubmitReading,
 ): Promise<JobSummaryRow> {
   const spec = await admissibleSpec(db, services, principal, body, reading);
-  const job = await insertJob(db, spec, actorName(principal), { withRef: services.queue.storesRefsWithJobs });
+  const job = await insertJob(db, spec, actorName(principal), {
+    withRef: services.queue.storesRefsWithJobs,
+    priority: services.priority,
+  });
   return afterCommit(db, services, job);
 }
 
 /**
  * The job a principal's body describes, once it may be submitted: throws Forbidden (403) for another account than a
- * user token's own, ValidationFailed (422) for a job no node could ever run.
+ * user token's own, ValidationFailed (422) for a job no node could ever run or a priority it may not ask for
+ * (priority-request.ts: a user's priority above 0, a user's negative nice).
  */
 export async function admissibleSpec(
   db: Database,
@@ -47,6 +52,15 @@ export async function admissibleSpec(
     throw new Forbidden(`job.account${setBy(reading, 'account')}: this token submits to account "${ownAccount}" only`);
   }
   const spec = toJobSpec(body, ownAccount, jobOwner(principal, body.job.user), reading);
+  const priorityRefused = priorityRefusals(principal, spec);
+  if (priorityRefused.length > 0) {
+    throw new ValidationFailed(
+      priorityRefused.map((error) => ({
+        ...error,
+        message: `${error.message}${setBy(reading, error.field.slice(4))}`,
+      })),
+    );
+  }
   // A job no node could ever run would wait forever: refused now, naming what to change.
   const refusal = await capacities.refusal(db, spec);
   if (refusal) {

@@ -8,6 +8,7 @@ import type { App } from '../../api/app-env.js';
 import type { FaultInjector } from '../../api/fault-points.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.js';
 import type { FollowLeases } from '../../api/follows/follow-leases.js';
+import type { PrioritySettings } from '../../shared/config/priority-settings.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -67,6 +68,8 @@ export async function createTestApp(
     nodeLeaseMs?: number | null;
     /** Called at each fault point (api/fault-points.ts). */
     faults?: FaultInjector;
+    /** The priority's weights and ages; the defaults otherwise. */
+    priority?: PrioritySettings;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -86,6 +89,7 @@ export async function createTestApp(
     ...(options.followLeaseMs ? { followLeaseMs: options.followLeaseMs } : {}),
     ...(options.nodeLeaseMs !== undefined ? { nodeLeaseMs: options.nodeLeaseMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.priority ? { priority: options.priority } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).

@@ -1,0 +1,67 @@
+/**
+ * The periodic priority recompute (Slurm's PriorityCalcPeriod), a step of every reconciler run: at most once per
+ * interval across every reconciler of the deployment, serialised on the one scheduler_clock row (FOR UPDATE: a second
+ * reconciler waits for the first's commit, then sees it computed and skips). In that transaction:
+ * 1. each account's usage is decayed and charged for [charged_until, now) (charge-usage.ts);
+ * 2. each account's fair-share factor is recomputed (fairshare-factors.ts);
+ * 3. the PENDING jobs whose priority changed are written (reprioritise-jobs.ts), and pushed to the queue's order: on
+ *    the Postgres queue in the same statement; on Redis in bounded batches before the commit, so that a push that
+ *    fails rolls the recompute back and the next run pushes the same changes again (written first, the jobs would
+ *    already hold their new priority and nothing would tell the queue).
+ */
+import { sql } from 'drizzle-orm';
+import type { PrioritySettings } from '../../shared/config/priority-settings.js';
+import type { Database } from '../../shared/db/database.js';
+import { queryRows } from '../../shared/db/query-rows.js';
+import type { JobQueue } from '../../shared/queue/job-queue.js';
+import { chargeUsage } from './charge-usage.js';
+import { updateFairshareFactors } from './fairshare-factors.js';
+import { reprioritiseJobs } from './reprioritise-jobs.js';
+
+/** How many changes one reprioritise call carries: one Redis script's run stays short for the claims it holds up. */
+export const REPRIORITISE_BATCH = 1000;
+
+export interface RecomputeResult {
+  /** CPU-seconds charged to accounts in all. */
+  charged: number;
+  /** Accounts whose fair-share factor was computed. */
+  accounts: number;
+  /** PENDING jobs whose priority changed (and whose refs were told). */
+  changed: number;
+}
+
+/**
+ * Recomputes as of `now` unless done within `settings.intervalMs` (answers null then). Throws what the database or
+ * the queue throws; nothing is then written.
+ */
+export async function recomputePriorities(
+  db: Database,
+  queue: JobQueue,
+  settings: PrioritySettings,
+  now: Date,
+): Promise<RecomputeResult | null> {
+  return db.transaction(async (tx) => {
+    const [clock] = await queryRows(
+      tx,
+      sql`SELECT charged_until, priority_computed_at FROM scheduler_clock FOR UPDATE`,
+    );
+    if (!clock) throw new Error('scheduler_clock has no row: the database is not migrated (0020)');
+    const computedAt = clock.priority_computed_at === null ? null : new Date(clock.priority_computed_at as string);
+    if (computedAt !== null && computedAt.getTime() > now.getTime() - settings.intervalMs) return null;
+    const charged = await chargeUsage(tx, new Date(clock.charged_until as string), now, settings.halfLifeMs);
+    const accounts = await updateFairshareFactors(tx, now);
+    const changes = await reprioritiseJobs(tx, settings, now, { withRefs: queue.storesRefsWithJobs });
+    if (!queue.storesRefsWithJobs) {
+      for (let i = 0; i < changes.length; i += REPRIORITISE_BATCH) {
+        await queue.reprioritise(changes.slice(i, i + REPRIORITISE_BATCH));
+      }
+    }
+    // A clock behind the last run's never moves the charged window back: that would charge it twice.
+    await tx.execute(sql`
+      UPDATE scheduler_clock
+      SET charged_until = greatest(charged_until, ${now.toISOString()}::timestamptz),
+          priority_computed_at = ${now.toISOString()}::timestamptz
+    `);
+    return { charged, accounts, changed: changes.length };
+  });
+}
