@@ -45,8 +45,17 @@ for (const backend of await queueBackends()) {
 
     it('moves queued refs to their new place in (priority desc, submit order), keeping their other fields', async () => {
       const queue = await start();
-      await queue.enqueue([ref(1, { priority: 30 }), ref(2, { priority: 20, user: 'alice' }), ref(3, { priority: 10 })]);
-      expect(await queue.reprioritise([{ id: 3, priority: 40 }, { id: 2, priority: -5 }])).toBe(2);
+      await queue.enqueue([
+        ref(1, { priority: 30 }),
+        ref(2, { priority: 20, user: 'alice' }),
+        ref(3, { priority: 10 }),
+      ]);
+      expect(
+        await queue.reprioritise([
+          { id: 3, priority: 40 },
+          { id: 2, priority: -5 },
+        ]),
+      ).toBe(2);
       const claimed = await queue.claim(node());
       expect(ids(claimed)).toEqual([3, 1, 2]);
       expect(claimed[2]).toEqual(ref(2, { priority: -5, user: 'alice' }));
@@ -76,7 +85,12 @@ for (const backend of await queueBackends()) {
       const queue = await start();
       await queue.enqueue([ref(1), ref(2)]);
       await queue.remove([2]);
-      expect(await queue.reprioritise([{ id: 2, priority: 50 }, { id: 99, priority: 50 }])).toBe(0);
+      expect(
+        await queue.reprioritise([
+          { id: 2, priority: 50 },
+          { id: 99, priority: 50 },
+        ]),
+      ).toBe(0);
       expect(await queue.missing([1, 2, 99])).toEqual([2, 99]);
       expect(await queue.depth()).toEqual({ batch: 1 });
       expect(await queue.reprioritise([])).toBe(0);
