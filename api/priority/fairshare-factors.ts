@@ -16,10 +16,18 @@ export async function updateFairshareFactors(db: Database, now: Date): Promise<n
   const rows = await queryRows(
     db,
     sql`
-      WITH counted AS (
+      WITH RECURSIVE pending AS (
+        -- The accounts with PENDING jobs, one index probe each (jobs_account_active) instead of reading every
+        -- PENDING row: a loose index scan, as Postgres has none of its own.
+        (SELECT account FROM jobs WHERE state = 'PENDING' ORDER BY account LIMIT 1)
+        UNION ALL
+        SELECT (SELECT j.account FROM jobs j WHERE j.state = 'PENDING' AND j.account > p.account
+                ORDER BY j.account LIMIT 1)
+        FROM pending p WHERE p.account IS NOT NULL
+      ), counted AS (
         SELECT account FROM account_usage WHERE usage_cpu_seconds > 0
         UNION
-        SELECT DISTINCT account FROM jobs WHERE state = 'PENDING'
+        SELECT account FROM pending WHERE account IS NOT NULL
       ), shares AS (
         SELECT c.account, coalesce(a.fairshare_shares, 1)::float8 AS shares, coalesce(u.usage_cpu_seconds, 0) AS usage
         FROM counted c

@@ -1,13 +1,14 @@
 /**
  * The periodic priority recompute (Slurm's PriorityCalcPeriod), a step of every reconciler run: at most once per
- * interval across every reconciler of the deployment, serialised on the one scheduler_clock row (FOR UPDATE: a second
+ * interval across every reconciler of the deployment, decided on the one scheduler_clock row (FOR UPDATE: a second
  * reconciler waits for the first's commit, then sees it computed and skips). In that transaction:
- * 1. each account's usage is decayed and charged for [charged_until, now) (charge-usage.ts);
- * 2. each account's fair-share factor is recomputed (fairshare-factors.ts);
- * 3. the PENDING jobs whose priority changed are written (reprioritise-jobs.ts), and pushed to the queue's order: on
- *    the Postgres queue in the same statement; on Redis in bounded batches before the commit, so that a push that
- *    fails rolls the recompute back and the next run pushes the same changes again (written first, the jobs would
- *    already hold their new priority and nothing would tell the queue).
+ * 1. each account's usage is decayed and charged for [charged_until, now) (charge-usage.ts), and the clock moved on;
+ * 2. each account's fair-share factor is recomputed (fairshare-factors.ts).
+ * Then, by the reconciler that did so only, the PENDING jobs whose priority changed are written in batches of
+ * REPRIORITISE_BATCH (reprioritise-jobs.ts), each its own short transaction, and pushed to the queue's order: on the
+ * Postgres queue in the same statement; on Redis before the batch commits, so that a push that fails rolls the batch
+ * back and the next recompute pushes it again (written first, the jobs would already hold their new priority and
+ * nothing would tell the queue). A reconciler that dies between batches leaves the rest to the next recompute.
  */
 import { sql } from 'drizzle-orm';
 import type { PrioritySettings } from '../../shared/config/priority-settings.js';
@@ -18,7 +19,10 @@ import { chargeUsage } from './charge-usage.js';
 import { updateFairshareFactors } from './fairshare-factors.js';
 import { reprioritiseJobs } from './reprioritise-jobs.js';
 
-/** How many changes one reprioritise call carries: one Redis script's run stays short for the claims it holds up. */
+/**
+ * How many jobs one batch writes, and one reprioritise call carries: a statement stays far below the statement
+ * timeout, and one Redis script's run stays short for the claims it holds up (Redis runs one script at a time).
+ */
 export const REPRIORITISE_BATCH = 1000;
 
 export interface RecomputeResult {
@@ -40,7 +44,7 @@ export async function recomputePriorities(
   settings: PrioritySettings,
   now: Date,
 ): Promise<RecomputeResult | null> {
-  return db.transaction(async (tx) => {
+  const due = await db.transaction(async (tx) => {
     const [clock] = await queryRows(
       tx,
       sql`SELECT charged_until, priority_computed_at FROM scheduler_clock FOR UPDATE`,
@@ -50,18 +54,29 @@ export async function recomputePriorities(
     if (computedAt !== null && computedAt.getTime() > now.getTime() - settings.intervalMs) return null;
     const charged = await chargeUsage(tx, new Date(clock.charged_until as string), now, settings.halfLifeMs);
     const accounts = await updateFairshareFactors(tx, now);
-    const changes = await reprioritiseJobs(tx, settings, now, { withRefs: queue.storesRefsWithJobs });
-    if (!queue.storesRefsWithJobs) {
-      for (let i = 0; i < changes.length; i += REPRIORITISE_BATCH) {
-        await queue.reprioritise(changes.slice(i, i + REPRIORITISE_BATCH));
-      }
-    }
     // A clock behind the last run's never moves the charged window back: that would charge it twice.
     await tx.execute(sql`
       UPDATE scheduler_clock
       SET charged_until = greatest(charged_until, ${now.toISOString()}::timestamptz),
           priority_computed_at = ${now.toISOString()}::timestamptz
     `);
-    return { charged, accounts, changed: changes.length };
+    return { charged, accounts };
   });
+  if (due === null) return null;
+  let changed = 0;
+  for (let afterId = 0; ;) {
+    const changes = await db.transaction(async (tx) => {
+      const batch = await reprioritiseJobs(tx, settings, now, {
+        withRefs: queue.storesRefsWithJobs,
+        afterId,
+        limit: REPRIORITISE_BATCH,
+      });
+      if (!queue.storesRefsWithJobs) await queue.reprioritise(batch);
+      return batch;
+    });
+    changed += changes.length;
+    if (changes.length < REPRIORITISE_BATCH) break;
+    afterId = Math.max(...changes.map((change) => change.id));
+  }
+  return { ...due, changed };
 }

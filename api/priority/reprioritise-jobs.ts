@@ -1,8 +1,10 @@
 /**
- * The recompute's write: one set-based UPDATE of the PENDING jobs whose computed priority (priority-formula.ts) differs
- * from their stored one, leaving those an admin set (admin_priority) as they are. Rows a concurrent statement holds
- * (a confirm making the job RUNNING, a cancel) are skipped rather than waited for, so the recompute never holds up a
- * transition; the next recompute catches them if they are still PENDING.
+ * The recompute's write: a set-based UPDATE of the next PENDING jobs, in id order, whose computed priority
+ * (priority-formula.ts) differs from their stored one, leaving those an admin set (admin_priority) as they are. At most
+ * `limit` rows a statement: a first recompute over 100,000 jobs rewrites every row, which in one statement would pass
+ * the hosts' statement timeout (30 s on a busy server) and hold every row's lock, and so every confirm, that long.
+ * Rows a concurrent statement holds (a confirm making the job RUNNING, a cancel) are skipped rather than waited for,
+ * so the recompute never holds up a transition; the next recompute catches them if they are still PENDING.
  */
 import { sql } from 'drizzle-orm';
 import type { PrioritySettings } from '../../shared/config/priority-settings.js';
@@ -17,14 +19,15 @@ export interface PriorityChange {
 }
 
 /**
- * Writes the changed priorities as of `now` and answers them (id, new priority). `withRefs`: the queue's refs are rows
- * (the Postgres queue): their priority is written in the same statement, so the claim order changes with the jobs'.
+ * Writes the priorities as of `now` of at most `limit` changed jobs with ids above `afterId`, and answers them (id, new
+ * priority); fewer than `limit`: none is left past them. `withRefs`: the queue's refs are rows (the Postgres queue):
+ * their priority is written in the same statement, so the claim order changes with the jobs'.
  */
 export async function reprioritiseJobs(
   db: Database,
   settings: PrioritySettings,
   now: Date,
-  options: { withRefs: boolean },
+  options: { withRefs: boolean; afterId: number; limit: number },
 ): Promise<PriorityChange[]> {
   const computed = priorityExpression(formulaParameters(settings.weights, settings.maxAgeMs), {
     ageSeconds: sql`extract(epoch FROM ${now.toISOString()}::timestamptz - j.eligible_time)`,
@@ -49,11 +52,12 @@ export async function reprioritiseJobs(
         CROSS JOIN cluster
         LEFT JOIN account_usage u ON u.account = j.account
         LEFT JOIN partitions p ON p.name = j.partition
-        WHERE j.state = 'PENDING' AND j.admin_priority IS NULL
+        WHERE j.state = 'PENDING' AND j.admin_priority IS NULL AND j.id > ${options.afterId}
       ), locked AS (
         SELECT j.id, w.priority FROM jobs j JOIN wanted w ON w.id = j.id
         WHERE j.priority <> w.priority
         ORDER BY j.id
+        LIMIT ${options.limit}
         FOR UPDATE OF j SKIP LOCKED
       ), changed AS (
         UPDATE jobs j SET priority = l.priority FROM locked l
