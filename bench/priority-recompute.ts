@@ -10,7 +10,7 @@
  * 1. Recompute, each queue: `cold` (every job still at priority 0: every row changes, and on Redis every ref is
  *    pushed in batches of 1000), then, after a VACUUM (autovacuum's part), `steady` (30 s later, as the reconciler runs
  *    it: only ages that crossed a whole point change), and each step of a steady run alone. Time in ms, rows changed.
- * 2. Claims per second on the Redis queue: C claimers (8-CPU nodes, claim + settle in a loop, one shared ioredis
+ * 2. Claims per second on the Redis queue: C claimers (8-CPU nodes, claim + release in a loop, one shared ioredis
  *    client as the API host has) for a fixed time without a recompute, then during a cold recompute (priorities reset
  *    to 0 first, so it rewrites and pushes every ref: the worst case). The ratio is during / without.
  *
@@ -156,7 +156,7 @@ async function stepTimes(database: NodeDatabase, now: Date, withRefs: boolean): 
   };
 }
 
-/** Claims (+ settles) in C loops until `until` resolves; answers claims per second. */
+/** Claims (+ releases) in C loops until `until` resolves; answers claims per second. */
 async function claimRate(queue: JobQueue, until: Promise<unknown>): Promise<{ perSecond: number; claims: number }> {
   let done = false;
   void until.then(() => (done = true));
@@ -168,8 +168,9 @@ async function claimRate(queue: JobQueue, until: Promise<unknown>): Promise<{ pe
       while (!done) {
         const taken = await queue.claim(capacity);
         claims++;
+        // Put back, not settled: the queue keeps its depth, so every phase claims from the same refs.
         if (taken.length)
-          await queue.settle(
+          await queue.release(
             capacity.node,
             taken.map((ref) => ref.id),
           );
