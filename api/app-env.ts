@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { PrioritySettings } from '../shared/config/priority-settings.js';
 import type { Database } from '../shared/db/database.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
@@ -36,6 +37,8 @@ export interface Services {
   nodeLeaseMs: number | null;
   /** Test-only fault points (fault-points.ts); a no-op outside tests. */
   faults: FaultInjector;
+  /** The priority's weights and ages (CONDUCTOR_PRIORITY_*): a submit's first priority and a job's factors use them. */
+  priority: PrioritySettings;
 }
 
 export interface AppEnv {

@@ -3,6 +3,7 @@
  * Workers host and the Node host serve the very same app over their own database drivers. Build it once per process
  * (or Worker isolate): its token cache and prepared statements live as long as it does.
  */
+import { DEFAULT_PRIORITY, type PrioritySettings } from '../shared/config/priority-settings.js';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -102,6 +103,8 @@ export interface AppDependencies {
   assets?: StaticAssets | undefined;
   /** Tests only: called at each fault point (fault-points.ts). No host passes one. */
   faults?: FaultInjector;
+  /** CONDUCTOR_PRIORITY_*: the weights and ages of the computed priority; Slurm-like defaults (priority-settings.ts). */
+  priority?: PrioritySettings;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -132,6 +135,7 @@ export function createApp(deps: AppDependencies): App {
       leaseMs: deps.followLeaseMs ?? FOLLOW_LEASE_MS,
     },
     faults: deps.faults ?? NO_FAULTS,
+    priority: deps.priority ?? DEFAULT_PRIORITY,
     nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,

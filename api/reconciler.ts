@@ -18,9 +18,12 @@
  *    (api/stats/sample-utilisation.ts), and deletes samples past their 8 days.
  * 6. deletes the stored output, then the rows, of finished jobs past their retention (api/jobs/purge-jobs.ts), a
  *    batch of each per run, archiving each job's record first where CONDUCTOR_ARCHIVE_JOBS says so. Last: a log store that does not answer fails the run only after the other steps.
+ * 7. recomputes the PENDING jobs' priorities (fair share, age…) and pushes the changes to the queue's order, once per
+ *    CONDUCTOR_PRIORITY_RECOMPUTE_SECONDS across every reconciler (api/priority/recompute-priority.ts).
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
  */
 import { and, asc, eq, gt, lt } from 'drizzle-orm';
+import { DEFAULT_PRIORITY, type PrioritySettings } from '../shared/config/priority-settings.js';
 import { DEFAULT_RETENTION, type Retention } from '../shared/config/retention-settings.js';
 import { clusterIdSource } from '../shared/db/cluster-id.js';
 import type { Database } from '../shared/db/database.js';
@@ -33,6 +36,7 @@ import { notHeldByAccountLimit, releaseHeldJobs } from './accounts/release-held-
 import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
+import { recomputePriorities, type RecomputeResult } from './priority/recompute-priority.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
 import { sampledMinute, sampleUtilisation } from './stats/sample-utilisation.js';
 
@@ -46,6 +50,8 @@ export interface ReconcilerOptions {
    * stored where the API sees (then CONDUCTOR_ARCHIVE_JOBS cannot be yes: the hosts' settings refuse it).
    */
   logs: (LogStore & JobArchive) | undefined;
+  /** The priority's weights, ages and recompute interval (CONDUCTOR_PRIORITY_*). */
+  priority: PrioritySettings;
 }
 
 // A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
@@ -55,6 +61,7 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   staleClaimMs: 120_000,
   retention: DEFAULT_RETENTION,
   logs: undefined,
+  priority: DEFAULT_PRIORITY,
 };
 
 export class Reconciler {
@@ -88,6 +95,8 @@ export class Reconciler {
     jobsPurged: number;
     /** The minute this run sampled the utilisation of; null when sampled before (by this or another reconciler). */
     sampledMinute: Date | null;
+    /** What the priority recompute did; null when another run (of any reconciler) did it within the interval. */
+    priorities: RecomputeResult | null;
   }> {
     const lost = await settleLostNodes(db);
     for (const node of lost.nodes) await this.queue.requeueNode(node);
@@ -104,6 +113,8 @@ export class Reconciler {
       keysExpired: await sweepIdempotencyKeys(db, batchSize),
       // Before retention: a log store that does not answer fails the run there, and must not stop the charts.
       sampledMinute: await this.#sample(db, this.now()),
+      // After the sweep and releases: the refs it reorders are back in the queue by then.
+      priorities: await recomputePriorities(db, this.queue, this.options.priority, this.now()),
     };
     const now = this.now();
     const outputsPurged = await purgeOutput(db, logs, () => this.#clusterId(db), retention, now, batchSize);

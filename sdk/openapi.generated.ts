@@ -274,7 +274,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description The job, with its script and environment */
+        /** @description The job, with its script and environment, and while PENDING its priority factors (as sprio -l) */
         200: {
           headers: {
             [name: string]: unknown;
@@ -2897,7 +2897,7 @@ export interface components {
       time_limit?: string | number;
       /** @description Take a whole node. Defaults to false. */
       exclusive?: boolean;
-      /** @description Higher runs first. Defaults to 0. */
+      /** @description An admin's absolute priority (as scontrol's Priority=): the job keeps it instead of the computed one. 0, the default, leaves it computed; a user token may not set more (use nice to lower a job's priority). */
       priority?: number;
       /** @description Go back to PENDING when the node is lost. Defaults to false. */
       requeue?: boolean;
@@ -2911,6 +2911,11 @@ export interface components {
        * @example USR1@60
        */
       signal?: string;
+      /**
+       * @description As sbatch's --nice: subtracted from the job's computed priority. A user token may only give 0 or more (lowering its own job); an admin any value from -10000 to 10000. Defaults to 0.
+       * @example 100
+       */
+      nice?: number;
       /**
        * @description The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).
        * @example alice
@@ -2927,7 +2932,23 @@ export interface components {
         [key: string]: string;
       };
       script: string;
+      priority_factors: components['schemas']['PriorityFactors'];
     };
+    /** @description Its priority factors while PENDING (as sprio); null otherwise. */
+    PriorityFactors: {
+      /** @description How long it has waited, as a share of CONDUCTOR_PRIORITY_MAX_AGE, times its weight (0 to the weight), as sprio -l shows it. */
+      age: number;
+      /** @description Its account's fair-share factor (1: used nothing lately; 0.5: used its share), times its weight (0 to the weight), as sprio -l shows it. */
+      fair_share: number;
+      /** @description Its CPUs' share of the cluster's, times its weight (0 to the weight), as sprio -l shows it. */
+      job_size: number;
+      /** @description Its partition's priority tier, as a share of the highest, times its weight (0 to the weight), as sprio -l shows it. */
+      partition: number;
+      /** @description Subtracted from the factors’ sum (sbatch --nice). */
+      nice: number;
+      /** @description An admin set its priority: it keeps that one, not the sum of its factors. */
+      admin_set: boolean;
+    } | null;
     JobEvent: {
       attempt: number;
       from_state: components['schemas']['JobState'] & (string | null);

@@ -297,7 +297,6 @@ describe('directives onto the job', () => {
     '--dependency=afterok:1',
     '--begin=now+60',
     '-H',
-    '--nice=5',
     '--reservation=r',
     '-w node1',
     '--exclude=node1',

@@ -32,7 +32,7 @@ export async function insertJobWithinLimits(
   db: Database,
   spec: JobSpec,
   actor: string,
-  options: { withRef: boolean },
+  options: Parameters<typeof insertJob>[3],
 ): Promise<JobSummaryRow> {
   if (!(await hasSubmitLimits(db, spec.account))) return insertJob(db, spec, actor, options);
   return db.transaction(async (tx) => {

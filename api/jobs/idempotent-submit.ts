@@ -49,7 +49,7 @@ export interface SubmitAnswer {
  */
 export async function submitJobOnce(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults' | 'priority'>,
   principal: Principal,
   body: SubmitRequest,
   once: SubmitOnce,
@@ -75,6 +75,7 @@ export async function submitJobOnce(
     if (taken.length === 0) return undefined;
     const job = await insertJobWithinLimits(tx, spec, actorName(principal), {
       withRef: services.queue.storesRefsWithJobs,
+      priority: services.priority,
     });
     const answer = once.render(job);
     await tx

@@ -1,11 +1,16 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobEvents, jobs, queueRefs } from '../../shared/db/schema.js';
+import type { PrioritySettings } from '../../shared/config/priority-settings.js';
 import type { JobSpec } from '../../shared/job/submit-request.js';
+import { priorityExpression } from '../priority/priority-formula.js';
+import { clusterCpus, fairShareOf, maxTier, tierOf } from '../priority/priority-inputs.js';
 import { summaryColumns, type JobSummaryRow } from './job-summary.js';
 
 /**
- * Inserts a PENDING job and its "submitted" event, in one statement. With
+ * Inserts a PENDING job and its "submitted" event, in one statement, with its first priority: an admin's (the body's
+ * priority, when above 0), else computed as the recompute computes it (api/priority/priority-formula.ts: age 0, its
+ * account's last fair-share factor, its size and partition tier), so it waits in its place from the start. With
  * `withRef`, the statement also writes the job's ref to the Postgres queue, so that job and ref commit together.
  * This is the hottest statement of the API, so each form is prepared once per database (a pg connection then parses
  * and plans it once), and it answers the job without the script and environment the client has just sent.
@@ -14,7 +19,7 @@ export async function insertJob(
   db: Database,
   spec: JobSpec,
   actor: string,
-  options: { withRef: boolean },
+  options: { withRef: boolean; priority: PrioritySettings },
 ): Promise<JobSummaryRow> {
   const statements = preparedFor(db);
   const statement = options.withRef ? statements.withRef : statements.alone;
@@ -25,6 +30,7 @@ export async function insertJob(
     warnSignal: spec.warnSignal === null ? null : JSON.stringify(spec.warnSignal),
     directives: JSON.stringify(spec.directives),
     actor,
+    ...weightParameters(options.priority),
   });
   return row!;
 }
@@ -40,8 +46,37 @@ function preparedFor(db: Database) {
   return statements;
 }
 
+/** The priority's weights as the statement's parameters: a host's settings do not change its prepared plan. */
+function weightParameters({ weights, maxAgeMs }: PrioritySettings) {
+  return {
+    wAge: weights.age,
+    wFairShare: weights.fairShare,
+    wJobSize: weights.jobSize,
+    wPartition: weights.partition,
+    maxAgeSeconds: maxAgeMs / 1000,
+  };
+}
+
 function prepare(db: Database) {
-  const p = (name: keyof JobSpec | 'actor') => sql.placeholder(name);
+  const p = (name: keyof JobSpec | 'actor' | keyof ReturnType<typeof weightParameters>) => sql.placeholder(name);
+  const computed = priorityExpression(
+    {
+      age: p('wAge'),
+      fairShare: p('wFairShare'),
+      jobSize: p('wJobSize'),
+      partition: p('wPartition'),
+      maxAgeSeconds: p('maxAgeSeconds'),
+    },
+    {
+      ageSeconds: sql`0`,
+      fairShare: fairShareOf(p('account')),
+      cpus: sql`${p('cpus')}::int`,
+      clusterCpus,
+      tier: tierOf(p('partition')),
+      maxTier,
+      nice: sql`${p('nice')}::int`,
+    },
+  );
   const insert = () =>
     db.insert(jobs).values({
       account: p('account'),
@@ -49,7 +84,10 @@ function prepare(db: Database) {
       name: p('name'),
       partition: p('partition'),
       reason: 'Priority',
-      priority: p('priority'),
+      // 0 asks for none: the computed one.
+      priority: sql`coalesce(nullif(${p('priority')}::int, 0), ${computed})`,
+      adminPriority: sql`nullif(${p('priority')}::int, 0)`,
+      nice: p('nice'),
       requeue: p('requeue'),
       submittedBy: p('actor'),
       script: p('script'),

@@ -4,6 +4,7 @@ import { toJobSpec, type JobSpec, type SubmitReading, type SubmitRequest } from 
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed, type FieldError } from '../http/errors.js';
+import { priorityRefusals } from '../priority/priority-request.js';
 import { jobOwner } from './job-owner.js';
 import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
@@ -22,7 +23,7 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults' | 'priority'>,
   principal: Principal,
   body: SubmitRequest,
   reading?: SubmitReading,
@@ -30,14 +31,15 @@ export async function submitJob(
   const spec = await admissibleSpec(db, services, principal, body, reading);
   const job = await insertJobWithinLimits(db, spec, actorName(principal), {
     withRef: services.queue.storesRefsWithJobs,
+    priority: services.priority,
   });
   return afterCommit(db, services, job);
 }
 
 /**
  * The job a principal's body describes, once it may be submitted: throws Forbidden (403) for another account than a
- * user token's own, ValidationFailed (422) for a job its partition refuses (partition-admission.ts) or no node could
- * ever run.
+ * user token's own, ValidationFailed (422) for a job its partition refuses (partition-admission.ts), a priority it may
+ * not ask for (priority-request.ts: a user's priority above 0, a user's negative nice) or no node could ever run.
  */
 export async function admissibleSpec(
   db: Database,
@@ -50,11 +52,10 @@ export async function admissibleSpec(
   if (principal.kind === 'user' && body.job.account !== undefined && body.job.account !== ownAccount) {
     throw new Forbidden(`job.account${setBy(reading, 'account')}: this token submits to account "${ownAccount}" only`);
   }
-  const admission = await partitions.admit(
-    db,
-    body.job,
-    toJobSpec(body, ownAccount, jobOwner(principal, body.job.user), reading),
-  );
+  const requested = toJobSpec(body, ownAccount, jobOwner(principal, body.job.user), reading);
+  const priorityRefused = priorityRefusals(principal, requested);
+  if (priorityRefused.length > 0) throw refused(priorityRefused, reading);
+  const admission = await partitions.admit(db, body.job, requested);
   if ('refusal' in admission) throw refused(admission.refusal, reading);
   const { spec } = admission;
   // A job no node could ever run would wait forever: refused now, naming what to change.

@@ -8,6 +8,7 @@ import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
 import { readConfig } from './read-config.js';
+import { checkPriorityWeights, prioritySettings } from './priority-settings.js';
 import { checkRetention, retentionSettings } from './retention-settings.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(1).max(65535);
@@ -41,9 +42,11 @@ export const NodeHostConfigSchema = z
     ...logStoreSettings,
     CONDUCTOR_LOG_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(250),
     ...retentionSettings,
+    ...prioritySettings,
   })
   .superRefine(checkLogStoreSettings)
-  .superRefine(checkRetention);
+  .superRefine(checkRetention)
+  .superRefine(checkPriorityWeights);
 
 export type NodeHostConfig = z.infer<typeof NodeHostConfigSchema>;
 

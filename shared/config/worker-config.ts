@@ -8,6 +8,7 @@ import { apiSettings } from './api-settings.js';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
 import { queueSettings } from './queue-settings.js';
 import { readConfig } from './read-config.js';
+import { checkPriorityWeights, prioritySettings } from './priority-settings.js';
 import { checkRetention, retentionSettings } from './retention-settings.js';
 
 /** A variable the Worker cannot run without: unset reads "is not set", not zod's "expected string". */
@@ -32,13 +33,15 @@ export const WorkerConfigSchema = z
     ...apiSettings,
     ...workerLogStoreSettings,
     ...retentionSettings,
+    ...prioritySettings,
     CONDUCTOR_NEON_WS_PROXY: z
       .string()
       .regex(/^[A-Za-z0-9.[\]:-]+:[0-9]+(\/\S*)?$/, 'must be host:port/path of a WebSocket proxy')
       .optional(),
   })
   .superRefine((config, ctx) => checkLogStoreSettings({ ...config, CONDUCTOR_LOG_DIR: undefined }, ctx))
-  .superRefine(checkRetention);
+  .superRefine(checkRetention)
+  .superRefine(checkPriorityWeights);
 
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 

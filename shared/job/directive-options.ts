@@ -58,6 +58,9 @@ type Reading = { set: Slot; value: unknown } | { warn: string } | { problem: str
 
 const ONE_NODE = 'a job runs on one node here';
 
+/** sbatch's adjustment for a bare --nice. */
+const DEFAULT_NICE = 100;
+
 /** At most this many warnings are kept, then a count of the rest; at most this many problems are answered. */
 const MAX_LISTED = 20;
 
@@ -232,6 +235,14 @@ const READERS: Record<string, (value: string | null) => Reading> = {
   'ntasks-per-node': whole('ntasks_per_node'),
   'tasks-per-node': whole('ntasks_per_node'),
   priority: whole('priority'),
+  // sbatch(1): "--nice[=adjustment] ... If no adjustment value is specified, the default value is 100"; a negative one
+  // is an admin's (the submit refuses it from a user token, naming this line).
+  nice: (value) => {
+    if (value === null || value === '') return { set: 'nice', value: DEFAULT_NICE };
+    return /^\s*[+-]?\d+$/.test(value)
+      ? { set: 'nice', value: Number(value) }
+      : { problem: `"${echo(value)}" is not a whole number` };
+  },
   mem: (value) =>
     /^\s*0+(?:\.0*)?[KMGT]?B?\s*$/i.test(value!)
       ? { problem: "0 (all of a node's memory) is not supported: give a size, such as 4G" }

@@ -21,6 +21,8 @@ export const MAX_ENVIRONMENT_BYTES = 128 * 1024;
 export const MAX_CPUS_PER_JOB = 4096;
 export const DEFAULT_TIME_LIMIT = '1:00:00';
 export const DEFAULT_MEMORY = '1G';
+/** The largest nice either way (an admin's may be negative). Slurm allows ±2147483645; the weights sum to ≤ 10^6. */
+export const MAX_NICE = 10_000;
 
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -115,13 +117,10 @@ export function jobFields<T extends z.ZodType<string | number>>(timeLimit: T) {
     // Its description is the time limit's own: each path reads it its own way.
     time_limit: timeLimit.optional(),
     exclusive: z.boolean().optional().openapi({ description: 'Take a whole node. Defaults to false.' }),
-    priority: z
-      .number()
-      .int()
-      .min(0)
-      .max(1_000_000)
-      .optional()
-      .openapi({ description: 'Higher runs first. Defaults to 0.' }),
+    priority: z.number().int().min(0).max(1_000_000).optional().openapi({
+      description:
+        "An admin's absolute priority (as scontrol's Priority=): the job keeps it instead of the computed one. 0, the default, leaves it computed; a user token may not set more (use nice to lower a job's priority).",
+    }),
     requeue: z
       .boolean()
       .optional()
@@ -168,6 +167,17 @@ export const JobDescription = z
         'As sbatch\'s --signal, [B:]<signal>[@seconds]: send that signal that many seconds (default 60) before the time limit: to the tasks the job started with srun (not the batch script, as sbatch), or with "B:" to the batch script only. Never sent without a time limit; at once when the seconds are not below it.',
       example: 'USR1@60',
     }),
+    // Only on /v1, as sbatch's --nice: the original had no computed priority to adjust.
+    nice: z
+      .number()
+      .int()
+      .min(-MAX_NICE)
+      .max(MAX_NICE)
+      .optional()
+      .openapi({
+        description: `As sbatch's --nice: subtracted from the job's computed priority. A user token may only give 0 or more (lowering its own job); an admin any value from -${MAX_NICE} to ${MAX_NICE}. Defaults to 0.`,
+        example: 100,
+      }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
     user: unixUser('job.user').optional().openapi({
       description:
@@ -200,7 +210,10 @@ export interface JobSpec {
   memoryMb: number;
   timeLimitSeconds: TimeLimit;
   exclusive: boolean;
+  /** An admin's absolute priority, as the body asked; 0: none, the priority is computed (api/priority/). */
   priority: number;
+  /** sbatch's --nice: subtracted from the computed priority. */
+  nice: number;
   requeue: boolean;
   script: string;
   openMode: OpenMode;
@@ -252,6 +265,7 @@ export function toJobSpec(
       job.time_limit === undefined ? parseTimeLimit(DEFAULT_TIME_LIMIT) : reading.timeLimit(job.time_limit),
     exclusive: job.exclusive ?? false,
     priority: job.priority ?? 0,
+    nice: job.nice ?? 0,
     requeue: job.requeue ?? false,
     openMode: job.open_mode ?? DEFAULT_OPEN_MODE,
     warnSignal: job.signal === undefined ? null : parseWarnSignal(job.signal),

@@ -93,6 +93,12 @@ export interface JobQueue {
   /** Queued (unclaimed) refs per partition. */
   depth(): Promise<Record<string, number>>;
   close(): Promise<void>;
+  /**
+   * Gives refs their job's new priority (the priority recompute, api/priority/): a queued ref moves to its new place
+   * in (priority desc, submit order); a claimed one stays claimed, and goes back to its new place if it is released.
+   * Refs not held are ignored (a job that started or ended meanwhile). Answers how many queued refs were moved.
+   */
+  reprioritise(changes: { id: number; priority: number }[]): Promise<number>;
 }
 
 /** What every queue implementation is tuned by. */

@@ -194,6 +194,18 @@ export class PostgresJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {}
+
+  async reprioritise(changes: { id: number; priority: number }[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const rows = await queryRows(
+      this.db,
+      sql`UPDATE queue_refs r SET priority = c.priority
+          FROM unnest(${bigintArray(changes.map((c) => c.id))}, ${intArray(changes.map((c) => c.priority))}) AS c(id, priority)
+          WHERE r.job_id = c.id AND r.priority <> c.priority
+          RETURNING r.claimed_by IS NULL AS queued`,
+    );
+    return rows.filter((row) => row.queued === true).length;
+  }
 }
 
 function toRef(row: Record<string, unknown>): JobRef {

@@ -8,6 +8,7 @@ import type { App } from '../../api/app-env.js';
 import type { FaultInjector } from '../../api/fault-points.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.js';
 import type { FollowLeases } from '../../api/follows/follow-leases.js';
+import { DEFAULT_PRIORITY, type PrioritySettings } from '../../shared/config/priority-settings.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -54,6 +55,16 @@ export const validJob = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/**
+ * Every weight 0: a job's priority is what an admin typed, else 0 less its nice. The suites that order jobs by the
+ * priorities they submit keep meaning what they say; the computed priority's own suite (priority.test.ts) gives its
+ * weights.
+ */
+export const TYPED_PRIORITY: PrioritySettings = {
+  ...DEFAULT_PRIORITY,
+  weights: { age: 0, fairShare: 0, jobSize: 0, partition: 0 },
+};
+
 export async function createTestApp(
   backend: Backend,
   options: {
@@ -72,6 +83,8 @@ export async function createTestApp(
     faults?: FaultInjector;
     /** The partitions configured through the API before the test starts; TEST_PARTITIONS by default. */
     partitions?: readonly string[];
+    /** The priority's weights and ages; TYPED_PRIORITY otherwise. */
+    priority?: PrioritySettings;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -91,6 +104,7 @@ export async function createTestApp(
     ...(options.followLeaseMs ? { followLeaseMs: options.followLeaseMs } : {}),
     ...(options.nodeLeaseMs !== undefined ? { nodeLeaseMs: options.nodeLeaseMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
+    priority: options.priority ?? TYPED_PRIORITY,
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).

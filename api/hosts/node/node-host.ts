@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeHostConfig } from '../../../shared/config/node-host-config.js';
+import { priorityOf } from '../../../shared/config/priority-settings.js';
 import { retentionOf } from '../../../shared/config/retention-settings.js';
 import { hasLegacyLogKeys, readClusterId } from '../../../shared/db/cluster-id.js';
 import type { Database } from '../../../shared/db/database.js';
@@ -73,7 +74,8 @@ export async function startNodeHost(
     const queues = openNodeQueues(config, database.db);
     const follows = openFollowLeases(config, database.db);
     const db = database.db;
-    const reconciler = new Reconciler(queues.background, { retention: retentionOf(config), logs });
+    const priority = priorityOf(config);
+    const reconciler = new Reconciler(queues.background, { retention: retentionOf(config), logs, priority });
     const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
     let localNode: LocalNode | undefined;
     const closing = new AbortController();
@@ -95,6 +97,7 @@ export async function startNodeHost(
       followLeases: follows.leases,
       maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
       nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
+      priority,
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();

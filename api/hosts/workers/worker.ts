@@ -6,6 +6,7 @@ import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { ExecutionContext } from 'hono';
 import { ConfigError } from '../../../shared/config/read-config.js';
+import { priorityOf } from '../../../shared/config/priority-settings.js';
 import { retentionOf } from '../../../shared/config/retention-settings.js';
 import { readWorkerConfig, type WorkerConfig } from '../../../shared/config/worker-config.js';
 import type { Database } from '../../../shared/db/database.js';
@@ -113,6 +114,7 @@ function buildApp(env: Env, config: WorkerConfig): App {
     followLeases: new RedisFollowLeases(redis, config.CONDUCTOR_REDIS_PREFIX),
     maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
     nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
+    priority: priorityOf(config),
     assets: env.ASSETS && workerAssets(env.ASSETS),
   });
 }
@@ -180,6 +182,7 @@ export default {
     const current = (reconciler ??= new Reconciler(new RedisJobQueue(redisOf(config), config.CONDUCTOR_REDIS_PREFIX), {
       retention: retentionOf(config),
       logs: logStoreFor(env, config),
+      priority: priorityOf(config),
     }));
     const database = openDatabase(config);
     try {

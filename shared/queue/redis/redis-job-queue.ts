@@ -34,6 +34,7 @@ import {
   removeScript,
   settleScript,
 } from './queue-scripts.js';
+import { reprioritiseScript } from './reprioritise-script.js';
 
 // Priority above submit order in one exact double: ids below 2^33, priorities up to 10^6 stay under 2^53.
 const PRIORITY_WEIGHT = 2n ** 33n;
@@ -150,11 +151,15 @@ export class RedisJobQueue implements JobQueue {
   #claimed(node: string): string {
     return `${this.prefix}claimed:${node}`;
   }
+
+  async reprioritise(changes: { id: number; priority: number }[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const args = changes.flatMap(({ id, priority }) => [id, priority, String(score(id, priority))]);
+    return Number(await this.#scripts.run(reprioritiseScript, [this.#refs], [this.prefix, ...args]));
+  }
 }
 
 function encodeRef(ref: JobRef): string {
-  if (ref.id >= 2 ** 33) throw new RangeError(`job id ${ref.id} is past what the Redis queue orders exactly (2^33)`);
-  const score = BigInt(ref.id) - BigInt(ref.priority) * PRIORITY_WEIGHT;
   // Owner and time limit before the score: every script reads the score as the last field, so refs of every form
   // stay valid.
   const limit = ref.timeLimitSeconds ?? '';
@@ -166,7 +171,7 @@ function encodeRef(ref: JobRef): string {
     ref.exclusive ? 1 : 0,
     ref.user ?? '',
     limit,
-    score,
+    score(ref.id, ref.priority),
   ].join('|');
 }
 
@@ -176,6 +181,12 @@ function encodeRunning(running: RunningJob[] | undefined): string {
   return running
     .map((job) => `${job.cpus},${job.memoryMb},${job.endsInMs === null ? 'u' : Math.max(0, Math.ceil(job.endsInMs))}`)
     .join(' ');
+}
+
+/** A ref's place in its queue: submit order − priority × 2^33, exact as a double (see PRIORITY_WEIGHT). */
+function score(id: number, priority: number): bigint {
+  if (id >= 2 ** 33) throw new RangeError(`job id ${id} is past what the Redis queue orders exactly (2^33)`);
+  return BigInt(id) - BigInt(priority) * PRIORITY_WEIGHT;
 }
 
 function decodeRef(id: string, data: string): JobRef {

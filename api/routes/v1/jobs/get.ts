@@ -4,6 +4,7 @@ import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { findJob } from '../../../jobs/find-job.js';
 import { pendingReasons } from '../../../jobs/pending-reasons.js';
+import { priorityFactors } from '../../../priority/priority-factors.js';
 import { jobDetailView } from './job-view.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobDetail, JobIdParam } from './schema.js';
@@ -18,7 +19,7 @@ const route = createRoute({
   request: { params: JobIdParam },
   responses: {
     200: {
-      description: 'The job, with its script and environment',
+      description: 'The job, with its script and environment, and while PENDING its priority factors (as sprio -l)',
       content: { 'application/json': { schema: JobDetail } },
     },
     ...problemResponses(401, 403, 404, 422),
@@ -28,7 +29,11 @@ const route = createRoute({
 export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
     const job = await findJob(c.var.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
-    const reasons = await pendingReasons(c.var.db, [job]);
-    return c.json(jobDetailView(job, c.var.services.now(), reasons.get(job.id)), 200);
+    const now = c.var.services.now();
+    const [reasons, factors] = await Promise.all([
+      pendingReasons(c.var.db, [job]),
+      priorityFactors(c.var.db, job, c.var.services.priority, now),
+    ]);
+    return c.json(jobDetailView(job, now, reasons.get(job.id), factors), 200);
   });
 }

@@ -8,6 +8,7 @@ import { formatWarnSignal } from '../../../../shared/job/warn-signal.js';
 import type { Job, JobDetail, JobEvent } from './schema.js';
 import type { JobSummaryRow } from '../../../jobs/job-summary.js';
 import type { PendingReason } from '../../../jobs/pending-reasons.js';
+import type { PriorityFactors } from '../../../priority/priority-factors.js';
 
 /**
  * A job as /v1 shows it; `now`: the time its elapsed time runs to while it runs; `pending`: its reason as read now
@@ -62,8 +63,13 @@ function seconds(ms: number): number {
   return Math.max(0, Math.floor(ms / 1000));
 }
 
-export function jobDetailView(row: JobRow, now: Date, pending?: PendingReason): z.infer<typeof JobDetail> {
-  return { ...jobView(row, now, pending), environment: row.environment, script: row.script };
+export function jobDetailView(
+  row: JobRow,
+  now: Date,
+  pending: PendingReason | undefined,
+  factors: PriorityFactors | null,
+): z.infer<typeof JobDetail> {
+  return { ...jobView(row, now, pending), environment: row.environment, script: row.script, priority_factors: factors };
 }
 
 /** A job event as /v1 shows it. */

@@ -92,9 +92,31 @@ export const Job = z
   })
   .openapi('Job');
 
+const weighted = (what: string) =>
+  z.number().openapi({ description: `${what}, times its weight (0 to the weight), as sprio -l shows it.` });
+
+export const PriorityFactors = z
+  .object({
+    age: weighted('How long it has waited, as a share of CONDUCTOR_PRIORITY_MAX_AGE'),
+    fair_share: weighted("Its account's fair-share factor (1: used nothing lately; 0.5: used its share)"),
+    job_size: weighted("Its CPUs' share of the cluster's"),
+    partition: weighted("Its partition's priority tier, as a share of the highest"),
+    nice: z.number().int().openapi({ description: 'Subtracted from the factors’ sum (sbatch --nice).' }),
+    admin_set: z.boolean().openapi({
+      description: 'An admin set its priority: it keeps that one, not the sum of its factors.',
+    }),
+  })
+  .openapi('PriorityFactors', {
+    description:
+      "What a PENDING job's priority is made of, as of now: round(age + fair_share + job_size + partition) − nice, recomputed every CONDUCTOR_PRIORITY_RECOMPUTE_SECONDS.",
+  });
+
 export const JobDetail = Job.extend({
   environment: z.record(z.string(), z.string()),
   script: z.string(),
+  priority_factors: PriorityFactors.nullable().openapi({
+    description: 'Its priority factors while PENDING (as sprio); null otherwise.',
+  }),
 }).openapi('JobDetail');
 
 export const MAX_PAGE_SIZE = 500;
