@@ -2540,7 +2540,7 @@ export interface components {
         node: string | null;
         note: string | null;
         simulated_jobs_ahead: number;
-        /** @description True when more jobs are ahead than were simulated (500). */
+        /** @description True when more jobs are ahead than were simulated (the first 100). */
         capped: boolean;
       };
     };

@@ -5,6 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LISTED_AHEAD, SIMULATED_AHEAD } from '../api/jobs/why/explain-pending.js';
 import { accounts, jobs } from '../shared/db/schema.js';
 import type { TestApp } from './helpers/test-app.js';
 import { beat, clusterSetups, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
@@ -128,6 +129,24 @@ for (const setup of await clusterSetups()) {
       const urgent = await submit('p-plan', { cpus_per_task: 2, time_limit: '20:00', priority: 10 });
       expect((await why(b)).expected_start.time).toBe(at(start + 80 * MINUTE));
       expect((await why(b)).queue.jobs_ahead.map((job: { id: string }) => job.id)).toEqual([urgent]);
+    });
+
+    it('simulates only the first jobs ahead, and says so', async () => {
+      await beat(t, 'n-many', ['p-many'], { cpus: 1, memory_mb: 4000 });
+      const running = await submit('p-many');
+      await startOn(t, 'n-many', 'p-many', [running], 1, 4000);
+      for (let i = 0; i < SIMULATED_AHEAD + 1; i++) await submit('p-many', { time_limit: '1' });
+      const answer = await why(await submit('p-many'));
+      expect(answer.queue).toMatchObject({ position: SIMULATED_AHEAD + 2, ahead: SIMULATED_AHEAD + 1 });
+      expect(answer.queue.jobs_ahead).toHaveLength(LISTED_AHEAD);
+      // Each of the simulated jobs takes the node for a minute after the running one's hour.
+      expect(answer.expected_start).toEqual({
+        time: at((await startTime(running)) + HOUR + SIMULATED_AHEAD * MINUTE),
+        node: 'n-many',
+        note: `only the first ${SIMULATED_AHEAD} of the ${SIMULATED_AHEAD + 1} jobs ahead were simulated: it may start later`,
+        simulated_jobs_ahead: SIMULATED_AHEAD,
+        capped: true,
+      });
     });
 
     it('says of each node why not: DOWN, drained with its reason, not its owner, too small, or room now', async () => {

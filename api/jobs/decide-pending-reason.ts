@@ -22,7 +22,6 @@ export interface WaitingJob {
   partition: string;
   user: string | null;
   account: string;
-  cpus: number;
   /** Its stored reason: the confirm stores an account limit's there (shared/job/pending-reason.ts). */
   reason: string | null;
 }

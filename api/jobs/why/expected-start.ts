@@ -30,12 +30,16 @@ export function earliestSlot(job: PlannedJob, allocations: readonly Allocation[]
   const duration = job.timeLimitSeconds === null ? Infinity : job.timeLimitSeconds * 1000;
   let best: Slot | null = null;
   for (const node of job.nodes) {
-    const ends = allocations
-      .filter((allocation) => allocation.node === node.name && allocation.end > now && allocation.end < Infinity)
-      .map((allocation) => allocation.end);
-    const candidates = [now, ...ends].sort((a, b) => a - b);
-    const start = candidates.find((at) => fitsDuring(node, job, allocations, at, duration));
-    if (start !== undefined && (best === null || start < best.start)) best = { node: node.name, start };
+    // Only this node's allocations matter to it: filtered once, not at every candidate.
+    const onNode = allocations.filter((allocation) => allocation.node === node.name && allocation.end > now);
+    const candidates = [
+      now,
+      ...onNode.filter((allocation) => allocation.end < Infinity).map((allocation) => allocation.end),
+    ]
+      .filter((at) => best === null || at < best.start)
+      .sort((a, b) => a - b);
+    const start = candidates.find((at) => fitsDuring(node, job, onNode, at, duration));
+    if (start !== undefined) best = { node: node.name, start };
   }
   return best;
 }

@@ -1,6 +1,7 @@
 /** The why answer's schemas (GET /v1/jobs/{id}/why). */
 import { z } from '@hono/zod-openapi';
 import { PENDING_REASONS } from '../../../../shared/job/pending-reason.js';
+import { LISTED_AHEAD, SIMULATED_AHEAD } from '../../../jobs/why/explain-pending.js';
 import { NODE_VERDICTS } from '../../../jobs/why/node-verdicts.js';
 import { timestamp } from './schema.js';
 
@@ -55,7 +56,7 @@ export const WhyPending = z
       ahead: z.number().int().openapi({ description: 'How many PENDING jobs of its partition are ahead of it.' }),
       jobs_ahead: z
         .array(JobAhead)
-        .openapi({ description: 'The first 20 of them, in queue order (priority desc, id asc).' }),
+        .openapi({ description: `The first ${LISTED_AHEAD} of them, in queue order (priority desc, id asc).` }),
     }),
     nodes: z
       .array(NodeWhy)
@@ -75,7 +76,11 @@ export const WhyPending = z
         node: z.string().nullable(),
         note: z.string().nullable(),
         simulated_jobs_ahead: z.number().int(),
-        capped: z.boolean().openapi({ description: 'True when more jobs are ahead than were simulated (500).' }),
+        capped: z
+          .boolean()
+          .openapi({
+            description: `True when more jobs are ahead than were simulated (the first ${SIMULATED_AHEAD}).`,
+          }),
       })
       .openapi({
         description:
