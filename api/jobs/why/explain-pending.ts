@@ -10,7 +10,8 @@ import { heldBy, readAccountUse } from '../account-use.js';
 import { pendingReasons, type PendingReason } from '../pending-reasons.js';
 import { expectedStart, type PlannedJob } from './expected-start.js';
 import { nodeVerdict, type NodeVerdict, type PartitionNode } from './node-verdicts.js';
-import { readWhyFacts, type AheadJob } from './read-why-facts.js';
+import type { Allocation } from './node-room.js';
+import { readWhyFacts, type AheadJob, type WhyFacts } from './read-why-facts.js';
 
 /** How many jobs ahead the answer lists. */
 export const LISTED_AHEAD = 20;
@@ -75,12 +76,7 @@ export async function explainPending(db: Database, job: JobRow, now: number): Pr
   };
 }
 
-function planStart(
-  job: JobRow,
-  reason: PendingReason,
-  facts: Awaited<ReturnType<typeof readWhyFacts>>,
-  now: number,
-): WhyPending['expectedStart'] {
+function planStart(job: JobRow, reason: PendingReason, facts: WhyFacts, now: number): WhyPending['expectedStart'] {
   const simulatedAhead = facts.ahead.length;
   const capped = facts.aheadCount > simulatedAhead;
   const none = (note: string) => ({ at: null, node: null, note, simulatedAhead: 0, capped: false });
@@ -125,7 +121,7 @@ function planStart(
 function mayRun(
   node: PartitionNode,
   job: { cpus: number; memoryMb: number; exclusive: boolean; user: string | null },
-  running: Parameters<typeof nodeVerdict>[2],
+  running: readonly Allocation[],
   now: number,
 ): boolean {
   const { verdict } = nodeVerdict(job, node, running, now);
