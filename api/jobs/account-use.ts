@@ -6,7 +6,13 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import type { ACCOUNT_LIMIT_REASONS } from '../../shared/job/pending-reason.js';
+import { ACCOUNT_LIMIT_REASONS } from '../../shared/job/pending-reason.js';
+
+export type AccountLimitReason = (typeof ACCOUNT_LIMIT_REASONS)[number];
+
+/** Whether a job's stored reason is an account limit's: the one reason stored, not decided on read. */
+export const isAccountLimit = (reason: string | null): reason is AccountLimitReason =>
+  (ACCOUNT_LIMIT_REASONS as readonly (string | null)[]).includes(reason);
 
 export interface AccountUse {
   account: string;
@@ -49,7 +55,7 @@ export async function readAccountUse(db: Database, names: readonly string[]): Pr
 
 /** The limit a stored reason names, with what is in use of it; limit null when the account has none (any more). */
 export function heldBy(
-  reason: (typeof ACCOUNT_LIMIT_REASONS)[number],
+  reason: AccountLimitReason,
   use: AccountUse | undefined,
 ): { limit: number | null; inUse: number; unit: 'cpus' | 'jobs' } {
   return reason === 'AssocGrpCpuLimit'
@@ -58,11 +64,7 @@ export function heldBy(
 }
 
 /** "account physics runs 6 of its 8 CPUs (GrpTRES=cpu)": the reason in words. */
-export function accountLimitPhrase(
-  reason: (typeof ACCOUNT_LIMIT_REASONS)[number],
-  account: string,
-  use: AccountUse | undefined,
-): string {
+export function accountLimitPhrase(reason: AccountLimitReason, account: string, use: AccountUse | undefined): string {
   const held = heldBy(reason, use);
   const unit = held.unit === 'cpus' ? 'CPUs' : 'jobs';
   const slurmName = held.unit === 'cpus' ? 'GrpTRES=cpu' : 'GrpJobs';

@@ -5,9 +5,9 @@
  * partition, then its partition's nodes, then its place in the queue.
  */
 import { ownerPhrase } from '../../shared/protocol/runs-as.js';
-import { ACCOUNT_LIMIT_REASONS, type PendingReason as ReasonCode } from '../../shared/job/pending-reason.js';
+import type { PendingReason as ReasonCode } from '../../shared/job/pending-reason.js';
 import type { PartitionState } from '../../shared/db/schema.js';
-import { accountLimitPhrase, type AccountUse } from './account-use.js';
+import { accountLimitPhrase, isAccountLimit, type AccountUse } from './account-use.js';
 
 /** A PENDING job's reason as read now, and the same in words (the API's `reason_detail`). */
 export interface PendingReason {
@@ -43,9 +43,6 @@ export interface PartitionFacts {
 }
 
 type Rule = (job: WaitingJob, facts: PartitionFacts, account: AccountUse | undefined) => PendingReason | undefined;
-
-const isAccountLimit = (reason: string | null): reason is (typeof ACCOUNT_LIMIT_REASONS)[number] =>
-  (ACCOUNT_LIMIT_REASONS as readonly (string | null)[]).includes(reason);
 
 /** The confirm that refused the job over its account's running limit stored the reason; it holds until a run ends. */
 const storedAccountLimit: Rule = (job, _facts, account) => {

@@ -12,7 +12,7 @@ import { nullableWordArray, wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import { ACCOUNT_LIMIT_REASONS } from '../../shared/job/pending-reason.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
-import { readAccountUse } from './account-use.js';
+import { isAccountLimit, readAccountUse } from './account-use.js';
 import {
   decidePendingReason,
   type PartitionFacts,
@@ -30,7 +30,7 @@ const pairKey = (partition: string, owner: string | null) => `${partition}|${own
 export async function pendingReasons(db: Database, jobs: readonly Read[]): Promise<Map<number, PendingReason>> {
   const pending = jobs.filter((job) => job.state === 'PENDING');
   if (pending.length === 0) return new Map();
-  const held = pending.filter((job) => (ACCOUNT_LIMIT_REASONS as readonly (string | null)[]).includes(job.reason));
+  const held = pending.filter((job) => isAccountLimit(job.reason));
   const [facts, accounts] = await Promise.all([
     readPartitionFacts(db, pending),
     readAccountUse(

@@ -5,8 +5,7 @@
  */
 import type { Database } from '../../../shared/db/database.js';
 import type { JobRow } from '../../../shared/db/schema.js';
-import { ACCOUNT_LIMIT_REASONS } from '../../../shared/job/pending-reason.js';
-import { heldBy, readAccountUse } from '../account-use.js';
+import { heldBy, isAccountLimit, readAccountUse, type AccountLimitReason } from '../account-use.js';
 import { pendingReasons, type PendingReason } from '../pending-reasons.js';
 import { expectedStart, type PlannedJob } from './expected-start.js';
 import { nodeVerdict, type NodeVerdict, type PartitionNode } from './node-verdicts.js';
@@ -34,7 +33,7 @@ export interface WhyPending {
   nodes: NodeVerdict[];
   /** The account limit its stored reason names, with what is in use of it; null when none holds it. */
   accountLimit: {
-    reason: (typeof ACCOUNT_LIMIT_REASONS)[number];
+    reason: AccountLimitReason;
     limit: number | null;
     inUse: number;
     unit: 'cpus' | 'jobs';
@@ -48,9 +47,6 @@ export interface WhyPending {
     capped: boolean;
   };
 }
-
-const isAccountLimit = (reason: string | null): reason is (typeof ACCOUNT_LIMIT_REASONS)[number] =>
-  (ACCOUNT_LIMIT_REASONS as readonly (string | null)[]).includes(reason);
 
 /** Explains a PENDING job (the caller checks the state); `now` epoch ms. */
 export async function explainPending(db: Database, job: JobRow, now: number): Promise<WhyPending> {
