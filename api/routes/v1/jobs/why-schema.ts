@@ -76,11 +76,9 @@ export const WhyPending = z
         node: z.string().nullable(),
         note: z.string().nullable(),
         simulated_jobs_ahead: z.number().int(),
-        capped: z
-          .boolean()
-          .openapi({
-            description: `True when more jobs are ahead than were simulated (the first ${SIMULATED_AHEAD}).`,
-          }),
+        capped: z.boolean().openapi({
+          description: `True when more jobs are ahead than were simulated (the first ${SIMULATED_AHEAD}).`,
+        }),
       })
       .openapi({
         description:
