@@ -46,6 +46,7 @@ import { registerSetNodeState } from './routes/v1/nodes/set-state.js';
 import { registerJobEvents } from './routes/v1/jobs/events.js';
 import { registerJobLogs } from './routes/v1/jobs/logs.js';
 import { registerGetJob } from './routes/v1/jobs/get.js';
+import { registerWhyJob } from './routes/v1/jobs/why.js';
 import { registerJobHistory } from './routes/v1/jobs/history.js';
 import { registerListJobs } from './routes/v1/jobs/list.js';
 import { registerSubmitJob } from './routes/v1/jobs/submit.js';
@@ -174,6 +175,7 @@ export function createApp(deps: AppDependencies): App {
     registerGetJob,
     registerJobEvents,
     registerJobLogs,
+    registerWhyJob,
     registerCancelJob,
     registerStats,
     registerStatsHistory,

@@ -17,6 +17,7 @@ import { partitionsCommand } from './commands/partitions.js';
 import { queueCommand } from './commands/queue.js';
 import { showCommand } from './commands/show.js';
 import { tokensCommand } from './commands/tokens.js';
+import { whyCommand } from './commands/why.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
 export async function runProgram(): Promise<void> {
@@ -47,6 +48,7 @@ Exit codes: 0 ok, 1 the API refused, 2 usage, 3 the API unreachable; submit --wa
     );
   queueCommand(program);
   showCommand(program);
+  whyCommand(program);
   cancelCommand(program);
   logsCommand(program);
   historyCommand(program);

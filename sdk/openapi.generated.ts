@@ -533,6 +533,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{id}/why': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Why is a job pending?
+     * @description For a PENDING job: its reason, its place in its partition's queue and the jobs ahead, every node of its partition with why it cannot start there now, the account limit that holds it, and its expected start (squeue --start). A user token sees its own account's jobs only, and the jobs ahead of other accounts without name, user or account. A job that is not PENDING is a 409 (job_not_pending) naming its state.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Why it waits */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['WhyPending'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The job is not in a state that allows this */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/{id}/cancel': {
     parameters: {
       query?: never;
@@ -2761,10 +2847,10 @@ export interface components {
       user: string | null;
       partition: string;
       state: components['schemas']['JobState'];
-      /** @description Why a PENDING job waits (Priority, Resources, …). ReqNodeNotAvail (on a GET or a list): its partition has UP nodes, but none runs jobs of its owner; reason_detail says so. */
+      /** @description Why a PENDING job waits, Slurm's code, decided when it is read (GET, list, dashboards), first that applies: AssocGrpCpuLimit / AssocMaxJobsLimit (its account's running limit holds it), PartitionInactive, PartitionDown, PartitionNoNodes (no node serves its partition), NodeDown (every node of it is DOWN), ReqNodeNotAvail (no UP node may take it: all drained, or none runs its owner), Resources (next in its partition, waits for room), Priority (jobs ahead of it). GET /v1/jobs/{id}/why explains it node by node. Null once it left PENDING. */
       reason: string | null;
       /**
-       * @description The reason in words, where there is more to say.
+       * @description The reason in words, for a PENDING job; null otherwise.
        * @example no UP node of partition batch runs jobs as alice
        */
       reason_detail: string | null;
@@ -2959,6 +3045,97 @@ export interface components {
       actor: string;
       reason: string | null;
     };
+    WhyPending: {
+      job_id: string;
+      /** @enum {string} */
+      state: 'PENDING';
+      partition: string;
+      /** @enum {string} */
+      reason:
+        | 'Priority'
+        | 'Resources'
+        | 'PartitionDown'
+        | 'PartitionInactive'
+        | 'PartitionNoNodes'
+        | 'NodeDown'
+        | 'ReqNodeNotAvail'
+        | 'AssocGrpCpuLimit'
+        | 'AssocMaxJobsLimit';
+      reason_detail: string;
+      queue: {
+        /** @description 1 for the next job of its partition. */
+        position: number;
+        /** @description How many PENDING jobs of its partition are ahead of it. */
+        ahead: number;
+        /** @description The first 20 of them, in queue order (priority desc, id asc). */
+        jobs_ahead: components['schemas']['JobAhead'][];
+      };
+      /** @description Every node of its partition, by name, with why it cannot start there now. */
+      nodes: components['schemas']['NodeWhy'][];
+      /** @description The account's running limit that holds it; null when none does. */
+      account_limit: {
+        /** @enum {string} */
+        reason: 'AssocGrpCpuLimit' | 'AssocMaxJobsLimit';
+        /** @description Null: the account has no such limit any more. */
+        limit: number | null;
+        in_use: number;
+        /** @enum {string} */
+        unit: 'cpus' | 'jobs';
+      } | null;
+      /** @description As squeue --start computes it: running jobs end at start + time limit, the jobs ahead take, in queue order, the earliest slot of a node that fits them (first fit), then this job. An estimate: jobs end early, and jobs of higher priority may come. */
+      expected_start: {
+        /**
+         * Format: date-time
+         * @description Null when not computable; note says why.
+         * @example 2026-11-28T14:00:00.000Z
+         */
+        time: string | null;
+        node: string | null;
+        note: string | null;
+        simulated_jobs_ahead: number;
+        /** @description True when more jobs are ahead than were simulated (the first 100). */
+        capped: boolean;
+      };
+    };
+    JobAhead: {
+      id: string;
+      priority: number;
+      cpus: number;
+      /** @example 16G */
+      memory_per_node: string;
+      /** @example 0-01:00:00 */
+      time_limit: string;
+      /**
+       * @description The job's account, or "another account" for a job of an account the caller may not see.
+       * @example physics
+       */
+      owner: string;
+      /** @description Null for another account's job. */
+      name: string | null;
+      /** @description Null for another account's job, or one naming no user. */
+      user: string | null;
+    };
+    NodeWhy: {
+      name: string;
+      /** @enum {string} */
+      state: 'UP' | 'DOWN' | 'DRAINING';
+      /**
+       * @description down; drained (detail gives the drain reason); owner_not_run (it does not run jobs of the job's owner); too_small (never fits); busy (not enough free now: frees_at says when enough frees by its running jobs' time limits); free (room now: the jobs ahead go first)
+       * @enum {string}
+       */
+      verdict: 'down' | 'drained' | 'owner_not_run' | 'too_small' | 'busy' | 'free';
+      detail: string;
+      cpus: number;
+      memory_mb: number;
+      free_cpus: number;
+      free_memory_mb: number;
+      /**
+       * Format: date-time
+       * @description busy only: when its running jobs, ending at start + time limit, leave enough room; null when not computable (a job on it has no time limit) or not busy.
+       * @example 2026-11-28T14:00:00.000Z
+       */
+      frees_at: string | null;
+    };
     CancelResult: {
       job: components['schemas']['Job'];
       /**
@@ -3077,7 +3254,9 @@ export interface components {
         partition: string;
         priority: number;
         cpus: number;
+        /** @description Why it waits, as GET /v1/jobs/{id} reads it now. */
         reason: string | null;
+        reason_detail: string | null;
         submit_time: string;
       }[];
     };

@@ -53,6 +53,9 @@ for (const backend of await backends()) {
       expect(again.status).toBe(200);
       expect(await again.json()).toEqual({
         ...job,
+        // Read now, not stored: no node serves batch in this suite.
+        reason: 'PartitionNoNodes',
+        reason_detail: 'no node serves partition batch',
         environment: { OMP_PLACES: 'cores' },
         script: '#!/bin/bash\necho hi',
       });

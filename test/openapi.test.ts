@@ -35,6 +35,7 @@ describe('the OpenAPI contract', () => {
         '/v1/jobs/{id}/cancel',
         '/v1/jobs/{id}/events',
         '/v1/jobs/{id}/logs/{stream}',
+        '/v1/jobs/{id}/why',
         '/v1/nodes',
         '/v1/nodes/{node}/heartbeat',
         '/v1/nodes/{node}/drain',

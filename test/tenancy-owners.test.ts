@@ -274,15 +274,15 @@ for (const backend of await backends()) {
         expect(await getJob(submitted.id)).toMatchObject(expected);
         const listed = (await json(t.call('GET', '/v1/jobs?partition=p-reason'), 200)).jobs;
         expect(listed).toEqual([expect.objectContaining({ id: submitted.id, ...expected })]);
-        // Alice's job, and one naming no user, are run by r1: they wait for their turn as usual.
+        // Alice's job, and one naming no user, are run by r1: they wait for their turn behind bob's, as usual.
         const hers = await json(submit(jobIn('p-reason'), alice), 201);
         const unnamed = await json(submit(jobIn('p-reason')), 201);
         for (const id of [hers.id, unnamed.id]) {
-          expect(await getJob(id)).toMatchObject({ reason: 'Priority', reason_detail: null });
+          expect(await getJob(id)).toMatchObject({ reason: 'Priority' });
         }
-        // A node that runs bob's jobs comes up: the reason goes at once.
+        // A node that runs bob's jobs comes up: the reason goes at once, and bob's job is next.
         await beat('r2', 'p-reason', ROOT_REFUSING);
-        expect(await getJob(submitted.id)).toMatchObject({ reason: 'Priority', reason_detail: null });
+        expect(await getJob(submitted.id)).toMatchObject({ reason: 'Resources' });
       });
 
       it('names a job naming no user as waiting for a node that runs root jobs', async () => {
@@ -294,9 +294,9 @@ for (const backend of await backends()) {
         });
       });
 
-      it('keeps the stored reason in a partition with no UP node at all', async () => {
+      it('says the partition has no node, not the owner, in a partition no node serves', async () => {
         const submitted = await json(submit(jobIn('p-nonode', { user: 'bob' })), 201);
-        expect(await getJob(submitted.id)).toMatchObject({ reason: 'Priority', reason_detail: null });
+        expect(await getJob(submitted.id)).toMatchObject({ reason: 'PartitionNoNodes' });
       });
     });
   });

@@ -9,6 +9,7 @@ const listed = {
   id: jobs.id,
   name: jobs.name,
   account: jobs.account,
+  user: jobs.user,
   state: jobs.state,
   partition: jobs.partition,
   priority: jobs.priority,

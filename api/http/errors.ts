@@ -192,6 +192,13 @@ export class InvalidTransition extends ApiError {
   }
 }
 
+/** GET /v1/jobs/{id}/why of a job that does not wait: only a PENDING job has a reason to explain. */
+export class JobNotPending extends ApiError {
+  constructor(id: string, state: string) {
+    super(409, 'job_not_pending', 'Job not pending', `Job ${id} is ${state}, not PENDING: it waits for nothing`);
+  }
+}
+
 /** A principal holds as many open follow streams as it may (CONDUCTOR_MAX_FOLLOWS; issue 12, item 7). */
 export class TooManyFollows extends ApiError {
   constructor(

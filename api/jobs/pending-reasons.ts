@@ -1,52 +1,92 @@
 /**
- * Why a PENDING job waits, where its owner is the reason (issue 12, item 4): its partition has UP nodes, but none of
- * them runs jobs of its owner (their runs_as, shared/protocol/runs-as.ts), so no claim will take it until one does.
- * Slurm's name for a job whose required nodes are not available is `ReqNodeNotAvail` (squeue(1), JOB REASON CODES).
- * Decided when a job is read (GET and list), not stored: a node that comes up, or says otherwise, changes it at once.
- * A partition with no UP node at all keeps the stored reason: then nodes are missing, not an owner's.
+ * Why each PENDING job of a page waits (issue 19, item 5), decided when it is read (GET, list, dashboards), not
+ * stored: a node that comes up, a partition set DOWN, a job ahead that starts, changes it at once. The one stored
+ * reason read back is an account limit's, which the confirm that refused the job writes (shared/job/pending-reason.ts).
+ * One statement per page reads every partition's facts for every owner on it; a second, only when the page has jobs
+ * an account limit holds, reads those accounts' use. The precedence is decide-pending-reason.ts's.
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
+import type { PartitionState } from '../../shared/db/schema.js';
 import { nullableWordArray, wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import { ownerPhrase } from '../../shared/protocol/runs-as.js';
+import { ACCOUNT_LIMIT_REASONS } from '../../shared/job/pending-reason.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
+import { isAccountLimit, readAccountUse } from './account-use.js';
+import {
+  decidePendingReason,
+  type PartitionFacts,
+  type PendingReason,
+  type WaitingJob,
+} from './decide-pending-reason.js';
 
-export const OWNER_NOT_RUN_REASON = 'ReqNodeNotAvail';
+export type { PendingReason } from './decide-pending-reason.js';
 
-export interface PendingReason {
-  reason: typeof OWNER_NOT_RUN_REASON;
-  /** "no UP node of partition P runs jobs as U" (or "… runs jobs naming no user (as root)"). */
-  detail: string;
+type Read = WaitingJob & { state: string };
+
+const pairKey = (partition: string, owner: string | null) => `${partition}|${owner ?? ''}`;
+
+/** The reason of each PENDING job of these, by job id; other states have none. */
+export async function pendingReasons(db: Database, jobs: readonly Read[]): Promise<Map<number, PendingReason>> {
+  const pending = jobs.filter((job) => job.state === 'PENDING');
+  if (pending.length === 0) return new Map();
+  const held = pending.filter((job) => isAccountLimit(job.reason));
+  const [facts, accounts] = await Promise.all([
+    readPartitionFacts(db, pending),
+    readAccountUse(
+      db,
+      held.map((job) => job.account),
+    ),
+  ]);
+  return new Map(
+    pending.map((job) => [
+      job.id,
+      decidePendingReason(job, facts.get(pairKey(job.partition, job.user))!, accounts.get(job.account)),
+    ]),
+  );
 }
 
-type Waiting = { id: number; state: string; partition: string; user: string | null };
-
-/** The reason of each PENDING job of these whose owner no UP node of its partition runs, by job id. */
-export async function pendingReasons(db: Database, jobs: readonly Waiting[]): Promise<Map<number, PendingReason>> {
-  const reasons = new Map<number, PendingReason>();
-  const pending = jobs.filter((job) => job.state === 'PENDING');
-  if (pending.length === 0) return reasons;
-  // One row per partition and owner: a page of a thousand jobs of one user asks one question.
-  const pairs = new Map(pending.map((job) => [`${job.partition}|${job.user ?? ''}`, job]));
+/**
+ * Each (partition, owner) pair's facts, in one statement: a page of a thousand jobs of one user asks one question.
+ * The head is the first PENDING job in queue order (queue-order.ts: priority desc, id asc; index jobs_queue_rank) that
+ * no account limit holds: a held job is out of the queue until its account's run ends.
+ */
+export async function readPartitionFacts(
+  db: Database,
+  jobs: readonly Pick<WaitingJob, 'partition' | 'user'>[],
+): Promise<Map<string, PartitionFacts>> {
+  const pairs = [...new Map(jobs.map((job) => [pairKey(job.partition, job.user), job])).values()];
   const rows = await queryRows(
     db,
     sql`
-      SELECT w.partition, w.owner
-      FROM unnest(${wordArray([...pairs.values()].map((job) => job.partition))},
-                  ${nullableWordArray([...pairs.values()].map((job) => job.user))}) AS w(partition, owner)
-      WHERE EXISTS (SELECT 1 FROM nodes n WHERE n.state = 'UP' AND w.partition = ANY(n.partitions))
-        AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.state = 'UP' AND w.partition = ANY(n.partitions)
-                          AND ${nodeRunsOwner('n', sql`w.owner`)})
+      SELECT w.partition, w.owner, p.state AS partition_state,
+             count(n.name)::int AS nodes,
+             count(n.name) FILTER (WHERE n.state <> 'DOWN')::int AS not_down,
+             count(n.name) FILTER (WHERE n.state = 'UP' AND NOT n.drained)::int AS available,
+             count(n.name) FILTER (WHERE n.state = 'UP' AND NOT n.drained
+                                     AND ${nodeRunsOwner('n', sql`w.owner`)})::int AS available_for_owner,
+             (SELECT h.id FROM jobs h
+              WHERE h.state = 'PENDING' AND h.partition = w.partition
+                AND coalesce(h.reason, '') <> ALL(${wordArray(ACCOUNT_LIMIT_REASONS)})
+              ORDER BY -h.priority, h.id LIMIT 1) AS head_id
+      FROM unnest(${wordArray(pairs.map((job) => job.partition))},
+                  ${nullableWordArray(pairs.map((job) => job.user))}) AS w(partition, owner)
+      LEFT JOIN partitions p ON p.name = w.partition
+      LEFT JOIN nodes n ON w.partition = ANY(n.partitions)
+      GROUP BY w.partition, w.owner, p.state
     `,
   );
-  const unrun = new Set(rows.map((row) => `${String(row.partition)}|${row.owner === null ? '' : String(row.owner)}`));
-  for (const job of pending) {
-    if (!unrun.has(`${job.partition}|${job.user ?? ''}`)) continue;
-    reasons.set(job.id, {
-      reason: OWNER_NOT_RUN_REASON,
-      detail: `no UP node of partition ${job.partition} runs ${ownerPhrase(job.user)}`,
-    });
-  }
-  return reasons;
+  return new Map(
+    rows.map((row) => [
+      pairKey(String(row.partition), row.owner === null ? null : String(row.owner)),
+      {
+        state: row.partition_state === null ? null : (String(row.partition_state) as PartitionState),
+        nodes: Number(row.nodes),
+        notDown: Number(row.not_down),
+        available: Number(row.available),
+        availableForOwner: Number(row.available_for_owner),
+        headId: row.head_id === null ? null : Number(row.head_id),
+      },
+    ]),
+  );
 }

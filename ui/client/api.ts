@@ -8,6 +8,7 @@ import { createConductorClient, type components } from '../../sdk/index.js';
 
 export type Job = components['schemas']['Job'];
 export type Problem = components['schemas']['Problem'];
+export type WhyPending = components['schemas']['WhyPending'];
 
 /** GET /ui/session's answer (api/console/session-routes.ts). */
 export interface Session {

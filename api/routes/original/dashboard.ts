@@ -4,6 +4,7 @@ import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { readDashboard, type DashboardData, type DashboardJob } from '../../dashboard/read-dashboard.js';
 import { summarize } from '../../jobs/count-jobs.js';
+import { pendingReasons, type PendingReason } from '../../jobs/pending-reasons.js';
 import { problemResponses } from '../../http/problem.js';
 import { clusterCapacity } from '../../nodes/node-usage.js';
 import { originalTimestamp } from './original-format.js';
@@ -31,13 +32,13 @@ const route = createRoute({
 export function registerOriginalDashboard(app: App): void {
   app.openapi(route, async (c) => {
     const data = await readDashboard(c.var.db, accountScope(c.var.principal), LIST_LIMIT);
-    return c.json(dashboardView(data), 200);
+    return c.json(dashboardView(data, await pendingReasons(c.var.db, data.pending)), 200);
   });
 }
 
 type Answer = z.infer<typeof OriginalDashboard>;
 
-function dashboardView(data: DashboardData): Answer {
+function dashboardView(data: DashboardData, reasons: Map<number, PendingReason>): Answer {
   const { total, by_state: byState } = summarize(data.counts);
   const cpus = clusterCapacity(data.nodes, (usage) => ({ total: usage.node.cpus, allocated: usage.cpusAllocated }));
   return {
@@ -70,7 +71,11 @@ function dashboardView(data: DashboardData): Answer {
       };
     }),
     running_jobs: data.running.map((job) => ({ ...jobSummary(job), node: job.nodeName })),
-    pending_jobs: data.pending.map((job) => ({ ...jobSummary(job), priority: job.priority, reason: job.reason })),
+    pending_jobs: data.pending.map((job) => ({
+      ...jobSummary(job),
+      priority: job.priority,
+      reason: reasons.get(job.id)?.reason ?? job.reason,
+    })),
   };
 }
 

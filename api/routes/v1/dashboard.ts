@@ -5,6 +5,7 @@ import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { summarize } from '../../jobs/count-jobs.js';
+import { pendingReasons, type PendingReason } from '../../jobs/pending-reasons.js';
 import { readDashboard, type DashboardData } from '../../dashboard/read-dashboard.js';
 import { clusterCapacity } from '../../nodes/node-usage.js';
 import { problemResponses } from '../../http/problem.js';
@@ -56,7 +57,8 @@ const Dashboard = z
         partition: z.string(),
         priority: z.number().int(),
         cpus: z.number().int(),
-        reason: z.string().nullable(),
+        reason: z.string().nullable().openapi({ description: 'Why it waits, as GET /v1/jobs/{id} reads it now.' }),
+        reason_detail: z.string().nullable(),
         submit_time: z.string(),
       }),
     ),
@@ -85,11 +87,11 @@ export function registerDashboard(app: App): void {
     const { db } = c.var;
     const { now } = c.var.services;
     const data = await readDashboard(db, accountScope(c.var.principal), LIST_LIMIT);
-    return c.json(dashboardView(data, now()), 200);
+    return c.json(dashboardView(data, await pendingReasons(db, data.pending), now()), 200);
   });
 }
 
-function dashboardView(data: DashboardData, now: Date): z.infer<typeof Dashboard> {
+function dashboardView(data: DashboardData, reasons: Map<number, PendingReason>, now: Date): z.infer<typeof Dashboard> {
   const count = (state: string) => data.nodes.filter(({ node }) => node.state === state).length;
   return {
     jobs: summarize(data.counts),
@@ -125,7 +127,8 @@ function dashboardView(data: DashboardData, now: Date): z.infer<typeof Dashboard
       partition: job.partition,
       priority: job.priority,
       cpus: job.cpus,
-      reason: job.reason,
+      reason: reasons.get(job.id)?.reason ?? job.reason,
+      reason_detail: reasons.get(job.id)?.detail ?? null,
       submit_time: job.submitTime.toISOString(),
     })),
   };

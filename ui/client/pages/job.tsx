@@ -2,7 +2,8 @@
  * One job: its fields and resources, where it runs (node and cores), its timeline (GET /v1/jobs/{id}/events), how it
  * ended (exit status and signal kept apart, as sacct's ExitCode), and its stdout and stderr followed live
  * (log-view.tsx). Refreshed every 2 s until it has ended. Cancel (after a confirmation) while it is pending or
- * running; resubmit opens the submit form filled from it.
+ * running; resubmit opens the submit form filled from it. While it is PENDING, a "Why pending" section
+ * (why-pending.tsx) explains it node by node.
  */
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
@@ -13,6 +14,7 @@ import { Link } from '../router.js';
 import type { PageProps } from '../routes.js';
 import { formatExit, formatTime, isTerminal, signalName, runTime, stateCode } from '../slurm-format.js';
 import { usePolling } from '../use-polling.js';
+import { WhyPendingSection } from '../why-pending.js';
 
 const POLL_MS = 2000;
 
@@ -179,6 +181,8 @@ export default function JobPage({ params }: PageProps) {
           </dl>
         </div>
       </div>
+
+      {job.state === 'PENDING' && <WhyPendingSection jobId={job.id} />}
 
       {job.warnings.length > 0 && (
         <>

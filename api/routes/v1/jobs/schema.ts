@@ -35,10 +35,10 @@ export const Job = z
     state: JobState,
     reason: z.string().nullable().openapi({
       description:
-        'Why a PENDING job waits (Priority, Resources, …). ReqNodeNotAvail (on a GET or a list): its partition has UP nodes, but none runs jobs of its owner; reason_detail says so.',
+        "Why a PENDING job waits, Slurm's code, decided when it is read (GET, list, dashboards), first that applies: AssocGrpCpuLimit / AssocMaxJobsLimit (its account's running limit holds it), PartitionInactive, PartitionDown, PartitionNoNodes (no node serves its partition), NodeDown (every node of it is DOWN), ReqNodeNotAvail (no UP node may take it: all drained, or none runs its owner), Resources (next in its partition, waits for room), Priority (jobs ahead of it). GET /v1/jobs/{id}/why explains it node by node. Null once it left PENDING.",
     }),
     reason_detail: z.string().nullable().openapi({
-      description: 'The reason in words, where there is more to say.',
+      description: 'The reason in words, for a PENDING job; null otherwise.',
       example: 'no UP node of partition batch runs jobs as alice',
     }),
     priority: z.number().int(),
