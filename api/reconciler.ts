@@ -3,12 +3,13 @@
  * nodes. The hosts run it on an interval (the Node host) or a schedule (the Workers host). Each run:
  * 0. marks DOWN the nodes whose lease has ended (CONDUCTOR_NODE_LEASE_SECONDS after their last heartbeat): their
  *    RUNNING jobs go back to PENDING (those that asked for requeue) or end NODE_FAIL, and the refs they claimed and
- *    never confirmed go back to the queue;
+ *    never confirmed go back to the queue; then makes the queue's paused partitions those that start nothing now
+ *    (DOWN or INACTIVE: api/partitions/partition-starts.ts), whatever another process changed or a flushed Redis forgot;
  * 1. releases the jobs an account's running limit holds whose account has room now (a race between a confirm and a
  *    run's end, or a limit raised: api/accounts/release-held-jobs.ts), then pushes the jobs whose push failed at
  *    submit, or that were requeued or released (marked not enqueued);
- * 2. sweeps a batch of PENDING jobs (but those an account limit holds, which wait for a release without a ref) older than `sweepAfterMs` and pushes those the queue holds no ref for: a process
- *    that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
+ * 2. sweeps a batch of PENDING jobs (but those an account limit holds, which wait for a release without a ref) older
+ *    than `sweepAfterMs` and pushes those the queue holds no ref for: a process that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
  *    so every PENDING job is looked at within a few runs, however many there are;
  * 3. puts back refs claimed longer ago than `staleClaimMs` and never confirmed: a node that died between its claim
  *    and its confirm would otherwise strand their jobs in PENDING.
@@ -17,7 +18,8 @@
  * 5. samples the utilisation of the last minute for the history charts, once per minute across every reconciler
  *    (api/stats/sample-utilisation.ts), and deletes samples past their 8 days.
  * 6. deletes the stored output, then the rows, of finished jobs past their retention (api/jobs/purge-jobs.ts), a
- *    batch of each per run, archiving each job's record first where CONDUCTOR_ARCHIVE_JOBS says so. Last: a log store that does not answer fails the run only after the other steps.
+ *    batch of each per run, archiving each job's record first where CONDUCTOR_ARCHIVE_JOBS says so. Last: a log store
+ *    that does not answer fails the run only after the other steps.
  * 7. recomputes the PENDING jobs' priorities (fair share, age…) and pushes the changes to the queue's order, once per
  *    CONDUCTOR_PRIORITY_RECOMPUTE_SECONDS across every reconciler (api/priority/recompute-priority.ts).
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
@@ -37,6 +39,7 @@ import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
 import { recomputePriorities, type RecomputeResult } from './priority/recompute-priority.js';
+import { syncPausedPartitions } from './partitions/partition-starts.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
 import { sampledMinute, sampleUtilisation } from './stats/sample-utilisation.js';
 
@@ -85,6 +88,8 @@ export class Reconciler {
   async run(db: Database): Promise<{
     nodesDown: string[];
     requeued: number;
+    /** The partitions whose refs claims skip now (DOWN or INACTIVE). */
+    paused: string[];
     /** Jobs an account's running limit held that it now has room for. */
     heldReleased: number;
     pushed: number;
@@ -104,6 +109,8 @@ export class Reconciler {
     const steps = {
       nodesDown: lost.nodes,
       requeued: lost.requeued,
+      // First: claims skip what it pauses, whatever another process changed or a flushed Redis forgot.
+      paused: await syncPausedPartitions(db, this.queue),
       // Before the push: the jobs it releases are marked not enqueued.
       heldReleased: await releaseHeldJobs(db),
       // The requeued jobs are marked not enqueued: this pushes them.

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import { queryRows } from '../shared/db/query-rows.js';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
+import { CLUSTER_ID_PROTOCOL, PROTOCOL_HEADER, PROTOCOL_VERSION } from '../shared/protocol/protocol-version.js';
 import { jobs } from '../shared/db/schema.js';
 import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
 import { DEFAULT_QUEUE_TUNING } from '../shared/queue/job-queue.js';
@@ -56,7 +56,7 @@ for (const backend of await backends()) {
     it('marks a job confirmed to a daemon of protocol 3 (which knows no cluster id) as having its output at the old keys', async () => {
       const legacy = async (id: number) =>
         (await queryRows(t.database.db, sql`SELECT legacy_log_keys AS legacy FROM jobs WHERE id = ${id}`))[0]!.legacy;
-      for (const protocol of [PROTOCOL_VERSION - 1, PROTOCOL_VERSION]) {
+      for (const protocol of [CLUSTER_ID_PROTOCOL - 1, PROTOCOL_VERSION]) {
         await drain();
         const id = await t.submit();
         const speak = (path: string, body: unknown) =>
@@ -71,7 +71,7 @@ for (const backend of await backends()) {
           });
         expect((await (await speak('claim', claimBody)).json()).refs).toMatchObject([{ id }]);
         expect((await (await speak('confirm', { job_ids: [id] })).json()).jobs).toMatchObject([{ id: String(id) }]);
-        expect(await legacy(Number(id))).toBe(protocol < PROTOCOL_VERSION);
+        expect(await legacy(Number(id))).toBe(protocol < CLUSTER_ID_PROTOCOL);
       }
     });
 

@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pausedPartitionNames } from '../api/partitions/partition-starts.js';
+import { Reconciler } from '../api/reconciler.js';
 import { queryRows } from '../shared/db/query-rows.js';
 import { type TestApp } from './helpers/test-app.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
@@ -159,32 +160,45 @@ for (const variant of await appsOnQueues()) {
       expect(await get('granted-1')).toMatchObject({ name: 'granted-1', state: 'UP', nodes: 0 });
     });
 
-    it('starts no job of a DOWN or INACTIVE partition at the confirm; UP and DRAIN ones start theirs', async () => {
+    it('starts no job of a DOWN or INACTIVE partition: claims skip it, a claim made before the change goes back at the confirm', async () => {
       const capacity = { partitions: ['gated'], cpus: 8, memory_mb: 16_000 };
       const node = await t.token('node', 'n-gate', ['gated']);
       expect((await t.call('POST', '/v1/nodes/n-gate/heartbeat', { token: node, body: capacity })).status).toBe(200);
+      // As a daemon claims (straight from Redis, or through the API from the Postgres queue).
+      const claim = async () =>
+        (
+          await t.queue.claim({
+            node: 'n-gate',
+            partitions: ['gated'],
+            cpus: 8,
+            memoryMb: 16_000,
+            freeCpus: 8,
+            freeMemoryMb: 16_000,
+            runsAs: { any_user: false, users: [], unnamed: true },
+          })
+        ).map((ref) => String(ref.id));
+      const confirm = async (id: string) => {
+        const answer = await t.call('POST', '/v1/nodes/n-gate/confirm', { token: node, body: { job_ids: [id] } });
+        return ((await answer.json()) as { jobs: { id: string }[] }).jobs.map((job) => job.id);
+      };
       const claimAndConfirm = async (id: string) => {
-        // As a daemon claims (straight from Redis, or through the API from the Postgres queue): the confirm decides.
-        const refs = await t.queue.claim({
-          node: 'n-gate',
-          partitions: ['gated'],
-          cpus: 8,
-          memoryMb: 16_000,
-          freeCpus: 8,
-          freeMemoryMb: 16_000,
-          runsAs: { any_user: false, users: [], unnamed: true },
-        });
-        expect(refs.map((ref) => String(ref.id))).toEqual([id]);
-        const confirm = await t.call('POST', '/v1/nodes/n-gate/confirm', { token: node, body: { job_ids: [id] } });
-        return ((await confirm.json()) as { jobs: { id: string }[] }).jobs.map((job) => job.id);
+        expect(await claim()).toEqual([id]);
+        return confirm(id);
       };
       for (const state of ['DOWN', 'INACTIVE']) {
         await put('gated', { state: 'UP' });
         const id = await submit('gated');
+        // Claimed while UP, confirmed after the change: the confirm decides, and puts the ref back in the queue.
+        expect(await claim()).toEqual([id]);
         await put('gated', { state });
         expect(await pausedPartitionNames(t.database.db)).toContain('gated');
-        expect(await claimAndConfirm(id)).toEqual([]);
+        expect(await confirm(id)).toEqual([]);
         expect((await (await t.call('GET', `/v1/jobs/${id}`)).json()).state).toBe('PENDING');
+        expect(await t.queue.missing([Number(id)])).toEqual([]);
+        // The PUT paused the partition in the queue: no claim takes the ref until it is UP again.
+        expect(await claim()).toEqual([]);
+        await put('gated', { state: 'UP' });
+        expect(await claimAndConfirm(id)).toEqual([id]);
         await cancelled(t, id);
       }
       for (const state of ['UP', 'DRAIN']) {
@@ -195,6 +209,29 @@ for (const variant of await appsOnQueues()) {
         expect(await claimAndConfirm(id)).toEqual([id]);
         await cancelled(t, id);
       }
+    });
+
+    it("rebuilds the queue's paused set from Postgres on every reconciler run (a flushed Redis forgets it)", async () => {
+      await put('flushed', { state: 'DOWN' });
+      await t.queue.pausePartitions([]);
+      const result = await new Reconciler(t.queue).run(t.database.db);
+      expect(result.paused).toContain('flushed');
+      const id = await submit('flushed');
+      const claim = () =>
+        t.queue.claim({
+          node: 'n-flushed',
+          partitions: ['flushed'],
+          cpus: 8,
+          memoryMb: 16_000,
+          freeCpus: 8,
+          freeMemoryMb: 16_000,
+          runsAs: { any_user: false, users: [], unnamed: true },
+        });
+      expect(await claim()).toEqual([]);
+      await put('flushed', { state: 'UP' });
+      expect((await claim()).map((ref) => String(ref.id))).toEqual([id]);
+      await t.queue.release('n-flushed', [Number(id)]);
+      await cancelled(t, id);
     });
   });
 }

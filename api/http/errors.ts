@@ -320,7 +320,7 @@ export class ProtocolUnsupported extends ApiError {
       400,
       'protocol_unsupported',
       'Protocol version not served',
-      `This API serves node protocol versions ${served.join(' and ')}; the request says "${sent}": upgrade the older side`,
+      `This API serves node protocol versions ${served.slice(0, -1).join(', ')} and ${served.at(-1)}; the request says "${sent}": upgrade the older side`,
     );
   }
 }

@@ -5,6 +5,9 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { queryRows } from '../../shared/db/query-rows.js';
+import { bigintArray } from '../../shared/db/pg-array.js';
+import type { JobQueue } from '../../shared/queue/job-queue.js';
+import type { PartitionState } from '../../shared/db/schema.js';
 
 /**
  * The condition, for a statement's WHERE, that a job of `partition` (an SQL expression naming a partition) may start:
@@ -15,6 +18,11 @@ export function partitionStartsJobs(partition: SQL): SQL {
   return sql`EXISTS (SELECT 1 FROM partitions p WHERE p.name = ${partition} AND p.state IN ('UP', 'DRAIN'))`;
 }
 
+/** Whether a partition in this state starts its jobs (null: no such partition, which starts nothing). */
+export function startsJobs(state: PartitionState | null): boolean {
+  return state === 'UP' || state === 'DRAIN';
+}
+
 /**
  * The partitions that start nothing now (DOWN or INACTIVE), by name: what the queue's claims should skip
  * (JobQueue.pausePartitions), so that their refs are not claimed only to be dropped at the confirm.
@@ -22,4 +30,29 @@ export function partitionStartsJobs(partition: SQL): SQL {
 export async function pausedPartitionNames(db: Database): Promise<string[]> {
   const rows = await queryRows(db, sql`SELECT name FROM partitions WHERE state IN ('DOWN', 'INACTIVE') ORDER BY name`);
   return rows.map((row) => String(row.name));
+}
+
+/**
+ * Makes the queue's paused set the partitions that start nothing now. Called after a partition changes, and by every
+ * reconciler run: the Redis queue's set is rebuilt from Postgres after a flush, and another API process's change
+ * reaches this one's queue there too. Throws what the queue throws.
+ */
+export async function syncPausedPartitions(db: Database, queue: JobQueue): Promise<string[]> {
+  const names = await pausedPartitionNames(db);
+  await queue.pausePartitions(names);
+  return names;
+}
+
+/**
+ * Of these jobs, the ones whose partition starts nothing now (or no longer exists): the confirm puts their refs back
+ * in the queue, where the paused set keeps them until the partition is UP again, rather than dropping them.
+ */
+export async function jobsOfStoppedPartitions(db: Database, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows(
+    db,
+    sql`SELECT j.id FROM jobs j WHERE j.id = ANY(${bigintArray(ids)}) AND NOT ${partitionStartsJobs(sql`j.partition`)}
+        ORDER BY j.id`,
+  );
+  return rows.map((row) => Number(row.id));
 }

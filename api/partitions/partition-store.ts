@@ -77,13 +77,14 @@ function findPartitionRows(db: Database, name: string): Promise<PartitionRow[]> 
 /**
  * Creates the partition or replaces its settings (scontrol create/update PartitionName=). Making it the default takes
  * the mark from the old default in the same transaction, under a lock that serialises default switches (two racing
- * would otherwise both unset the old one and collide on the one-default index). Answers the row and whether it is new.
+ * would otherwise both unset the old one and collide on the one-default index). Answers the row, whether it is new,
+ * and its state before (null: new).
  */
 export async function putPartition(
   db: Database,
   name: string,
   settings: PartitionSettings,
-): Promise<{ row: PartitionRow; created: boolean }> {
+): Promise<{ row: PartitionRow; created: boolean; previousState: PartitionState | null }> {
   const values = {
     state: settings.state,
     allowAccounts: settings.allowAccounts,
@@ -103,6 +104,11 @@ export async function putPartition(
         .set({ isDefault: false })
         .where(sql`is_default AND name <> ${name}`);
     }
+    const [previous] = await tx
+      .select({ state: partitions.state })
+      .from(partitions)
+      .where(eq(partitions.name, name))
+      .for('update');
     const [stored] = await tx
       .insert(partitions)
       .values({ name, ...values })
@@ -110,7 +116,7 @@ export async function putPartition(
       // xmax is 0 on a row this statement inserted, and set on one it updated.
       .returning({ ...getTableColumns(partitions), created: sql<boolean>`(xmax = 0)` });
     const { created, ...row } = stored!;
-    return { row, created: Boolean(created) };
+    return { row, created: Boolean(created), previousState: previous?.state ?? null };
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * The version of the messages between the API and the node daemons (this folder). A node daemon says which it
  * speaks in the `Conductor-Protocol` header of every request; the API answers in the same header with its own, and
- * serves daemons of its own version and of the one before: a Worker is redeployed at once, while the daemons on a
+ * serves daemons of its own version and of the ones before (SERVED_PROTOCOL_VERSIONS): a Worker is redeployed at once, while the daemons on a
  * cluster's machines are upgraded later. Every change to a message raises the version and keeps the previous one
  * served.
  *
@@ -13,14 +13,24 @@
  *    which the daemon keeps renewed or stops its runs before it ends; a run so stopped is reported NODE_FAIL. The
  *    confirm and heartbeat answers say the cluster id (`cluster_id`), under which the daemon ships output: a daemon of
  *    3 ships under the old keys, and the API reads its jobs' output there.
+ * 5: scheduling policy (issue 19): a claim may say the node's running jobs (`running`, for backfill), a ref carries
+ *    its job's time limit (`time_limit_seconds`), and the finished event may say the output bytes the run stored
+ *    (`output_bytes`, for the accounts' stored-output limit). All three are optional additions: a daemon of 4 or 3
+ *    gets no backfill and its runs count no stored bytes, so the API keeps serving 3 as well (the one before 4, whose
+ *    daemons a cluster may still be upgrading), and a daemon of 5 is refused by an API of 4 with the version named
+ *    rather than a 422 on a field that API does not know.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** The first version whose daemons ship output under the cluster id they are told (4). */
 export const CLUSTER_ID_PROTOCOL = 4;
 
-/** The versions the API serves: its own and the one before. */
-export const SERVED_PROTOCOL_VERSIONS: readonly number[] = [PROTOCOL_VERSION - 1, PROTOCOL_VERSION];
+/** The versions the API serves: its own and the two before (5 only adds optional fields to 4). */
+export const SERVED_PROTOCOL_VERSIONS: readonly number[] = [
+  PROTOCOL_VERSION - 2,
+  PROTOCOL_VERSION - 1,
+  PROTOCOL_VERSION,
+];
 
 export const PROTOCOL_HEADER = 'Conductor-Protocol';
 

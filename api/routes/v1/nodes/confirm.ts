@@ -13,6 +13,7 @@ import { CLUSTER_ID_PROTOCOL } from '../../../../shared/protocol/protocol-versio
 import { nodeProtocol } from '../../../http/node-protocol.js';
 import { markLegacyLogKeys } from '../../../jobs/job-output.js';
 import { NodeParam, nodeJobView } from './schema.js';
+import { jobsOfStoppedPartitions } from '../../../partitions/partition-starts.js';
 
 const route = createRoute({
   method: 'post',
@@ -60,7 +61,11 @@ export function registerConfirm(app: App): void {
       // PENDING without a ref, and the reconciler's sweep pushes it again.
       // A job whose owner the node does not run (its heartbeat's runs_as) goes back to the queue for another node,
       // whatever the claim said: a daemon of an older protocol claiming from Redis skips no owner.
-      const refused = await jobsNotRunBy(c.var.db, node, ids);
+      // So does a job whose partition starts nothing now (DOWN or INACTIVE): it waits in the queue, where claims skip
+      // it until the partition is UP again.
+      const refused = [
+        ...new Set([...(await jobsNotRunBy(c.var.db, node, ids)), ...(await jobsOfStoppedPartitions(c.var.db, ids))]),
+      ];
       await queue.release(node, refused);
       const refusedIds = new Set(refused);
       const claimed = await queue.settle(

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { problemResponses } from '../../../http/problem.js';
+import { startsJobs, syncPausedPartitions } from '../../../partitions/partition-starts.js';
 import { findPartitionWithNodes, putPartition } from '../../../partitions/partition-store.js';
 import { Partition, PartitionParam, partitionSettings, partitionView, PutPartitionRequest } from './schema.js';
 
@@ -28,8 +29,19 @@ const route = createRoute({
 export function registerPutPartition(app: App): void {
   app.openapi(route, async (c) => {
     const { name } = c.req.valid('param');
-    const { created } = await putPartition(c.var.db, name, partitionSettings(c.req.valid('json')));
+    const settings = partitionSettings(c.req.valid('json'));
+    const { created, previousState } = await putPartition(c.var.db, name, settings);
     c.var.services.partitions.forget();
+    // Only a change between starting and stopped moves the queue's paused set (a new one was in no set). The
+    // partition is stored: a queue that does not answer must not make the change look failed. Every reconciler run
+    // syncs the set again, and meanwhile the confirm starts nothing of a stopped partition.
+    if (startsJobs(previousState ?? 'UP') !== startsJobs(settings.state)) {
+      await syncPausedPartitions(c.var.db, c.var.services.queue).catch((error: Error) =>
+        console.warn(
+          `partition ${name}: the queue's paused set was not updated, the reconciler will: ${error.message}`,
+        ),
+      );
+    }
     const view = partitionView(await findPartitionWithNodes(c.var.db, name));
     return created ? c.json(view, 201) : c.json(view, 200);
   });
