@@ -47,7 +47,7 @@ const setups: { name: string; skip: string | undefined; open(): Promise<{ t: Tes
 ];
 
 // Each test its own account and partition (named alike): what one test leaves queued no other claims.
-const ACCOUNTS = ['limits', 'pend', 'rate', 'bytes', 'jobcap', 'cpucap', 'netcap', 'lostcap'];
+const ACCOUNTS = ['limits', 'pend', 'rate', 'bytes', 'jobcap', 'cpucap', 'bigcap', 'netcap', 'lostcap'];
 const NODE = { partitions: ACCOUNTS, cpus: 8, memory_mb: 64_000 };
 
 for (const setup of setups) {
@@ -272,6 +272,31 @@ for (const setup of setups) {
       await put('cpucap', { max_running_cpus: 4 });
       expect(await jobRow(second)).toMatchObject({ reason: 'Priority' });
       expect(await confirm(await claim('cpucap'))).toEqual([second]);
+    });
+
+    it('refuses a job larger than its account may ever run (422), and a held one the limit shrank below does not block smaller ones', async () => {
+      await put('bigcap', { max_running_cpus: 6 });
+      const submit = async (cpus: number) =>
+        t.call('POST', '/v1/jobs', {
+          body: {
+            job: validJob({ account: 'bigcap', partition: 'bigcap', ntasks_per_node: 1, cpus_per_task: cpus }),
+            script: '#!/bin/bash\ntrue',
+          },
+        });
+      const refused = await submit(7);
+      expect(refused.status).toBe(422);
+      const problem = (await refused.json()) as { errors: { field: string; message: string }[] };
+      expect(problem.errors[0]).toMatchObject({ field: 'job.cpus_per_task' });
+      expect(problem.errors[0]!.message).toContain('max_running_cpus');
+      const id = async (cpus: number) => Number(((await (await submit(cpus)).json()) as { id: string }).id);
+      const [big, small] = [await id(6), await id(2)];
+      // Both held (as confirms over the limit would leave them), then the limit shrinks below the big one.
+      await t.database.db.execute(sql`UPDATE jobs SET reason = 'AssocGrpCpuLimit' WHERE id IN (${big}, ${small})`);
+      await t.queue.remove([big, small]);
+      await put('bigcap', { max_running_cpus: 4 });
+      expect(await jobRow(big)).toMatchObject({ state: 'PENDING', reason: 'AssocGrpCpuLimit' });
+      expect(await jobRow(small)).toMatchObject({ state: 'PENDING', reason: 'Priority' });
+      expect(await confirm(await claim('bigcap'))).toEqual([small]);
     });
 
     it('the reconciler releases what a race left held: a held job whose account has room', async () => {

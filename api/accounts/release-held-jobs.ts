@@ -21,19 +21,22 @@ export const notHeldByAccountLimit = sql`(${jobs.reason} IS NULL OR NOT ${jobs.r
 /**
  * Releases, per account (these, or every account holding jobs), its held jobs in priority order (then submit order)
  * while they fit the room its running limits leave: the prefix that fits, so a large job first in line is not passed
- * by smaller ones. An account without limits (its row deleted, its limits cleared) releases them all. The room is read
+ * by smaller ones (but for a job larger than the limit itself, which never starts and stays held). An account without limits (its row deleted, its limits cleared) releases them all. The room is read
  * without the accounts' locks: releasing one too many costs a claim, never an over-limit start (the confirm decides).
  * Rows another transaction holds are skipped, never waited for. Answers how many jobs it released.
  */
 export async function releaseHeldJobs(db: Database, accounts?: readonly string[]): Promise<number> {
   if (accounts?.length === 0) return 0;
-  const ofAccounts = accounts ? sql`AND account = ANY(${wordArray(accounts)})` : sql``;
+  const ofAccounts = accounts ? sql`AND j.account = ANY(${wordArray(accounts)})` : sql``;
   const released = await queryRows(
     db,
     sql`WITH held AS (
-          SELECT id, account, cpus, priority FROM jobs
-          WHERE state = 'PENDING' AND reason = ANY(${HELD}) ${ofAccounts}
-          FOR UPDATE SKIP LOCKED
+          SELECT j.id, j.account, j.cpus, j.priority FROM jobs j LEFT JOIN accounts a ON a.name = j.account
+          WHERE j.state = 'PENDING' AND j.reason = ANY(${HELD}) ${ofAccounts}
+            -- A job larger than its account's CPU limit (lowered after it was submitted) never starts: it stays held
+            -- and does not stand in the way of the smaller ones behind it.
+            AND (a.max_running_cpus IS NULL OR j.cpus <= a.max_running_cpus)
+          FOR UPDATE OF j SKIP LOCKED
         ), queued AS (
           SELECT id, account,
                  sum(cpus) OVER (PARTITION BY account ORDER BY priority DESC, id) AS cpus_through,

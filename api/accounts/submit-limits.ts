@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import type { JobSpec } from '../../shared/job/submit-request.js';
-import { AccountLimitReached } from '../http/errors.js';
+import { AccountLimitReached, ValidationFailed } from '../http/errors.js';
 import { insertJob } from '../jobs/insert-job.js';
 import type { JobSummaryRow } from '../jobs/job-summary.js';
 import { lockAccounts } from './account-locks.js';
@@ -34,7 +34,7 @@ export async function insertJobWithinLimits(
   actor: string,
   options: Parameters<typeof insertJob>[3],
 ): Promise<JobSummaryRow> {
-  if (!(await hasSubmitLimits(db, spec.account))) return insertJob(db, spec, actor, options);
+  if (!(await hasSubmitLimits(db, spec))) return insertJob(db, spec, actor, options);
   return db.transaction(async (tx) => {
     await lockAccounts(tx, [spec.account]);
     await refuseOverLimits(tx, spec.account);
@@ -42,13 +42,28 @@ export async function insertJobWithinLimits(
   });
 }
 
-async function hasSubmitLimits(db: Database, account: string): Promise<boolean> {
-  const rows = await queryRows(
+/**
+ * Whether the job's account has a submit-time limit. Throws ValidationFailed (422, job.cpus_per_task) for a job
+ * larger than the account's max_running_cpus: it could never start, and would hold its account's smaller jobs
+ * behind it (release-held-jobs.ts releases in priority order).
+ */
+async function hasSubmitLimits(db: Database, spec: JobSpec): Promise<boolean> {
+  const [row] = await queryRows(
     db,
-    sql`SELECT 1 FROM accounts WHERE name = ${account} AND (max_pending_jobs IS NOT NULL
-          OR max_submits_per_minute IS NOT NULL OR max_stored_output_bytes IS NOT NULL)`,
+    sql`SELECT max_running_cpus, (max_pending_jobs IS NOT NULL OR max_submits_per_minute IS NOT NULL
+                                  OR max_stored_output_bytes IS NOT NULL) AS submit_limited
+        FROM accounts WHERE name = ${spec.account}`,
   );
-  return rows.length > 0;
+  if (!row) return false;
+  if (row.max_running_cpus !== null && spec.cpus > Number(row.max_running_cpus)) {
+    throw new ValidationFailed([
+      {
+        field: 'job.cpus_per_task',
+        message: `the job asks for ${spec.cpus} CPUs (ntasks_per_node × cpus_per_task); account "${spec.account}" may run at most ${Number(row.max_running_cpus)} at once (max_running_cpus)`,
+      },
+    ]);
+  }
+  return row.submit_limited === true;
 }
 
 /** Read under the account's lock: the limits as they are now (an admin may have changed them) and the usage. */
