@@ -33,7 +33,13 @@ export function table(head: string[], rows: (string | number)[][]): string {
     style: { head: pc.isColorSupported ? ['bold'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
   out.push(...rows.map((row) => row.map(String)));
-  return out.toString();
+  // No padding after the last column, as squeue prints none: a wide cell below would leave the header ending in
+  // spaces that a script splitting on whitespace reads as one more column.
+  return out
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
 }
 
 const STATE_COLOURS: Record<string, (text: string) => string> = {

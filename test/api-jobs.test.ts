@@ -58,6 +58,8 @@ for (const backend of await backends()) {
         reason_detail: 'no node serves partition batch',
         environment: { OMP_PLACES: 'cores' },
         script: '#!/bin/bash\necho hi',
+        // As sprio shows them: the test apps weigh every factor 0, so the priority is the typed one.
+        priority_factors: { age: 0, fair_share: 0, job_size: 0, partition: 0, nice: 0, admin_set: false },
       });
     });
 

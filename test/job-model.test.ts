@@ -246,6 +246,7 @@ describe('the submit body', () => {
       memoryMb: 1024,
       timeLimitSeconds: 3600,
       exclusive: false,
+      nice: 0,
       priority: 0,
       requeue: false,
       openMode: 'truncate',
