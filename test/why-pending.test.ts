@@ -192,7 +192,7 @@ for (const setup of await clusterSetups()) {
       expect(await why(await submit('p-nowhere'))).toMatchObject({
         reason: 'PartitionNoNodes',
         nodes: [],
-        expected_start: { time: null, note: 'no node of partition p-nowhere may run it (see nodes)' },
+        expected_start: { time: null, note: 'no node serves partition p-nowhere: it starts once one does' },
       });
     });
 
@@ -217,6 +217,16 @@ for (const setup of await clusterSetups()) {
       });
       // Out of the queue: the job behind it is not behind it.
       expect((await why(await submit('p-capped'))).queue).toMatchObject({ position: 1, ahead: 0 });
+      // A job over the limit by itself is never queued again: the answer says so, not that a run's end frees it.
+      const tooBig = await submit('p-capped', { account: 'capped', cpus_per_task: 3 });
+      await t.database.db
+        .update(jobs)
+        .set({ reason: 'AssocGrpCpuLimit' })
+        .where(eq(jobs.id, Number(tooBig)));
+      expect((await why(tooBig)).expected_start).toMatchObject({
+        time: null,
+        note: "it never starts under its account's limit: it asks for 3 CPUs, account capped may run 2 cpus at most (max_running_cpus); an admin must raise it",
+      });
     });
 
     it("shows a user its own account's jobs only, and the jobs ahead of other accounts anonymised", async () => {

@@ -69,13 +69,15 @@ function refused(errors: FieldError[], reading: SubmitReading | undefined): Vali
   return new ValidationFailed(
     errors.map((error) => ({
       ...error,
-      message: `${error.message}${setBy(reading, ...REFUSED_FIELDS[error.field]!)}`,
+      message: `${error.message}${setBy(reading, ...(REFUSED_FIELDS[error.field] ?? []))}`,
     })),
   );
 }
 
-/** The body fields a refusal's field stands for (partition-admission.ts, partition-capacity.ts). */
+/** The body fields a refusal's field stands for (partition-admission.ts, partition-capacity.ts, priority-request.ts). */
 const REFUSED_FIELDS: Record<string, string[]> = {
+  'job.priority': ['priority'],
+  'job.nice': ['nice'],
   'job.partition': ['partition'],
   'job.account': ['account'],
   'job.time_limit': ['time_limit'],

@@ -68,17 +68,30 @@ export async function explainPending(db: Database, job: JobRow, now: number): Pr
     ahead: facts.ahead.slice(0, LISTED_AHEAD),
     nodes,
     accountLimit,
-    expectedStart: planStart(job, reason, facts, now),
+    expectedStart: planStart(job, reason, facts, accountLimit, now),
   };
 }
 
-function planStart(job: JobRow, reason: PendingReason, facts: WhyFacts, now: number): WhyPending['expectedStart'] {
+function planStart(
+  job: JobRow,
+  reason: PendingReason,
+  facts: WhyFacts,
+  accountLimit: WhyPending['accountLimit'],
+  now: number,
+): WhyPending['expectedStart'] {
   const simulatedAhead = facts.ahead.length;
   const capped = facts.aheadCount > simulatedAhead;
   const none = (note: string) => ({ at: null, node: null, note, simulatedAhead: 0, capped: false });
   if (reason.reason === 'PartitionDown' || reason.reason === 'PartitionInactive') {
     return none(
       `partition ${job.partition} starts no job while it is ${reason.reason === 'PartitionDown' ? 'DOWN' : 'INACTIVE'}`,
+    );
+  }
+  if (accountLimit !== null && accountLimit.limit !== null && neverFits(job, accountLimit.unit, accountLimit.limit)) {
+    const asks = accountLimit.unit === 'cpus' ? `${job.cpus} CPUs` : 'a run';
+    const field = accountLimit.unit === 'cpus' ? 'max_running_cpus' : 'max_running_jobs';
+    return none(
+      `it never starts under its account's limit: it asks for ${asks}, account ${job.account} may run ${accountLimit.limit} ${accountLimit.unit} at most (${field}); an admin must raise it`,
     );
   }
   if (isAccountLimit(job.reason)) {
@@ -92,6 +105,7 @@ function planStart(job: JobRow, reason: PendingReason, facts: WhyFacts, now: num
     timeLimitSeconds: candidate.timeLimitSeconds,
     nodes: facts.nodes.filter((node) => mayRun(node, candidate, facts.running, now)),
   });
+  if (facts.nodes.length === 0) return none(`no node serves partition ${job.partition}: it starts once one does`);
   const self = planned(job);
   if (self.nodes.length === 0) return none(`no node of partition ${job.partition} may run it (see nodes)`);
   const slot = expectedStart(self, facts.ahead.map(planned), facts.running, now);
@@ -111,6 +125,11 @@ function planStart(job: JobRow, reason: PendingReason, facts: WhyFacts, now: num
     simulatedAhead,
     capped,
   };
+}
+
+/** Whether the job alone is over its account's running limit, which then holds it for ever. */
+function neverFits(job: JobRow, unit: 'cpus' | 'jobs', limit: number): boolean {
+  return unit === 'cpus' ? job.cpus > limit : limit < 1;
 }
 
 /** A node the job could ever start on: one whose verdict is only about room (busy or free). */
