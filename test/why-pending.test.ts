@@ -218,7 +218,10 @@ for (const setup of await clusterSetups()) {
       // Out of the queue: the job behind it is not behind it.
       expect((await why(await submit('p-capped'))).queue).toMatchObject({ position: 1, ahead: 0 });
       // A job over the limit by itself is never queued again: the answer says so, not that a run's end frees it.
+      // (Submitted under a higher limit: over the limit at submit, it is refused.)
+      await t.database.db.update(accounts).set({ maxRunningCpus: 3 }).where(eq(accounts.name, 'capped'));
       const tooBig = await submit('p-capped', { account: 'capped', cpus_per_task: 3 });
+      await t.database.db.update(accounts).set({ maxRunningCpus: 2 }).where(eq(accounts.name, 'capped'));
       await t.database.db
         .update(jobs)
         .set({ reason: 'AssocGrpCpuLimit' })
