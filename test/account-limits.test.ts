@@ -7,59 +7,22 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import { queryRows } from '../shared/db/query-rows.js';
-import type { JobQueue } from '../shared/queue/job-queue.js';
-import { ioredisClient } from '../shared/queue/redis/ioredis-client.js';
-import { RedisJobQueue } from '../shared/queue/redis/redis-job-queue.js';
-import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
-import { backends } from './helpers/test-databases.js';
-import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
-
-const [pglite, postgres] = await backends();
-const redisSkip = await redisUnreachable();
-
-/** The queues these suites run on: the Postgres queue (refs are rows) and the Redis queue (refs pushed after). */
-const setups: { name: string; skip: string | undefined; open(): Promise<{ t: TestApp; close(): Promise<void> }> }[] = [
-  {
-    name: 'the Postgres queue',
-    skip: pglite!.skip,
-    async open() {
-      const t = await createTestApp(pglite!);
-      return { t, close: () => t.close() };
-    },
-  },
-  {
-    name: 'the Redis queue',
-    skip: redisSkip ?? postgres!.skip,
-    async open() {
-      const prefix = `test:accounts:${Math.random().toString(36).slice(2, 8)}:`;
-      const queue: JobQueue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
-      const t = await createTestApp(postgres!, { queue });
-      return {
-        t,
-        async close() {
-          await t.close();
-          await queue.close();
-          await deleteKeys(prefix);
-        },
-      };
-    },
-  },
-];
+import { validJob, type TestApp } from './helpers/test-app.js';
+import { appsOnQueues } from './helpers/test-app-queues.js';
 
 // Each test its own account and partition (named alike): what one test leaves queued no other claims.
 const ACCOUNTS = ['limits', 'pend', 'rate', 'bytes', 'jobcap', 'cpucap', 'bigcap', 'netcap', 'lostcap'];
 const NODE = { partitions: ACCOUNTS, cpus: 8, memory_mb: 64_000 };
 
-for (const setup of setups) {
+for (const setup of await appsOnQueues()) {
   describe.skipIf(setup.skip)(`account limits on ${setup.name}`, () => {
     let t: TestApp;
-    let close: () => Promise<void>;
     beforeAll(async () => {
-      ({ t, close } = await setup.open());
+      t = await setup.open();
       const beat = await t.call('POST', '/v1/nodes/n1/heartbeat', { body: NODE });
       expect(beat.status).toBe(200);
     });
-    afterAll(() => close?.());
+    afterAll(() => t?.close());
 
     const put = (name: string, body: unknown, token?: string) =>
       t.call('PUT', `/v1/accounts/${name}`, { body, ...(token ? { token } : {}) });

@@ -7,9 +7,10 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, jobs } from '../shared/db/schema.js';
 import type { TestApp } from './helpers/test-app.js';
-import { beat, clusterSetups, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
+import { beat, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
+import { appsOnQueues } from './helpers/test-app-queues.js';
 
-for (const setup of await clusterSetups()) {
+for (const setup of await appsOnQueues()) {
   describe.skipIf(setup.skip)(`PENDING reasons on ${setup.name}`, () => {
     let t: TestApp;
     beforeAll(async () => {

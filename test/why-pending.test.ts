@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTED_AHEAD, SIMULATED_AHEAD } from '../api/jobs/why/explain-pending.js';
 import { accounts, jobs } from '../shared/db/schema.js';
 import type { TestApp } from './helpers/test-app.js';
-import { beat, clusterSetups, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
+import { beat, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
+import { appsOnQueues } from './helpers/test-app-queues.js';
 
 const HOUR = 3600_000;
 const MINUTE = 60_000;
 
-for (const setup of await clusterSetups()) {
+for (const setup of await appsOnQueues()) {
   describe.skipIf(setup.skip)(`why pending on ${setup.name}`, () => {
     let t: TestApp;
     beforeAll(async () => {

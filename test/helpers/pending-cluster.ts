@@ -1,51 +1,14 @@
 /**
  * A small cluster for the PENDING-reason and why tests: configured partitions, nodes that heartbeat, jobs submitted
  * and started through the API the way a daemon starts them (a claim on the queue, then the API's confirm), on each
- * database with the Postgres queue and on the Postgres server with a Redis queue (claims differ, reasons must not).
+ * queue test-app-queues.ts opens (claims differ, reasons must not).
  */
 import { expect } from 'vitest';
 import { partitions, type PartitionState } from '../../shared/db/schema.js';
-import { ioredisClient } from '../../shared/queue/redis/ioredis-client.js';
-import { RedisJobQueue } from '../../shared/queue/redis/redis-job-queue.js';
 import type { RunsAs } from '../../shared/protocol/runs-as.js';
-import { createTestApp, validJob, type TestApp } from './test-app.js';
-import { backends } from './test-databases.js';
-import { deleteKeys, REDIS_URL, redisUnreachable } from './test-redis.js';
+import { validJob, type TestApp } from './test-app.js';
 
 export const ROOT_ALLOWING: RunsAs = { any_user: true, users: [], unnamed: true };
-
-export interface ClusterSetup {
-  name: string;
-  skip: string | undefined;
-  open(): Promise<TestApp>;
-}
-
-/** PGlite and the Postgres server with the Postgres queue, and the Postgres server with a Redis (TCP) queue. */
-export async function clusterSetups(): Promise<ClusterSetup[]> {
-  const [pglite, postgres] = await backends();
-  const redisSkip = await redisUnreachable();
-  return [
-    { name: `${pglite!.name}, Postgres queue`, skip: pglite!.skip, open: () => createTestApp(pglite!) },
-    { name: `${postgres!.name}, Postgres queue`, skip: postgres!.skip, open: () => createTestApp(postgres!) },
-    {
-      name: `${postgres!.name}, Redis queue`,
-      skip: postgres!.skip ?? redisSkip,
-      async open() {
-        const prefix = `test:why:${Math.random().toString(36).slice(2, 10)}:`;
-        const queue = new RedisJobQueue(ioredisClient(REDIS_URL), prefix);
-        const t = await createTestApp(postgres!, { queue });
-        return {
-          ...t,
-          async close() {
-            await t.close();
-            await queue.close();
-            await deleteKeys(prefix);
-          },
-        };
-      },
-    },
-  ];
-}
 
 export async function json(response: Promise<Response>, status: number) {
   const answer = await response;
