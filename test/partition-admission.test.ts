@@ -67,7 +67,8 @@ for (const variant of await appsOnQueues()) {
       const [error] = await refused(await submit(job({ partition: 'nowhere' })));
       expect(error!.field).toBe('job.partition');
       expect(error!.message).toContain('partition "nowhere" does not exist');
-      expect(error!.message).toContain('open');
+      // Names the partitions there are (the first 20, by name: other suites may share the database).
+      expect(error!.message).toMatch(/\(the partitions are [^,()]+(, [^,()]+)*\)$/);
     });
 
     it('accepts a job for a configured partition that no node serves yet: it waits PENDING', async () => {
