@@ -102,3 +102,21 @@ export async function jobsOutsidePartitions(
     .where(and(sql`${jobs.id} = ANY(${bigintArray(ids)})`, sql`NOT ${jobs.partition} = ANY(${wordArray(granted)})`))
     .orderBy(jobs.id);
 }
+
+/**
+ * Of these ids, the jobs this node must hand back to the queue rather than start, in id order: those whose owner it
+ * does not run (its heartbeat's runs_as; every one, for a node never seen) and those whose partition starts nothing
+ * now (DOWN, INACTIVE or gone), which wait in the queue, where claims skip them until the partition is UP again.
+ * One statement for both: it runs on every confirm.
+ */
+export async function claimsToHandBack(db: Database, node: string, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows(
+    db,
+    sql`SELECT j.id FROM jobs j LEFT JOIN nodes n ON n.name = ${node}
+        WHERE j.id = ANY(${bigintArray(ids)})
+          AND (NOT coalesce(${nodeRunsOwner('n', sql`j.unix_user`)}, false) OR NOT ${partitionStartsJobs(sql`j.partition`)})
+        ORDER BY j.id`,
+  );
+  return rows.map((row) => Number(row.id));
+}

@@ -5,7 +5,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import { bigintArray } from '../../shared/db/pg-array.js';
 import type { JobQueue } from '../../shared/queue/job-queue.js';
 import type { PartitionState } from '../../shared/db/schema.js';
 
@@ -41,18 +40,4 @@ export async function syncPausedPartitions(db: Database, queue: JobQueue): Promi
   const names = await pausedPartitionNames(db);
   await queue.pausePartitions(names);
   return names;
-}
-
-/**
- * Of these jobs, the ones whose partition starts nothing now (or no longer exists): the confirm puts their refs back
- * in the queue, where the paused set keeps them until the partition is UP again, rather than dropping them.
- */
-export async function jobsOfStoppedPartitions(db: Database, ids: number[]): Promise<number[]> {
-  if (ids.length === 0) return [];
-  const rows = await queryRows(
-    db,
-    sql`SELECT j.id FROM jobs j WHERE j.id = ANY(${bigintArray(ids)}) AND NOT ${partitionStartsJobs(sql`j.partition`)}
-        ORDER BY j.id`,
-  );
-  return rows.map((row) => Number(row.id));
 }

@@ -4,16 +4,21 @@ import type { App } from '../../../app-env.js';
 import { actorName } from '../../../auth/principal.js';
 import { grantedPartitions, requireGrantedPartitions } from '../../../auth/node-grant.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
-import { confirmClaims, confirmSequence, jobsOutsidePartitions, unreportedRuns } from '../../../jobs/confirm-claims.js';
+import {
+  claimsToHandBack,
+  confirmClaims,
+  confirmSequence,
+  jobsOutsidePartitions,
+  unreportedRuns,
+} from '../../../jobs/confirm-claims.js';
 import { problemResponses } from '../../../http/problem.js';
 import { readNodeState } from '../../../nodes/node-state.js';
-import { jobsNotRunBy, runsUnnamedAs } from '../../../nodes/runs-owner.js';
+import { runsUnnamedAs } from '../../../nodes/runs-owner.js';
 import { ConfirmRequest, ConfirmResponse } from '../../../../shared/protocol/confirm.js';
 import { CLUSTER_ID_PROTOCOL } from '../../../../shared/protocol/protocol-version.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
 import { markLegacyLogKeys } from '../../../jobs/job-output.js';
 import { NodeParam, nodeJobView } from './schema.js';
-import { jobsOfStoppedPartitions } from '../../../partitions/partition-starts.js';
 
 const route = createRoute({
   method: 'post',
@@ -63,9 +68,7 @@ export function registerConfirm(app: App): void {
       // whatever the claim said: a daemon of an older protocol claiming from Redis skips no owner.
       // So does a job whose partition starts nothing now (DOWN or INACTIVE): it waits in the queue, where claims skip
       // it until the partition is UP again.
-      const refused = [
-        ...new Set([...(await jobsNotRunBy(c.var.db, node, ids)), ...(await jobsOfStoppedPartitions(c.var.db, ids))]),
-      ];
+      const refused = await claimsToHandBack(c.var.db, node, ids);
       await queue.release(node, refused);
       const refusedIds = new Set(refused);
       const claimed = await queue.settle(
