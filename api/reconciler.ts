@@ -34,7 +34,8 @@ import type { JobArchive } from '../shared/logs/job-archive.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
-import { notHeldByAccountLimit, releaseHeldJobs } from './accounts/release-held-jobs.js';
+import { releaseHeldJobs } from './accounts/release-held-jobs.js';
+import { notOutOfQueue } from './jobs/out-of-queue.js';
 import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
@@ -143,12 +144,7 @@ export class Reconciler {
       .select(refColumns)
       .from(jobs)
       .where(
-        and(
-          eq(jobs.state, 'PENDING'),
-          gt(jobs.id, this.#sweepAfterId),
-          lt(jobs.submitTime, olderThan),
-          notHeldByAccountLimit,
-        ),
+        and(eq(jobs.state, 'PENDING'), gt(jobs.id, this.#sweepAfterId), lt(jobs.submitTime, olderThan), notOutOfQueue),
       )
       .orderBy(asc(jobs.id))
       .limit(this.options.batchSize);

@@ -3060,7 +3060,13 @@ export interface components {
         | 'NodeDown'
         | 'ReqNodeNotAvail'
         | 'AssocGrpCpuLimit'
-        | 'AssocMaxJobsLimit';
+        | 'AssocMaxJobsLimit'
+        | 'JobHeldUser'
+        | 'JobHeldAdmin'
+        | 'BeginTime'
+        | 'Dependency'
+        | 'DependencyNeverSatisfied'
+        | 'JobArrayTaskLimit';
       reason_detail: string;
       queue: {
         /** @description 1 for the next job of its partition. */

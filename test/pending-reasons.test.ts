@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, jobs } from '../shared/db/schema.js';
 import type { TestApp } from './helpers/test-app.js';
-import { beat, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
+import { ROOT_ALLOWING, beat, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
 
 for (const setup of await appsOnQueues()) {
@@ -167,6 +167,41 @@ for (const setup of await appsOnQueues()) {
       await configurePartition(t, 'p-limit', 'DOWN');
       expect((await reasonOf(heldCpu)).reason).toBe('AssocGrpCpuLimit');
       expect((await reasonOf(other)).reason).toBe('PartitionDown');
+    });
+
+    it('reads back a stored workflow wait; the job it holds is not next, and a ref of it claimed does not start', async () => {
+      await beat(t, 'n-wait', ['p-wait']);
+      const held = await submit('p-wait');
+      const other = await submit('p-wait');
+      // As a hold stores it (issue 20), after the ref was pushed: a node may still claim that ref.
+      await t.database.db
+        .update(jobs)
+        .set({ reason: 'JobHeldUser' })
+        .where(eq(jobs.id, Number(held)));
+      expect(await reasonOf(held)).toEqual({
+        reason: 'JobHeldUser',
+        reason_detail: 'held by its user: it starts once released',
+      });
+      expect((await reasonOf(other)).reason).toBe('Resources');
+      await configurePartition(t, 'p-wait', 'DOWN');
+      expect((await reasonOf(held)).reason).toBe('JobHeldUser');
+      await configurePartition(t, 'p-wait', 'UP');
+      await t.queue.claim({
+        node: 'n-wait',
+        partitions: ['p-wait'],
+        cpus: 8,
+        memoryMb: 64_000,
+        freeCpus: 8,
+        freeMemoryMb: 64_000,
+        runsAs: ROOT_ALLOWING,
+      });
+      const confirmed = await json(
+        t.call('POST', '/v1/nodes/n-wait/confirm', { body: { job_ids: [held, other] } }),
+        200,
+      );
+      expect(confirmed.jobs.map((job: { id: string }) => job.id)).toEqual([other]);
+      expect(confirmed.dropped).toEqual([held]);
+      expect(await reasonOf(held)).toMatchObject({ reason: 'JobHeldUser' });
     });
 
     it('gives no reason to a job that left PENDING', async () => {

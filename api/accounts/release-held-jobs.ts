@@ -8,15 +8,12 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import { jobs } from '../../shared/db/schema.js';
+import { reasonList } from '../jobs/out-of-queue.js';
 import { ACCOUNT_LIMIT_REASONS } from '../../shared/job/pending-reason.js';
 
 // Inlined, not a parameter: the partial index on held jobs (migration 0021) is used only when the planner sees its
 // predicate's values in the statement.
-const HELD = sql.raw(`ARRAY[${ACCOUNT_LIMIT_REASONS.map((reason) => `'${reason}'`).join(', ')}]`);
-
-/** Jobs no account limit holds: the reconciler pushes refs for these only, so no node claims a held job over and over. */
-export const notHeldByAccountLimit = sql`(${jobs.reason} IS NULL OR NOT ${jobs.reason} = ANY(${HELD}))`;
+const HELD = reasonList(ACCOUNT_LIMIT_REASONS);
 
 /**
  * Releases, per account (these, or every account holding jobs), its held jobs in priority order (then submit order)

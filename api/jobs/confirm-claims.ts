@@ -6,6 +6,7 @@ import { jobs, nodes, type JobRow } from '../../shared/db/schema.js';
 import { withinRunningLimits } from '../accounts/running-limits.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
 import { partitionStartsJobs } from '../partitions/partition-starts.js';
+import { noWorkflowWait } from './out-of-queue.js';
 import { transitionJobs } from './transition-jobs.js';
 
 /**
@@ -44,11 +45,12 @@ export async function confirmClaims(
       set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1, confirm_seq = ${sequence}`,
       // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only
       // jobs whose owner it runs (its heartbeat's runs_as), whatever its claim said; and only from partitions that
-      // start jobs (not DOWN or INACTIVE).
+      // start jobs (not DOWN or INACTIVE); and never a job a hold, begin time, dependency or array cap holds.
       where: sql`EXISTS (SELECT 1 FROM nodes n WHERE n.name = ${node} AND n.state = 'UP'
                          AND ${nodeRunsOwner('n', sql`current.unix_user`)})
         ${partitions ? sql`AND current.partition = ANY(${wordArray(partitions)})` : sql``}
-        AND ${partitionStartsJobs(sql`current.partition`)}`,
+        AND ${partitionStartsJobs(sql`current.partition`)}
+        AND ${noWorkflowWait(sql`current.reason`)}`,
       actor,
       whole: true,
     });

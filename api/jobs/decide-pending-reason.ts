@@ -1,11 +1,11 @@
 /**
  * Which reason a PENDING job waits for, decided from facts read at once (pending-reasons.ts reads them for a page of
  * jobs in one query). Slurm's reason codes (squeue(1), JOB REASON CODES), in the order that names the first thing
- * that would have to change for the job to start: what holds the job itself (a stored account limit), then its
+ * that would have to change for the job to start: what holds the job itself (a stored wait or account limit), then its
  * partition, then its partition's nodes, then its place in the queue.
  */
 import { ownerPhrase } from '../../shared/protocol/runs-as.js';
-import type { PendingReason as ReasonCode } from '../../shared/job/pending-reason.js';
+import { WORKFLOW_WAIT_REASONS, type PendingReason as ReasonCode } from '../../shared/job/pending-reason.js';
 import type { PartitionState } from '../../shared/db/schema.js';
 import { accountLimitPhrase, isAccountLimit, type AccountUse } from './account-use.js';
 
@@ -22,7 +22,7 @@ export interface WaitingJob {
   partition: string;
   user: string | null;
   account: string;
-  /** Its stored reason: the confirm stores an account limit's there (shared/job/pending-reason.ts). */
+  /** Its stored reason: an account limit's or a workflow's wait (shared/job/pending-reason.ts, OUT_OF_QUEUE_REASONS). */
   reason: string | null;
 }
 
@@ -38,11 +38,30 @@ export interface PartitionFacts {
   available: number;
   /** Of the available ones, those that run jobs of the job's owner (shared/protocol/runs-as.ts). */
   availableForOwner: number;
-  /** The first PENDING job of the partition in queue order (priority desc, id asc) that no account limit holds. */
+  /** The first PENDING job of the partition in queue order (priority desc, id asc) that no stored wait holds. */
   headId: number | null;
 }
 
 type Rule = (job: WaitingJob, facts: PartitionFacts, account: AccountUse | undefined) => PendingReason | undefined;
+
+type WorkflowWait = (typeof WORKFLOW_WAIT_REASONS)[number];
+
+const isWorkflowWait = (reason: string | null): reason is WorkflowWait =>
+  (WORKFLOW_WAIT_REASONS as readonly (string | null)[]).includes(reason);
+
+/** What each stored wait means, in the words of `reason_detail`. */
+const WAIT_DETAILS: Record<WorkflowWait, string> = {
+  JobHeldUser: 'held by its user: it starts once released',
+  JobHeldAdmin: 'held by an admin: only an admin releases it',
+  BeginTime: 'its begin time has not come',
+  Dependency: 'waits for the jobs it depends on',
+  DependencyNeverSatisfied: 'a dependency of it can never be satisfied',
+  JobArrayTaskLimit: 'its array runs as many tasks at once as its %N cap allows',
+};
+
+/** A hold, a begin time, a dependency or an array's cap holds the job itself, whatever its partition's state. */
+const storedWorkflowWait: Rule = (job) =>
+  isWorkflowWait(job.reason) ? { reason: job.reason, detail: WAIT_DETAILS[job.reason] } : undefined;
 
 /** The confirm that refused the job over its account's running limit stored the reason; it holds until a run ends. */
 const storedAccountLimit: Rule = (job, _facts, account) => {
@@ -93,12 +112,15 @@ function queuePlace(job: WaitingJob, facts: PartitionFacts): PendingReason {
       };
 }
 
-/**
- * In precedence order; the first that applies names the reason, and a job none holds waits for its place in the queue.
- * Issue 20's JobHeld*, BeginTime and Dependency belong right after the account limit: like it, they hold the job
- * itself whatever its partition's state.
- */
-const RULES: readonly Rule[] = [storedAccountLimit, partitionState, partitionNodes, nodesDown, nodesUnavailable];
+/** In precedence order; the first that applies names the reason, and a job none holds waits for its place in the queue. */
+const RULES: readonly Rule[] = [
+  storedWorkflowWait,
+  storedAccountLimit,
+  partitionState,
+  partitionNodes,
+  nodesDown,
+  nodesUnavailable,
+];
 
 /** The reason a PENDING job waits, from its partition's facts and, for a stored account limit, its account's use. */
 export function decidePendingReason(

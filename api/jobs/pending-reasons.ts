@@ -10,7 +10,7 @@ import type { Database } from '../../shared/db/database.js';
 import type { PartitionState } from '../../shared/db/schema.js';
 import { nullableWordArray, wordArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
-import { ACCOUNT_LIMIT_REASONS } from '../../shared/job/pending-reason.js';
+import { OUT_OF_QUEUE_REASONS } from '../../shared/job/pending-reason.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
 import { isAccountLimit, readAccountUse } from './account-use.js';
 import {
@@ -49,7 +49,7 @@ export async function pendingReasons(db: Database, jobs: readonly Read[]): Promi
 /**
  * Each (partition, owner) pair's facts, in one statement: a page of a thousand jobs of one user asks one question.
  * The head is the first PENDING job in queue order (queue-order.ts: priority desc, id asc; index jobs_queue_rank) that
- * no account limit holds: a held job is out of the queue until its account's run ends.
+ * no stored wait holds (OUT_OF_QUEUE_REASONS): a held job is out of the queue until what holds it ends.
  */
 export async function readPartitionFacts(
   db: Database,
@@ -67,7 +67,7 @@ export async function readPartitionFacts(
                                      AND ${nodeRunsOwner('n', sql`w.owner`)})::int AS available_for_owner,
              (SELECT h.id FROM jobs h
               WHERE h.state = 'PENDING' AND h.partition = w.partition
-                AND coalesce(h.reason, '') <> ALL(${wordArray(ACCOUNT_LIMIT_REASONS)})
+                AND coalesce(h.reason, '') <> ALL(${wordArray(OUT_OF_QUEUE_REASONS)})
               ORDER BY -h.priority, h.id LIMIT 1) AS head_id
       FROM unnest(${wordArray(pairs.map((job) => job.partition))},
                   ${nullableWordArray(pairs.map((job) => job.user))}) AS w(partition, owner)

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs } from '../../shared/db/schema.js';
 import type { JobQueue, JobRef } from '../../shared/queue/job-queue.js';
-import { notHeldByAccountLimit } from '../accounts/release-held-jobs.js';
+import { notOutOfQueue } from './out-of-queue.js';
 import type { Services } from '../app-env.js';
 import { jobRef } from './job-ref.js';
 
@@ -20,7 +20,7 @@ export const refColumns = {
 
 /**
  * Pushes the refs owed to the queue: PENDING jobs marked not enqueued (a push that failed at submit, a requeue, a job
- * an account limit released; never one a limit holds), at most `limit`, oldest first, then marks them enqueued. Answers the refs it pushed.
+ * an account limit released; never one a stored wait holds: out-of-queue.ts), at most `limit`, oldest first, then marks them enqueued. Answers the refs it pushed.
  * Pushing twice is harmless (the queue keeps one ref), so the reconciler and a route may both do it. Throws what the
  * queue throws; the jobs stay marked then, for the next try.
  */
@@ -28,7 +28,7 @@ export async function pushNotEnqueued(db: Database, queue: JobQueue, limit: numb
   const rows = await db
     .select(refColumns)
     .from(jobs)
-    .where(and(eq(jobs.state, 'PENDING'), eq(jobs.enqueued, false), notHeldByAccountLimit))
+    .where(and(eq(jobs.state, 'PENDING'), eq(jobs.enqueued, false), notOutOfQueue))
     .orderBy(asc(jobs.id))
     .limit(limit);
   if (rows.length === 0) return [];

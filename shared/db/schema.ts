@@ -88,6 +88,10 @@ export const jobs = pgTable('jobs', {
   adminPriority: integer('admin_priority'),
   /** Bytes of output its runs stored, as the daemon reported at the end; null: not reported. */
   outputBytes: bigint('output_bytes', { mode: 'number' }),
+  /** A job array's task (migration 0022): the id of the array's first task (Slurm's ArrayJobId, %A); null otherwise. */
+  arrayJobId: bigint('array_job_id', { mode: 'number' }),
+  /** A job array's task: its index in the array (ArrayTaskId, %a); null otherwise. */
+  arrayTaskId: integer('array_task_id'),
 });
 
 export const jobEvents = pgTable('job_events', {

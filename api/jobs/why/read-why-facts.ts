@@ -8,7 +8,7 @@ import type { Database } from '../../../shared/db/database.js';
 import { jobs, nodes, type JobRow } from '../../../shared/db/schema.js';
 import { wordArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
-import { ACCOUNT_LIMIT_REASONS } from '../../../shared/job/pending-reason.js';
+import { OUT_OF_QUEUE_REASONS } from '../../../shared/job/pending-reason.js';
 import type { Allocation } from './node-room.js';
 import type { PartitionNode } from './node-verdicts.js';
 
@@ -65,7 +65,7 @@ export async function readWhyFacts(db: Database, job: JobRow, aheadLimit: number
                count(*) OVER () AS ahead_count
         FROM jobs
         WHERE state = 'PENDING' AND partition = ${job.partition}
-          AND coalesce(reason, '') <> ALL(${wordArray(ACCOUNT_LIMIT_REASONS)})
+          AND coalesce(reason, '') <> ALL(${wordArray(OUT_OF_QUEUE_REASONS)})
           AND (-priority, id) < (${-job.priority}, ${job.id})
         ORDER BY -priority, id
         LIMIT ${aheadLimit}
