@@ -6,7 +6,8 @@
  *    never confirmed go back to the queue; then makes the queue's paused partitions those that start nothing now
  *    (DOWN or INACTIVE: api/partitions/partition-starts.ts), whatever another process changed or a flushed Redis forgot;
  * 1. releases the jobs an account's running limit holds whose account has room now (a race between a confirm and a
- *    run's end, or a limit raised: api/accounts/release-held-jobs.ts), then pushes the jobs whose push failed at
+ *    run's end, or a limit raised: api/accounts/release-held-jobs.ts) and the jobs whose begin time has come
+ *    (api/jobs/release-begun-jobs.ts), then pushes the jobs whose push failed at
  *    submit, or that were requeued or released (marked not enqueued);
  * 2. sweeps a batch of PENDING jobs (but those an account limit holds, which wait for a release without a ref) older
  *    than `sweepAfterMs` and pushes those the queue holds no ref for: a process that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
@@ -36,6 +37,7 @@ import type { JobQueue } from '../shared/queue/job-queue.js';
 import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
 import { releaseHeldJobs } from './accounts/release-held-jobs.js';
 import { notOutOfQueue } from './jobs/out-of-queue.js';
+import { releaseBegunJobs } from './jobs/release-begun-jobs.js';
 import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
@@ -93,6 +95,8 @@ export class Reconciler {
     paused: string[];
     /** Jobs an account's running limit held that it now has room for. */
     heldReleased: number;
+    /** Jobs whose begin time (or retry backoff) came. */
+    begun: number;
     pushed: number;
     swept: number;
     released: number;
@@ -114,6 +118,7 @@ export class Reconciler {
       paused: await syncPausedPartitions(db, this.queue),
       // Before the push: the jobs it releases are marked not enqueued.
       heldReleased: await releaseHeldJobs(db),
+      begun: await releaseBegunJobs(db, this.now()),
       // The requeued jobs are marked not enqueued: this pushes them.
       pushed: (await pushNotEnqueued(db, this.queue, batchSize)).length,
       swept: await this.#sweep(db),
