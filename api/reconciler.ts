@@ -7,7 +7,8 @@
  *    (DOWN or INACTIVE: api/partitions/partition-starts.ts), whatever another process changed or a flushed Redis forgot;
  * 1. releases the jobs an account's running limit holds whose account has room now (a race between a confirm and a
  *    run's end, or a limit raised: api/accounts/release-held-jobs.ts) and the jobs whose begin time has come
- *    (api/jobs/release-begun-jobs.ts), then pushes the jobs whose push failed at
+ *    (api/jobs/release-begun-jobs.ts), and re-decides a batch of the jobs waiting for a dependency (the safety net
+ *    of the event-driven release: api/jobs/dependencies/settle-dependents.ts), then pushes the jobs whose push failed at
  *    submit, or that were requeued or released (marked not enqueued);
  * 2. sweeps a batch of PENDING jobs (but those an account limit holds, which wait for a release without a ref) older
  *    than `sweepAfterMs` and pushes those the queue holds no ref for: a process that died between commit and push, or a Redis that lost its data. The sweep resumes where the last run stopped,
@@ -38,6 +39,7 @@ import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
 import { releaseHeldJobs } from './accounts/release-held-jobs.js';
 import { notOutOfQueue } from './jobs/out-of-queue.js';
 import { releaseBegunJobs } from './jobs/release-begun-jobs.js';
+import { settleWaitingDependents } from './jobs/dependencies/settle-dependents.js';
 import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
@@ -72,6 +74,8 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
 
 export class Reconciler {
   #sweepAfterId = 0;
+  /** Where the next run's pass over the jobs waiting for a dependency resumes. */
+  #dependentsAfterId = 0;
   /** The last minute this reconciler sampled or found sampled: runs every few seconds sample once a minute. */
   #sampledMinute = 0;
   readonly #clusterId = clusterIdSource();
@@ -97,6 +101,8 @@ export class Reconciler {
     heldReleased: number;
     /** Jobs whose begin time (or retry backoff) came. */
     begun: number;
+    /** Jobs waiting for a dependency this run found satisfied, or never satisfiable. */
+    dependents: { released: number; cancelled: number; kept: number };
     pushed: number;
     swept: number;
     released: number;
@@ -119,6 +125,7 @@ export class Reconciler {
       // Before the push: the jobs it releases are marked not enqueued.
       heldReleased: await releaseHeldJobs(db),
       begun: await releaseBegunJobs(db, this.now()),
+      dependents: await this.#settleDependents(db),
       // The requeued jobs are marked not enqueued: this pushes them.
       pushed: (await pushNotEnqueued(db, this.queue, batchSize)).length,
       swept: await this.#sweep(db),
@@ -133,6 +140,12 @@ export class Reconciler {
     const outputsPurged = await purgeOutput(db, logs, () => this.#clusterId(db), retention, now, batchSize);
     const jobsPurged = await purgeJobs(db, logs, () => this.#clusterId(db), retention, now, batchSize);
     return { ...steps, outputsPurged, jobsPurged };
+  }
+
+  async #settleDependents(db: Database): Promise<{ released: number; cancelled: number; kept: number }> {
+    const settled = await settleWaitingDependents(db, this.#dependentsAfterId, this.options.batchSize);
+    this.#dependentsAfterId = settled.lastId;
+    return { released: settled.released.length, cancelled: settled.cancelled.length, kept: settled.kept.length };
   }
 
   async #sample(db: Database, now: Date): Promise<Date | null> {

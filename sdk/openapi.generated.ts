@@ -3003,6 +3003,13 @@ export interface components {
        */
       nice?: number;
       /**
+       * @description As sbatch's --dependency: `type:job_id[:job_id…]` conditions joined by "," (all must hold) or "?" (any one). Types: after (the parent started or was cancelled), afterany (it ended), afterok (it COMPLETED), afternotok (it ended otherwise), aftercorr (this array task after the parent array's task of the same index COMPLETED), singleton (no other job of this name and user runs). An array's id stands for all its tasks. The parents must be jobs of the token's account (finished at any time); the job waits PENDING with reason Dependency, out of the queue, until the conditions hold.
+       * @example afterok:12:13,afterany:14
+       */
+      dependency?: string;
+      /** @description As sbatch's --kill-on-invalid-dep: a job whose dependency can never be satisfied (afterok on a parent that FAILED…) is CANCELLED with reason DependencyNeverSatisfied (true, the default), or kept PENDING with that reason (false). */
+      kill_on_invalid_dep?: boolean;
+      /**
        * @description The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).
        * @example alice
        */

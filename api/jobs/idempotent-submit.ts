@@ -12,9 +12,9 @@ import type { SubmitReading, SubmitRequest } from '../../shared/job/submit-reque
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
 import { IdempotencyKeyReused, RetryableConflict } from '../http/errors.js';
-import { insertJobWithinLimits } from '../accounts/submit-limits.js';
+import { insertSubmittedJob } from './dependencies/insert-dependent-job.js';
 import type { JobSummaryRow } from './job-summary.js';
-import { admissibleSpec, afterCommit } from './submit-job.js';
+import { admissibleSpec, afterCommit, viewerAccount } from './submit-job.js';
 
 /** How long a key answers with its first job. The IETF draft leaves it to the server; 24 h is Stripe's. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
@@ -73,10 +73,13 @@ export async function submitJobOnce(
       })
       .returning({ key: idempotencyKeys.key });
     if (taken.length === 0) return undefined;
-    const job = await insertJobWithinLimits(tx, spec, actorName(principal), {
-      withRef: services.queue.storesRefsWithJobs,
-      priority: services.priority,
-    });
+    const job = await insertSubmittedJob(
+      tx,
+      spec,
+      actorName(principal),
+      { withRef: services.queue.storesRefsWithJobs, priority: services.priority },
+      viewerAccount(principal),
+    );
     const answer = once.render(job);
     await tx
       .update(idempotencyKeys)

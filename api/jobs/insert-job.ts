@@ -3,6 +3,7 @@ import type { Database } from '../../shared/db/database.js';
 import { jobEvents, jobs, queueRefs } from '../../shared/db/schema.js';
 import type { PrioritySettings } from '../../shared/config/priority-settings.js';
 import type { JobSpec } from '../../shared/job/submit-request.js';
+import type { WorkflowWaitReason } from '../../shared/job/pending-reason.js';
 import { priorityExpression } from '../priority/priority-formula.js';
 import { clusterCpus, fairShareOf, maxTier, tierOf } from '../priority/priority-inputs.js';
 import { summaryColumns, type JobSummaryRow } from './job-summary.js';
@@ -19,10 +20,15 @@ export async function insertJob(
   db: Database,
   spec: JobSpec,
   actor: string,
-  options: { withRef: boolean; priority: PrioritySettings },
+  options: {
+    withRef: boolean;
+    priority: PrioritySettings;
+    /** A workflow wait it starts in (shared/job/pending-reason.ts): stored as its reason, and it gets no ref. */
+    wait?: WorkflowWaitReason;
+  },
 ): Promise<JobSummaryRow> {
   const statements = preparedFor(db);
-  const statement = options.withRef ? statements.withRef : statements.alone;
+  const statement = options.withRef && options.wait === undefined ? statements.withRef : statements.alone;
   const [row] = await statement.execute({
     ...spec,
     environment: JSON.stringify(spec.environment),
@@ -30,6 +36,7 @@ export async function insertJob(
     warnSignal: spec.warnSignal === null ? null : JSON.stringify(spec.warnSignal),
     directives: JSON.stringify(spec.directives),
     actor,
+    wait: options.wait ?? null,
     ...weightParameters(options.priority),
   });
   return row!;
@@ -58,7 +65,8 @@ function weightParameters({ weights, maxAgeMs }: PrioritySettings) {
 }
 
 function prepare(db: Database) {
-  const p = (name: keyof JobSpec | 'actor' | keyof ReturnType<typeof weightParameters>) => sql.placeholder(name);
+  const p = (name: keyof JobSpec | 'actor' | 'wait' | keyof ReturnType<typeof weightParameters>) =>
+    sql.placeholder(name);
   const computed = priorityExpression(
     {
       age: p('wAge'),
@@ -83,7 +91,7 @@ function prepare(db: Database) {
       user: p('user'),
       name: p('name'),
       partition: p('partition'),
-      reason: 'Priority',
+      reason: sql`coalesce(${p('wait')}::text, 'Priority')`,
       // 0 asks for none: the computed one.
       priority: sql`coalesce(nullif(${p('priority')}::int, 0), ${computed})`,
       adminPriority: sql`nullif(${p('priority')}::int, 0)`,

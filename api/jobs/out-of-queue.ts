@@ -21,3 +21,7 @@ export const notOutOfQueue = sql`(${jobs.reason} IS NULL OR NOT ${jobs.reason} =
  */
 export const noWorkflowWait = (reason: SQL): SQL =>
   sql`coalesce(${reason}, '') <> ALL(${reasonList(WORKFLOW_WAIT_REASONS)})`;
+
+/** Whether a stored reason keeps a PENDING job out of the queue (no ref of it is pushed). */
+export const isOutOfQueue = (reason: string | null): boolean =>
+  reason !== null && (OUT_OF_QUEUE_REASONS as readonly string[]).includes(reason);

@@ -1,5 +1,4 @@
 import type { Database } from '../../shared/db/database.js';
-import { insertJobWithinLimits } from '../accounts/submit-limits.js';
 import { toJobSpec, type JobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
@@ -9,6 +8,9 @@ import { jobOwner } from './job-owner.js';
 import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { markNotEnqueued } from './mark-not-enqueued.js';
+import { insertSubmittedJob } from './dependencies/insert-dependent-job.js';
+import { pushOwedRefs } from './push-not-enqueued.js';
+import { isOutOfQueue } from './out-of-queue.js';
 
 /** The account an admin's job is charged to when the body names none. */
 export const DEFAULT_ACCOUNT = 'default';
@@ -29,10 +31,13 @@ export async function submitJob(
   reading?: SubmitReading,
 ): Promise<JobSummaryRow> {
   const spec = await admissibleSpec(db, services, principal, body, reading);
-  const job = await insertJobWithinLimits(db, spec, actorName(principal), {
-    withRef: services.queue.storesRefsWithJobs,
-    priority: services.priority,
-  });
+  const job = await insertSubmittedJob(
+    db,
+    spec,
+    actorName(principal),
+    { withRef: services.queue.storesRefsWithJobs, priority: services.priority },
+    viewerAccount(principal),
+  );
   return afterCommit(db, services, job);
 }
 
@@ -93,17 +98,29 @@ function setBy(reading: SubmitReading | undefined, ...fields: string[]): string 
   return ` (set by the script's ${directives.map(({ line, option }) => `line ${line}: ${option}`).join(', ')})`;
 }
 
+/** The account whose jobs a principal sees: a user token's own; undefined for an admin (every account). */
+export function viewerAccount(principal: Principal): string | undefined {
+  return principal.kind === 'user' ? principal.account : undefined;
+}
+
 /**
  * What follows a committed insert: on the Postgres queue the ref committed with the job, so only the wake-up; else
  * the push of its ref. A failed push loses nothing: the job stays PENDING, marked not enqueued (answered
- * `enqueued: false`), and the reconciler pushes it again.
+ * `enqueued: false`), and the reconciler pushes it again. A job that starts in a wait (a dependency) gets no ref;
+ * one its dependency released before the commit is pushed as released jobs are (pushOwedRefs).
  */
 export async function afterCommit(
   db: Database,
-  { queue, onWork, faults }: Pick<Services, 'queue' | 'onWork' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'faults'>,
   job: JobSummaryRow,
 ): Promise<JobSummaryRow> {
+  const { queue, onWork, faults } = services;
   await faults('submit.committed');
+  if (job.state !== 'PENDING' || isOutOfQueue(job.reason)) return job;
+  if (!job.enqueued) {
+    await pushOwedRefs(db, services);
+    return job;
+  }
   if (queue.storesRefsWithJobs) {
     onWork(job.partition);
     return job;

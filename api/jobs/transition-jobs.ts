@@ -8,7 +8,8 @@
  * A job whose `to` is the state it is in is a note rather than a move: its state stays, its other columns change and
  * its event is recorded (a run's pid, a cancel asked of a running job). Notes are only taken in a state that is not
  * terminal. A run's end releases the jobs its account's running limits held, as far as its room now allows
- * (api/accounts/release-held-jobs.ts): they are marked not enqueued, for the caller or the reconciler to push.
+ * (api/accounts/release-held-jobs.ts): they are marked not enqueued, for the caller or the reconciler to push. A start
+ * or end settles the jobs that depend on the moved ones (api/jobs/dependencies/settle-dependents.ts), likewise.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
@@ -17,6 +18,7 @@ import { queryRows } from '../../shared/db/query-rows.js';
 import type { JobRow } from '../../shared/db/schema.js';
 import { isTerminal, isTransitionAllowed, JOB_STATES, type JobState } from '../../shared/job/job-state.js';
 import { releaseHeldJobs } from '../accounts/release-held-jobs.js';
+import { settleDependentsOf } from './dependencies/settle-dependents.js';
 import { jobColumns, toJobRow } from './job-columns.js';
 import type { JobSummaryRow } from './job-summary.js';
 
@@ -122,6 +124,8 @@ export async function transitionJobs(db: Database, batch: TransitionBatch): Prom
   // Every way a run ends passes here (its node's report, node loss, a settled unlisted run): its account may have
   // room again for jobs its running limits hold.
   await releaseHeldJobs(db, accountsOfEndedRuns(results));
+  // Every start and end passes here too: the jobs depending on these are decided now, not polled (dependencies/).
+  await settleDependentsOf(db, results);
   return results;
 }
 

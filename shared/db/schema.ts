@@ -21,6 +21,7 @@ import type { ContainmentLevels } from '../protocol/containment.js';
 import type { AppliedDirective } from '../job/applied-directive.js';
 import type { OpenMode } from '../job/open-mode.js';
 import type { WarnSignal } from '../job/warn-signal.js';
+import type { DependencyKind } from '../job/dependency.js';
 
 const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -106,6 +107,26 @@ export const jobEvents = pgTable('job_events', {
   actor: text('actor').notNull(),
   reason: text('reason'),
 });
+
+/**
+ * A dependent job's conditions (sbatch --dependency, migration 0024, api/jobs/dependencies/): one row per condition,
+ * in the order given; `satisfied` null while undecided, true for good, false when it never can be.
+ */
+export const jobDependencies = pgTable(
+  'job_dependencies',
+  {
+    jobId: bigint('job_id', { mode: 'number' })
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    kind: text('kind').$type<DependencyKind>().notNull(),
+    parentId: bigint('parent_id', { mode: 'number' }),
+    anyOf: boolean('any_of').notNull(),
+    killOnInvalid: boolean('kill_on_invalid').notNull(),
+    satisfied: boolean('satisfied'),
+  },
+  (table) => [primaryKey({ columns: [table.jobId, table.position] })],
+);
 
 export const queueRefs = pgTable('queue_refs', {
   jobId: bigint('job_id', { mode: 'number' }).primaryKey(),
@@ -297,6 +318,7 @@ export const schedulerClock = pgTable('scheduler_clock', {
 export const schema = {
   jobs,
   jobEvents,
+  jobDependencies,
   queueRefs,
   queueHeads,
   nodes,

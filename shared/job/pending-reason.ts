@@ -54,6 +54,7 @@ export const WORKFLOW_WAIT_REASONS = [
   'DependencyNeverSatisfied',
   'JobArrayTaskLimit',
 ] as const satisfies PendingReason[];
+export type WorkflowWaitReason = (typeof WORKFLOW_WAIT_REASONS)[number];
 
 /**
  * Every stored reason that keeps a PENDING job out of the queue: no ref of it is pushed (the reconciler skips it), it

@@ -6,6 +6,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { echo } from '../echo.js';
+import { DependencyError, parseDependency, type Dependency } from './dependency.js';
 import { identifier, label, unixUser } from '../names.js';
 import type { AppliedDirective } from './applied-directive.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
@@ -178,6 +179,16 @@ export const JobDescription = z
         description: `As sbatch's --nice: subtracted from the job's computed priority. A user token may only give 0 or more (lowering its own job); an admin any value from -${MAX_NICE} to ${MAX_NICE}. Defaults to 0.`,
         example: 100,
       }),
+    // Only on /v1, as sbatch's --dependency and --kill-on-invalid-dep (shared/job/dependency.ts).
+    dependency: z.string().max(65_536).superRefine(refineWith(parseDependency, DependencyError)).optional().openapi({
+      description:
+        'As sbatch\'s --dependency: `type:job_id[:job_id…]` conditions joined by "," (all must hold) or "?" (any one). Types: after (the parent started or was cancelled), afterany (it ended), afterok (it COMPLETED), afternotok (it ended otherwise), aftercorr (this array task after the parent array\'s task of the same index COMPLETED), singleton (no other job of this name and user runs). An array\'s id stands for all its tasks. The parents must be jobs of the token\'s account (finished at any time); the job waits PENDING with reason Dependency, out of the queue, until the conditions hold.',
+      example: 'afterok:12:13,afterany:14',
+    }),
+    kill_on_invalid_dep: z.boolean().optional().openapi({
+      description:
+        "As sbatch's --kill-on-invalid-dep: a job whose dependency can never be satisfied (afterok on a parent that FAILED…) is CANCELLED with reason DependencyNeverSatisfied (true, the default), or kept PENDING with that reason (false).",
+    }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
     user: unixUser('job.user').optional().openapi({
       description:
@@ -218,6 +229,10 @@ export interface JobSpec {
   script: string;
   openMode: OpenMode;
   warnSignal: WarnSignal | null;
+  /** sbatch's --dependency, parsed; null: none. */
+  dependency: Dependency | null;
+  /** sbatch's --kill-on-invalid-dep: cancel the job when its dependency can never be satisfied. */
+  killOnInvalidDep: boolean;
   /** What the submit path ignored or could not honour, for the user to see. */
   warnings: string[];
   /** The script's directives the submit applied (none on the original path). */
@@ -269,6 +284,8 @@ export function toJobSpec(
     requeue: job.requeue ?? false,
     openMode: job.open_mode ?? DEFAULT_OPEN_MODE,
     warnSignal: job.signal === undefined ? null : parseWarnSignal(job.signal),
+    dependency: job.dependency === undefined ? null : parseDependency(job.dependency),
+    killOnInvalidDep: job.kill_on_invalid_dep ?? true,
     script: request.script,
     warnings: reading.warnings,
     directives: reading.directives ?? [],

@@ -1,3 +1,4 @@
+import { pushOwedRefs } from '../../../jobs/push-not-enqueued.js';
 import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { accountScope, actorName } from '../../../auth/principal.js';
@@ -32,6 +33,8 @@ export function registerCancelJob(app: App): void {
       actorName(c.var.principal),
       accountScope(c.var.principal),
     );
+    // A cancelled job may have settled jobs depending on it (afterany, after): released, pushed now.
+    if (effect === 'cancelled') await pushOwedRefs(c.var.db, c.var.services);
     return c.json({ job: jobView(job, c.var.services.now()), effect }, 200);
   });
 }

@@ -1,3 +1,4 @@
+import { pushOwedRefs } from '../../../jobs/push-not-enqueued.js';
 import { createRoute } from '@hono/zod-openapi';
 import type { JobRow } from '../../../../shared/db/schema.js';
 import type { App } from '../../../app-env.js';
@@ -94,6 +95,8 @@ export function registerConfirm(app: App): void {
       );
     }
     await c.var.services.faults('confirm.committed');
+    // A start may have satisfied jobs depending on it (`after`): released, pushed now.
+    if (started.length > 0) await pushOwedRefs(c.var.db, c.var.services);
     const running = new Set(jobs.map((job) => job.id));
     // Read after the retried jobs: their sequence (from the confirm whose answer was lost) is no higher than it.
     sequence ??= await confirmSequence(c.var.db, node);

@@ -1,0 +1,86 @@
+/**
+ * The submit of a job with a dependency (sbatch --dependency): its parents must exist and be visible to the submitter
+ * (a user token's own account: another team's job is as unknown as a missing one, so a user learns nothing of it);
+ * the job is inserted waiting (reason `Dependency`, no ref on either queue), with its conditions, and settled at once
+ * in the same transaction: a dependency its parents already satisfy (finished any time earlier: the truth is in
+ * Postgres) releases it before the commit, one they never can cancels it (or keeps it, kill_on_invalid_dep false).
+ * The parents are locked FOR SHARE until the commit, so a parent's end cannot slip between this settle and the
+ * commit: its transition waits, then its own settle sees this job. A job can depend only on jobs that exist, which
+ * have lower ids (the table's CHECK): no cycle can be made.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Database } from '../../../shared/db/database.js';
+import { bigintArray } from '../../../shared/db/pg-array.js';
+import { queryRows } from '../../../shared/db/query-rows.js';
+import { jobDependencies, jobs } from '../../../shared/db/schema.js';
+import type { Dependency } from '../../../shared/job/dependency.js';
+import type { JobSpec } from '../../../shared/job/submit-request.js';
+import { insertJobWithinLimits } from '../../accounts/submit-limits.js';
+import { ValidationFailed } from '../../http/errors.js';
+import { summaryColumns, type JobSummaryRow } from '../job-summary.js';
+import { settleDependents } from './settle-dependents.js';
+import { lockSingletonNames } from './singleton-locks.js';
+
+/**
+ * Inserts the job as insertJobWithinLimits does, or, with a dependency, waiting on it as above. `viewer`: the account
+ * whose jobs the submitter sees (a user token's), undefined for an admin. Throws ValidationFailed (422, job.dependency)
+ * naming a parent that does not exist or is not the submitter's to see. Answers the job as the commit leaves it
+ * (PENDING waiting or released, or CANCELLED); a released job is marked not enqueued, for the caller to push.
+ */
+export async function insertSubmittedJob(
+  db: Database,
+  spec: JobSpec,
+  actor: string,
+  options: Parameters<typeof insertJobWithinLimits>[3],
+  viewer: string | undefined,
+): Promise<JobSummaryRow> {
+  const { dependency } = spec;
+  if (dependency === null) return insertJobWithinLimits(db, spec, actor, options);
+  return db.transaction(async (tx) => {
+    await lockParents(tx, dependency, viewer);
+    const singleton = dependency.items.some((item) => item.kind === 'singleton');
+    // Before the settle reads whether a job of its name runs: a run ending meanwhile then sees this job (settle-dependents.ts).
+    if (singleton) await lockSingletonNames(tx, [{ name: spec.name, user: spec.user }]);
+    const job = await insertJobWithinLimits(tx, spec, actor, { ...options, wait: 'Dependency' });
+    await tx.insert(jobDependencies).values(
+      dependency.items.map((item, position) => ({
+        jobId: job.id,
+        position,
+        kind: item.kind,
+        parentId: item.parentId,
+        anyOf: dependency.combine === 'any',
+        killOnInvalid: spec.killOnInvalidDep,
+      })),
+    );
+    await settleDependents(tx, { jobs: [job.id] });
+    const [settled] = await tx.select(summaryColumns).from(jobs).where(eq(jobs.id, job.id));
+    return settled!;
+  });
+}
+
+/** Locks the parents FOR SHARE; throws ValidationFailed naming the first the submitter cannot see. */
+async function lockParents(tx: Database, dependency: Dependency, viewer: string | undefined): Promise<void> {
+  const ids = [...new Set(dependency.items.flatMap((item) => (item.parentId === null ? [] : [item.parentId])))];
+  if (ids.length === 0) return;
+  const rows = await queryRows(
+    tx,
+    sql`SELECT id, array_job_id, account FROM jobs
+        WHERE id = ANY(${bigintArray(ids)}) OR array_job_id = ANY(${bigintArray(ids)})
+        ORDER BY id FOR SHARE`,
+  );
+  const seen = new Set<number>();
+  for (const row of rows) {
+    if (viewer !== undefined && row.account !== viewer) continue;
+    seen.add(Number(row.id));
+    if (row.array_job_id !== null) seen.add(Number(row.array_job_id));
+  }
+  const unknown = ids.filter((id) => !seen.has(id));
+  if (unknown.length > 0) {
+    throw new ValidationFailed([
+      {
+        field: 'job.dependency',
+        message: `no job ${unknown.join(', ')}${viewer === undefined ? '' : ` in account "${viewer}"`}: a job may depend only on jobs submitted before it`,
+      },
+    ]);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Job dependencies (issue 20, item 2): each type against each way a parent ends, the parent ending after the submit
+ * (the event-driven release, with no reconciler run) or long before it (settled at the submit); "," and "?"; a
+ * dependency never satisfied cancels the job (or keeps it, kill_on_invalid_dep false) and cascades; unknown and other
+ * accounts' parents are refused; a dependent submit retried with its key is one job.
+ */
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '../shared/db/schema.js';
+import type { JobState } from '../shared/job/job-state.js';
+import { beat, json, smallJob } from './helpers/pending-cluster.js';
+import { moveJob } from './helpers/job-states.js';
+import { appsOnQueues } from './helpers/test-app-queues.js';
+import { ADMIN_TOKEN, type TestApp } from './helpers/test-app.js';
+
+const PARTITION = 'batch';
+const ENDINGS: JobState[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'];
+
+/** What each type makes of a parent that ran and ended so: released, or never satisfiable. */
+const EXPECTED: Record<'afterany' | 'afterok' | 'afternotok', (end: JobState) => 'released' | 'never'> = {
+  afterany: () => 'released',
+  afterok: (end) => (end === 'COMPLETED' ? 'released' : 'never'),
+  afternotok: (end) => (end === 'COMPLETED' ? 'never' : 'released'),
+};
+
+for (const setup of await appsOnQueues()) {
+  describe.skipIf(setup.skip)(`job dependencies on ${setup.name}`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await setup.open();
+      await beat(t, 'n-deps', [PARTITION]);
+    });
+    afterAll(() => t?.close());
+
+    const submit = async (extra: Record<string, unknown> = {}, token?: string) =>
+      json(
+        t.call('POST', '/v1/jobs', { body: { job: smallJob(PARTITION, extra), script: '#!/bin/bash\ntrue' }, token }),
+        201,
+      );
+    const parent = async () => String((await submit()).id);
+    const get = async (id: string) => json(t.call('GET', `/v1/jobs/${id}`), 200);
+    const lastEvent = async (id: string) => (await json(t.call('GET', `/v1/jobs/${id}/events`), 200)).events.at(-1);
+    /** Ran, then ended so (CANCELLED too: a running job cancelled). */
+    const runAndEnd = async (id: string, end: JobState) => {
+      await moveJob(t.database.db, id, 'RUNNING');
+      await moveJob(t.database.db, id, end);
+    };
+    /** The child is out of the queue waiting, or was released into it, or was cancelled as never satisfiable. */
+    const outcome = async (id: string): Promise<'waiting' | 'released' | 'never'> => {
+      const job = await get(id);
+      if (job.state === 'CANCELLED') {
+        expect((await lastEvent(id)).reason).toBe('DependencyNeverSatisfied');
+        expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
+        return 'never';
+      }
+      expect(job.state).toBe('PENDING');
+      if (job.reason === 'Dependency') {
+        expect(await t.queue.missing([Number(id)])).toEqual([Number(id)]);
+        return 'waiting';
+      }
+      return 'released';
+    };
+
+    for (const kind of ['afterany', 'afterok', 'afternotok'] as const) {
+      for (const end of ENDINGS) {
+        it(`${kind} on a parent that ends ${end}: decided when it ends, and when it ended before the submit`, async () => {
+          const running = await parent();
+          const child = String((await submit({ dependency: `${kind}:${running}` })).id);
+          expect(await outcome(child)).toBe('waiting');
+          await runAndEnd(running, end);
+          expect(await outcome(child)).toBe(EXPECTED[kind](end));
+
+          const finished = await parent();
+          await runAndEnd(finished, end);
+          const late = String((await submit({ dependency: `${kind}:${finished}` })).id);
+          expect(await outcome(late)).toBe(EXPECTED[kind](end));
+        });
+      }
+    }
+
+    it('after: released when the parent starts, or is cancelled before it starts', async () => {
+      const [a, b] = [await parent(), await parent()];
+      const [ca, cb] = [
+        String((await submit({ dependency: `after:${a}` })).id),
+        String((await submit({ dependency: `after:${b}` })).id),
+      ];
+      expect(await outcome(ca)).toBe('waiting');
+      await moveJob(t.database.db, a, 'RUNNING');
+      expect(await outcome(ca)).toBe('released');
+      await moveJob(t.database.db, b, 'CANCELLED');
+      expect(await outcome(cb)).toBe('released');
+    });
+
+    it('a waiting child never starts from a stale ref; released, its ref is in the queue', async () => {
+      const p = await parent();
+      const child = Number((await submit({ dependency: `afterok:${p}` })).id);
+      // A ref pushed by mistake: the confirm must not start it.
+      await t.queue.enqueue([
+        {
+          id: child,
+          partition: PARTITION,
+          cpus: 1,
+          memoryMb: 1024,
+          priority: 0,
+          exclusive: false,
+          user: null,
+          timeLimitSeconds: 3600,
+        },
+      ]);
+      const node = await t.token('node', 'n-deps');
+      const refused = await json(
+        t.call('POST', '/v1/nodes/n-deps/confirm', { token: node, body: { job_ids: [String(child)] } }),
+        200,
+      );
+      expect(refused.jobs).toEqual([]);
+      await runAndEnd(p, 'COMPLETED');
+      expect(await t.queue.missing([child])).toEqual([]);
+      const job = await get(String(child));
+      expect(job.state).toBe('PENDING');
+      expect(job.reason).not.toBe('Dependency');
+    });
+
+    it('"," needs every condition; "?" one; a doomed "?" needs every one doomed', async () => {
+      const [a, b] = [await parent(), await parent()];
+      const all = String((await submit({ dependency: `afterok:${a},afterok:${b}` })).id);
+      const any = String((await submit({ dependency: `afterok:${a}?afterok:${b}` })).id);
+      const both = String((await submit({ dependency: `afterok:${a}:${b}` })).id);
+      await runAndEnd(a, 'COMPLETED');
+      expect(await outcome(all)).toBe('waiting');
+      expect(await outcome(both)).toBe('waiting');
+      expect(await outcome(any)).toBe('released');
+      await runAndEnd(b, 'COMPLETED');
+      expect(await outcome(all)).toBe('released');
+      expect(await outcome(both)).toBe('released');
+
+      const [c, d] = [await parent(), await parent()];
+      const anyDoomed = String((await submit({ dependency: `afterok:${c}?afterok:${d}` })).id);
+      await runAndEnd(c, 'FAILED');
+      expect(await outcome(anyDoomed)).toBe('waiting');
+      await runAndEnd(d, 'FAILED');
+      expect(await outcome(anyDoomed)).toBe('never');
+    });
+
+    it('kill_on_invalid_dep false keeps a never satisfiable job PENDING with DependencyNeverSatisfied', async () => {
+      const p = await parent();
+      const kept = String((await submit({ dependency: `afterok:${p}`, kill_on_invalid_dep: false })).id);
+      await runAndEnd(p, 'FAILED');
+      const job = await get(kept);
+      expect(job).toMatchObject({ state: 'PENDING', reason: 'DependencyNeverSatisfied' });
+      expect(await t.queue.missing([Number(kept)])).toEqual([Number(kept)]);
+      expect((await lastEvent(kept)).reason).toBe('DependencyNeverSatisfied');
+    });
+
+    it('cascades: a job cancelled as never satisfiable dooms its own afterok dependents, and releases afterany ones', async () => {
+      const p = await parent();
+      const child = String((await submit({ dependency: `afterok:${p}` })).id);
+      const grandchild = String((await submit({ dependency: `afterok:${child}` })).id);
+      const sibling = String((await submit({ dependency: `afterany:${child}` })).id);
+      await runAndEnd(p, 'FAILED');
+      expect(await outcome(child)).toBe('never');
+      expect(await outcome(grandchild)).toBe('never');
+      expect(await outcome(sibling)).toBe('released');
+    });
+
+    it("refuses an unknown parent, another account's, a bad list and a +time delay, naming job.dependency", async () => {
+      const theirs = await parent();
+      const user = await t.token('user', 'chemistry');
+      const cases: [string, string | undefined][] = [
+        ['afterok:999999999', undefined],
+        [`afterok:${theirs}`, user],
+        ['afterok', undefined],
+        ['afterok:1,afterany:2?afterok:3', undefined],
+        [`after:${theirs}+5`, undefined],
+        ['before:1', undefined],
+      ];
+      for (const [dependency, token] of cases) {
+        const answer = await t.call('POST', '/v1/jobs', {
+          token,
+          body: {
+            job: smallJob(PARTITION, { dependency, ...(token ? { account: 'chemistry' } : {}) }),
+            script: '#!/bin/bash\ntrue',
+          },
+        });
+        const problem = await answer.json();
+        expect(answer.status, dependency).toBe(422);
+        expect(JSON.stringify(problem.errors), dependency).toContain('job.dependency');
+      }
+      // The other account's job is as unknown as a missing one: the answer says no more of it.
+      const own = await t.call('POST', '/v1/jobs', {
+        token: user,
+        body: {
+          job: smallJob(PARTITION, { dependency: `afterok:${theirs}`, account: 'chemistry' }),
+          script: '#!/bin/bash\ntrue',
+        },
+      });
+      expect((await own.json()).errors[0].message).toContain(`no job ${theirs} in account "chemistry"`);
+    });
+
+    it('a dependent submit retried with its Idempotency-Key is one job', async () => {
+      const p = await parent();
+      const body = { job: smallJob(PARTITION, { dependency: `afterok:${p}` }), script: '#!/bin/bash\ntrue' };
+      const send = () =>
+        t.app.request('/v1/jobs', {
+          method: 'POST',
+          headers: {
+            Authorization: `Bearer ${ADMIN_TOKEN}`,
+            'Content-Type': 'application/json',
+            'Idempotency-Key': `dep-${p}`,
+          },
+          body: JSON.stringify(body),
+        });
+      const [first, second] = await Promise.all([send(), send()]);
+      const [a, b] = [await first.json(), await second.json()];
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect(a.id).toBe(b.id);
+      const rows = await t.database.db.select({ id: jobs.id }).from(jobs).where(eq(jobs.submittedBy, a.submitted_by));
+      expect(rows.filter((row) => String(row.id) === a.id)).toHaveLength(1);
+      await runAndEnd(p, 'COMPLETED');
+      expect(await outcome(a.id)).toBe('released');
+    });
+  });
+}
