@@ -84,7 +84,7 @@ export interface paths {
     put?: never;
     /**
      * Submit a job
-     * @description The body is the original SCNS-Conductor submit body. The script's `#SBATCH` (and `#CONDUCTOR`) lines before its first command are read as sbatch reads them (`-J`, `-A`, `-p`, `-c`, `-n`, `--ntasks-per-node`, `-N 1`, `--mem`, `--mem-per-cpu`, `-t`, `-o`, `-e`, `-D`, `--exclusive`, `--open-mode`, `--requeue`/`--no-requeue`, `--signal`, `--priority`, in any sbatch spelling); a field given in the body wins over its directive. A directive with a bad value, or an sbatch option that would change what the job gets and is not done here (`-N 2`, `--gres`, `--constraint`, …), is refused (422 naming `script`, the line and the option); one that changes nothing here (`--mail-user`, `--comment`, `--qos`, …) is kept in the job's `warnings`. The job shows the `directives` it applied. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.
+     * @description The body is the original SCNS-Conductor submit body. The script's `#SBATCH` (and `#CONDUCTOR`) lines before its first command are read as sbatch reads them (`-J`, `-A`, `-p`, `-c`, `-n`, `--ntasks-per-node`, `-N 1`, `--mem`, `--mem-per-cpu`, `-t`, `-o`, `-e`, `-D`, `--exclusive`, `--open-mode`, `--requeue`/`--no-requeue`, `--signal`, `--priority`, `-d`/`--dependency`, `--kill-on-invalid-dep`, in any sbatch spelling); a field given in the body wins over its directive. A directive with a bad value, or an sbatch option that would change what the job gets and is not done here (`-N 2`, `--gres`, `--constraint`, …), is refused (422 naming `script`, the line and the option); one that changes nothing here (`--mail-user`, `--comment`, `--qos`, …) is kept in the job's `warnings`. The job shows the `directives` it applied. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.
      */
     post: {
       parameters: {
@@ -3026,6 +3026,11 @@ export interface components {
       };
       script: string;
       priority_factors: components['schemas']['PriorityFactors'];
+      /**
+       * @description The dependency conditions that remain, as squeue's %E: `afterok:12(unfulfilled),afterany:14(unfulfilled)`, one that can never be satisfied marked `(failed)`; null when none remain or it has none. reason_detail says what each waits for.
+       * @example afterok:12(unfulfilled)
+       */
+      dependency: string | null;
     };
     /** @description Its priority factors while PENDING (as sprio); null otherwise. */
     PriorityFactors: {

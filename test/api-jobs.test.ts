@@ -60,6 +60,8 @@ for (const backend of await backends()) {
         script: '#!/bin/bash\necho hi',
         // As sprio shows them: the test apps weigh every factor 0, so the priority is the typed one.
         priority_factors: { age: 0, fair_share: 0, job_size: 0, partition: 0, nice: 0, admin_set: false },
+        // It depends on nothing (as squeue's %E shows such a job: null).
+        dependency: null,
       });
     });
 

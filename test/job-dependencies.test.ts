@@ -4,9 +4,10 @@
  * dependency never satisfied cancels the job (or keeps it, kill_on_invalid_dep false) and cascades; unknown and other
  * accounts' parents are refused; a dependent submit retried with its key is one job.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
+import { Reconciler } from '../api/reconciler.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs } from '../shared/db/schema.js';
+import { jobDependencies, jobs } from '../shared/db/schema.js';
 import type { JobState } from '../shared/job/job-state.js';
 import { beat, json, smallJob } from './helpers/pending-cluster.js';
 import { moveJob } from './helpers/job-states.js';
@@ -194,6 +195,78 @@ for (const setup of await appsOnQueues()) {
         },
       });
       expect((await own.json()).errors[0].message).toContain(`no job ${theirs} in account "chemistry"`);
+    });
+
+    it('GET shows the remaining conditions as squeue %E, and the reason detail names what each waits for', async () => {
+      const [a, b] = [await parent(), await parent()];
+      const child = String((await submit({ dependency: `afterok:${a},afterany:${b}`, kill_on_invalid_dep: false })).id);
+      await moveJob(t.database.db, b, 'RUNNING');
+      expect(await get(child)).toMatchObject({
+        reason: 'Dependency',
+        dependency: `afterok:${a}(unfulfilled),afterany:${b}(unfulfilled)`,
+        reason_detail: `waits for afterok:${a} (PENDING), afterany:${b} (RUNNING)`,
+      });
+      await moveJob(t.database.db, b, 'COMPLETED');
+      expect((await get(child)).dependency).toBe(`afterok:${a}(unfulfilled)`);
+      await runAndEnd(a, 'FAILED');
+      expect(await get(child)).toMatchObject({
+        reason: 'DependencyNeverSatisfied',
+        dependency: `afterok:${a}(failed)`,
+        reason_detail: `a dependency of it can never be satisfied: afterok:${a} (never satisfied: FAILED)`,
+      });
+      const [c] = [await parent()];
+      const released = String((await submit({ dependency: `afterany:${c}` })).id);
+      await runAndEnd(c, 'COMPLETED');
+      expect((await get(released)).dependency).toBeNull();
+    });
+
+    it('aftercorr: each array task after the parent array task of its index COMPLETED; an array id stands for all its tasks', async () => {
+      // The array's tasks made directly (migration 0022's columns), as the array submit makes them.
+      const asTasks = async (ids: string[]) => {
+        for (const [index, id] of ids.entries()) {
+          await t.database.db
+            .update(jobs)
+            .set({ arrayJobId: Number(ids[0]), arrayTaskId: index })
+            .where(eq(jobs.id, Number(id)));
+        }
+      };
+      const tasks = [await parent(), await parent()];
+      await asTasks(tasks);
+      const array = tasks[0]!;
+      const children = [
+        String((await submit({ dependency: `aftercorr:${array}` })).id),
+        String((await submit({ dependency: `aftercorr:${array}` })).id),
+      ];
+      await asTasks(children);
+      const whole = String((await submit({ dependency: `afterok:${array}` })).id);
+      const any = String((await submit({ dependency: `afterany:${array}` })).id);
+      await runAndEnd(tasks[0]!, 'COMPLETED');
+      expect(await outcome(children[0]!)).toBe('released');
+      expect(await outcome(children[1]!)).toBe('waiting');
+      expect(await outcome(whole)).toBe('waiting');
+      expect(await outcome(any)).toBe('waiting');
+      await runAndEnd(tasks[1]!, 'FAILED');
+      expect(await outcome(children[1]!)).toBe('never');
+      expect(await outcome(whole)).toBe('never');
+      expect(await outcome(any)).toBe('released');
+    });
+
+    it('the reconciler settles a waiting job whose parent ended without settling it (a crash between the two)', async () => {
+      const p = await parent();
+      const child = Number((await submit({ dependency: `afterok:${p}` })).id);
+      await runAndEnd(p, 'COMPLETED');
+      // As if the process had died after the parent's end and before its settle.
+      await t.queue.remove([child]);
+      await t.database.db.update(jobs).set({ reason: 'Dependency', enqueued: true }).where(eq(jobs.id, child));
+      await t.database.db
+        .update(jobDependencies)
+        .set({ satisfied: null })
+        .where(and(eq(jobDependencies.jobId, child)));
+      expect(await outcome(String(child))).toBe('waiting');
+      const run = await new Reconciler(t.queue, { sweepAfterMs: 0 }).run(t.database.db);
+      expect(run.dependents.released).toBeGreaterThanOrEqual(1);
+      expect(await outcome(String(child))).toBe('released');
+      expect(await t.queue.missing([child])).toEqual([]);
     });
 
     it('a dependent submit retried with its Idempotency-Key is one job', async () => {

@@ -294,7 +294,6 @@ describe('directives onto the job', () => {
     '-G 1',
     '--gpus-per-task=1',
     '--array=1-3',
-    '--dependency=afterok:1',
     '--begin=now+60',
     '-H',
     '--reservation=r',

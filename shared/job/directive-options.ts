@@ -217,6 +217,14 @@ const string =
 /** Each applied option's reading of its value (sbatch's, src/common/slurm_opt.c). */
 const READERS: Record<string, (value: string | null) => Reading> = {
   account: string('account'),
+  dependency: string('dependency'),
+  // sbatch(1): --kill-on-invalid-dep=<yes|no>.
+  'kill-on-invalid-dep': (value) => {
+    const answer = value!.trim().toLowerCase();
+    if (answer === 'yes') return { set: 'kill_on_invalid_dep', value: true };
+    if (answer === 'no') return { set: 'kill_on_invalid_dep', value: false };
+    return { problem: `"${echo(value!)}" is not yes or no` };
+  },
   'job-name': string('name'),
   error: string('standard_error'),
   output: string('standard_output'),

@@ -6,6 +6,7 @@ import { findJob } from '../../../jobs/find-job.js';
 import { pendingReasons } from '../../../jobs/pending-reasons.js';
 import { priorityFactors } from '../../../priority/priority-factors.js';
 import { jobDetailView } from './job-view.js';
+import { showDependency, withDependencyDetail } from '../../../jobs/dependencies/dependency-view.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobDetail, JobIdParam } from './schema.js';
 
@@ -30,10 +31,14 @@ export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
     const job = await findJob(c.var.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
     const now = c.var.services.now();
-    const [reasons, factors] = await Promise.all([
+    const [reasons, factors, dependency] = await Promise.all([
       pendingReasons(c.var.db, [job]),
       priorityFactors(c.var.db, job, c.var.services.priority, now),
+      showDependency(c.var.db, job.id),
     ]);
-    return c.json(jobDetailView(job, now, reasons.get(job.id), factors), 200);
+    return c.json(
+      jobDetailView(job, now, withDependencyDetail(reasons.get(job.id), dependency), factors, dependency.remaining),
+      200,
+    );
   });
 }

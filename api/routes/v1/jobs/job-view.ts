@@ -68,8 +68,15 @@ export function jobDetailView(
   now: Date,
   pending: PendingReason | undefined,
   factors: PriorityFactors | null,
+  dependency: string | null = null,
 ): z.infer<typeof JobDetail> {
-  return { ...jobView(row, now, pending), environment: row.environment, script: row.script, priority_factors: factors };
+  return {
+    ...jobView(row, now, pending),
+    environment: row.environment,
+    script: row.script,
+    priority_factors: factors,
+    dependency,
+  };
 }
 
 /** A job event as /v1 shows it. */

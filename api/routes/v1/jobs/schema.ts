@@ -117,6 +117,11 @@ export const JobDetail = Job.extend({
   priority_factors: PriorityFactors.nullable().openapi({
     description: 'Its priority factors while PENDING (as sprio); null otherwise.',
   }),
+  dependency: z.string().nullable().openapi({
+    description:
+      "The dependency conditions that remain, as squeue's %E: `afterok:12(unfulfilled),afterany:14(unfulfilled)`, one that can never be satisfied marked `(failed)`; null when none remain or it has none. reason_detail says what each waits for.",
+    example: 'afterok:12(unfulfilled)',
+  }),
 }).openapi('JobDetail');
 
 export const MAX_PAGE_SIZE = 500;

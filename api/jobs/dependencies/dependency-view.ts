@@ -1,0 +1,69 @@
+/**
+ * A dependent job's dependency as GET shows it: the conditions still unsatisfied, as squeue's %E ("job dependencies
+ * remaining") writes them in Slurm 20 and later, `afterok:12(unfulfilled),afterany:14(unfulfilled)`, one that never
+ * can be `afterok:12(failed)`; null when none remain (or it had none). And the words of its reason_detail: what each
+ * condition waits for, with its parent's state now.
+ */
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../../shared/db/database.js';
+import { queryRows } from '../../../shared/db/query-rows.js';
+import type { PendingReason } from '../pending-reasons.js';
+
+export interface DependencyShown {
+  /** The remaining conditions, as squeue's %E; null: none. */
+  remaining: string | null;
+  /** "afterok:12 (RUNNING), singleton (job 15 of this name runs)"; null: none remains. */
+  waitingFor: string | null;
+}
+
+/** The job's remaining conditions and what they wait for, read now. */
+export async function showDependency(db: Database, jobId: number): Promise<DependencyShown> {
+  const rows = await queryRows(
+    db,
+    sql`SELECT d.kind, d.parent_id, d.any_of, d.satisfied,
+               (SELECT min(r.id) FROM jobs r WHERE d.kind = 'singleton' AND r.state = 'RUNNING' AND r.name = c.name
+                  AND r.unix_user IS NOT DISTINCT FROM c.unix_user) AS running_id,
+               (SELECT count(*) FROM jobs p WHERE p.id = d.parent_id OR p.array_job_id = d.parent_id) AS parents,
+               (SELECT min(p.state) FROM jobs p WHERE p.id = d.parent_id) AS parent_state,
+               (SELECT count(*) FROM jobs p WHERE p.array_job_id = d.parent_id
+                  AND p.state NOT IN ('PENDING', 'RUNNING')) AS tasks_ended
+        FROM job_dependencies d JOIN jobs c ON c.id = d.job_id
+        WHERE d.job_id = ${jobId} AND (d.satisfied IS NULL OR NOT d.satisfied)
+        ORDER BY d.position`,
+  );
+  if (rows.length === 0) return { remaining: null, waitingFor: null };
+  const separator = rows[0]!.any_of === true ? '?' : ',';
+  const named = (row: Record<string, unknown>) =>
+    row.parent_id === null ? String(row.kind) : `${String(row.kind)}:${String(row.parent_id)}`;
+  const remaining = rows
+    .map((row) => `${named(row)}(${row.satisfied === false ? 'failed' : 'unfulfilled'})`)
+    .join(separator);
+  const waitingFor = rows.map((row) => `${named(row)} (${parentNow(row)})`).join(separator === '?' ? ' or ' : ', ');
+  return { remaining, waitingFor };
+}
+
+function parentNow(row: Record<string, unknown>): string {
+  if (row.kind === 'singleton') {
+    return row.running_id === null ? 'no job of this name runs' : `job ${String(row.running_id)} of this name runs`;
+  }
+  const parents = Number(row.parents);
+  const state = row.satisfied === false ? 'never satisfied: ' : '';
+  if (parents > 1) return `${state}${Number(row.tasks_ended)} of ${parents} array tasks ended`;
+  return `${state}${row.parent_state === null ? 'gone' : String(row.parent_state)}`;
+}
+
+/**
+ * A dependency wait's reason_detail naming what it waits for ("waits for afterok:12 (RUNNING)"), over the general
+ * words of decide-pending-reason.ts; any other reason as it was.
+ */
+export function withDependencyDetail(
+  pending: PendingReason | undefined,
+  { waitingFor }: DependencyShown,
+): PendingReason | undefined {
+  if (pending === undefined || waitingFor === null) return pending;
+  if (pending.reason === 'Dependency') return { ...pending, detail: `waits for ${waitingFor}` };
+  if (pending.reason === 'DependencyNeverSatisfied') {
+    return { ...pending, detail: `a dependency of it can never be satisfied: ${waitingFor}` };
+  }
+  return pending;
+}

@@ -1,0 +1,80 @@
+/**
+ * sbatch's --dependency list as shared/job/dependency.ts reads it, and as a script's directives give it
+ * (`-d`, `--dependency`, `--kill-on-invalid-dep`).
+ */
+import { describe, expect, it } from 'vitest';
+import { DirectivesRefused } from '../shared/job/directive-error.js';
+import { readDirectives } from '../shared/job/directive-options.js';
+import { DependencyError, formatDependency, parseDependency } from '../shared/job/dependency.js';
+import { SubmitRequest } from '../shared/job/submit-request.js';
+
+describe('parseDependency', () => {
+  it('reads types with one or more ids, joined by "," (all) or "?" (any)', () => {
+    expect(parseDependency('afterok:12:13,afterany:14')).toEqual({
+      combine: 'all',
+      items: [
+        { kind: 'afterok', parentId: 12 },
+        { kind: 'afterok', parentId: 13 },
+        { kind: 'afterany', parentId: 14 },
+      ],
+    });
+    expect(parseDependency('afternotok:3?after:4?singleton')).toEqual({
+      combine: 'any',
+      items: [
+        { kind: 'afternotok', parentId: 3 },
+        { kind: 'after', parentId: 4 },
+        { kind: 'singleton', parentId: null },
+      ],
+    });
+    expect(parseDependency(' AFTERCORR:7 ').items).toEqual([{ kind: 'aftercorr', parentId: 7 }]);
+  });
+
+  it('keeps a repeated condition once, and writes the list back as sbatch does', () => {
+    const dependency = parseDependency('afterok:5,afterok:5:6');
+    expect(dependency.items).toHaveLength(2);
+    expect(formatDependency(dependency.items, dependency.combine)).toBe('afterok:5,afterok:6');
+  });
+
+  it.each([
+    ['', /empty/],
+    ['afterok', /at least one job id/],
+    ['afterok:', /not a job id/],
+    ['afterok:x', /not a job id/],
+    ['afterok:0', /not a job id/],
+    ['afterok:1,afterok:2?afterok:3', /not both/],
+    ['afterok:1,,afterok:2', /empty condition/],
+    ['singleton:4', /no job ids/],
+    ['after:12+5', /\+time delay/],
+    ['afterok:12_3', /array task/],
+    ['afterburstbuffer:1', /burst buffers/],
+    ['expand:1', /not a dependency type/],
+  ])('refuses %j', (text, message) => {
+    expect(() => parseDependency(text)).toThrow(DependencyError);
+    expect(() => parseDependency(text)).toThrow(message);
+  });
+});
+
+describe('dependency directives', () => {
+  const read = (script: string, job: Record<string, unknown> = {}) =>
+    readDirectives(SubmitRequest.parse({ job, script }));
+
+  it('reads -d, --dependency and --kill-on-invalid-dep onto the body; the body wins', () => {
+    const job = read('#!/bin/bash\n#SBATCH -d afterok:5\n#SBATCH --kill-on-invalid-dep=no\ntrue').request.job;
+    expect(job).toMatchObject({ dependency: 'afterok:5', kill_on_invalid_dep: false });
+    expect(
+      read('#!/bin/bash\n#SBATCH --dependency=singleton\ntrue', { dependency: 'afterany:3' }).request.job.dependency,
+    ).toBe('afterany:3');
+  });
+
+  it('refuses a bad list or a --kill-on-invalid-dep that is not yes or no, naming the line', () => {
+    for (const line of ['--dependency=before:1', '--kill-on-invalid-dep=maybe']) {
+      try {
+        read(`#!/bin/bash\n#SBATCH ${line}\ntrue`);
+        throw new Error('taken');
+      } catch (error) {
+        expect(error).toBeInstanceOf(DirectivesRefused);
+        expect((error as DirectivesRefused).problems[0]).toMatchObject({ line: 2, option: line });
+      }
+    }
+  });
+});
