@@ -3,6 +3,8 @@
  * (`-d`, `--dependency`, `--kill-on-invalid-dep`).
  */
 import { describe, expect, it } from 'vitest';
+import { jobFieldsOf } from '../cli/sbatch-flags.js';
+import { readSubmitArgv } from '../cli/submit-argv.js';
 import { DirectivesRefused } from '../shared/job/directive-error.js';
 import { readDirectives } from '../shared/job/directive-options.js';
 import { DependencyError, formatDependency, parseDependency } from '../shared/job/dependency.js';
@@ -76,5 +78,14 @@ describe('dependency directives', () => {
         expect((error as DirectivesRefused).problems[0]).toMatchObject({ line: 2, option: line });
       }
     }
+  });
+
+  it('takes -d and --kill-on-invalid-dep as conductor submit flags, read as the directives are', () => {
+    const fields = (argv: string[]) => jobFieldsOf(readSubmitArgv(argv).options);
+    expect(fields(['-d', 'afterok:5?afterany:6', '--kill-on-invalid-dep=no', 'job.sh'])).toEqual({
+      dependency: 'afterok:5?afterany:6',
+      kill_on_invalid_dep: false,
+    });
+    expect(() => fields(['--dependency=afterok:x', 'job.sh'])).toThrow(/--dependency=afterok:x: .*not a job id/);
   });
 });
