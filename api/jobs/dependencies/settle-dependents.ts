@@ -7,7 +7,7 @@
  * dependents are then decided in turn: an afterok on it never holds either), or, asked with kill_on_invalid_dep
  * false, kept PENDING with that reason, as Slurm's --kill-on-invalid-dep.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { bigintArray, nullableWordArray, wordArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
@@ -56,6 +56,9 @@ export async function settleDependentsOf(db: Database, results: readonly Transit
  */
 export async function settleDependents(db: Database, scope: DependentsScope): Promise<SettledDependents> {
   const none = { released: [], cancelled: [], kept: [] };
+  // Waited for before reading: a confirm or submit deciding a singleton job of these names has committed by then. In
+  // a transaction (a run ended inside one) the lock is held to its end, so such a decision made after it sees the end.
+  await lockSingletonNames(db, scope.names ?? []);
   const candidates = await waitingJobs(db, scope);
   if (candidates.length === 0) return none;
   return db.transaction(async (tx) => {
@@ -93,24 +96,27 @@ export async function settleWaitingDependents(
   });
 }
 
-/** The waiting jobs a scope names, read without locks (the caller locks those it settles). */
+/** The waiting jobs a scope names, read without locks (the caller locks those it settles); each part by its index. */
 async function waitingJobs(db: Database, { parents = [], names = [], jobs = [] }: DependentsScope): Promise<number[]> {
-  const ofParents =
-    parents.length > 0
-      ? sql`c.id IN (SELECT job_id FROM job_dependencies WHERE satisfied IS NULL AND parent_id = ANY(${bigintArray(parents)}))`
-      : sql`false`;
-  const ofNames =
-    names.length > 0
-      ? sql`(c.name, coalesce(c.unix_user, '')) IN (
-              SELECT name, coalesce(owner, '') FROM unnest(${wordArray(names.map((job) => job.name))},
-                                                          ${nullableWordArray(names.map((job) => job.user))}) AS pair(name, owner))
-            AND EXISTS (SELECT 1 FROM job_dependencies s WHERE s.job_id = c.id AND s.kind = 'singleton')`
-      : sql`false`;
-  const ofJobs = jobs.length > 0 ? sql`c.id = ANY(${bigintArray(jobs)})` : sql`false`;
+  const parts: SQL[] = [];
+  if (parents.length > 0) {
+    parts.push(sql`SELECT d.job_id AS id FROM job_dependencies d
+                   WHERE d.satisfied IS NULL AND d.parent_id = ANY(${bigintArray(parents)})`);
+  }
+  if (names.length > 0) {
+    parts.push(sql`SELECT c.id FROM jobs c
+                   JOIN unnest(${wordArray(names.map((job) => job.name))},
+                               ${nullableWordArray(names.map((job) => job.user))}) AS pair(name, owner)
+                     ON c.name = pair.name AND c.unix_user IS NOT DISTINCT FROM pair.owner
+                   WHERE c.state = 'PENDING' AND c.reason = 'Dependency'
+                     AND EXISTS (SELECT 1 FROM job_dependencies s WHERE s.job_id = c.id AND s.kind = 'singleton')`);
+  }
+  if (jobs.length > 0) parts.push(sql`SELECT unnest(${bigintArray(jobs)}) AS id`);
+  if (parts.length === 0) return [];
   const rows = await queryRows(
     db,
-    sql`SELECT c.id FROM jobs c WHERE c.state = 'PENDING' AND c.reason = 'Dependency'
-          AND (${ofParents} OR ${ofNames} OR ${ofJobs})
+    sql`SELECT c.id FROM jobs c
+        WHERE c.id IN (${sql.join(parts, sql` UNION `)}) AND c.state = 'PENDING' AND c.reason = 'Dependency'
         ORDER BY c.id`,
   );
   return rows.map((row) => Number(row.id));

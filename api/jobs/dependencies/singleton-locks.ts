@@ -20,7 +20,8 @@ export interface JobName {
 
 /**
  * Takes each pair's lock, in key order (one statement: overlapping sets never deadlock), held until the caller's
- * transaction ends. Call it inside a transaction, before locking job rows (the confirm's order).
+ * transaction ends, before locking job rows (the confirm's order). Outside a transaction it is a wait for whoever
+ * holds one of them now, released at once.
  */
 export async function lockSingletonNames(tx: Database, names: readonly JobName[]): Promise<void> {
   if (names.length === 0) return;
