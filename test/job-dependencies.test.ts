@@ -4,7 +4,7 @@
  * dependency never satisfied cancels the job (or keeps it, kill_on_invalid_dep false) and cascades; unknown and other
  * accounts' parents are refused; a dependent submit retried with its key is one job.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { Reconciler } from '../api/reconciler.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobDependencies, jobs } from '../shared/db/schema.js';
@@ -267,6 +267,24 @@ for (const setup of await appsOnQueues()) {
       expect(run.dependents.released).toBeGreaterThanOrEqual(1);
       expect(await outcome(String(child))).toBe('released');
       expect(await t.queue.missing([child])).toEqual([]);
+    });
+
+    it('makes no cycle: a job cannot name itself or a later job, and the table refuses a parent not older than its child', async () => {
+      const last = Number(await parent());
+      // The id the next job gets (or a later one): not a job yet, so refused as unknown, and nothing is made.
+      const answer = await t.call('POST', '/v1/jobs', {
+        body: { job: smallJob(PARTITION, { dependency: `afterany:${last + 1}` }), script: '#!/bin/bash\ntrue' },
+      });
+      expect(answer.status).toBe(422);
+      const [newest] = await t.database.db.select({ id: jobs.id }).from(jobs).orderBy(desc(jobs.id)).limit(1);
+      expect(newest!.id).toBe(last);
+      for (const parentId of [last, last + 1]) {
+        await expect(
+          t.database.db
+            .insert(jobDependencies)
+            .values({ jobId: last, position: 9, kind: 'afterany', parentId, anyOf: false, killOnInvalid: true }),
+        ).rejects.toThrow();
+      }
     });
 
     it('a dependent submit retried with its Idempotency-Key is one job', async () => {
