@@ -9,7 +9,7 @@ import { Reconciler } from '../api/reconciler.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobDependencies, jobs } from '../shared/db/schema.js';
 import type { JobState } from '../shared/job/job-state.js';
-import { beat, json, smallJob } from './helpers/pending-cluster.js';
+import { beat, json, ROOT_ALLOWING, smallJob } from './helpers/pending-cluster.js';
 import { moveJob } from './helpers/job-states.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
 import { ADMIN_TOKEN, type TestApp } from './helpers/test-app.js';
@@ -119,6 +119,50 @@ for (const setup of await appsOnQueues()) {
       const job = await get(String(child));
       expect(job.state).toBe('PENDING');
       expect(job.reason).not.toBe('Dependency');
+    });
+
+    it('through the routes: a confirm pushes its `after` dependents, an end report its afterok ones, a cancel its afterany ones', async () => {
+      const node = await t.token('node', 'n-deps');
+      const p = await parent();
+      const after = Number((await submit({ dependency: `after:${p}` })).id);
+      const afterok = Number((await submit({ dependency: `afterok:${p}` })).id);
+      const claimed = await t.queue.claim({
+        node: 'n-deps',
+        partitions: [PARTITION],
+        cpus: 8,
+        memoryMb: 64_000,
+        freeCpus: 1,
+        freeMemoryMb: 64_000,
+        runsAs: ROOT_ALLOWING,
+      });
+      expect(claimed.map((ref) => String(ref.id))).toEqual([p]);
+      await json(t.call('POST', '/v1/nodes/n-deps/confirm', { token: node, body: { job_ids: [p] } }), 200);
+      expect(await t.queue.missing([after, afterok])).toEqual([afterok]);
+      const finished = {
+        kind: 'finished',
+        job_id: p,
+        attempt: 1,
+        state: 'COMPLETED',
+        exit_status: 0,
+        exit_signal: null,
+      };
+      await json(
+        t.call('POST', '/v1/nodes/n-deps/events', {
+          token: node,
+          body: { events: [{ kind: 'started', job_id: p, attempt: 1, pid: 4242, cpu_ids: [0] }, finished] },
+        }),
+        200,
+      );
+      expect(await t.queue.missing([afterok])).toEqual([]);
+
+      const cancelled = await parent();
+      const afterany = Number((await submit({ dependency: `afterany:${cancelled}` })).id);
+      await json(t.call('POST', `/v1/jobs/${cancelled}/cancel`), 200);
+      expect(await t.queue.missing([afterany])).toEqual([]);
+      await t.queue.remove([after, afterok, afterany]);
+      await t.call('POST', `/v1/jobs/${after}/cancel`);
+      await t.call('POST', `/v1/jobs/${afterok}/cancel`);
+      await t.call('POST', `/v1/jobs/${afterany}/cancel`);
     });
 
     it('"," needs every condition; "?" one; a doomed "?" needs every one doomed', async () => {
