@@ -152,5 +152,12 @@ async function applyVerdicts(tx: Database, ids: readonly number[]): Promise<Sett
     where: sql`current.reason = 'Dependency'`,
     actor: DEPENDENCY_ACTOR,
   });
+  if (cancelled.length > 0) {
+    // As scontrol shows such a job: CANCELLED, Reason=DependencyNeverSatisfied (an end clears the reason otherwise).
+    await queryRows(
+      tx,
+      sql`UPDATE jobs SET reason = 'DependencyNeverSatisfied' WHERE id = ANY(${bigintArray(cancelled)}) AND state = 'CANCELLED'`,
+    );
+  }
   return { released, cancelled, kept };
 }
