@@ -251,6 +251,8 @@ describe('the submit body', () => {
       requeue: false,
       openMode: 'truncate',
       warnSignal: null,
+      hold: false,
+      beginAt: null,
       script: 'true',
       warnings: [],
       directives: [],

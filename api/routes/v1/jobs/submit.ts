@@ -43,7 +43,10 @@ const route = createRoute({
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
     const key = readIdempotencyKey(c.req.header('Idempotency-Key'), KEY_HEADER);
-    const { request, reading } = withDirectives(c.req.valid('json'));
+    const directives = withDirectives(c.req.valid('json'));
+    // A relative begin (now+1hour, 16:00) is read against the API's clock.
+    const { request } = directives;
+    const reading = { ...directives.reading, now: c.var.services.now() };
     if (key === undefined) {
       const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, reading);
       return c.json(jobView(job, c.var.services.now()), 201, { Location: `/v1/jobs/${job.id}` });
