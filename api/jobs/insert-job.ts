@@ -128,6 +128,8 @@ function prepare(db: Database) {
             at: sql<Date>`now()`.as('at'),
             actor: sql<string>`${p('actor')}`.as('actor'),
             reason: sql<string>`'submitted'`.as('reason'),
+            kind: sql<'transition'>`'transition'`.as('kind'),
+            changes: sql<null>`NULL`.as('changes'),
           })
           .from(inserted),
       )
