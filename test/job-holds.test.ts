@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
 import type { TestApp } from './helpers/test-app.js';
-import { beat, json, smallJob, startOn } from './helpers/pending-cluster.js';
+import { beat, json, ROOT_ALLOWING, smallJob, startOn } from './helpers/pending-cluster.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
 
 const script = '#!/bin/bash\ntrue';
@@ -77,6 +77,27 @@ for (const setup of await appsOnQueues()) {
         changes: { reason: { from: 'Priority', to: 'JobHeldUser' } },
       });
       expect(events[2].changes).toEqual({ reason: { from: 'JobHeldUser', to: 'Priority' } });
+    });
+
+    it('starts no held job whose ref a node claimed before the hold', async () => {
+      await beat(t, 'n-h7', ['p-h7']);
+      const job = await submit('p-h7');
+      const claimed = await t.queue.claim({
+        node: 'n-h7',
+        partitions: ['p-h7'],
+        cpus: 8,
+        memoryMb: 64_000,
+        freeCpus: 8,
+        freeMemoryMb: 64_000,
+        runsAs: ROOT_ALLOWING,
+      });
+      expect(claimed.map((ref) => String(ref.id))).toEqual([job.id]);
+      await json(t.call('POST', `/v1/jobs/${job.id}/hold`), 200);
+      const confirmed = await json(t.call('POST', '/v1/nodes/n-h7/confirm', { body: { job_ids: [job.id] } }), 200);
+      expect(confirmed.jobs).toEqual([]);
+      expect(await get(job.id)).toMatchObject({ state: 'PENDING', reason: 'JobHeldAdmin' });
+      await json(t.call('POST', `/v1/jobs/${job.id}/release`), 200);
+      await startOn(t, 'n-h7', 'p-h7', [job.id]);
     });
 
     it("keeps an admin's hold from its user: the user may not release it, only an admin", async () => {
