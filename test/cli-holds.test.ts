@@ -75,6 +75,8 @@ describe('conductor hold, release, update', () => {
       `job ${id}: time_limit: 3600 -> 1800\njob ${id}: nice: 0 -> 5\njob ${id}: name: job -> renamed\n`,
     );
     expect(await job(id)).toMatchObject({ time_limit: '0-00:30:00', name: 'renamed' });
+    const shown = await conductor(['show', id]);
+    expect(shown.stdout).toMatch(/updated; name job -> renamed; nice 0 -> 5; time_limit 3600 -> 1800/);
     const refused = await conductor(['update', id, '--partition', 'nowhere']);
     expect(refused.code).toBe(EXIT_REFUSED);
     expect(refused.stderr).toMatch(/partition "nowhere" does not exist/);
