@@ -24,7 +24,8 @@ import { clusterCpus, fairShareOf, maxTier, tierOf } from '../priority/priority-
 import type { UpdateJobRequest } from '../routes/v1/jobs/schema.js';
 import { lockPendingJob } from './lock-pending-job.js';
 import { isOutOfQueue } from './out-of-queue.js';
-import { pushOwedRefs } from './push-not-enqueued.js';
+import { jobRef } from './job-ref.js';
+import { markNotEnqueued } from './mark-not-enqueued.js';
 import { recordJobChange } from './record-job-change.js';
 
 type Update = z.infer<typeof UpdateJobRequest>;
@@ -56,11 +57,11 @@ export async function updateJob(
     const job = await lockPendingJob(tx, id, accountScope(principal), 'only a PENDING job can be updated');
     const wanted = await wantedValues(tx, services, principal, job, update, now);
     const changes = changesBetween(job, wanted);
-    if (Object.keys(changes).length === 0) return { job, changes, requeue: false };
+    if (Object.keys(changes).length === 0) return { job, changes, remove: false, push: false };
     // Its nice and its partition's tier are factors of its priority; an admin's absolute priority stays.
     const reprioritised = 'nice' in changes || 'partition' in changes;
     const refChanged = reprioritised || 'time_limit' in changes;
-    const inQueue = !isOutOfQueue(wanted.reason);
+    const [wasQueued, queued] = [!isOutOfQueue(job.reason), !isOutOfQueue(wanted.reason)];
     const [after] = await tx
       .update(jobs)
       .set({
@@ -68,22 +69,42 @@ export async function updateJob(
         ...(reprioritised
           ? { priority: sql`coalesce(${jobs.adminPriority}, ${recomputedPriority(services, job, wanted, now)})` }
           : {}),
-        // Pushed again after the commit (pushOwedRefs), or by the reconciler if the queue fails.
-        ...(inQueue && (refChanged || isOutOfQueue(job.reason)) ? { enqueued: false } : {}),
       })
       .where(eq(jobs.id, id))
       .returning();
     await recordJobChange(tx, job, { kind: 'update', actor: actorName(principal), reason: 'updated', changes });
-    return { job: after!, changes, requeue: !isOutOfQueue(job.reason) && (refChanged || !inQueue) };
+    return {
+      job: after!,
+      changes,
+      remove: wasQueued && (refChanged || !queued),
+      push: queued && (refChanged || !wasQueued),
+    };
   });
-  // Its old ref goes (another partition's key, the old time limit and priority); pushOwedRefs pushes the new one.
-  if (outcome.requeue) {
+  // As a submit's (submit-job.ts, afterCommit): the ref is pushed once the row is committed; a push that fails marks
+  // the job not enqueued, for the reconciler. The old ref goes first (another partition's key, the old time limit and
+  // priority), so that the new one is never the one removed.
+  if (outcome.remove) {
     await services.queue
       .remove([id])
       .catch((error: Error) => console.warn(`job ${id}: old ref not removed: ${error.message}`));
   }
-  if (!outcome.job.enqueued) await pushOwedRefs(db, services);
+  if (outcome.push) await pushRef(db, services, outcome.job);
   return { job: outcome.job, changes: outcome.changes };
+}
+
+/** Pushes the job's ref and wakes its partition's nodes; a failed push marks the job not enqueued. */
+async function pushRef(
+  db: Database,
+  { queue, onWork }: Pick<Services, 'queue' | 'onWork'>,
+  job: JobRow,
+): Promise<void> {
+  try {
+    await queue.enqueue([jobRef(job)]);
+    onWork(job.partition);
+  } catch (error) {
+    console.warn(`job ${job.id}: push to the queue failed, the reconciler will retry: ${(error as Error).message}`);
+    await markNotEnqueued(db, job.id);
+  }
 }
 
 /** The job's values once `update` is applied, or the refusal of every field that may not be so. */
