@@ -6,6 +6,7 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { Reconciler } from '../api/reconciler.js';
+import { pushNotEnqueued } from '../api/jobs/push-not-enqueued.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobDependencies, jobs } from '../shared/db/schema.js';
 import type { JobState } from '../shared/job/job-state.js';
@@ -174,6 +175,39 @@ for (const setup of await appsOnQueues()) {
       const afterany = await submitTo(`afterany:${cancelled}`);
       await json(t.call('POST', `/v1/jobs/${cancelled}/cancel`), 200);
       expect(await t.queue.missing([afterany])).toEqual([]);
+    });
+
+    it('a held job with a dependency shows the hold; released before its dependency holds, the confirm starts nothing', async () => {
+      const [own, name] = ['other', 'n-held'];
+      await beat(t, name, [own]);
+      const node = await t.token('node', name);
+      const p = await parent();
+      const body = { job: smallJob(own, { hold: true, dependency: `afterok:${p}` }), script: '#!/bin/bash\ntrue' };
+      const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
+      expect((await get(String(child))).reason).toBe('JobHeldUser');
+      await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      const claim = async () =>
+        (
+          await t.queue.claim({
+            node: name,
+            partitions: [own],
+            cpus: 8,
+            memoryMb: 64_000,
+            freeCpus: 8,
+            freeMemoryMb: 64_000,
+            runsAs: ROOT_ALLOWING,
+          })
+        ).map((ref) => String(ref.id));
+      const confirm = async (ids: string[]) =>
+        (await json(t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: ids } }), 200)).jobs;
+      expect(await claim()).toEqual([String(child)]);
+      expect(await confirm([String(child)])).toEqual([]);
+      expect(await outcome(String(child))).toBe('waiting');
+      await runAndEnd(p, 'COMPLETED');
+      expect(await outcome(String(child))).toBe('released');
+      // As the route that records the end pushes it (moveJob is the bare transition).
+      await pushNotEnqueued(t.database.db, t.queue, 100);
+      expect((await confirm(await claim())).map((job: { id: string }) => job.id)).toEqual([String(child)]);
     });
 
     it('"," needs every condition; "?" one; a doomed "?" needs every one doomed', async () => {

@@ -7,7 +7,7 @@ import { withinRunningLimits } from '../accounts/running-limits.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
 import { partitionStartsJobs } from '../partitions/partition-starts.js';
 import { noWorkflowWait } from './out-of-queue.js';
-import { withinSingletons } from './dependencies/singleton-starts.js';
+import { withinDependencies } from './dependencies/dependency-starts.js';
 import { transitionJobs } from './transition-jobs.js';
 
 /**
@@ -41,8 +41,8 @@ export async function confirmClaims(
     const sequence = raised === undefined ? 0 : Number(raised.confirm_seq);
     const results = await transitionJobs(tx, {
       // Its account's running limits first: a job over one stays PENDING, its reason stored (api/accounts).
-      // Then singleton: one job per name and user runs (api/jobs/dependencies/singleton-starts.ts).
-      jobs: (await withinSingletons(tx, await withinRunningLimits(tx, ids))).map((id) => ({
+      // Then its dependency, singleton's one job per name and user included (api/jobs/dependencies/dependency-starts.ts).
+      jobs: (await withinDependencies(tx, await withinRunningLimits(tx, ids))).map((id) => ({
         id,
         to: 'RUNNING',
         reason: `started on ${node}`,

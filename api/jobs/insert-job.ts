@@ -23,18 +23,19 @@ export async function insertJob(
   options: {
     withRef: boolean;
     priority: PrioritySettings;
-    /** A workflow wait it starts in (shared/job/pending-reason.ts): stored as its reason, and it gets no ref. */
+    /** A workflow wait it starts in (shared/job/pending-reason.ts): stored as its reason (after a hold or begin time), and it gets no ref. */
     wait?: WorkflowWaitReason;
   },
 ): Promise<JobSummaryRow> {
   const statements = preparedFor(db);
-  const statement = options.withRef && options.wait === undefined ? statements.withRef : statements.alone;
+  const statement = options.withRef ? statements.withRef : statements.alone;
   const [row] = await statement.execute({
     ...spec,
     environment: JSON.stringify(spec.environment),
     warnings: JSON.stringify(spec.warnings),
     warnSignal: spec.warnSignal === null ? null : JSON.stringify(spec.warnSignal),
     directives: JSON.stringify(spec.directives),
+    beginAt: spec.beginAt === null ? null : spec.beginAt.toISOString(),
     actor,
     wait: options.wait ?? null,
     ...weightParameters(options.priority),
@@ -91,7 +92,14 @@ function prepare(db: Database) {
       user: p('user'),
       name: p('name'),
       partition: p('partition'),
-      reason: sql`coalesce(${p('wait')}::text, 'Priority')`,
+      // Held (sbatch --hold), not begun (--begin in the future) or another workflow wait it starts in (a dependency):
+      // out of the queue until released (issue 20). A hold or begin shows first: the confirm still checks a
+      // dependency once they end (api/jobs/dependencies/dependency-starts.ts).
+      reason: sql`CASE WHEN ${p('hold')}::boolean THEN 'JobHeldUser'
+                       WHEN ${p('beginAt')}::timestamptz > now() THEN 'BeginTime'
+                       ELSE coalesce(${p('wait')}::text, 'Priority') END`,
+      // A begin already past counts from now: the job's age (its priority's factor) starts when it is submitted.
+      eligibleTime: sql`greatest(${p('beginAt')}::timestamptz, now())`,
       // 0 asks for none: the computed one.
       priority: sql`coalesce(nullif(${p('priority')}::int, 0), ${computed})`,
       adminPriority: sql`nullif(${p('priority')}::int, 0)`,
@@ -131,6 +139,8 @@ function prepare(db: Database) {
             at: sql<Date>`now()`.as('at'),
             actor: sql<string>`${p('actor')}`.as('actor'),
             reason: sql<string>`'submitted'`.as('reason'),
+            kind: sql<'transition'>`'transition'`.as('kind'),
+            changes: sql<null>`NULL`.as('changes'),
           })
           .from(inserted),
       )
@@ -153,7 +163,9 @@ function prepare(db: Database) {
             claimedBy: sql<null>`NULL`.as('claimed_by'),
             claimedAt: sql<null>`NULL`.as('claimed_at'),
           })
-          .from(inserted),
+          .from(inserted)
+          // A job inserted in a wait (held, not begun) gets its ref when the wait ends.
+          .where(sql`${inserted.reason} = 'Priority'`),
       )
       .returning({ jobId: queueRefs.jobId }),
   );

@@ -96,7 +96,7 @@ export async function settleWaitingDependents(
   });
 }
 
-/** The waiting jobs a scope names, read without locks (the caller locks those it settles); each part by its index. */
+/** The PENDING jobs a scope names, read without locks (the caller locks those waiting); each part by its index. */
 async function waitingJobs(db: Database, { parents = [], names = [], jobs = [] }: DependentsScope): Promise<number[]> {
   const parts: SQL[] = [];
   if (parents.length > 0) {
@@ -115,8 +115,10 @@ async function waitingJobs(db: Database, { parents = [], names = [], jobs = [] }
   if (parts.length === 0) return [];
   const rows = await queryRows(
     db,
+    // Any reason here: a confirm may be putting a job back to wait (dependency-starts.ts); the caller's lock waits for
+    // it, and keeps the jobs whose reason is then Dependency.
     sql`SELECT c.id FROM jobs c
-        WHERE c.id IN (${sql.join(parts, sql` UNION `)}) AND c.state = 'PENDING' AND c.reason = 'Dependency'
+        WHERE c.id IN (${sql.join(parts, sql` UNION `)}) AND c.state = 'PENDING'
         ORDER BY c.id`,
   );
   return rows.map((row) => Number(row.id));

@@ -1,0 +1,90 @@
+/**
+ * The confirm's dependency check: of the claimed jobs, one with a dependency starts only when it holds now. A job can
+ * reach a claim with its dependency unmet when another wait ended first (a hold released, a begin time come: they
+ * show before the dependency), so the check is made where a job starts, whatever released it: an unmet one goes back
+ * to waiting (reason `Dependency`, out of the queue), for its parents' ends to settle (settle-dependents.ts; one that
+ * never can hold is cancelled by the reconciler's next pass).
+ *
+ * Singleton (sbatch --dependency=singleton): one job of a name and user runs at once. A singleton job starts only
+ * when none of its name runs and no other such job of this confirm starts; the names' advisory locks
+ * (singleton-locks.ts) are held to the end of the confirm's transaction, so confirms racing on several nodes start one.
+ */
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../../shared/db/database.js';
+import { bigintArray } from '../../../shared/db/pg-array.js';
+import { queryRows } from '../../../shared/db/query-rows.js';
+import { decideConditions, judgeJobs } from './dependency-conditions.js';
+import { lockSingletonNames } from './singleton-locks.js';
+
+/**
+ * Of these claimed job ids, those their dependencies let start now, in input order; the others, when still PENDING,
+ * wait again for their dependency. Jobs without one cost one indexed read. Call it in the transaction that starts the
+ * jobs.
+ */
+export async function withinDependencies(tx: Database, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return ids;
+  const dependent = await queryRows(
+    tx,
+    sql`SELECT DISTINCT d.job_id FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+        WHERE d.job_id = ANY(${bigintArray(ids)}) AND j.state = 'PENDING'`,
+  );
+  if (dependent.length === 0) return ids;
+  const dependentIds = dependent.map((row) => Number(row.job_id));
+  await decideConditions(tx, dependentIds);
+  const unmet = (await judgeJobs(tx, dependentIds)).filter((job) => job.verdict !== 'release').map((job) => job.id);
+  const held = [
+    ...unmet,
+    ...(await singletonsHeld(
+      tx,
+      dependentIds.filter((id) => !unmet.includes(id)),
+    )),
+  ];
+  if (held.length === 0) return ids;
+  await queryRows(
+    tx,
+    sql`UPDATE jobs SET reason = 'Dependency' WHERE id = ANY(${bigintArray(held)}) AND state = 'PENDING'`,
+  );
+  return ids.filter((id) => !held.includes(id));
+}
+
+/**
+ * Of these jobs whose dependency holds, the singleton ones that may not start: one of their name runs, or another of
+ * this confirm starts first (priority, then submit order). A job whose "?" list holds by another condition is not
+ * held by singleton.
+ */
+async function singletonsHeld(tx: Database, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const singles = await queryRows(
+    tx,
+    sql`SELECT j.id, j.name, j.unix_user FROM jobs j
+        WHERE j.id = ANY(${bigintArray(ids)})
+          AND EXISTS (SELECT 1 FROM job_dependencies d WHERE d.job_id = j.id AND d.kind = 'singleton')
+          AND NOT EXISTS (SELECT 1 FROM job_dependencies d WHERE d.job_id = j.id AND d.any_of AND d.satisfied)
+        ORDER BY j.priority DESC, j.id`,
+  );
+  if (singles.length === 0) return [];
+  const names = singles.map((row) => ({
+    name: String(row.name),
+    user: row.unix_user === null ? null : String(row.unix_user),
+  }));
+  await lockSingletonNames(tx, names);
+  const taken = new Set<string>();
+  const held: number[] = [];
+  for (const [n, row] of singles.entries()) {
+    const { name, user } = names[n]!;
+    const key = `${user ?? ''}/${name}`;
+    // Read under the lock: every run another confirm committed.
+    if (taken.has(key) || (await runs(tx, name, user))) held.push(Number(row.id));
+    taken.add(key);
+  }
+  return held;
+}
+
+async function runs(tx: Database, name: string, user: string | null): Promise<boolean> {
+  const [row] = await queryRows(
+    tx,
+    sql`SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'RUNNING' AND name = ${name}
+                         AND unix_user IS NOT DISTINCT FROM ${user}) AS runs`,
+  );
+  return row?.runs === true;
+}
