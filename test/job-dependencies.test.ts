@@ -210,6 +210,19 @@ for (const setup of await appsOnQueues()) {
       expect((await confirm(await claim())).map((job: { id: string }) => job.id)).toEqual([String(child)]);
     });
 
+    it('a job held while it waits for its dependency is settled at its release when its parent ended meanwhile', async () => {
+      const p = await parent();
+      const child = String((await submit({ dependency: `afterok:${p}` })).id);
+      // An admin's hold (JobHeldAdmin): the tests submit as the admin.
+      await json(t.call('POST', `/v1/jobs/${child}/hold`), 200);
+      expect((await get(child)).reason).toBe('JobHeldAdmin');
+      await runAndEnd(p, 'COMPLETED');
+      expect((await get(child)).reason).toBe('JobHeldAdmin');
+      await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      expect(await outcome(child)).toBe('released');
+      expect(await t.queue.missing([Number(child)])).toEqual([]);
+    });
+
     it('"," needs every condition; "?" one; a doomed "?" needs every one doomed', async () => {
       const [a, b] = [await parent(), await parent()];
       const all = String((await submit({ dependency: `afterok:${a},afterok:${b}` })).id);

@@ -16,6 +16,7 @@ import { isOutOfQueue } from './out-of-queue.js';
 import { lockPendingJob } from './lock-pending-job.js';
 import { pushOwedRefs } from './push-not-enqueued.js';
 import { recordJobChange } from './record-job-change.js';
+import { settleDependents } from './dependencies/settle-dependents.js';
 
 /** What a hold or release did: `none` when the job already was so (asking twice changes nothing). */
 export type HoldEffect = 'held' | 'released' | 'none';
@@ -97,6 +98,15 @@ export async function releaseJob(
     });
     return { job: after!, effect: 'released' as const };
   });
+  if (outcome.effect === 'released' && outcome.job.reason === 'Dependency') {
+    // Its parents may have ended while it was held (their settle skipped a held job): decided now.
+    const settled = await settleDependents(db, { jobs: [id] });
+    if (settled.released.length > 0) await pushOwedRefs(db, services);
+    if (settled.released.length + settled.cancelled.length + settled.kept.length > 0) {
+      const [now] = await db.select().from(jobs).where(eq(jobs.id, id));
+      return { job: now ?? outcome.job, effect: outcome.effect };
+    }
+  }
   if (outcome.effect === 'released' && outcome.job.reason === 'Priority') await pushOwedRefs(db, services);
   return outcome;
 }
