@@ -1,7 +1,8 @@
 /**
  * The SQL that decides a dependent job's conditions from its parents' states (shared/job/dependency.ts gives each
  * type's meaning, after sbatch(1)). A parent is a job, or every task of an array when its id is the array's; for
- * aftercorr, the parent array's task of the child's index. A condition on no job at all (a parent purged by
+ * aftercorr, the parent array's task of the child's index (a child that is no array task waits for every task, as
+ * afterok). A condition on no job at all (a parent purged by
  * retention long after it settled the condition, an aftercorr with no task of that index) is satisfied: nothing is
  * left to wait for.
  */
