@@ -7,6 +7,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { Reconciler } from '../api/reconciler.js';
 import { pushNotEnqueued } from '../api/jobs/push-not-enqueued.js';
+import { releaseBegunJobs } from '../api/jobs/release-begun-jobs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobDependencies, jobs } from '../shared/db/schema.js';
 import type { JobState } from '../shared/job/job-state.js';
@@ -221,6 +222,39 @@ for (const setup of await appsOnQueues()) {
       await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
       expect(await outcome(child)).toBe('released');
       expect(await t.queue.missing([Number(child)])).toEqual([]);
+    });
+
+    it('a job whose begin time came after its dependency failed is cancelled by the confirm, not started', async () => {
+      const [own, name] = ['gpu', 'n-begin'];
+      await beat(t, name, [own]);
+      const node = await t.token('node', name);
+      const p = await parent();
+      const body = {
+        job: smallJob(own, { begin: 'now+1hour', dependency: `afterok:${p}` }),
+        script: '#!/bin/bash\ntrue',
+      };
+      const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
+      expect((await get(String(child))).reason).toBe('BeginTime');
+      await runAndEnd(p, 'FAILED');
+      expect((await get(String(child))).reason).toBe('BeginTime');
+      expect(await releaseBegunJobs(t.database.db, new Date(Date.now() + 2 * 3_600_000))).toBeGreaterThanOrEqual(1);
+      await pushNotEnqueued(t.database.db, t.queue, 100);
+      const claimed = await t.queue.claim({
+        node: name,
+        partitions: [own],
+        cpus: 8,
+        memoryMb: 64_000,
+        freeCpus: 8,
+        freeMemoryMb: 64_000,
+        runsAs: ROOT_ALLOWING,
+      });
+      expect(claimed.map((ref) => ref.id)).toEqual([child]);
+      const confirmed = await json(
+        t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: [String(child)] } }),
+        200,
+      );
+      expect(confirmed.jobs).toEqual([]);
+      expect(await outcome(String(child))).toBe('never');
     });
 
     it('"," needs every condition; "?" one; a doomed "?" needs every one doomed', async () => {

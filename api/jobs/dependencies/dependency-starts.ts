@@ -2,8 +2,8 @@
  * The confirm's dependency check: of the claimed jobs, one with a dependency starts only when it holds now. A job can
  * reach a claim with its dependency unmet when another wait ended first (a hold released, a begin time come: they
  * show before the dependency), so the check is made where a job starts, whatever released it: an unmet one goes back
- * to waiting (reason `Dependency`, out of the queue), for its parents' ends to settle (settle-dependents.ts; one that
- * never can hold is cancelled by the reconciler's next pass).
+ * to waiting (reason `Dependency`, out of the queue), for its parents' ends to settle (settle-dependents.ts); one that
+ * never can hold is cancelled there and then (or kept, kill_on_invalid_dep false).
  *
  * Singleton (sbatch --dependency=singleton): one job of a name and user runs at once. A singleton job starts only
  * when none of its name runs and no other such job of this confirm starts; the names' advisory locks
@@ -14,6 +14,7 @@ import type { Database } from '../../../shared/db/database.js';
 import { bigintArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import { decideConditions, judgeJobs } from './dependency-conditions.js';
+import { applyVerdicts } from './settle-dependents.js';
 import { lockSingletonNames } from './singleton-locks.js';
 
 /**
@@ -31,18 +32,19 @@ export async function withinDependencies(tx: Database, ids: number[]): Promise<n
   if (dependent.length === 0) return ids;
   const dependentIds = dependent.map((row) => Number(row.job_id));
   await decideConditions(tx, dependentIds);
-  const unmet = (await judgeJobs(tx, dependentIds)).filter((job) => job.verdict !== 'release').map((job) => job.id);
-  const held = [
-    ...unmet,
-    ...(await singletonsHeld(
-      tx,
-      dependentIds.filter((id) => !unmet.includes(id)),
-    )),
-  ];
+  const verdicts = await judgeJobs(tx, dependentIds);
+  const unmet = verdicts.filter((job) => job.verdict !== 'release').map((job) => job.id);
+  const ready = dependentIds.filter((id) => !unmet.includes(id));
+  const held = [...unmet, ...(await singletonsHeld(tx, ready))];
   if (held.length === 0) return ids;
   await queryRows(
     tx,
     sql`UPDATE jobs SET reason = 'Dependency' WHERE id = ANY(${bigintArray(held)}) AND state = 'PENDING'`,
+  );
+  // One that never can start is cancelled (or kept) now, as its parent's end would have done.
+  await applyVerdicts(
+    tx,
+    verdicts.filter((job) => job.verdict === 'never').map((job) => job.id),
   );
   return ids.filter((id) => !held.includes(id));
 }

@@ -124,8 +124,8 @@ async function waitingJobs(db: Database, { parents = [], names = [], jobs = [] }
   return rows.map((row) => Number(row.id));
 }
 
-/** Decides these locked waiting jobs and acts on each verdict. */
-async function applyVerdicts(tx: Database, ids: readonly number[]): Promise<SettledDependents> {
+/** Decides these waiting jobs (locked, or locked by the statements that act on them) and acts on each verdict. */
+export async function applyVerdicts(tx: Database, ids: readonly number[]): Promise<SettledDependents> {
   await decideConditions(tx, ids);
   const verdicts = await judgeJobs(tx, ids);
   const released = verdicts.filter((job) => job.verdict === 'release').map((job) => job.id);
