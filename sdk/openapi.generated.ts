@@ -2985,7 +2985,7 @@ export interface components {
       exclusive?: boolean;
       /** @description An admin's absolute priority (as scontrol's Priority=): the job keeps it instead of the computed one. 0, the default, leaves it computed; a user token may not set more (use nice to lower a job's priority). */
       priority?: number;
-      /** @description Go back to PENDING when the node is lost. Defaults to false. */
+      /** @description false turns every automatic retry off. On /v1, absent or true: the job is retried as its `retry` policy says (by default when its node is lost or could not start it). On the original path, absent is false (its jobs end NODE_FAIL with their node), true the default policy. */
       requeue?: boolean;
       /**
        * @description How the output files are opened, as sbatch's --open-mode: "truncate" (the default) empties them first, "append" adds to them.
@@ -3002,11 +3002,46 @@ export interface components {
        * @example 100
        */
       nice?: number;
+      retry?: components['schemas']['RetryPolicy'];
       /**
        * @description The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).
        * @example alice
        */
       user?: string;
+    };
+    RetryPolicy: {
+      /**
+       * @description The classes of a run's end that start the job again: node_fail, node_launch_failed, timeout, oom. Defaults to the node-side ones, node_fail, node_launch_failed; [] retries none of them.
+       * @example [
+       *       "node_fail",
+       *       "node_launch_failed",
+       *       "timeout",
+       *       "oom"
+       *     ]
+       */
+      on?: ('node_fail' | 'node_launch_failed' | 'timeout' | 'oom')[];
+      /**
+       * @description The script's exit statuses (1-255) that start the job again. Defaults to none.
+       * @example [
+       *       75
+       *     ]
+       */
+      exit_codes?: number[];
+      /**
+       * @description Attempts in all, the first included (1: never again). Defaults to 6, the first run and Slurm's MaxBatchRequeue of 5.
+       * @example 3
+       */
+      max_attempts?: number;
+      /**
+       * @description Seconds a retried job waits (reason BeginTime) before it is queued again. Defaults to 0: queued at once.
+       * @example 30
+       */
+      backoff_seconds?: number;
+      /**
+       * @description An OOM retry asks for this many times the memory of the run that ran out (rounded up to a MB), at most its partition's maximum per job and the most memory a node of its partition has. Defaults to 1 (the same memory).
+       * @example 1.5
+       */
+      oom_memory_factor?: number;
     };
     JobList: {
       jobs: components['schemas']['Job'][];
@@ -3018,8 +3053,17 @@ export interface components {
         [key: string]: string;
       };
       script: string;
+      retry: components['schemas']['JobRetryPolicy'];
       priority_factors: components['schemas']['PriorityFactors'];
     };
+    /** @description How the job is retried when a run ends (its body's retry over the defaults); null: never (requeue false). */
+    JobRetryPolicy: {
+      on: ('node_fail' | 'node_launch_failed' | 'timeout' | 'oom')[];
+      exit_codes: number[];
+      max_attempts: number;
+      backoff_seconds: number;
+      oom_memory_factor: number;
+    } | null;
     /** @description Its priority factors while PENDING (as sprio); null otherwise. */
     PriorityFactors: {
       /** @description How long it has waited, as a share of CONDUCTOR_PRIORITY_MAX_AGE, times its weight (0 to the weight), as sprio -l shows it. */

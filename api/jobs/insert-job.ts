@@ -29,6 +29,7 @@ export async function insertJob(
     warnings: JSON.stringify(spec.warnings),
     warnSignal: spec.warnSignal === null ? null : JSON.stringify(spec.warnSignal),
     directives: JSON.stringify(spec.directives),
+    retryPolicy: spec.retryPolicy === null ? null : JSON.stringify(spec.retryPolicy),
     actor,
     ...weightParameters(options.priority),
   });
@@ -89,6 +90,7 @@ function prepare(db: Database) {
       adminPriority: sql`nullif(${p('priority')}::int, 0)`,
       nice: p('nice'),
       requeue: p('requeue'),
+      retryPolicy: sql`${p('retryPolicy')}::jsonb`,
       submittedBy: p('actor'),
       script: p('script'),
       workDir: p('workDir'),

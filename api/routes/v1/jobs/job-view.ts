@@ -69,7 +69,13 @@ export function jobDetailView(
   pending: PendingReason | undefined,
   factors: PriorityFactors | null,
 ): z.infer<typeof JobDetail> {
-  return { ...jobView(row, now, pending), environment: row.environment, script: row.script, priority_factors: factors };
+  return {
+    ...jobView(row, now, pending),
+    environment: row.environment,
+    script: row.script,
+    retry: row.retryPolicy,
+    priority_factors: factors,
+  };
 }
 
 /** A job event as /v1 shows it. */
