@@ -4,10 +4,11 @@
  * output kept, and SLURM_RESTART_COUNT as each attempt sees it. The policy's every branch is in
  * retry-policies.test.ts; this suite shows that the daemon's real reports are classified as that one expects.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
+import { DAEMON_LOST_WRAPPER_MESSAGE, WRAPPER_LOST_MESSAGE } from '../worker-node/job-ending.js';
 import {
   ENDED,
   getJob,
@@ -78,6 +79,31 @@ describe('retries on real failures', () => {
     expect(job).toMatchObject({ state: 'COMPLETED', attempt: 2 });
     expect(await output(id, 1)).toBe('restart 0 mem 1024\n');
     expect(await output(id, 2)).toBe('restart 1 mem 1024\n');
+  });
+
+  it('a wrapper lost with its daemon (both killed) is the node’s failure: retried; one its job killed is not', async () => {
+    const daemon = await nodes.start('crash', NODE_ENV);
+    const id = await submit(restarts('exec sleep 600'));
+    await startReported(api.t, id, 1);
+    const [, , wrapper] = readFileSync(join(nodes.nodeDir('crash'), 'runs', `${id}-1`, 'pid'), 'utf8').split(' ');
+    // As a service manager that kills the daemon's whole group would: the job, in its own group, lives on.
+    daemon.kill('SIGKILL');
+    expect(await daemon.exited).toBe('signal SIGKILL');
+    process.kill(Number(wrapper), 'SIGKILL');
+    await nodes.start('crash', NODE_ENV);
+    expect(await waitForState(api.t, id, ENDED)).toMatchObject({ state: 'COMPLETED', attempt: 2 });
+    expect((await retryEvents(id)).map((e) => e.reason)).toEqual([
+      `${DAEMON_LOST_WRAPPER_MESSAGE}: retried (node_fail) as attempt 2 of 6`,
+    ]);
+    expect(await output(id, 2)).toBe('restart 1 mem 1024\n');
+
+    const own = await submit(restarts('kill -KILL $PPID; exec sleep 600'));
+    expect(await waitForState(api.t, own, ENDED)).toMatchObject({
+      state: 'FAILED',
+      attempt: 1,
+      error_msg: WRAPPER_LOST_MESSAGE,
+    });
+    expect(await retryEvents(own)).toEqual([]);
   });
 
   describe('on one node', () => {

@@ -3,7 +3,8 @@
  * job's policy says. A pure decision: retry-runs.ts reads its inputs and writes what it decides.
  *
  * How a run's end is told apart (worker-node/job-ending.ts, job-launcher.ts, apply-node-event.ts):
- * - NODE_FAIL: its node was settled as lost, or stopped the run at its lease's end → node_fail;
+ * - NODE_FAIL: its node was settled as lost, stopped the run at its lease's end, or found its wrapper gone when its
+ *   daemon started again (lost in the daemon's crash or restart) → node_fail;
  * - FAILED with no exit status and no signal, its message "cannot start on <node>: …": its node could not start it
  *   (fork, its cgroups, its own spool or script file) → node_launch_failed. A job that could not start for a reason
  *   of its own (its directory, output files, interpreter, owner) is FAILED with exit status 0 instead: job-side;

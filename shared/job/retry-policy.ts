@@ -5,7 +5,8 @@
  * what the job did (its exit codes, its own paths, a time limit or memory it exceeded), unless asked.
  *
  * The classes of a run's end that a policy may name:
- * - node_fail: its node was lost (silent past its lease: settle-lost-nodes.ts), or stopped the run at its lease's end;
+ * - node_fail: its node was lost (silent past its lease: settle-lost-nodes.ts), stopped the run at its lease's end,
+ *   or lost its wrapper in its daemon's own crash (worker-node/job-ending.ts, DAEMON_LOST_WRAPPER);
  * - node_launch_failed: its node could not start it (fork, its cgroups, its own spool: job-launcher.ts NODE_REFUSALS);
  * - timeout: its time limit ended it (TIMEOUT);
  * - oom: it used more memory than it asked for (OUT_OF_MEMORY);
