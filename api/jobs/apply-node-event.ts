@@ -3,7 +3,7 @@ import type { Database } from '../../shared/db/database.js';
 import type { EventResult, FinishedEvent, NodeEvent, StartedEvent } from '../../shared/protocol/events.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { keepLateReports } from './late-run-reports.js';
-import { decideRetry } from './retry-decision.js';
+import { decideRetry, endCause } from './retry-decision.js';
 import { readRetryInputs, retryRuns } from './retry-runs.js';
 import { transitionJobs, type TransitionResult } from './transition-jobs.js';
 
@@ -49,8 +49,10 @@ export async function applyNodeEvents(
   if (ends.length) {
     // A run whose end its job's retry policy names (a run its node stopped at its lease's end, one its node could not
     // start, …: retry-decision.ts) goes back to PENDING, as a new attempt at its next start.
-    const inputs = await readRetryInputs(db, [...new Set(ends.map(({ event }) => Number(event.job_id)))]);
-    const retried = ends.flatMap(({ event, n }) => {
+    // Only ends a policy could retry read their jobs' policies: a batch of COMPLETED runs reads nothing more.
+    const retryable = ends.filter(({ event }) => endCause(event) !== null);
+    const inputs = await readRetryInputs(db, [...new Set(retryable.map(({ event }) => Number(event.job_id)))]);
+    const retried = retryable.flatMap(({ event, n }) => {
       const job = inputs.get(Number(event.job_id));
       const retry = job && decideRetry({ ...job, attempt: event.attempt, outcome: event });
       return retry ? [{ event, n, retry }] : [];
