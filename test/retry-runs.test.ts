@@ -4,7 +4,8 @@
  * output kept, and SLURM_RESTART_COUNT as each attempt sees it. The policy's every branch is in
  * retry-policies.test.ts; this suite shows that the daemon's real reports are classified as that one expects.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Reconciler } from '../api/reconciler.js';
@@ -23,6 +24,9 @@ import {
 } from './helpers/test-node.js';
 
 const LEASE_MS = 6000;
+/** A v1 cpuset hierarchy a root daemon makes its node's cgroup in. */
+const CPUSET_V1 =
+  process.getuid?.() === 0 && existsSync('/sys/fs/cgroup/cpuset/cpuset.cpus') ? '/sys/fs/cgroup/cpuset' : undefined;
 const NODE_ENV = { CONDUCTOR_HEARTBEAT_SECONDS: '0.2', CONDUCTOR_NODE_CPUS: '1', CONDUCTOR_MEMORY_POLL_SECONDS: '0.2' };
 
 /** Says which restart this is; the first attempt does what `first` says, the others end at once. */
@@ -105,6 +109,43 @@ describe('retries on real failures', () => {
     });
     expect(await retryEvents(own)).toEqual([]);
   });
+
+  it.skipIf(!CPUSET_V1)(
+    'a launch its node could not make (its cpuset cgroup broken) is retried by default',
+    async () => {
+      await nodes.start('cpusetless', NODE_ENV);
+      const [dir] = execFileSync('find', [
+        CPUSET_V1!,
+        '-maxdepth',
+        '8',
+        '-type',
+        'd',
+        '-path',
+        '*/conductor/cpusetless.*',
+      ])
+        .toString()
+        .split('\n');
+      const cpus = readFileSync(join(dir!, 'cpuset.cpus'), 'utf8');
+      // The node's own cpuset left with no CPU (an admin's mistake, a hotplugged core): no run's cgroup can take one.
+      writeFileSync(join(dir!, 'cpuset.cpus'), '\n');
+      let id: string;
+      try {
+        id = await submit(restarts('true'), { retry: { backoff_seconds: 1 } });
+        await waitFor('the failed launch retried', async () => ((await retryEvents(id)).length ? true : undefined));
+      } finally {
+        writeFileSync(join(dir!, 'cpuset.cpus'), cpus);
+      }
+      expect((await retryEvents(id)).map((e) => e.reason)).toEqual([
+        expect.stringMatching(
+          /^cannot start on cpusetless: cannot set up the run's cgroup at .*: retried \(node_launch_failed\) as attempt 2 of 6, after 1 s$/,
+        ),
+      ]);
+      expect(await getJob(api.t, id)).toMatchObject({ state: 'PENDING', reason: 'BeginTime' });
+      await waitFor('the backoff ends', async () => ((await reconcile()).begun > 0 ? true : undefined));
+      expect(await waitForState(api.t, id, ENDED)).toMatchObject({ state: 'COMPLETED', attempt: 2 });
+      expect(await output(id, 2)).toBe('restart 1 mem 1024\n');
+    },
+  );
 
   describe('on one node', () => {
     beforeEach(async () => {
