@@ -1,7 +1,8 @@
 /**
  * Retries on real failures (issue 20), with real daemons running real bash: a daemon SIGKILLed whose node's lease
- * ends, a time limit, memory over the request (with a factor), exit codes, a job's own launch failure; each attempt's
- * output kept, and SLURM_RESTART_COUNT as each attempt sees it. The policy's every branch is in
+ * ends, a wrapper lost with its daemon, a launch the node could not make (its cpuset cgroup without CPUs), a time
+ * limit, memory over the request (with a factor), exit codes, a job's own launch failure and a job that killed its
+ * wrapper; each attempt's output kept, and SLURM_RESTART_COUNT as each attempt sees it. The policy's every branch is in
  * retry-policies.test.ts; this suite shows that the daemon's real reports are classified as that one expects.
  */
 import { execFileSync } from 'node:child_process';
