@@ -102,7 +102,12 @@ describe('retries on real failures', () => {
     ]);
     expect(await output(id, 2)).toBe('restart 1 mem 1024\n');
 
-    const own = await submit(restarts('kill -KILL $PPID; exec sleep 600'));
+    // It kills its wrapper once its start is reported (a wrapper killed before it said the job's pid is another case).
+    const own = await submit(
+      restarts(`while [ ! -e ${work}/go ]; do sleep 0.05; done; kill -KILL $PPID; exec sleep 600`),
+    );
+    await startReported(api.t, own, 1);
+    writeFileSync(join(work, 'go'), '');
     expect(await waitForState(api.t, own, ENDED)).toMatchObject({
       state: 'FAILED',
       attempt: 1,
