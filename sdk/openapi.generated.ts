@@ -3788,7 +3788,7 @@ export interface components {
       exclusive?: boolean;
       /** @description Added. An integer, 0 to 1,000,000, higher first; default 0. */
       priority?: unknown;
-      /** @description Added. A boolean: go back to PENDING when the node is lost; default false. */
+      /** @description Added. A boolean: true retries the job when its node fails it (lost, or unable to start it), up to 6 attempts in all; default false. */
       requeue?: unknown;
       /** @description Added. A string of 1 to 255 printable ASCII characters, unique per job the client means to submit (a UUID): a retry with the same key and body within 24 h is answered with the first job, the same key with another body is refused (422). Unlike the other added fields, one that is not valid is refused, not ignored. As /v1's `Idempotency-Key` header. */
       idempotency_key?: unknown;
