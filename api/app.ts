@@ -37,6 +37,8 @@ import { registerGetAccount } from './accounts/routes/get.js';
 import { registerListAccounts } from './accounts/routes/list.js';
 import { registerPutAccount } from './accounts/routes/put.js';
 import { registerCancelJob } from './routes/v1/jobs/cancel.js';
+import { registerHoldJob } from './routes/v1/jobs/hold.js';
+import { registerUpdateJob } from './routes/v1/jobs/update.js';
 import { registerClaim } from './routes/v1/nodes/claim.js';
 import { registerConfirm } from './routes/v1/nodes/confirm.js';
 import { registerNodeEvents } from './routes/v1/nodes/events.js';
@@ -177,6 +179,8 @@ export function createApp(deps: AppDependencies): App {
     registerJobLogs,
     registerWhyJob,
     registerCancelJob,
+    registerHoldJob,
+    registerUpdateJob,
     registerStats,
     registerStatsHistory,
     registerDashboard,

@@ -9,6 +9,7 @@ import { cancelCommand } from './commands/cancel.js';
 import { completionCommand } from './commands/completion.js';
 import { entryPointCommands } from './commands/entry-points.js';
 import { historyCommand } from './commands/history.js';
+import { holdCommands } from './commands/hold.js';
 import { loginCommand } from './commands/login.js';
 import { logsCommand } from './commands/logs.js';
 import { nodeStateCommands } from './commands/node-state.js';
@@ -17,6 +18,7 @@ import { partitionsCommand } from './commands/partitions.js';
 import { queueCommand } from './commands/queue.js';
 import { showCommand } from './commands/show.js';
 import { tokensCommand } from './commands/tokens.js';
+import { updateCommand } from './commands/update.js';
 import { whyCommand } from './commands/why.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
@@ -50,6 +52,8 @@ Exit codes: 0 ok, 1 the API refused, 2 usage, 3 the API unreachable; submit --wa
   showCommand(program);
   whyCommand(program);
   cancelCommand(program);
+  holdCommands(program);
+  updateCommand(program);
   logsCommand(program);
   historyCommand(program);
   nodesCommand(program);

@@ -84,7 +84,7 @@ export interface paths {
     put?: never;
     /**
      * Submit a job
-     * @description The body is the original SCNS-Conductor submit body. The script's `#SBATCH` (and `#CONDUCTOR`) lines before its first command are read as sbatch reads them (`-J`, `-A`, `-p`, `-c`, `-n`, `--ntasks-per-node`, `-N 1`, `--mem`, `--mem-per-cpu`, `-t`, `-o`, `-e`, `-D`, `--exclusive`, `--open-mode`, `--requeue`/`--no-requeue`, `--signal`, `--priority`, in any sbatch spelling); a field given in the body wins over its directive. A directive with a bad value, or an sbatch option that would change what the job gets and is not done here (`-N 2`, `--gres`, `--constraint`, …), is refused (422 naming `script`, the line and the option); one that changes nothing here (`--mail-user`, `--comment`, `--qos`, …) is kept in the job's `warnings`. The job shows the `directives` it applied. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.
+     * @description The body is the original SCNS-Conductor submit body. The script's `#SBATCH` (and `#CONDUCTOR`) lines before its first command are read as sbatch reads them (`-J`, `-A`, `-p`, `-c`, `-n`, `--ntasks-per-node`, `-N 1`, `--mem`, `--mem-per-cpu`, `-t`, `-o`, `-e`, `-D`, `--exclusive`, `--open-mode`, `--requeue`/`--no-requeue`, `--signal`, `--priority`, `-H`/`--hold`, `-b`/`--begin`, in any sbatch spelling); a field given in the body wins over its directive. A directive with a bad value, or an sbatch option that would change what the job gets and is not done here (`-N 2`, `--gres`, `--constraint`, …), is refused (422 naming `script`, the line and the option); one that changes nothing here (`--mail-user`, `--comment`, `--qos`, …) is kept in the job's `warnings`. The job shows the `directives` it applied. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.
      */
     post: {
       parameters: {
@@ -326,7 +326,90 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update a PENDING job (scontrol update)
+     * @description Changes a PENDING job's time_limit, nice, partition, name or begin time, as `scontrol update` does. A user token (its own account's jobs) may only lower the time limit and raise the nice; an admin may set any time limit within the partition's maximum, and any nice. A new partition must take the job as at submit. A bad value is a 422 naming its field, and nothing is changed; a job that is not PENDING is a 409. The change is an event of kind `update` in GET /v1/jobs/{id}/events.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdateJobRequest'];
+        };
+      };
+      responses: {
+        /** @description The job as updated */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['UpdateJobResult'];
+          };
+        };
+        /** @description Malformed request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The job is not in a state that allows this */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     trace?: never;
   };
   '/v1/jobs/{id}/events': {
@@ -650,6 +733,178 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['CancelResult'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The job is not in a state that allows this */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/{id}/hold': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Hold a PENDING job (scontrol hold)
+     * @description The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description What the hold did */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['HoldResult'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Not found, or not visible to this token */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The job is not in a state that allows this */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/{id}/release': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Release a held job (scontrol release)
+     * @description The job goes back to the wait its hold replaced (BeginTime while its begin time is to come, a dependency), else to the queue (reason Priority). A user token may release its own account's jobs held by a user (JobHeldUser), not an admin's hold (403). Releasing a job not held changes nothing; a job that is not PENDING is a 409.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description What the release did */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['HoldResult'];
           };
         };
         /** @description Missing, unknown or revoked token */
@@ -3002,6 +3257,13 @@ export interface components {
        * @example 100
        */
       nice?: number;
+      /** @description As sbatch's --hold: the job is submitted held (PENDING, reason JobHeldUser, out of the queue) until POST /v1/jobs/{id}/release. Defaults to false. */
+      hold?: boolean;
+      /**
+       * @description As sbatch's --begin: the job waits (reason BeginTime, out of the queue) until then. HH:MM[:SS] [AM|PM], MMDD[YY], MM/DD[/YY], MM.DD[.YY], YYYY-MM-DD[THH:MM[:SS]], now[+count[seconds|minutes|hours|days|weeks]], midnight, noon, elevenses, fika, teatime, today, tomorrow; a time of day and a date may be given together ("16:00 tomorrow"). Read in UTC unless the ISO form ends with Z or an offset; a time of day that has passed today is tomorrow's. The job's eligible_time is the instant.
+       * @example now+1hour
+       */
+      begin?: string;
       retry?: components['schemas']['RetryPolicy'];
       /**
        * @description The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).
@@ -3088,6 +3350,26 @@ export interface components {
       /** @example user:alice */
       actor: string;
       reason: string | null;
+      /**
+       * @description transition: the job changed state (from_state → to_state). hold, release, update: a change made while it waited (scontrol hold, release, update), from_state = to_state.
+       * @enum {string}
+       */
+      kind: 'transition' | 'hold' | 'release' | 'update';
+      /**
+       * @description What a hold, release or update changed, field by field (reason, time_limit in seconds, nice, partition, name, eligible_time); null for a transition.
+       * @example {
+       *       "time_limit": {
+       *         "from": 3600,
+       *         "to": 1800
+       *       }
+       *     }
+       */
+      changes: {
+        [key: string]: {
+          from?: unknown;
+          to?: unknown;
+        };
+      } | null;
     };
     WhyPending: {
       job_id: string;
@@ -3193,6 +3475,52 @@ export interface components {
        * @enum {string}
        */
       effect: 'cancelled' | 'cancel_requested' | 'none';
+    };
+    HoldResult: {
+      job: components['schemas']['Job'];
+      /**
+       * @description held / released: the job is now so; none: it already was (asking twice changes nothing).
+       * @enum {string}
+       */
+      effect: 'held' | 'released' | 'none';
+    };
+    UpdateJobResult: {
+      job: components['schemas']['Job'];
+      /**
+       * @description What the update changed, field by field (time_limit in seconds, null for UNLIMITED; eligible_time as ISO-8601); empty when every value was already so.
+       * @example {
+       *       "time_limit": {
+       *         "from": 3600,
+       *         "to": 1800
+       *       }
+       *     }
+       */
+      changes: {
+        [key: string]: {
+          from?: unknown;
+          to?: unknown;
+        };
+      };
+    };
+    UpdateJobRequest: {
+      /**
+       * @description Slurm's formats (M, M:S, H:M:S, D-H, D-H:M, D-H:M:S; a plain number is minutes; "UNLIMITED"). A user token may only lower it; an admin may set any, within the partition's maximum.
+       * @example 30:00
+       */
+      time_limit?: string | number;
+      /**
+       * @description A user token may only raise it (lowering its job's priority), and never below 0; an admin any.
+       * @example 100
+       */
+      nice?: number;
+      /** @description Another configured partition: its rules apply as at submit (state, allowed accounts, maximum time and size), and some node of it must fit the job. */
+      partition?: string;
+      name?: string;
+      /**
+       * @description A new begin time, in sbatch's --begin formats (UTC unless it names an offset): in the future, the job waits (BeginTime) until then; now or past, it is eligible at once.
+       * @example now+30minutes
+       */
+      begin?: string;
     };
     Stats: {
       total: number;

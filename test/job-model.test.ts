@@ -253,6 +253,8 @@ describe('the submit body', () => {
       retryPolicy: DEFAULT_RETRY_POLICY,
       openMode: 'truncate',
       warnSignal: null,
+      hold: false,
+      beginAt: null,
       script: 'true',
       warnings: [],
       directives: [],

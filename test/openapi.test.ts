@@ -34,6 +34,8 @@ describe('the OpenAPI contract', () => {
         '/v1/jobs/{id}',
         '/v1/jobs/{id}/cancel',
         '/v1/jobs/{id}/events',
+        '/v1/jobs/{id}/hold',
+        '/v1/jobs/{id}/release',
         '/v1/jobs/{id}/logs/{stream}',
         '/v1/jobs/{id}/why',
         '/v1/nodes',

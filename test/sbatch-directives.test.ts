@@ -295,8 +295,6 @@ describe('directives onto the job', () => {
     '--gpus-per-task=1',
     '--array=1-3',
     '--dependency=afterok:1',
-    '--begin=now+60',
-    '-H',
     '--reservation=r',
     '-w node1',
     '--exclude=node1',
@@ -404,5 +402,25 @@ describe('directives onto the job', () => {
       warnings: [],
       setBy: {},
     });
+  });
+});
+
+describe('--hold and --begin (issue 20)', () => {
+  it('reads -H and --hold as job.hold, -b and --begin as job.begin', () => {
+    expect(readJob('#!/bin/bash\n#SBATCH -H\n#SBATCH -b now+1hour')).toMatchObject({ hold: true, begin: 'now+1hour' });
+    expect(readJob('#SBATCH --hold --begin=16:00')).toMatchObject({ hold: true, begin: '16:00' });
+  });
+
+  it('lets the body win over a directive', () => {
+    expect(readJob('#SBATCH --begin=noon', { begin: 'teatime', hold: false })).toMatchObject({
+      begin: 'teatime',
+      hold: false,
+    });
+  });
+
+  it('refuses a begin that is no time, naming its line', () => {
+    expect(refusal('#SBATCH -c 1\n#SBATCH --begin=soon')).toEqual([
+      { line: 2, option: '--begin=soon', message: expect.stringMatching(/not a begin time/) },
+    ]);
   });
 });

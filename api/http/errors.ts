@@ -192,10 +192,13 @@ export class InvalidTransition extends ApiError {
   }
 }
 
-/** GET /v1/jobs/{id}/why of a job that does not wait: only a PENDING job has a reason to explain. */
+/**
+ * A request only a PENDING job answers: GET /v1/jobs/{id}/why (only a waiting job has a reason to explain), a hold,
+ * a release, an update (issue 20). `why`: what that means for this request.
+ */
 export class JobNotPending extends ApiError {
-  constructor(id: string, state: string) {
-    super(409, 'job_not_pending', 'Job not pending', `Job ${id} is ${state}, not PENDING: it waits for nothing`);
+  constructor(id: string, state: string, why = 'it waits for nothing') {
+    super(409, 'job_not_pending', 'Job not pending', `Job ${id} is ${state}, not PENDING: ${why}`);
   }
 }
 

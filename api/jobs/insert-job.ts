@@ -30,6 +30,7 @@ export async function insertJob(
     warnSignal: spec.warnSignal === null ? null : JSON.stringify(spec.warnSignal),
     directives: JSON.stringify(spec.directives),
     retryPolicy: spec.retryPolicy === null ? null : JSON.stringify(spec.retryPolicy),
+    beginAt: spec.beginAt === null ? null : spec.beginAt.toISOString(),
     actor,
     ...weightParameters(options.priority),
   });
@@ -84,7 +85,11 @@ function prepare(db: Database) {
       user: p('user'),
       name: p('name'),
       partition: p('partition'),
-      reason: 'Priority',
+      // Held (sbatch --hold) or not begun (--begin in the future): out of the queue until released (issue 20).
+      reason: sql`CASE WHEN ${p('hold')}::boolean THEN 'JobHeldUser'
+                       WHEN ${p('beginAt')}::timestamptz > now() THEN 'BeginTime' ELSE 'Priority' END`,
+      // A begin already past counts from now: the job's age (its priority's factor) starts when it is submitted.
+      eligibleTime: sql`greatest(${p('beginAt')}::timestamptz, now())`,
       // 0 asks for none: the computed one.
       priority: sql`coalesce(nullif(${p('priority')}::int, 0), ${computed})`,
       adminPriority: sql`nullif(${p('priority')}::int, 0)`,
@@ -125,6 +130,8 @@ function prepare(db: Database) {
             at: sql<Date>`now()`.as('at'),
             actor: sql<string>`${p('actor')}`.as('actor'),
             reason: sql<string>`'submitted'`.as('reason'),
+            kind: sql<'transition'>`'transition'`.as('kind'),
+            changes: sql<null>`NULL`.as('changes'),
           })
           .from(inserted),
       )
@@ -147,7 +154,9 @@ function prepare(db: Database) {
             claimedBy: sql<null>`NULL`.as('claimed_by'),
             claimedAt: sql<null>`NULL`.as('claimed_at'),
           })
-          .from(inserted),
+          .from(inserted)
+          // A job inserted in a wait (held, not begun) gets its ref when the wait ends.
+          .where(sql`${inserted.reason} = 'Priority'`),
       )
       .returning({ jobId: queueRefs.jobId }),
   );

@@ -11,6 +11,10 @@ import { OUT_OF_QUEUE_REASONS, WORKFLOW_WAIT_REASONS } from '../../shared/job/pe
 export const reasonList = (reasons: readonly string[]): SQL =>
   sql.raw(`ARRAY[${reasons.map((reason) => `'${reason}'`).join(', ')}]`);
 
+/** Whether a PENDING job's stored `reason` keeps it out of the queue (no ref of it is pushed). */
+export const isOutOfQueue = (reason: string | null): boolean =>
+  reason !== null && (OUT_OF_QUEUE_REASONS as readonly string[]).includes(reason);
+
 /** The condition that a PENDING job is in the queue: its refs are pushed, by the reconciler's sweep too. */
 export const notOutOfQueue = sql`(${jobs.reason} IS NULL OR NOT ${jobs.reason} = ANY(${reasonList(OUT_OF_QUEUE_REASONS)}))`;
 

@@ -9,6 +9,7 @@ import { jobOwner } from './job-owner.js';
 import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { markNotEnqueued } from './mark-not-enqueued.js';
+import { isOutOfQueue } from './out-of-queue.js';
 
 /** The account an admin's job is charged to when the body names none. */
 export const DEFAULT_ACCOUNT = 'default';
@@ -104,6 +105,8 @@ export async function afterCommit(
   job: JobSummaryRow,
 ): Promise<JobSummaryRow> {
   await faults('submit.committed');
+  // Held or not begun: no ref until what ends its wait pushes one (api/jobs/hold-jobs.ts, release-begun-jobs.ts).
+  if (isOutOfQueue(job.reason)) return job;
   if (queue.storesRefsWithJobs) {
     onWork(job.partition);
     return job;

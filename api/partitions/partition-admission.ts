@@ -17,7 +17,10 @@ export interface AskedFor {
   time_limit?: string | number | undefined;
 }
 
-export type Admission = { spec: JobSpec } | { refusal: FieldError[] };
+/** What admission reads of a job: a submit's whole spec, or a waiting job's row as an update would change it. */
+export type Admissible = Pick<JobSpec, 'partition' | 'account' | 'cpus' | 'memoryMb' | 'timeLimitSeconds'>;
+
+export type Admission<S extends Admissible = JobSpec> = { spec: S } | { refusal: FieldError[] };
 
 /** Partitions named in a refusal at most, so that a cluster with hundreds does not make an unreadable message. */
 const NAMED_AT_MOST = 20;
@@ -27,7 +30,11 @@ const NAMED_AT_MOST = 20;
  * `spec` is the body read with today's defaults (partition "default", time limit 1:00:00); `asked` says which of
  * those the body left out.
  */
-export function admitToPartition(rows: readonly PartitionRow[], asked: AskedFor, spec: JobSpec): Admission {
+export function admitToPartition<S extends Admissible>(
+  rows: readonly PartitionRow[],
+  asked: AskedFor,
+  spec: S,
+): Admission<S> {
   const named = asked.partition ?? rows.find((row) => row.isDefault)?.name;
   if (named === undefined) {
     return refuse('job.partition', `no partition is the default: name one (${known(rows)})`);
@@ -91,6 +98,6 @@ function known(rows: readonly PartitionRow[]): string {
   return `the partitions are ${names.join(', ')}${rows.length > NAMED_AT_MOST ? ', …' : ''}`;
 }
 
-function refuse(field: string, message: string): Admission {
+function refuse(field: string, message: string): { refusal: FieldError[] } {
   return { refusal: [{ field, message }] };
 }

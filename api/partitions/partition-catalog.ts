@@ -6,8 +6,7 @@
  */
 import type { Database } from '../../shared/db/database.js';
 import type { PartitionRow } from '../../shared/db/schema.js';
-import type { JobSpec } from '../../shared/job/submit-request.js';
-import { admitToPartition, type Admission, type AskedFor } from './partition-admission.js';
+import { admitToPartition, type Admissible, type Admission, type AskedFor } from './partition-admission.js';
 import { createMissingPartitions, readPartitions } from './partition-store.js';
 
 /** How long a read of the table is used: an admin's change elsewhere reaches this process's admissions within it. */
@@ -23,7 +22,7 @@ export class PartitionCatalog {
   constructor(private readonly now: () => number) {}
 
   /** The job as its partition takes it, or why not (partition-admission.ts). */
-  async admit(db: Database, asked: AskedFor, spec: JobSpec): Promise<Admission> {
+  async admit<S extends Admissible>(db: Database, asked: AskedFor, spec: S): Promise<Admission<S>> {
     const cached = this.#fresh();
     if (cached) {
       const admission = admitToPartition(cached, asked, spec);

@@ -80,7 +80,15 @@ export function showCommand(program: Command): void {
         event.attempt,
         coloured(event.to_state),
         event.actor,
-        event.reason ?? '',
+        // A hold, release or update says what it changed.
+        [
+          event.reason ?? '',
+          ...Object.entries(event.changes ?? {}).map(
+            ([field, { from, to }]) => `${field} ${String(from)} -> ${String(to)}`,
+          ),
+        ]
+          .filter((part) => part !== '')
+          .join('; '),
       ]);
       process.stdout.write(`${table(['TIME', 'ATTEMPT', 'STATE', 'BY', 'REASON'], rows)}\n`);
     }),

@@ -20,6 +20,7 @@ export const SUBMIT_USAGE = `usage: conductor submit [sbatch options] [script [a
   sbatch's options, spelt as sbatch spells them: -J/--job-name -c/--cpus-per-task -n/--ntasks -N 1 -t/--time
   -p/--partition -A/--account -o/--output -e/--error -D/--chdir --mem --mem-per-cpu --exclusive --requeue
   --no-requeue --open-mode --signal --priority --nice[=N] --export=ALL|NONE|[ALL,]NAME[=value],...  --wrap "command"
+  -H/--hold (held until conductor release)  -b/--begin TIME (now+1hour, 16:00, tomorrow, 2026-12-24T08:00; UTC)
   They win over the script's #SBATCH lines. Options asking for what is not done here are refused, naming why.
 
   --parsable       print only the job's id        --json       print the job as the API answers it

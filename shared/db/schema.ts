@@ -17,6 +17,8 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { JobState } from '../job/job-state.js';
 import type { RetryPolicy } from '../job/retry-policy.js';
+import type { PendingReason } from '../job/pending-reason.js';
+import type { JobChanges, JobEventKind } from '../job/job-change.js';
 import type { NodeState } from '../node-state.js';
 import type { ContainmentLevels } from '../protocol/containment.js';
 import type { AppliedDirective } from '../job/applied-directive.js';
@@ -95,6 +97,8 @@ export const jobs = pgTable('jobs', {
   arrayJobId: bigint('array_job_id', { mode: 'number' }),
   /** A job array's task: its index in the array (ArrayTaskId, %a); null otherwise. */
   arrayTaskId: integer('array_task_id'),
+  /** Migration 0023: the stored wait a hold replaced, given back by its release (api/jobs/hold-jobs.ts); else null. */
+  reasonBeforeHold: text('reason_before_hold').$type<PendingReason>(),
 });
 
 export const jobEvents = pgTable('job_events', {
@@ -108,6 +112,10 @@ export const jobEvents = pgTable('job_events', {
   at: time('at').notNull().defaultNow(),
   actor: text('actor').notNull(),
   reason: text('reason'),
+  /** Migration 0023: a transition, or a change made while the job waited (hold, release, update). */
+  kind: text('kind').$type<JobEventKind>().notNull().default('transition'),
+  /** What a hold, release or update changed; null for a transition. */
+  changes: jsonb('changes').$type<JobChanges>(),
 });
 
 export const queueRefs = pgTable('queue_refs', {

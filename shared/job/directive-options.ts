@@ -221,6 +221,8 @@ const READERS: Record<string, (value: string | null) => Reading> = {
   error: string('standard_error'),
   output: string('standard_output'),
   signal: string('signal'),
+  begin: string('begin'),
+  hold: () => ({ set: 'hold', value: true }),
   time: string('time_limit'),
   partition: (value) =>
     value!.includes(',') ? { problem: 'a list of partitions is not supported: name one' } : { set: 'partition', value },

@@ -39,6 +39,8 @@ const option = (long: string, arg: ArgumentKind, effect: OptionEffect, short?: s
 export const SBATCH_OPTIONS: readonly SbatchOption[] = [
   // Read onto the job.
   option('account', 'required', apply, 'A'),
+  option('begin', 'required', apply, 'b'),
+  option('hold', 'none', apply, 'H'),
   option('chdir', 'required', apply, 'D'),
   option('cpus-per-task', 'required', apply, 'c'),
   option('error', 'required', apply, 'e'),
@@ -63,9 +65,7 @@ export const SBATCH_OPTIONS: readonly SbatchOption[] = [
 
   // Would change what the job gets or how it runs: refused.
   option('array', 'required', refuse(LATER('job arrays')), 'a'),
-  option('begin', 'required', refuse(LATER('deferred starts')), 'b'),
   option('dependency', 'required', refuse(LATER('job dependencies')), 'd'),
-  option('hold', 'none', refuse(LATER('held jobs')), 'H'),
   option('autocomplete', 'required', refuse('it makes sbatch print completions instead of submitting')),
   option('batch', 'required', refuse(NO_FEATURES)),
   option('bb', 'required', refuse('there are no burst buffers here')),

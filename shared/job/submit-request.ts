@@ -9,6 +9,7 @@ import { echo } from '../echo.js';
 import { identifier, label, unixUser } from '../names.js';
 import type { AppliedDirective } from './applied-directive.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
+import { BeginTimeError, parseBeginTime } from './begin-time.js';
 import { DEFAULT_OPEN_MODE, OPEN_MODES, type OpenMode } from './open-mode.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
 import { parseWarnSignal, WarnSignalError, type WarnSignal } from './warn-signal.js';
@@ -179,6 +180,20 @@ export const JobDescription = z
         description: `As sbatch's --nice: subtracted from the job's computed priority. A user token may only give 0 or more (lowering its own job); an admin any value from -${MAX_NICE} to ${MAX_NICE}. Defaults to 0.`,
         example: 100,
       }),
+    // Only on /v1, as sbatch's --hold and --begin (issue 20): the original started every job as soon as it could.
+    hold: z.boolean().optional().openapi({
+      description:
+        "As sbatch's --hold: the job is submitted held (PENDING, reason JobHeldUser, out of the queue) until POST /v1/jobs/{id}/release. Defaults to false.",
+    }),
+    begin: z
+      .string()
+      .superRefine(refineWith((value: string) => parseBeginTime(value, new Date()), BeginTimeError))
+      .optional()
+      .openapi({
+        description:
+          "As sbatch's --begin: the job waits (reason BeginTime, out of the queue) until then. HH:MM[:SS] [AM|PM], MMDD[YY], MM/DD[/YY], MM.DD[.YY], YYYY-MM-DD[THH:MM[:SS]], now[+count[seconds|minutes|hours|days|weeks]], midnight, noon, elevenses, fika, teatime, today, tomorrow; a time of day and a date may be given together (\"16:00 tomorrow\"). Read in UTC unless the ISO form ends with Z or an offset; a time of day that has passed today is tomorrow's. The job's eligible_time is the instant.",
+        example: 'now+1hour',
+      }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
     // Only on /v1: the original path's jobs retry as it did (requeue true: the default policy).
     retry: RetryBody.optional(),
@@ -236,6 +251,10 @@ export interface JobSpec {
   script: string;
   openMode: OpenMode;
   warnSignal: WarnSignal | null;
+  /** sbatch's --hold: inserted held by its user (JobHeldUser). */
+  hold: boolean;
+  /** sbatch's --begin, as an instant; null: none (eligible at once). */
+  beginAt: Date | null;
   /** What the submit path ignored or could not honour, for the user to see. */
   warnings: string[];
   /** The script's directives the submit applied (none on the original path). */
@@ -252,6 +271,8 @@ export interface SubmitReading {
   directives?: AppliedDirective[];
   /** The directives that set a body field (by its name), for a refusal of the field to name them. */
   setBy?: Partial<Record<string, AppliedDirective[]>>;
+  /** The instant a relative `begin` (now+1hour, 16:00) is read against; the wall clock's now by default. */
+  now?: Date;
 }
 
 const SLURM_READING: SubmitReading = { timeLimit: parseTimeLimit, warnings: [] };
@@ -287,6 +308,8 @@ export function toJobSpec(
     ...retrying(job),
     openMode: job.open_mode ?? DEFAULT_OPEN_MODE,
     warnSignal: job.signal === undefined ? null : parseWarnSignal(job.signal),
+    hold: job.hold ?? false,
+    beginAt: job.begin === undefined ? null : parseBeginTime(job.begin, reading.now ?? new Date()),
     script: request.script,
     warnings: reading.warnings,
     directives: reading.directives ?? [],

@@ -87,5 +87,7 @@ export function jobEventView(row: JobEventRow): z.infer<typeof JobEvent> {
     at: row.at.toISOString(),
     actor: row.actor,
     reason: row.reason,
+    kind: row.kind,
+    changes: row.changes,
   };
 }

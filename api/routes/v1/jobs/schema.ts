@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi';
+import { JOB_EVENT_KINDS } from '../../../../shared/job/job-change.js';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
 import { OPEN_MODES } from '../../../../shared/job/open-mode.js';
 import { RETRY_CLASSES } from '../../../../shared/job/retry-policy.js';
+import { JobDescription } from '../../../../shared/job/submit-request.js';
 import { identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
 import { isListCursor } from '../../../jobs/list-cursor.js';
 import { idParam } from '../../../http/id-param.js';
@@ -18,6 +20,18 @@ export const JobEvent = z
     at: z.string().openapi({ format: 'date-time' }),
     actor: z.string().openapi({ example: 'user:alice' }),
     reason: z.string().nullable(),
+    kind: z.enum(JOB_EVENT_KINDS).openapi({
+      description:
+        'transition: the job changed state (from_state → to_state). hold, release, update: a change made while it waited (scontrol hold, release, update), from_state = to_state.',
+    }),
+    changes: z
+      .record(z.string(), z.object({ from: z.unknown(), to: z.unknown() }))
+      .nullable()
+      .openapi({
+        description:
+          'What a hold, release or update changed, field by field (reason, time_limit in seconds, nice, partition, name, eligible_time); null for a transition.',
+        example: { time_limit: { from: 3600, to: 1800 } },
+      }),
   })
   .openapi('JobEvent');
 
@@ -194,6 +208,15 @@ export const JobList = z
   })
   .openapi('JobList');
 
+export const HoldResult = z
+  .object({
+    job: Job,
+    effect: z.enum(['held', 'released', 'none']).openapi({
+      description: 'held / released: the job is now so; none: it already was (asking twice changes nothing).',
+    }),
+  })
+  .openapi('HoldResult');
+
 export const CancelResult = z
   .object({
     job: Job,
@@ -203,3 +226,46 @@ export const CancelResult = z
     }),
   })
   .openapi('CancelResult');
+
+/**
+ * PATCH /v1/jobs/{id}: the fields of a PENDING job that `scontrol update` changes, each read as the submit reads it.
+ * At least one; unknown fields are refused, as in the submit body.
+ */
+export const UpdateJobRequest = z
+  .object({
+    time_limit: JobDescription.shape.time_limit.openapi({
+      description:
+        'Slurm\'s formats (M, M:S, H:M:S, D-H, D-H:M, D-H:M:S; a plain number is minutes; "UNLIMITED"). A user token may only lower it; an admin may set any, within the partition\'s maximum.',
+      example: '30:00',
+    }),
+    nice: JobDescription.shape.nice.openapi({
+      description: "A user token may only raise it (lowering its job's priority), and never below 0; an admin any.",
+      example: 100,
+    }),
+    partition: identifier('partition').optional().openapi({
+      description:
+        'Another configured partition: its rules apply as at submit (state, allowed accounts, maximum time and size), and some node of it must fit the job.',
+    }),
+    name: label(256).optional(),
+    begin: JobDescription.shape.begin.openapi({
+      description:
+        "A new begin time, in sbatch's --begin formats (UTC unless it names an offset): in the future, the job waits (BeginTime) until then; now or past, it is eligible at once.",
+      example: 'now+30minutes',
+    }),
+  })
+  .strict()
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'give at least one of time_limit, nice, partition, name, begin',
+  })
+  .openapi('UpdateJobRequest');
+
+export const UpdateJobResult = z
+  .object({
+    job: Job,
+    changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).openapi({
+      description:
+        'What the update changed, field by field (time_limit in seconds, null for UNLIMITED; eligible_time as ISO-8601); empty when every value was already so.',
+      example: { time_limit: { from: 3600, to: 1800 } },
+    }),
+  })
+  .openapi('UpdateJobResult');

@@ -17,7 +17,7 @@ const route = createRoute({
   tags: ['Jobs'],
   summary: 'Submit a job',
   description:
-    "The body is the original SCNS-Conductor submit body. The script's `#SBATCH` (and `#CONDUCTOR`) lines before its first command are read as sbatch reads them (`-J`, `-A`, `-p`, `-c`, `-n`, `--ntasks-per-node`, `-N 1`, `--mem`, `--mem-per-cpu`, `-t`, `-o`, `-e`, `-D`, `--exclusive`, `--open-mode`, `--requeue`/`--no-requeue`, `--signal`, `--priority`, in any sbatch spelling); a field given in the body wins over its directive. A directive with a bad value, or an sbatch option that would change what the job gets and is not done here (`-N 2`, `--gres`, `--constraint`, …), is refused (422 naming `script`, the line and the option); one that changes nothing here (`--mail-user`, `--comment`, `--qos`, …) is kept in the job's `warnings`. The job shows the `directives` it applied. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.",
+    "The body is the original SCNS-Conductor submit body. The script's `#SBATCH` (and `#CONDUCTOR`) lines before its first command are read as sbatch reads them (`-J`, `-A`, `-p`, `-c`, `-n`, `--ntasks-per-node`, `-N 1`, `--mem`, `--mem-per-cpu`, `-t`, `-o`, `-e`, `-D`, `--exclusive`, `--open-mode`, `--requeue`/`--no-requeue`, `--signal`, `--priority`, `-H`/`--hold`, `-b`/`--begin`, in any sbatch spelling); a field given in the body wins over its directive. A directive with a bad value, or an sbatch option that would change what the job gets and is not done here (`-N 2`, `--gres`, `--constraint`, …), is refused (422 naming `script`, the line and the option); one that changes nothing here (`--mail-user`, `--comment`, `--qos`, …) is kept in the job's `warnings`. The job shows the `directives` it applied. The job is PENDING when this answers. With an `Idempotency-Key`, a submit is made at most once: every retry with the key and the same body (compared as canonical JSON) within 24 h is answered as the first submit was (same status and body, with `Idempotent-Replayed: true`), and the same key with another body is refused (422). Every 5xx of this path is safe to retry with the same key.",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: {
@@ -43,7 +43,10 @@ const route = createRoute({
 export function registerSubmitJob(app: App): void {
   app.openapi(route, async (c) => {
     const key = readIdempotencyKey(c.req.header('Idempotency-Key'), KEY_HEADER);
-    const { request, reading } = withDirectives(c.req.valid('json'));
+    const directives = withDirectives(c.req.valid('json'));
+    // A relative begin (now+1hour, 16:00) is read against the API's clock.
+    const { request } = directives;
+    const reading = { ...directives.reading, now: c.var.services.now() };
     if (key === undefined) {
       const job = await submitJob(c.var.db, c.var.services, c.var.principal, request, reading);
       return c.json(jobView(job, c.var.services.now()), 201, { Location: `/v1/jobs/${job.id}` });

@@ -1,0 +1,111 @@
+/**
+ * Hold and release (scontrol(1) hold / release; sbatch(1) --hold), issue 20. A hold keeps a PENDING job out of the
+ * queue (out-of-queue.ts) under reason JobHeldUser or JobHeldAdmin, and keeps the stored wait it replaced (a begin
+ * time, a dependency) to give back at its release. As Slurm: a user's hold (or a held submit, by anyone) is released
+ * by the job's user or an admin; an admin's hold only by an admin ("when a job is held by a system administrator …
+ * only a system administrator may release the job"); an admin's hold of a user-held job makes it admin-held.
+ */
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { jobs, type JobRow } from '../../shared/db/schema.js';
+import { WORKFLOW_WAIT_REASONS, type PendingReason } from '../../shared/job/pending-reason.js';
+import type { Services } from '../app-env.js';
+import { accountScope, actorName, type Principal } from '../auth/principal.js';
+import { Forbidden } from '../http/errors.js';
+import { isOutOfQueue } from './out-of-queue.js';
+import { lockPendingJob } from './lock-pending-job.js';
+import { pushOwedRefs } from './push-not-enqueued.js';
+import { recordJobChange } from './record-job-change.js';
+
+/** What a hold or release did: `none` when the job already was so (asking twice changes nothing). */
+export type HoldEffect = 'held' | 'released' | 'none';
+
+const HOLDS: readonly string[] = ['JobHeldUser', 'JobHeldAdmin'] satisfies PendingReason[];
+
+/** Waits a release gives back; any other reason (Priority, an account limit, decided anew) comes back as Priority. */
+const KEPT_WAITS: readonly string[] = WORKFLOW_WAIT_REASONS.filter((reason) => !HOLDS.includes(reason));
+
+/**
+ * Holds a PENDING job: an admin's hold is JobHeldAdmin, a user's (own account's jobs only) JobHeldUser. Its ref, if
+ * queued, is taken out (a node that claimed it meanwhile is refused it by the confirm). Throws JobNotFound (404),
+ * JobNotPending (409) for a job that no longer waits.
+ */
+export async function holdJob(
+  db: Database,
+  services: Pick<Services, 'queue'>,
+  principal: Principal,
+  id: number,
+): Promise<{ job: JobRow; effect: HoldEffect }> {
+  const held: PendingReason = principal.kind === 'admin' ? 'JobHeldAdmin' : 'JobHeldUser';
+  const outcome = await db.transaction(async (tx) => {
+    const job = await lockPendingJob(tx, id, accountScope(principal), 'only a PENDING job can be held');
+    // Held already, as strongly: a user's hold never weakens an admin's.
+    if (job.reason === held || job.reason === 'JobHeldAdmin') return { job, effect: 'none' as const, wasQueued: false };
+    const reasonBeforeHold = job.reason === 'JobHeldUser' ? job.reasonBeforeHold : job.reason;
+    const [after] = await tx
+      .update(jobs)
+      .set({ reason: held, reasonBeforeHold: reasonBeforeHold as PendingReason | null })
+      .where(eq(jobs.id, id))
+      .returning();
+    await recordJobChange(tx, job, {
+      kind: 'hold',
+      actor: actorName(principal),
+      reason: held === 'JobHeldAdmin' ? 'held by an admin' : 'held by its user',
+      changes: { reason: { from: job.reason, to: held } },
+    });
+    return { job: after!, effect: 'held' as const, wasQueued: !isOutOfQueue(job.reason) };
+  });
+  if (outcome.wasQueued) {
+    // A ref left behind is harmless (the confirm refuses a held job), only a node's wasted claim.
+    await services.queue
+      .remove([id])
+      .catch((error: Error) => console.warn(`job ${id}: ref not removed: ${error.message}`));
+  }
+  return { job: outcome.job, effect: outcome.effect };
+}
+
+/**
+ * Releases a held job: it goes back to the wait its hold replaced (a begin time still to come, a dependency), else
+ * to the queue (reason Priority, its ref pushed now, or by the reconciler if the queue fails). Releasing a job not
+ * held changes nothing. Throws Forbidden (403) when a user token releases an admin's hold, JobNotFound (404),
+ * JobNotPending (409).
+ */
+export async function releaseJob(
+  db: Database,
+  services: Pick<Services, 'queue' | 'onWork' | 'now'>,
+  principal: Principal,
+  id: number,
+): Promise<{ job: JobRow; effect: HoldEffect }> {
+  const now = services.now();
+  const outcome = await db.transaction(async (tx) => {
+    const job = await lockPendingJob(tx, id, accountScope(principal), 'only a PENDING job can be released');
+    if (job.reason === null || !HOLDS.includes(job.reason)) return { job, effect: 'none' as const };
+    if (job.reason === 'JobHeldAdmin' && principal.kind !== 'admin') {
+      throw new Forbidden(`job ${id} is held by an admin (JobHeldAdmin): only an admin may release it`);
+    }
+    const reason = reasonAfterRelease(job, now);
+    const [after] = await tx
+      .update(jobs)
+      .set({ reason, reasonBeforeHold: null, ...(reason === 'Priority' ? { enqueued: false } : {}) })
+      .where(eq(jobs.id, id))
+      .returning();
+    await recordJobChange(tx, job, {
+      kind: 'release',
+      actor: actorName(principal),
+      reason: 'released',
+      changes: { reason: { from: job.reason, to: reason } },
+    });
+    return { job: after!, effect: 'released' as const };
+  });
+  if (outcome.effect === 'released' && outcome.job.reason === 'Priority') await pushOwedRefs(db, services);
+  return outcome;
+}
+
+/** The wait a hold replaced, if it still holds: a begin time not yet come, a dependency, an array's cap. */
+function reasonAfterRelease(job: Pick<JobRow, 'reasonBeforeHold' | 'eligibleTime'>, now: Date): PendingReason {
+  const before = job.reasonBeforeHold;
+  if (before !== null && before !== 'BeginTime' && KEPT_WAITS.includes(before)) return before;
+  // The begin time is the job's own (eligible_time), whether set at submit or by an update under the hold.
+  if (job.eligibleTime.getTime() > now.getTime()) return 'BeginTime';
+  return 'Priority';
+}

@@ -1,0 +1,56 @@
+/**
+ * `conductor update ID --time-limit … --nice … --partition … --name … --begin …`: scontrol update of a PENDING job
+ * (PATCH /v1/jobs/{id}). Prints what changed, one `field: from -> to` line each; a refusal (a value not allowed, a
+ * job no longer PENDING) exits 1 with the API's reason.
+ */
+import type { Command } from 'commander';
+import { answer } from '../api-answer.js';
+import { UsageError } from '../cli-error.js';
+import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
+import { printJson } from '../print-json.js';
+
+interface UpdateOptions extends CommonOptions {
+  timeLimit?: string;
+  nice?: string;
+  partition?: string;
+  name?: string;
+  begin?: string;
+}
+
+export function updateCommand(program: Command): void {
+  withCommonOptions(
+    program
+      .command('update')
+      .argument('<id>', 'the job')
+      .description('change a PENDING job (scontrol update): users may only lower its time limit and raise its nice')
+      .option('-t, --time-limit <time>', 'a Slurm time: M, H:M:S, D-H:M:S, UNLIMITED')
+      .option('--nice <n>', 'its nice (users: only higher)')
+      .option('-p, --partition <partition>', 'move it to this partition')
+      .option('-J, --name <name>', 'rename it')
+      .option('-b, --begin <time>', "sbatch --begin's formats (now+1hour, 16:00, tomorrow, YYYY-MM-DDTHH:MM; UTC)"),
+  ).action((id: string, options: UpdateOptions) =>
+    runAction(async () => {
+      const body: { time_limit?: string; nice?: number; partition?: string; name?: string; begin?: string } = {};
+      if (options.timeLimit !== undefined) body.time_limit = options.timeLimit;
+      if (options.nice !== undefined) {
+        if (!/^[+-]?\d+$/.test(options.nice)) throw new UsageError(`--nice ${options.nice}: not a whole number`);
+        body.nice = Number(options.nice);
+      }
+      if (options.partition !== undefined) body.partition = options.partition;
+      if (options.name !== undefined) body.name = options.name;
+      if (options.begin !== undefined) body.begin = options.begin;
+      if (Object.keys(body).length === 0) {
+        throw new UsageError('give at least one of --time-limit, --nice, --partition, --name, --begin');
+      }
+      const client = clientFor(options);
+      const result = await answer(client.PATCH('/v1/jobs/{id}', { params: { path: { id } }, body }));
+      if (options.json) printJson(result);
+      else {
+        const lines = Object.entries(result.changes).map(
+          ([field, { from, to }]) => `job ${id}: ${field}: ${String(from)} -> ${String(to)}\n`,
+        );
+        process.stdout.write(lines.length > 0 ? lines.join('') : `job ${id}: unchanged\n`);
+      }
+    }),
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * `conductor submit -H/--begin`, `conductor hold`, `conductor release` and `conductor update` against a running API
+ * (issue 20, item 4): each prints what it did, a refusal exits 1 naming the job and why.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_REFUSED, EXIT_USAGE } from '../cli/exit-codes.js';
+import { ADMIN_TOKEN } from './helpers/test-app.js';
+import { startTestApi, type TestApi } from './helpers/test-node.js';
+
+const LAUNCHER = new URL('../cli/conductor.mjs', import.meta.url).pathname;
+const ROOT = new URL('..', import.meta.url).pathname;
+
+describe('conductor hold, release, update', () => {
+  let api: TestApi;
+  const home = mkdtempSync(join(tmpdir(), 'conductor-cli-home-'));
+  const script = join(home, 'job.sh');
+  writeFileSync(script, '#!/bin/bash\ntrue\n');
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const conductor = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [LAUNCHER, ...args], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          XDG_CONFIG_HOME: join(home, 'config'),
+          NO_COLOR: '1',
+          CONDUCTOR_URL: api.url,
+          CONDUCTOR_TOKEN: ADMIN_TOKEN,
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const job = async (id: string) => (await api.t.call('GET', `/v1/jobs/${id}`)).json();
+
+  it('submits held (-H) and with a begin time (--begin), and releases', async () => {
+    const held = await conductor(['submit', '--parsable', '-H', '-p', 'batch', script]);
+    expect(held).toMatchObject({ code: 0, stderr: '' });
+    const id = held.stdout.trim();
+    expect((await job(id)).reason).toBe('JobHeldUser');
+    const later = await conductor(['submit', '--parsable', '--begin=now+1hour', '-p', 'batch', script]);
+    expect((await job(later.stdout.trim())).reason).toBe('BeginTime');
+
+    expect(await conductor(['release', id, later.stdout.trim()])).toMatchObject({
+      code: 0,
+      stdout: `job ${id}: released (Priority)\njob ${later.stdout.trim()}: already not held (BeginTime)\n`,
+    });
+    expect(await conductor(['hold', id])).toMatchObject({ code: 0, stdout: `job ${id}: held (JobHeldAdmin)\n` });
+    const refused = await conductor(['hold', '999999', id]);
+    expect(refused.code).toBe(EXIT_REFUSED);
+    expect(refused.stdout).toBe(`job ${id}: already held (JobHeldAdmin)\n`);
+    expect(refused.stderr).toMatch(/job 999999: refused \(404/);
+  });
+
+  it('updates a pending job, printing each change, and refuses a bad value', async () => {
+    const id = (await conductor(['submit', '--parsable', '-H', '-p', 'batch', '-t', '60', script])).stdout.trim();
+    const updated = await conductor(['update', id, '--time-limit', '30', '--nice', '5', '--name', 'renamed']);
+    expect(updated).toMatchObject({ code: 0, stderr: '' });
+    expect(updated.stdout).toBe(
+      `job ${id}: time_limit: 3600 -> 1800\njob ${id}: nice: 0 -> 5\njob ${id}: name: job -> renamed\n`,
+    );
+    expect(await job(id)).toMatchObject({ time_limit: '0-00:30:00', name: 'renamed' });
+    const shown = await conductor(['show', id]);
+    expect(shown.stdout).toMatch(/updated; name job -> renamed; nice 0 -> 5; time_limit 3600 -> 1800/);
+    const refused = await conductor(['update', id, '--partition', 'nowhere']);
+    expect(refused.code).toBe(EXIT_REFUSED);
+    expect(refused.stderr).toMatch(/partition "nowhere" does not exist/);
+    expect((await conductor(['update', id])).code).toBe(EXIT_USAGE);
+  });
+});
