@@ -3240,7 +3240,7 @@ export interface components {
       exclusive?: boolean;
       /** @description An admin's absolute priority (as scontrol's Priority=): the job keeps it instead of the computed one. 0, the default, leaves it computed; a user token may not set more (use nice to lower a job's priority). */
       priority?: number;
-      /** @description Go back to PENDING when the node is lost. Defaults to false. */
+      /** @description false turns every automatic retry off. On /v1, absent or true: the job is retried as its `retry` policy says (by default when its node is lost or could not start it). On the original path, absent is false (its jobs end NODE_FAIL with their node), true the default policy. */
       requeue?: boolean;
       /**
        * @description How the output files are opened, as sbatch's --open-mode: "truncate" (the default) empties them first, "append" adds to them.
@@ -3271,11 +3271,46 @@ export interface components {
       dependency?: string;
       /** @description As sbatch's --kill-on-invalid-dep: a job whose dependency can never be satisfied (afterok on a parent that FAILED…) is CANCELLED with reason DependencyNeverSatisfied (true, the default), or kept PENDING with that reason (false). */
       kill_on_invalid_dep?: boolean;
+      retry?: components['schemas']['RetryPolicy'];
       /**
        * @description The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).
        * @example alice
        */
       user?: string;
+    };
+    RetryPolicy: {
+      /**
+       * @description The classes of a run's end that start the job again: node_fail, node_launch_failed, timeout, oom. Defaults to the node-side ones, node_fail, node_launch_failed; [] retries none of them.
+       * @example [
+       *       "node_fail",
+       *       "node_launch_failed",
+       *       "timeout",
+       *       "oom"
+       *     ]
+       */
+      on?: ('node_fail' | 'node_launch_failed' | 'timeout' | 'oom')[];
+      /**
+       * @description The script's exit statuses (1-255) that start the job again. Defaults to none.
+       * @example [
+       *       75
+       *     ]
+       */
+      exit_codes?: number[];
+      /**
+       * @description Attempts in all, the first included (1: never again). Defaults to 6, the first run and Slurm's MaxBatchRequeue of 5.
+       * @example 3
+       */
+      max_attempts?: number;
+      /**
+       * @description Seconds a retried job waits (reason BeginTime) before it is queued again. Defaults to 0: queued at once.
+       * @example 30
+       */
+      backoff_seconds?: number;
+      /**
+       * @description An OOM retry asks for this many times the memory of the run that ran out (rounded up to a MB), at most its partition's maximum per job and the most memory a node of its partition has. Defaults to 1 (the same memory).
+       * @example 1.5
+       */
+      oom_memory_factor?: number;
     };
     JobList: {
       jobs: components['schemas']['Job'][];
@@ -3287,6 +3322,7 @@ export interface components {
         [key: string]: string;
       };
       script: string;
+      retry: components['schemas']['JobRetryPolicy'];
       priority_factors: components['schemas']['PriorityFactors'];
       /**
        * @description The dependency conditions that remain, as squeue's %E: `afterok:12(unfulfilled),afterany:14(unfulfilled)`, one that can never be satisfied marked `(failed)`; null when none remain or it has none. reason_detail says what each waits for.
@@ -3294,6 +3330,14 @@ export interface components {
        */
       dependency: string | null;
     };
+    /** @description How the job is retried when a run ends (its body's retry over the defaults); null: never (requeue false). */
+    JobRetryPolicy: {
+      on: ('node_fail' | 'node_launch_failed' | 'timeout' | 'oom')[];
+      exit_codes: number[];
+      max_attempts: number;
+      backoff_seconds: number;
+      oom_memory_factor: number;
+    } | null;
     /** @description Its priority factors while PENDING (as sprio); null otherwise. */
     PriorityFactors: {
       /** @description How long it has waited, as a share of CONDUCTOR_PRIORITY_MAX_AGE, times its weight (0 to the weight), as sprio -l shows it. */
@@ -4084,7 +4128,7 @@ export interface components {
       exclusive?: boolean;
       /** @description Added. An integer, 0 to 1,000,000, higher first; default 0. */
       priority?: unknown;
-      /** @description Added. A boolean: go back to PENDING when the node is lost; default false. */
+      /** @description Added. A boolean: true retries the job when its node fails it (lost, or unable to start it), up to 6 attempts in all; default false. */
       requeue?: unknown;
       /** @description Added. A string of 1 to 255 printable ASCII characters, unique per job the client means to submit (a UUID): a retry with the same key and body within 24 h is answered with the first job, the same key with another body is refused (422). Unlike the other added fields, one that is not valid is refused, not ignored. As /v1's `Idempotency-Key` header. */
       idempotency_key?: unknown;

@@ -3,6 +3,7 @@ import type { JobState } from '../shared/job/job-state.js';
 import { createTestApp, TEST_PARTITIONS, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 import { moveJob } from './helpers/job-states.js';
+import { DEFAULT_RETRY_POLICY } from '../shared/job/retry-policy.js';
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -58,6 +59,7 @@ for (const backend of await backends()) {
         reason_detail: 'no node serves partition batch',
         environment: { OMP_PLACES: 'cores' },
         script: '#!/bin/bash\necho hi',
+        retry: DEFAULT_RETRY_POLICY,
         // As sprio shows them: the test apps weigh every factor 0, so the priority is the typed one.
         priority_factors: { age: 0, fair_share: 0, job_size: 0, partition: 0, nice: 0, admin_set: false },
         // It depends on nothing (as squeue's %E shows such a job: null).

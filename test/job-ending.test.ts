@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeJob } from '../shared/protocol/confirm.js';
-import { finishedEvent, jobEnding, WRAPPER_LOST_MESSAGE } from '../worker-node/job-ending.js';
+import {
+  DAEMON_LOST_WRAPPER_MESSAGE,
+  finishedEvent,
+  jobEnding,
+  WRAPPER_LOST_MESSAGE,
+} from '../worker-node/job-ending.js';
 
 const limits = { timeLimitSeconds: 60, memoryMb: 512 };
 const SIGTERM = 15;
@@ -29,6 +34,15 @@ describe("a run's ending", () => {
       error_msg: WRAPPER_LOST_MESSAGE,
     });
     expect(WRAPPER_LOST_MESSAGE).toMatch(/wrapper was lost/);
+  });
+
+  it('is NODE_FAIL, saying so, when its wrapper was lost with the daemon: the node’s failure', () => {
+    expect(jobEnding(undefined, 'DAEMON_LOST_WRAPPER', limits)).toEqual({
+      state: 'NODE_FAIL',
+      exit_status: null,
+      exit_signal: null,
+      error_msg: DAEMON_LOST_WRAPPER_MESSAGE,
+    });
   });
 
   it('is otherwise COMPLETED on status 0, and FAILED on any other status, a signal, or no status at all', () => {

@@ -13,6 +13,7 @@ import { SubmitRequest, toJobSpec } from '../shared/job/submit-request.js';
 import { formatOriginalTimeLimit, parseOriginalTimeLimit } from '../shared/job/original-time-limit.js';
 import { formatDuration, formatTimeLimit, parseTimeLimit, TimeLimitError } from '../shared/job/time-limit.js';
 import { formatWarnSignal, parseWarnSignal } from '../shared/job/warn-signal.js';
+import { DEFAULT_RETRY_POLICY } from '../shared/job/retry-policy.js';
 
 describe('time limits', () => {
   it.each([
@@ -248,7 +249,8 @@ describe('the submit body', () => {
       exclusive: false,
       nice: 0,
       priority: 0,
-      requeue: false,
+      requeue: true,
+      retryPolicy: DEFAULT_RETRY_POLICY,
       openMode: 'truncate',
       warnSignal: null,
       hold: false,

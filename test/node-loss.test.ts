@@ -32,7 +32,7 @@ for (const backend of await backends()) {
       await beat('n2', n2);
 
       const requeued = await t.submit(validJob({ requeue: true, name: 'again' }));
-      const failed = await t.submit(validJob({ name: 'once' }));
+      const failed = await t.submit(validJob({ name: 'once', requeue: false }));
       const cancelled = await t.submit(validJob({ requeue: true, name: 'unwanted' }));
       await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody });
       await t.call('POST', '/v1/nodes/n1/confirm', { token: n1, body: { job_ids: [requeued, failed, cancelled] } });
@@ -135,7 +135,7 @@ for (const backend of await backends()) {
       const body = { ...capacity, partitions: ['lease'] };
       await t.call('POST', '/v1/nodes/n5/heartbeat', { token: n5, body });
       const again = await t.submit(validJob({ partition: 'lease', requeue: true }));
-      const once = await t.submit(validJob({ partition: 'lease' }));
+      const once = await t.submit(validJob({ partition: 'lease', requeue: false }));
       await t.call('POST', '/v1/nodes/n5/claim', { token: n5, body: { ...claimBody, partitions: ['lease'] } });
       await t.call('POST', '/v1/nodes/n5/confirm', { token: n5, body: { job_ids: [again, once] } });
       await t.database.db.execute(
@@ -160,7 +160,7 @@ for (const backend of await backends()) {
       const body = { ...capacity, partitions: ['fenced'] };
       await t.call('POST', '/v1/nodes/n7/heartbeat', { token: n7, body });
       const again = await t.submit(validJob({ partition: 'fenced', requeue: true }));
-      const once = await t.submit(validJob({ partition: 'fenced' }));
+      const once = await t.submit(validJob({ partition: 'fenced', requeue: false }));
       await t.call('POST', '/v1/nodes/n7/claim', { token: n7, body: { ...claimBody, partitions: ['fenced'] } });
       await t.call('POST', '/v1/nodes/n7/confirm', { token: n7, body: { job_ids: [again, once] } });
       const stopped = (job_id: string) => ({
@@ -212,7 +212,7 @@ for (const backend of await backends()) {
     it('settles a job confirmed on a node just as it was marked DOWN, at the next run', async () => {
       const n3 = await t.token('node', 'n3');
       await t.call('POST', '/v1/nodes/n3/heartbeat', { token: n3, body: capacity });
-      const id = await t.submit(validJob({ partition: 'race' }));
+      const id = await t.submit(validJob({ partition: 'race', requeue: false }));
       await fallSilent('n3');
       await new Reconciler(t.queue).run(t.database.db);
       // As if the confirm had passed its check before the marking: RUNNING on a node that is DOWN.

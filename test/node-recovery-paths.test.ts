@@ -329,7 +329,8 @@ describe('the node daemon recovers on its rarer paths', () => {
     async () => {
       const name = 'outvoted';
       const daemon = await startNode(name, { CONDUCTOR_HEARTBEAT_SECONDS: '0.1' }, true);
-      const id = await submit(processTree());
+      // Not retried (a lost node's run is, by default): it stays NODE_FAIL for the node to be told to stop it.
+      const id = await submit(processTree(), { requeue: false });
       const pids = await treePids(work, id);
       await waitFor(`job ${id}'s start reported`, () =>
         eventsSent().some((event) => event.kind === 'started' && event.job_id === id) ? true : undefined,

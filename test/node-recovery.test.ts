@@ -10,6 +10,7 @@ import { processStartTime } from '../worker-node/process-table.js';
 import { Journal } from '../worker-node/journal.js';
 import type { NodeJob } from '../shared/protocol/confirm.js';
 import { runKey, type RunRecord } from '../worker-node/run-record.js';
+import { DAEMON_LOST_WRAPPER_MESSAGE } from '../worker-node/job-ending.js';
 import {
   ENDED,
   getJob,
@@ -146,7 +147,8 @@ describe('the node daemon survives faults', () => {
 
   it('a journal entry whose pid now names an unrelated process is not adopted, and that process is left alone', async () => {
     // A job RUNNING on the node as attempt 1, as the daemon would have confirmed it before its crash.
-    const id = await submit('sleep 600');
+    // Not retried (a run lost while its daemon was down is the node's failure, retried by default): its end stands.
+    const id = await submit('sleep 600', { requeue: false });
     const token = await api.t.token('node', 'reused');
     const capacity = { partitions: ['default'], cpus: 1, memory_mb: 4096 };
     await api.t.call('POST', '/v1/nodes/reused/heartbeat', { token, body: capacity });
@@ -180,10 +182,7 @@ describe('the node daemon survives faults', () => {
 
       const daemon = await nodes.start('reused', { CONDUCTOR_NODE_CPUS: '1' });
       const ended = await waitForState(api.t, id, ENDED);
-      expect(ended).toMatchObject({
-        state: 'FAILED',
-        error_msg: 'the job process ended without leaving its exit status',
-      });
+      expect(ended).toMatchObject({ state: 'NODE_FAIL', error_msg: DAEMON_LOST_WRAPPER_MESSAGE });
       expect(daemon.stdout().join('\n')).not.toContain('re-adopted');
       expect(processStartTime(pid)).toBe(startTime);
     } finally {

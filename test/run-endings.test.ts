@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { WRAPPER_LOST_MESSAGE } from '../worker-node/job-ending.js';
+import { DAEMON_LOST_WRAPPER_MESSAGE } from '../worker-node/job-ending.js';
 import { processStartTime } from '../worker-node/process-table.js';
 import type { ChildServer } from './helpers/child-server.js';
 import {
@@ -89,7 +89,8 @@ describe('no false endings: the daemon killed -9 around a job end', () => {
   /** Runs until the test ends it, then exits with `code`; writes its id to `starts` first (a job run twice shows). */
   const submit = (code: number) =>
     api.t.submit(
-      { name: 'job', current_working_directory: work, memory_per_node: '100M' },
+      // Never retried: each run's own end is what this suite checks.
+      { name: 'job', current_working_directory: work, memory_per_node: '100M', requeue: false },
       [
         '#!/bin/bash',
         `echo $CONDUCTOR_JOB_ID >> ${work}/starts`,
@@ -197,7 +198,7 @@ describe('no false endings: the daemon killed -9 around a job end', () => {
     expect(starts()).toEqual([...all].sort());
   }, 60_000);
 
-  it('settles a run whose wrapper is gone without a status only after the grace, FAILED saying so; a held wrapper outlives it', async () => {
+  it('settles a run whose wrapper is gone without a status only after the grace, NODE_FAIL saying so; a held wrapper outlives it', async () => {
     let daemon = await nodes.start(NODE, env);
     const [held, orphaned, lost] = [await submit(0), await submit(0), await submit(0)];
     const [orphanedPids, lostPids] = await Promise.all([orphaned, lost].map((id) => pidFile(id)));
@@ -217,15 +218,16 @@ describe('no false endings: the daemon killed -9 around a job end', () => {
     );
 
     daemon = await nodes.start(NODE, env);
-    // Both settled only once the daemon has watched them for the grace (its clock, not this test's).
+    // Both settled only once the daemon has watched them for the grace (its clock, not this test's). Lost while the
+    // daemon was away: the node's failure (NODE_FAIL, retried by default), not the job's.
     expect(await waitForState(api.t, orphaned, ENDED)).toMatchObject({
-      state: 'FAILED',
-      error_msg: WRAPPER_LOST_MESSAGE,
+      state: 'NODE_FAIL',
+      error_msg: DAEMON_LOST_WRAPPER_MESSAGE,
       exit_code: null,
     });
     expect(await waitForState(api.t, lost, ENDED)).toMatchObject({
-      state: 'FAILED',
-      error_msg: 'the job process ended without leaving its exit status',
+      state: 'NODE_FAIL',
+      error_msg: DAEMON_LOST_WRAPPER_MESSAGE,
       exit_code: null,
     });
     // The orphaned job was ended with its run.

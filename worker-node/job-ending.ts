@@ -11,13 +11,21 @@ import type { RunRecord } from './run-record.js';
  * WRAPPER_LOST: the run's wrapper (the parent that waits for the job and writes its outcome) disappeared, killed by
  * the job or anyone: nothing could tell its outcome any more. A job-side failure, FAILED, never requeued.
  * LEASE_EXPIRED: the node could not renew its lease with the API (node-lease.ts), and stopped the run before the API
- * could settle it and start it elsewhere (the daemon, or its wrapper when the daemon was gone): NODE_FAIL, requeued
- * if the job asked.
+ * could settle it and start it elsewhere (the daemon, or its wrapper when the daemon was gone): NODE_FAIL, retried
+ * as its job's policy says (node_fail).
+ * DAEMON_LOST_WRAPPER: the run's wrapper was already gone, without an outcome, when the daemon started again (lost in
+ * the daemon's own crash or restart: a service manager that kills the daemon's whole process group, a reboot): the
+ * node's failure, not the job's: NODE_FAIL, retried as its job's policy says (node_fail).
  */
-export type KillReason = 'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED' | 'WRAPPER_LOST' | 'LEASE_EXPIRED';
+export type KillReason =
+  'CANCELLED' | 'TIMEOUT' | 'OUT_OF_MEMORY' | 'STOPPED' | 'WRAPPER_LOST' | 'LEASE_EXPIRED' | 'DAEMON_LOST_WRAPPER';
 
 /** The error_msg of a run stopped at its node's lease's end. */
 export const LEASE_EXPIRED_MESSAGE = "stopped before its node's lease with the API ended: the node could not renew it";
+
+/** The error_msg of a run whose wrapper was lost with its daemon. */
+export const DAEMON_LOST_WRAPPER_MESSAGE =
+  "its wrapper was lost while the node's daemon was down (its crash or restart): the job was ended, its outcome unknown";
 
 /** The error_msg of a run whose wrapper was lost. */
 export const WRAPPER_LOST_MESSAGE = 'its wrapper was lost (killed while the job ran): the job was ended';
@@ -39,6 +47,8 @@ export function jobEnding(
       return { state: 'FAILED', ...code, error_msg: WRAPPER_LOST_MESSAGE };
     case 'LEASE_EXPIRED':
       return { state: 'NODE_FAIL', ...code, error_msg: LEASE_EXPIRED_MESSAGE };
+    case 'DAEMON_LOST_WRAPPER':
+      return { state: 'NODE_FAIL', ...code, error_msg: DAEMON_LOST_WRAPPER_MESSAGE };
     default:
       break;
   }

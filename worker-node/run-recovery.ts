@@ -77,6 +77,8 @@ async function resumeRun(run: Run, { table, supervisor, log, now }: RecoveryPart
     facts = readRunFacts({ ...record, pid: record.pid, startTime: record.startTime! });
     const verdict = runEnding(facts, undefined, now());
     run.goneSince = verdict.goneSince;
+    // Gone at the first look, with no status: it went while the daemon was down, not under its watch.
+    run.lostWithDaemon = verdict.goneSince !== undefined;
     ending = verdict.ending;
   }
   switch (resumption(record, ending)) {

@@ -302,7 +302,7 @@ export class RunSupervisor {
     if (run.wrapperLost || !hasProcess(run)) return;
     run.wrapperLost = true;
     if (!run.record.kill) {
-      run.record.kill = 'WRAPPER_LOST';
+      run.record.kill = run.lostWithDaemon ? 'DAEMON_LOST_WRAPPER' : 'WRAPPER_LOST';
       this.options.log(`job ${run.record.jobId}: its wrapper was lost; ending it`);
       await this.#save(run, 'its lost wrapper');
     }
@@ -353,6 +353,11 @@ export class RunSupervisor {
     if (exit?.fenced && !record.kill) {
       record.kill = 'LEASE_EXPIRED';
       await this.#save(run, 'its end at the lease');
+    }
+    // Its wrapper went with the daemon, and its job too, leaving no outcome: the node lost it (a reboot, say).
+    if (exit === undefined && record.pid !== undefined && run.lostWithDaemon && !record.kill) {
+      record.kill = 'DAEMON_LOST_WRAPPER';
+      await this.#save(run, 'its run lost with the daemon');
     }
     // What the job left behind in its group (background processes) ends with it: its cores are given out next.
     // Unless its pid now names another process: then the group is someone else's (a pid still in use as a group id

@@ -16,6 +16,11 @@ export interface Run {
   goneSince?: number;
   /** Its wrapper was found gone without a status file: it is being ended for that, once. */
   wrapperLost?: boolean;
+  /**
+   * Its wrapper (for a record naming none, its job) was already gone without a status file when the daemon started
+   * again (run-recovery.ts): lost with the daemon, so its end is the node's failure (job-ending.ts, DAEMON_LOST_WRAPPER).
+   */
+  lostWithDaemon?: boolean;
 }
 
 interface HeldRun extends Run {

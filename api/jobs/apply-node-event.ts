@@ -3,6 +3,8 @@ import type { Database } from '../../shared/db/database.js';
 import type { EventResult, FinishedEvent, NodeEvent, StartedEvent } from '../../shared/protocol/events.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { keepLateReports } from './late-run-reports.js';
+import { decideRetry, endCause } from './retry-decision.js';
+import { readRetryInputs, retryRuns } from './retry-runs.js';
 import { transitionJobs, type TransitionResult } from './transition-jobs.js';
 
 /**
@@ -45,22 +47,27 @@ export async function applyNodeEvents(
     starts.forEach(({ event, n }, i) => (results[n] = resultOf(applied[i]!, node, event)));
   }
   if (ends.length) {
-    // A run its node stopped at its lease's end (protocol 4) is a lost node's job: back to PENDING if it asked.
-    const requeueable = ends.filter(({ event }) => event.state === 'NODE_FAIL');
-    const requeued = await transitionJobs(db, {
-      jobs: requeueable.map(({ event }) => ({
-        id: Number(event.job_id),
-        to: 'PENDING',
-        reason: `${event.error_msg ?? 'node failure'}: requeued`,
-        values: { attempt: event.attempt, output_bytes: event.output_bytes },
-      })),
-      from: ['RUNNING'],
-      inputs: { attempt: 'integer', output_bytes: 'bigint' },
-      set: sql`enqueued = false, node_name = NULL, start_time = NULL, cpu_ids = NULL, pid = NULL, ${addOutputBytes}`,
-      where: sql`${thisRun} AND current.requeue AND current.cancel_requested_at IS NULL`,
-      actor,
+    // A run whose end its job's retry policy names (a run its node stopped at its lease's end, one its node could not
+    // start, …: retry-decision.ts) goes back to PENDING, as a new attempt at its next start.
+    // Only ends a policy could retry read their jobs' policies: a batch of COMPLETED runs reads nothing more.
+    const retryable = ends.filter(({ event }) => endCause(event) !== null);
+    const inputs = await readRetryInputs(db, [...new Set(retryable.map(({ event }) => Number(event.job_id)))]);
+    const retried = retryable.flatMap(({ event, n }) => {
+      const job = inputs.get(Number(event.job_id));
+      const retry = job && decideRetry({ ...job, attempt: event.attempt, outcome: event });
+      return retry ? [{ event, n, retry }] : [];
     });
-    requeueable.forEach(({ n }, i) => {
+    const requeued = await retryRuns(
+      db,
+      retried.map(({ event, retry }) => ({
+        id: Number(event.job_id),
+        attempt: event.attempt,
+        retry,
+        values: { output_bytes: event.output_bytes },
+      })),
+      { actor, where: thisRun, inputs: { output_bytes: 'bigint' }, set: addOutputBytes },
+    );
+    retried.forEach(({ n }, i) => {
       if (requeued[i]!.applied) results[n] = 'applied';
     });
     const rest = ends.filter(({ n }) => results[n] === undefined);

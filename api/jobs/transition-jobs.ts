@@ -39,6 +39,8 @@ export interface TransitionBatch {
   inputs?: Record<string, string>;
   /** Columns written with the state, over `input.*` and `current.*` (the row as it was). */
   set?: SQL;
+  /** The reason of a job moved to PENDING, over `input.*` and `current.*`; 'Priority' unless given (a retry's backoff). */
+  pendingReason?: SQL;
   /** Conditions beyond the state and the table, over `input.*` and `current.*`. */
   where?: SQL;
   actor: string;
@@ -92,7 +94,7 @@ export async function transitionJobs(db: Database, batch: TransitionBatch): Prom
       UPDATE jobs SET
         state = input.to_state,
         reason = CASE WHEN input.to_state = current.state THEN current.reason
-                      WHEN input.to_state = 'PENDING' THEN 'Priority' END,
+                      WHEN input.to_state = 'PENDING' THEN ${batch.pendingReason ?? sql`'Priority'`} END,
         end_time = CASE WHEN input.to_state = ANY(${wordArray(TERMINAL_STATES)}) THEN now()
                         ELSE current.end_time END
         ${batch.set ? sql`, ${batch.set}` : sql``}

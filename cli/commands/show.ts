@@ -33,7 +33,8 @@ export function showCommand(program: Command): void {
           ['Priority', job.priority],
           ['Partition', job.partition],
           ['Requeue', job.requeue ? 1 : 0],
-          ['Restarts', job.attempt - 1],
+          // As SLURM_RESTART_COUNT: the starts after the first; a retried job waiting to start again counts its retry.
+          ['Restarts', job.state === 'PENDING' ? job.attempt : Math.max(0, job.attempt - 1)],
         ],
         [
           ['JobState', coloured(job.state)],

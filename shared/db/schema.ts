@@ -16,6 +16,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { JobState } from '../job/job-state.js';
+import type { RetryPolicy } from '../job/retry-policy.js';
 import type { PendingReason } from '../job/pending-reason.js';
 import type { JobChanges, JobEventKind } from '../job/job-change.js';
 import type { NodeState } from '../node-state.js';
@@ -38,6 +39,8 @@ export const jobs = pgTable('jobs', {
   reason: text('reason'),
   priority: integer('priority').notNull().default(0),
   requeue: boolean('requeue').notNull().default(false),
+  /** How the job retries (shared/job/retry-policy.ts, migration 0026); null: never automatically. */
+  retryPolicy: jsonb('retry_policy').$type<RetryPolicy>(),
   attempt: integer('attempt').notNull().default(0),
   submittedBy: text('submitted_by').notNull(),
   script: text('script').notNull(),

@@ -14,6 +14,7 @@ import { BeginTimeError, parseBeginTime } from './begin-time.js';
 import { DEFAULT_OPEN_MODE, OPEN_MODES, type OpenMode } from './open-mode.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
 import { parseWarnSignal, WarnSignalError, type WarnSignal } from './warn-signal.js';
+import { effectiveRetryPolicy, RetryBody, type RetryPolicy } from './retry-policy.js';
 
 /** sbatch's default output file, for stdout and stderr alike. */
 export const DEFAULT_OUTPUT = 'slurm-%j.out';
@@ -123,10 +124,10 @@ export function jobFields<T extends z.ZodType<string | number>>(timeLimit: T) {
       description:
         "An admin's absolute priority (as scontrol's Priority=): the job keeps it instead of the computed one. 0, the default, leaves it computed; a user token may not set more (use nice to lower a job's priority).",
     }),
-    requeue: z
-      .boolean()
-      .optional()
-      .openapi({ description: 'Go back to PENDING when the node is lost. Defaults to false.' }),
+    requeue: z.boolean().optional().openapi({
+      description:
+        'false turns every automatic retry off. On /v1, absent or true: the job is retried as its `retry` policy says (by default when its node is lost or could not start it). On the original path, absent is false (its jobs end NODE_FAIL with their node), true the default policy.',
+    }),
   };
 }
 
@@ -205,6 +206,8 @@ export const JobDescription = z
         "As sbatch's --kill-on-invalid-dep: a job whose dependency can never be satisfied (afterok on a parent that FAILED…) is CANCELLED with reason DependencyNeverSatisfied (true, the default), or kept PENDING with that reason (false).",
     }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
+    // Only on /v1: the original path's jobs retry as it did (requeue true: the default policy).
+    retry: RetryBody.optional(),
     user: unixUser('job.user').optional().openapi({
       description:
         "The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).",
@@ -213,7 +216,19 @@ export const JobDescription = z
   })
   .strict()
   .superRefine(checkJobSize)
+  .superRefine(checkRetryWithRequeue)
   .openapi('JobDescription');
+
+/** `requeue: false` turns every retry off: a policy beside it is a contradiction, not something to drop silently. */
+function checkRetryWithRequeue(job: { requeue?: boolean; retry?: RetryBody }, ctx: z.RefinementCtx): void {
+  if (job.requeue === false && job.retry !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['retry'],
+      message: 'requeue false turns every automatic retry off: give a retry policy or requeue false, not both',
+    });
+  }
+}
 
 export const SubmitRequest = z.object({ job: JobDescription, script }).strict().openapi('SubmitRequest');
 
@@ -240,7 +255,10 @@ export interface JobSpec {
   priority: number;
   /** sbatch's --nice: subtracted from the computed priority. */
   nice: number;
+  /** Whether the job retries at all (false: `requeue: false`); the same as retryPolicy !== null. */
   requeue: boolean;
+  /** How it retries (retry-policy.ts); null: never automatically. */
+  retryPolicy: RetryPolicy | null;
   script: string;
   openMode: OpenMode;
   warnSignal: WarnSignal | null;
@@ -302,7 +320,7 @@ export function toJobSpec(
     exclusive: job.exclusive ?? false,
     priority: job.priority ?? 0,
     nice: job.nice ?? 0,
-    requeue: job.requeue ?? false,
+    ...retrying(job),
     openMode: job.open_mode ?? DEFAULT_OPEN_MODE,
     warnSignal: job.signal === undefined ? null : parseWarnSignal(job.signal),
     hold: job.hold ?? false,
@@ -313,6 +331,11 @@ export function toJobSpec(
     warnings: reading.warnings,
     directives: reading.directives ?? [],
   };
+}
+
+function retrying(job: z.infer<typeof JobDescription>): Pick<JobSpec, 'requeue' | 'retryPolicy'> {
+  const retryPolicy = effectiveRetryPolicy(job.requeue, job.retry);
+  return { requeue: retryPolicy !== null, retryPolicy };
 }
 
 function environmentRecord(value: Record<string, string> | string[]): Record<string, string> {

@@ -42,6 +42,8 @@ export function readOriginalBody(
     if (parsed.success) Object.assign(taken, { [name]: parsed.data });
     else warnings.push(`field "job.${name}" ignored: ${parsed.error.issues[0]?.message ?? 'not valid'}`);
   }
+  // The original's jobs ended NODE_FAIL with their node: without `requeue`, no retry (on /v1, the default policy).
+  taken.requeue ??= false;
   return { request: { job: { ...job, ...taken }, script: body.script }, warnings, idempotencyKey };
 }
 

@@ -41,7 +41,9 @@ export const OriginalJobDescription = z
     cpus_per_task: z.preprocess(pydanticInt, fields.cpus_per_task),
     exclusive: z.preprocess(pydanticBool, fields.exclusive),
     priority: added('An integer, 0 to 1,000,000, higher first; default 0.'),
-    requeue: added('A boolean: go back to PENDING when the node is lost; default false.'),
+    requeue: added(
+      'A boolean: true retries the job when its node fails it (lost, or unable to start it), up to 6 attempts in all; default false.',
+    ),
     idempotency_key: added(
       "A string of 1 to 255 printable ASCII characters, unique per job the client means to submit (a UUID): a retry with the same key and body within 24 h is answered with the first job, the same key with another body is refused (422). Unlike the other added fields, one that is not valid is refused, not ignored. As /v1's `Idempotency-Key` header.",
     ),

@@ -74,6 +74,7 @@ export function jobDetailView(
     ...jobView(row, now, pending),
     environment: row.environment,
     script: row.script,
+    retry: row.retryPolicy,
     priority_factors: factors,
     dependency,
   };

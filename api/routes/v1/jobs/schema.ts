@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { JOB_EVENT_KINDS } from '../../../../shared/job/job-change.js';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
 import { OPEN_MODES } from '../../../../shared/job/open-mode.js';
+import { RETRY_CLASSES } from '../../../../shared/job/retry-policy.js';
 import { JobDescription } from '../../../../shared/job/submit-request.js';
 import { identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
 import { isListCursor } from '../../../jobs/list-cursor.js';
@@ -125,9 +126,24 @@ export const PriorityFactors = z
       "What a PENDING job's priority is made of, as of now: round(age + fair_share + job_size + partition) − nice, recomputed every CONDUCTOR_PRIORITY_RECOMPUTE_SECONDS.",
   });
 
+/** A job's retry policy as stored, every field filled in (shared/job/retry-policy.ts). */
+export const JobRetryPolicy = z
+  .object({
+    on: z.array(z.enum(RETRY_CLASSES)),
+    exit_codes: z.array(z.number().int()),
+    max_attempts: z.number().int(),
+    backoff_seconds: z.number().int(),
+    oom_memory_factor: z.number(),
+  })
+  .openapi('JobRetryPolicy');
+
 export const JobDetail = Job.extend({
   environment: z.record(z.string(), z.string()),
   script: z.string(),
+  retry: JobRetryPolicy.nullable().openapi({
+    description:
+      "How the job is retried when a run ends (its body's retry over the defaults); null: never (requeue false).",
+  }),
   priority_factors: PriorityFactors.nullable().openapi({
     description: 'Its priority factors while PENDING (as sprio); null otherwise.',
   }),
