@@ -2,17 +2,13 @@
  * `conductor accounts` and `conductor accounts set` (sacctmgr-like) against a running API: set changes only the
  * limits it names, `none` clears one, the list shows each limit beside its usage.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_USAGE } from '../cli/exit-codes.js';
-import { ADMIN_TOKEN } from './helpers/test-app.js';
 import { startTestApi, type TestApi } from './helpers/test-node.js';
-
-const LAUNCHER = new URL('../cli/conductor.mjs', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
+import { runConductor } from './helpers/run-conductor.js';
 
 describe('conductor accounts', () => {
   let api: TestApi;
@@ -25,25 +21,7 @@ describe('conductor accounts', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const conductor = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          XDG_CONFIG_HOME: join(home, 'config'),
-          NO_COLOR: '1',
-          CONDUCTOR_URL: api.url,
-          CONDUCTOR_TOKEN: ADMIN_TOKEN,
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const conductor = (args: string[]) => runConductor(api.url, home, args);
   const account = async (name: string) => (await api.t.call('GET', `/v1/accounts/${name}`)).json();
 
   it('sets the limits it names and keeps the others; none clears one; the list shows usage beside each limit', async () => {

@@ -2,17 +2,13 @@
  * `conductor submit -H/--begin`, `conductor hold`, `conductor release` and `conductor update` against a running API
  * (issue 20, item 4): each prints what it did, a refusal exits 1 naming the job and why.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_REFUSED, EXIT_USAGE } from '../cli/exit-codes.js';
-import { ADMIN_TOKEN } from './helpers/test-app.js';
 import { startTestApi, type TestApi } from './helpers/test-node.js';
-
-const LAUNCHER = new URL('../cli/conductor.mjs', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
+import { runConductor } from './helpers/run-conductor.js';
 
 describe('conductor hold, release, update', () => {
   let api: TestApi;
@@ -27,25 +23,7 @@ describe('conductor hold, release, update', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const conductor = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          XDG_CONFIG_HOME: join(home, 'config'),
-          NO_COLOR: '1',
-          CONDUCTOR_URL: api.url,
-          CONDUCTOR_TOKEN: ADMIN_TOKEN,
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const conductor = (args: string[]) => runConductor(api.url, home, args);
   const job = async (id: string) => (await api.t.call('GET', `/v1/jobs/${id}`)).json();
 
   it('submits held (-H) and with a begin time (--begin), and releases', async () => {

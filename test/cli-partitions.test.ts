@@ -2,17 +2,13 @@
  * `conductor partitions` and `conductor partitions apply FILE` (issue 19, item 1): slurm.conf's PartitionName lines
  * read as Slurm reads them, then PUT through a running API by the real launcher.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPartitionLines } from '../cli/slurm-partition-lines.js';
-import { ADMIN_TOKEN } from './helpers/test-app.js';
 import { startTestApi, type TestApi } from './helpers/test-node.js';
-
-const LAUNCHER = new URL('../cli/conductor.mjs', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
+import { runConductor } from './helpers/run-conductor.js';
 
 describe('slurm.conf partition lines', () => {
   it('reads each key into the API field it sets, with PartitionName=DEFAULT lines giving defaults', () => {
@@ -64,29 +60,7 @@ describe('slurm.conf partition lines', () => {
   });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function conductor(api: TestApi, args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [LAUNCHER, ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: tmpdir(),
-      NO_COLOR: '1',
-      CONDUCTOR_URL: api.url,
-      CONDUCTOR_TOKEN: ADMIN_TOKEN,
-    },
-  });
-  const run: Run = { code: null, stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
-  child.stdin.end();
-  return new Promise((resolve) => child.on('close', (code) => resolve({ ...run, code })));
-}
+const conductor = (api: TestApi, args: string[]) => runConductor(api.url, tmpdir(), args);
 
 describe('conductor partitions against a running API', () => {
   let api: TestApi;

@@ -3,17 +3,13 @@
  * human report (scontrol-style lines, squeue --start's StartTime and SchedNodeList, the jobs ahead, each node) and
  * `--json`, and the API's refusal for a job that is not PENDING.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN } from './helpers/test-app.js';
 import { startTestApi, type TestApi } from './helpers/test-node.js';
+import { runConductor } from './helpers/run-conductor.js';
 import { beat, json, smallJob, startOn } from './helpers/pending-cluster.js';
-
-const LAUNCHER = new URL('../cli/conductor.mjs', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
 
 describe('conductor why', () => {
   let api: TestApi;
@@ -26,20 +22,7 @@ describe('conductor why', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const conductor = (args: string[]) => {
-    const child = spawn(process.execPath, [LAUNCHER, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', CONDUCTOR_URL: api.url, CONDUCTOR_TOKEN: ADMIN_TOKEN },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.end();
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr })),
-    );
-  };
+  const conductor = (args: string[]) => runConductor(api.url, home, args);
   const submit = async (extra: Record<string, unknown> = {}) =>
     (
       await json(
