@@ -4,13 +4,11 @@
  * refused is named on stderr and the exit code is then 1, after the others were still asked.
  */
 import type { Command } from 'commander';
-import { ConductorApiError } from '../../sdk/index.js';
 import { answer } from '../api-answer.js';
 import { UsageError } from '../cli-error.js';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
-import { EXIT_REFUSED } from '../exit-codes.js';
+import { eachJob } from '../each-job.js';
 import { listJobs, type JobFilterOptions } from '../job-filters.js';
-import { printJson } from '../print-json.js';
 
 export function cancelCommand(program: Command): void {
   withCommonOptions(
@@ -41,22 +39,10 @@ export function cancelCommand(program: Command): void {
           .filter((id) => ids.length === 0 || ids.includes(id))
           .sort((a, b) => Number(a) - Number(b));
       }
-      const results = [];
-      let refused = false;
-      for (const id of targets) {
-        try {
-          const result = await answer(client.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } }));
-          results.push({ id, effect: result.effect, state: result.job.state });
-          if (!options.json) process.stdout.write(`job ${id}: ${result.effect.replace('_', ' ')}\n`);
-        } catch (error) {
-          if (!(error instanceof ConductorApiError)) throw error;
-          refused = true;
-          results.push({ id, error: { status: error.status, code: error.code, message: error.message } });
-          process.stderr.write(`conductor: job ${id}: refused (${error.status} ${error.code}): ${error.message}\n`);
-        }
-      }
-      if (options.json) printJson(results);
-      return refused ? EXIT_REFUSED : 0;
+      return eachJob(targets, options.json, async (id) => {
+        const result = await answer(client.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } }));
+        return { record: { effect: result.effect, state: result.job.state }, line: result.effect.replace('_', ' ') };
+      });
     }),
   );
 }

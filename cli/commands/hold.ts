@@ -4,11 +4,9 @@
  * release) is named on stderr and the exit code is then 1, after the others were still asked.
  */
 import type { Command } from 'commander';
-import { ConductorApiError } from '../../sdk/index.js';
 import { answer } from '../api-answer.js';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
-import { EXIT_REFUSED } from '../exit-codes.js';
-import { printJson } from '../print-json.js';
+import { eachJob } from '../each-job.js';
 
 export function holdCommands(program: Command): void {
   for (const [name, description] of [
@@ -19,26 +17,14 @@ export function holdCommands(program: Command): void {
       (ids: string[], options: CommonOptions) =>
         runAction(async () => {
           const client = clientFor(options);
-          const results = [];
-          let refused = false;
-          for (const id of ids) {
-            try {
-              const result = await answer(client.POST(`/v1/jobs/{id}/${name}`, { params: { path: { id } } }));
-              results.push({ id, effect: result.effect, reason: result.job.reason });
-              if (!options.json) {
-                const what =
-                  result.effect === 'none' ? `already ${name === 'hold' ? 'held' : 'not held'}` : result.effect;
-                process.stdout.write(`job ${id}: ${what} (${result.job.reason})\n`);
-              }
-            } catch (error) {
-              if (!(error instanceof ConductorApiError)) throw error;
-              refused = true;
-              results.push({ id, error: { status: error.status, code: error.code, message: error.message } });
-              process.stderr.write(`conductor: job ${id}: refused (${error.status} ${error.code}): ${error.message}\n`);
-            }
-          }
-          if (options.json) printJson(results);
-          return refused ? EXIT_REFUSED : 0;
+          return eachJob(ids, options.json, async (id) => {
+            const result = await answer(client.POST(`/v1/jobs/{id}/${name}`, { params: { path: { id } } }));
+            const what = result.effect === 'none' ? `already ${name === 'hold' ? 'held' : 'not held'}` : result.effect;
+            return {
+              record: { effect: result.effect, reason: result.job.reason },
+              line: `${what} (${result.job.reason})`,
+            };
+          });
         }),
     );
   }
