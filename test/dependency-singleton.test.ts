@@ -110,14 +110,18 @@ for (const setup of await appsOnQueues()) {
       await finish('s2', ids[1]!);
     });
 
-    it('a singleton job submitted while one of its name runs waits, and starts after it', async () => {
-      const running = await submit('later');
-      expect(await confirm('s1', await claim('s1', 1))).toEqual([running]);
-      const waiting = await submit('later');
-      expect((await get(waiting)).reason).toBe('Dependency');
-      expect(await t.queue.missing([Number(waiting)])).toEqual([Number(waiting)]);
-      await finish('s1', running);
-      expect(await confirm('s1', await claim('s1', 1))).toEqual([waiting]);
-    });
+    it.each(['later', 'a "quoted", {braced} back\\slash name'])(
+      'a singleton job submitted while one of its name runs waits, and starts after it (name %j)',
+      async (name) => {
+        const running = await submit(name);
+        expect(await confirm('s1', await claim('s1', 1))).toEqual([running]);
+        const waiting = await submit(name);
+        expect((await get(waiting)).reason).toBe('Dependency');
+        expect(await t.queue.missing([Number(waiting)])).toEqual([Number(waiting)]);
+        await finish('s1', running);
+        expect(await confirm('s1', await claim('s1', 1))).toEqual([waiting]);
+        await finish('s1', waiting);
+      },
+    );
   });
 }

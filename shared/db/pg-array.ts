@@ -15,6 +15,13 @@ export const nullableIntArray = (values: readonly (number | null)[]): SQL =>
 /** Words that need no quoting in an array literal: states, partition and node names (letters, digits, _ . -). */
 export const wordArray = (values: readonly string[]): SQL => sql`${literal(values.map(word))}::text[]`;
 
+/** Any strings (job names: spaces, quotes, commas, braces): each double-quoted, its quotes and backslashes escaped. */
+export const textArray = (values: readonly string[]): SQL => sql`${literal(values.map(quoted))}::text[]`;
+
+function quoted(value: string): string {
+  return `"${value.replace(/["\\]/g, (char) => `\\${char}`)}"`;
+}
+
 function literal(items: string[]): string {
   return `{${items.join(',')}}`;
 }

@@ -9,7 +9,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
-import { bigintArray, nullableWordArray, wordArray } from '../../../shared/db/pg-array.js';
+import { bigintArray, nullableWordArray, textArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import type { JobRow } from '../../../shared/db/schema.js';
 import type { TransitionResult } from '../transition-jobs.js';
@@ -105,7 +105,7 @@ async function waitingJobs(db: Database, { parents = [], names = [], jobs = [] }
   }
   if (names.length > 0) {
     parts.push(sql`SELECT c.id FROM jobs c
-                   JOIN unnest(${wordArray(names.map((job) => job.name))},
+                   JOIN unnest(${textArray(names.map((job) => job.name))},
                                ${nullableWordArray(names.map((job) => job.user))}) AS pair(name, owner)
                      ON c.name = pair.name AND c.unix_user IS NOT DISTINCT FROM pair.owner
                    WHERE c.state = 'PENDING' AND c.reason = 'Dependency'

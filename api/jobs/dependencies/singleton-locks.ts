@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
-import { nullableWordArray, wordArray } from '../../../shared/db/pg-array.js';
+import { nullableWordArray, textArray } from '../../../shared/db/pg-array.js';
 
 // The advisory lock namespace of singleton names: any constant no other lock of this project uses.
 const SINGLETON_LOCK_NAMESPACE = 12_020;
@@ -28,7 +28,7 @@ export async function lockSingletonNames(tx: Database, names: readonly JobName[]
   await tx.execute(sql`
     SELECT pg_advisory_xact_lock(${SINGLETON_LOCK_NAMESPACE}, key)
     FROM (SELECT DISTINCT hashtext(coalesce(owner, '') || '/' || name) AS key
-          FROM unnest(${wordArray(names.map((job) => job.name))}, ${nullableWordArray(names.map((job) => job.user))})
+          FROM unnest(${textArray(names.map((job) => job.name))}, ${nullableWordArray(names.map((job) => job.user))})
             AS pair(name, owner)
           ORDER BY key) AS keys`);
 }
