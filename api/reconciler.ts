@@ -38,6 +38,7 @@ import { sweepIdempotencyKeys } from './jobs/idempotent-submit.js';
 import { releaseHeldJobs } from './accounts/release-held-jobs.js';
 import { notOutOfQueue } from './jobs/out-of-queue.js';
 import { releaseBegunJobs } from './jobs/release-begun-jobs.js';
+import { releaseArrayTasks } from './jobs/array-task-limit.js';
 import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
@@ -95,6 +96,8 @@ export class Reconciler {
     paused: string[];
     /** Jobs an account's running limit held that it now has room for. */
     heldReleased: number;
+    /** Array tasks a %N cap held that their array now has room for (api/jobs/array-task-limit.ts). */
+    arrayTasksReleased: number;
     /** Jobs whose begin time (or retry backoff) came. */
     begun: number;
     pushed: number;
@@ -118,6 +121,7 @@ export class Reconciler {
       paused: await syncPausedPartitions(db, this.queue),
       // Before the push: the jobs it releases are marked not enqueued.
       heldReleased: await releaseHeldJobs(db),
+      arrayTasksReleased: await releaseArrayTasks(db),
       begun: await releaseBegunJobs(db, this.now()),
       // The requeued jobs are marked not enqueued: this pushes them.
       pushed: (await pushNotEnqueued(db, this.queue, batchSize)).length,

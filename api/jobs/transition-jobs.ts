@@ -17,6 +17,7 @@ import { queryRows } from '../../shared/db/query-rows.js';
 import type { JobRow } from '../../shared/db/schema.js';
 import { isTerminal, isTransitionAllowed, JOB_STATES, type JobState } from '../../shared/job/job-state.js';
 import { releaseHeldJobs } from '../accounts/release-held-jobs.js';
+import { releaseArrayTasks } from './array-task-limit.js';
 import { jobColumns, toJobRow } from './job-columns.js';
 import type { JobSummaryRow } from './job-summary.js';
 
@@ -122,7 +123,18 @@ export async function transitionJobs(db: Database, batch: TransitionBatch): Prom
   // Every way a run ends passes here (its node's report, node loss, a settled unlisted run): its account may have
   // room again for jobs its running limits hold.
   await releaseHeldJobs(db, accountsOfEndedRuns(results));
+  // And a capped array's task that ended makes room for the next of its array (array-task-limit.ts).
+  await releaseArrayTasks(db, arraysOfEndedTasks(results));
   return results;
+}
+
+/** The capped arrays of the tasks these results ended (RUNNING or PENDING before, a terminal state after). */
+function arraysOfEndedTasks(results: TransitionResult<JobRow>[]): number[] {
+  const ended = results.filter(
+    ({ applied, before, after }) =>
+      applied && after!.arrayTaskLimit !== null && isTerminal(after!.state) && !isTerminal(before!.state),
+  );
+  return [...new Set(ended.map(({ after }) => after!.arrayJobId!))];
 }
 
 /** The accounts of the runs these results ended (RUNNING before, another state after). */

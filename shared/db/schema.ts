@@ -92,6 +92,10 @@ export const jobs = pgTable('jobs', {
   arrayJobId: bigint('array_job_id', { mode: 'number' }),
   /** A job array's task: its index in the array (ArrayTaskId, %a); null otherwise. */
   arrayTaskId: integer('array_task_id'),
+  /** A job array's task (migration 0025): the array's indexes, as shared/job/array-spec.ts formats them ("0-999"). */
+  arrayIndexes: text('array_indexes'),
+  /** A job array's task: the array's %N cap on tasks running at once; null: none (or not an array's task). */
+  arrayTaskLimit: integer('array_task_limit'),
 });
 
 export const jobEvents = pgTable('job_events', {

@@ -217,6 +217,7 @@ const string =
 /** Each applied option's reading of its value (sbatch's, src/common/slurm_opt.c). */
 const READERS: Record<string, (value: string | null) => Reading> = {
   account: string('account'),
+  array: string('array'),
   'job-name': string('name'),
   error: string('standard_error'),
   output: string('standard_output'),

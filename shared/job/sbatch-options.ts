@@ -39,6 +39,7 @@ const option = (long: string, arg: ArgumentKind, effect: OptionEffect, short?: s
 export const SBATCH_OPTIONS: readonly SbatchOption[] = [
   // Read onto the job.
   option('account', 'required', apply, 'A'),
+  option('array', 'required', apply, 'a'),
   option('chdir', 'required', apply, 'D'),
   option('cpus-per-task', 'required', apply, 'c'),
   option('error', 'required', apply, 'e'),
@@ -62,7 +63,6 @@ export const SBATCH_OPTIONS: readonly SbatchOption[] = [
   option('time', 'required', apply, 't'),
 
   // Would change what the job gets or how it runs: refused.
-  option('array', 'required', refuse(LATER('job arrays')), 'a'),
   option('begin', 'required', refuse(LATER('deferred starts')), 'b'),
   option('dependency', 'required', refuse(LATER('job dependencies')), 'd'),
   option('hold', 'none', refuse(LATER('held jobs')), 'H'),

@@ -8,6 +8,7 @@ import { z } from '@hono/zod-openapi';
 import { echo } from '../echo.js';
 import { identifier, label, unixUser } from '../names.js';
 import type { AppliedDirective } from './applied-directive.js';
+import { ArraySpecError, MAX_ARRAY_INDEX, parseArraySpec, type ArraySpec } from './array-spec.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
 import { DEFAULT_OPEN_MODE, OPEN_MODES, type OpenMode } from './open-mode.js';
 import { parseTimeLimit, TimeLimitError, type TimeLimit } from './time-limit.js';
@@ -178,6 +179,16 @@ export const JobDescription = z
         description: `As sbatch's --nice: subtracted from the job's computed priority. A user token may only give 0 or more (lowering its own job); an admin any value from -${MAX_NICE} to ${MAX_NICE}. Defaults to 0.`,
         example: 100,
       }),
+    // Only on /v1, as sbatch's --array: the original had no arrays.
+    array: z
+      .string()
+      .max(4096)
+      .superRefine(refineWith(parseArraySpec, ArraySpecError))
+      .optional()
+      .openapi({
+        description: `As sbatch's --array: submit a job array, one task (a job with its own id) per index. Ranges "0-15", steps "1-7:2", lists "1,3,5-9", and "%N" after them to run at most N tasks at once ("0-999%50"). Indexes from 0 to ${MAX_ARRAY_INDEX}. Each task's SLURM_ARRAY_TASK_ID is its index; %A and %a in output paths are the array's id and the task's index.`,
+        example: '0-999%50',
+      }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
     user: unixUser('job.user').optional().openapi({
       description:
@@ -222,6 +233,8 @@ export interface JobSpec {
   warnings: string[];
   /** The script's directives the submit applied (none on the original path). */
   directives: AppliedDirective[];
+  /** sbatch's --array: the job is an array of tasks, one per index; null: a single job. */
+  array: ArraySpec | null;
 }
 
 /**
@@ -272,6 +285,7 @@ export function toJobSpec(
     script: request.script,
     warnings: reading.warnings,
     directives: reading.directives ?? [],
+    array: job.array === undefined ? null : parseArraySpec(job.array),
   };
 }
 
