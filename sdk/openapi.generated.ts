@@ -36,6 +36,8 @@ export interface paths {
           limit?: number;
           /** @description The next_cursor of the previous page, listed in the same order (opaque). */
           cursor?: string;
+          /** @description As squeue's -r/--array: true lists every task of a job array as a row; by default an array's PENDING tasks are one row, its lowest-indexed PENDING task's, whose display_id names them all ("123_[8-999%50]"). */
+          expand_arrays?: '0' | '1' | 'true' | 'false';
         };
         header?: never;
         path?: never;

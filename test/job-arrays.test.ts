@@ -276,6 +276,26 @@ for (const setup of await appsOnQueues()) {
       await json(t.call('POST', `/v1/jobs/${arrayId}/cancel`), 200);
     });
 
+    it("lists an array's PENDING tasks as one row, as squeue does, and every task with expand_arrays", async () => {
+      const first = await json(submit({ array: '0-5%2', name: 'collapse' }), 201);
+      const arrayId = Number(first.id);
+      const rows = await tasks(arrayId);
+      const claimed = await claimAll();
+      expect(claimed.sort((a, b) => a - b)).toEqual([Number(rows[0]!.id), Number(rows[1]!.id)]);
+      await confirm([Number(rows[0]!.id)]);
+      await t.queue.release('n-arr', [Number(rows[1]!.id)]);
+      const listed = async (query: string) =>
+        (await json(t.call('GET', `/v1/jobs?name=collapse${query}`), 200)).jobs.map(
+          (job: { display_id: string }) => job.display_id,
+        );
+      expect(await listed('')).toEqual([`${arrayId}_[1-5%2]`, `${arrayId}_0`]);
+      expect(await listed('&order=queue')).toEqual([`${arrayId}_0`, `${arrayId}_[1-5%2]`]);
+      expect(await listed('&expand_arrays=true')).toEqual([5, 4, 3, 2, 1, 0].map((n) => `${arrayId}_${n}`));
+      expect(await listed('&limit=1')).toHaveLength(1);
+      await json(t.call('POST', `/v1/jobs/${arrayId}/cancel`), 200);
+      await finish(Number(rows[0]!.id));
+    });
+
     it('is one array when retried with its Idempotency-Key', async () => {
       const headers = { 'Idempotency-Key': `array-${setup.name}` };
       const a = await json(submit({ array: '0-99%5' }, '#!/bin/bash\ntrue', headers), 201);

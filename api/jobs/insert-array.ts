@@ -55,7 +55,8 @@ export async function insertArray(
                    true
             FROM first, unnest(${intArray(indexes.slice(1))}) WITH ORDINALITY AS task(index, n)
             ORDER BY task.n
-            RETURNING *
+            RETURNING id, attempt, state, reason, partition, cpus, memory_mb, priority, exclusive, unix_user,
+                      time_limit_seconds
           ), submitted AS (
             INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
             SELECT id, attempt, NULL, state, ${actor}, 'submitted' FROM tasks

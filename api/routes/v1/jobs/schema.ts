@@ -190,6 +190,10 @@ export const ListJobsQuery = JobFilterQuery.extend({
     .refine(isListCursor, 'must be the next_cursor of a previous page')
     .optional()
     .openapi({ description: 'The next_cursor of the previous page, listed in the same order (opaque).' }),
+  expand_arrays: z.enum(['true', 'false', '1', '0']).default('false').openapi({
+    description:
+      "As squeue's -r/--array: true lists every task of a job array as a row; by default an array's PENDING tasks are one row, its lowest-indexed PENDING task's, whose display_id names them all (\"123_[8-999%50]\").",
+  }),
 });
 
 export const JobList = z
