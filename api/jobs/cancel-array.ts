@@ -58,7 +58,8 @@ export async function cancelArray(
       .catch((error: Error) => console.warn(`array ${arrayJobId}: refs not removed: ${error.message}`));
   }
   // A task that started between the read and the batch above is RUNNING now: marked here with the others.
-  const running = own.filter((task) => task.state === 'RUNNING' || !cancelledIds.includes(task.id));
+  const cancelledSet = new Set(cancelledIds);
+  const running = own.filter((task) => !cancelledSet.has(task.id));
   const requested = await transitionJobs(db, {
     jobs: running.map(({ id }) => ({ id, to: 'RUNNING', reason: 'cancel requested (array)' })),
     from: ['RUNNING'],
