@@ -263,9 +263,11 @@ for (const setup of await appsOnQueues()) {
         'JobArrayTaskLimit',
       ]);
       expect(await t.queue.missing([id(1)])).toEqual([]);
-      // A PENDING task's cancel releases the next one too.
+      // A PENDING task's cancel releases the next one too, and pushes its ref.
       await json(t.call('POST', `/v1/jobs/${arrayId}_1/cancel`), 200);
       expect((await tasks(arrayId))[2]!.reason).toBe('Priority');
+      expect(await t.queue.missing([id(2)])).toEqual([]);
+      await t.queue.remove([id(2)]);
 
       // A release lost (as a confirm racing an end may leave one): the reconciler's safety net makes it.
       await queryRows(t.database.db, sql`UPDATE jobs SET reason = 'JobArrayTaskLimit' WHERE id = ${id(2)}`);
@@ -294,6 +296,20 @@ for (const setup of await appsOnQueues()) {
       expect(await listed('&limit=1')).toHaveLength(1);
       await json(t.call('POST', `/v1/jobs/${arrayId}/cancel`), 200);
       await finish(Number(rows[0]!.id));
+    });
+
+    it("counts each task against the account's pending and submit-rate limits, refusing a whole array over one", async () => {
+      const limits = await t.call('PUT', '/v1/accounts/arrays', { body: { max_pending_jobs: 5 } });
+      expect(limits.status).toBe(200);
+      const over = await json(submit({ account: 'arrays', array: '0-5' }), 429);
+      expect(over.code).toBe('max_pending_jobs');
+      expect(over.detail).toContain('this array would add 6');
+      const fits = await json(submit({ account: 'arrays', array: '0-4' }), 201);
+      expect((await json(submit({ account: 'arrays' }), 429)).code).toBe('max_pending_jobs');
+      await json(t.call('POST', `/v1/jobs/${fits.id}/cancel`), 200);
+      await t.call('PUT', '/v1/accounts/arrays', { body: { max_submits_per_minute: 7 } });
+      expect((await json(submit({ account: 'arrays', array: '0-2' }), 429)).code).toBe('max_submits_per_minute');
+      await t.call('DELETE', '/v1/accounts/arrays');
     });
 
     it('is one array when retried with its Idempotency-Key', async () => {

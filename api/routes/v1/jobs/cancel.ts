@@ -5,6 +5,7 @@ import { requirePrincipal } from '../../../auth/require-principal.js';
 import { cancelArray } from '../../../jobs/cancel-array.js';
 import { cancelJob } from '../../../jobs/cancel-job.js';
 import { findJob } from '../../../jobs/find-job.js';
+import { pushOwedRefs } from '../../../jobs/push-not-enqueued.js';
 import { jobView } from './job-view.js';
 import { problemResponses } from '../../../http/problem.js';
 import { CancelResult, JobIdParam } from './schema.js';
@@ -44,6 +45,8 @@ export function registerCancelJob(app: App): void {
       return c.json({ job: jobView(job, services.now()), effect, array_tasks }, 200);
     }
     const { job, effect } = await cancelJob(db, services.queue, target.id, actor, scope);
+    // A task of a capped array that waited in the queue made room: the next task's ref is pushed now.
+    if (target.arrayTaskLimit !== null && effect === 'cancelled') await pushOwedRefs(db, services);
     return c.json({ job: jobView(job, services.now()), effect, array_tasks: null }, 200);
   });
 }
