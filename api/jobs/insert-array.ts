@@ -9,7 +9,7 @@
  * A `%N` cap keeps at most N tasks in the queue or running at once (array-task-limit.ts): the tasks past the first N
  * are inserted PENDING with reason JobArrayTaskLimit and no ref, and a task's end releases the next.
  */
-import { getTableColumns, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { intArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
@@ -18,7 +18,6 @@ import { formatIndexes } from '../../shared/job/array-spec.js';
 import type { JobSpec } from '../../shared/job/submit-request.js';
 import { insertJob } from './insert-job.js';
 import { summaryColumns, type JobSummaryRow } from './job-summary.js';
-import { eq } from 'drizzle-orm';
 
 /** Columns a task takes from its array's first task: all but its identity and what the array sets per task. */
 const COPIED = Object.values(getTableColumns(jobs))
