@@ -6,9 +6,12 @@
  *     the cancel's round trip reported too), on a warm host.
  * (b) Makespan of BENCH_ARRAY_TASKS `true` tasks submitted as one array, against the same number of single submits of
  *     the same script (BENCH_CONCURRENCY requests in flight, as a pipeline's loop would send them), each on a fresh
- *     host in the same run: from the first request to the moment the API lists none PENDING or RUNNING.
+ *     host in the same run: from the first request to the moment the API lists none PENDING or RUNNING. With
+ *     BENCH_ROUNDS=2 the sides run in the order array, singles, singles, array, so that a load that changes during the
+ *     run weighs on both; each run is printed.
  *
- * Env: BENCH_ARRAY_TASKS (10000), BENCH_SUBMITS (3), BENCH_CONCURRENCY (4), BENCH_ONLY (submit or makespan).
+ * Env: BENCH_ARRAY_TASKS (10000), BENCH_SUBMITS (3), BENCH_CONCURRENCY (4), BENCH_ROUNDS (1), BENCH_ONLY (submit or
+ * makespan).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +22,7 @@ const TASKS = Number(process.env.BENCH_ARRAY_TASKS ?? 10_000);
 const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const ONLY = process.env.BENCH_ONLY;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const SUBMIT_TASKS = 10_000;
 
 const cluster = new BenchCluster('arrays');
@@ -71,6 +75,37 @@ async function makespan(host: ChildServer, started: number): Promise<number> {
 
 const fixed = (value: number, digits = 0) => value.toFixed(digits);
 
+/** TASKS `true` tasks as one array on a fresh host: its submit and makespan. */
+async function arrayRun(): Promise<string> {
+  const host = await startEmbedded();
+  const started = performance.now();
+  const submit = await timed(() => cluster.call(host, 'POST', '/v1/jobs', body({ array: `0-${TASKS - 1}` })));
+  const span = await makespan(host, started);
+  await host.stop();
+  return `${TASKS} \`true\` tasks as one array: submit ${fixed(submit.ms)} ms, makespan ${fixed(span, 1)} s (${fixed(TASKS / span, 1)} tasks/s)`;
+}
+
+/** TASKS single submits of the same script on a fresh host, CONCURRENCY in flight: their time and makespan. */
+async function singlesRun(): Promise<string> {
+  const host = await startEmbedded();
+  const started = performance.now();
+  let next = 0;
+  const sender = async () => {
+    while (next < TASKS) {
+      next++;
+      await cluster.call(host, 'POST', '/v1/jobs', body({}));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, sender));
+  const submitS = (performance.now() - started) / 1000;
+  const span = await makespan(host, started);
+  await host.stop();
+  return (
+    `${TASKS} single submits of the same script (${CONCURRENCY} in flight): submits ${fixed(submitS, 1)} s, ` +
+    `makespan ${fixed(span, 1)} s (${fixed(TASKS / span, 1)} jobs/s)`
+  );
+}
+
 try {
   mkdirSync(join(cluster.scratch, 'jobs'));
   const lines: string[] = [];
@@ -96,31 +131,10 @@ try {
   }
 
   if (ONLY !== 'submit') {
-    const arrayHost = await startEmbedded();
-    const arrayStart = performance.now();
-    const submit = await timed(() => cluster.call(arrayHost, 'POST', '/v1/jobs', body({ array: `0-${TASKS - 1}` })));
-    const arraySpan = await makespan(arrayHost, arrayStart);
-    await arrayHost.stop();
-
-    const singlesHost = await startEmbedded();
-    const singlesStart = performance.now();
-    let next = 0;
-    const sender = async () => {
-      while (next < TASKS) {
-        next++;
-        await cluster.call(singlesHost, 'POST', '/v1/jobs', body({}));
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, sender));
-    const singlesSubmitS = (performance.now() - singlesStart) / 1000;
-    const singlesSpan = await makespan(singlesHost, singlesStart);
-    await singlesHost.stop();
-    lines.push(
-      `${TASKS} \`true\` tasks as one array: submit ${fixed(submit.ms)} ms, makespan ${fixed(arraySpan, 1)} s ` +
-        `(${fixed(TASKS / arraySpan, 1)} tasks/s)`,
-      `${TASKS} single submits of the same script (${CONCURRENCY} in flight): submits ${fixed(singlesSubmitS, 1)} s, ` +
-        `makespan ${fixed(singlesSpan, 1)} s (${fixed(TASKS / singlesSpan, 1)} jobs/s)`,
-    );
+    const order = Array.from({ length: ROUNDS }, (_, round) =>
+      round % 2 === 0 ? (['array', 'singles'] as const) : (['singles', 'array'] as const),
+    ).flat();
+    for (const side of order) lines.push(side === 'array' ? await arrayRun() : await singlesRun());
   }
   for (const line of lines) console.log(line);
 } finally {
