@@ -40,6 +40,7 @@ import { releaseHeldJobs } from './accounts/release-held-jobs.js';
 import { notOutOfQueue } from './jobs/out-of-queue.js';
 import { releaseBegunJobs } from './jobs/release-begun-jobs.js';
 import { settleWaitingDependents } from './jobs/dependencies/settle-dependents.js';
+import { releaseArrayTasks } from './jobs/array-task-limit.js';
 import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
@@ -99,6 +100,8 @@ export class Reconciler {
     paused: string[];
     /** Jobs an account's running limit held that it now has room for. */
     heldReleased: number;
+    /** Array tasks a %N cap held that their array now has room for (api/jobs/array-task-limit.ts). */
+    arrayTasksReleased: number;
     /** Jobs whose begin time (or retry backoff) came. */
     begun: number;
     /** Jobs waiting for a dependency this run found satisfied, or never satisfiable. */
@@ -124,6 +127,7 @@ export class Reconciler {
       paused: await syncPausedPartitions(db, this.queue),
       // Before the push: the jobs it releases are marked not enqueued.
       heldReleased: await releaseHeldJobs(db),
+      arrayTasksReleased: await releaseArrayTasks(db),
       begun: await releaseBegunJobs(db, this.now()),
       dependents: await this.#settleDependents(db),
       // The requeued jobs are marked not enqueued: this pushes them.

@@ -41,9 +41,12 @@ export async function listJobs(
   client: ConductorClient,
   filters: JobFilterOptions,
   fallback: JobState[],
+  // Every task of a job array by default (what cancel acts on); false: an array's PENDING tasks as one row (squeue).
+  expandArrays = true,
 ): Promise<Job[]> {
   const query = {
     state: parseStates(filters.states, fallback).join(','),
+    expand_arrays: expandArrays ? ('true' as const) : ('false' as const),
     ...(filters.user ? { user: filters.user } : {}),
     ...(filters.account ? { account: filters.account } : {}),
     ...(filters.partition ? { partition: filters.partition } : {}),

@@ -19,7 +19,10 @@ const FIELDS: Record<string, { head: string; value(job: Job, now: number): strin
   C: { head: 'CPUS', value: (job) => String(job.cpus) },
   D: { head: 'NODES', value: () => '1' },
   e: { head: 'END_TIME', value: (job) => slurmTime(job.end_time) },
-  i: { head: 'JOBID', value: (job) => job.id },
+  // squeue's %i: an array task's <array id>_<index>, its collapsed PENDING tasks' <array id>_[indexes].
+  i: { head: 'JOBID', value: (job) => job.display_id },
+  F: { head: 'ARRAY_JOB_ID', value: (job) => job.array_job_id ?? job.id },
+  K: { head: 'ARRAY_TASK_ID', value: (job) => (job.array_task_id === null ? 'N/A' : String(job.array_task_id)) },
   j: { head: 'NAME', value: (job) => job.name },
   l: { head: 'TIME_LIMIT', value: (job) => job.time_limit },
   M: { head: 'TIME', value: (job, now) => squeueTime(runSeconds(job, now)) },

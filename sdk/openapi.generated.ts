@@ -36,6 +36,8 @@ export interface paths {
           limit?: number;
           /** @description The next_cursor of the previous page, listed in the same order (opaque). */
           cursor?: string;
+          /** @description As squeue's -r/--array: true lists every task of a job array as a row; by default an array's PENDING tasks are one row, its lowest-indexed PENDING task's, whose display_id names them all ("123_[8-999%50]"). */
+          expand_arrays?: '0' | '1' | 'true' | 'false';
         };
         header?: never;
         path?: never;
@@ -713,7 +715,7 @@ export interface paths {
     put?: never;
     /**
      * Cancel a job
-     * @description Idempotent. A PENDING job is CANCELLED at once; a RUNNING job is marked and its node ends it. A job that already ended otherwise is a 409.
+     * @description Idempotent. A PENDING job is CANCELLED at once; a RUNNING job is marked and its node ends it. A job that already ended otherwise is a 409. A job array's id (its first task's) cancels every unfinished task of the array, as scancel does (`array_tasks` counts them); an array task's id `123_7` cancels that task alone.
      */
     post: {
       parameters: {
@@ -3096,6 +3098,17 @@ export interface components {
     Job: {
       /** @example 42 */
       id: string;
+      /**
+       * @description The id as squeue shows it: an array task's is <array_job_id>_<array_task_id> ("123_7"), accepted wherever a job id is; a collapsed row of an array's PENDING tasks is <array_job_id>_[<indexes>] ("123_[8-999%50]"); else the id.
+       * @example 123_7
+       */
+      display_id: string;
+      /** @description A job array's task: the array's id (Slurm's ArrayJobId, the id of its first task, %A); else null. */
+      array_job_id: string | null;
+      /** @description A job array's task: its index (Slurm's ArrayTaskId, %a); else null. */
+      array_task_id: number | null;
+      /** @description A job array's task: the array's indexes and %N cap, as submitted ("0-999%50"); else null. */
+      array: string | null;
       name: string;
       account: string;
       /** @description The Unix login the job runs as; null: it names none (an admin's job, run as root where allowed). */
@@ -3271,6 +3284,11 @@ export interface components {
       dependency?: string;
       /** @description As sbatch's --kill-on-invalid-dep: a job whose dependency can never be satisfied (afterok on a parent that FAILED…) is CANCELLED with reason DependencyNeverSatisfied (true, the default), or kept PENDING with that reason (false). */
       kill_on_invalid_dep?: boolean;
+      /**
+       * @description As sbatch's --array: submit a job array, one task (a job with its own id) per index. Ranges "0-15", steps "1-7:2", lists "1,3,5-9", and "%N" after them to run at most N tasks at once ("0-999%50"). Indexes from 0 to 10000. Each task's SLURM_ARRAY_TASK_ID is its index; %A and %a in output paths are the array's id and the task's index.
+       * @example 0-999%50
+       */
+      array?: string;
       retry?: components['schemas']['RetryPolicy'];
       /**
        * @description The Unix login the job runs as. A user token's job is always its token's user (naming another is a 403); an admin may name any but root, or none (the job then runs as root where its node allows root jobs).
@@ -3483,10 +3501,15 @@ export interface components {
     CancelResult: {
       job: components['schemas']['Job'];
       /**
-       * @description cancelled: the PENDING job is now CANCELLED; cancel_requested: its node will end the RUNNING job; none: asked before.
+       * @description cancelled: the PENDING job is now CANCELLED; cancel_requested: its node will end the RUNNING job; none: asked before. For a whole array: cancelled when a PENDING task was cancelled, else cancel_requested when a RUNNING one was marked.
        * @enum {string}
        */
       effect: 'cancelled' | 'cancel_requested' | 'none';
+      /** @description A whole array's cancel: how many PENDING tasks it cancelled and RUNNING ones it marked; else null. */
+      array_tasks: {
+        cancelled: number;
+        cancel_requested: number;
+      } | null;
     };
     HoldResult: {
       job: components['schemas']['Job'];

@@ -131,7 +131,7 @@ for (const backend of await backends()) {
       ['--constraint=x', /^line 2: --constraint=x: not supported/],
       ['-C "a&b"', /^line 2: -C a&b: not supported/],
       ['--mem-per-gpu=8G', /^line 2: --mem-per-gpu=8G: not supported/],
-      ['--array=0-3', /^line 2: --array=0-3: not supported: job arrays are not supported yet/],
+      ['--array=0-99999', /^line 2: --array=0-99999: "0-99999": the largest index is 10000 \(MaxArraySize 10001\)/],
       ['--frobnicate', /^line 2: --frobnicate: --frobnicate is not an sbatch option/],
     ])('refuses an option not done here, #SBATCH %s, naming it (422, nothing inserted)', async (written, message) => {
       const before = await jobCount();

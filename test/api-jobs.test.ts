@@ -79,7 +79,9 @@ for (const backend of await backends()) {
       expect(await missing.json()).toMatchObject({ status: 404, code: 'job_not_found', title: 'Job not found' });
       const bad = await t.call('GET', '/v1/jobs/abc');
       expect(bad.status).toBe(422);
-      expect((await bad.json()).errors).toEqual([{ field: 'id', message: 'must be a job id (a positive integer)' }]);
+      expect((await bad.json()).errors).toEqual([
+        { field: 'id', message: "must be a job id (a positive integer) or an array task's (123_7)" },
+      ]);
     });
 
     it('answers 404 problem+json for an unknown route', async () => {

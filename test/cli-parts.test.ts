@@ -62,6 +62,8 @@ describe("submit's command line, read as sbatch reads its own", () => {
     expect(() => fields(['-c', 'two'])).toThrow(new UsageError('-c two: "two" is not a whole number'));
     expect(() => fields(['-N', '2'])).toThrow(/^-N 2: not supported: a job runs on one node here/);
     expect(() => fields(['-D', 'relative'])).toThrow(/^-D relative: "relative" is relative/);
+    expect(fields(['-a', '1-7:2%2'])).toEqual({ array: '1-7:2%2' });
+    expect(() => fields(['--array=3-1'])).toThrow(/^--array=3-1: "3-1": the range ends before it starts/);
   });
 });
 
@@ -170,6 +172,9 @@ describe("--wait's exit code", () => {
 describe("queue's --format, as squeue's -o", () => {
   const job = {
     id: '1234567',
+    display_id: '1234567',
+    array_job_id: null,
+    array_task_id: null,
     name: 'a-rather-long-job-name',
     account: 'physics',
     user: 'alice',
@@ -196,6 +201,14 @@ describe("queue's --format, as squeue's -o", () => {
   it('takes left-justified fields, literal text and %%, and no header when asked', () => {
     const pieces = parseSqueueFormat('%8i|%5C%%|%m %l %T');
     expect(formatSqueue(pieces, [job], false)).toEqual(['1234567 |4    %|16G 1-00:00:00 PENDING']);
+  });
+
+  it("shows an array task's ids as squeue does: %i 123_7, %F the array's id, %K the index", () => {
+    const task = { ...job, id: '130', display_id: '123_7', array_job_id: '123', array_task_id: 7 };
+    expect(formatSqueue(parseSqueueFormat('%i %A %F %K'), [task, job], false)).toEqual([
+      '123_7 130 123 7',
+      '1234567 1234567 1234567 N/A',
+    ]);
   });
 
   it('refuses a field it does not have, naming it', () => {

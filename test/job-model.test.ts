@@ -102,8 +102,8 @@ describe('output paths', () => {
     ['%3x-%5N', 'relax-n1'],
     // %% is read before anything else: "%%j" is a literal "%j".
     ['%%j-%%%j', '%j-%42'],
-    // Left as written: what is not a pattern, and arrays' %A and %a until arrays exist.
-    ['%A_%a-%j', '%A_%a-42'],
+    // A job in no array: %A is its id, as slurmstepd's; %a is left as written (test/job-arrays.test.ts has tasks').
+    ['%A_%a-%j', '42_%a-42'],
     ['%q%5Z%', '%q%5Z%'],
   ])('expands %s', (pattern, expanded) => {
     expect(expandOutputPath(pattern, job)).toBe(expanded);
@@ -233,6 +233,7 @@ describe('the submit body', () => {
   it('fills every default and parses sizes', () => {
     const body = SubmitRequest.parse({ job: {}, script: 'true' });
     expect(toJobSpec(body, 'acct', 'alice')).toEqual({
+      array: null,
       account: 'acct',
       user: 'alice',
       name: 'job',

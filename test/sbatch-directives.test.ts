@@ -293,7 +293,6 @@ describe('directives onto the job', () => {
     '--mem-per-gpu=4G',
     '-G 1',
     '--gpus-per-task=1',
-    '--array=1-3',
     '--reservation=r',
     '-w node1',
     '--exclude=node1',

@@ -11,6 +11,7 @@ import type { Database } from '../../shared/db/database.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 import type { JobSpec } from '../../shared/job/submit-request.js';
 import { AccountLimitReached, ValidationFailed } from '../http/errors.js';
+import { insertArray } from '../jobs/insert-array.js';
 import { insertJob } from '../jobs/insert-job.js';
 import type { JobSummaryRow } from '../jobs/job-summary.js';
 import { lockAccounts } from './account-locks.js';
@@ -34,11 +35,16 @@ export async function insertJobWithinLimits(
   actor: string,
   options: Parameters<typeof insertJob>[3],
 ): Promise<JobSummaryRow> {
-  if (!(await hasSubmitLimits(db, spec))) return insertJob(db, spec, actor, options);
+  // A job array (insert-array.ts) is as many jobs as it has tasks, for these limits as for Slurm's MaxSubmitJobs.
+  const insert = (target: Database) =>
+    spec.array
+      ? insertArray(target, { ...spec, array: spec.array }, actor, options)
+      : insertJob(target, spec, actor, options);
+  if (!(await hasSubmitLimits(db, spec))) return insert(db);
   return db.transaction(async (tx) => {
     await lockAccounts(tx, [spec.account]);
-    await refuseOverLimits(tx, spec.account);
-    return insertJob(tx, spec, actor, options);
+    await refuseOverLimits(tx, spec.account, spec.array?.indexes.length ?? 1);
+    return insert(tx);
   });
 }
 
@@ -66,8 +72,11 @@ async function hasSubmitLimits(db: Database, spec: JobSpec): Promise<boolean> {
   return row.submit_limited === true;
 }
 
-/** Read under the account's lock: the limits as they are now (an admin may have changed them) and the usage. */
-async function refuseOverLimits(tx: Database, account: string): Promise<void> {
+/**
+ * Read under the account's lock: the limits as they are now (an admin may have changed them) and the usage, for a
+ * submit of `jobs` jobs (an array's tasks).
+ */
+async function refuseOverLimits(tx: Database, account: string, jobs: number): Promise<void> {
   const window = sql`submit_time > now() - make_interval(secs => ${RATE_WINDOW_SECONDS})`;
   const [row] = await queryRows(
     tx,
@@ -89,18 +98,18 @@ async function refuseOverLimits(tx: Database, account: string): Promise<void> {
     limit('max_stored_output_bytes'),
   ];
   const [pending, submits, stored] = [Number(row.pending), Number(row.submits), Number(row.stored)];
-  if (maxPending !== null && pending >= maxPending) {
+  if (maxPending !== null && pending + jobs > maxPending) {
     throw new AccountLimitReached(
       'max_pending_jobs',
-      `Account "${account}" has ${pending} pending jobs, its limit max_pending_jobs is ${maxPending}: retry once some have started or been cancelled`,
+      `Account "${account}" has ${pending} pending jobs${adding(jobs)}, its limit max_pending_jobs is ${maxPending}: retry once some have started or been cancelled`,
       ACCOUNT_LIMIT_RETRY_SECONDS,
     );
   }
-  if (maxRate !== null && submits >= maxRate) {
-    const retry = await secondsUntilRateFrees(tx, account, submits - maxRate);
+  if (maxRate !== null && submits + jobs > maxRate) {
+    const retry = await secondsUntilRateFrees(tx, account, submits + jobs - 1 - maxRate);
     throw new AccountLimitReached(
       'max_submits_per_minute',
-      `Account "${account}" submitted ${submits} jobs in the last minute, its limit max_submits_per_minute is ${maxRate}: retry in ${retry} s`,
+      `Account "${account}" submitted ${submits} jobs in the last minute${adding(jobs)}, its limit max_submits_per_minute is ${maxRate}: retry in ${retry} s`,
       retry,
     );
   }
@@ -111,6 +120,11 @@ async function refuseOverLimits(tx: Database, account: string): Promise<void> {
       ACCOUNT_LIMIT_RETRY_SECONDS,
     );
   }
+}
+
+/** ", and this array would add N", for a submit of more than one job. */
+function adding(jobs: number): string {
+  return jobs === 1 ? '' : ` and this array would add ${jobs}`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { jobs, nodes, type JobRow } from '../../shared/db/schema.js';
 import { withinRunningLimits } from '../accounts/running-limits.js';
 import { nodeRunsOwner } from '../nodes/runs-owner.js';
 import { partitionStartsJobs } from '../partitions/partition-starts.js';
+import { withinArrayLimits } from './array-task-limit.js';
 import { noWorkflowWait } from './out-of-queue.js';
 import { withinDependencies } from './dependencies/dependency-starts.js';
 import { transitionJobs } from './transition-jobs.js';
@@ -42,11 +43,14 @@ export async function confirmClaims(
     const results = await transitionJobs(tx, {
       // Its account's running limits first: a job over one stays PENDING, its reason stored (api/accounts).
       // Then its dependency, singleton's one job per name and user included (api/jobs/dependencies/dependency-starts.ts).
-      jobs: (await withinDependencies(tx, await withinRunningLimits(tx, ids))).map((id) => ({
-        id,
-        to: 'RUNNING',
-        reason: `started on ${node}`,
-      })),
+      // Then their arrays' %N caps (array-task-limit.ts): a task over its cap stays PENDING, its reason stored.
+      jobs: (await withinArrayLimits(tx, await withinDependencies(tx, await withinRunningLimits(tx, ids)))).map(
+        (id) => ({
+          id,
+          to: 'RUNNING',
+          reason: `started on ${node}`,
+        }),
+      ),
       from: ['PENDING'],
       set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1, confirm_seq = ${sequence}`,
       // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only

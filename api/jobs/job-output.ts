@@ -3,6 +3,7 @@ import { inArray } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs, type JobRow } from '../../shared/db/schema.js';
 import { expandOutputPath, sameOutputPath } from '../../shared/job/output-path.js';
+import { outputNames } from './array-task-view.js';
 import { storedEnd, tailLines } from '../../shared/logs/log-reader.js';
 import type { LogStore, LogStream, LogStreamId } from '../../shared/logs/log-store.js';
 
@@ -42,7 +43,7 @@ export async function markLegacyLogKeys(db: Database, ids: number[]): Promise<vo
  * @throws LogStoreUnavailable when the store does not answer the look
  */
 export async function mergedIntoStdout(store: LogStore, job: JobRow, stderr: LogStreamId): Promise<boolean> {
-  const names = { id: String(job.id), name: job.name, user: job.user, node: job.nodeName };
+  const names = { ...outputNames(job), user: job.user, node: job.nodeName };
   const paths = [job.stdoutPattern, job.stderrPattern].map((pattern) => expandOutputPath(pattern, names));
   return sameOutputPath(paths[0]!, paths[1]!, job.workDir) && !(await holdsChunks(store, stderr));
 }

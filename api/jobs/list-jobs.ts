@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm
 import type { Database } from '../../shared/db/database.js';
 import { jobs } from '../../shared/db/schema.js';
 import type { JobState } from '../../shared/job/job-state.js';
+import { notCollapsed } from './array-collapse.js';
 import { summaryColumns, type JobSummaryRow } from './job-summary.js';
 import type { ListPosition } from './list-cursor.js';
 import { pendingRank, type QueuePosition } from './queue-order.js';
@@ -18,6 +19,8 @@ export interface JobFilter {
   endedBefore?: Date | undefined;
   submittedAfter?: Date | undefined;
   submittedBefore?: Date | undefined;
+  /** List an array's PENDING tasks as one row, as squeue does without -r (array-collapse.ts). */
+  collapseArrays?: boolean | undefined;
 }
 
 export interface JobPage {
@@ -38,6 +41,7 @@ export function filterCondition(filter: JobFilter): SQL | undefined {
     filter.endedBefore === undefined ? undefined : lt(jobs.endTime, filter.endedBefore),
     filter.submittedAfter === undefined ? undefined : gte(jobs.submitTime, filter.submittedAfter),
     filter.submittedBefore === undefined ? undefined : lt(jobs.submitTime, filter.submittedBefore),
+    filter.collapseArrays ? notCollapsed : undefined,
   );
 }
 

@@ -5,6 +5,7 @@ import { actorName, type Principal } from '../auth/principal.js';
 import { Forbidden, ValidationFailed, type FieldError } from '../http/errors.js';
 import { priorityRefusals } from '../priority/priority-request.js';
 import { jobOwner } from './job-owner.js';
+import { markTasksNotEnqueued, queuedTaskRefs } from './array-refs.js';
 import { jobRef } from './job-ref.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { markNotEnqueued } from './mark-not-enqueued.js';
@@ -125,11 +126,13 @@ export async function afterCommit(
     onWork(job.partition);
     return job;
   }
+  // A job array's tasks are pushed in one batch (array-refs.ts).
+  const array = job.arrayJobId;
   try {
-    await queue.enqueue([jobRef(job)]);
+    await queue.enqueue(array === null ? [jobRef(job)] : await queuedTaskRefs(db, array));
   } catch (error) {
     console.warn(`job ${job.id}: push to the queue failed, the reconciler will retry: ${(error as Error).message}`);
-    await markNotEnqueued(db, job.id);
+    await (array === null ? markNotEnqueued(db, job.id) : markTasksNotEnqueued(db, array));
     return { ...job, enqueued: false };
   }
   onWork(job.partition);

@@ -19,6 +19,7 @@ import type { JobRow } from '../../shared/db/schema.js';
 import { isTerminal, isTransitionAllowed, JOB_STATES, type JobState } from '../../shared/job/job-state.js';
 import { releaseHeldJobs } from '../accounts/release-held-jobs.js';
 import { settleDependentsOf } from './dependencies/settle-dependents.js';
+import { releaseArrayTasks } from './array-task-limit.js';
 import { jobColumns, toJobRow } from './job-columns.js';
 import type { JobSummaryRow } from './job-summary.js';
 
@@ -128,7 +129,18 @@ export async function transitionJobs(db: Database, batch: TransitionBatch): Prom
   await releaseHeldJobs(db, accountsOfEndedRuns(results));
   // Every start and end passes here too: the jobs depending on these are decided now, not polled (dependencies/).
   await settleDependentsOf(db, results);
+  // And a capped array's task that ended makes room for the next of its array (array-task-limit.ts).
+  await releaseArrayTasks(db, arraysOfEndedTasks(results));
   return results;
+}
+
+/** The capped arrays of the tasks these results ended (RUNNING or PENDING before, a terminal state after). */
+function arraysOfEndedTasks(results: TransitionResult<JobRow>[]): number[] {
+  const ended = results.filter(
+    ({ applied, before, after }) =>
+      applied && after!.arrayTaskLimit !== null && isTerminal(after!.state) && !isTerminal(before!.state),
+  );
+  return [...new Set(ended.map(({ after }) => after!.arrayJobId!))];
 }
 
 /** The accounts of the runs these results ended (RUNNING before, another state after). */

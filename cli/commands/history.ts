@@ -29,7 +29,8 @@ export function historyCommand(program: Command): void {
       const rows = [...jobs]
         .sort((a, b) => Number(a.id) - Number(b.id))
         .map((job) => [
-          job.id,
+          // sacct's JobID: an array task's 123_7.
+          job.display_id,
           job.name,
           job.partition,
           job.account,

@@ -18,16 +18,17 @@ export function queueCommand(program: Command): void {
       .option('-p, --partition <partition>', 'only jobs in this partition')
       .option('-t, --states <states>', 'these states (PD,R,CD,CA,F,TO,OOM,NF or full names; all)')
       .option('-n, --name <name>', 'only jobs of this name')
+      .option('-r, --array', 'every task of a job array on its own line (squeue -r); else its PENDING ones as one')
       .option('-o, --format <format>', `squeue's output format, e.g. "${SQUEUE_DEFAULT_FORMAT}"`)
       // squeue's -h is --noheader: help is --help alone here, as there.
       .helpOption('--help', 'display help for command')
       .option('-h, --noheader', 'no header line (squeue -h)'),
-  ).action((options: CommonOptions & JobFilterOptions & { format?: string; noheader?: boolean }) =>
+  ).action((options: CommonOptions & JobFilterOptions & { format?: string; noheader?: boolean; array?: boolean }) =>
     runAction(async () => {
       // Checked before the API is asked: a bad format is the command line's fault.
       const spec = options.format ?? (options.noheader ? SQUEUE_DEFAULT_FORMAT : undefined);
       const format = spec === undefined ? undefined : parseSqueueFormat(spec);
-      const jobs = await listJobs(clientFor(options), options, ['PENDING', 'RUNNING']);
+      const jobs = await listJobs(clientFor(options), options, ['PENDING', 'RUNNING'], options.array === true);
       if (options.json) return printJson(jobs);
       if (format) {
         const lines = formatSqueue(format, jobs, !options.noheader);
@@ -35,7 +36,7 @@ export function queueCommand(program: Command): void {
         return;
       }
       const rows = jobs.map((job) => [
-        job.id,
+        job.display_id,
         job.partition,
         job.name,
         job.user ?? '-',

@@ -22,6 +22,13 @@ export function showCommand(program: Command): void {
       const lines = [
         [
           ['JobId', job.id],
+          // As scontrol shows an array's task.
+          ...(job.array_job_id === null
+            ? []
+            : [
+                ['ArrayJobId', job.array_job_id],
+                ['ArrayTaskId', job.array_task_id],
+              ]),
           ['JobName', job.name],
         ],
         [

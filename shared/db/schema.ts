@@ -100,6 +100,10 @@ export const jobs = pgTable('jobs', {
   arrayTaskId: integer('array_task_id'),
   /** Migration 0023: the stored wait a hold replaced, given back by its release (api/jobs/hold-jobs.ts); else null. */
   reasonBeforeHold: text('reason_before_hold').$type<PendingReason>(),
+  /** A job array's task (migration 0025): the array's indexes, as shared/job/array-spec.ts formats them ("0-999"). */
+  arrayIndexes: text('array_indexes'),
+  /** A job array's task: the array's %N cap on tasks running at once; null: none (or not an array's task). */
+  arrayTaskLimit: integer('array_task_limit'),
 });
 
 export const jobEvents = pgTable('job_events', {

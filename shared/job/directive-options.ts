@@ -225,6 +225,7 @@ const READERS: Record<string, (value: string | null) => Reading> = {
     if (answer === 'no') return { set: 'kill_on_invalid_dep', value: false };
     return { problem: `"${echo(value!)}" is not yes or no` };
   },
+  array: string('array'),
   'job-name': string('name'),
   error: string('standard_error'),
   output: string('standard_output'),

@@ -1,9 +1,10 @@
 /**
  * Output file names as sbatch(1) expands them ("filename pattern"): `%j` the job id, `%x` the job name, `%u` the user
- * the job runs as, `%N` its node's name, `%%` a literal percent sign. A number between the `%` and the letter
- * zero-pads a numeric value to that width (`%5j` → `00042`), at most 10 as slurmstepd's fname.c caps it, and is
- * ignored for a name (`%5x`). Any other `%` sequence is left as it is, as slurmstepd leaves one it does not know:
- * `%A` and `%a` (array jobs) among them until arrays exist. Patterns are stored as submitted and expanded when read,
+ * the job runs as, `%N` its node's name, `%A` a job array's id (the job id for a job not in an array, as slurmstepd),
+ * `%a` an array task's index (left as it is for a job not in an array), `%%` a literal percent sign. A number between
+ * the `%` and the letter zero-pads a numeric value to that width (`%5j` → `00042`), at most 10 as slurmstepd's fname.c
+ * caps it, and is ignored for a name (`%5x`). Any other `%` sequence is left as it is, as slurmstepd leaves one it
+ * does not know. Patterns are stored as submitted and expanded when read,
  * since the id is known only once the row exists and the node only once the job runs.
  */
 
@@ -13,7 +14,12 @@ export interface OutputNames {
   name: string;
   user: string | null;
   node: string | null;
+  /** A job array's task: the array's id (%A) and the task's index (%a); absent or null for other jobs. */
+  arrayJobId?: string | null;
+  arrayTaskId?: string | null;
 }
+
+const NUMERIC = new Set(['j', 'A', 'a']);
 
 // slurmstepd's MAX_WIDTH: a wider pad is cut to this.
 const MAX_WIDTH = 10;
@@ -24,7 +30,7 @@ export function expandOutputPath(pattern: string, names: OutputNames): string {
     if (whole === '%%') return '%';
     const value = valueOf(letter, names);
     if (value === null) return whole;
-    if (letter !== 'j' || width === '') return value;
+    if (!NUMERIC.has(letter) || width === '') return value;
     return value.padStart(Math.min(Number(width), MAX_WIDTH), '0');
   });
 }
@@ -39,6 +45,10 @@ function valueOf(letter: string, names: OutputNames): string | null {
       return names.user;
     case 'N':
       return names.node;
+    case 'A':
+      return names.arrayJobId ?? names.id;
+    case 'a':
+      return names.arrayTaskId ?? null;
     default:
       return null;
   }

@@ -31,7 +31,6 @@ const ONE_NODE = 'a job runs on one node here';
 const NO_GPUS = 'GPUs and other generic resources are not scheduled here';
 const NO_FEATURES = 'nodes have no features or topology to choose from here';
 const NO_BINDING = 'tasks are not laid out or bound beyond the cores the job gets';
-const LATER = (what: string) => `${what} are not supported yet`;
 
 const option = (long: string, arg: ArgumentKind, effect: OptionEffect, short?: string): SbatchOption =>
   short === undefined ? { long, arg, effect } : { long, short, arg, effect };
@@ -41,6 +40,7 @@ export const SBATCH_OPTIONS: readonly SbatchOption[] = [
   option('account', 'required', apply, 'A'),
   option('begin', 'required', apply, 'b'),
   option('hold', 'none', apply, 'H'),
+  option('array', 'required', apply, 'a'),
   option('chdir', 'required', apply, 'D'),
   option('cpus-per-task', 'required', apply, 'c'),
   option('dependency', 'required', apply, 'd'),
@@ -66,7 +66,6 @@ export const SBATCH_OPTIONS: readonly SbatchOption[] = [
   option('time', 'required', apply, 't'),
 
   // Would change what the job gets or how it runs: refused.
-  option('array', 'required', refuse(LATER('job arrays')), 'a'),
   option('autocomplete', 'required', refuse('it makes sbatch print completions instead of submitting')),
   option('batch', 'required', refuse(NO_FEATURES)),
   option('bb', 'required', refuse('there are no burst buffers here')),

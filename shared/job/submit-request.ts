@@ -9,6 +9,7 @@ import { echo } from '../echo.js';
 import { DependencyError, parseDependency, type Dependency } from './dependency.js';
 import { identifier, label, unixUser } from '../names.js';
 import type { AppliedDirective } from './applied-directive.js';
+import { ArraySpecError, MAX_ARRAY_INDEX, parseArraySpec, type ArraySpec } from './array-spec.js';
 import { MemorySizeError, parseMemorySize } from './memory-size.js';
 import { BeginTimeError, parseBeginTime } from './begin-time.js';
 import { DEFAULT_OPEN_MODE, OPEN_MODES, type OpenMode } from './open-mode.js';
@@ -205,6 +206,16 @@ export const JobDescription = z
       description:
         "As sbatch's --kill-on-invalid-dep: a job whose dependency can never be satisfied (afterok on a parent that FAILED…) is CANCELLED with reason DependencyNeverSatisfied (true, the default), or kept PENDING with that reason (false).",
     }),
+    // Only on /v1, as sbatch's --array: the original had no arrays.
+    array: z
+      .string()
+      .max(4096)
+      .superRefine(refineWith(parseArraySpec, ArraySpecError))
+      .optional()
+      .openapi({
+        description: `As sbatch's --array: submit a job array, one task (a job with its own id) per index. Ranges "0-15", steps "1-7:2", lists "1,3,5-9", and "%N" after them to run at most N tasks at once ("0-999%50"). Indexes from 0 to ${MAX_ARRAY_INDEX}. Each task's SLURM_ARRAY_TASK_ID is its index; %A and %a in output paths are the array's id and the task's index.`,
+        example: '0-999%50',
+      }),
     // Only on /v1: the original's body had no owner (its path ignores a `user`, as it ignores any unknown field).
     // Only on /v1: the original path's jobs retry as it did (requeue true: the default policy).
     retry: RetryBody.optional(),
@@ -274,6 +285,8 @@ export interface JobSpec {
   warnings: string[];
   /** The script's directives the submit applied (none on the original path). */
   directives: AppliedDirective[];
+  /** sbatch's --array: the job is an array of tasks, one per index; null: a single job. */
+  array: ArraySpec | null;
 }
 
 /**
@@ -330,6 +343,7 @@ export function toJobSpec(
     script: request.script,
     warnings: reading.warnings,
     directives: reading.directives ?? [],
+    array: job.array === undefined ? null : parseArraySpec(job.array),
   };
 }
 

@@ -12,7 +12,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { bigintArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
-import { jobDependencies, jobs } from '../../../shared/db/schema.js';
+import { jobs } from '../../../shared/db/schema.js';
 import type { Dependency } from '../../../shared/job/dependency.js';
 import type { JobSpec } from '../../../shared/job/submit-request.js';
 import { insertJobWithinLimits } from '../../accounts/submit-limits.js';
@@ -42,17 +42,16 @@ export async function insertSubmittedJob(
     // Before the settle reads whether a job of its name runs: a run ending meanwhile then sees this job (settle-dependents.ts).
     if (singleton) await lockSingletonNames(tx, [{ name: spec.name, user: spec.user }]);
     const job = await insertJobWithinLimits(tx, spec, actor, { ...options, wait: 'Dependency' });
-    await tx.insert(jobDependencies).values(
-      dependency.items.map((item, position) => ({
-        jobId: job.id,
-        position,
-        kind: item.kind,
-        parentId: item.parentId,
-        anyOf: dependency.combine === 'any',
-        killOnInvalid: spec.killOnInvalidDep,
-      })),
-    );
-    await settleDependents(tx, { jobs: [job.id] });
+    // An array's every task waits on the conditions (aftercorr reads each task's index): one statement per condition.
+    for (const [position, item] of dependency.items.entries()) {
+      await tx.execute(sql`
+        INSERT INTO job_dependencies (job_id, position, kind, parent_id, any_of, kill_on_invalid)
+        SELECT id, ${position}, ${item.kind}, ${item.parentId}::bigint, ${dependency.combine === 'any'},
+               ${spec.killOnInvalidDep}
+        FROM jobs WHERE id = ${job.id} OR array_job_id = ${job.id}`);
+    }
+    const tasks = await queryRows(tx, sql`SELECT id FROM jobs WHERE id = ${job.id} OR array_job_id = ${job.id}`);
+    await settleDependents(tx, { jobs: tasks.map((task) => Number(task.id)) });
     const [settled] = await tx.select(summaryColumns).from(jobs).where(eq(jobs.id, job.id));
     return settled!;
   });

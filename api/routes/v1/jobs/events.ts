@@ -29,7 +29,7 @@ const route = createRoute({
 export function registerJobEvents(app: App): void {
   app.openapi(route, async (c) => {
     const { db } = c.var;
-    const job = await findJob(db, Number(c.req.valid('param').id), accountScope(c.var.principal));
+    const job = await findJob(db, c.req.valid('param').id, accountScope(c.var.principal));
     const rows = await db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
     return c.json({ events: rows.map(jobEventView) }, 200);
   });

@@ -29,7 +29,7 @@ const route = createRoute({
 
 export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
-    const job = await findJob(c.var.db, Number(c.req.valid('param').id), accountScope(c.var.principal));
+    const job = await findJob(c.var.db, c.req.valid('param').id, accountScope(c.var.principal));
     const now = c.var.services.now();
     const [reasons, factors, dependency] = await Promise.all([
       pendingReasons(c.var.db, [job]),

@@ -3,6 +3,7 @@ import type { z } from '@hono/zod-openapi';
 import type { JobEventRow, JobRow } from '../../../../shared/db/schema.js';
 import { formatMemorySize } from '../../../../shared/job/memory-size.js';
 import { expandOutputPath } from '../../../../shared/job/output-path.js';
+import { arrayTaskView, outputNames } from '../../../jobs/array-task-view.js';
 import { formatTimeLimit } from '../../../../shared/job/time-limit.js';
 import { formatWarnSignal } from '../../../../shared/job/warn-signal.js';
 import type { Job, JobDetail, JobEvent } from './schema.js';
@@ -16,10 +17,11 @@ import type { PriorityFactors } from '../../../priority/priority-factors.js';
  */
 export function jobView(row: JobSummaryRow, now: Date, pending?: PendingReason): z.infer<typeof Job> {
   // A job naming no user runs as its node's own user: its %u is expanded on the node's view only (nodeJobView).
-  const names = { id: String(row.id), name: row.name, user: row.user, node: row.nodeName };
+  const names = { ...outputNames(row), user: row.user, node: row.nodeName };
   const ended = row.exitStatus !== null || row.exitSignal !== null;
   return {
     id: String(row.id),
+    ...arrayTaskView(row),
     name: row.name,
     account: row.account,
     user: row.user,

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { jobView } from './job-view.js';
+import { collapsedDisplayIds } from '../../../jobs/array-collapse.js';
 import { jobFilter } from '../../../jobs/job-filter-query.js';
 import { readListCursor, writeListCursor } from '../../../jobs/list-cursor.js';
 import { listJobs, listQueue } from '../../../jobs/list-jobs.js';
@@ -38,17 +39,26 @@ export function registerListJobs(app: App): void {
         },
       ]);
     }
-    const filter = jobFilter(query, c.var.principal);
-    if (filter === undefined) return c.json({ jobs: [], next_cursor: null }, 200);
+    const asked = jobFilter(query, c.var.principal);
+    if (asked === undefined) return c.json({ jobs: [], next_cursor: null }, 200);
+    const filter = { ...asked, collapseArrays: query.expand_arrays === 'false' || query.expand_arrays === '0' };
     const page =
       position?.order === 'newest' || (position === undefined && query.order === 'newest')
         ? await listJobs(c.var.db, filter, query.limit, position?.beforeId)
         : await listQueue(c.var.db, filter, query.limit, position?.after);
     const reasons = await pendingReasons(c.var.db, page.jobs);
+    const collapsed = filter.collapseArrays
+      ? await collapsedDisplayIds(c.var.db, page.jobs)
+      : new Map<number, string>();
     const now = c.var.services.now();
+    const view = (job: (typeof page.jobs)[number]) => {
+      const shown = jobView(job, now, reasons.get(job.id));
+      const displayId = collapsed.get(job.id);
+      return displayId === undefined ? shown : { ...shown, display_id: displayId };
+    };
     return c.json(
       {
-        jobs: page.jobs.map((job) => jobView(job, now, reasons.get(job.id))),
+        jobs: page.jobs.map(view),
         next_cursor: page.next === null ? null : writeListCursor(page.next),
       },
       200,

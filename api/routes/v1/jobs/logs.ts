@@ -112,7 +112,7 @@ export function registerJobLogs(app: App): void {
       );
     }
     const scope = accountScope(c.var.principal);
-    const job = await findJob(db, Number(params.id), scope);
+    const job = await findJob(db, params.id, scope);
     if (job.outputPurgedAt) throw new OutputExpired(job.id, job.outputPurgedAt);
     if (!store) throw new LogsNotConfigured();
     // A PENDING job's next attempt can be followed before it starts; what has run can be read.

@@ -6,11 +6,16 @@ import { RETRY_CLASSES } from '../../../../shared/job/retry-policy.js';
 import { JobDescription } from '../../../../shared/job/submit-request.js';
 import { identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
 import { isListCursor } from '../../../jobs/list-cursor.js';
-import { idParam } from '../../../http/id-param.js';
 
 export const JobState = z.enum(JOB_STATES).openapi('JobState');
 
-export const JobIdParam = idParam('id', 'a job id');
+/** A job's id (42), or an array task's as squeue shows it (123_7): api/jobs/find-job.ts. */
+export const JobIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}(_[0-9]{1,5})?$/, "must be a job id (a positive integer) or an array task's (123_7)")
+    .openapi({ param: { name: 'id', in: 'path' }, example: '42' }),
+});
 
 export const JobEvent = z
   .object({
@@ -41,6 +46,22 @@ export const timestamp = z.string().openapi({ format: 'date-time', example: '202
 export const Job = z
   .object({
     id: z.string().openapi({ example: '42' }),
+    display_id: z.string().openapi({
+      description:
+        'The id as squeue shows it: an array task\'s is <array_job_id>_<array_task_id> ("123_7"), accepted wherever a job id is; a collapsed row of an array\'s PENDING tasks is <array_job_id>_[<indexes>] ("123_[8-999%50]"); else the id.',
+      example: '123_7',
+    }),
+    array_job_id: z.string().nullable().openapi({
+      description: "A job array's task: the array's id (Slurm's ArrayJobId, the id of its first task, %A); else null.",
+    }),
+    array_task_id: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "A job array's task: its index (Slurm's ArrayTaskId, %a); else null." }),
+    array: z.string().nullable().openapi({
+      description: 'A job array\'s task: the array\'s indexes and %N cap, as submitted ("0-999%50"); else null.',
+    }),
     name: z.string(),
     account: z.string(),
     user: z.string().nullable().openapi({
@@ -204,6 +225,10 @@ export const ListJobsQuery = JobFilterQuery.extend({
     .refine(isListCursor, 'must be the next_cursor of a previous page')
     .optional()
     .openapi({ description: 'The next_cursor of the previous page, listed in the same order (opaque).' }),
+  expand_arrays: z.enum(['true', 'false', '1', '0']).default('false').openapi({
+    description:
+      "As squeue's -r/--array: true lists every task of a job array as a row; by default an array's PENDING tasks are one row, its lowest-indexed PENDING task's, whose display_id names them all (\"123_[8-999%50]\").",
+  }),
 });
 
 export const JobList = z
@@ -227,7 +252,10 @@ export const CancelResult = z
     job: Job,
     effect: z.enum(['cancelled', 'cancel_requested', 'none']).openapi({
       description:
-        'cancelled: the PENDING job is now CANCELLED; cancel_requested: its node will end the RUNNING job; none: asked before.',
+        'cancelled: the PENDING job is now CANCELLED; cancel_requested: its node will end the RUNNING job; none: asked before. For a whole array: cancelled when a PENDING task was cancelled, else cancel_requested when a RUNNING one was marked.',
+    }),
+    array_tasks: z.object({ cancelled: z.number().int(), cancel_requested: z.number().int() }).nullable().openapi({
+      description: "A whole array's cancel: how many PENDING tasks it cancelled and RUNNING ones it marked; else null.",
     }),
   })
   .openapi('CancelResult');

@@ -30,7 +30,7 @@ const route = createRoute({
 export function registerWhyJob(app: App): void {
   app.openapi(route, async (c) => {
     const scope = accountScope(c.var.principal);
-    const job = await findJob(c.var.db, Number(c.req.valid('param').id), scope);
+    const job = await findJob(c.var.db, c.req.valid('param').id, scope);
     if (job.state !== 'PENDING') throw new JobNotPending(String(job.id), job.state);
     const explained = await explainPending(c.var.db, job, c.var.services.now().getTime());
     return c.json(whyView(explained, scope), 200);

@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { JobRow } from '../../../../shared/db/schema.js';
 import { expandOutputPath } from '../../../../shared/job/output-path.js';
+import { arrayEnvironment, outputNames } from '../../../jobs/array-task-view.js';
 import { identifier } from '../../../../shared/names.js';
 import { NODE_STATES } from '../../../../shared/node-state.js';
 import type { Ref } from '../../../../shared/protocol/claim.js';
@@ -95,7 +96,7 @@ export function refView(ref: JobRef): z.infer<typeof Ref> {
  * `unnamedLogin`: who the node runs jobs naming no user as (runsUnnamedAs), their %u.
  */
 export function nodeJobView(job: JobRow, unnamedLogin: string | null = null): z.infer<typeof NodeJob> {
-  const names = { id: String(job.id), name: job.name, user: job.user ?? unnamedLogin, node: job.nodeName };
+  const names = { ...outputNames(job), user: job.user ?? unnamedLogin, node: job.nodeName };
   return {
     id: String(job.id),
     attempt: job.attempt,
@@ -104,7 +105,8 @@ export function nodeJobView(job: JobRow, unnamedLogin: string | null = null): z.
     user: job.user,
     partition: job.partition,
     script: job.script,
-    environment: job.environment,
+    // An array's task gets its SLURM_ARRAY_* here, as slurmd sets them, over any the submit named.
+    environment: { ...job.environment, ...arrayEnvironment(job) },
     current_working_directory: job.workDir,
     standard_output: expandOutputPath(job.stdoutPattern, names),
     standard_error: expandOutputPath(job.stderrPattern, names),
