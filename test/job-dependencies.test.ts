@@ -211,6 +211,36 @@ for (const setup of await appsOnQueues()) {
       expect((await confirm(await claim())).map((job: { id: string }) => job.id)).toEqual([String(child)]);
     });
 
+    it('a job held between its claim and the confirm stays held: the confirm does not put it back to its dependency', async () => {
+      const [own, name] = ['other', 'n-held'];
+      await beat(t, name, [own]);
+      const node = await t.token('node', name);
+      const p = await parent();
+      const body = { job: smallJob(own, { hold: true, dependency: `afterok:${p}` }), script: '#!/bin/bash\ntrue' };
+      const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
+      await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      const claimed = await t.queue.claim({
+        node: name,
+        partitions: [own],
+        cpus: 8,
+        memoryMb: 64_000,
+        freeCpus: 8,
+        freeMemoryMb: 64_000,
+        runsAs: ROOT_ALLOWING,
+      });
+      expect(claimed.map((ref) => ref.id)).toEqual([child]);
+      await json(t.call('POST', `/v1/jobs/${child}/hold`), 200);
+      const confirmed = await json(
+        t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: [String(child)] } }),
+        200,
+      );
+      expect(confirmed.jobs).toEqual([]);
+      expect((await get(String(child))).reason).toBe('JobHeldAdmin');
+      // Its parent's end does not release a held job either.
+      await runAndEnd(p, 'COMPLETED');
+      expect((await get(String(child))).reason).toBe('JobHeldAdmin');
+    });
+
     it('a job held while it waits for its dependency is settled at its release when its parent ended meanwhile', async () => {
       const p = await parent();
       const child = String((await submit({ dependency: `afterok:${p}` })).id);
