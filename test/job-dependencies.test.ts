@@ -386,6 +386,14 @@ for (const setup of await appsOnQueues()) {
       expect((await get(released)).dependency).toBeNull();
     });
 
+    it("GET shows a held job's dependency as its parents stand, though its settle waits for the release", async () => {
+      const [a, b] = [await parent(), await parent()];
+      const child = String((await submit({ dependency: `afterok:${a},afterok:${b}`, hold: true })).id);
+      await runAndEnd(a, 'COMPLETED');
+      await runAndEnd(b, 'FAILED');
+      expect(await get(child)).toMatchObject({ reason: 'JobHeldUser', dependency: `afterok:${b}(failed)` });
+    });
+
     it('aftercorr: each array task after the parent array task of its index COMPLETED; an array id stands for all its tasks', async () => {
       // The array's tasks made directly (migration 0022's columns), as the array submit makes them.
       const asTasks = async (ids: string[]) => {
