@@ -176,6 +176,11 @@ for (const setup of await appsOnQueues()) {
       const afterany = await submitTo(`afterany:${cancelled}`);
       await json(t.call('POST', `/v1/jobs/${cancelled}/cancel`), 200);
       expect(await t.queue.missing([afterany])).toEqual([]);
+      // The original path's cancel too.
+      const original = await submitTo();
+      const afteranyOriginal = await submitTo(`afterany:${original}`);
+      await json(t.call('POST', `/jobs/cancel/${original}`), 200);
+      expect(await t.queue.missing([afteranyOriginal])).toEqual([]);
     });
 
     it('a held job with a dependency shows the hold; released before its dependency holds, the confirm starts nothing', async () => {
