@@ -82,6 +82,9 @@ describe("begin times in sbatch's --begin formats, read in UTC", () => {
     'today tomorrow',
     'noon tomorrow extra',
     `now+${MAX_BEGIN_DAYS + 1}days`,
+    // Counts so large no Date holds the instant (an Invalid Date, once a 500 at insert).
+    'now+99999999999999weeks',
+    'now-99999999999999weeks',
   ])('refuses %j, saying which formats there are', (text) => {
     expect(() => parseBeginTime(text, now)).toThrow(BeginTimeError);
   });

@@ -45,6 +45,14 @@ describe('conductor hold, release, update', () => {
     expect(refused.stderr).toMatch(/job 999999: refused \(404/);
   });
 
+  it("show prints a waiting job's remaining dependency, as scontrol show job", async () => {
+    const parent = (await conductor(['submit', '--parsable', '-H', '-p', 'batch', script])).stdout.trim();
+    const child = (await conductor(['submit', '--parsable', '-d', `afterok:${parent}`, '-p', 'batch', script])).stdout;
+    const shown = await conductor(['show', child.trim()]);
+    expect(shown.stdout).toMatch(new RegExp(`Reason=Dependency Dependency=afterok:${parent}\\(unfulfilled\\)`));
+    expect((await conductor(['show', parent])).stdout).toMatch(/Dependency=\(null\)/);
+  });
+
   it('updates a pending job, printing each change, and refuses a bad value', async () => {
     const id = (await conductor(['submit', '--parsable', '-H', '-p', 'batch', '-t', '60', script])).stdout.trim();
     const updated = await conductor(['update', id, '--time-limit', '30', '--nice', '5', '--name', 'renamed']);

@@ -176,6 +176,11 @@ for (const setup of await appsOnQueues()) {
       const afterany = await submitTo(`afterany:${cancelled}`);
       await json(t.call('POST', `/v1/jobs/${cancelled}/cancel`), 200);
       expect(await t.queue.missing([afterany])).toEqual([]);
+      // The original path's cancel too.
+      const original = await submitTo();
+      const afteranyOriginal = await submitTo(`afterany:${original}`);
+      await json(t.call('POST', `/jobs/cancel/${original}`), 200);
+      expect(await t.queue.missing([afteranyOriginal])).toEqual([]);
     });
 
     it('a held job with a dependency shows the hold; released before its dependency holds, the confirm starts nothing', async () => {
@@ -209,6 +214,36 @@ for (const setup of await appsOnQueues()) {
       // As the route that records the end pushes it (moveJob is the bare transition).
       await pushNotEnqueued(t.database.db, t.queue, 100);
       expect((await confirm(await claim())).map((job: { id: string }) => job.id)).toEqual([String(child)]);
+    });
+
+    it('a job held between its claim and the confirm stays held: the confirm does not put it back to its dependency', async () => {
+      const [own, name] = ['other', 'n-held'];
+      await beat(t, name, [own]);
+      const node = await t.token('node', name);
+      const p = await parent();
+      const body = { job: smallJob(own, { hold: true, dependency: `afterok:${p}` }), script: '#!/bin/bash\ntrue' };
+      const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
+      await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      const claimed = await t.queue.claim({
+        node: name,
+        partitions: [own],
+        cpus: 8,
+        memoryMb: 64_000,
+        freeCpus: 8,
+        freeMemoryMb: 64_000,
+        runsAs: ROOT_ALLOWING,
+      });
+      expect(claimed.map((ref) => ref.id)).toEqual([child]);
+      await json(t.call('POST', `/v1/jobs/${child}/hold`), 200);
+      const confirmed = await json(
+        t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: [String(child)] } }),
+        200,
+      );
+      expect(confirmed.jobs).toEqual([]);
+      expect((await get(String(child))).reason).toBe('JobHeldAdmin');
+      // Its parent's end does not release a held job either.
+      await runAndEnd(p, 'COMPLETED');
+      expect((await get(String(child))).reason).toBe('JobHeldAdmin');
     });
 
     it('a job held while it waits for its dependency is settled at its release when its parent ended meanwhile', async () => {
@@ -354,6 +389,14 @@ for (const setup of await appsOnQueues()) {
       const released = String((await submit({ dependency: `afterany:${c}` })).id);
       await runAndEnd(c, 'COMPLETED');
       expect((await get(released)).dependency).toBeNull();
+    });
+
+    it("GET shows a held job's dependency as its parents stand, though its settle waits for the release", async () => {
+      const [a, b] = [await parent(), await parent()];
+      const child = String((await submit({ dependency: `afterok:${a},afterok:${b}`, hold: true })).id);
+      await runAndEnd(a, 'COMPLETED');
+      await runAndEnd(b, 'FAILED');
+      expect(await get(child)).toMatchObject({ reason: 'JobHeldUser', dependency: `afterok:${b}(failed)` });
     });
 
     it('aftercorr: each array task after the parent array task of its index COMPLETED; an array id stands for all its tasks', async () => {

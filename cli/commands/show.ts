@@ -46,6 +46,8 @@ export function showCommand(program: Command): void {
         [
           ['JobState', coloured(job.state)],
           ['Reason', job.reason ?? 'None'],
+          // As scontrol's: the conditions that remain (squeue's %E), (null) when none.
+          ['Dependency', job.dependency ?? '(null)'],
           ['ExitCode', exit],
         ],
         [

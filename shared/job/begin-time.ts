@@ -59,7 +59,9 @@ export function parseBeginTime(text: string, now: Date): Date {
   const input = text.trim().toLowerCase();
   const begin = readBegin(input, now);
   if (begin === null) throw new BeginTimeError(`"${echo(text)}" is not a begin time: ${FORMATS}`);
-  if (begin.getTime() - now.getTime() > MAX_BEGIN_DAYS * DAY_MS) {
+  // NaN: a count so large that no Date holds it (`now+99999999999999weeks`), as far off as can be.
+  const ahead = begin.getTime() - now.getTime();
+  if (Number.isNaN(ahead) || ahead > MAX_BEGIN_DAYS * DAY_MS) {
     throw new BeginTimeError(`"${echo(text)}" is more than ${MAX_BEGIN_DAYS} days away`);
   }
   return begin;

@@ -24,6 +24,24 @@ const VERDICT: SQL = sql`CASE
   ELSE CASE WHEN agg.completed = agg.n THEN true WHEN agg.ended > agg.completed THEN false END
 END`;
 
+/** The verdict (VERDICT) of each undecided parent condition of these jobs, from their parents' states now. */
+const undecidedVerdicts = (jobIds: readonly number[]): SQL => sql`WITH cond AS (
+    SELECT d.job_id, d.position, d.kind, d.parent_id, c.array_task_id AS child_task
+    FROM job_dependencies d JOIN jobs c ON c.id = d.job_id
+    WHERE d.job_id = ANY(${bigintArray(jobIds)}) AND d.satisfied IS NULL AND d.parent_id IS NOT NULL
+  ), verdict AS (
+    SELECT cond.job_id, cond.position, ${VERDICT} AS satisfied
+    FROM cond CROSS JOIN LATERAL (
+      SELECT count(*) AS n,
+             count(*) FILTER (WHERE p.state = 'PENDING') AS pending,
+             count(*) FILTER (WHERE p.state = ANY(${ENDED})) AS ended,
+             count(*) FILTER (WHERE p.state = 'COMPLETED') AS completed
+      FROM jobs p
+      WHERE (p.id = cond.parent_id OR p.array_job_id = cond.parent_id)
+        AND (cond.kind <> 'aftercorr' OR cond.child_task IS NULL OR p.array_task_id = cond.child_task)
+    ) agg
+  )`;
+
 /**
  * Decides the undecided parent conditions of these (locked) dependent jobs from their parents' states now, and
  * stores the verdicts that are final.
@@ -32,25 +50,20 @@ export async function decideConditions(tx: Database, jobIds: readonly number[]):
   if (jobIds.length === 0) return;
   await queryRows(
     tx,
-    sql`WITH cond AS (
-          SELECT d.job_id, d.position, d.kind, d.parent_id, c.array_task_id AS child_task
-          FROM job_dependencies d JOIN jobs c ON c.id = d.job_id
-          WHERE d.job_id = ANY(${bigintArray(jobIds)}) AND d.satisfied IS NULL AND d.parent_id IS NOT NULL
-        ), verdict AS (
-          SELECT cond.job_id, cond.position, ${VERDICT} AS satisfied
-          FROM cond CROSS JOIN LATERAL (
-            SELECT count(*) AS n,
-                   count(*) FILTER (WHERE p.state = 'PENDING') AS pending,
-                   count(*) FILTER (WHERE p.state = ANY(${ENDED})) AS ended,
-                   count(*) FILTER (WHERE p.state = 'COMPLETED') AS completed
-            FROM jobs p
-            WHERE (p.id = cond.parent_id OR p.array_job_id = cond.parent_id)
-              AND (cond.kind <> 'aftercorr' OR cond.child_task IS NULL OR p.array_task_id = cond.child_task)
-          ) agg
-        )
+    sql`${undecidedVerdicts(jobIds)}
         UPDATE job_dependencies d SET satisfied = verdict.satisfied FROM verdict
         WHERE d.job_id = verdict.job_id AND d.position = verdict.position AND verdict.satisfied IS NOT NULL`,
   );
+}
+
+/**
+ * What decideConditions would store for one job now, read only: position → verdict (true, false, or null while it
+ * waits), for its undecided conditions. A job held or not yet begun is settled only when that wait ends (its
+ * parents' settle skips it), so what GET shows of it is read so.
+ */
+export async function conditionsNow(db: Database, jobId: number): Promise<Map<number, boolean | null>> {
+  const rows = await queryRows(db, sql`${undecidedVerdicts([jobId])} SELECT position, satisfied FROM verdict`);
+  return new Map(rows.map((row) => [Number(row.position), row.satisfied === null ? null : row.satisfied === true]));
 }
 
 /** What a dependent job's conditions say together. */

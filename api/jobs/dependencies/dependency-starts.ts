@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { bigintArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
+import { noWorkflowWait } from '../out-of-queue.js';
 import { decideConditions, judgeJobs } from './dependency-conditions.js';
 import { applyVerdicts } from './settle-dependents.js';
 import { lockSingletonNames } from './singleton-locks.js';
@@ -26,8 +27,10 @@ export async function withinDependencies(tx: Database, ids: number[]): Promise<n
   if (ids.length === 0) return ids;
   const dependent = await queryRows(
     tx,
+    // A job another wait holds (a hold or a begin time set since its claim) does not start whatever its dependency says,
+    // and keeps that wait: the confirm's transition refuses it.
     sql`SELECT DISTINCT d.job_id FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
-        WHERE d.job_id = ANY(${bigintArray(ids)}) AND j.state = 'PENDING'`,
+        WHERE d.job_id = ANY(${bigintArray(ids)}) AND j.state = 'PENDING' AND ${noWorkflowWait(sql`j.reason`)}`,
   );
   if (dependent.length === 0) return ids;
   const dependentIds = dependent.map((row) => Number(row.job_id));
@@ -37,14 +40,18 @@ export async function withinDependencies(tx: Database, ids: number[]): Promise<n
   const ready = dependentIds.filter((id) => !unmet.includes(id));
   const held = [...unmet, ...(await singletonsHeld(tx, ready))];
   if (held.length === 0) return ids;
-  await queryRows(
+  // Checked again as it is written: a hold committed since the read above (its row lock waited for) is kept.
+  const waiting = await queryRows(
     tx,
-    sql`UPDATE jobs SET reason = 'Dependency' WHERE id = ANY(${bigintArray(held)}) AND state = 'PENDING'`,
+    sql`UPDATE jobs SET reason = 'Dependency'
+        WHERE id = ANY(${bigintArray(held)}) AND state = 'PENDING' AND ${noWorkflowWait(sql`reason`)}
+        RETURNING id`,
   );
+  const back = new Set(waiting.map((row) => Number(row.id)));
   // One that never can start is cancelled (or kept) now, as its parent's end would have done.
   await applyVerdicts(
     tx,
-    verdicts.filter((job) => job.verdict === 'never').map((job) => job.id),
+    verdicts.filter((job) => job.verdict === 'never' && back.has(job.id)).map((job) => job.id),
   );
   return ids.filter((id) => !held.includes(id));
 }

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import type { PendingReason } from '../pending-reasons.js';
+import { conditionsNow } from './dependency-conditions.js';
 
 export interface DependencyShown {
   /** The remaining conditions, as squeue's %E; null: none. */
@@ -18,9 +19,9 @@ export interface DependencyShown {
 
 /** The job's remaining conditions and what they wait for, read now. */
 export async function showDependency(db: Database, jobId: number): Promise<DependencyShown> {
-  const rows = await queryRows(
+  const stored = await queryRows(
     db,
-    sql`SELECT d.kind, d.parent_id, d.any_of, d.satisfied,
+    sql`SELECT d.position, d.kind, d.parent_id, d.any_of, d.satisfied,
                (SELECT min(r.id) FROM jobs r WHERE d.kind = 'singleton' AND r.state = 'RUNNING' AND r.name = c.name
                   AND r.unix_user IS NOT DISTINCT FROM c.unix_user) AS running_id,
                (SELECT count(*) FROM jobs p WHERE p.id = d.parent_id OR p.array_job_id = d.parent_id) AS parents,
@@ -31,6 +32,14 @@ export async function showDependency(db: Database, jobId: number): Promise<Depen
         WHERE d.job_id = ${jobId} AND (d.satisfied IS NULL OR NOT d.satisfied)
         ORDER BY d.position`,
   );
+  // A condition not yet stored as decided (its job held or not begun when its parent ended) is shown as it stands.
+  const now = stored.some((row) => row.satisfied === null) ? await conditionsNow(db, jobId) : new Map();
+  const rows = stored
+    .map((row): Record<string, unknown> => ({
+      ...row,
+      satisfied: row.satisfied ?? now.get(Number(row.position)) ?? null,
+    }))
+    .filter((row) => row.satisfied !== true);
   if (rows.length === 0) return { remaining: null, waitingFor: null };
   const separator = rows[0]!.any_of === true ? '?' : ',';
   const named = (row: Record<string, unknown>) =>

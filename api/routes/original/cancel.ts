@@ -3,6 +3,7 @@ import type { App } from '../../app-env.js';
 import { accountScope, actorName } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { cancelJob, type CancelEffect } from '../../jobs/cancel-job.js';
+import { pushOwedRefs } from '../../jobs/push-not-enqueued.js';
 import { InvalidTransition } from '../../http/errors.js';
 import { originalValidationResponse, problemResponses } from '../../http/problem.js';
 import { originalJobId, OriginalJobIdParam, originalPath } from './original-path.js';
@@ -44,6 +45,8 @@ export function registerOriginalCancel(app: App): void {
         throw error;
       },
     );
+    // A cancelled job may have settled jobs depending on it (afterany, after): released, pushed now, as on /v1.
+    if (effect === 'cancelled') await pushOwedRefs(c.var.db, c.var.services);
     return c.json({ msg: ORIGINAL_MESSAGE, effect }, 200);
   });
 }
