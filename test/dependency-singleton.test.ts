@@ -110,6 +110,28 @@ for (const setup of await appsOnQueues()) {
       await finish('s2', ids[1]!);
     });
 
+    it("does not name another account's job that holds a singleton of the same name and user", async () => {
+      const running = String(
+        (
+          await json(
+            t.call('POST', '/v1/jobs', {
+              body: { job: smallJob(PARTITION, { name: 'cross', account: 'elsewhere' }), script: '#!/bin/bash\ntrue' },
+            }),
+            201,
+          )
+        ).id,
+      );
+      expect(await confirm('s1', await claim('s1', 1))).toEqual([running]);
+      const waiting = await submit('cross');
+      expect(await get(waiting)).toMatchObject({
+        reason: 'Dependency',
+        reason_detail: 'waits for singleton (a job of this name and user runs in another account)',
+      });
+      await finish('s1', running);
+      expect(await confirm('s1', await claim('s1', 1))).toEqual([waiting]);
+      await finish('s1', waiting);
+    });
+
     it.each(['later', 'a "quoted", {braced} back\\slash name'])(
       'a singleton job submitted while one of its name runs waits, and starts after it (name %j)',
       async (name) => {

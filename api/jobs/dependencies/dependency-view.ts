@@ -22,8 +22,11 @@ export async function showDependency(db: Database, jobId: number): Promise<Depen
   const stored = await queryRows(
     db,
     sql`SELECT d.position, d.kind, d.parent_id, d.any_of, d.satisfied,
-               (SELECT min(r.id) FROM jobs r WHERE d.kind = 'singleton' AND r.state = 'RUNNING' AND r.name = c.name
-                  AND r.unix_user IS NOT DISTINCT FROM c.unix_user) AS running_id,
+               -- Singleton is per name and user, whatever the account (sbatch(1)); another account's job is not
+               -- named (0): a user token sees its own account's jobs only.
+               (SELECT CASE WHEN r.account = c.account THEN r.id ELSE 0 END FROM jobs r
+                WHERE d.kind = 'singleton' AND r.state = 'RUNNING' AND r.name = c.name
+                  AND r.unix_user IS NOT DISTINCT FROM c.unix_user ORDER BY r.id LIMIT 1) AS running_id,
                (SELECT count(*) FROM jobs p WHERE p.id = d.parent_id OR p.array_job_id = d.parent_id) AS parents,
                (SELECT min(p.state) FROM jobs p WHERE p.id = d.parent_id) AS parent_state,
                (SELECT count(*) FROM jobs p WHERE p.array_job_id = d.parent_id
@@ -53,7 +56,9 @@ export async function showDependency(db: Database, jobId: number): Promise<Depen
 
 function parentNow(row: Record<string, unknown>): string {
   if (row.kind === 'singleton') {
-    return row.running_id === null ? 'no job of this name runs' : `job ${String(row.running_id)} of this name runs`;
+    if (row.running_id === null) return 'no job of this name runs';
+    if (Number(row.running_id) === 0) return 'a job of this name and user runs in another account';
+    return `job ${String(row.running_id)} of this name runs`;
   }
   const parents = Number(row.parents);
   const state = row.satisfied === false ? 'never satisfied: ' : '';
