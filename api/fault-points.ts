@@ -5,9 +5,10 @@
  *
  * - `submit.committed`: a job is committed, its ref not yet pushed to the queue (nor marked not enqueued);
  * - `confirm.committed`: a confirm's jobs are RUNNING as new attempts, the node not yet answered;
- * - `events.committed`: a node's events are applied, the node not yet answered.
+ * - `events.committed`: a node's events are applied, the node not yet answered;
+ * - `hold.committed`: a hold is committed, the job's ref not yet taken out of the queue.
  */
-export const FAULT_POINTS = ['submit.committed', 'confirm.committed', 'events.committed'] as const;
+export const FAULT_POINTS = ['submit.committed', 'confirm.committed', 'events.committed', 'hold.committed'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 /**

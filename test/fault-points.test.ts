@@ -26,6 +26,8 @@ describe.skipIf(await redisUnreachable())('the API cut off right after a commit'
   const prefix = `test:faults:${Date.now().toString(36)}:`;
   /** The points armed to fail once, at their next pass. */
   const armed = new Set<FaultPoint>();
+  /** What runs once at a point's next pass, instead of a crash: another request landing in that window. */
+  const actions = new Map<FaultPoint, () => Promise<void>>();
   let node: string;
 
   beforeAll(async () => {
@@ -37,6 +39,11 @@ describe.skipIf(await redisUnreachable())('the API cut off right after a commit'
       {
         queue,
         faults: async (point) => {
+          const action = actions.get(point);
+          if (action) {
+            actions.delete(point);
+            return action();
+          }
           if (armed.delete(point)) throw new InjectedCrash(`injected at ${point}`);
         },
       },
@@ -137,5 +144,16 @@ describe.skipIf(await redisUnreachable())('the API cut off right after a commit'
       .from(jobEvents)
       .where(and(eq(jobEvents.jobId, Number(id)), eq(jobEvents.toState, 'COMPLETED')));
     expect(ends).toHaveLength(1);
+  });
+  it("hold: a release committed before the hold takes out the job's ref keeps its new ref in the queue", async () => {
+    const id = (await (await submit('held-then-released')).json()).id as string;
+    actions.set('hold.committed', async () => {
+      expect((await t.call('POST', `/v1/jobs/${id}/release`)).status).toBe(200);
+    });
+    expect((await t.call('POST', `/v1/jobs/${id}/hold`)).status).toBe(200);
+    expect((await jobRow(id)).reason).toBe('Priority');
+    expect(await queue.missing([Number(id)])).toEqual([]);
+    expect(await claim()).toEqual([id]);
+    expect((await confirm([id])).status).toBe(200);
   });
 });

@@ -5,16 +5,17 @@
  * by the job's user or an admin; an admin's hold only by an admin ("when a job is held by a system administrator …
  * only a system administrator may release the job"); an admin's hold of a user-held job makes it admin-held.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs, type JobRow } from '../../shared/db/schema.js';
 import { WORKFLOW_WAIT_REASONS, type PendingReason } from '../../shared/job/pending-reason.js';
 import type { Services } from '../app-env.js';
 import { accountScope, actorName, type Principal } from '../auth/principal.js';
 import { Forbidden } from '../http/errors.js';
-import { isOutOfQueue } from './out-of-queue.js';
+import { jobRef } from './job-ref.js';
+import { isOutOfQueue, notOutOfQueue } from './out-of-queue.js';
 import { lockPendingJob } from './lock-pending-job.js';
-import { pushOwedRefs } from './push-not-enqueued.js';
+import { pushOwedRefs, refColumns } from './push-not-enqueued.js';
 import { recordJobChange } from './record-job-change.js';
 import { settleDependents } from './dependencies/settle-dependents.js';
 
@@ -33,7 +34,7 @@ const KEPT_WAITS: readonly string[] = WORKFLOW_WAIT_REASONS.filter((reason) => !
  */
 export async function holdJob(
   db: Database,
-  services: Pick<Services, 'queue'>,
+  services: Pick<Services, 'queue' | 'faults'>,
   principal: Principal,
   id: number,
 ): Promise<{ job: JobRow; effect: HoldEffect }> {
@@ -56,11 +57,22 @@ export async function holdJob(
     });
     return { job: after!, effect: 'held' as const, wasQueued: !isOutOfQueue(job.reason) };
   });
+  await services.faults('hold.committed');
   if (outcome.wasQueued) {
     // A ref left behind is harmless (the confirm refuses a held job), only a node's wasted claim.
     await services.queue
       .remove([id])
       .catch((error: Error) => console.warn(`job ${id}: ref not removed: ${error.message}`));
+    // A release committed since may have pushed its ref before this removal: the job then waits in the queue again,
+    // with its ref put back (a push is idempotent).
+    const [now] = await db
+      .select(refColumns)
+      .from(jobs)
+      .where(and(eq(jobs.id, id), eq(jobs.state, 'PENDING'), notOutOfQueue));
+    if (now)
+      await services.queue
+        .enqueue([jobRef(now)])
+        .catch((error: Error) => console.warn(`job ${id}: ref not pushed: ${error.message}`));
   }
   return { job: outcome.job, effect: outcome.effect };
 }
