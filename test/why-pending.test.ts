@@ -197,6 +197,27 @@ for (const setup of await appsOnQueues()) {
       });
     });
 
+    it('plans no start for a held or dependent job, and the begin time for one that waits for it', async () => {
+      await beat(t, 'n-wait', ['p-why-wait']);
+      expect(await why(await submit('p-why-wait', { hold: true }))).toMatchObject({
+        reason: 'JobHeldUser',
+        expected_start: { time: null, note: 'held: it is planned once released' },
+      });
+      const parent = await submit('p-why-wait', { hold: true });
+      expect(await why(await submit('p-why-wait', { dependency: `afterok:${parent}` }))).toMatchObject({
+        reason: 'Dependency',
+        expected_start: {
+          time: null,
+          note: 'it waits for the jobs it depends on: it is planned once they settle its dependency',
+        },
+      });
+      const begin = new Date(Math.ceil(Date.now() / 1000) * 1000 + 30 * 86_400_000).toISOString();
+      expect(await why(await submit('p-why-wait', { begin: begin.replace('.000Z', 'Z') }))).toMatchObject({
+        reason: 'BeginTime',
+        expected_start: { time: begin, note: 'its begin time: the earliest it may start' },
+      });
+    });
+
     it('names the account limit that holds it, with what is in use', async () => {
       await t.database.db.insert(accounts).values({ name: 'capped', maxRunningCpus: 2 }).onConflictDoNothing();
       await beat(t, 'n-capped', ['p-capped']);

@@ -5,7 +5,11 @@
  * partition, then its partition's nodes, then its place in the queue.
  */
 import { ownerPhrase } from '../../shared/protocol/runs-as.js';
-import { WORKFLOW_WAIT_REASONS, type PendingReason as ReasonCode } from '../../shared/job/pending-reason.js';
+import {
+  isWorkflowWait,
+  type PendingReason as ReasonCode,
+  type WorkflowWaitReason,
+} from '../../shared/job/pending-reason.js';
 import type { PartitionState } from '../../shared/db/schema.js';
 import { accountLimitPhrase, isAccountLimit, type AccountUse } from './account-use.js';
 
@@ -44,13 +48,8 @@ export interface PartitionFacts {
 
 type Rule = (job: WaitingJob, facts: PartitionFacts, account: AccountUse | undefined) => PendingReason | undefined;
 
-type WorkflowWait = (typeof WORKFLOW_WAIT_REASONS)[number];
-
-const isWorkflowWait = (reason: string | null): reason is WorkflowWait =>
-  (WORKFLOW_WAIT_REASONS as readonly (string | null)[]).includes(reason);
-
 /** What each stored wait means, in the words of `reason_detail`. */
-const WAIT_DETAILS: Record<WorkflowWait, string> = {
+const WAIT_DETAILS: Record<WorkflowWaitReason, string> = {
   JobHeldUser: 'held by its user: it starts once released',
   JobHeldAdmin: 'held by an admin: only an admin releases it',
   BeginTime: 'its begin time has not come',

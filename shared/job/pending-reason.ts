@@ -56,6 +56,10 @@ export const WORKFLOW_WAIT_REASONS = [
 ] as const satisfies PendingReason[];
 export type WorkflowWaitReason = (typeof WORKFLOW_WAIT_REASONS)[number];
 
+/** Whether a stored reason is a workflow's wait (a hold, a begin time, a dependency, an array's cap). */
+export const isWorkflowWait = (reason: string | null): reason is WorkflowWaitReason =>
+  (WORKFLOW_WAIT_REASONS as readonly (string | null)[]).includes(reason);
+
 /**
  * Every stored reason that keeps a PENDING job out of the queue: no ref of it is pushed (the reconciler skips it), it
  * is not the head of its partition, and its reason is shown as stored rather than decided on read.

@@ -6,6 +6,7 @@
 import type { Database } from '../../../shared/db/database.js';
 import type { JobRow } from '../../../shared/db/schema.js';
 import { heldBy, isAccountLimit, readAccountUse, type AccountLimitReason } from '../account-use.js';
+import { isWorkflowWait, type WorkflowWaitReason } from '../../../shared/job/pending-reason.js';
 import { pendingReasons, type PendingReason } from '../pending-reasons.js';
 import { expectedStart, type PlannedJob } from './expected-start.js';
 import { nodeVerdict, type NodeVerdict, type PartitionNode } from './node-verdicts.js';
@@ -72,6 +73,16 @@ export async function explainPending(db: Database, job: JobRow, now: number): Pr
   };
 }
 
+/** Why a job a workflow's wait holds has no computable start. */
+const WAIT_NOTES: Record<Exclude<WorkflowWaitReason, 'BeginTime'>, string> = {
+  JobHeldUser: 'held: it is planned once released',
+  JobHeldAdmin: 'held by an admin: it is planned once an admin releases it',
+  Dependency: 'it waits for the jobs it depends on: it is planned once they settle its dependency',
+  DependencyNeverSatisfied:
+    'its dependency can never be satisfied: it never starts (kill_on_invalid_dep false kept it)',
+  JobArrayTaskLimit: 'its array runs as many tasks as its %N cap allows: it is queued again when a task ends',
+};
+
 function planStart(
   job: JobRow,
   reason: PendingReason,
@@ -96,6 +107,14 @@ function planStart(
   }
   if (isAccountLimit(job.reason)) {
     return none(`held by its account's limit: it is queued again when a run of account ${job.account} ends`);
+  }
+  // Out of the queue until its wait ends: no place in the queue to plan from (squeue --start shows N/A too), but
+  // for a begin time, which is the earliest it may start.
+  if (isWorkflowWait(job.reason)) {
+    if (job.reason === 'BeginTime') {
+      return { ...none('its begin time: the earliest it may start'), at: job.eligibleTime.getTime() };
+    }
+    return none(WAIT_NOTES[job.reason]);
   }
   const planned = (candidate: AheadJob | JobRow): PlannedJob => ({
     id: candidate.id,
