@@ -59,6 +59,17 @@ for (const backend of await backends()) {
       expect(await job(id)).toMatchObject({ state: 'RUNNING', attempt: 1 });
     });
 
+    it('queues at once what a settled run released: a job depending on its end', async () => {
+      const { id, sequence } = await start();
+      const child = await t.submit(validJob({ dependency: `afterany:${id}` }));
+      expect(await job(child)).toMatchObject({ state: 'PENDING', reason: 'Dependency' });
+      expect((await beat({ running: [], confirmed_through: sequence })).status).toBe(200);
+      expect(await job(id)).toMatchObject({ state: 'FAILED' });
+      // No reconciler run: the heartbeat that settled the parent pushed the child's ref.
+      const claimed = await (await t.call('POST', '/v1/nodes/n1/claim', { token: n1, body: claimBody })).json();
+      expect(claimed.refs.map((ref: { id: string }) => ref.id)).toEqual([child]);
+    });
+
     it('settles FAILED a job confirmed before the heartbeat that the heartbeat does not list, as the node', async () => {
       const { id, sequence } = await start();
       const answer = await beat({ running: [], confirmed_through: sequence });

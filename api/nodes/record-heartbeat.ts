@@ -41,7 +41,8 @@ type JobAttempt = { jobId: number; attempt: number };
  * Registers a node on its first heartbeat and notes each later one, with its capacity as it reports it. A DOWN node
  * that speaks again is UP, or DRAINING if an admin drained it. Answers the node's state, the RUNNING jobs on it whose
  * cancel was asked for (how a cancel reaches the node), and the runs it reported that are no longer its to run: a
- * job settled while the node was DOWN (requeued elsewhere, or ended), which it must stop without reporting.
+ * job settled while the node was DOWN (requeued elsewhere, or ended), which it must stop without reporting, and how
+ * many of its runs it settled as unlisted (their ends may have released other jobs: the caller pushes their refs).
  *
  * Each heartbeat renews the node's lease (`leaseMs` from now): its jobs are not settled as lost before it ends.
  *
@@ -51,7 +52,7 @@ type JobAttempt = { jobId: number; attempt: number };
 export async function recordHeartbeat(
   db: Database,
   beat: Heartbeat,
-): Promise<{ state: NodeState; cancel: JobAttempt[]; stop: JobAttempt[] }> {
+): Promise<{ state: NodeState; cancel: JobAttempt[]; stop: JobAttempt[]; settled: number }> {
   // What the heartbeat says of the node, written whether the node is new or known.
   const said = {
     partitions: beat.partitions,
@@ -78,19 +79,20 @@ export async function recordHeartbeat(
       },
     })
     .returning({ state: nodes.state });
-  if (beat.confirmedThrough !== undefined) {
-    await settleUnlistedRuns(db, {
-      node: beat.node,
-      runs: [...beat.running, ...beat.ended],
-      confirmedThrough: beat.confirmedThrough,
-      actor: beat.actor,
-    });
-  }
+  const settled =
+    beat.confirmedThrough === undefined
+      ? 0
+      : await settleUnlistedRuns(db, {
+          node: beat.node,
+          runs: [...beat.running, ...beat.ended],
+          confirmedThrough: beat.confirmedThrough,
+          actor: beat.actor,
+        });
   const cancel = await db
     .select({ jobId: jobs.id, attempt: jobs.attempt })
     .from(jobs)
     .where(and(eq(jobs.nodeName, beat.node), eq(jobs.state, 'RUNNING'), isNotNull(jobs.cancelRequestedAt)));
-  return { state: row!.state, cancel, stop: await notMine(db, beat) };
+  return { state: row!.state, cancel, stop: await notMine(db, beat), settled };
 }
 
 async function notMine(db: Database, beat: Heartbeat): Promise<JobAttempt[]> {

@@ -5,6 +5,7 @@ import { requireGrantedPartitions } from '../../../auth/node-grant.js';
 import { requireNodeAccess } from '../../../auth/require-node-access.js';
 import { problemResponses } from '../../../http/problem.js';
 import { recordHeartbeat } from '../../../nodes/record-heartbeat.js';
+import { pushOwedRefs } from '../../../jobs/push-not-enqueued.js';
 import { HeartbeatRequest, HeartbeatResponse } from '../../../../shared/protocol/heartbeat.js';
 import { nodeProtocol } from '../../../http/node-protocol.js';
 import type { RunId } from '../../../../shared/protocol/run-id.js';
@@ -43,7 +44,7 @@ export function registerHeartbeat(app: App): void {
     requireGrantedPartitions(c.var.principal, body.partitions);
     // The partitions a node serves are configured by its serving them (an admin set up the node).
     await c.var.services.partitions.ensure(c.var.db, body.partitions);
-    const { state, cancel, stop } = await recordHeartbeat(c.var.db, {
+    const { state, cancel, stop, settled } = await recordHeartbeat(c.var.db, {
       node,
       partitions: body.partitions,
       cpus: body.cpus,
@@ -58,6 +59,8 @@ export function registerHeartbeat(app: App): void {
       actor: actorName(c.var.principal),
       leaseMs: c.var.services.nodeLeaseMs,
     });
+    // A run it settled may have released jobs (a dependent, a retry, an array's next task): their refs are pushed now.
+    if (settled > 0) await pushOwedRefs(c.var.db, c.var.services);
     const view = (runs: typeof cancel) => runs.map((run) => ({ job_id: String(run.jobId), attempt: run.attempt }));
     const cluster_id = await c.var.services.clusterId(c.var.db);
     const { nodeLeaseMs } = c.var.services;
