@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { holdJob, releaseJob } from '../../../jobs/hold-jobs.js';
+import { singleJobId } from '../../../jobs/single-job-id.js';
 import { problemResponses } from '../../../http/problem.js';
 import { jobView } from './job-view.js';
 import { HoldResult, JobIdParam } from './schema.js';
@@ -41,12 +42,14 @@ const releaseRoute = createRoute({
 export function registerHoldJob(app: App): void {
   app.openapi(holdRoute, async (c) => {
     const { services } = c.var;
-    const { job, effect } = await holdJob(c.var.db, services, c.var.principal, Number(c.req.valid('param').id));
+    const id = await singleJobId(c.var.db, c.var.principal, c.req.valid('param').id, 'hold');
+    const { job, effect } = await holdJob(c.var.db, services, c.var.principal, id);
     return c.json({ job: jobView(job, services.now()), effect }, 200);
   });
   app.openapi(releaseRoute, async (c) => {
     const { services } = c.var;
-    const { job, effect } = await releaseJob(c.var.db, services, c.var.principal, Number(c.req.valid('param').id));
+    const id = await singleJobId(c.var.db, c.var.principal, c.req.valid('param').id, 'release');
+    const { job, effect } = await releaseJob(c.var.db, services, c.var.principal, id);
     return c.json({ job: jobView(job, services.now()), effect }, 200);
   });
 }

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
+import { singleJobId } from '../../../jobs/single-job-id.js';
 import { updateJob } from '../../../jobs/update-job.js';
 import { problemResponses } from '../../../http/problem.js';
 import { jobView } from './job-view.js';
@@ -28,7 +29,7 @@ const route = createRoute({
 export function registerUpdateJob(app: App): void {
   app.openapi(route, async (c) => {
     const { services } = c.var;
-    const id = Number(c.req.valid('param').id);
+    const id = await singleJobId(c.var.db, c.var.principal, c.req.valid('param').id, 'update');
     const { job, changes } = await updateJob(c.var.db, services, c.var.principal, id, c.req.valid('json'));
     return c.json({ job: jobView(job, services.now()), changes }, 200);
   });
