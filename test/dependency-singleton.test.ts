@@ -3,7 +3,10 @@
  * two such jobs at the same moment start one (the confirm's name lock), one node confirming both in one batch starts
  * one, and the run's end releases the other at once (no reconciler run).
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushNotEnqueued } from '../api/jobs/push-not-enqueued.js';
+import { jobs } from '../shared/db/schema.js';
 import { beat, json, ROOT_ALLOWING, smallJob } from './helpers/pending-cluster.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
 import type { TestApp } from './helpers/test-app.js';
@@ -66,48 +69,64 @@ for (const setup of await appsOnQueues()) {
         200,
       );
 
-    it('two nodes confirming two singleton jobs of one name at once start one; its end releases the other', async () => {
+    it('waits at submit for an earlier job of its name; two nodes confirming both at once (a stale ref) start only the earlier', async () => {
       const ids = [await submit('solo'), await submit('solo')];
-      // Nothing of the name runs yet: both are in the queue, and each node claims one.
+      // As sbatch(1): the second waits for the first, submitted before it and not ended.
+      expect(await get(ids[1]!)).toMatchObject({
+        reason: 'Dependency',
+        reason_detail: `waits for singleton (job ${ids[0]} of this name was submitted before it and waits)`,
+      });
+      expect(await t.queue.missing([Number(ids[1])])).toEqual([Number(ids[1])]);
+      // A ref of the second in the queue all the same (a race, a reconciler's push): each node claims one.
+      await t.database.db
+        .update(jobs)
+        .set({ reason: 'Priority', enqueued: false })
+        .where(eq(jobs.id, Number(ids[1])));
+      await pushNotEnqueued(t.database.db, t.queue, 10);
       const claimed = [await claim('s1', 1), await claim('s2', 1)];
       expect(claimed.flat().sort()).toEqual([...ids].sort());
       const [first, second] = await Promise.all([confirm('s1', claimed[0]!), confirm('s2', claimed[1]!)]);
-      const started = [...first, ...second];
-      expect(started).toHaveLength(1);
-      const [winner] = started;
-      const loser = ids.find((id) => id !== winner)!;
+      expect([...first, ...second]).toEqual([ids[0]]);
       const node = first.length === 1 ? 's1' : 's2';
-      expect(await get(loser)).toMatchObject({
+      expect(await get(ids[1]!)).toMatchObject({
         state: 'PENDING',
         reason: 'Dependency',
-        reason_detail: `waits for singleton (job ${winner} of this name runs)`,
+        reason_detail: `waits for singleton (job ${ids[0]} of this name runs)`,
       });
-      expect(await t.queue.missing([Number(loser)])).toEqual([Number(loser)]);
+      expect(await t.queue.missing([Number(ids[1])])).toEqual([Number(ids[1])]);
 
-      await finish(node, winner!);
-      expect((await get(loser)).reason).not.toBe('Dependency');
-      expect(await t.queue.missing([Number(loser)])).toEqual([]);
-      expect(await confirm('s1', await claim('s1', 1))).toEqual([loser]);
-      await finish('s1', loser);
+      await finish(node, ids[0]!);
+      expect((await get(ids[1]!)).reason).not.toBe('Dependency');
+      expect(await t.queue.missing([Number(ids[1])])).toEqual([]);
+      expect(await confirm('s1', await claim('s1', 1))).toEqual([ids[1]]);
+      await finish('s1', ids[1]!);
     });
 
-    it('one confirm of two singleton jobs of one name starts one; another name or a job without singleton is not held', async () => {
-      const ids = [
-        await submit('pair'),
-        await submit('pair'),
-        await submit('other'),
-        await submit('pair', 'afterany:1'),
-      ];
+    it('waits for every earlier or running job of its name and user, singleton or not; another name is not held', async () => {
+      const plain = await submit('pair', 'afterany:1');
+      const single = await submit('pair');
+      const other = await submit('other');
+      expect((await get(single)).reason).toBe('Dependency');
       const claimed = await claim('s2', 8);
-      expect(claimed.sort()).toEqual([...ids].sort());
-      const started = await confirm('s2', claimed);
-      // The same name without singleton (afterany on a job that ended) is not held by it.
-      expect(started.sort()).toEqual([ids[0], ids[2], ids[3]].sort());
-      expect((await get(ids[1]!)).reason).toBe('Dependency');
-      for (const id of started) await finish('s2', id);
-      expect((await get(ids[1]!)).reason).not.toBe('Dependency');
-      expect(await confirm('s2', await claim('s2', 1))).toEqual([ids[1]]);
-      await finish('s2', ids[1]!);
+      expect(claimed.sort()).toEqual([plain, other].sort());
+      expect((await confirm('s2', claimed)).sort()).toEqual([plain, other].sort());
+      await finish('s2', other);
+      // The earlier job of its name runs now: it still waits.
+      expect((await get(single)).reason).toBe('Dependency');
+      await finish('s2', plain);
+      expect((await get(single)).reason).not.toBe('Dependency');
+      expect(await confirm('s2', await claim('s2', 1))).toEqual([single]);
+      await finish('s2', single);
+    });
+
+    it('is released when the earlier job of its name is cancelled before it ran', async () => {
+      const plain = await submit('cancelled-first', 'afterany:1');
+      const single = await submit('cancelled-first');
+      expect((await get(single)).reason).toBe('Dependency');
+      expect((await t.call('POST', `/v1/jobs/${plain}/cancel`)).status).toBe(200);
+      expect((await get(single)).reason).not.toBe('Dependency');
+      expect(await confirm('s1', await claim('s1', 1))).toEqual([single]);
+      await finish('s1', single);
     });
 
     it("does not name another account's job that holds a singleton of the same name and user", async () => {

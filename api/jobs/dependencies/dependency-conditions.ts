@@ -70,7 +70,8 @@ export async function conditionsNow(db: Database, jobId: number): Promise<Map<nu
 export type JobVerdict = 'release' | 'never' | 'wait';
 
 /**
- * Each job's verdict, from its stored conditions and, for singleton, whether a job of its name and user runs now:
+ * Each job's verdict, from its stored conditions and, for singleton, whether a job of its name and user blocks it
+ * (singletonBlocker):
  * with "," every condition must hold and one that never can dooms it; with "?" one that holds is enough and it is
  * doomed only when none ever can. Answers the verdict and kill_on_invalid of each job that has conditions.
  */
@@ -83,8 +84,7 @@ export async function judgeJobs(
     tx,
     sql`SELECT c.id, bool_or(d.any_of) AS any_of, bool_and(d.kill_on_invalid) AS kill_on_invalid, count(*) AS n,
                count(*) FILTER (WHERE d.satisfied OR (d.kind = 'singleton' AND NOT EXISTS (
-                 SELECT 1 FROM jobs r WHERE r.state = 'RUNNING' AND r.name = c.name
-                   AND r.unix_user IS NOT DISTINCT FROM c.unix_user AND r.id <> c.id))) AS held,
+                 SELECT 1 FROM jobs r WHERE ${singletonBlocker(sql`r`, sql`c`)}))) AS held,
                count(*) FILTER (WHERE d.satisfied = false) AS failed
         FROM jobs c JOIN job_dependencies d ON d.job_id = c.id
         WHERE c.id = ANY(${bigintArray(jobIds)})
@@ -100,4 +100,14 @@ export async function judgeJobs(
         : 'wait';
     return { id: Number(row.id), verdict, killOnInvalid: row.kill_on_invalid === true };
   });
+}
+
+/**
+ * The condition that job `r` blocks the singleton job `c` (SQL aliases of jobs rows): sbatch(1), singleton: "after any
+ * previously launched jobs sharing the same job name and user have terminated". Slurm counts a job of that name and
+ * user RUNNING, or PENDING and submitted before it (a lower id), whether or not that one asked for singleton.
+ */
+export function singletonBlocker(r: SQL, c: SQL): SQL {
+  return sql`${r}.name = ${c}.name AND ${r}.unix_user IS NOT DISTINCT FROM ${c}.unix_user AND ${r}.id <> ${c}.id
+    AND (${r}.state = 'RUNNING' OR (${r}.state = 'PENDING' AND ${r}.id < ${c}.id))`;
 }

@@ -14,7 +14,7 @@ import type { Database } from '../../../shared/db/database.js';
 import { bigintArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import { noWorkflowWait } from '../out-of-queue.js';
-import { decideConditions, judgeJobs } from './dependency-conditions.js';
+import { decideConditions, judgeJobs, singletonBlocker } from './dependency-conditions.js';
 import { applyVerdicts } from './settle-dependents.js';
 import { lockSingletonNames } from './singleton-locks.js';
 
@@ -57,9 +57,9 @@ export async function withinDependencies(tx: Database, ids: number[]): Promise<n
 }
 
 /**
- * Of these jobs whose dependency holds, the singleton ones that may not start: one of their name runs, or another of
- * this confirm starts first (priority, then submit order). A job whose "?" list holds by another condition is not
- * held by singleton.
+ * Of these jobs whose dependency holds, the singleton ones that may not start: a job of their name and user runs, or
+ * was submitted before them and has not ended (singletonBlocker), or another of this confirm starts first (priority,
+ * then submit order). A job whose "?" list holds by another condition is not held by singleton.
  */
 async function singletonsHeld(tx: Database, ids: number[]): Promise<number[]> {
   if (ids.length === 0) return [];
@@ -77,23 +77,22 @@ async function singletonsHeld(tx: Database, ids: number[]): Promise<number[]> {
     user: row.unix_user === null ? null : String(row.unix_user),
   }));
   await lockSingletonNames(tx, names);
+  // Read under the locks: every run another confirm committed.
+  const blocked = await queryRows(
+    tx,
+    sql`SELECT c.id FROM jobs c
+        WHERE c.id = ANY(${bigintArray(singles.map((row) => Number(row.id)))})
+          AND EXISTS (SELECT 1 FROM jobs r WHERE ${singletonBlocker(sql`r`, sql`c`)})`,
+  );
+  const blockedIds = new Set(blocked.map((row) => Number(row.id)));
   const taken = new Set<string>();
   const held: number[] = [];
   for (const [n, row] of singles.entries()) {
     const { name, user } = names[n]!;
     const key = `${user ?? ''}/${name}`;
-    // Read under the lock: every run another confirm committed.
-    if (taken.has(key) || (await runs(tx, name, user))) held.push(Number(row.id));
-    taken.add(key);
+    // Only a job that starts takes its name: one held here must not hold back the earlier job that blocks it.
+    if (taken.has(key) || blockedIds.has(Number(row.id))) held.push(Number(row.id));
+    else taken.add(key);
   }
   return held;
-}
-
-async function runs(tx: Database, name: string, user: string | null): Promise<boolean> {
-  const [row] = await queryRows(
-    tx,
-    sql`SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'RUNNING' AND name = ${name}
-                         AND unix_user IS NOT DISTINCT FROM ${user}) AS runs`,
-  );
-  return row?.runs === true;
 }

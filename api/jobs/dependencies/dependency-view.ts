@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import type { PendingReason } from '../pending-reasons.js';
-import { conditionsNow } from './dependency-conditions.js';
+import { conditionsNow, singletonBlocker } from './dependency-conditions.js';
 
 export interface DependencyShown {
   /** The remaining conditions, as squeue's %E; null: none. */
@@ -25,8 +25,9 @@ export async function showDependency(db: Database, jobId: number): Promise<Depen
                -- Singleton is per name and user, whatever the account (sbatch(1)); another account's job is not
                -- named (0): a user token sees its own account's jobs only.
                (SELECT CASE WHEN r.account = c.account THEN r.id ELSE 0 END FROM jobs r
-                WHERE d.kind = 'singleton' AND r.state = 'RUNNING' AND r.name = c.name
-                  AND r.unix_user IS NOT DISTINCT FROM c.unix_user ORDER BY r.id LIMIT 1) AS running_id,
+                WHERE d.kind = 'singleton' AND ${singletonBlocker(sql`r`, sql`c`)} ORDER BY r.id LIMIT 1) AS running_id,
+               (SELECT r.state FROM jobs r
+                WHERE d.kind = 'singleton' AND ${singletonBlocker(sql`r`, sql`c`)} ORDER BY r.id LIMIT 1) AS blocker_state,
                (SELECT count(*) FROM jobs p WHERE p.id = d.parent_id OR p.array_job_id = d.parent_id) AS parents,
                (SELECT min(p.state) FROM jobs p WHERE p.id = d.parent_id) AS parent_state,
                (SELECT count(*) FROM jobs p WHERE p.array_job_id = d.parent_id
@@ -57,8 +58,9 @@ export async function showDependency(db: Database, jobId: number): Promise<Depen
 function parentNow(row: Record<string, unknown>): string {
   if (row.kind === 'singleton') {
     if (row.running_id === null) return 'no job of this name runs';
-    if (Number(row.running_id) === 0) return 'a job of this name and user runs in another account';
-    return `job ${String(row.running_id)} of this name runs`;
+    const verb = row.blocker_state === 'RUNNING' ? 'runs' : 'was submitted before it and waits';
+    if (Number(row.running_id) === 0) return `a job of this name and user ${verb} in another account`;
+    return `job ${String(row.running_id)} of this name ${verb}`;
   }
   const parents = Number(row.parents);
   const state = row.satisfied === false ? 'never satisfied: ' : '';

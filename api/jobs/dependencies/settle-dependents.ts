@@ -12,6 +12,7 @@ import type { Database } from '../../../shared/db/database.js';
 import { bigintArray, nullableWordArray, textArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import type { JobRow } from '../../../shared/db/schema.js';
+import { isTerminal } from '../../../shared/job/job-state.js';
 import type { TransitionResult } from '../transition-jobs.js';
 import { transitionJobs } from '../transition-jobs.js';
 import { decideConditions, judgeJobs } from './dependency-conditions.js';
@@ -42,8 +43,10 @@ export async function settleDependentsOf(db: Database, results: readonly Transit
   const moved = results.filter(({ applied, before, after }) => applied && before!.state !== after!.state);
   const left = moved.filter(({ after }) => after!.state !== 'PENDING').map(({ after }) => after!);
   const parents = [...new Set(left.flatMap((job) => (job.arrayJobId === null ? [job.id] : [job.id, job.arrayJobId])))];
+  // A singleton job waits for every job of its name and user that runs or was submitted before it: what ends one of
+  // those (a run's end, a PENDING job's cancel) may release it. A run sent back to PENDING (a retry) still blocks.
   const names = moved
-    .filter(({ before, after }) => before!.state === 'RUNNING' && after!.state !== 'RUNNING')
+    .filter(({ before, after }) => !isTerminal(before!.state) && isTerminal(after!.state))
     .map(({ after }) => ({ name: after!.name, user: after!.user }));
   if (parents.length === 0 && names.length === 0) return;
   await settleDependents(db, { parents, names });
