@@ -3278,7 +3278,7 @@ export interface components {
        */
       begin?: string;
       /**
-       * @description As sbatch's --dependency: `type:job_id[:job_id…]` conditions joined by "," (all must hold) or "?" (any one). Types: after (the parent started or was cancelled), afterany (it ended), afterok (it COMPLETED), afternotok (it ended otherwise), aftercorr (this array task after the parent array's task of the same index COMPLETED), singleton (no other job of this name and user runs). An array's id stands for all its tasks. The parents must be jobs of the token's account (finished at any time); the job waits PENDING with reason Dependency, out of the queue, until the conditions hold.
+       * @description As sbatch's --dependency: `type:job_id[:job_id…]` conditions joined by "," (all must hold) or "?" (any one). Types: after (the parent started or was cancelled), afterany (it ended), afterok (it COMPLETED), afternotok (it ended otherwise), aftercorr (this array task after the parent array's task of the same index COMPLETED), singleton (no job of this name and user runs, or waits having been submitted before it, as sbatch(1)). An array's id stands for all its tasks. The parents must be jobs of the token's account (finished at any time); the job waits PENDING with reason Dependency, out of the queue, until the conditions hold.
        * @example afterok:12:13,afterany:14
        */
       dependency?: string;
