@@ -11,7 +11,7 @@ import { releaseBegunJobs } from '../api/jobs/release-begun-jobs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobDependencies, jobs } from '../shared/db/schema.js';
 import type { JobState } from '../shared/job/job-state.js';
-import { beat, json, ROOT_ALLOWING, smallJob } from './helpers/pending-cluster.js';
+import { beat, claimOn, json, smallJob } from './helpers/pending-cluster.js';
 import { moveJob } from './helpers/job-states.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
 import { ADMIN_TOKEN, type TestApp } from './helpers/test-app.js';
@@ -143,15 +143,7 @@ for (const setup of await appsOnQueues()) {
       const p = await submitTo();
       const after = await submitTo(`after:${p}`);
       const afterok = await submitTo(`afterok:${p}`);
-      const claimed = await t.queue.claim({
-        node: name,
-        partitions: [own],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: ROOT_ALLOWING,
-      });
+      const claimed = await claimOn(t, name, own);
       expect(claimed.map((ref) => ref.id)).toEqual([p]);
       await json(t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: [String(p)] } }), 200);
       expect(await t.queue.missing([after, afterok])).toEqual([afterok]);
@@ -192,18 +184,7 @@ for (const setup of await appsOnQueues()) {
       const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
       expect((await get(String(child))).reason).toBe('JobHeldUser');
       await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
-      const claim = async () =>
-        (
-          await t.queue.claim({
-            node: name,
-            partitions: [own],
-            cpus: 8,
-            memoryMb: 64_000,
-            freeCpus: 8,
-            freeMemoryMb: 64_000,
-            runsAs: ROOT_ALLOWING,
-          })
-        ).map((ref) => String(ref.id));
+      const claim = async () => (await claimOn(t, name, own)).map((ref) => String(ref.id));
       const confirm = async (ids: string[]) =>
         (await json(t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: ids } }), 200)).jobs;
       expect(await claim()).toEqual([String(child)]);
@@ -224,15 +205,7 @@ for (const setup of await appsOnQueues()) {
       const body = { job: smallJob(own, { hold: true, dependency: `afterok:${p}` }), script: '#!/bin/bash\ntrue' };
       const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
       await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
-      const claimed = await t.queue.claim({
-        node: name,
-        partitions: [own],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: ROOT_ALLOWING,
-      });
+      const claimed = await claimOn(t, name, own);
       expect(claimed.map((ref) => ref.id)).toEqual([child]);
       await json(t.call('POST', `/v1/jobs/${child}/hold`), 200);
       const confirmed = await json(
@@ -274,15 +247,7 @@ for (const setup of await appsOnQueues()) {
       expect((await get(String(child))).reason).toBe('BeginTime');
       expect(await releaseBegunJobs(t.database.db, new Date(Date.now() + 2 * 3_600_000))).toBeGreaterThanOrEqual(1);
       await pushNotEnqueued(t.database.db, t.queue, 100);
-      const claimed = await t.queue.claim({
-        node: name,
-        partitions: [own],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: ROOT_ALLOWING,
-      });
+      const claimed = await claimOn(t, name, own);
       expect(claimed.map((ref) => ref.id)).toEqual([child]);
       const confirmed = await json(
         t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: [String(child)] } }),

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, jobs } from '../shared/db/schema.js';
 import type { TestApp } from './helpers/test-app.js';
-import { ROOT_ALLOWING, beat, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
+import { beat, claimOn, configurePartition, json, smallJob, startOn } from './helpers/pending-cluster.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
 
 for (const setup of await appsOnQueues()) {
@@ -186,15 +186,7 @@ for (const setup of await appsOnQueues()) {
       await configurePartition(t, 'p-wait', 'DOWN');
       expect((await reasonOf(held)).reason).toBe('JobHeldUser');
       await configurePartition(t, 'p-wait', 'UP');
-      await t.queue.claim({
-        node: 'n-wait',
-        partitions: ['p-wait'],
-        cpus: 8,
-        memoryMb: 64_000,
-        freeCpus: 8,
-        freeMemoryMb: 64_000,
-        runsAs: ROOT_ALLOWING,
-      });
+      await claimOn(t, 'n-wait', 'p-wait');
       const confirmed = await json(
         t.call('POST', '/v1/nodes/n-wait/confirm', { body: { job_ids: [held, other] } }),
         200,

@@ -50,7 +50,15 @@ export async function beat(
  * the queue (first fit), then the API's confirm.
  */
 export async function startOn(t: TestApp, node: string, partition: string, ids: string[], cpus = 8, memoryMb = 64_000) {
-  const refs = await t.queue.claim({
+  const refs = await claimOn(t, node, partition, cpus, memoryMb);
+  expect(refs.map((ref) => String(ref.id)).sort()).toEqual([...ids].sort());
+  const confirmed = await json(t.call('POST', `/v1/nodes/${node}/confirm`, { body: { job_ids: ids } }), 200);
+  expect(confirmed.jobs.map((job: { id: string }) => job.id).sort()).toEqual([...ids].sort());
+}
+
+/** Claims from the queue as an idle node of `partition` with `cpus` and `memoryMb` free would, running any owner. */
+export function claimOn(t: TestApp, node: string, partition: string, cpus = 8, memoryMb = 64_000) {
+  return t.queue.claim({
     node,
     partitions: [partition],
     cpus,
@@ -59,7 +67,4 @@ export async function startOn(t: TestApp, node: string, partition: string, ids: 
     freeMemoryMb: memoryMb,
     runsAs: ROOT_ALLOWING,
   });
-  expect(refs.map((ref) => String(ref.id)).sort()).toEqual([...ids].sort());
-  const confirmed = await json(t.call('POST', `/v1/nodes/${node}/confirm`, { body: { job_ids: ids } }), 200);
-  expect(confirmed.jobs.map((job: { id: string }) => job.id).sort()).toEqual([...ids].sort());
 }
