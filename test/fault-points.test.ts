@@ -163,7 +163,10 @@ describe.skipIf(await redisUnreachable())('the API cut off right after a commit'
       expect((await t.call('POST', `/v1/jobs/${first}/release`)).status).toBe(200);
     });
     expect((await t.call('POST', `/v1/jobs/${first}/hold`)).status).toBe(200);
-    const tasks = await t.database.db.select().from(jobs).where(eq(jobs.arrayJobId, Number(first)));
+    const tasks = await t.database.db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.arrayJobId, Number(first)));
     expect(tasks.map((task) => task.reason)).toEqual(['Priority', 'Priority', 'Priority']);
     expect(await queue.missing(tasks.map((task) => task.id))).toEqual([]);
     await t.call('POST', `/v1/jobs/${first}/cancel`);

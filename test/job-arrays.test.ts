@@ -234,7 +234,7 @@ for (const setup of await appsOnQueues()) {
       expect(rows.every((row) => row.state === 'COMPLETED')).toBe(true);
     });
 
-    it("holds, releases and updates one task by its 123_7 id", async () => {
+    it('holds, releases and updates one task by its 123_7 id', async () => {
       const first = Number((await json(submit({ array: '0-2' }), 201)).id);
       const held = await json(t.call('POST', `/v1/jobs/${first}_1/hold`), 200);
       expect(held).toMatchObject({ effect: 'held', job: { array_task_id: 1, reason: 'JobHeldAdmin' } });
