@@ -142,6 +142,38 @@ for (const setup of await appsOnQueues()) {
       expect(none.detail).toMatch(/only PENDING tasks are held/);
     });
 
+    it('gives a capped array back to its cap at the release: a task ended during the hold makes room at once', async () => {
+      await beat(t, 'n-aw6', ['p-aw6'], { cpus: 64, memory_mb: 640_000 });
+      const first = await submit('p-aw6', { array: '0-3%1' });
+      expect(await claim('p-aw6')).toEqual([first]);
+      expect(await confirm([first])).toEqual([first]);
+      expect((await json(t.call('POST', `/v1/jobs/${first}/hold`), 200)).array_tasks.changed).toBe(3);
+      await json(
+        t.call('POST', '/v1/nodes/n-aw/events', {
+          body: {
+            events: [
+              { kind: 'started', job_id: String(first), attempt: 1, pid: 4242, cpu_ids: [0] },
+              {
+                kind: 'finished',
+                job_id: String(first),
+                attempt: 1,
+                state: 'COMPLETED',
+                exit_status: 0,
+                exit_signal: null,
+              },
+            ],
+          },
+        }),
+        200,
+      );
+      await json(t.call('POST', `/v1/jobs/${first}/release`), 200);
+      const [, next, ...capped] = await tasks(first);
+      expect(next!.reason).toBe('Priority');
+      expect(capped.map((task) => task.reason)).toEqual(['JobArrayTaskLimit', 'JobArrayTaskLimit']);
+      expect(await claim('p-aw6')).toEqual([next!.id]);
+      await json(t.call('POST', `/v1/jobs/${first}/cancel`), 200);
+    });
+
     it("updates an array's time limit by its id: every PENDING task, its ref in the queue too; a refusal changes none", async () => {
       await beat(t, 'n-aw3', ['p-aw3'], { cpus: 64, memory_mb: 640_000 });
       const first = await submit('p-aw3', { array: '0-9', time_limit: '1:00:00' });

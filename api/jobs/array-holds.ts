@@ -12,6 +12,7 @@ import type { Services } from '../app-env.js';
 import { accountScope, actorName, type Principal } from '../auth/principal.js';
 import { Forbidden } from '../http/errors.js';
 import { settleDependents } from './dependencies/settle-dependents.js';
+import { releaseArrayTasks } from './array-task-limit.js';
 import { HOLDS, KEPT_WAITS, unqueueHeld, type HoldEffect } from './hold-jobs.js';
 import { lockPendingTasks } from './lock-pending-tasks.js';
 import { isOutOfQueue, reasonList } from './out-of-queue.js';
@@ -102,6 +103,11 @@ export async function releaseArray(
   const waiting = outcome.changed.filter((task) => task.to === 'Dependency').map((task) => task.id);
   // Their parents may have ended while they were held (a settle skips a held job): decided now.
   if (waiting.length > 0) await settleDependents(db, { jobs: waiting });
+  // Tasks back under their %N cap: those a task's end (during the hold) made room for go to the queue now, not at
+  // the reconciler's next run.
+  if (outcome.changed.some((task) => task.to === 'JobArrayTaskLimit')) {
+    await db.transaction((tx) => releaseArrayTasks(tx, [arrayJobId]));
+  }
   // Every task released to the queue is pushed now, not a first batch of them.
   if (outcome.changed.length > 0) await pushOwedRefs(db, services, outcome.changed.length + 1000);
   return counts(outcome.pending, outcome.changed.length, 'released');
