@@ -2,8 +2,9 @@
  * `npm run bench:arrays`: job arrays (issue 20, item 3), in real processes on this machine, on the embedded default
  * (`npm start`: API, PGlite, the Postgres queue and its node daemon with all the machine's cores, in one process).
  *
- * (a) Submit of a 10,000-task array: the POST's round trip, ms, BENCH_SUBMITS times (each array cancelled at once,
- *     the cancel's round trip reported too), on a warm host.
+ * (a) Submit of a 10,000-task array: the POST's round trip, ms, BENCH_SUBMITS times (each array then held, its time
+ *     limit updated and released by the array's id, and cancelled: each round trip reported too, with how many
+ *     PENDING tasks the hold changed; the local node starts some tasks meanwhile), on a warm host.
  * (b) Makespan of BENCH_ARRAY_TASKS `true` tasks submitted as one array, against the same number of single submits of
  *     the same script (BENCH_CONCURRENCY requests in flight, as a pipeline's loop would send them), each on a fresh
  *     host in the same run: from the first request to the moment the API lists none PENDING or RUNNING. With
@@ -114,12 +115,22 @@ try {
     const host = await startEmbedded();
     const submits: number[] = [];
     const cancels: number[] = [];
+    const wide: Record<'hold' | 'update' | 'release', number[]> = { hold: [], update: [], release: [] };
+    const held: number[] = [];
     for (let n = 0; n < SUBMITS; n++) {
       const submit = await timed(
         () =>
           cluster.call(host, 'POST', '/v1/jobs', body({ array: `0-${SUBMIT_TASKS - 1}` })) as Promise<{ id: string }>,
       );
       submits.push(submit.ms);
+      const path = `/v1/jobs/${submit.value.id}`;
+      const hold = await timed(
+        () => cluster.call(host, 'POST', `${path}/hold`) as Promise<{ array_tasks: { changed: number } }>,
+      );
+      wide.hold.push(hold.ms);
+      held.push(hold.value.array_tasks.changed);
+      wide.update.push((await timed(() => cluster.call(host, 'PATCH', path, { time_limit: '0:30' }))).ms);
+      wide.release.push((await timed(() => cluster.call(host, 'POST', `${path}/release`))).ms);
       cancels.push((await timed(() => cluster.call(host, 'POST', `/v1/jobs/${submit.value.id}/cancel`))).ms);
       await until('the array ended', () => idle(host), 10 * 60_000);
     }
@@ -127,6 +138,10 @@ try {
     lines.push(
       `submit of a ${SUBMIT_TASKS}-task array: ${submits.map((ms) => fixed(ms)).join(', ')} ms ` +
         `(whole-array cancel: ${cancels.map((ms) => fixed(ms)).join(', ')} ms)`,
+      `by the array's id (${held.join(', ')} PENDING tasks held): ` +
+        (['hold', 'update', 'release'] as const)
+          .map((what) => `${what} ${wide[what].map((ms) => fixed(ms)).join(', ')} ms`)
+          .join('; '),
     );
   }
 

@@ -330,7 +330,7 @@ export interface paths {
     head?: never;
     /**
      * Update a PENDING job (scontrol update)
-     * @description Changes a PENDING job's time_limit, nice, partition, name or begin time, as `scontrol update` does. A user token (its own account's jobs) may only lower the time limit and raise the nice; an admin may set any time limit within the partition's maximum, and any nice. A new partition must take the job as at submit. A bad value is a 422 naming its field, and nothing is changed; a job that is not PENDING is a 409. The change is an event of kind `update` in GET /v1/jobs/{id}/events.
+     * @description Changes a PENDING job's time_limit, nice, partition, name or begin time, as `scontrol update` does. A user token (its own account's jobs) may only lower the time limit and raise the nice; an admin may set any time limit within the partition's maximum, and any nice. A new partition must take the job as at submit. A bad value is a 422 naming its field, and nothing is changed; a job that is not PENDING is a 409. The change is an event of kind `update` in GET /v1/jobs/{id}/events. A job array's id (its first task's) updates every task of it still PENDING, as scontrol does, in one statement: each task is checked as one job is (any refusal refuses all, and nothing changes), each task changed gets its own event, tasks no longer PENDING are left alone, and the answer (ArrayUpdateResult) counts the tasks; 409 when none is PENDING. An array task's id `123_7` updates that task alone.
      */
     patch: {
       parameters: {
@@ -347,13 +347,13 @@ export interface paths {
         };
       };
       responses: {
-        /** @description The job as updated */
+        /** @description The job as updated, or an array's task counts */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['UpdateJobResult'];
+            'application/json': components['schemas']['UpdateJobResult'] | components['schemas']['ArrayUpdateResult'];
           };
         };
         /** @description Malformed request */
@@ -801,7 +801,7 @@ export interface paths {
     put?: never;
     /**
      * Hold a PENDING job (scontrol hold)
-     * @description The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409.
+     * @description The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409. A job array's id (its first task's) acts on every task of it still PENDING, as scontrol does, in one statement: each task changed gets its own event, tasks no longer PENDING are left alone, and the answer (ArrayHoldResult) counts the tasks; 409 when none is PENDING. An array task's id `123_7` acts on that task alone.
      */
     post: {
       parameters: {
@@ -820,7 +820,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['HoldResult'];
+            'application/json': components['schemas']['HoldResult'] | components['schemas']['ArrayHoldResult'];
           };
         };
         /** @description Missing, unknown or revoked token */
@@ -887,7 +887,7 @@ export interface paths {
     put?: never;
     /**
      * Release a held job (scontrol release)
-     * @description The job goes back to the wait its hold replaced (BeginTime while its begin time is to come, a dependency), else to the queue (reason Priority). A user token may release its own account's jobs held by a user (JobHeldUser), not an admin's hold (403). Releasing a job not held changes nothing; a job that is not PENDING is a 409.
+     * @description The job goes back to the wait its hold replaced (BeginTime while its begin time is to come, a dependency), else to the queue (reason Priority). A user token may release its own account's jobs held by a user (JobHeldUser), not an admin's hold (403). Releasing a job not held changes nothing; a job that is not PENDING is a 409. A user token releasing an array some task of which an admin holds is a 403, and nothing is released. A job array's id (its first task's) acts on every task of it still PENDING, as scontrol does, in one statement: each task changed gets its own event, tasks no longer PENDING are left alone, and the answer (ArrayHoldResult) counts the tasks; 409 when none is PENDING. An array task's id `123_7` acts on that task alone.
      */
     post: {
       parameters: {
@@ -906,7 +906,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['HoldResult'];
+            'application/json': components['schemas']['HoldResult'] | components['schemas']['ArrayHoldResult'];
           };
         };
         /** @description Missing, unknown or revoked token */
@@ -971,11 +971,14 @@ export interface paths {
     };
     /**
      * Exact job counts per state and partition
-     * @description A user token counts its own account's jobs.
+     * @description A user token counts its own account's jobs. Each job array task is a job and counts, unless expand_arrays=false.
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The listing's switch (GET /v1/jobs), with the opposite default so that the counts stay what they were: true (the default) counts every task of a job array; false counts an array's PENDING tasks as one entry, as the listing shows them by default (its tasks that run or ended count one each). */
+          expand_arrays?: '0' | '1' | 'true' | 'false';
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -1002,6 +1005,15 @@ export interface paths {
         };
         /** @description The token may not do this */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
           headers: {
             [name: string]: unknown;
           };
@@ -2797,7 +2809,7 @@ export interface paths {
     put?: never;
     /**
      * Cancel a job (original path)
-     * @description Idempotent, as the original: a job that has already ended is answered 200 too (effect "none"), where /v1 answers 409.
+     * @description Idempotent, as the original: a job that has already ended is answered 200 too (effect "none"), where /v1 answers 409. A job array's id (its first task's) cancels every unfinished task of the array, as /v1 and scancel do (effect "cancelled" when a PENDING task was cancelled, else "cancel_requested" when a RUNNING one was marked, else "none").
      */
     post: {
       parameters: {
@@ -3519,6 +3531,25 @@ export interface components {
        */
       effect: 'held' | 'released' | 'none';
     };
+    ArrayHoldResult: {
+      /**
+       * @description The array's id (its first task's), as given.
+       * @example 123
+       */
+      array_job_id: string;
+      /**
+       * @description held / released: some PENDING task is now so; none: every PENDING task already was.
+       * @enum {string}
+       */
+      effect: 'held' | 'released' | 'none';
+      array_tasks: components['schemas']['ArrayTaskCounts'];
+    };
+    ArrayTaskCounts: {
+      /** @description PENDING tasks it changed, each with its own event. */
+      changed: number;
+      /** @description PENDING tasks that already were so. Tasks no longer PENDING are left alone and not counted. */
+      unchanged: number;
+    };
     UpdateJobResult: {
       job: components['schemas']['Job'];
       /**
@@ -3536,6 +3567,14 @@ export interface components {
           to?: unknown;
         };
       };
+    };
+    ArrayUpdateResult: {
+      /**
+       * @description The array's id (its first task's), as given.
+       * @example 123
+       */
+      array_job_id: string;
+      array_tasks: components['schemas']['ArrayTaskCounts'];
     };
     UpdateJobRequest: {
       /**

@@ -68,4 +68,26 @@ describe('conductor hold, release, update', () => {
     expect(refused.stderr).toMatch(/partition "nowhere" does not exist/);
     expect((await conductor(['update', id])).code).toBe(EXIT_USAGE);
   });
+
+  it("holds, releases and updates every PENDING task of an array given the array's id, printing how many", async () => {
+    const id = (await conductor(['submit', '--parsable', '--array=0-4', '-p', 'batch', '-t', '60', script])).stdout;
+    const array = id.trim().replace(/_.*$/, '');
+    expect(await conductor(['hold', array])).toMatchObject({
+      code: 0,
+      stdout: `job ${array}: array: 5 PENDING task(s) held, 0 already so\n`,
+    });
+    expect((await job(`${array}_4`)).reason).toBe('JobHeldAdmin');
+    expect(await conductor(['update', array, '--time-limit', '30'])).toMatchObject({
+      code: 0,
+      stdout: `job ${array}: array: 5 PENDING task(s) updated, 0 unchanged\n`,
+    });
+    expect((await job(`${array}_4`)).time_limit).toBe('0-00:30:00');
+    const released = await conductor(['release', '--json', array]);
+    expect(JSON.parse(released.stdout)).toEqual([
+      { id: array, effect: 'released', array_tasks: { changed: 5, unchanged: 0 } },
+    ]);
+    // Back in the queue: its reason is decided as it is read (no node serves the partition here).
+    expect((await job(`${array}_4`)).reason).not.toMatch(/^JobHeld/);
+    await api.t.call('POST', `/v1/jobs/${array}/cancel`);
+  });
 });

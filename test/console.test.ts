@@ -251,6 +251,27 @@ describe.skipIf(missing)('the web console in Chromium', () => {
     for (const id of ids) await waitUntil(`job ${id} cancelled`, async () => (await jobState(id)) === 'CANCELLED');
   });
 
+  it("names a job array's rows as squeue does (123_[0-2], 123_1), and their links open the task", async () => {
+    const page = await signedIn();
+    const first = await host.submit('#!/bin/bash\ntrue', { name: 'shown-array', array: '0-2', hold: true });
+    const tasks = await host.call<{ jobs: { id: string; array_task_id: number }[] }>(
+      200,
+      'GET',
+      `/v1/jobs?name=shown-array&expand_arrays=true`,
+    );
+    const task = (index: number) => tasks.jobs.find((job) => job.array_task_id === index)!.id;
+    // The array's PENDING tasks are one row, its lowest task's, named for all of them.
+    await queueRow(page, task(0))
+      .getByRole('link', { name: `${first}_[0-2]` })
+      .click();
+    await page.getByRole('heading', { name: new RegExp(`^Job ${first}_0:`) }).waitFor();
+    await host.call(200, 'POST', `/v1/jobs/${first}_1/cancel`);
+    await page.goto('/ui/history');
+    await page.getByRole('link', { name: `${first}_1`, exact: true }).click();
+    await page.getByRole('heading', { name: new RegExp(`^Job ${first}_1:`) }).waitFor();
+    await host.call(200, 'POST', `/v1/jobs/${first}/cancel`);
+  });
+
   it('shows a job named like markup as text, running nothing', async () => {
     const page = await signedIn();
     const id = await host.submit(waitingScript('xss', '<script>alert(2)</script>', '<b>bold</b>'), { name: XSS_NAME });

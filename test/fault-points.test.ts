@@ -156,4 +156,19 @@ describe.skipIf(await redisUnreachable())('the API cut off right after a commit'
     expect(await claim()).toEqual([id]);
     expect((await confirm([id])).status).toBe(200);
   });
+  it("hold of an array: a release committed before the hold takes out the tasks' refs keeps their new refs", async () => {
+    const submitted = await t.call('POST', '/v1/jobs', { body: { ...body, job: { ...body.job, array: '0-2' } } });
+    const first = (await submitted.json()).id as string;
+    actions.set('hold.committed', async () => {
+      expect((await t.call('POST', `/v1/jobs/${first}/release`)).status).toBe(200);
+    });
+    expect((await t.call('POST', `/v1/jobs/${first}/hold`)).status).toBe(200);
+    const tasks = await t.database.db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.arrayJobId, Number(first)));
+    expect(tasks.map((task) => task.reason)).toEqual(['Priority', 'Priority', 'Priority']);
+    expect(await queue.missing(tasks.map((task) => task.id))).toEqual([]);
+    await t.call('POST', `/v1/jobs/${first}/cancel`);
+  });
 });

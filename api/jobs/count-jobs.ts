@@ -1,7 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs } from '../../shared/db/schema.js';
 import { JOB_STATES, type JobState } from '../../shared/job/job-state.js';
+import { notCollapsed } from './array-collapse.js';
 
 export interface JobCount {
   state: JobState;
@@ -9,12 +10,22 @@ export interface JobCount {
   count: number;
 }
 
-/** Exact counts per state and partition (no estimate, no cap), for one account or all. */
-export async function countJobs(db: Database, account: string | undefined): Promise<JobCount[]> {
+/**
+ * Exact counts per state and partition (no estimate, no cap), for one account or all. Every job array task counts,
+ * unless `collapseArrays`: then an array's PENDING tasks count as one entry, as the listing shows them by default
+ * (array-collapse.ts; squeue(1) without -r).
+ */
+export async function countJobs(
+  db: Database,
+  account: string | undefined,
+  { collapseArrays = false }: { collapseArrays?: boolean } = {},
+): Promise<JobCount[]> {
   return db
     .select({ state: jobs.state, partition: jobs.partition, count: sql<number>`count(*)::int` })
     .from(jobs)
-    .where(account === undefined ? undefined : eq(jobs.account, account))
+    .where(
+      and(account === undefined ? undefined : eq(jobs.account, account), collapseArrays ? notCollapsed : undefined),
+    )
     .groupBy(jobs.state, jobs.partition);
 }
 

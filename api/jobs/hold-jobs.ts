@@ -5,10 +5,12 @@
  * by the job's user or an admin; an admin's hold only by an admin ("when a job is held by a system administrator …
  * only a system administrator may release the job"); an admin's hold of a user-held job makes it admin-held.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
+import { bigintArray } from '../../shared/db/pg-array.js';
 import { jobs, type JobRow } from '../../shared/db/schema.js';
 import { WORKFLOW_WAIT_REASONS, type PendingReason } from '../../shared/job/pending-reason.js';
+import type { JobQueue } from '../../shared/queue/job-queue.js';
 import type { Services } from '../app-env.js';
 import { accountScope, actorName, type Principal } from '../auth/principal.js';
 import { Forbidden } from '../http/errors.js';
@@ -22,10 +24,10 @@ import { settleDependents } from './dependencies/settle-dependents.js';
 /** What a hold or release did: `none` when the job already was so (asking twice changes nothing). */
 export type HoldEffect = 'held' | 'released' | 'none';
 
-const HOLDS: readonly string[] = ['JobHeldUser', 'JobHeldAdmin'] satisfies PendingReason[];
+export const HOLDS: readonly string[] = ['JobHeldUser', 'JobHeldAdmin'] satisfies PendingReason[];
 
 /** Waits a release gives back; any other reason (Priority, an account limit, decided anew) comes back as Priority. */
-const KEPT_WAITS: readonly string[] = WORKFLOW_WAIT_REASONS.filter((reason) => !HOLDS.includes(reason));
+export const KEPT_WAITS: readonly string[] = WORKFLOW_WAIT_REASONS.filter((reason) => !HOLDS.includes(reason));
 
 /**
  * Holds a PENDING job: an admin's hold is JobHeldAdmin, a user's (own account's jobs only) JobHeldUser. Its ref, if
@@ -58,23 +60,28 @@ export async function holdJob(
     return { job: after!, effect: 'held' as const, wasQueued: !isOutOfQueue(job.reason) };
   });
   await services.faults('hold.committed');
-  if (outcome.wasQueued) {
-    // A ref left behind is harmless (the confirm refuses a held job), only a node's wasted claim.
-    await services.queue
-      .remove([id])
-      .catch((error: Error) => console.warn(`job ${id}: ref not removed: ${error.message}`));
-    // A release committed since may have pushed its ref before this removal: the job then waits in the queue again,
-    // with its ref put back (a push is idempotent).
-    const [now] = await db
-      .select(refColumns)
-      .from(jobs)
-      .where(and(eq(jobs.id, id), eq(jobs.state, 'PENDING'), notOutOfQueue));
-    if (now)
-      await services.queue
-        .enqueue([jobRef(now)])
-        .catch((error: Error) => console.warn(`job ${id}: ref not pushed: ${error.message}`));
-  }
+  if (outcome.wasQueued) await unqueueHeld(db, services.queue, [id]);
   return { job: outcome.job, effect: outcome.effect };
+}
+
+/**
+ * After a hold committed: takes the refs of these jobs, queued before their hold, out of the queue. A ref left behind
+ * is harmless (the confirm refuses a held job), only a node's wasted claim. A release committed since may have pushed
+ * a ref before this removal: such a job waits in the queue again, and its ref is put back (a push is idempotent).
+ * Errors of the queue are logged, not thrown (the reconciler is the safety net).
+ */
+export async function unqueueHeld(db: Database, queue: JobQueue, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  const what = ids.length === 1 ? `job ${ids[0]}` : `${ids.length} jobs`;
+  await queue.remove(ids).catch((error: Error) => console.warn(`${what}: refs not removed: ${error.message}`));
+  const requeued = await db
+    .select(refColumns)
+    .from(jobs)
+    .where(and(sql`${jobs.id} = ANY(${bigintArray(ids)})`, eq(jobs.state, 'PENDING'), notOutOfQueue));
+  if (requeued.length > 0)
+    await queue
+      .enqueue(requeued.map(jobRef))
+      .catch((error: Error) => console.warn(`${what}: refs not pushed: ${error.message}`));
 }
 
 /**

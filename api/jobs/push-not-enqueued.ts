@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
+import { bigintArray } from '../../shared/db/pg-array.js';
 import { jobs } from '../../shared/db/schema.js';
 import type { JobQueue, JobRef } from '../../shared/queue/job-queue.js';
 import { notOutOfQueue } from './out-of-queue.js';
@@ -35,7 +36,11 @@ export async function pushNotEnqueued(db: Database, queue: JobQueue, limit: numb
   const refs = rows.map(jobRef);
   await queue.enqueue(refs);
   const ids = rows.map((row) => row.id);
-  await db.update(jobs).set({ enqueued: true }).where(inArray(jobs.id, ids));
+  // One array parameter, not a placeholder per id: a released array's thousands of tasks are one cheap statement.
+  await db
+    .update(jobs)
+    .set({ enqueued: true })
+    .where(sql`${jobs.id} = ANY(${bigintArray(ids)})`);
   return refs;
 }
 

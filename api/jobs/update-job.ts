@@ -107,8 +107,11 @@ async function pushRef(
   }
 }
 
-/** The job's values once `update` is applied, or the refusal of every field that may not be so. */
-async function wantedValues(
+/**
+ * The job's values once `update` is applied, or the refusal of every field that may not be so: throws
+ * ValidationFailed (422, each refused field).
+ */
+export async function wantedValues(
   tx: Database,
   { partitions, capacities }: Pick<Services, 'partitions' | 'capacities'>,
   principal: Principal,

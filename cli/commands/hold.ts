@@ -1,6 +1,6 @@
 /**
  * `conductor hold ID…` and `conductor release ID…`: scontrol hold / release. Each job's outcome is a line (held,
- * released, or none when it already was); a job the API refused (not PENDING, an admin's hold a user token may not
+ * released, or none when it already was; for a job array's own id, how many of its PENDING tasks changed); a job the API refused (not PENDING, an admin's hold a user token may not
  * release) is named on stderr and the exit code is then 1, after the others were still asked.
  */
 import type { Command } from 'commander';
@@ -13,19 +13,30 @@ export function holdCommands(program: Command): void {
     ['hold', 'hold PENDING jobs: they start only once released (scontrol hold; an admin token holds as an admin)'],
     ['release', "release held jobs (scontrol release; a user token cannot release an admin's hold)"],
   ] as const) {
-    withCommonOptions(program.command(name).argument('<ids...>', 'the jobs').description(description)).action(
-      (ids: string[], options: CommonOptions) =>
-        runAction(async () => {
-          const client = clientFor(options);
-          return eachJob(ids, options.json, async (id) => {
-            const result = await answer(client.POST(`/v1/jobs/{id}/${name}`, { params: { path: { id } } }));
-            const what = result.effect === 'none' ? `already ${name === 'hold' ? 'held' : 'not held'}` : result.effect;
+    withCommonOptions(
+      program
+        .command(name)
+        .argument('<ids...>', "the jobs (a job array's id: its PENDING tasks)")
+        .description(description),
+    ).action((ids: string[], options: CommonOptions) =>
+      runAction(async () => {
+        const client = clientFor(options);
+        return eachJob(ids, options.json, async (id) => {
+          const result = await answer(client.POST(`/v1/jobs/{id}/${name}`, { params: { path: { id } } }));
+          if ('array_tasks' in result) {
+            const { changed, unchanged } = result.array_tasks;
             return {
-              record: { effect: result.effect, reason: result.job.reason },
-              line: `${what} (${result.job.reason})`,
+              record: { effect: result.effect, array_tasks: result.array_tasks },
+              line: `array: ${changed} PENDING task(s) ${name === 'hold' ? 'held' : 'released'}, ${unchanged} already so`,
             };
-          });
-        }),
+          }
+          const what = result.effect === 'none' ? `already ${name === 'hold' ? 'held' : 'not held'}` : result.effect;
+          return {
+            record: { effect: result.effect, reason: result.job.reason },
+            line: `${what} (${result.job.reason})`,
+          };
+        });
+      }),
     );
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `conductor update ID --time-limit … --nice … --partition … --name … --begin …`: scontrol update of a PENDING job
- * (PATCH /v1/jobs/{id}). Prints what changed, one `field: from -> to` line each; a refusal (a value not allowed, a
+ * (PATCH /v1/jobs/{id}). Prints what changed, one `field: from -> to` line each (for a job array's own id, how many of
+ * its PENDING tasks changed); a refusal (a value not allowed, a
  * job no longer PENDING) exits 1 with the API's reason.
  */
 import type { Command } from 'commander';
@@ -21,7 +22,7 @@ export function updateCommand(program: Command): void {
   withCommonOptions(
     program
       .command('update')
-      .argument('<id>', 'the job')
+      .argument('<id>', "the job (a job array's id: its PENDING tasks)")
       .description('change a PENDING job (scontrol update): users may only lower its time limit and raise its nice')
       .option('-t, --time-limit <time>', 'a Slurm time: M, H:M:S, D-H:M:S, UNLIMITED')
       .option('--nice <n>', 'its nice (users: only higher)')
@@ -45,7 +46,10 @@ export function updateCommand(program: Command): void {
       const client = clientFor(options);
       const result = await answer(client.PATCH('/v1/jobs/{id}', { params: { path: { id } }, body }));
       if (options.json) printJson(result);
-      else {
+      else if ('array_tasks' in result) {
+        const { changed, unchanged } = result.array_tasks;
+        process.stdout.write(`job ${id}: array: ${changed} PENDING task(s) updated, ${unchanged} unchanged\n`);
+      } else {
         const lines = Object.entries(result.changes).map(
           ([field, { from, to }]) => `job ${id}: ${field}: ${String(from)} -> ${String(to)}\n`,
         );

@@ -2,7 +2,9 @@ import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../app-env.js';
 import { accountScope, actorName } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
+import { cancelArray } from '../../jobs/cancel-array.js';
 import { cancelJob, type CancelEffect } from '../../jobs/cancel-job.js';
+import { jobTarget } from '../../jobs/job-target.js';
 import { pushOwedRefs } from '../../jobs/push-not-enqueued.js';
 import { InvalidTransition } from '../../http/errors.js';
 import { originalValidationResponse, problemResponses } from '../../http/problem.js';
@@ -18,7 +20,7 @@ const route = createRoute({
   tags: ['Original'],
   summary: 'Cancel a job (original path)',
   description:
-    'Idempotent, as the original: a job that has already ended is answered 200 too (effect "none"), where /v1 answers 409.',
+    'Idempotent, as the original: a job that has already ended is answered 200 too (effect "none"), where /v1 answers 409. A job array\'s id (its first task\'s) cancels every unfinished task of the array, as /v1 and scancel do (effect "cancelled" when a PENDING task was cancelled, else "cancel_requested" when a RUNNING one was marked, else "none").',
   security: [{ bearer: [] }],
   middleware: [originalPath, requirePrincipal('admin', 'user')] as const,
   request: { params: OriginalJobIdParam },
@@ -31,14 +33,16 @@ const route = createRoute({
 
 export function registerOriginalCancel(app: App): void {
   app.openapi(route, async (c) => {
-    const id = originalJobId(c.req.valid('param').job_id);
-    const effect = await cancelJob(
-      c.var.db,
-      c.var.services.queue,
-      id,
-      actorName(c.var.principal),
-      accountScope(c.var.principal),
-    ).then(
+    const { db, principal, services } = c.var;
+    const [actor, scope] = [actorName(principal), accountScope(principal)];
+    const target = await jobTarget(db, principal, String(originalJobId(c.req.valid('param').job_id)));
+    if ('array' in target) {
+      const { effect, cancelled } = await cancelArray(db, services.queue, target.array, actor, scope);
+      // Jobs depending on its tasks (afterany, after) may be settled now: released, pushed now, as on /v1.
+      if (cancelled > 0) await pushOwedRefs(db, services);
+      return c.json({ msg: ORIGINAL_MESSAGE, effect }, 200);
+    }
+    const effect = await cancelJob(db, services.queue, target.job, actor, scope).then(
       (result): CancelEffect => result.effect,
       (error: Error) => {
         if (error instanceof InvalidTransition) return 'none' as const;
@@ -46,7 +50,7 @@ export function registerOriginalCancel(app: App): void {
       },
     );
     // A cancelled job may have settled jobs depending on it (afterany, after): released, pushed now, as on /v1.
-    if (effect === 'cancelled') await pushOwedRefs(c.var.db, c.var.services);
+    if (effect === 'cancelled') await pushOwedRefs(db, services);
     return c.json({ msg: ORIGINAL_MESSAGE, effect }, 200);
   });
 }

@@ -16,23 +16,35 @@ const Stats = z
   })
   .openapi('Stats');
 
+const StatsQuery = z.object({
+  expand_arrays: z.enum(['true', 'false', '1', '0']).default('true').openapi({
+    description:
+      "The listing's switch (GET /v1/jobs), with the opposite default so that the counts stay what they were: true (the default) counts every task of a job array; false counts an array's PENDING tasks as one entry, as the listing shows them by default (its tasks that run or ended count one each).",
+  }),
+});
+
 const route = createRoute({
   method: 'get',
   path: '/v1/stats',
   tags: ['Stats'],
   summary: 'Exact job counts per state and partition',
-  description: "A user token counts its own account's jobs.",
+  description:
+    "A user token counts its own account's jobs. Each job array task is a job and counts, unless expand_arrays=false.",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
+  request: { query: StatsQuery },
   responses: {
     200: { description: 'The counts', content: { 'application/json': { schema: Stats } } },
-    ...problemResponses(401, 403),
+    ...problemResponses(401, 403, 422),
   },
 });
 
 export function registerStats(app: App): void {
   app.openapi(route, async (c) => {
-    const counts = await countJobs(c.var.db, accountScope(c.var.principal));
+    const { expand_arrays: expand } = c.req.valid('query');
+    const counts = await countJobs(c.var.db, accountScope(c.var.principal), {
+      collapseArrays: expand === 'false' || expand === '0',
+    });
     const partitions = [...new Set(counts.map((row) => row.partition))].sort();
     return c.json(
       {

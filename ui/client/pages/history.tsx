@@ -172,7 +172,7 @@ export default function HistoryPage({ query }: PageProps) {
                 {page.jobs.map((job) => (
                   <tr key={job.id} data-job={job.id}>
                     <td>
-                      <Link href={`/ui/jobs/${job.id}`}>{job.id}</Link>
+                      <Link href={`/ui/jobs/${job.id}`}>{job.display_id}</Link>
                     </td>
                     <td class="name" title={job.name}>
                       {job.name}

@@ -80,7 +80,7 @@ export default function JobPage({ params }: PageProps) {
   return (
     <section>
       <h1>
-        Job {job.id}: <span class="job-name">{job.name}</span>{' '}
+        Job {job.display_id}: <span class="job-name">{job.name}</span>{' '}
         <span class={`state state-${stateCode(job.state)}`} data-testid="job-state">
           {job.state}
         </span>

@@ -240,7 +240,8 @@ export default function QueuePage({ query }: PageProps) {
                   />
                 </td>
                 <td>
-                  <Link href={`/ui/jobs/${job.id}`}>{job.id}</Link>
+                  {/* As squeue shows it: 123_7 for an array task, 123_[8-10] for an array's PENDING tasks. */}
+                  <Link href={`/ui/jobs/${job.id}`}>{job.display_id}</Link>
                 </td>
                 <td>{job.partition}</td>
                 <td class="name" title={job.name}>

@@ -1,11 +1,18 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
+import { holdArray, releaseArray } from '../../../jobs/array-holds.js';
 import { holdJob, releaseJob } from '../../../jobs/hold-jobs.js';
-import { singleJobId } from '../../../jobs/single-job-id.js';
+import { jobTarget } from '../../../jobs/job-target.js';
 import { problemResponses } from '../../../http/problem.js';
 import { jobView } from './job-view.js';
-import { HoldResult, JobIdParam } from './schema.js';
+import { ArrayHoldResult, HoldResult, JobIdParam } from './schema.js';
+
+// One job's answer, or, for a job array's own id, the counts of its tasks.
+const Answer = z.union([HoldResult, ArrayHoldResult]);
+
+const ARRAYS =
+  " A job array's id (its first task's) acts on every task of it still PENDING, as scontrol does, in one statement: each task changed gets its own event, tasks no longer PENDING are left alone, and the answer (ArrayHoldResult) counts the tasks; 409 when none is PENDING. An array task's id `123_7` acts on that task alone.";
 
 const holdRoute = createRoute({
   method: 'post',
@@ -13,12 +20,13 @@ const holdRoute = createRoute({
   tags: ['Jobs'],
   summary: 'Hold a PENDING job (scontrol hold)',
   description:
-    "The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409.",
+    "The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409." +
+    ARRAYS,
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { params: JobIdParam },
   responses: {
-    200: { description: 'What the hold did', content: { 'application/json': { schema: HoldResult } } },
+    200: { description: 'What the hold did', content: { 'application/json': { schema: Answer } } },
     ...problemResponses(401, 403, 404, 409, 422),
   },
 });
@@ -29,12 +37,13 @@ const releaseRoute = createRoute({
   tags: ['Jobs'],
   summary: 'Release a held job (scontrol release)',
   description:
-    "The job goes back to the wait its hold replaced (BeginTime while its begin time is to come, a dependency), else to the queue (reason Priority). A user token may release its own account's jobs held by a user (JobHeldUser), not an admin's hold (403). Releasing a job not held changes nothing; a job that is not PENDING is a 409.",
+    "The job goes back to the wait its hold replaced (BeginTime while its begin time is to come, a dependency), else to the queue (reason Priority). A user token may release its own account's jobs held by a user (JobHeldUser), not an admin's hold (403). Releasing a job not held changes nothing; a job that is not PENDING is a 409. A user token releasing an array some task of which an admin holds is a 403, and nothing is released." +
+    ARRAYS,
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { params: JobIdParam },
   responses: {
-    200: { description: 'What the release did', content: { 'application/json': { schema: HoldResult } } },
+    200: { description: 'What the release did', content: { 'application/json': { schema: Answer } } },
     ...problemResponses(401, 403, 404, 409, 422),
   },
 });
@@ -42,14 +51,22 @@ const releaseRoute = createRoute({
 export function registerHoldJob(app: App): void {
   app.openapi(holdRoute, async (c) => {
     const { services } = c.var;
-    const id = await singleJobId(c.var.db, c.var.principal, c.req.valid('param').id, 'hold');
-    const { job, effect } = await holdJob(c.var.db, services, c.var.principal, id);
+    const target = await jobTarget(c.var.db, c.var.principal, c.req.valid('param').id);
+    if ('array' in target) {
+      const { effect, changed, unchanged } = await holdArray(c.var.db, services, c.var.principal, target.array);
+      return c.json({ array_job_id: String(target.array), effect, array_tasks: { changed, unchanged } }, 200);
+    }
+    const { job, effect } = await holdJob(c.var.db, services, c.var.principal, target.job);
     return c.json({ job: jobView(job, services.now()), effect }, 200);
   });
   app.openapi(releaseRoute, async (c) => {
     const { services } = c.var;
-    const id = await singleJobId(c.var.db, c.var.principal, c.req.valid('param').id, 'release');
-    const { job, effect } = await releaseJob(c.var.db, services, c.var.principal, id);
+    const target = await jobTarget(c.var.db, c.var.principal, c.req.valid('param').id);
+    if ('array' in target) {
+      const { effect, changed, unchanged } = await releaseArray(c.var.db, services, c.var.principal, target.array);
+      return c.json({ array_job_id: String(target.array), effect, array_tasks: { changed, unchanged } }, 200);
+    }
+    const { job, effect } = await releaseJob(c.var.db, services, c.var.principal, target.job);
     return c.json({ job: jobView(job, services.now()), effect }, 200);
   });
 }

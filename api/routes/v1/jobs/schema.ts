@@ -247,6 +247,26 @@ export const HoldResult = z
   })
   .openapi('HoldResult');
 
+/** The tasks an array's hold, release or update (by the array's id) found PENDING: those it changed, the others. */
+const ArrayTaskCounts = z
+  .object({
+    changed: z.number().int().openapi({ description: 'PENDING tasks it changed, each with its own event.' }),
+    unchanged: z.number().int().openapi({
+      description: 'PENDING tasks that already were so. Tasks no longer PENDING are left alone and not counted.',
+    }),
+  })
+  .openapi('ArrayTaskCounts');
+
+export const ArrayHoldResult = z
+  .object({
+    array_job_id: z.string().openapi({ description: "The array's id (its first task's), as given.", example: '123' }),
+    effect: z.enum(['held', 'released', 'none']).openapi({
+      description: 'held / released: some PENDING task is now so; none: every PENDING task already was.',
+    }),
+    array_tasks: ArrayTaskCounts,
+  })
+  .openapi('ArrayHoldResult');
+
 export const CancelResult = z
   .object({
     job: Job,
@@ -302,3 +322,10 @@ export const UpdateJobResult = z
     }),
   })
   .openapi('UpdateJobResult');
+
+export const ArrayUpdateResult = z
+  .object({
+    array_job_id: z.string().openapi({ description: "The array's id (its first task's), as given.", example: '123' }),
+    array_tasks: ArrayTaskCounts,
+  })
+  .openapi('ArrayUpdateResult');
