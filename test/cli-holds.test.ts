@@ -58,11 +58,19 @@ describe('conductor hold, release, update', () => {
     const updated = await conductor(['update', id, '--time-limit', '30', '--nice', '5', '--name', 'renamed']);
     expect(updated).toMatchObject({ code: 0, stderr: '' });
     expect(updated.stdout).toBe(
-      `job ${id}: time_limit: 3600 -> 1800\njob ${id}: nice: 0 -> 5\njob ${id}: name: job -> renamed\n`,
+      `job ${id}: time_limit: 0-01:00:00 -> 0-00:30:00\njob ${id}: nice: 0 -> 5\njob ${id}: name: job -> renamed\n`,
     );
     expect(await job(id)).toMatchObject({ time_limit: '0-00:30:00', name: 'renamed' });
     const shown = await conductor(['show', id]);
     expect(shown.stdout).toMatch(/updated; name job -> renamed; nice 0 -> 5; time_limit 3600 -> 1800/);
+    // A begin time as squeue prints times (the job is held: its reason stays), not the API's ISO instant.
+    const begun = await conductor(['update', id, '--begin', '2030-01-02T03:04:05', '--time-limit', 'UNLIMITED']);
+    expect(begun).toMatchObject({ code: 0, stderr: '' });
+    expect(begun.stdout).toMatch(
+      new RegExp(
+        `^job ${id}: time_limit: 0-00:30:00 -> UNLIMITED\njob ${id}: begin: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d -> 2030-01-02T03:04:05\n$`,
+      ),
+    );
     const refused = await conductor(['update', id, '--partition', 'nowhere']);
     expect(refused.code).toBe(EXIT_REFUSED);
     expect(refused.stderr).toMatch(/partition "nowhere" does not exist/);

@@ -1,13 +1,16 @@
 /**
  * `conductor update ID --time-limit … --nice … --partition … --name … --begin …`: scontrol update of a PENDING job
- * (PATCH /v1/jobs/{id}). Prints what changed, one `field: from -> to` line each; a refusal (a value not allowed, a
- * job no longer PENDING) exits 1 with the API's reason.
+ * (PATCH /v1/jobs/{id}). Prints what changed, one `field: from -> to` line each, values as the other commands show
+ * them (a time limit as `show`'s TimeLimit, a begin time as squeue's times); a refusal (a value not allowed, a job no
+ * longer PENDING) exits 1 with the API's reason.
  */
 import type { Command } from 'commander';
 import { answer } from '../api-answer.js';
 import { UsageError } from '../cli-error.js';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
 import { printJson } from '../print-json.js';
+import { slurmTime } from '../squeue-format.js';
+import { formatTimeLimit } from '../../shared/job/time-limit.js';
 
 interface UpdateOptions extends CommonOptions {
   timeLimit?: string;
@@ -16,6 +19,14 @@ interface UpdateOptions extends CommonOptions {
   name?: string;
   begin?: string;
 }
+
+/** How a change's values are shown, by the API's field name: the label and the value as other commands print it. */
+const CHANGE_DISPLAY: Record<string, [string, (value: unknown) => string]> = {
+  // Seconds in the API's changes (null: UNLIMITED); D-HH:MM:SS as the job's time_limit and `show` print it.
+  time_limit: ['time_limit', (value) => formatTimeLimit(value as number | null)],
+  // What --begin set: the instant the job becomes eligible, as squeue prints its times.
+  eligible_time: ['begin', (value) => slurmTime(value as string)],
+};
 
 export function updateCommand(program: Command): void {
   withCommonOptions(
@@ -46,9 +57,10 @@ export function updateCommand(program: Command): void {
       const result = await answer(client.PATCH('/v1/jobs/{id}', { params: { path: { id } }, body }));
       if (options.json) printJson(result);
       else {
-        const lines = Object.entries(result.changes).map(
-          ([field, { from, to }]) => `job ${id}: ${field}: ${String(from)} -> ${String(to)}\n`,
-        );
+        const lines = Object.entries(result.changes).map(([field, { from, to }]) => {
+          const [label, shown] = CHANGE_DISPLAY[field] ?? [field, String];
+          return `job ${id}: ${label}: ${shown(from)} -> ${shown(to)}\n`;
+        });
         process.stdout.write(lines.length > 0 ? lines.join('') : `job ${id}: unchanged\n`);
       }
     }),
