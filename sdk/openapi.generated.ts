@@ -801,7 +801,7 @@ export interface paths {
     put?: never;
     /**
      * Hold a PENDING job (scontrol hold)
-     * @description The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409.
+     * @description The job stays PENDING and is not started until released, as scontrol hold and uhold: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that), or JobHeldUser when the admin asks for a user's hold (`user_hold`, scontrol uhold). A user's hold leaves an admin's as it is; an admin's hold makes a user's an admin's, and an admin's user hold an admin's a user's. A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409.
      */
     post: {
       parameters: {
@@ -812,7 +812,11 @@ export interface paths {
         };
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody?: {
+        content: {
+          'application/json': components['schemas']['HoldRequest'];
+        };
+      };
       responses: {
         /** @description What the hold did */
         200: {
@@ -3518,6 +3522,13 @@ export interface components {
        * @enum {string}
        */
       effect: 'held' | 'released' | 'none';
+    };
+    HoldRequest: {
+      /**
+       * @description As scontrol uhold: hold as the job's user would (JobHeldUser, which its user may release), not as an admin (JobHeldAdmin). A user token's hold is always a user's. Defaults to false.
+       * @example true
+       */
+      user_hold?: boolean;
     };
     UpdateJobResult: {
       job: components['schemas']['Job'];

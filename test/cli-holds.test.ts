@@ -39,6 +39,11 @@ describe('conductor hold, release, update', () => {
       stdout: `job ${id}: released (Priority)\njob ${later.stdout.trim()}: already not held (BeginTime)\n`,
     });
     expect(await conductor(['hold', id])).toMatchObject({ code: 0, stdout: `job ${id}: held (JobHeldAdmin)\n` });
+    expect(await conductor(['hold', '--user', id])).toMatchObject({
+      code: 0,
+      stdout: `job ${id}: held (JobHeldUser)\n`,
+    });
+    expect(await conductor(['hold', id])).toMatchObject({ code: 0, stdout: `job ${id}: held (JobHeldAdmin)\n` });
     const refused = await conductor(['hold', '999999', id]);
     expect(refused.code).toBe(EXIT_REFUSED);
     expect(refused.stdout).toBe(`job ${id}: already held (JobHeldAdmin)\n`);

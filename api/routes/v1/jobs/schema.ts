@@ -238,6 +238,17 @@ export const JobList = z
   })
   .openapi('JobList');
 
+export const HoldRequest = z
+  .object({
+    user_hold: z.boolean().optional().openapi({
+      description:
+        "As scontrol uhold: hold as the job's user would (JobHeldUser, which its user may release), not as an admin (JobHeldAdmin). A user token's hold is always a user's. Defaults to false.",
+      example: true,
+    }),
+  })
+  .strict()
+  .openapi('HoldRequest');
+
 export const HoldResult = z
   .object({
     job: Job,
