@@ -3567,6 +3567,11 @@ export interface components {
        * @example now+30minutes
        */
       begin?: string;
+      /**
+       * @description A new dependency list in sbatch's --dependency format, replacing the job's (as scontrol update Dependency=); "" clears it. Checked as at submit: its parents must exist, be the token's to see, and have been submitted before the job (so no cycle can be made). Decided at once: the job waits (Dependency), is released, or can never start (DependencyNeverSatisfied, or cancelled as its kill_on_invalid_dep says). A hold or a begin time to come stays the job's reason.
+       * @example afterok:12
+       */
+      dependency?: string;
     };
     Stats: {
       total: number;

@@ -76,6 +76,20 @@ describe('conductor hold, release, update', () => {
         `^job ${id}: time_limit: 0-00:30:00 -> UNLIMITED\njob ${id}: begin: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d -> 2030-01-02T03:04:05\n$`,
       ),
     );
+    // A dependency replaced and cleared (scontrol update Dependency=): the job is held, so its reason stays.
+    const parent = (await conductor(['submit', '--parsable', '-H', '-p', 'batch', script])).stdout.trim();
+    expect(Number(parent)).toBeGreaterThan(0);
+    const child = (await conductor(['submit', '--parsable', '-H', '-p', 'batch', script])).stdout.trim();
+    expect(await conductor(['update', child, '--dependency', `afterok:${parent}`])).toMatchObject({
+      code: 0,
+      stdout: `job ${child}: dependency: (null) -> afterok:${parent}\n`,
+    });
+    expect((await conductor(['update', child, '-d', ''])).stdout).toBe(
+      `job ${child}: dependency: afterok:${parent} -> (null)\n`,
+    );
+    const cycle = await conductor(['update', parent, '-d', `afterok:${child}`]);
+    expect(cycle.code).toBe(EXIT_REFUSED);
+    expect(cycle.stderr).toMatch(/submitted after job/);
     const refused = await conductor(['update', id, '--partition', 'nowhere']);
     expect(refused.code).toBe(EXIT_REFUSED);
     expect(refused.stderr).toMatch(/partition "nowhere" does not exist/);

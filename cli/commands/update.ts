@@ -1,5 +1,5 @@
 /**
- * `conductor update ID --time-limit … --nice … --partition … --name … --begin …`: scontrol update of a PENDING job
+ * `conductor update ID --time-limit … --nice … --partition … --name … --begin … --dependency …`: scontrol update of a PENDING job
  * (PATCH /v1/jobs/{id}). Prints what changed, one `field: from -> to` line each, values as the other commands show
  * them (a time limit as `show`'s TimeLimit, a begin time as squeue's times); a refusal (a value not allowed, a job no
  * longer PENDING) exits 1 with the API's reason.
@@ -18,6 +18,7 @@ interface UpdateOptions extends CommonOptions {
   partition?: string;
   name?: string;
   begin?: string;
+  dependency?: string;
 }
 
 /** How a change's values are shown, by the API's field name: the label and the value as other commands print it. */
@@ -26,6 +27,8 @@ const CHANGE_DISPLAY: Record<string, [string, (value: unknown) => string]> = {
   time_limit: ['time_limit', (value) => formatTimeLimit(value as number | null)],
   // What --begin set: the instant the job becomes eligible, as squeue prints its times.
   eligible_time: ['begin', (value) => slurmTime(value as string)],
+  // As `show` prints a job without one.
+  dependency: ['dependency', (value) => (value === null ? '(null)' : String(value))],
 };
 
 export function updateCommand(program: Command): void {
@@ -38,10 +41,18 @@ export function updateCommand(program: Command): void {
       .option('--nice <n>', 'its nice (users: only higher)')
       .option('-p, --partition <partition>', 'move it to this partition')
       .option('-J, --name <name>', 'rename it')
-      .option('-b, --begin <time>', "sbatch --begin's formats (now+1hour, 16:00, tomorrow, YYYY-MM-DDTHH:MM; UTC)"),
+      .option('-b, --begin <time>', "sbatch --begin's formats (now+1hour, 16:00, tomorrow, YYYY-MM-DDTHH:MM; UTC)")
+      .option('-d, --dependency <list>', 'replace its dependency (sbatch --dependency\'s list; "" clears it)'),
   ).action((id: string, options: UpdateOptions) =>
     runAction(async () => {
-      const body: { time_limit?: string; nice?: number; partition?: string; name?: string; begin?: string } = {};
+      const body: {
+        time_limit?: string;
+        nice?: number;
+        partition?: string;
+        name?: string;
+        begin?: string;
+        dependency?: string;
+      } = {};
       if (options.timeLimit !== undefined) body.time_limit = options.timeLimit;
       if (options.nice !== undefined) {
         if (!/^[+-]?\d+$/.test(options.nice)) throw new UsageError(`--nice ${options.nice}: not a whole number`);
@@ -50,8 +61,9 @@ export function updateCommand(program: Command): void {
       if (options.partition !== undefined) body.partition = options.partition;
       if (options.name !== undefined) body.name = options.name;
       if (options.begin !== undefined) body.begin = options.begin;
+      if (options.dependency !== undefined) body.dependency = options.dependency;
       if (Object.keys(body).length === 0) {
-        throw new UsageError('give at least one of --time-limit, --nice, --partition, --name, --begin');
+        throw new UsageError('give at least one of --time-limit, --nice, --partition, --name, --begin, --dependency');
       }
       const client = clientFor(options);
       const result = await answer(client.PATCH('/v1/jobs/{id}', { params: { path: { id } }, body }));
