@@ -65,6 +65,7 @@ for (const setup of await appsOnQueues()) {
     });
 
     it('is decided at once: released by a parent that already ended so, cancelled or kept by one that never can', async () => {
+      const pending = await submit();
       const done = await submit();
       await moveJob(t.database.db, done, 'RUNNING');
       await moveJob(t.database.db, done, 'COMPLETED');
@@ -72,6 +73,13 @@ for (const setup of await appsOnQueues()) {
       const released = await patch(child, { dependency: `afterok:${done}` }, 200);
       expect(released.job.reason).toBe('Priority');
       expect(await queued(child)).toBe(true);
+
+      // Released together with a begin time to come: it waits for that (BeginTime), out of the queue.
+      const later = await submit({ dependency: `afterok:${pending}` });
+      expect((await get(later)).reason).toBe('Dependency');
+      const begins = await patch(later, { dependency: `afterok:${done}`, begin: 'now+1hour' }, 200);
+      expect(begins.job.reason).toBe('BeginTime');
+      expect(await queued(later)).toBe(false);
 
       const doomed = await submit();
       const killed = await patch(doomed, { dependency: `afternotok:${done}` }, 200);

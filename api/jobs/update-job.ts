@@ -64,7 +64,7 @@ export async function updateJob(
     const dependency =
       update.dependency === undefined
         ? undefined
-        : await replaceDependency(tx, job, update.dependency, wanted.reason, viewerAccount(principal), now);
+        : await replaceDependency(tx, job, update.dependency, wanted, viewerAccount(principal), now);
     if (dependency) Object.assign(wanted, { reason: dependency.reason, reasonBeforeHold: dependency.reasonBeforeHold });
     const changes = changesBetween(job, wanted);
     if (dependency && dependency.from !== dependency.to)

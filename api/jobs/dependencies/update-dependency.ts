@@ -36,7 +36,7 @@ export interface DependencyUpdate {
 
 /**
  * Replaces the dependency of the locked PENDING job (`text`: sbatch's list, already parsed once by the body's schema;
- * '' clears it). `reason`: the job's reason after the update's other fields (a new begin time). `viewer`: a user
+ * '' clears it). `reason`, `eligibleTime`: the job's after the update's other fields (a new begin time). `viewer`: a user
  * token's account, undefined for an admin. Throws ValidationFailed (422, field `dependency`) for a parent that is
  * unknown, not the viewer's, the job itself, its own array, or submitted after it.
  */
@@ -44,10 +44,12 @@ export async function replaceDependency(
   tx: Database,
   job: JobRow,
   text: string,
-  reason: JobRow['reason'],
+  { reason, eligibleTime }: Pick<JobRow, 'reason' | 'eligibleTime'>,
   viewer: string | undefined,
   now: Date,
 ): Promise<DependencyUpdate> {
+  // Free of its dependency, a job whose begin time is still to come waits for that.
+  const free = eligibleTime.getTime() > now.getTime() ? 'BeginTime' : 'Priority';
   const old = await queryRows(
     tx,
     sql`SELECT kind, parent_id, any_of, kill_on_invalid FROM job_dependencies WHERE job_id = ${job.id} ORDER BY position`,
@@ -73,7 +75,6 @@ export async function replaceDependency(
   if (dependency === null) {
     if (otherWait) return { reason, reasonBeforeHold, from, to, doomed: false };
     const waits = DEPENDENCY_WAITS.includes(reason) || reason === null;
-    const free = job.eligibleTime.getTime() > now.getTime() ? 'BeginTime' : 'Priority';
     return { reason: waits ? free : reason, reasonBeforeHold, from, to, doomed: false };
   }
   await insertConditions(tx, dependency, killOnInvalid, sql`id = ${job.id}`);
@@ -84,7 +85,7 @@ export async function replaceDependency(
   await decideConditions(tx, [job.id]);
   const [judged] = await judgeJobs(tx, [job.id]);
   const verdict = judged?.verdict ?? 'release';
-  if (verdict === 'release') return { reason: 'Priority', reasonBeforeHold, from, to, doomed: false };
+  if (verdict === 'release') return { reason: free, reasonBeforeHold, from, to, doomed: false };
   if (verdict === 'wait') return { reason: 'Dependency', reasonBeforeHold, from, to, doomed: false };
   return killOnInvalid
     ? { reason: 'Dependency', reasonBeforeHold, from, to, doomed: true }
