@@ -87,7 +87,7 @@ export function formatSqueue(pieces: Piece[], jobs: Job[], header: boolean, now 
 }
 
 /** A timestamp as Slurm prints one (`2026-11-30T14:00:00`, local time), or N/A. */
-function slurmTime(iso: string | null): string {
+export function slurmTime(iso: string | null): string {
   if (!iso) return 'N/A';
   const at = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');

@@ -801,7 +801,7 @@ export interface paths {
     put?: never;
     /**
      * Hold a PENDING job (scontrol hold)
-     * @description The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409. A job array's id (its first task's) acts on every task of it still PENDING, as scontrol does, in one statement: each task changed gets its own event, tasks no longer PENDING are left alone, and the answer (ArrayHoldResult) counts the tasks; 409 when none is PENDING. An array task's id `123_7` acts on that task alone.
+     * @description The job stays PENDING and is not started until released, as scontrol hold and uhold: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that), or JobHeldUser when the admin asks for a user's hold (`user_hold`, scontrol uhold). A user's hold leaves an admin's as it is; an admin's hold makes a user's an admin's, and an admin's user hold an admin's a user's. A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409. A job array's id (its first task's) acts on every task of it still PENDING, as scontrol does, in one statement: each task changed gets its own event, tasks no longer PENDING are left alone, and the answer (ArrayHoldResult) counts the tasks; 409 when none is PENDING. An array task's id `123_7` acts on that task alone.
      */
     post: {
       parameters: {
@@ -812,7 +812,11 @@ export interface paths {
         };
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody?: {
+        content: {
+          'application/json': components['schemas']['HoldRequest'];
+        };
+      };
       responses: {
         /** @description What the hold did */
         200: {
@@ -3550,6 +3554,13 @@ export interface components {
       /** @description PENDING tasks that already were so. Tasks no longer PENDING are left alone and not counted. */
       unchanged: number;
     };
+    HoldRequest: {
+      /**
+       * @description As scontrol uhold: hold as the job's user would (JobHeldUser, which its user may release), not as an admin (JobHeldAdmin). A user token's hold is always a user's. Defaults to false.
+       * @example true
+       */
+      user_hold?: boolean;
+    };
     UpdateJobResult: {
       job: components['schemas']['Job'];
       /**
@@ -3595,6 +3606,11 @@ export interface components {
        * @example now+30minutes
        */
       begin?: string;
+      /**
+       * @description A new dependency list in sbatch's --dependency format, replacing the job's (as scontrol update Dependency=); "" clears it. Checked as at submit: its parents must exist, be the token's to see, and have been submitted before the job (so no cycle can be made). Decided at once: the job waits (Dependency), is released, or can never start (DependencyNeverSatisfied, or cancelled as its kill_on_invalid_dep says). A hold or a begin time to come stays the job's reason.
+       * @example afterok:12
+       */
+      dependency?: string;
     };
     Stats: {
       total: number;

@@ -39,6 +39,11 @@ describe('conductor hold, release, update', () => {
       stdout: `job ${id}: released (Priority)\njob ${later.stdout.trim()}: already not held (BeginTime)\n`,
     });
     expect(await conductor(['hold', id])).toMatchObject({ code: 0, stdout: `job ${id}: held (JobHeldAdmin)\n` });
+    expect(await conductor(['hold', '--user', id])).toMatchObject({
+      code: 0,
+      stdout: `job ${id}: held (JobHeldUser)\n`,
+    });
+    expect(await conductor(['hold', id])).toMatchObject({ code: 0, stdout: `job ${id}: held (JobHeldAdmin)\n` });
     const refused = await conductor(['hold', '999999', id]);
     expect(refused.code).toBe(EXIT_REFUSED);
     expect(refused.stdout).toBe(`job ${id}: already held (JobHeldAdmin)\n`);
@@ -58,11 +63,33 @@ describe('conductor hold, release, update', () => {
     const updated = await conductor(['update', id, '--time-limit', '30', '--nice', '5', '--name', 'renamed']);
     expect(updated).toMatchObject({ code: 0, stderr: '' });
     expect(updated.stdout).toBe(
-      `job ${id}: time_limit: 3600 -> 1800\njob ${id}: nice: 0 -> 5\njob ${id}: name: job -> renamed\n`,
+      `job ${id}: time_limit: 0-01:00:00 -> 0-00:30:00\njob ${id}: nice: 0 -> 5\njob ${id}: name: job -> renamed\n`,
     );
     expect(await job(id)).toMatchObject({ time_limit: '0-00:30:00', name: 'renamed' });
     const shown = await conductor(['show', id]);
     expect(shown.stdout).toMatch(/updated; name job -> renamed; nice 0 -> 5; time_limit 3600 -> 1800/);
+    // A begin time as squeue prints times (the job is held: its reason stays), not the API's ISO instant.
+    const begun = await conductor(['update', id, '--begin', '2030-01-02T03:04:05', '--time-limit', 'UNLIMITED']);
+    expect(begun).toMatchObject({ code: 0, stderr: '' });
+    expect(begun.stdout).toMatch(
+      new RegExp(
+        `^job ${id}: time_limit: 0-00:30:00 -> UNLIMITED\njob ${id}: begin: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d -> 2030-01-02T03:04:05\n$`,
+      ),
+    );
+    // A dependency replaced and cleared (scontrol update Dependency=): the job is held, so its reason stays.
+    const parent = (await conductor(['submit', '--parsable', '-H', '-p', 'batch', script])).stdout.trim();
+    expect(Number(parent)).toBeGreaterThan(0);
+    const child = (await conductor(['submit', '--parsable', '-H', '-p', 'batch', script])).stdout.trim();
+    expect(await conductor(['update', child, '--dependency', `afterok:${parent}`])).toMatchObject({
+      code: 0,
+      stdout: `job ${child}: dependency: (null) -> afterok:${parent}\n`,
+    });
+    expect((await conductor(['update', child, '-d', ''])).stdout).toBe(
+      `job ${child}: dependency: afterok:${parent} -> (null)\n`,
+    );
+    const cycle = await conductor(['update', parent, '-d', `afterok:${child}`]);
+    expect(cycle.code).toBe(EXIT_REFUSED);
+    expect(cycle.stderr).toMatch(/submitted after job/);
     const refused = await conductor(['update', id, '--partition', 'nowhere']);
     expect(refused.code).toBe(EXIT_REFUSED);
     expect(refused.stderr).toMatch(/partition "nowhere" does not exist/);

@@ -28,7 +28,7 @@ describe('parseDependency', () => {
         { kind: 'singleton', parentId: null },
       ],
     });
-    expect(parseDependency(' AFTERCORR:7 ').items).toEqual([{ kind: 'aftercorr', parentId: 7 }]);
+    expect(parseDependency('AFTERCORR:7').items).toEqual([{ kind: 'aftercorr', parentId: 7 }]);
   });
 
   it('keeps a repeated condition once, and writes the list back as sbatch does', () => {
@@ -40,13 +40,28 @@ describe('parseDependency', () => {
   it.each([
     ['', /empty/],
     ['afterok', /at least one job id/],
-    ['afterok:', /not a job id/],
+    ['afterok:', /at least one job id/],
     ['afterok:x', /not a job id/],
     ['afterok:0', /not a job id/],
     ['afterok:1,afterok:2?afterok:3', /not both/],
     ['afterok:1,,afterok:2', /empty condition/],
     ['singleton:4', /no job ids/],
-    ['after:12+5', /\+time delay/],
+    ['after:12+5', /delay after the parent's start .* not supported/],
+    ['afterok:7+30', /applies only to after/],
+    // What sbatch 22.05 refused ("Job dependency problem"), checked against it.
+    [' afterok:7', /blanks/],
+    ['afterok:7 ', /blanks/],
+    ['afterok:7, afterany:8', /blanks/],
+    ['afterok:7 ,afterany:8', /blanks/],
+    ['afterok:7,', /empty condition/],
+    [',afterok:7', /empty condition/],
+    ['afterok:7::8', /not a job id/],
+    ['singleton:', /no job ids/],
+    ['afterok?', /at least one job id/],
+    // What sbatch accepts but misreads: refused.
+    ['afterok:-1', /not a job id/],
+    ['afterok:+5', /not a job id/],
+    ['afterok:7?afterany:8,afterok:9', /not both/],
     ['afterok:12_3', /array task/],
     ['afterburstbuffer:1', /burst buffers/],
     ['expand:1', /not a dependency type/],

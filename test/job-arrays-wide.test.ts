@@ -142,6 +142,32 @@ for (const setup of await appsOnQueues()) {
       expect(none.detail).toMatch(/only PENDING tasks are held/);
     });
 
+    it("an admin's hold of an array is JobHeldAdmin, its user's hold (user_hold, scontrol uhold) JobHeldUser", async () => {
+      await beat(t, 'n-aw7', ['p-aw7']);
+      const first = await submit('p-aw7', { array: '0-2' });
+      await json(t.call('POST', `/v1/jobs/${first}/hold`), 200);
+      expect((await tasks(first)).map((task) => task.reason)).toEqual(Array(3).fill('JobHeldAdmin'));
+      await json(t.call('POST', `/v1/jobs/${first}/release`, { token: alice }), 403);
+      expect(await json(t.call('POST', `/v1/jobs/${first}/hold`, { body: { user_hold: true } }), 200)).toMatchObject({
+        effect: 'held',
+        array_tasks: { changed: 3, unchanged: 0 },
+      });
+      expect((await tasks(first)).map((task) => task.reason)).toEqual(Array(3).fill('JobHeldUser'));
+      expect((await json(t.call('POST', `/v1/jobs/${first}/release`, { token: alice }), 200)).effect).toBe('released');
+    });
+
+    it("refuses an array's dependency update by the array's id, naming the field, and changes nothing", async () => {
+      await beat(t, 'n-aw8', ['p-aw8']);
+      const parent = await submit('p-aw8', {});
+      const first = await submit('p-aw8', { array: '0-1' });
+      const refused = await json(
+        t.call('PATCH', `/v1/jobs/${first}`, { body: { dependency: `afterok:${parent}` }, token: alice }),
+        422,
+      );
+      expect(refused.errors[0].field).toBe('dependency');
+      expect((await tasks(first)).map((task) => task.reason)).toEqual(['Priority', 'Priority']);
+    });
+
     it('gives a capped array back to its cap at the release: a task ended during the hold makes room at once', async () => {
       await beat(t, 'n-aw6', ['p-aw6'], { cpus: 64, memory_mb: 640_000 });
       const first = await submit('p-aw6', { array: '0-3%1' });

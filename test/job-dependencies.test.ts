@@ -331,6 +331,17 @@ for (const setup of await appsOnQueues()) {
         },
       });
       expect((await own.json()).errors[0].message).toContain(`no job ${theirs} in account "chemistry"`);
+      // Set by a directive, the refusal names its line, as a directive's other refusals do.
+      const directive = await t.call('POST', '/v1/jobs', {
+        body: { job: smallJob(PARTITION), script: '#!/bin/bash\n#SBATCH --dependency=afterok:999999999\ntrue' },
+      });
+      expect(directive.status).toBe(422);
+      expect((await directive.json()).errors[0]).toMatchObject({
+        field: 'job.dependency',
+        message: expect.stringMatching(
+          /no job 999999999.*\(set by the script's line 2: --dependency=afterok:999999999\)$/,
+        ),
+      });
     });
 
     it('GET shows the remaining conditions as squeue %E, and the reason detail names what each waits for', async () => {

@@ -118,6 +118,31 @@ for (const setup of await appsOnQueues()) {
       await json(t.call('POST', `/v1/jobs/${job.id}/release`, { token: alice }), 403);
     });
 
+    it("holds as the job's user when an admin asks (user_hold, scontrol uhold): its user may release it", async () => {
+      const job = await submit('p-h3', {}, alice);
+      const hold = (body?: object, token?: string) =>
+        json(
+          t.call('POST', `/v1/jobs/${job.id}/hold`, { ...(body ? { body } : {}), ...(token ? { token } : {}) }),
+          200,
+        );
+      expect((await hold({ user_hold: true })).job.reason).toBe('JobHeldUser');
+      expect((await json(t.call('POST', `/v1/jobs/${job.id}/release`, { token: alice }), 200)).effect).toBe('released');
+      // As Slurm 22.05: an admin's hold, then its uhold, makes it the user's again; a user's uhold is a user's hold.
+      expect((await hold()).job.reason).toBe('JobHeldAdmin');
+      expect(await hold({ user_hold: true }, alice)).toMatchObject({ effect: 'none', job: { reason: 'JobHeldAdmin' } });
+      expect(await hold({ user_hold: true })).toMatchObject({ effect: 'held', job: { reason: 'JobHeldUser' } });
+      const events = await json(t.call('GET', `/v1/jobs/${job.id}/events`), 200);
+      expect(events.events.at(-1)).toMatchObject({
+        reason: "held by an admin as its user's hold",
+        changes: { reason: { from: 'JobHeldAdmin', to: 'JobHeldUser' } },
+      });
+      expect((await json(t.call('POST', `/v1/jobs/${job.id}/release`, { token: alice }), 200)).job.reason).toBe(
+        'Priority',
+      );
+      const bad = await json(t.call('POST', `/v1/jobs/${job.id}/hold`, { body: { user_hold: 'yes' } }), 422);
+      expect(bad.errors[0].field).toBe('user_hold');
+    });
+
     it("answers another account's job as absent", async () => {
       const job = await submit('p-h3', { account: 'chemistry' });
       await json(t.call('POST', `/v1/jobs/${job.id}/hold`, { token: alice }), 404);

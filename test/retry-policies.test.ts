@@ -82,23 +82,31 @@ for (const backend of await backends()) {
       });
 
       it.each([
-        [{ on: ['node_fail', 'gremlins'] }, 'job.retry.on.1'],
-        [{ on: ['oom', 'oom'] }, 'job.retry.on.1'],
-        [{ exit_codes: [0] }, 'job.retry.exit_codes.0'],
-        [{ exit_codes: [75, 256] }, 'job.retry.exit_codes.1'],
-        [{ max_attempts: 0 }, 'job.retry.max_attempts'],
-        [{ max_attempts: 2.5 }, 'job.retry.max_attempts'],
-        [{ backoff_seconds: -1 }, 'job.retry.backoff_seconds'],
-        [{ oom_memory_factor: 0.5 }, 'job.retry.oom_memory_factor'],
-        [{ tries: 3 }, 'job.retry.tries'],
-      ])('refuses retry %j with a 422 naming %s, and makes no job', async (retry, field) => {
+        [{ on: ['node_fail', 'gremlins'] }, 'job.retry.on.1', /"gremlins" is not a class: give node_fail/],
+        [{ on: ['oom', 'oom'] }, 'job.retry.on.1', /"oom" is named twice/],
+        // A class where a list is wanted: one problem, not a second about the string's length.
+        [{ on: 'timeout' }, 'job.retry.on', /must be a list of classes, such as \["timeout"\]/],
+        [{ exit_codes: [0] }, 'job.retry.exit_codes.0', /whole number \(an exit status\) from 1 to 255/],
+        [{ exit_codes: [75, 256] }, 'job.retry.exit_codes.1', /from 1 to 255/],
+        [{ exit_codes: 75 }, 'job.retry.exit_codes', /must be a list of exit statuses/],
+        [{ max_attempts: 0 }, 'job.retry.max_attempts', /whole number of attempts from 1 to 100/],
+        [{ max_attempts: 2.5 }, 'job.retry.max_attempts', /whole number of attempts from 1 to 100/],
+        [{ max_attempts: -1.5 }, 'job.retry.max_attempts', /whole number of attempts from 1 to 100/],
+        [{ max_attempts: '3' }, 'job.retry.max_attempts', /whole number of attempts from 1 to 100/],
+        [{ backoff_seconds: -1 }, 'job.retry.backoff_seconds', /whole number of seconds from 0 to 86400/],
+        [{ backoff_seconds: 0.5 }, 'job.retry.backoff_seconds', /whole number of seconds from 0 to 86400/],
+        [{ oom_memory_factor: 0.5 }, 'job.retry.oom_memory_factor', /a number from 1 to 16/],
+        [{ oom_memory_factor: 'x' }, 'job.retry.oom_memory_factor', /a number from 1 to 16/],
+        [{ tries: 3 }, 'job.retry.tries', /unknown field/],
+        ['timeout', 'job.retry', /must be an object/],
+      ])('refuses retry %j with one 422 problem naming %s, and makes no job', async (retry, field, message) => {
         const before = await jobCount();
         const response = await t.call('POST', '/v1/jobs', {
           body: { job: validJob({ retry }), script: '#!/bin/bash' },
         });
         expect(response.status).toBe(422);
         const problem = await response.json();
-        expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+        expect(problem.errors).toEqual([expect.objectContaining({ field, message: expect.stringMatching(message) })]);
         const after = await jobCount();
         expect(after).toBe(before);
       });

@@ -26,8 +26,8 @@ export interface ArrayHold {
 }
 
 /**
- * Holds every PENDING task of the array `arrayJobId` (JobHeldAdmin for an admin, JobHeldUser for a user token: its
- * own account's arrays), keeping the wait each hold replaces; their refs leave the queue after the commit, as one
+ * Holds every PENDING task of the array `arrayJobId` as holdJob holds one job (JobHeldAdmin for an admin unless it
+ * asks for a user's hold, JobHeldUser for a user token: its own account's arrays), keeping the wait each hold replaces; their refs leave the queue after the commit, as one
  * job's do (fault point `hold.committed` between). Throws JobNotPending (409) when no task of it is PENDING.
  */
 export async function holdArray(
@@ -35,17 +35,26 @@ export async function holdArray(
   services: Pick<Services, 'queue' | 'faults'>,
   principal: Principal,
   arrayJobId: number,
+  { userHold = false }: { userHold?: boolean } = {},
 ): Promise<ArrayHold> {
-  const held: PendingReason = principal.kind === 'admin' ? 'JobHeldAdmin' : 'JobHeldUser';
+  const admin = principal.kind === 'admin';
+  const held: PendingReason = admin && !userHold ? 'JobHeldAdmin' : 'JobHeldUser';
   const outcome = await db.transaction(async (tx) => {
     const { pending } = await lockPendingTasks(tx, arrayJobId, accountScope(principal), 'only PENDING tasks are held');
     const changed = await changeTasks(tx, {
       arrayJobId,
       principal,
       kind: 'hold',
-      why: held === 'JobHeldAdmin' ? 'held by an admin' : 'held by its user',
-      // Held already, as strongly: a user's hold never weakens an admin's.
-      which: sql`reason IS DISTINCT FROM ${held}::text AND reason IS DISTINCT FROM 'JobHeldAdmin'`,
+      why:
+        held === 'JobHeldAdmin'
+          ? 'held by an admin'
+          : admin
+            ? "held by an admin as its user's hold"
+            : 'held by its user',
+      // Held already so; or by an admin, which only an admin's hold changes (a user's never weakens it), as holdJob.
+      which: admin
+        ? sql`reason IS DISTINCT FROM ${held}::text`
+        : sql`reason IS DISTINCT FROM ${held}::text AND reason IS DISTINCT FROM 'JobHeldAdmin'`,
       reason: sql`${held}::text`,
       set: sql`reason_before_hold = CASE WHEN target.reason = 'JobHeldUser' THEN target.reason_before_hold
                                          ELSE target.reason END`,

@@ -30,22 +30,29 @@ export const HOLDS: readonly string[] = ['JobHeldUser', 'JobHeldAdmin'] satisfie
 export const KEPT_WAITS: readonly string[] = WORKFLOW_WAIT_REASONS.filter((reason) => !HOLDS.includes(reason));
 
 /**
- * Holds a PENDING job: an admin's hold is JobHeldAdmin, a user's (own account's jobs only) JobHeldUser. Its ref, if
- * queued, is taken out (a node that claimed it meanwhile is refused it by the confirm). Throws JobNotFound (404),
- * JobNotPending (409) for a job that no longer waits.
+ * Holds a PENDING job, as scontrol(1) hold and uhold: an admin's hold is JobHeldAdmin, or JobHeldUser when it asks for
+ * a user's hold (`userHold`, scontrol uhold: one the job's user may release); a user's (own account's jobs only) is
+ * always JobHeldUser. As Slurm 22.05 does (checked against it): a user's hold leaves an admin's as it is, an admin's
+ * hold makes a user's an admin's, and an admin's uhold makes an admin's a user's. Its ref, if queued, is taken out (a
+ * node that claimed it meanwhile is refused it by the confirm). Throws JobNotFound (404), JobNotPending (409) for a
+ * job that no longer waits.
  */
 export async function holdJob(
   db: Database,
   services: Pick<Services, 'queue' | 'faults'>,
   principal: Principal,
   id: number,
+  { userHold = false }: { userHold?: boolean } = {},
 ): Promise<{ job: JobRow; effect: HoldEffect }> {
-  const held: PendingReason = principal.kind === 'admin' ? 'JobHeldAdmin' : 'JobHeldUser';
+  const admin = principal.kind === 'admin';
+  const held: PendingReason = admin && !userHold ? 'JobHeldAdmin' : 'JobHeldUser';
   const outcome = await db.transaction(async (tx) => {
     const job = await lockPendingJob(tx, id, accountScope(principal), 'only a PENDING job can be held');
-    // Held already, as strongly: a user's hold never weakens an admin's.
-    if (job.reason === held || job.reason === 'JobHeldAdmin') return { job, effect: 'none' as const, wasQueued: false };
-    const reasonBeforeHold = job.reason === 'JobHeldUser' ? job.reasonBeforeHold : job.reason;
+    // Held already so; or held by an admin, which only an admin's hold changes (a user's never weakens it).
+    if (job.reason === held || (job.reason === 'JobHeldAdmin' && !admin)) {
+      return { job, effect: 'none' as const, wasQueued: false };
+    }
+    const reasonBeforeHold = HOLDS.includes(job.reason ?? '') ? job.reasonBeforeHold : job.reason;
     const [after] = await tx
       .update(jobs)
       .set({ reason: held, reasonBeforeHold: reasonBeforeHold as PendingReason | null })
@@ -54,7 +61,12 @@ export async function holdJob(
     await recordJobChange(tx, job, {
       kind: 'hold',
       actor: actorName(principal),
-      reason: held === 'JobHeldAdmin' ? 'held by an admin' : 'held by its user',
+      reason:
+        held === 'JobHeldAdmin'
+          ? 'held by an admin'
+          : admin
+            ? "held by an admin as its user's hold"
+            : 'held by its user',
       changes: { reason: { from: job.reason, to: held } },
     });
     return { job: after!, effect: 'held' as const, wasQueued: !isOutOfQueue(job.reason) };

@@ -14,7 +14,7 @@ import { actorName, type Principal } from '../auth/principal.js';
 import { IdempotencyKeyReused, RetryableConflict } from '../http/errors.js';
 import { insertSubmittedJob } from './dependencies/insert-dependent-job.js';
 import type { JobSummaryRow } from './job-summary.js';
-import { admissibleSpec, afterCommit, viewerAccount } from './submit-job.js';
+import { admissibleSpec, afterCommit, namingDirectives, viewerAccount } from './submit-job.js';
 
 /** How long a key answers with its first job. The IETF draft leaves it to the server; 24 h is Stripe's. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
@@ -79,7 +79,7 @@ export async function submitJobOnce(
       actorName(principal),
       { withRef: services.queue.storesRefsWithJobs, priority: services.priority },
       viewerAccount(principal),
-    );
+    ).catch(namingDirectives(reading));
     const answer = once.render(job);
     await tx
       .update(idempotencyKeys)

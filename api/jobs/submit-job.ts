@@ -38,7 +38,7 @@ export async function submitJob(
     actorName(principal),
     { withRef: services.queue.storesRefsWithJobs, priority: services.priority },
     viewerAccount(principal),
-  );
+  ).catch(namingDirectives(reading));
   return afterCommit(db, services, job);
 }
 
@@ -80,6 +80,14 @@ function refused(errors: FieldError[], reading: SubmitReading | undefined): Vali
   );
 }
 
+/** Rethrows a refusal (a dependency's unknown parent: insert-dependent-job.ts) naming the directives that set it. */
+export function namingDirectives(reading: SubmitReading | undefined): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ValidationFailed && error.errors) throw refused(error.errors, reading);
+    throw error;
+  };
+}
+
 /** The body fields a refusal's field stands for (partition-admission.ts, partition-capacity.ts, priority-request.ts). */
 const REFUSED_FIELDS: Record<string, string[]> = {
   'job.priority': ['priority'],
@@ -87,6 +95,7 @@ const REFUSED_FIELDS: Record<string, string[]> = {
   'job.partition': ['partition'],
   'job.account': ['account'],
   'job.time_limit': ['time_limit'],
+  'job.dependency': ['dependency'],
   'job.cpus_per_task': ['ntasks_per_node', 'cpus_per_task'],
   'job.memory_per_node': ['memory_per_node'],
   job: ['ntasks_per_node', 'cpus_per_task', 'memory_per_node'],

@@ -25,6 +25,7 @@ import { lockPendingTasks } from './lock-pending-tasks.js';
 import { notOutOfQueue, reasonList } from './out-of-queue.js';
 import { refColumns } from './push-not-enqueued.js';
 import { wantedValues } from './update-job.js';
+import { ValidationFailed } from '../http/errors.js';
 
 type Update = z.infer<typeof UpdateJobRequest>;
 
@@ -36,7 +37,8 @@ export interface ArrayUpdate {
 
 /**
  * Applies `update` to every PENDING task of the array `arrayJobId` for `principal` (a user token: its own account's
- * arrays). Throws ValidationFailed (422, each refused field), JobNotPending (409) when no task of it is PENDING.
+ * arrays). Throws ValidationFailed (422, each refused field; a dependency, which is updated per task), JobNotPending
+ * (409) when no task of it is PENDING.
  */
 export async function updateArray(
   db: Database,
@@ -45,6 +47,15 @@ export async function updateArray(
   arrayJobId: number,
   update: Update,
 ): Promise<ArrayUpdate> {
+  if (update.dependency !== undefined) {
+    // Each task's dependency is its own rows (aftercorr reads its index): replaced per task, not yet per array.
+    throw new ValidationFailed([
+      {
+        field: 'dependency',
+        message: `a job array's dependency is updated task by task (${arrayJobId}_<index>), not by the array's id`,
+      },
+    ]);
+  }
   const now = services.now();
   const account = accountScope(principal);
   const outcome = await db.transaction(async (tx) => {

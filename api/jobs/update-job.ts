@@ -1,5 +1,6 @@
 /**
- * Update of a PENDING job, as `scontrol update JobId=… TimeLimit= Nice= Partition= Name= BeginTime=` (scontrol(1)),
+ * Update of a PENDING job, as `scontrol update JobId=… TimeLimit= Nice= Partition= Name= BeginTime= Dependency=`
+ * (scontrol(1); a dependency is replaced as update-dependency.ts says),
  * issue 20. Slurm's rules for who may change what: a user may only lower its job's time limit and only raise its nice
  * (so its priority only falls: "Only privileged users can specify a negative adjustment"); an admin may set any time
  * limit within the partition's maximum and any nice. A new partition is admitted as a submit's is
@@ -27,6 +28,9 @@ import { isOutOfQueue } from './out-of-queue.js';
 import { jobRef } from './job-ref.js';
 import { markNotEnqueued } from './mark-not-enqueued.js';
 import { recordJobChange } from './record-job-change.js';
+import { applyVerdicts } from './dependencies/settle-dependents.js';
+import { replaceDependency } from './dependencies/update-dependency.js';
+import { viewerAccount } from './submit-job.js';
 
 type Update = z.infer<typeof UpdateJobRequest>;
 
@@ -38,6 +42,7 @@ interface Changeable {
   name: string;
   eligibleTime: Date;
   reason: JobRow['reason'];
+  reasonBeforeHold: JobRow['reasonBeforeHold'];
 }
 
 /**
@@ -56,7 +61,14 @@ export async function updateJob(
   const outcome = await db.transaction(async (tx) => {
     const job = await lockPendingJob(tx, id, accountScope(principal), 'only a PENDING job can be updated');
     const wanted = await wantedValues(tx, services, principal, job, update, now);
+    const dependency =
+      update.dependency === undefined
+        ? undefined
+        : await replaceDependency(tx, job, update.dependency, wanted, viewerAccount(principal), now);
+    if (dependency) Object.assign(wanted, { reason: dependency.reason, reasonBeforeHold: dependency.reasonBeforeHold });
     const changes = changesBetween(job, wanted);
+    if (dependency && dependency.from !== dependency.to)
+      changes.dependency = { from: dependency.from, to: dependency.to };
     if (Object.keys(changes).length === 0) return { job, changes, remove: false, push: false };
     // Its nice and its partition's tier are factors of its priority; an admin's absolute priority stays.
     const reprioritised = 'nice' in changes || 'partition' in changes;
@@ -73,8 +85,12 @@ export async function updateJob(
       .where(eq(jobs.id, id))
       .returning();
     await recordJobChange(tx, job, { kind: 'update', actor: actorName(principal), reason: 'updated', changes });
+    // A new dependency that can never hold cancels the job (kill_on_invalid_dep), after the update that gave it.
+    const [settled] = dependency?.doomed
+      ? (await applyVerdicts(tx, [id]), await tx.select().from(jobs).where(eq(jobs.id, id)))
+      : [after];
     return {
-      job: after!,
+      job: settled!,
       changes,
       remove: wasQueued && (refChanged || !queued),
       push: queued && (refChanged || !wasQueued),
@@ -147,7 +163,8 @@ export async function wantedValues(
   if (refusals.length > 0) throw new ValidationFailed(refusals);
 
   const waits = waitAfterBegin(job, update.begin === undefined ? undefined : parseBeginTime(update.begin, now), now);
-  return { timeLimitSeconds, nice, partition, name: update.name ?? job.name, ...waits };
+  const name = update.name ?? job.name;
+  return { timeLimitSeconds, nice, partition, name, reasonBeforeHold: job.reasonBeforeHold, ...waits };
 }
 
 /** Whether limit `a` is longer than `b` (null: UNLIMITED, longer than any). */

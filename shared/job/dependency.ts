@@ -9,8 +9,16 @@
  * - `aftercorr`: a task of this array after the parent array's task of the same index COMPLETED (as afterok);
  * - `singleton`: no other job of the same name and user is running.
  * A parent id that is an array's id (its first task's, Slurm's ArrayJobId) stands for every task of that array.
- * Slurm's `+time` delay (`after:12+5`) and `afterburstbuffer` are refused: there is no delayed release or burst buffer
- * here.
+ * Slurm's `+time` delay (`after:12+5`: released that many minutes after the parent started) and `afterburstbuffer`
+ * are refused: there is no delayed release or burst buffer here.
+ *
+ * What sbatch 22.05 itself accepts was checked against it: the types in any case (`AFTEROK:7`), several ids
+ * (`afterok:7:8`); it refuses blanks anywhere (` afterok:7`, `afterok:7, afterany:8`), empty items (`afterok:7,`,
+ * `afterok:7,,afterany:8`, `afterok:7::8`), a type without an id (`afterok`, `afterok:`), id 0, and ids on singleton
+ * (`singleton:3`). Where sbatch accepts but misreads, this refuses: a list mixing `,` and `?` (sbatch makes it all
+ * `?`, against its man page's "Only one separator may be used"), a negative id (`afterok:-1`, which sbatch drops
+ * without a word), a signed id (`afterok:+5`, read as 5), and `+time` on the other types (`afterok:7+30`, kept but
+ * never waited for).
  */
 import { echo } from '../echo.js';
 
@@ -37,12 +45,14 @@ export const MAX_DEPENDENCY_ITEMS = 1000;
 const MAX_JOB_ID = Number.MAX_SAFE_INTEGER;
 
 /**
- * Parses a dependency list. Throws DependencyError naming the bad part: an unknown type, a missing or bad job id, a
- * mixed separator, a `+time` delay, more than 1000 conditions. Repeated conditions are kept once.
+ * Parses a dependency list. Throws DependencyError naming the bad part: a blank, an unknown type, a missing or bad job
+ * id, a mixed separator, a `+time` delay, more than 1000 conditions. Repeated conditions are kept once.
  */
-export function parseDependency(text: string): Dependency {
-  const value = text.trim();
+export function parseDependency(value: string): Dependency {
   if (value === '') throw new DependencyError('must not be empty: give type:job_id, such as afterok:12');
+  if (/\s/.test(value)) {
+    throw new DependencyError('must not contain blanks (as sbatch): join conditions with "," or "?" alone');
+  }
   if (value.includes(',') && value.includes('?')) {
     throw new DependencyError('use "," (all must hold) or "?" (any one), not both (as sbatch: one separator only)');
   }
@@ -50,7 +60,7 @@ export function parseDependency(text: string): Dependency {
   const items: DependencyItem[] = [];
   const seen = new Set<string>();
   for (const part of value.split(combine === 'any' ? '?' : ',')) {
-    for (const item of parseItem(part.trim())) {
+    for (const item of parseItem(part)) {
       const key = `${item.kind}:${item.parentId}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -77,14 +87,18 @@ function parseItem(part: string): DependencyItem[] {
       `"${echo(kindText!)}" is not a dependency type (after, afterany, afterok, afternotok, aftercorr, singleton)`,
     );
   }
-  if (ids.length === 0) throw new DependencyError(`${kind} needs at least one job id (${kind}:12)`);
+  if (ids.length === 0 || (ids.length === 1 && ids[0] === '')) {
+    throw new DependencyError(`${kind} needs at least one job id (${kind}:12)`);
+  }
   return ids.map((id) => ({ kind: kind as DependencyKind, parentId: parseJobId(kind, id) }));
 }
 
 function parseJobId(kind: string, id: string): number {
-  if (/^\d+\+\d+$/.test(id)) {
+  if (/^\d+\+/.test(id)) {
     throw new DependencyError(
-      `${kind}:${id}: a +time delay after the parent is not supported here; submit with --begin instead`,
+      kind === 'after'
+        ? `${kind}:${echo(id)}: a delay after the parent's start (Slurm's after:job_id+minutes) is not supported here; depend with after:${id.split('+')[0]} and give the job a --begin, or sleep in its script`
+        : `${kind}:${echo(id)}: a +time delay applies only to after in Slurm (which ignores it on ${kind}); give the job id alone`,
     );
   }
   if (/^\d+_\d+$/.test(id)) {

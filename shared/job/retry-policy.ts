@@ -48,53 +48,80 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   oom_memory_factor: 1,
 };
 
-const unique = <T>(values: T[], ctx: z.RefinementCtx) => {
-  values.forEach((value, n) => {
-    if (values.indexOf(value) !== n) ctx.addIssue({ code: 'custom', path: [n], message: `${value} is named twice` });
-  });
+/**
+ * A list of at most `max` distinct values: checked only once the value is a list (zod runs a length check on a
+ * string too, which made `"on": "timeout"` a second, puzzling problem), each value named twice refused once, at its second place.
+ */
+const distinctList =
+  (max: number) =>
+  <T>(values: T[], ctx: z.RefinementCtx) => {
+    if (values.length > max) ctx.addIssue({ code: 'custom', message: `at most ${max} values` });
+    values.forEach((value, n) => {
+      if (values.indexOf(value) === n && values.lastIndexOf(value) !== n) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [values.lastIndexOf(value)],
+          message: `${JSON.stringify(value)} is named twice`,
+        });
+      }
+    });
+  };
+
+/**
+ * A number from `min` to `max` (whole unless `fraction`), refused with one message naming the range: zod would give
+ * one problem per failed check (-1.5 is both too small and not whole).
+ */
+const bounded = (min: number, max: number, unit: string, fraction = false) => {
+  const error = `must be ${fraction ? 'a number' : 'a whole number'}${unit} from ${min} to ${max}`;
+  const number = z.number({ error });
+  return (fraction ? number : number.int({ error, abort: true })).min(min, { error, abort: true }).max(max, { error });
 };
 
 /** `job.retry` in a /v1 submit body: what it leaves out is the default policy's. */
 export const RetryBody = z
-  .object({
-    on: z
-      .array(z.enum(RETRY_CLASSES, { error: `must be one of ${RETRY_CLASSES.join(', ')}` }))
-      .max(RETRY_CLASSES.length)
-      .superRefine(unique)
-      .optional()
-      .openapi({
-        description: `The classes of a run's end that start the job again: ${RETRY_CLASSES.join(', ')}. Defaults to the node-side ones, ${NODE_SIDE_CLASSES.join(', ')}; [] retries none of them.`,
-        example: ['node_fail', 'node_launch_failed', 'timeout', 'oom'],
+  .object(
+    {
+      on: z
+        .array(
+          z.enum(RETRY_CLASSES, {
+            error: (issue) => `${JSON.stringify(issue.input)} is not a class: give ${RETRY_CLASSES.join(', ')}`,
+          }),
+          { error: `must be a list of classes, such as ["timeout"]: ${RETRY_CLASSES.join(', ')}` },
+        )
+        .superRefine(distinctList(RETRY_CLASSES.length))
+        .optional()
+        .openapi({
+          maxItems: RETRY_CLASSES.length,
+          description: `The classes of a run's end that start the job again: ${RETRY_CLASSES.join(', ')}. Defaults to the node-side ones, ${NODE_SIDE_CLASSES.join(', ')}; [] retries none of them.`,
+          example: ['node_fail', 'node_launch_failed', 'timeout', 'oom'],
+        }),
+      exit_codes: z
+        .array(bounded(1, 255, ' (an exit status)'), { error: 'must be a list of exit statuses 1-255, such as [75]' })
+        .superRefine(distinctList(255))
+        .optional()
+        .openapi({
+          maxItems: 255,
+          description: "The script's exit statuses (1-255) that start the job again. Defaults to none.",
+          example: [75],
+        }),
+      max_attempts: bounded(1, MAX_ATTEMPTS_LIMIT, ' of attempts')
+        .optional()
+        .openapi({
+          description: `Attempts in all, the first included (1: never again). Defaults to ${DEFAULT_MAX_ATTEMPTS}, the first run and Slurm's MaxBatchRequeue of 5.`,
+          example: 3,
+        }),
+      backoff_seconds: bounded(0, MAX_BACKOFF_SECONDS, ' of seconds').optional().openapi({
+        description:
+          'Seconds a retried job waits (reason BeginTime) before it is queued again. Defaults to 0: queued at once.',
+        example: 30,
       }),
-    exit_codes: z
-      .array(z.number().int().min(1).max(255))
-      .max(255)
-      .superRefine(unique)
-      .optional()
-      .openapi({
-        description: "The script's exit statuses (1-255) that start the job again. Defaults to none.",
-        example: [75],
+      oom_memory_factor: bounded(1, MAX_OOM_MEMORY_FACTOR, '', true).optional().openapi({
+        description: `An OOM retry asks for this many times the memory of the run that ran out (rounded up to a MB), at most its partition's maximum per job and the most memory a node of its partition has. Defaults to 1 (the same memory).`,
+        example: 1.5,
       }),
-    max_attempts: z
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_ATTEMPTS_LIMIT)
-      .optional()
-      .openapi({
-        description: `Attempts in all, the first included (1: never again). Defaults to ${DEFAULT_MAX_ATTEMPTS}, the first run and Slurm's MaxBatchRequeue of 5.`,
-        example: 3,
-      }),
-    backoff_seconds: z.number().int().min(0).max(MAX_BACKOFF_SECONDS).optional().openapi({
-      description:
-        'Seconds a retried job waits (reason BeginTime) before it is queued again. Defaults to 0: queued at once.',
-      example: 30,
-    }),
-    oom_memory_factor: z.number().min(1).max(MAX_OOM_MEMORY_FACTOR).optional().openapi({
-      description: `An OOM retry asks for this many times the memory of the run that ran out (rounded up to a MB), at most its partition's maximum per job and the most memory a node of its partition has. Defaults to 1 (the same memory).`,
-      example: 1.5,
-    }),
-  })
+    },
+    { error: 'must be an object, such as {"on": ["timeout"], "max_attempts": 3}' },
+  )
   .strict()
   .openapi('RetryPolicy');
 export type RetryBody = z.infer<typeof RetryBody>;

@@ -1,6 +1,7 @@
 /**
  * Runs the `conductor` CLI as a user runs it (its bin, cli/conductor.mjs) against a test API, as an admin, with its
- * own HOME (so no config file of this machine's is read) and no colour.
+ * own HOME (so no config file of this machine's is read), no colour, and UTC as its local time (what it prints in
+ * Slurm's local-time format is then known).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ export function runConductor(url: string, home: string, args: string[]): Promise
       HOME: home,
       XDG_CONFIG_HOME: join(home, 'config'),
       NO_COLOR: '1',
+      TZ: 'UTC',
       CONDUCTOR_URL: url,
       CONDUCTOR_TOKEN: ADMIN_TOKEN,
     },

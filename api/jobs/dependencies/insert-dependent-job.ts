@@ -8,7 +8,7 @@
  * commit: its transition waits, then its own settle sees this job. A job can depend only on jobs that exist, which
  * have lower ids (the table's CHECK): no cycle can be made.
  */
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { bigintArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
@@ -42,14 +42,8 @@ export async function insertSubmittedJob(
     // Before the settle reads whether a job of its name runs: a run ending meanwhile then sees this job (settle-dependents.ts).
     if (singleton) await lockSingletonNames(tx, [{ name: spec.name, user: spec.user }]);
     const job = await insertJobWithinLimits(tx, spec, actor, { ...options, wait: 'Dependency' });
-    // An array's every task waits on the conditions (aftercorr reads each task's index): one statement per condition.
-    for (const [position, item] of dependency.items.entries()) {
-      await tx.execute(sql`
-        INSERT INTO job_dependencies (job_id, position, kind, parent_id, any_of, kill_on_invalid)
-        SELECT id, ${position}, ${item.kind}, ${item.parentId}::bigint, ${dependency.combine === 'any'},
-               ${spec.killOnInvalidDep}
-        FROM jobs WHERE id = ${job.id} OR array_job_id = ${job.id}`);
-    }
+    // An array's every task waits on the conditions (aftercorr reads each task's index).
+    await insertConditions(tx, dependency, spec.killOnInvalidDep, sql`id = ${job.id} OR array_job_id = ${job.id}`);
     const tasks = await queryRows(tx, sql`SELECT id FROM jobs WHERE id = ${job.id} OR array_job_id = ${job.id}`);
     await settleDependents(tx, { jobs: tasks.map((task) => Number(task.id)) });
     const [settled] = await tx.select(summaryColumns).from(jobs).where(eq(jobs.id, job.id));
@@ -57,8 +51,31 @@ export async function insertSubmittedJob(
   });
 }
 
-/** Locks the parents FOR SHARE; throws ValidationFailed naming the first the submitter cannot see. */
-async function lockParents(tx: Database, dependency: Dependency, viewer: string | undefined): Promise<void> {
+/** Stores the conditions of the jobs `which` selects (a condition on jobs rows): one statement per condition. */
+export async function insertConditions(
+  tx: Database,
+  dependency: Dependency,
+  killOnInvalid: boolean,
+  which: SQL,
+): Promise<void> {
+  for (const [position, item] of dependency.items.entries()) {
+    await tx.execute(sql`
+      INSERT INTO job_dependencies (job_id, position, kind, parent_id, any_of, kill_on_invalid)
+      SELECT id, ${position}, ${item.kind}, ${item.parentId}::bigint, ${dependency.combine === 'any'}, ${killOnInvalid}
+      FROM jobs WHERE ${which}`);
+  }
+}
+
+/**
+ * Locks the parents FOR SHARE; throws ValidationFailed (422, `field`: job.dependency at submit) naming those the
+ * submitter cannot see.
+ */
+export async function lockParents(
+  tx: Database,
+  dependency: Dependency,
+  viewer: string | undefined,
+  field = 'job.dependency',
+): Promise<void> {
   const ids = [...new Set(dependency.items.flatMap((item) => (item.parentId === null ? [] : [item.parentId])))];
   if (ids.length === 0) return;
   const rows = await queryRows(
@@ -77,7 +94,7 @@ async function lockParents(tx: Database, dependency: Dependency, viewer: string 
   if (unknown.length > 0) {
     throw new ValidationFailed([
       {
-        field: 'job.dependency',
+        field,
         message: `no job ${unknown.join(', ')}${viewer === undefined ? '' : ` in account "${viewer}"`}: a job may depend only on jobs submitted before it`,
       },
     ]);

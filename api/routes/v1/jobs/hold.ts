@@ -6,7 +6,7 @@ import { holdJob, releaseJob } from '../../../jobs/hold-jobs.js';
 import { jobTarget } from '../../../jobs/job-target.js';
 import { problemResponses } from '../../../http/problem.js';
 import { jobView } from './job-view.js';
-import { ArrayHoldResult, HoldResult, JobIdParam } from './schema.js';
+import { ArrayHoldResult, HoldRequest, HoldResult, JobIdParam } from './schema.js';
 
 // One job's answer, or, for a job array's own id, the counts of its tasks.
 const Answer = z.union([HoldResult, ArrayHoldResult]);
@@ -20,11 +20,14 @@ const holdRoute = createRoute({
   tags: ['Jobs'],
   summary: 'Hold a PENDING job (scontrol hold)',
   description:
-    "The job stays PENDING and is not started until released: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that). A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409." +
+    "The job stays PENDING and is not started until released, as scontrol hold and uhold: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that), or JobHeldUser when the admin asks for a user's hold (`user_hold`, scontrol uhold). A user's hold leaves an admin's as it is; an admin's hold makes a user's an admin's, and an admin's user hold an admin's a user's. A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409." +
     ARRAYS,
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
-  request: { params: JobIdParam },
+  request: {
+    params: JobIdParam,
+    body: { required: false, content: { 'application/json': { schema: HoldRequest } } },
+  },
   responses: {
     200: { description: 'What the hold did', content: { 'application/json': { schema: Answer } } },
     ...problemResponses(401, 403, 404, 409, 422),
@@ -52,11 +55,14 @@ export function registerHoldJob(app: App): void {
   app.openapi(holdRoute, async (c) => {
     const { services } = c.var;
     const target = await jobTarget(c.var.db, c.var.principal, c.req.valid('param').id);
+    const { user_hold: userHold } = c.req.valid('json') ?? {};
     if ('array' in target) {
-      const { effect, changed, unchanged } = await holdArray(c.var.db, services, c.var.principal, target.array);
+      const { effect, changed, unchanged } = await holdArray(c.var.db, services, c.var.principal, target.array, {
+        userHold,
+      });
       return c.json({ array_job_id: String(target.array), effect, array_tasks: { changed, unchanged } }, 200);
     }
-    const { job, effect } = await holdJob(c.var.db, services, c.var.principal, target.job);
+    const { job, effect } = await holdJob(c.var.db, services, c.var.principal, target.job, { userHold });
     return c.json({ job: jobView(job, services.now()), effect }, 200);
   });
   app.openapi(releaseRoute, async (c) => {

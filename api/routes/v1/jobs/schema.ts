@@ -3,7 +3,8 @@ import { JOB_EVENT_KINDS } from '../../../../shared/job/job-change.js';
 import { JOB_STATES } from '../../../../shared/job/job-state.js';
 import { OPEN_MODES } from '../../../../shared/job/open-mode.js';
 import { RETRY_CLASSES } from '../../../../shared/job/retry-policy.js';
-import { JobDescription } from '../../../../shared/job/submit-request.js';
+import { JobDescription, refineWith } from '../../../../shared/job/submit-request.js';
+import { DependencyError, parseDependency } from '../../../../shared/job/dependency.js';
 import { identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
 import { isListCursor } from '../../../jobs/list-cursor.js';
 
@@ -238,6 +239,17 @@ export const JobList = z
   })
   .openapi('JobList');
 
+export const HoldRequest = z
+  .object({
+    user_hold: z.boolean().optional().openapi({
+      description:
+        "As scontrol uhold: hold as the job's user would (JobHeldUser, which its user may release), not as an admin (JobHeldAdmin). A user token's hold is always a user's. Defaults to false.",
+      example: true,
+    }),
+  })
+  .strict()
+  .openapi('HoldRequest');
+
 export const HoldResult = z
   .object({
     job: Job,
@@ -305,10 +317,22 @@ export const UpdateJobRequest = z
         "A new begin time, in sbatch's --begin formats (UTC unless it names an offset): in the future, the job waits (BeginTime) until then; now or past, it is eligible at once.",
       example: 'now+30minutes',
     }),
+    dependency: z
+      .string()
+      .max(65_536)
+      .superRefine((value, ctx) =>
+        value === '' ? undefined : refineWith(parseDependency, DependencyError)(value, ctx),
+      )
+      .optional()
+      .openapi({
+        description:
+          "A new dependency list in sbatch's --dependency format, replacing the job's (as scontrol update Dependency=); \"\" clears it. Checked as at submit: its parents must exist, be the token's to see, and have been submitted before the job (so no cycle can be made). Decided at once: the job waits (Dependency), is released, or can never start (DependencyNeverSatisfied, or cancelled as its kill_on_invalid_dep says). A hold or a begin time to come stays the job's reason.",
+        example: 'afterok:12',
+      }),
   })
   .strict()
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of time_limit, nice, partition, name, begin',
+    message: 'give at least one of time_limit, nice, partition, name, begin, dependency',
   })
   .openapi('UpdateJobRequest');
 
