@@ -8,7 +8,7 @@ import { parseMemorySize } from '../shared/job/memory-size.js';
 import { formatElapsed } from '../shared/job/time-limit.js';
 
 type JobDetail = components['schemas']['JobDetail'];
-type JobUsage = components['schemas']['JobUsage'];
+type JobUsage = NonNullable<components['schemas']['JobUsage']>;
 
 const UNITS = ['KB', 'MB', 'GB', 'TB', 'PB'];
 

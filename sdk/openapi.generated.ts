@@ -3340,14 +3340,7 @@ export interface components {
       efficiency: components['schemas']['JobEfficiency'];
     };
     /** @description What the job's latest run used, as its node measured it at its end (sacct's UserCPU, SystemCPU, MaxRSS, Elapsed). */
-    JobUsage: components['schemas']['RunUsage'] &
-      ({
-        /** @description The run (attempt) these figures are of: the latest that ran. */
-        attempt: number;
-        /** @description The node it ran on. */
-        node: string;
-      } | null);
-    RunUsage: {
+    JobUsage: {
       /** @description CPU time in user mode, ms (sacct's UserCPU). */
       cpu_user_ms: number;
       /** @description CPU time in the kernel for the job, ms (sacct's SystemCPU). */
@@ -3366,7 +3359,11 @@ export interface components {
        * @enum {string|null}
        */
       memory_source: 'cgroup' | 'rusage' | null;
-    };
+      /** @description The run (attempt) these figures are of: the latest that ran. */
+      attempt: number;
+      /** @description The node it ran on. */
+      node: string;
+    } | null;
     JobEfficiency: {
       /**
        * @description seff's CPU Efficiency: (user + system CPU time) / (wall time × allocated CPUs), in %.
@@ -3956,6 +3953,26 @@ export interface components {
       attempt: number;
       output_bytes?: number;
       usage?: components['schemas']['RunUsage'];
+    };
+    RunUsage: {
+      /** @description CPU time in user mode, ms (sacct's UserCPU). */
+      cpu_user_ms: number;
+      /** @description CPU time in the kernel for the job, ms (sacct's SystemCPU). */
+      cpu_system_ms: number;
+      /** @description The most memory the run held at once, bytes (sacct's MaxRSS): its cgroup's peak (v1 counts page cache too), else the largest RSS of one of its processes. Null where neither could be read. */
+      max_rss_bytes: number | null;
+      /** @description Wall time from the job's start to its end, ms (sacct's Elapsed). */
+      wall_ms: number;
+      /**
+       * @description Where the CPU times were read.
+       * @enum {string}
+       */
+      cpu_source: 'cgroup' | 'rusage';
+      /**
+       * @description Where max_rss_bytes was read.
+       * @enum {string|null}
+       */
+      memory_source: 'cgroup' | 'rusage' | null;
     };
     Partition: {
       name: string;

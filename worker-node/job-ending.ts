@@ -80,12 +80,18 @@ function launchFailureCode(record: Pick<RunRecord, 'launchFailedBy'>): Pick<RunO
 export function finishedEvent(
   record: Pick<RunRecord, 'jobId' | 'attempt' | 'job' | 'kill' | 'launchError' | 'launchFailedBy'>,
   exit: JobExit | undefined,
+  /** What it used (run-usage.ts); undefined for a run that never started, or one no source could tell. */
   usage?: RunUsage,
 ): FinishedEvent | undefined {
   if (record.kill === 'STOPPED') return undefined;
   const ending: RunOutcome = record.launchError
     ? { state: 'FAILED', ...launchFailureCode(record), error_msg: record.launchError }
     : jobEnding(exit, record.kill, { timeLimitSeconds: record.job.time_limit_seconds, memoryMb: record.job.memory_mb });
-  const used = usage && !record.launchError ? { usage } : {};
-  return { kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending, ...used };
+  return {
+    kind: 'finished',
+    job_id: String(record.jobId),
+    attempt: record.attempt,
+    ...ending,
+    ...(usage ? { usage } : {}),
+  };
 }

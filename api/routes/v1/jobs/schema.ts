@@ -159,13 +159,17 @@ export const JobRetryPolicy = z
   })
   .openapi('JobRetryPolicy');
 
-export const JobUsage = RunUsage.extend({
-  attempt: z.number().int().openapi({ description: 'The run (attempt) these figures are of: the latest that ran.' }),
-  node: z.string().openapi({ description: 'The node it ran on.' }),
-}).openapi('JobUsage', {
-  description:
-    "What the job's latest run used, as its node measured it at its end (sacct's UserCPU, SystemCPU, MaxRSS, Elapsed).",
-});
+// Its own object (not an allOf over RunUsage): a null JobUsage is then typed as one in the spec and the SDK.
+export const JobUsage = z
+  .object({
+    ...RunUsage.shape,
+    attempt: z.number().int().openapi({ description: 'The run (attempt) these figures are of: the latest that ran.' }),
+    node: z.string().openapi({ description: 'The node it ran on.' }),
+  })
+  .openapi('JobUsage', {
+    description:
+      "What the job's latest run used, as its node measured it at its end (sacct's UserCPU, SystemCPU, MaxRSS, Elapsed).",
+  });
 
 export const JobEfficiency = z
   .object({
