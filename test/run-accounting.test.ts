@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainmentLevels } from '../shared/protocol/containment.js';
 import type { RunUsage } from '../shared/protocol/run-usage.js';
 import type { ChildServer } from './helpers/child-server.js';
+import { runConductor } from './helpers/run-conductor.js';
 import { startTestApi, testNodes, waitFor, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
 
 const root = process.getuid?.() === 0;
@@ -130,6 +131,23 @@ describe('accounting from the wrapper (containment off)', () => {
       });
       const query = (await (await cluster.api.t.call('GET', `/jobs/query/${id}`)).json()) as { detail: Accounted };
       expect(query.detail).toMatchObject({ usage: shown.usage, efficiency: shown.efficiency });
+
+      // The CLI: seff's lines, and history's columns.
+      const home = cluster.nodes.dir();
+      const seff = await runConductor(cluster.api.url, home, ['seff', id]);
+      expect(seff.code).toBe(0);
+      const usage = shown.usage!;
+      const cpuSeconds = Math.round((usage.cpu_user_ms + usage.cpu_system_ms) / 1000);
+      expect(seff.stdout).toContain(`Job ID: ${id}\nState: COMPLETED (exit code 0)\nCores: 1\n`);
+      expect(seff.stdout).toContain(`CPU Utilized: 00:00:0${cpuSeconds}\n`);
+      expect(seff.stdout).toContain(`CPU Efficiency: ${shown.efficiency!.cpu_percent!.toFixed(2)}% of `);
+      expect(seff.stdout).toContain(`Memory Utilized: ${(usage.max_rss_bytes! / MIB).toFixed(2)} MB\n`);
+      expect(seff.stdout).toContain(`Memory Efficiency: ${shown.efficiency!.memory_percent!.toFixed(2)}% of 1.00 GB\n`);
+      const history = await runConductor(cluster.api.url, home, ['history']);
+      expect(history.stdout).toMatch(/TotalCPU\s+MaxRSS\s+CPUEff\s+MemEff\s+NodeList/);
+      expect(history.stdout).toMatch(
+        new RegExp(`00:00:0${cpuSeconds}\\s+${(usage.max_rss_bytes! / MIB).toFixed(2)} MB\\s`),
+      );
     },
   );
 });
