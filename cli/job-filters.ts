@@ -8,7 +8,7 @@ import { answer } from './api-answer.js';
 import { UsageError } from './cli-error.js';
 import { STATE_CODES } from '../shared/job/squeue-display.js';
 
-type Job = components['schemas']['Job'];
+type Job = components['schemas']['ListedJob'];
 type JobState = components['schemas']['JobState'];
 
 export interface JobFilterOptions {

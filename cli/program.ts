@@ -9,6 +9,7 @@ import { cancelCommand } from './commands/cancel.js';
 import { completionCommand } from './commands/completion.js';
 import { entryPointCommands } from './commands/entry-points.js';
 import { historyCommand } from './commands/history.js';
+import { seffCommand } from './commands/seff.js';
 import { holdCommands } from './commands/hold.js';
 import { loginCommand } from './commands/login.js';
 import { logsCommand } from './commands/logs.js';
@@ -56,6 +57,7 @@ Exit codes: 0 ok, 1 the API refused, 2 usage, 3 the API unreachable; submit --wa
   updateCommand(program);
   logsCommand(program);
   historyCommand(program);
+  seffCommand(program);
   nodesCommand(program);
   nodeStateCommands(program);
   partitionsCommand(program);

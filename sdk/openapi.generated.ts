@@ -276,7 +276,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description The job, with its script and environment, and while PENDING its priority factors (as sprio -l) */
+        /** @description The job, with its script and environment, while PENDING its priority factors (as sprio -l), and once a run of it ended what that run used and its efficiency (as seff) */
         200: {
           headers: {
             [name: string]: unknown;
@@ -3347,11 +3347,54 @@ export interface components {
       oom_memory_factor?: number;
     };
     JobList: {
-      jobs: components['schemas']['Job'][];
+      jobs: components['schemas']['ListedJob'][];
       /** @description Pass as cursor for the next page; null on the last. */
       next_cursor: string | null;
     };
+    ListedJob: components['schemas']['Job'] & {
+      usage: components['schemas']['JobUsage'];
+      efficiency: components['schemas']['JobEfficiency'];
+    };
+    /** @description What the job's latest run used, as its node measured it at its end (sacct's UserCPU, SystemCPU, MaxRSS, Elapsed). */
+    JobUsage: {
+      /** @description CPU time in user mode, ms (sacct's UserCPU). */
+      cpu_user_ms: number;
+      /** @description CPU time in the kernel for the job, ms (sacct's SystemCPU). */
+      cpu_system_ms: number;
+      /** @description The most memory the run held at once, bytes (sacct's MaxRSS): its cgroup's peak (v1 counts page cache too), else the largest RSS of one of its processes. Null where neither could be read. */
+      max_rss_bytes: number | null;
+      /** @description Wall time from the job's start to its end, ms (sacct's Elapsed). */
+      wall_ms: number;
+      /**
+       * @description Where the CPU times were read.
+       * @enum {string}
+       */
+      cpu_source: 'cgroup' | 'rusage';
+      /**
+       * @description Where max_rss_bytes was read.
+       * @enum {string|null}
+       */
+      memory_source: 'cgroup' | 'rusage' | null;
+      /** @description The run (attempt) these figures are of: the latest that ran. */
+      attempt: number;
+      /** @description The node it ran on. */
+      node: string;
+    } | null;
+    JobEfficiency: {
+      /**
+       * @description seff's CPU Efficiency: (user + system CPU time) / (wall time × allocated CPUs), in %.
+       * @example 87.5
+       */
+      cpu_percent: number | null;
+      /**
+       * @description seff's Memory Efficiency: max RSS / memory requested, in %; null when max RSS is unknown.
+       * @example 40.1
+       */
+      memory_percent: number | null;
+    } | null;
     JobDetail: components['schemas']['Job'] & {
+      usage: components['schemas']['JobUsage'];
+      efficiency: components['schemas']['JobEfficiency'];
       environment: {
         [key: string]: string;
       };
@@ -3964,6 +4007,27 @@ export interface components {
       job_id: string;
       attempt: number;
       output_bytes?: number;
+      usage?: components['schemas']['RunUsage'];
+    };
+    RunUsage: {
+      /** @description CPU time in user mode, ms (sacct's UserCPU). */
+      cpu_user_ms: number;
+      /** @description CPU time in the kernel for the job, ms (sacct's SystemCPU). */
+      cpu_system_ms: number;
+      /** @description The most memory the run held at once, bytes (sacct's MaxRSS): its cgroup's peak (v1 counts page cache too), else the largest RSS of one of its processes. Null where neither could be read. */
+      max_rss_bytes: number | null;
+      /** @description Wall time from the job's start to its end, ms (sacct's Elapsed). */
+      wall_ms: number;
+      /**
+       * @description Where the CPU times were read.
+       * @enum {string}
+       */
+      cpu_source: 'cgroup' | 'rusage';
+      /**
+       * @description Where max_rss_bytes was read.
+       * @enum {string|null}
+       */
+      memory_source: 'cgroup' | 'rusage' | null;
     };
     Partition: {
       name: string;
@@ -4281,6 +4345,8 @@ export interface components {
         /** @example API */
         data_source: string;
         account: string;
+        usage: components['schemas']['JobUsage'] & unknown;
+        efficiency: components['schemas']['JobEfficiency'] & unknown;
       };
     };
     /**

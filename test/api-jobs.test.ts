@@ -64,6 +64,9 @@ for (const backend of await backends()) {
         priority_factors: { age: 0, fair_share: 0, job_size: 0, partition: 0, nice: 0, admin_set: false },
         // It depends on nothing (as squeue's %E shows such a job: null).
         dependency: null,
+        // No run of it has ended: nothing used yet.
+        usage: null,
+        efficiency: null,
       });
     });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 import { moveJob } from './helpers/job-states.js';
+import { parseMemorySize } from '../shared/job/memory-size.js';
 
 const capacity = { partitions: ['batch'], cpus: 8, memory_mb: 64_000 };
 
@@ -140,6 +141,46 @@ for (const backend of await backends()) {
       ]);
     });
 
+    it('keeps what a run used once, from its own node only; an end without it (an older daemon) is accepted', async () => {
+      const id = await runningOn('n1', n1);
+      const usage = {
+        cpu_user_ms: 1500,
+        cpu_system_ms: 500,
+        max_rss_bytes: 200 * 2 ** 20,
+        wall_ms: 4000,
+        cpu_source: 'cgroup',
+        memory_source: 'rusage',
+      };
+      const finished = {
+        kind: 'finished',
+        job_id: id,
+        attempt: 1,
+        state: 'COMPLETED',
+        exit_status: 0,
+        exit_signal: null,
+      };
+      // Another node's report of the run: refused, and what it says it used is not kept either.
+      expect(await report([{ ...finished, usage: { ...usage, wall_ms: 1 } }], 'n2', n2)).toEqual(['refused']);
+      expect(await job(id)).toMatchObject({ usage: null, efficiency: null });
+      expect(await report([{ ...finished, usage }])).toEqual(['applied']);
+      // A retried report changes nothing, whatever it says.
+      expect(await report([{ ...finished, usage: { ...usage, wall_ms: 1 } }])).toEqual(['duplicate']);
+      const shown = await job(id);
+      expect(shown.usage).toEqual({ ...usage, attempt: 1, node: 'n1' });
+      // seff: (user + system) / (wall × CPUs); max RSS / memory asked for.
+      const memoryBytes = parseMemorySize(shown.memory_per_node) * 2 ** 20;
+      expect(shown.efficiency).toEqual({
+        cpu_percent: Math.round((10_000 * 2000) / (4000 * shown.cpus)) / 100,
+        memory_percent: Math.round((10_000 * 200 * 2 ** 20) / memoryBytes) / 100,
+      });
+      const listed = (await (await t.call('GET', '/v1/jobs')).json()).jobs.find((j: { id: string }) => j.id === id);
+      expect(listed).toMatchObject({ usage: shown.usage, efficiency: shown.efficiency });
+
+      const older = await runningOn('n1', n1);
+      expect(await report([{ ...finished, job_id: older }])).toEqual(['applied']);
+      expect(await job(older)).toMatchObject({ state: 'COMPLETED', usage: null, efficiency: null });
+    });
+
     it('ends a job whose cancel was asked for as CANCELLED', async () => {
       const id = await runningOn('n1', n1);
       await t.call('POST', `/v1/jobs/${id}/cancel`);
@@ -157,6 +198,25 @@ for (const backend of await backends()) {
       [{ kind: 'started', job_id: '1', attempt: 0, pid: 1, cpu_ids: [] }, 'events.0.attempt'],
       [{ kind: 'started', job_id: '1', attempt: 1, pid: 1, cpu_ids: [], extra: 1 }, 'events.0.extra'],
       [{ kind: 'paused', job_id: '1', attempt: 1 }, 'events.0.kind'],
+      [
+        {
+          kind: 'finished',
+          job_id: '1',
+          attempt: 1,
+          state: 'COMPLETED',
+          exit_status: 0,
+          exit_signal: null,
+          usage: {
+            cpu_user_ms: -1,
+            cpu_system_ms: 0,
+            max_rss_bytes: null,
+            wall_ms: 0,
+            cpu_source: 'rusage',
+            memory_source: null,
+          },
+        },
+        'events.0.usage.cpu_user_ms',
+      ],
     ])('refuses event %j naming %s', async (event, field) => {
       const response = await t.call('POST', '/v1/nodes/n1/events', { token: n1, body: { events: [event] } });
       expect(response.status).toBe(422);

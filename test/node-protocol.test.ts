@@ -80,13 +80,13 @@ describe('the API side of the node protocol', () => {
     expect((await answer.json()).errors.map((error: { field: string }) => error.field)).toContain(field);
   });
 
-  it.each(['', '6', '2', '1', '0', 'two'])('refuses protocol %j, naming the versions it serves', async (version) => {
+  it.each(['', '7', '2', '1', '0', 'two'])('refuses protocol %j, naming the versions it serves', async (version) => {
     const answer = await heartbeat(version === '' ? {} : { [PROTOCOL_HEADER]: version });
     expect(answer.status).toBe(400);
     expect(answer.headers.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
     const problem = await answer.json();
     expect(problem.code).toBe('protocol_unsupported');
-    expect(problem.detail).toContain('3, 4 and 5');
+    expect(problem.detail).toContain('3, 4, 5 and 6');
     expect(problem.detail).toContain(version);
   });
 

@@ -165,6 +165,40 @@ describe.runIf(hasCgroups)('a run contained in its cgroups', () => {
     expect(Number(line)).toBe(3); // itself and 3 children: 4
   });
 
+  /**
+   * The cgroups' CPU time and peak memory against what a process that burns 0.5 s of CPU and holds 100 MiB measured
+   * of itself, within 10%: from v2 cpu.stat where the run has a v2 cgroup, and from a v1 cpuacct cgroup where not.
+   */
+  const accounting = [
+    ...(cgroups.dirs.unified ? [['cgroup2 cpu.stat', cgroups] as const] : []),
+    // Without a v2 cgroup of its own (no level is cgroup2), a run's CPU time is counted in cpuacct.
+    ...(cgroups.dirs.cpuacct ? [['cgroup1 cpuacct', at({ kill: 'cgroup1-freezer' })] as const] : []),
+  ];
+  if (accounting.length < 2)
+    console.log(
+      `run-containment: CPU accounting from ${accounting.map(([name]) => name).join(', ') || 'no cgroup'} only here`,
+    );
+  it.each(accounting)('counts what its processes used (%s)', async (_name, node) => {
+    const run = contain({ memoryMb: 256, cpuIds: [0] }, node);
+    const burn =
+      'my $held = ""; vec($held, 100 * 2**20 - 1, 8) = 1; my $cpu = 0; while ($cpu < 0.5) { my $x = 0; $x++ for 1 .. 100_000; my @t = times(); $cpu = $t[0] + $t[1]; }';
+    // bash's `times`, second line: its children's user and system time as it waited for them (exit included).
+    const { child, line } = await startInside(run, `perl -e '${burn}'; times > >(tail -1); wait`);
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    const [user, system] = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map(
+      ([, m, sec]) => 60_000 * Number(m) + 1000 * Number(sec),
+    );
+    const usage = run.usage();
+    const cpuMs = usage.cpu!.userMs + usage.cpu!.systemMs;
+    console.log(`run-containment: cgroup CPU ${cpuMs} ms, the shell's children ${user! + system!} ms`);
+    expect(cpuMs).toBeGreaterThanOrEqual(0.9 * (user! + system!));
+    expect(cpuMs).toBeLessThanOrEqual(1.1 * (user! + system!));
+    if (cgroups.levels.memory !== 'polled') {
+      expect(usage.maxRssBytes).toBeGreaterThanOrEqual(100 * 2 ** 20);
+      expect(usage.maxRssBytes).toBeLessThanOrEqual(1.1 * 100 * 2 ** 20 + 16 * 2 ** 20);
+    }
+  });
+
   it('is found again by name after a restart, and removed', async () => {
     const run = contain();
     const { line } = await startInside(run, 'echo $$; exec sleep 1000');

@@ -3,6 +3,7 @@
  * what the process did when it got the signal; otherwise exit status 0 is COMPLETED and anything else FAILED.
  */
 import type { FinishedEvent, RunOutcome } from '../shared/protocol/events.js';
+import type { RunUsage } from '../shared/protocol/run-usage.js';
 import type { JobExit } from './job-process.js';
 import type { RunRecord } from './run-record.js';
 
@@ -73,16 +74,24 @@ function launchFailureCode(record: Pick<RunRecord, 'launchFailedBy'>): Pick<RunO
 }
 
 /**
- * What the API is told of a run's end: its outcome, or why it could not start. Nothing for a run the API asked to stop:
+ * What the API is told of a run's end: its outcome and what it used (run-usage.ts), or why it could not start. Nothing for a run the API asked to stop:
  * the API has ended it there already.
  */
 export function finishedEvent(
   record: Pick<RunRecord, 'jobId' | 'attempt' | 'job' | 'kill' | 'launchError' | 'launchFailedBy'>,
   exit: JobExit | undefined,
+  /** What it used (run-usage.ts); undefined for a run that never started, or one no source could tell. */
+  usage?: RunUsage,
 ): FinishedEvent | undefined {
   if (record.kill === 'STOPPED') return undefined;
   const ending: RunOutcome = record.launchError
     ? { state: 'FAILED', ...launchFailureCode(record), error_msg: record.launchError }
     : jobEnding(exit, record.kill, { timeLimitSeconds: record.job.time_limit_seconds, memoryMb: record.job.memory_mb });
-  return { kind: 'finished', job_id: String(record.jobId), attempt: record.attempt, ...ending };
+  return {
+    kind: 'finished',
+    job_id: String(record.jobId),
+    attempt: record.attempt,
+    ...ending,
+    ...(usage ? { usage } : {}),
+  };
 }

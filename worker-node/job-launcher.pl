@@ -37,7 +37,9 @@
 #   failed <dir>\t<reason>              it could not be started: a fork failed, or its owner cannot be taken
 #                                       ("no user alice here"), or its directory or files cannot be opened
 #   ended <dir>                         it has ended; <dir>/status holds "<exit status> -" or "- <signal>", then
-#                                       " lease" if the wrapper killed it at the lease's end
+#                                       " lease" if the wrapper killed it at the lease's end; <dir>/usage, written
+#                                       before it (and not at all on a full disk), holds what the job used, as its
+#                                       wrapper saw it (usage below): "<user µs> <system µs> <max RSS KiB or -> <wall ms>"
 #
 # For tests only: with CONDUCTOR_TEST_WRAPPER_GATES (a directory; job-launcher.ts passes it on only when the daemon
 # has it, and nothing but a test sets it) each wrapper stops at two points around its job's end, so that a test can
@@ -46,7 +48,7 @@
 # status not written. At each it makes <gates>/<run>.<point> (<run>: its directory's name) and waits for
 # <gates>/<run>.<point>.go (or for the directory to go: a test that ended leaves none waiting).
 
-use strict; use JSON::PP; use POSIX (); use Fcntl (); use File::Basename (); use File::Path ();
+use strict; use JSON::PP; use POSIX (); use Fcntl (); use File::Basename (); use File::Path (); use Time::HiRes ();
 $| = 1;
 # Wrappers are reaped by the kernel: the launcher never waits for them.
 $SIG{CHLD} = 'IGNORE';
@@ -55,6 +57,26 @@ $SIG{CHLD} = 'IGNORE';
 sub put { my ($dir, $name, $text) = @_; my $f;
   return '' if open($f, '>', "$dir/$name.tmp") && print($f $text) && close($f) && rename("$dir/$name.tmp", "$dir/$name");
   my $error = "$!"; unlink("$dir/$name.tmp"); return $error || 'write failed'; }
+# What the job used, for accounting (run-usage.ts reads it): the CPU time and the largest RSS of the processes its
+# wrapper and the job itself waited for (getrusage(2) RUSAGE_CHILDREN: a child the job left behind unwaited is not in
+# it; a cgroup, where there is one, counts those too and is read first), and the wall time from the job's fork to its
+# reaping (CLOCK_MONOTONIC: a clock step does not change it). Perl has no getrusage: it is called through syscall(2)
+# by its number, which is per architecture (x86_64: arch/x86/entry/syscalls/syscall_64.tbl; the generic table that
+# arm64, riscv64 and loongarch64 use: include/uapi/asm-generic/unistd.h; i386 and 32-bit arm: their tables), into a
+# struct rusage of native longs (two timevals, then ru_maxrss in KiB, getrusage(2)). Elsewhere the CPU times come from
+# times(2) (in clock ticks), and the max RSS is unknown: "-".
+my %getrusage_nr = (x86_64 => 98, aarch64 => 165, riscv64 => 165, loongarch64 => 165, i686 => 77, i386 => 77, armv7l => 77);
+sub children_usage {
+  my $nr = $getrusage_nr{(POSIX::uname())[4]};
+  my $rusage = "\0" x (18 * length(pack('l!', 0)));
+  if (defined $nr && syscall($nr, -1, $rusage) == 0) {
+    my ($user_s, $user_us, $system_s, $system_us, $maxrss) = unpack('l!5', $rusage);
+    return (1e6 * $user_s + $user_us, 1e6 * $system_s + $system_us, $maxrss);
+  }
+  my (undef, undef, $user, $system) = times(); return (int(1e6 * $user), int(1e6 * $system), '-');
+}
+sub monotonic_ms { return int(1000 * Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC())); }
+
 # The test gates (see the header); unset outside tests.
 my $gates = $ENV{CONDUCTOR_TEST_WRAPPER_GATES};
 sub gate { my ($dir, $point) = @_; my $at = "$gates/" . File::Basename::basename($dir) . ".$point";
@@ -158,7 +180,6 @@ sub fence {
   my ($r, $pid) = @_;
   my $fenced = 0;
   return \$fenced if !defined $r->{lease};
-  require Time::HiRes;
   my $check; $check = sub {
     # Read until two reads agree: on a full disk the daemon rewrites the file in place (node-lease.ts), and one read
     # could catch half of a write.
@@ -191,6 +212,7 @@ while (my $line = <STDIN>) {
   open(my $script, '<', "$r->{dir}/script.sh") or $failed->("cannot open its script: $!");
   pipe(my $hear, my $tell) or $failed->("pipe: $!");
   $tell->autoflush(1);
+  my $forked_at = monotonic_ms();
   my $pid = fork();
   $failed->("fork: $!") if !defined $pid;
   job($r, $script, $tell) if $pid == 0;
@@ -218,6 +240,9 @@ while (my $line = <STDIN>) {
   my $status = $?;
   alarm(0);
   gate($r->{dir}, 'collected') if $gates;
+  my $wall_ms = monotonic_ms() - $forked_at;
+  # Before the status: a status file read means its usage is there too, unless the disk was full (then none is).
+  put($r->{dir}, 'usage', join(' ', children_usage(), $wall_ms) . "\n");
   # The outcome is known only here: on a full disk it waits, and the run stays unended (its wrapper lives) until it is
   # written, rather than be reported without it.
   my $outcome = (($status & 127) ? "- " . ($status & 127) : ($status >> 8) . " -") . ($$fenced ? " lease" : "") . "\n";

@@ -57,8 +57,8 @@ export interface JobExit {
 }
 
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path));
-/** A run's own directory holds these, and only these once its wrapper is done (job-launcher.ts writes pid and status). */
-export const RUN_FILES = { script: 'script.sh', pid: 'pid', status: 'status' } as const;
+/** A run's own directory holds these, and only these once its wrapper is done (job-launcher.ts writes pid, status, usage). */
+export const RUN_FILES = { script: 'script.sh', pid: 'pid', status: 'status', usage: 'usage' } as const;
 const KILL_WAIT_MS = 10_000;
 
 const launcher = new JobLauncher();

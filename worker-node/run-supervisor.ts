@@ -23,6 +23,7 @@ import type { RunEnding } from './run-ending-rule.js';
 import { awaitsItsEnd, hasEnded } from './run-state.js';
 import { hasProcess, type Run, type RunTable } from './run-table.js';
 import { programsDir, srunPath } from './srun-program.js';
+import { readWrapperUsage, runUsage } from './run-usage.js';
 import { signalNumber } from '../shared/job/warn-signal.js';
 
 export interface RunSupervisorOptions {
@@ -372,7 +373,16 @@ export class RunSupervisor {
       record.kill = 'OUT_OF_MEMORY';
       await this.#save(run, 'its end for memory');
     }
-    const finished = finishedEvent(record, exit);
+    // Read once every process of the run has ended: the cgroup's counts are final then.
+    const usage =
+      record.pid === undefined
+        ? undefined
+        : runUsage(
+            this.containment(run).usage(),
+            readWrapperUsage(record.dir),
+            record.startedAt === undefined ? 0 : Date.now() - record.startedAt,
+          );
+    const finished = finishedEvent(record, exit, usage);
     if (record.launchError) {
       // No file tells this ending after a crash, and no output is to be shipped: journaled now, reported now.
       table.move(run, 'reported');

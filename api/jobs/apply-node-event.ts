@@ -5,6 +5,7 @@ import type { JobSummaryRow } from './job-summary.js';
 import { keepLateReports } from './late-run-reports.js';
 import { decideRetry, endCause } from './retry-decision.js';
 import { readRetryInputs, retryRuns } from './retry-runs.js';
+import { recordRunUsage } from './run-usage.js';
 import { transitionJobs, type TransitionResult } from './transition-jobs.js';
 
 /**
@@ -14,7 +15,8 @@ import { transitionJobs, type TransitionResult } from './transition-jobs.js';
  * refused for good, because it is about another attempt or another node (fencing: a job requeued after its node was
  * lost runs again as a new attempt, and the old one's reports change nothing). Starts go first: a job's start always
  * comes before its end in a node's outbox, and the order between different jobs does not matter. A refused end of a
- * run settled while its node was lost is kept in its job's events (late-run-reports.ts).
+ * run settled while its node was lost is kept in its job's events (late-run-reports.ts). What an accepted run used is
+ * kept per attempt (run-usage.ts).
  */
 export async function applyNodeEvents(
   db: Database,
@@ -47,6 +49,14 @@ export async function applyNodeEvents(
     starts.forEach(({ event, n }, i) => (results[n] = resultOf(applied[i]!, node, event)));
   }
   if (ends.length) {
+    // What each run used, kept before its end is applied: whoever sees the job ended sees that too.
+    await recordRunUsage(
+      db,
+      node,
+      ends.flatMap(({ event }) =>
+        event.usage ? [{ jobId: Number(event.job_id), attempt: event.attempt, usage: event.usage }] : [],
+      ),
+    );
     // A run whose end its job's retry policy names (a run its node stopped at its lease's end, one its node could not
     // start, …: retry-decision.ts) goes back to PENDING, as a new attempt at its next start.
     // Only ends a policy could retry read their jobs' policies: a batch of COMPLETED runs reads nothing more.

@@ -1,6 +1,6 @@
 /**
- * `conductor history`: sacct. Ended jobs with their state, exit code ("status:signal") and time run, oldest first as
- * sacct lists them.
+ * `conductor history`: sacct. Ended jobs with their state, exit code ("status:signal"), time run, and what their latest
+ * run used (TotalCPU, MaxRSS, and seff's CPU and memory efficiency), oldest first as sacct lists them.
  */
 import type { Command } from 'commander';
 import { runAction, clientFor, withCommonOptions, type CommonOptions } from '../command-context.js';
@@ -9,6 +9,9 @@ import { runSeconds } from '../../shared/job/squeue-display.js';
 import { formatElapsed } from '../../shared/job/time-limit.js';
 import { coloured, table } from '../output.js';
 import { printJson } from '../print-json.js';
+import { cpuSeconds, seffMemory } from '../seff-report.js';
+
+const percent = (value: number | null | undefined) => (value == null ? '' : `${value.toFixed(1)}%`);
 
 export function historyCommand(program: Command): void {
   withCommonOptions(
@@ -38,11 +41,15 @@ export function historyCommand(program: Command): void {
           job.exit_code ? `${job.exit_code.status ?? 0}:${job.exit_code.signal ?? 0}` : '',
           formatElapsed(runSeconds(job)),
           job.cpus,
+          // sacct's TotalCPU and MaxRSS, and seff's efficiencies, of its latest run: blank until one reported them.
+          job.usage ? formatElapsed(cpuSeconds(job.usage)) : '',
+          job.usage?.max_rss_bytes == null ? '' : seffMemory(job.usage.max_rss_bytes),
+          percent(job.efficiency?.cpu_percent),
+          percent(job.efficiency?.memory_percent),
           job.node ?? '',
         ]);
-      process.stdout.write(
-        `${table(['JobID', 'JobName', 'Partition', 'Account', 'State', 'ExitCode', 'Elapsed', 'AllocCPUS', 'NodeList'], rows)}\n`,
-      );
+      const head = ['JobID', 'JobName', 'Partition', 'Account', 'State', 'ExitCode', 'Elapsed', 'AllocCPUS'];
+      process.stdout.write(`${table([...head, 'TotalCPU', 'MaxRSS', 'CPUEff', 'MemEff', 'NodeList'], rows)}\n`);
     }),
   );
 }

@@ -25,6 +25,7 @@ import type { AppliedDirective } from '../job/applied-directive.js';
 import type { OpenMode } from '../job/open-mode.js';
 import type { WarnSignal } from '../job/warn-signal.js';
 import type { DependencyKind } from '../job/dependency.js';
+import type { UsageSource } from '../protocol/run-usage.js';
 
 const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -122,6 +123,29 @@ export const jobEvents = pgTable('job_events', {
   /** What a hold, release or update changed; null for a transition. */
   changes: jsonb('changes').$type<JobChanges>(),
 });
+
+/**
+ * What each run used (migration 0027, api/jobs/run-usage.ts): one row per attempt that ran and reported it. Times in
+ * ms, memory in bytes; each source 'cgroup' or 'rusage' (shared/protocol/run-usage.ts).
+ */
+export const runUsage = pgTable(
+  'run_usage',
+  {
+    jobId: bigint('job_id', { mode: 'number' })
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    nodeName: text('node_name').notNull(),
+    cpuUserMs: bigint('cpu_user_ms', { mode: 'number' }).notNull(),
+    cpuSystemMs: bigint('cpu_system_ms', { mode: 'number' }).notNull(),
+    maxRssBytes: bigint('max_rss_bytes', { mode: 'number' }),
+    wallMs: bigint('wall_ms', { mode: 'number' }).notNull(),
+    cpuSource: text('cpu_source').$type<UsageSource>().notNull(),
+    memorySource: text('memory_source').$type<UsageSource>(),
+    recordedAt: time('recorded_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.jobId, table.attempt] })],
+);
 
 /**
  * A dependent job's conditions (sbatch --dependency, migration 0024, api/jobs/dependencies/): one row per condition,
@@ -334,6 +358,7 @@ export const schema = {
   jobs,
   jobEvents,
   jobDependencies,
+  runUsage,
   queueRefs,
   queueHeads,
   nodes,
@@ -352,6 +377,7 @@ export const schema = {
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;
+export type RunUsageRow = typeof runUsage.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;
 export type TokenRow = typeof apiTokens.$inferSelect;
 export type PartitionRow = typeof partitions.$inferSelect;

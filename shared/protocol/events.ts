@@ -5,6 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { label } from '../names.js';
 import { Attempt, JobIdText } from './run-id.js';
+import { RunUsage } from './run-usage.js';
 
 /**
  * How a run can end, as its node reports it. NODE_FAIL (protocol 4 on): the node stopped the run because it could not
@@ -47,6 +48,8 @@ export const FinishedEvent = RunOutcome.extend({
    * limit may cap (issue 19). Absent from daemons before it, and from runs whose output the node does not ship.
    */
   output_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** What the run used (protocol 6). Absent from older daemons, and from runs that never started. */
+  usage: RunUsage.optional(),
 })
   .strict()
   .openapi('FinishedEvent');

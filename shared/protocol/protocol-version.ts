@@ -19,14 +19,17 @@
  *    gets no backfill and its runs count no stored bytes, so the API keeps serving 3 as well (the one before 4, whose
  *    daemons a cluster may still be upgrading), and a daemon of 5 is refused by an API of 4 with the version named
  *    rather than a 422 on a field that API does not know.
+ * 6: accounting (issue 21): the finished event may say what the run used (`usage`, run-usage.ts). Optional too, so
+ *    the API still serves 3 to 5.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** The first version whose daemons ship output under the cluster id they are told (4). */
 export const CLUSTER_ID_PROTOCOL = 4;
 
-/** The versions the API serves: its own and the two before (5 only adds optional fields to 4). */
+/** The versions the API serves: its own and the three before (5 and 6 only add optional fields to 4). */
 export const SERVED_PROTOCOL_VERSIONS: readonly number[] = [
+  PROTOCOL_VERSION - 3,
   PROTOCOL_VERSION - 2,
   PROTOCOL_VERSION - 1,
   PROTOCOL_VERSION,

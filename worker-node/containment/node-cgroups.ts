@@ -17,8 +17,9 @@ import { makeCgroup, readCgroupFile, removeCgroup, writeCgroupFile } from './cgr
 import { CONTAINMENT_OFF, chooseLevels, type ContainmentLevels } from './containment-levels.js';
 
 /** The hierarchies a run may be put in: the v2 one, and the v1 ones by their controller. */
-export type Hierarchy = 'unified' | 'memory' | 'cpuset' | 'freezer' | 'pids';
-export const V1_USED = ['memory', 'cpuset', 'freezer', 'pids'] as const;
+export type Hierarchy = 'unified' | 'memory' | 'cpuset' | 'freezer' | 'pids' | 'cpuacct';
+/** cpuacct only counts (a run's CPU time, for accounting): it limits nothing, and sets no containment level. */
+export const V1_USED = ['memory', 'cpuset', 'freezer', 'pids', 'cpuacct'] as const;
 const V2_USED = ['memory', 'cpuset', 'pids'] as const;
 
 export interface NodeCgroups {

@@ -1,5 +1,5 @@
 import { createRoute, type z } from '@hono/zod-openapi';
-import type { JobRow } from '../../../shared/db/schema.js';
+import type { JobRow, RunUsageRow } from '../../../shared/db/schema.js';
 import { formatExitCode } from '../../../shared/job/exit-code.js';
 import { formatOriginalTimeLimit } from '../../../shared/job/original-time-limit.js';
 import { formatDuration } from '../../../shared/job/time-limit.js';
@@ -8,6 +8,8 @@ import type { App } from '../../app-env.js';
 import { accountScope } from '../../auth/principal.js';
 import { requirePrincipal } from '../../auth/require-principal.js';
 import { findJob } from '../../jobs/find-job.js';
+import { latestRunUsage } from '../../jobs/run-usage.js';
+import { accountingView } from '../v1/jobs/job-view.js';
 import { originalJobLog } from '../../jobs/original-job-log.js';
 import { originalValidationResponse, problemResponses } from '../../http/problem.js';
 import { originalState, originalTimestamp } from './original-format.js';
@@ -41,7 +43,8 @@ export function registerOriginalQuery(app: App): void {
     const { now, logs, clusterId } = c.var.services;
     const id = originalJobId(c.req.valid('param').job_id);
     const job = await findJob(db, id, accountScope(c.var.principal));
-    return c.json(queryView(job, await jobLog(logs, job, await clusterId(db)), now()), 200);
+    const usage = (await latestRunUsage(db, [job.id])).get(job.id);
+    return c.json(queryView(job, await jobLog(logs, job, await clusterId(db)), now(), usage), 200);
   });
 }
 
@@ -59,7 +62,12 @@ async function jobLog(logs: LogStore | undefined, job: JobRow, cluster: string):
   });
 }
 
-function queryView(job: JobRow, jobLog: QueryAnswer['job_log'], now: Date): QueryAnswer {
+function queryView(
+  job: JobRow,
+  jobLog: QueryAnswer['job_log'],
+  now: Date,
+  usage: RunUsageRow | undefined,
+): QueryAnswer {
   const elapsedMs = job.startTime === null ? 0 : (job.endTime ?? now).getTime() - job.startTime.getTime();
   const state = originalState(job.state);
   return {
@@ -87,6 +95,8 @@ function queryView(job: JobRow, jobLog: QueryAnswer['job_log'], now: Date): Quer
       work_dir: job.workDir ?? '',
       data_source: 'API',
       account: job.account,
+      // Added, where the original's detail allows unknown fields: as GET /v1/jobs/{id} shows them.
+      ...accountingView(job, usage),
     },
   };
 }

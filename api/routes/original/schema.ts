@@ -8,6 +8,7 @@ import { checkJobSize, jobFields, refineWith, script } from '../../../shared/job
 import { JOB_STATES } from '../../../shared/job/job-state.js';
 import { TimeLimitError } from '../../../shared/job/time-limit.js';
 import { ORIGINAL_STATES } from './original-format.js';
+import { JobEfficiency, JobUsage } from '../v1/jobs/schema.js';
 import { pydanticBool, pydanticInt } from './pydantic-lax.js';
 
 /** Naive UTC, as the original wrote its times: no "Z". */
@@ -108,6 +109,8 @@ export const QueryResponse = z
       work_dir: z.string(),
       data_source: z.string().openapi({ example: 'API' }),
       account: z.string(),
+      usage: JobUsage.nullable().openapi({ description: "Added: what the job's latest run used, as /v1 shows it." }),
+      efficiency: JobEfficiency.nullable().openapi({ description: 'Added: its CPU and memory efficiency, as seff.' }),
     }),
   })
   .openapi('OriginalQueryResponse');

@@ -3,6 +3,7 @@ import type { App } from '../../../app-env.js';
 import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { findJob } from '../../../jobs/find-job.js';
+import { latestRunUsage } from '../../../jobs/run-usage.js';
 import { pendingReasons } from '../../../jobs/pending-reasons.js';
 import { priorityFactors } from '../../../priority/priority-factors.js';
 import { jobDetailView } from './job-view.js';
@@ -20,7 +21,8 @@ const route = createRoute({
   request: { params: JobIdParam },
   responses: {
     200: {
-      description: 'The job, with its script and environment, and while PENDING its priority factors (as sprio -l)',
+      description:
+        'The job, with its script and environment, while PENDING its priority factors (as sprio -l), and once a run of it ended what that run used and its efficiency (as seff)',
       content: { 'application/json': { schema: JobDetail } },
     },
     ...problemResponses(401, 403, 404, 422),
@@ -31,14 +33,13 @@ export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
     const job = await findJob(c.var.db, c.req.valid('param').id, accountScope(c.var.principal));
     const now = c.var.services.now();
-    const [reasons, factors, dependency] = await Promise.all([
+    const [reasons, factors, dependency, usage] = await Promise.all([
       pendingReasons(c.var.db, [job]),
       priorityFactors(c.var.db, job, c.var.services.priority, now),
       showDependency(c.var.db, job.id),
+      latestRunUsage(c.var.db, [job.id]),
     ]);
-    return c.json(
-      jobDetailView(job, now, withDependencyDetail(reasons.get(job.id), dependency), factors, dependency.remaining),
-      200,
-    );
+    const pending = withDependencyDetail(reasons.get(job.id), dependency);
+    return c.json(jobDetailView(job, now, pending, factors, dependency.remaining, usage.get(job.id)), 200);
   });
 }

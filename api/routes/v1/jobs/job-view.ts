@@ -1,6 +1,7 @@
 /** Job rows as the /v1 API shows them: snake_case, sizes and limits in their submit formats, UTC timestamps. */
 import type { z } from '@hono/zod-openapi';
-import type { JobEventRow, JobRow } from '../../../../shared/db/schema.js';
+import type { JobEventRow, JobRow, RunUsageRow } from '../../../../shared/db/schema.js';
+import { runEfficiency } from '../../../../shared/job/run-efficiency.js';
 import { formatMemorySize } from '../../../../shared/job/memory-size.js';
 import { expandOutputPath } from '../../../../shared/job/output-path.js';
 import { arrayTaskView, outputNames } from '../../../jobs/array-task-view.js';
@@ -65,15 +66,38 @@ function seconds(ms: number): number {
   return Math.max(0, Math.floor(ms / 1000));
 }
 
+/** What the job's latest run used (`usage`: its run_usage row, if any) and how well, as seff (run-efficiency.ts). */
+export function accountingView(
+  row: Pick<JobSummaryRow, 'cpus' | 'memoryMb'>,
+  usage: RunUsageRow | undefined,
+): Pick<z.infer<typeof JobDetail>, 'usage' | 'efficiency'> {
+  if (!usage) return { usage: null, efficiency: null };
+  return {
+    usage: {
+      cpu_user_ms: usage.cpuUserMs,
+      cpu_system_ms: usage.cpuSystemMs,
+      max_rss_bytes: usage.maxRssBytes,
+      wall_ms: usage.wallMs,
+      cpu_source: usage.cpuSource,
+      memory_source: usage.memorySource,
+      attempt: usage.attempt,
+      node: usage.nodeName,
+    },
+    efficiency: runEfficiency(usage, row),
+  };
+}
+
 export function jobDetailView(
   row: JobRow,
   now: Date,
   pending: PendingReason | undefined,
   factors: PriorityFactors | null,
-  dependency: string | null = null,
+  dependency: string | null,
+  usage: RunUsageRow | undefined,
 ): z.infer<typeof JobDetail> {
   return {
     ...jobView(row, now, pending),
+    ...accountingView(row, usage),
     environment: row.environment,
     script: row.script,
     retry: row.retryPolicy,

@@ -1,12 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
-import { jobView } from './job-view.js';
+import { accountingView, jobView } from './job-view.js';
 import { collapsedDisplayIds } from '../../../jobs/array-collapse.js';
 import { jobFilter } from '../../../jobs/job-filter-query.js';
 import { readListCursor, writeListCursor } from '../../../jobs/list-cursor.js';
 import { listJobs, listQueue } from '../../../jobs/list-jobs.js';
 import { pendingReasons } from '../../../jobs/pending-reasons.js';
+import { latestRunUsage } from '../../../jobs/run-usage.js';
 import { ValidationFailed } from '../../../http/errors.js';
 import { problemResponses } from '../../../http/problem.js';
 import { JobList, ListJobsQuery } from './schema.js';
@@ -47,12 +48,16 @@ export function registerListJobs(app: App): void {
         ? await listJobs(c.var.db, filter, query.limit, position?.beforeId)
         : await listQueue(c.var.db, filter, query.limit, position?.after);
     const reasons = await pendingReasons(c.var.db, page.jobs);
+    const usage = await latestRunUsage(
+      c.var.db,
+      page.jobs.map((job) => job.id),
+    );
     const collapsed = filter.collapseArrays
       ? await collapsedDisplayIds(c.var.db, page.jobs)
       : new Map<number, string>();
     const now = c.var.services.now();
     const view = (job: (typeof page.jobs)[number]) => {
-      const shown = jobView(job, now, reasons.get(job.id));
+      const shown = { ...jobView(job, now, reasons.get(job.id)), ...accountingView(job, usage.get(job.id)) };
       const displayId = collapsed.get(job.id);
       return displayId === undefined ? shown : { ...shown, display_id: displayId };
     };

@@ -5,6 +5,7 @@ import { OPEN_MODES } from '../../../../shared/job/open-mode.js';
 import { RETRY_CLASSES } from '../../../../shared/job/retry-policy.js';
 import { JobDescription, refineWith } from '../../../../shared/job/submit-request.js';
 import { DependencyError, parseDependency } from '../../../../shared/job/dependency.js';
+import { RunUsage } from '../../../../shared/protocol/run-usage.js';
 import { identifier, label, UNIX_USER_PATTERN } from '../../../../shared/names.js';
 import { isListCursor } from '../../../jobs/list-cursor.js';
 
@@ -159,7 +160,42 @@ export const JobRetryPolicy = z
   })
   .openapi('JobRetryPolicy');
 
+// Its own object (not an allOf over RunUsage): a null JobUsage is then typed as one in the spec and the SDK.
+export const JobUsage = z
+  .object({
+    ...RunUsage.shape,
+    attempt: z.number().int().openapi({ description: 'The run (attempt) these figures are of: the latest that ran.' }),
+    node: z.string().openapi({ description: 'The node it ran on.' }),
+  })
+  .openapi('JobUsage', {
+    description:
+      "What the job's latest run used, as its node measured it at its end (sacct's UserCPU, SystemCPU, MaxRSS, Elapsed).",
+  });
+
+export const JobEfficiency = z
+  .object({
+    cpu_percent: z.number().nullable().openapi({
+      description: "seff's CPU Efficiency: (user + system CPU time) / (wall time × allocated CPUs), in %.",
+      example: 87.5,
+    }),
+    memory_percent: z.number().nullable().openapi({
+      description: "seff's Memory Efficiency: max RSS / memory requested, in %; null when max RSS is unknown.",
+      example: 40.1,
+    }),
+  })
+  .openapi('JobEfficiency');
+
+/** What the job's latest run used, and how well (seff): both null until a run of it reported its end. */
+const accounting = {
+  usage: JobUsage.nullable(),
+  efficiency: JobEfficiency.nullable(),
+};
+
+/** A job as listed: with what its latest run used. */
+export const ListedJob = Job.extend(accounting).openapi('ListedJob');
+
 export const JobDetail = Job.extend({
+  ...accounting,
   environment: z.record(z.string(), z.string()),
   script: z.string(),
   retry: JobRetryPolicy.nullable().openapi({
@@ -234,7 +270,7 @@ export const ListJobsQuery = JobFilterQuery.extend({
 
 export const JobList = z
   .object({
-    jobs: z.array(Job),
+    jobs: z.array(ListedJob),
     next_cursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last.' }),
   })
   .openapi('JobList');
