@@ -4,9 +4,10 @@
  * On PGlite and on the Postgres server (concurrent writers need the server: PGlite has one connection).
  */
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_KINDS } from '../api/events/event-filter.js';
-import { formatPosition } from '../api/events/event-position.js';
+import { formatPosition, parsePosition } from '../api/events/event-position.js';
 import { pruneEvents } from '../api/events/event-retention.js';
 import { currentPosition, readEvents } from '../api/events/read-events.js';
 import type { Database } from '../shared/db/database.js';
@@ -152,6 +153,54 @@ for (const backend of await backends()) {
       expect(badId.status).toBe(422);
       expect(JSON.stringify(await badId.json())).toContain('Last-Event-ID');
     });
+
+    it.skipIf(backend.name !== 'postgres')(
+      'never delivers past an open writer: events that commit out of id order come once each, in commit order',
+      async () => {
+        const { db } = t.database;
+        const start = await positionAfterAll(db);
+        const first = new pg.Client({ connectionString: t.database.url });
+        const second = new pg.Client({ connectionString: t.database.url });
+        await Promise.all([first.connect(), second.connect()]);
+        const insert = (client: pg.Client, n: number) =>
+          client.query(
+            `INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, kind, changes)
+             VALUES ($1, 0, 'PENDING', 'PENDING', 'test', 'update', jsonb_build_object('n', jsonb_build_object('from', $2::int, 'to', $2::int)))`,
+            [Number(job), n],
+          );
+        try {
+          // The case an identity alone gets wrong: `first` takes the lower event id and commits after `second`.
+          await first.query('BEGIN');
+          await insert(first, 1);
+          await second.query('BEGIN');
+          await insert(second, 2);
+          await second.query('COMMIT');
+          const reader = new SseReader((await open(`?job_id=${job}&state=PENDING`, start)).body!);
+          // Nothing at or past the open writer's transaction is delivered while it may still commit.
+          const held = await readEvents(db, parsePosition(start)!, { kinds: ['job'], jobIds: [Number(job)] }, 100);
+          expect(held.events).toEqual([]);
+          expect(held.pending).toBe(true);
+          await first.query('COMMIT');
+          // And the other way round: `second` holds the older transaction id, and the higher event id.
+          await second.query('BEGIN');
+          await second.query('SELECT pg_current_xact_id()');
+          await first.query('BEGIN');
+          await insert(first, 3);
+          await insert(second, 4);
+          await second.query('COMMIT');
+          await first.query('COMMIT');
+          const before = await reader.take(2);
+          await reader.drop();
+          const again = new SseReader((await open(`?job_id=${job}&state=PENDING`, reader.lastEventId)).body!);
+          const rest = await again.take(2);
+          await again.drop();
+          // In transaction order, each once, across the reconnect.
+          expect([...before, ...rest].map((message) => numberOf(message.data))).toEqual([1, 2, 4, 3]);
+        } finally {
+          await Promise.all([first.end(), second.end()]);
+        }
+      },
+    );
 
     it('deletes events past their age and past the row bound, and answers 410 to a cursor before them', async () => {
       const { db } = t.database;
