@@ -202,6 +202,29 @@ for (const backend of await backends()) {
       },
     );
 
+    it('long-polls a job for a state, answers it as it is at the timeout, and refuses unknown states', async () => {
+      const id = await t.submit();
+      let answered = false;
+      const waiting = t.call('GET', `/v1/jobs/${id}?wait=COMPLETED,FAILED&timeout=60`).then((response) => {
+        answered = true;
+        return response;
+      });
+      await moveJob(t.database.db, id, 'RUNNING');
+      expect(answered).toBe(false);
+      await moveJob(t.database.db, id, 'COMPLETED');
+      const done = await waiting;
+      expect(done.status).toBe(200);
+      expect(await done.json()).toMatchObject({ id, state: 'COMPLETED' });
+      const pending = await t.submit();
+      const timedOut = await t.call('GET', `/v1/jobs/${pending}?wait=COMPLETED&timeout=1`);
+      expect(await timedOut.json()).toMatchObject({ id: pending, state: 'PENDING' });
+      for (const query of ['wait=DONE', 'wait=COMPLETED&timeout=61']) {
+        const bad = await t.call('GET', `/v1/jobs/${pending}?${query}`);
+        expect(bad.status).toBe(422);
+        expect(JSON.stringify(await bad.json())).toMatch(query.includes('timeout') ? /timeout/ : /wait/);
+      }
+    });
+
     it('deletes events past their age and past the row bound, and answers 410 to a cursor before them', async () => {
       const { db } = t.database;
       const before = await positionAfterAll(db);
