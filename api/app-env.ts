@@ -5,6 +5,7 @@ import type { Database } from '../shared/db/database.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { EventHub } from './events/event-hub.js';
 import type { FaultInjector } from './fault-points.js';
 import type { FollowLeases } from './follows/follow-leases.js';
 import type { Principal } from './auth/principal.js';
@@ -37,8 +38,23 @@ export interface Services {
   nodeLeaseMs: number | null;
   /** Test-only fault points (fault-points.ts); a no-op outside tests. */
   faults: FaultInjector;
+  /** GET /v1/events and long-polls (api/events/): how streams follow the event stream on this host. */
+  events: EventStreamSettings;
   /** The priority's weights and ages (CONDUCTOR_PRIORITY_*): a submit's first priority and a job's factors use them. */
   priority: PrioritySettings;
+}
+
+export interface EventStreamSettings {
+  /** The process's one reader (a host with a database for the whole process); none: each stream reads on its own. */
+  hub: EventHub | undefined;
+  /** How often a stream without a hub reads. */
+  pollMs: number;
+  heartbeatMs: number;
+  /** Streams end after this long (Workers, within its limits); undefined: they last. */
+  endAfterMs: number | undefined;
+  retryMs: number;
+  /** A client this many events behind is ended (to resume) rather than buffered for. */
+  maxBuffered: number;
 }
 
 export interface AppEnv {

@@ -65,6 +65,8 @@ import { registerRevokeToken } from './routes/v1/tokens/revoke.js';
 import { registerUpdateToken } from './routes/v1/tokens/update.js';
 
 import { NO_FAULTS, type FaultInjector } from './fault-points.js';
+import { DEFAULT_EVENT_HUB_OPTIONS, EventHub } from './events/event-hub.js';
+import { registerEventStream } from './routes/v1/events/stream.js';
 
 export interface AppDependencies {
   db: DatabaseSource;
@@ -106,6 +108,15 @@ export interface AppDependencies {
   assets?: StaticAssets | undefined;
   /** Tests only: called at each fault point (fault-points.ts). No host passes one. */
   faults?: FaultInjector;
+  /**
+   * GET /v1/events on a host whose requests share one database: called once with the process's event reader's wake-up,
+   * for the host to call on each NOTIFY conductor_events (migration 0028). Without it the reader polls.
+   */
+  wakeEvents?: (wake: () => void) => void;
+  /** Event streams end after this long, with a `retry:` hint (Workers: within its limits); by default they last. */
+  eventStreamMs?: number;
+  /** How often the event reader (or, without one, each stream) looks for events; 1 s by default (tests shorten it). */
+  eventPollMs?: number;
   /** CONDUCTOR_PRIORITY_*: the weights and ages of the computed priority; Slurm-like defaults (priority-settings.ts). */
   priority?: PrioritySettings;
 }
@@ -114,9 +125,21 @@ export interface AppDependencies {
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_TOKEN_CACHE_MS = 5000;
 export const DEFAULT_LOG_POLL_MS = 250;
+// Below the 30-60 s idle timeouts of common proxies and load balancers.
+const EVENT_HEARTBEAT_MS = 15_000;
+const EVENT_RETRY_MS = 1000;
+const EVENT_MAX_BUFFERED = 10_000;
 
 export function createApp(deps: AppDependencies): App {
   const now = deps.now ?? (() => new Date());
+  const eventHub =
+    typeof deps.db === 'function'
+      ? undefined
+      : new EventHub(deps.db, {
+          ...DEFAULT_EVENT_HUB_OPTIONS,
+          pollMs: deps.eventPollMs ?? DEFAULT_EVENT_HUB_OPTIONS.pollMs,
+        });
+  if (eventHub) deps.wakeEvents?.(() => eventHub.notify());
   const followLeases =
     deps.followLeases ?? (typeof deps.db === 'function' ? undefined : new PostgresFollowLeases(deps.db));
   if (!followLeases) throw new Error('createApp: a per-request database needs followLeases (Redis) given');
@@ -138,6 +161,14 @@ export function createApp(deps: AppDependencies): App {
       leaseMs: deps.followLeaseMs ?? FOLLOW_LEASE_MS,
     },
     faults: deps.faults ?? NO_FAULTS,
+    events: {
+      hub: eventHub,
+      pollMs: deps.eventPollMs ?? DEFAULT_EVENT_HUB_OPTIONS.pollMs,
+      heartbeatMs: EVENT_HEARTBEAT_MS,
+      endAfterMs: deps.eventStreamMs,
+      retryMs: EVENT_RETRY_MS,
+      maxBuffered: EVENT_MAX_BUFFERED,
+    },
     priority: deps.priority ?? DEFAULT_PRIORITY,
     nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
@@ -182,6 +213,7 @@ export function createApp(deps: AppDependencies): App {
     registerHoldJob,
     registerUpdateJob,
     registerStats,
+    registerEventStream,
     registerStatsHistory,
     registerDashboard,
     registerListNodes,

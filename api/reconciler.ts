@@ -21,7 +21,8 @@
  *    (api/stats/sample-utilisation.ts), and deletes samples past their 8 days.
  * 6. deletes the stored output, then the rows, of finished jobs past their retention (api/jobs/purge-jobs.ts), a
  *    batch of each per run, archiving each job's record first where CONDUCTOR_ARCHIVE_JOBS says so. Last: a log store
- *    that does not answer fails the run only after the other steps.
+ *    that does not answer fails the run only after the other steps. Then deletes a batch of the event stream's events
+ *    past CONDUCTOR_EVENT_RETENTION_DAYS or CONDUCTOR_EVENT_MAX_ROWS (api/events/event-retention.ts).
  * 7. recomputes the PENDING jobs' priorities (fair share, age…) and pushes the changes to the queue's order, once per
  *    CONDUCTOR_PRIORITY_RECOMPUTE_SECONDS across every reconciler (api/priority/recompute-priority.ts).
  * A ref pushed for a job that started meanwhile is harmless: the confirm drops it.
@@ -44,6 +45,7 @@ import { releaseArrayTasks } from './jobs/array-task-limit.js';
 import { jobRef } from './jobs/job-ref.js';
 import { pushNotEnqueued, refColumns } from './jobs/push-not-enqueued.js';
 import { purgeJobs, purgeOutput } from './jobs/purge-jobs.js';
+import { pruneEvents } from './events/event-retention.js';
 import { recomputePriorities, type RecomputeResult } from './priority/recompute-priority.js';
 import { syncPausedPartitions } from './partitions/partition-starts.js';
 import { settleLostNodes } from './nodes/settle-lost-nodes.js';
@@ -64,6 +66,8 @@ export interface ReconcilerOptions {
 }
 
 // A confirm follows its claim within milliseconds; two minutes without one means the node is gone.
+const EVENTS_PER_JOB_BATCH = 10;
+
 export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   sweepAfterMs: 30_000,
   batchSize: 1000,
@@ -112,6 +116,8 @@ export class Reconciler {
     keysExpired: number;
     outputsPurged: number;
     jobsPurged: number;
+    /** Events of the stream deleted past their retention (api/events/event-retention.ts). */
+    eventsPruned: number;
     /** The minute this run sampled the utilisation of; null when sampled before (by this or another reconciler). */
     sampledMinute: Date | null;
     /** What the priority recompute did; null when another run (of any reconciler) did it within the interval. */
@@ -143,7 +149,9 @@ export class Reconciler {
     const now = this.now();
     const outputsPurged = await purgeOutput(db, logs, () => this.#clusterId(db), retention, now, batchSize);
     const jobsPurged = await purgeJobs(db, logs, () => this.#clusterId(db), retention, now, batchSize);
-    return { ...steps, outputsPurged, jobsPurged };
+    // Events come several to a job: a larger batch keeps up with a busy stream.
+    const eventsPruned = await pruneEvents(db, retention, now, batchSize * EVENTS_PER_JOB_BATCH);
+    return { ...steps, outputsPurged, jobsPurged, eventsPruned };
   }
 
   async #settleDependents(db: Database): Promise<{ released: number; cancelled: number; kept: number }> {

@@ -264,10 +264,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get a job */
+    /**
+     * Get a job
+     * @description With `wait`, a long poll: the answer comes when the job is in one of those states, or after `timeout` seconds (at most 60) with the job as it is then.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Answer once the job is in one of these states. */
+          wait?: string;
+          /** @description With wait: seconds to wait at most, 0 to 60; 30 by default. */
+          timeout?: number | null;
+        };
         header?: never;
         path: {
           id: string;
@@ -1009,6 +1017,105 @@ export interface paths {
         };
         /** @description The token may not do this */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Invalid field values; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Follow job transitions (and node state changes) as Server-Sent Events
+     * @description A `text/event-stream` (WHATWG HTML, Server-Sent Events): each event is `event: job` or `event: node`, its `data` one StreamEvent as JSON, its `id` an opaque position that orders events as their transactions committed.
+     *
+     *     Reconnect with `Last-Event-ID` (EventSource does) to receive every event after it, none twice, whatever order concurrent writers committed in. A heartbeat comment comes every 15 s, with an `id:` line that moves the resume point on even when no event matched.
+     *
+     *     An event is delivered once every transaction that began before it has ended: a long transaction anywhere on the database server delays delivery (it never loses events).
+     *
+     *     On Workers a stream ends after about 25 s with a `retry:` hint; EventSource reconnects and resumes. Events are kept CONDUCTOR_EVENT_RETENTION_DAYS (at least 7) and at most CONDUCTOR_EVENT_MAX_ROWS: resuming from an id older than that answers 410 `cursor_expired` (connect again without Last-Event-ID).
+     *
+     *     A user token sees its own account's job events only, never node events.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description job (default), node (admin only), or both: job,node. */
+          kinds?: string | string[];
+          /** @description Only these jobs' events: comma-separated, or the parameter repeated. */
+          job_id?: string | string[];
+          /** @description Only this account's job events; a user token's is always its own. */
+          account?: string;
+          /** @description Only events into these states (to_state). */
+          state?: string | string[];
+          /** @description Only these partitions' job events, and events of nodes serving one of them. */
+          partition?: string | string[];
+          /** @description Resume after this event id, as the Last-Event-ID header does (the header wins). Without either, the stream starts now. */
+          after?: string;
+        };
+        header?: {
+          /** @description The id of the last event received. */
+          'last-event-id'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The stream */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/event-stream': components['schemas']['StreamEvent'];
+          };
+        };
+        /** @description Missing, unknown or revoked token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The token may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description cursor_expired: events after the given id were deleted past their retention */
+        410: {
           headers: {
             [name: string]: unknown;
           };
@@ -3673,6 +3780,33 @@ export interface components {
       TIMEOUT?: number;
       OUT_OF_MEMORY?: number;
       NODE_FAIL?: number;
+    };
+    /** @description The JSON of one SSE `data:` line. Job events carry the job's fields, node events the node's. */
+    StreamEvent: {
+      /** @enum {string} */
+      kind: 'job' | 'node';
+      /** Format: date-time */
+      at: string;
+      from_state: string | null;
+      to_state: string;
+      reason: string | null;
+      job_id?: string;
+      attempt?: number;
+      account?: string;
+      partition?: string;
+      user?: string | null;
+      name?: string;
+      /** @description A job event's kind: transition, hold, release, update. */
+      change?: string;
+      actor?: string;
+      changes?: {
+        [key: string]: {
+          from?: unknown;
+          to?: unknown;
+        };
+      } | null;
+      node?: string;
+      partitions?: string[];
     };
     /** @description Columns for a chart: every array as long as `times`; null where no sample was taken (a gap, not a zero). Gauges of a 5-minute step are the mean of its sampled minutes. */
     UtilisationHistory: {

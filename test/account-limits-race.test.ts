@@ -20,6 +20,7 @@ import { backends, createTestDatabase, type TestDatabase } from './helpers/test-
 import { testNodes, type TestNodes } from './helpers/test-node.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 import { waitFor } from './helpers/wait-for.js';
+import { DEFAULT_RETENTION } from '../shared/config/retention-settings.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const HOST_PROGRAM = bundled('hostBundle', 'api/hosts/node/main.ts');
@@ -187,7 +188,7 @@ describe.skipIf(skip)('account limits with two API processes and two daemons rac
       database.db,
       logs,
       () => readClusterId(database.db),
-      { outputMs: 0, jobMs: null, archive: false },
+      { ...DEFAULT_RETENTION, outputMs: 0, jobMs: null },
       new Date(),
       100,
     );

@@ -9,6 +9,7 @@ import { Reconciler } from '../api/reconciler.js';
 import { queryRows } from '../shared/db/query-rows.js';
 import { validJob, type TestApp } from './helpers/test-app.js';
 import { appsOnQueues } from './helpers/test-app-queues.js';
+import { DEFAULT_RETENTION } from '../shared/config/retention-settings.js';
 
 // Each test its own account and partition (named alike): what one test leaves queued no other claims.
 const ACCOUNTS = ['limits', 'pend', 'rate', 'bytes', 'jobcap', 'cpucap', 'bigcap', 'netcap', 'lostcap'];
@@ -189,7 +190,7 @@ for (const setup of await appsOnQueues()) {
       expect(refused.body.code).toBe('max_stored_output_bytes');
       expect(refused.body.detail).toContain('1500 bytes');
       // Retention deletes its output: the space is free again.
-      const reconciler = new Reconciler(t.queue, { retention: { outputMs: 0, jobMs: null, archive: false } });
+      const reconciler = new Reconciler(t.queue, { retention: { ...DEFAULT_RETENTION, outputMs: 0, jobMs: null } });
       await reconciler.run(t.database.db);
       expect(await (await t.call('GET', '/v1/accounts/bytes')).json()).toMatchObject({
         usage: { stored_output_bytes: 0 },

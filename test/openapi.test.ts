@@ -53,6 +53,7 @@ describe('the OpenAPI contract', () => {
         '/v1/accounts',
         '/v1/accounts/{name}',
         '/v1/dashboard',
+        '/v1/events',
         '/v1/tokens',
         '/v1/tokens/{id}',
       ].sort(),

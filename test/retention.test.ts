@@ -13,7 +13,7 @@ import { JOB_RECORD_FORMAT } from '../api/jobs/job-record.js';
 import { transitionJobs } from '../api/jobs/transition-jobs.js';
 import { Reconciler } from '../api/reconciler.js';
 import { readNodeHostConfig } from '../shared/config/node-host-config.js';
-import type { Retention } from '../shared/config/retention-settings.js';
+import { DEFAULT_RETENTION, type Retention } from '../shared/config/retention-settings.js';
 import { readClusterId } from '../shared/db/cluster-id.js';
 import type { Database } from '../shared/db/database.js';
 import { queryRows } from '../shared/db/query-rows.js';
@@ -25,7 +25,7 @@ import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 
 const DAY_MS = 86_400_000;
-const retention: Retention = { jobMs: 365 * DAY_MS, outputMs: 30 * DAY_MS, archive: false };
+const retention: Retention = { ...DEFAULT_RETENTION, jobMs: 365 * DAY_MS, outputMs: 30 * DAY_MS };
 const text = (value: string) => new TextEncoder().encode(value);
 
 async function count(db: Database, query: ReturnType<typeof sql>): Promise<number> {
@@ -165,7 +165,7 @@ for (const backend of await backends()) {
     it('keeps the table bounded under a steady load of new jobs', async () => {
       const { db } = t.database;
       await db.execute(sql`DELETE FROM jobs`);
-      const steady: Retention = { jobMs: 5 * DAY_MS, outputMs: 2 * DAY_MS, archive: false };
+      const steady: Retention = { ...DEFAULT_RETENTION, jobMs: 5 * DAY_MS, outputMs: 2 * DAY_MS };
       const perDay = 300;
       let day = Date.now();
       const reconciler = new Reconciler(

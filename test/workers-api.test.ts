@@ -13,6 +13,7 @@ import { ADMIN_TOKEN, validJob } from './helpers/test-app.js';
 import { expectConsoleServed } from './helpers/console-served.js';
 import { backends } from './helpers/test-databases.js';
 import { deleteKeys, redisUnreachable } from './helpers/test-redis.js';
+import { SseReader } from './helpers/sse-reader.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const [, postgres] = await backends();
@@ -33,7 +34,8 @@ describe.skipIf(serversAway)('the Workers host in workerd (Neon driver, Upstash 
   beforeAll(async () => {
     d = await startWorkerDeployment('workers_api', {
       args: ['--test-scheduled'],
-      vars: { CONDUCTOR_NODE_LEASE_SECONDS: '5' },
+      // Event streams end after 2 s, so that a test sees one end and resume.
+      vars: { CONDUCTOR_NODE_LEASE_SECONDS: '5', CONDUCTOR_EVENT_STREAM_SECONDS: '2' },
     });
     nodeToken = (
       await d.json<{ token: string }>(201, 'POST', '/v1/tokens', {
@@ -287,5 +289,26 @@ describe.skipIf(serversAway)('the Workers host in workerd (Neon driver, Upstash 
     expect(job.state).toBe('NODE_FAIL');
     const nodes = await d.json<{ nodes: { name: string; state: string }[] }>(200, 'GET', '/v1/nodes');
     expect(nodes.nodes).toEqual([expect.objectContaining({ name: 'n01', state: 'DOWN' })]);
+  });
+
+  it('streams events through the Neon driver, ends the stream within its limit, and resumes it with Last-Event-ID', async () => {
+    const id = await submit();
+    const open = (query: string, lastEventId?: string) =>
+      fetch(`${d.worker.url}/v1/events${query}`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
+      });
+    // From the stream's beginning: the job's submission is in it.
+    const first = new SseReader((await open(`?job_id=${id}&after=0-0`)).body!);
+    const submitted = await first.take(2);
+    // The Worker ended the stream itself, with the retry hint and the position reached.
+    expect(first.ended).toBe(true);
+    expect(first.retryMs).toBeGreaterThan(0);
+    expect(submitted.map((message) => JSON.parse(message.data).to_state)).toEqual(['PENDING']);
+    await d.json(200, 'POST', `/v1/jobs/${id}/cancel`);
+    const again = new SseReader((await open(`?job_id=${id}`, first.lastEventId)).body!);
+    const [cancelled] = await again.take(1);
+    await again.drop();
+    expect(JSON.parse(cancelled!.data)).toMatchObject({ job_id: id, from_state: 'PENDING', to_state: 'CANCELLED' });
+    expect(cancelled!.id).not.toBe(submitted[0]!.id);
   });
 });

@@ -344,3 +344,18 @@ export class RetryableConflict extends ApiError {
     super(503, 'retry', 'Try again', 'The request lost a race with another one and changed nothing; send it again');
   }
 }
+
+/**
+ * An event stream resumed from a cursor older than what is kept (api/events/event-retention.ts): events after it were
+ * deleted, so resuming would silently skip them. A 410 also stops a browser's EventSource from retrying the same id.
+ */
+export class CursorExpired extends ApiError {
+  constructor(cursor: string) {
+    super(
+      410,
+      'cursor_expired',
+      'Events deleted',
+      `Events after ${cursor} were deleted past their retention (CONDUCTOR_EVENT_RETENTION_DAYS, CONDUCTOR_EVENT_MAX_ROWS); connect again without Last-Event-ID to follow from now`,
+    );
+  }
+}

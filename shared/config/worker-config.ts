@@ -34,6 +34,14 @@ export const WorkerConfigSchema = z
     ...workerLogStoreSettings,
     ...retentionSettings,
     ...prioritySettings,
+    // Under the minutes after which a platform or proxy may cut a response, with room for the last read.
+    CONDUCTOR_EVENT_STREAM_SECONDS: z.coerce
+      .number('must be a whole number of seconds')
+      .int('must be a whole number of seconds')
+      .min(1, 'must be 1 to 300 seconds')
+      .max(300, 'must be 1 to 300 seconds')
+      .default(25)
+      .describe('How long a GET /v1/events stream lasts before it ends with a retry: hint (the client resumes).'),
     CONDUCTOR_NEON_WS_PROXY: z
       .string()
       .regex(/^[A-Za-z0-9.[\]:-]+:[0-9]+(\/\S*)?$/, 'must be host:port/path of a WebSocket proxy')

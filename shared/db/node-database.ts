@@ -13,8 +13,17 @@ import { schema } from './schema.js';
 export interface NodeDatabase {
   db: Database;
   migrations: MigrationTarget;
+  /**
+   * Calls `onNotify` on each NOTIFY of `channel` (a plain identifier) until the answered function is called. On a
+   * server, one connection of its own, made again after a loss (a notification sent meanwhile is lost: listeners
+   * also poll).
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** How long a lost LISTEN connection waits before it connects again. */
+const RELISTEN_MS = 1000;
 
 export interface NodeDatabaseOptions {
   /** postgres:// URL of a server; when absent, PGlite is used. */
@@ -66,7 +75,39 @@ function openPostgres(url: string, options: NodeDatabaseOptions): NodeDatabase {
         }
       },
     },
+    listen: (channel, onNotify) => listenOnServer(url, channel, onNotify),
     close: () => pool.end(),
+  };
+}
+
+async function listenOnServer(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    next.on('notification', onNotify);
+    next.on('error', () => {
+      if (client !== next || stopped) return;
+      client = undefined;
+      void next.end().catch(() => {});
+      retry = setTimeout(() => void connect().catch(() => {}), RELISTEN_MS);
+    });
+    client = next;
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+      // Whatever committed while no one listened is read by the listener's next look.
+      onNotify();
+    } catch (error) {
+      next.emit('error', error);
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }
 
@@ -88,6 +129,10 @@ async function openPglite(options: NodeDatabaseOptions): Promise<NodeDatabase> {
             return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
           }),
         ),
+    },
+    listen: async (channel, onNotify) => {
+      const unlisten = await client.listen(channel, onNotify);
+      return () => unlisten();
     },
     close: () => client.close(),
   };

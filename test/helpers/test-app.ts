@@ -85,6 +85,8 @@ export async function createTestApp(
     partitions?: readonly string[];
     /** The priority's weights and ages; TYPED_PRIORITY otherwise. */
     priority?: PrioritySettings;
+    /** How often the event reader looks for events (api/events/event-hub.ts). */
+    eventPollMs?: number;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -105,6 +107,7 @@ export async function createTestApp(
     ...(options.nodeLeaseMs !== undefined ? { nodeLeaseMs: options.nodeLeaseMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     priority: options.priority ?? TYPED_PRIORITY,
+    ...(options.eventPollMs ? { eventPollMs: options.eventPollMs } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).

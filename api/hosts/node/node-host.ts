@@ -81,6 +81,9 @@ export async function startNodeHost(
     const closing = new AbortController();
     // Every follower listens for the stop: more than the default 10 is no leak.
     setMaxListeners(0, closing.signal);
+    // GET /v1/events's reader reads as soon as an event commits (migration 0028's NOTIFY), not at its next poll.
+    let wakeEvents = () => {};
+    const unlisten = await database.listen('conductor_events', () => wakeEvents());
     const consoleBuild = findConsoleBuild();
     if (!consoleBuild) log('the web console is not built (npm run build:ui): /ui and /docs answer 503');
     const app = createApp({
@@ -98,6 +101,7 @@ export async function startNodeHost(
       maxFollows: config.CONDUCTOR_MAX_FOLLOWS,
       nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
       priority,
+      wakeEvents: (wake) => (wakeEvents = wake),
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
     const address = server.address();
@@ -114,6 +118,7 @@ export async function startNodeHost(
           await reconcileLoop.stop();
           await queues.close();
           await follows.close();
+          await unlisten();
           throw new Error(`the local node did not start: ${error.message}`);
         },
       );
@@ -135,6 +140,7 @@ export async function startNodeHost(
         await reconcileLoop.stop();
         await queues.close();
         await follows.close();
+        await unlisten();
         await database!.close();
         await unlock();
       },

@@ -40,6 +40,10 @@ export interface Env {
   CONDUCTOR_OUTPUT_RETENTION_DAYS?: string;
   /** yes: a job's record is archived to the log store before its row is deleted. */
   CONDUCTOR_ARCHIVE_JOBS?: string;
+  /** The event stream's retention (days, at least 7) and bound (rows); how long one GET /v1/events stream lasts. */
+  CONDUCTOR_EVENT_RETENTION_DAYS?: string;
+  CONDUCTOR_EVENT_MAX_ROWS?: string;
+  CONDUCTOR_EVENT_STREAM_SECONDS?: string;
   /** The console's build (wrangler.toml `[assets]`): served under /ui and /docs. */
   ASSETS?: AssetsBinding;
   /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
@@ -116,6 +120,8 @@ function buildApp(env: Env, config: WorkerConfig): App {
     nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
     priority: priorityOf(config),
     assets: env.ASSETS && workerAssets(env.ASSETS),
+    // A Worker's response must end within the platform's limits: streams end with a retry: hint and are resumed.
+    eventStreamMs: config.CONDUCTOR_EVENT_STREAM_SECONDS * 1000,
   });
 }
 

@@ -9,7 +9,8 @@ import { priorityFactors } from '../../../priority/priority-factors.js';
 import { jobDetailView } from './job-view.js';
 import { showDependency, withDependencyDetail } from '../../../jobs/dependencies/dependency-view.js';
 import { problemResponses } from '../../../http/problem.js';
-import { JobDetail, JobIdParam } from './schema.js';
+import { waitForJobState } from '../../../jobs/wait-for-job-state.js';
+import { JobDetail, JobIdParam, JobWaitQuery } from './schema.js';
 
 const route = createRoute({
   method: 'get',
@@ -18,7 +19,9 @@ const route = createRoute({
   summary: 'Get a job',
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
-  request: { params: JobIdParam },
+  description:
+    'With `wait`, a long poll: the answer comes when the job is in one of those states, or after `timeout` seconds (at most 60) with the job as it is then.',
+  request: { params: JobIdParam, query: JobWaitQuery },
   responses: {
     200: {
       description:
@@ -31,7 +34,19 @@ const route = createRoute({
 
 export function registerGetJob(app: App): void {
   app.openapi(route, async (c) => {
-    const job = await findJob(c.var.db, c.req.valid('param').id, accountScope(c.var.principal));
+    const { wait, timeout } = c.req.valid('query');
+    const load = () => findJob(c.var.db, c.req.valid('param').id, accountScope(c.var.principal));
+    const { events, closing } = c.var.services;
+    const job = wait
+      ? await waitForJobState({
+          load,
+          states: wait,
+          timeoutMs: timeout * 1000,
+          hub: events.hub,
+          pollMs: events.pollMs,
+          closing,
+        })
+      : await load();
     const now = c.var.services.now();
     const [reasons, factors, dependency, usage] = await Promise.all([
       pendingReasons(c.var.db, [job]),

@@ -222,6 +222,28 @@ const dateTime = (description: string) =>
     .openapi({ description, example: '2026-11-28T00:00:00Z' });
 
 /** The filters a listing and its CSV export share. */
+/** A long poll's longest wait: under the idle timeouts of common proxies, and of a Worker's request. */
+export const MAX_JOB_WAIT_SECONDS = 60;
+
+export const JobWaitQuery = z.object({
+  wait: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((state) => (JOB_STATES as readonly string[]).includes(state)),
+      `must be one or more of ${JOB_STATES.join(', ')}, separated by commas`,
+    )
+    .transform((value) => value.split(',') as (typeof JOB_STATES)[number][])
+    .optional()
+    .openapi({ description: 'Answer once the job is in one of these states.', example: 'COMPLETED,FAILED' }),
+  timeout: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_JOB_WAIT_SECONDS)
+    .default(30)
+    .openapi({ description: `With wait: seconds to wait at most, 0 to ${MAX_JOB_WAIT_SECONDS}; 30 by default.` }),
+});
+
 export const JobFilterQuery = z.object({
   state: z
     .string()
