@@ -4,8 +4,9 @@
  * the job is inserted waiting (reason `Dependency`, no ref on either queue), with its conditions, and settled at once
  * in the same transaction: a dependency its parents already satisfy (finished any time earlier: the truth is in
  * Postgres) releases it before the commit, one they never can cancels it (or keeps it, kill_on_invalid_dep false).
- * The parents are locked FOR SHARE until the commit, so a parent's end cannot slip between this settle and the
- * commit: its transition waits, then its own settle sees this job. A job can depend only on jobs that exist, which
+ * The parents are locked until the commit, by the statement that marks them as having dependents (migration 0029), so a
+ * parent's end cannot slip between this settle and the commit: its transition waits, then returns the mark and its
+ * own settle sees this job. A job can depend only on jobs that exist, which
  * have lower ids (the table's CHECK): no cycle can be made.
  */
 import { eq, sql } from 'drizzle-orm';
@@ -57,15 +58,21 @@ export async function insertSubmittedJob(
   });
 }
 
-/** Locks the parents FOR SHARE; throws ValidationFailed naming the first the submitter cannot see. */
+/**
+ * Marks the parents (every task of a parent array) as having dependents, locking them in id order; throws
+ * ValidationFailed naming the first the submitter cannot see (the mark is rolled back with the submit).
+ */
 async function lockParents(tx: Database, dependency: Dependency, viewer: string | undefined): Promise<void> {
   const ids = [...new Set(dependency.items.flatMap((item) => (item.parentId === null ? [] : [item.parentId])))];
   if (ids.length === 0) return;
   const rows = await queryRows(
     tx,
-    sql`SELECT id, array_job_id, account FROM jobs
-        WHERE id = ANY(${bigintArray(ids)}) OR array_job_id = ANY(${bigintArray(ids)})
-        ORDER BY id FOR SHARE`,
+    sql`WITH locked AS (
+          SELECT id FROM jobs WHERE id = ANY(${bigintArray(ids)}) OR array_job_id = ANY(${bigintArray(ids)})
+          ORDER BY id FOR NO KEY UPDATE
+        )
+        UPDATE jobs SET has_dependents = true FROM locked WHERE jobs.id = locked.id
+        RETURNING jobs.id, jobs.array_job_id, jobs.account`,
   );
   const seen = new Set<number>();
   for (const row of rows) {
