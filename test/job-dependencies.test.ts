@@ -354,6 +354,14 @@ for (const setup of await appsOnQueues()) {
       const released = String((await submit({ dependency: `afterany:${c}` })).id);
       await runAndEnd(c, 'COMPLETED');
       expect((await get(released)).dependency).toBeNull();
+      // Cancelled as never satisfiable, it still shows why; one that ran shows none, as squeue's %E.
+      const doomed = String((await submit({ dependency: `afterok:${a}` })).id);
+      expect(await get(doomed)).toMatchObject({ state: 'CANCELLED', dependency: `afterok:${a}(failed)` });
+      const [d, e] = [await parent(), await parent()];
+      const ran = String((await submit({ dependency: `afterok:${d}?afterok:${e}` })).id);
+      await runAndEnd(d, 'COMPLETED');
+      await moveJob(t.database.db, ran, 'RUNNING');
+      expect((await get(ran)).dependency).toBeNull();
     });
 
     it("GET shows a held job's dependency as its parents stand, though its settle waits for the release", async () => {

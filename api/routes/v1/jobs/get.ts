@@ -34,7 +34,7 @@ export function registerGetJob(app: App): void {
     const [reasons, factors, dependency] = await Promise.all([
       pendingReasons(c.var.db, [job]),
       priorityFactors(c.var.db, job, c.var.services.priority, now),
-      showDependency(c.var.db, job.id),
+      showDependency(c.var.db, job),
     ]);
     return c.json(
       jobDetailView(job, now, withDependencyDetail(reasons.get(job.id), dependency), factors, dependency.remaining),
