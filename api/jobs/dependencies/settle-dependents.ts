@@ -47,8 +47,9 @@ export async function settleDependentsOf(db: Database, results: readonly Transit
   const parents = [...new Set(left.flatMap((job) => (job.arrayJobId === null ? [job.id] : [job.id, job.arrayJobId])))];
   // A singleton job waits for every job of its name and user that runs or was submitted before it: what ends one of
   // those (a run's end, a PENDING job's cancel) may release it. A run sent back to PENDING (a retry) still blocks.
+  // Its blockers are marked as having dependents when it is decided (markSingletonBlockers); no other job's end looks.
   const names = moved
-    .filter(({ before, after }) => !isTerminal(before!.state) && isTerminal(after!.state))
+    .filter(({ before, after }) => !isTerminal(before!.state) && isTerminal(after!.state) && after!.hasDependents)
     .map(({ after }) => ({ name: after!.name, user: after!.user }));
   if (parents.length === 0 && names.length === 0) return;
   await settleDependents(db, { parents, names });
