@@ -365,6 +365,14 @@ for (const setup of await appsOnQueues()) {
       const released = String((await submit({ dependency: `afterany:${c}` })).id);
       await runAndEnd(c, 'COMPLETED');
       expect((await get(released)).dependency).toBeNull();
+      // Cancelled as never satisfiable, it still shows why; one that ran shows none, as squeue's %E.
+      const doomed = String((await submit({ dependency: `afterok:${a}` })).id);
+      expect(await get(doomed)).toMatchObject({ state: 'CANCELLED', dependency: `afterok:${a}(failed)` });
+      const [d, e] = [await parent(), await parent()];
+      const ran = String((await submit({ dependency: `afterok:${d}?afterok:${e}` })).id);
+      await runAndEnd(d, 'COMPLETED');
+      await moveJob(t.database.db, ran, 'RUNNING');
+      expect((await get(ran)).dependency).toBeNull();
     });
 
     it("GET shows a held job's dependency as its parents stand, though its settle waits for the release", async () => {
@@ -404,6 +412,41 @@ for (const setup of await appsOnQueues()) {
       expect(await outcome(children[1]!)).toBe('never');
       expect(await outcome(whole)).toBe('never');
       expect(await outcome(any)).toBe('released');
+    });
+
+    it('marks what a job depends on (every task of a parent array), the mark its start and end look for dependents by', async () => {
+      const marked = async (id: string) =>
+        (
+          await t.database.db
+            .select({ mark: jobs.hasDependents })
+            .from(jobs)
+            .where(eq(jobs.id, Number(id)))
+        )[0]!.mark;
+      const [lone, single] = [await parent(), await parent()];
+      const tasks = [await parent(), await parent()];
+      for (const [index, id] of tasks.entries()) {
+        await t.database.db
+          .update(jobs)
+          .set({ arrayJobId: Number(tasks[0]), arrayTaskId: index })
+          .where(eq(jobs.id, Number(id)));
+      }
+      const child = String((await submit({ dependency: `afterok:${single}?afterany:${tasks[0]}` })).id);
+      expect([await marked(lone), await marked(single), await marked(tasks[0]!), await marked(tasks[1]!)]).toEqual([
+        false,
+        true,
+        true,
+        true,
+      ]);
+      expect(await marked(child)).toBe(false);
+      // Unmarked, a parent's end looks for no dependents: the child waits, for the reconciler's safety net.
+      await t.database.db
+        .update(jobs)
+        .set({ hasDependents: false })
+        .where(eq(jobs.id, Number(single)));
+      await runAndEnd(single, 'COMPLETED');
+      expect(await outcome(child)).toBe('waiting');
+      await new Reconciler(t.queue, { sweepAfterMs: 0 }).run(t.database.db);
+      expect(await outcome(child)).toBe('released');
     });
 
     it('the reconciler settles a waiting job whose parent ended without settling it (a crash between the two)', async () => {

@@ -15,7 +15,7 @@ import { bigintArray } from '../../shared/db/pg-array.js';
 import { queryRows } from '../../shared/db/query-rows.js';
 
 // The advisory lock namespace of job arrays: any constant no other lock of this project uses.
-const ARRAY_LOCK_NAMESPACE = 12_020;
+const ARRAY_LOCK_NAMESPACE = 12_025;
 
 /** The tasks that count against a cap (the predicate of migration 0025's jobs_array_active, written as it is). */
 const ACTIVE = sql.raw(`array_task_limit IS NOT NULL AND state IN ('PENDING', 'RUNNING')

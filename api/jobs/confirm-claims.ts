@@ -41,16 +41,7 @@ export async function confirmClaims(
     // No such node: the state check below starts nothing, and nothing was ever confirmed to it.
     const sequence = raised === undefined ? 0 : Number(raised.confirm_seq);
     const results = await transitionJobs(tx, {
-      // Its account's running limits first: a job over one stays PENDING, its reason stored (api/accounts).
-      // Then its dependency, singleton's one job per name and user included (api/jobs/dependencies/dependency-starts.ts).
-      // Then their arrays' %N caps (array-task-limit.ts): a task over its cap stays PENDING, its reason stored.
-      jobs: (await withinArrayLimits(tx, await withinDependencies(tx, await withinRunningLimits(tx, ids)))).map(
-        (id) => ({
-          id,
-          to: 'RUNNING',
-          reason: `started on ${node}`,
-        }),
-      ),
+      jobs: (await withinStartChecks(tx, ids)).map((id) => ({ id, to: 'RUNNING', reason: `started on ${node}` })),
       from: ['PENDING'],
       set: sql`node_name = ${node}, start_time = now(), attempt = current.attempt + 1, confirm_seq = ${sequence}`,
       // Checked in the same statement: a node marked DOWN or drained meanwhile starts nothing, and a node starts only
@@ -72,6 +63,28 @@ export async function confirmClaims(
       sequence,
     };
   });
+}
+
+/**
+ * Of these claimed job ids, those the start checks let start, in input order. Its account's running limits first: a
+ * job over one stays PENDING, its reason stored (api/accounts). Then its dependency, singleton's one job per name and
+ * user included (dependencies/dependency-starts.ts). Then its array's %N cap (array-task-limit.ts). One read says
+ * which checks concern any of the jobs, so a claim of plain jobs costs one statement for the three.
+ */
+async function withinStartChecks(tx: Database, ids: number[]): Promise<number[]> {
+  const [concern] = await queryRows(
+    tx,
+    sql`SELECT coalesce(bool_or(a.max_running_cpus IS NOT NULL OR a.max_running_jobs IS NOT NULL), false) AS limited,
+               coalesce(bool_or(EXISTS (SELECT 1 FROM job_dependencies d WHERE d.job_id = j.id)), false) AS dependent,
+               coalesce(bool_or(j.array_task_limit IS NOT NULL), false) AS capped
+        FROM jobs j LEFT JOIN accounts a ON a.name = j.account
+        WHERE j.id = ANY(${bigintArray(ids)}) AND j.state = 'PENDING'`,
+  );
+  let starting = ids;
+  if (concern?.limited === true) starting = await withinRunningLimits(tx, starting);
+  if (concern?.dependent === true) starting = await withinDependencies(tx, starting);
+  if (concern?.capped === true) starting = await withinArrayLimits(tx, starting);
+  return starting;
 }
 
 /** The node's confirm sequence now: 0 for a node never seen (nothing was ever confirmed to it). */

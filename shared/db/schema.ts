@@ -105,6 +105,11 @@ export const jobs = pgTable('jobs', {
   arrayIndexes: text('array_indexes'),
   /** A job array's task: the array's %N cap on tasks running at once; null: none (or not an array's task). */
   arrayTaskLimit: integer('array_task_limit'),
+  /**
+   * Migration 0029: a job may depend on this one (set by a dependent's submit, never cleared); false means none does,
+   * so its start and end look for no dependents (api/jobs/dependencies/settle-dependents.ts).
+   */
+  hasDependents: boolean('has_dependents').notNull().default(false),
 });
 
 export const jobEvents = pgTable('job_events', {

@@ -70,8 +70,29 @@ export async function conditionsNow(db: Database, jobId: number): Promise<Map<nu
 export type JobVerdict = 'release' | 'never' | 'wait';
 
 /**
+ * Marks the jobs that block these singleton jobs now (singletonBlocker) as having dependents (migration 0029), in id
+ * order, so that a blocker's end re-decides them (settle-dependents.ts). Made before a singleton job's blockers are
+ * read: a blocker whose end commits first is then read ended; one that ends later waits for this lock and returns
+ * the mark. Jobs without a singleton condition cost nothing but the statement.
+ */
+export async function markSingletonBlockers(tx: Database, jobIds: readonly number[]): Promise<void> {
+  if (jobIds.length === 0) return;
+  await queryRows(
+    tx,
+    sql`WITH blocker AS (
+          SELECT r.id FROM jobs r, jobs c
+          WHERE c.id = ANY(${bigintArray(jobIds)})
+            AND EXISTS (SELECT 1 FROM job_dependencies s WHERE s.job_id = c.id AND s.kind = 'singleton')
+            AND ${singletonBlocker(sql`r`, sql`c`)} AND NOT r.has_dependents
+          ORDER BY r.id FOR NO KEY UPDATE OF r
+        )
+        UPDATE jobs SET has_dependents = true FROM blocker WHERE jobs.id = blocker.id`,
+  );
+}
+
+/**
  * Each job's verdict, from its stored conditions and, for singleton, whether a job of its name and user blocks it
- * (singletonBlocker):
+ * (singletonBlocker, its blockers marked first: markSingletonBlockers):
  * with "," every condition must hold and one that never can dooms it; with "?" one that holds is enough and it is
  * doomed only when none ever can. Answers the verdict and kill_on_invalid of each job that has conditions.
  */
@@ -80,6 +101,7 @@ export async function judgeJobs(
   jobIds: readonly number[],
 ): Promise<{ id: number; verdict: JobVerdict; killOnInvalid: boolean }[]> {
   if (jobIds.length === 0) return [];
+  await markSingletonBlockers(tx, jobIds);
   const rows = await queryRows(
     tx,
     sql`SELECT c.id, bool_or(d.any_of) AS any_of, bool_and(d.kill_on_invalid) AS kill_on_invalid, count(*) AS n,

@@ -14,7 +14,7 @@ import type { Database } from '../../../shared/db/database.js';
 import { bigintArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import { noWorkflowWait } from '../out-of-queue.js';
-import { decideConditions, judgeJobs, singletonBlocker } from './dependency-conditions.js';
+import { decideConditions, judgeJobs, markSingletonBlockers, singletonBlocker } from './dependency-conditions.js';
 import { applyVerdicts } from './settle-dependents.js';
 import { lockSingletonNames } from './singleton-locks.js';
 
@@ -77,6 +77,10 @@ async function singletonsHeld(tx: Database, ids: number[]): Promise<number[]> {
     user: row.unix_user === null ? null : String(row.unix_user),
   }));
   await lockSingletonNames(tx, names);
+  await markSingletonBlockers(
+    tx,
+    singles.map((row) => Number(row.id)),
+  );
   // Read under the locks: every run another confirm committed.
   const blocked = await queryRows(
     tx,

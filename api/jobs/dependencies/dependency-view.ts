@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
+import type { JobRow } from '../../../shared/db/schema.js';
 import type { PendingReason } from '../pending-reasons.js';
 import { conditionsNow, singletonBlocker } from './dependency-conditions.js';
 
@@ -17,8 +18,16 @@ export interface DependencyShown {
   waitingFor: string | null;
 }
 
-/** The job's remaining conditions and what they wait for, read now. */
-export async function showDependency(db: Database, jobId: number): Promise<DependencyShown> {
+/**
+ * The job's remaining conditions and what they wait for, read now. Only a job that waits has any to show (squeue's %E
+ * of a job that started or ended is "(null)"), or one ended because its dependency never could hold: any other is
+ * answered without a read.
+ */
+export async function showDependency(
+  db: Database,
+  { id: jobId, state, reason }: Pick<JobRow, 'id' | 'state' | 'reason'>,
+): Promise<DependencyShown> {
+  if (state !== 'PENDING' && reason !== 'DependencyNeverSatisfied') return { remaining: null, waitingFor: null };
   const stored = await queryRows(
     db,
     sql`SELECT d.position, d.kind, d.parent_id, d.any_of, d.satisfied,

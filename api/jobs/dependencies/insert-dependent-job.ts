@@ -4,8 +4,9 @@
  * the job is inserted waiting (reason `Dependency`, no ref on either queue), with its conditions, and settled at once
  * in the same transaction: a dependency its parents already satisfy (finished any time earlier: the truth is in
  * Postgres) releases it before the commit, one they never can cancels it (or keeps it, kill_on_invalid_dep false).
- * The parents are locked FOR SHARE until the commit, so a parent's end cannot slip between this settle and the
- * commit: its transition waits, then its own settle sees this job. A job can depend only on jobs that exist, which
+ * The parents are locked until the commit, by the statement that marks them as having dependents (migration 0029), so a
+ * parent's end cannot slip between this settle and the commit: its transition waits, then returns the mark and its
+ * own settle sees this job. A job can depend only on jobs that exist, which
  * have lower ids (the table's CHECK): no cycle can be made.
  */
 import { eq, sql, type SQL } from 'drizzle-orm';
@@ -67,8 +68,9 @@ export async function insertConditions(
 }
 
 /**
- * Locks the parents FOR SHARE; throws ValidationFailed (422, `field`: job.dependency at submit) naming those the
- * submitter cannot see.
+ * Marks the parents (every task of a parent array) as having dependents, locking them in id order until the commit;
+ * throws ValidationFailed (422, `field`: job.dependency at submit) naming those the submitter cannot see (the mark is
+ * rolled back with the caller's transaction).
  */
 export async function lockParents(
   tx: Database,
@@ -80,9 +82,12 @@ export async function lockParents(
   if (ids.length === 0) return;
   const rows = await queryRows(
     tx,
-    sql`SELECT id, array_job_id, account FROM jobs
-        WHERE id = ANY(${bigintArray(ids)}) OR array_job_id = ANY(${bigintArray(ids)})
-        ORDER BY id FOR SHARE`,
+    sql`WITH locked AS (
+          SELECT id FROM jobs WHERE id = ANY(${bigintArray(ids)}) OR array_job_id = ANY(${bigintArray(ids)})
+          ORDER BY id FOR NO KEY UPDATE
+        )
+        UPDATE jobs SET has_dependents = true FROM locked WHERE jobs.id = locked.id
+        RETURNING jobs.id, jobs.array_job_id, jobs.account`,
   );
   const seen = new Set<number>();
   for (const row of rows) {

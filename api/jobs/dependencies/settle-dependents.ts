@@ -37,16 +37,19 @@ export interface SettledDependents {
 /**
  * After a transition batch: re-decides the dependents of the jobs it moved out of PENDING (a start satisfies
  * `after`; an end the others; an array task stands for its array too) and the singleton jobs of the runs it ended.
- * Costs one indexed read when nothing depends on them.
+ * A job nothing depends on (has_dependents false, as its transition returned it) costs no read for its dependents.
  */
 export async function settleDependentsOf(db: Database, results: readonly TransitionResult<JobRow>[]): Promise<void> {
   const moved = results.filter(({ applied, before, after }) => applied && before!.state !== after!.state);
-  const left = moved.filter(({ after }) => after!.state !== 'PENDING').map(({ after }) => after!);
+  const left = moved
+    .filter(({ after }) => after!.state !== 'PENDING' && after!.hasDependents)
+    .map(({ after }) => after!);
   const parents = [...new Set(left.flatMap((job) => (job.arrayJobId === null ? [job.id] : [job.id, job.arrayJobId])))];
   // A singleton job waits for every job of its name and user that runs or was submitted before it: what ends one of
   // those (a run's end, a PENDING job's cancel) may release it. A run sent back to PENDING (a retry) still blocks.
+  // Its blockers are marked as having dependents when it is decided (markSingletonBlockers); no other job's end looks.
   const names = moved
-    .filter(({ before, after }) => !isTerminal(before!.state) && isTerminal(after!.state))
+    .filter(({ before, after }) => !isTerminal(before!.state) && isTerminal(after!.state) && after!.hasDependents)
     .map(({ after }) => ({ name: after!.name, user: after!.user }));
   if (parents.length === 0 && names.length === 0) return;
   await settleDependents(db, { parents, names });

@@ -9,8 +9,9 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
 import { nullableWordArray, textArray } from '../../../shared/db/pg-array.js';
 
-// The advisory lock namespace of singleton names: any constant no other lock of this project uses.
-const SINGLETON_LOCK_NAMESPACE = 12_020;
+// The advisory lock namespace of singleton names: a constant no other lock of this project uses (array-task-limit.ts
+// once shared this one, so an array and a name whose keys collided waited for each other).
+const SINGLETON_LOCK_NAMESPACE = 12_024;
 
 /** A job name and its owner (null: a job naming none). */
 export interface JobName {

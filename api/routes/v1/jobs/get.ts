@@ -51,7 +51,7 @@ export function registerGetJob(app: App): void {
     const [reasons, factors, dependency, usage] = await Promise.all([
       pendingReasons(c.var.db, [job]),
       priorityFactors(c.var.db, job, c.var.services.priority, now),
-      showDependency(c.var.db, job.id),
+      showDependency(c.var.db, job),
       latestRunUsage(c.var.db, [job.id]),
     ]);
     const pending = withDependencyDetail(reasons.get(job.id), dependency);

@@ -61,6 +61,7 @@ export function registerConfirm(app: App): void {
     let started: JobRow[] = [];
     let confirmed = new Set<number>();
     let sequence: number | undefined;
+    let dropped: number[] = [];
     if ((await readNodeState(c.var.db, node)) === 'UP') {
       // Only refs this node really claimed may start here: the claim decided where a job runs. Settled first, so
       // that a ref is never both confirmed and still claimable; if the process dies before the confirm, the job is
@@ -76,7 +77,13 @@ export function registerConfirm(app: App): void {
         node,
         ids.filter((id) => !refusedIds.has(id)),
       );
-      ({ started, sequence } = await confirmClaims(c.var.db, node, claimed, actorName(c.var.principal), granted));
+      ({ started, dropped, sequence } = await confirmClaims(
+        c.var.db,
+        node,
+        claimed,
+        actorName(c.var.principal),
+        granted,
+      ));
       confirmed = new Set(claimed);
     } else {
       // A node that is not UP (never seen, draining, down) starts nothing; what it claimed goes back to the queue.
@@ -95,8 +102,9 @@ export function registerConfirm(app: App): void {
       );
     }
     await c.var.services.faults('confirm.committed');
-    // A start may have satisfied jobs depending on it (`after`): released, pushed now.
-    if (started.length > 0) await pushOwedRefs(c.var.db, c.var.services);
+    // A start may have satisfied jobs depending on it (`after`), and a claimed job a check kept from starting may have
+    // been cancelled as never able to start, settling its own dependents: what they released is pushed now.
+    if (dropped.length > 0 || started.some((job) => job.hasDependents)) await pushOwedRefs(c.var.db, c.var.services);
     const running = new Set(jobs.map((job) => job.id));
     // Read after the retried jobs: their sequence (from the confirm whose answer was lost) is no higher than it.
     sequence ??= await confirmSequence(c.var.db, node);
