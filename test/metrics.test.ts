@@ -5,21 +5,27 @@
  * journal writes; the Worker serves the database's gauges alone, in the same names. Who may scrape is checked on each.
  */
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startNodeHostDeployment } from './fixtures/node-host-deployment.js';
 import { startWorkerDeployment } from './fixtures/worker-deployment.js';
 import { startWorkerNode, type WorkerNode } from './fixtures/worker-node.js';
 import type { Deployment } from './fixtures/deployment.js';
-import { freePort } from './helpers/child-server.js';
+import { bundled } from './helpers/bundled.js';
+import { freePort, startChildServer, type ChildServer } from './helpers/child-server.js';
 import { Exposition } from './helpers/prometheus-text.js';
 import { backends } from './helpers/test-databases.js';
+import { removeLeftCgroups } from './helpers/test-node.js';
 import { redisUnreachable } from './helpers/test-redis.js';
 import { waitFor, waitUntil } from './helpers/wait-for.js';
 
 const postgres = (await backends()).find((backend) => backend.name === 'postgres');
 const away = postgres!.skip ?? (await redisUnreachable());
 
+const ROOT = new URL('..', import.meta.url).pathname;
 const METRICS_TOKEN = 'test-metrics-token-0123456789abcdef0123';
 const COMPLETED = 3;
 // The gauges read from the database, which both hosts export under these names.
@@ -235,5 +241,48 @@ describe.skipIf(away)('/metrics on the Worker: the database gauges alone', () =>
   it('is refused without the metrics token or an admin token', async () => {
     expect((await scrape(`${d.url}/metrics`, null)).status).toBe(401);
     await exposition(`${d.url}/metrics`, 'test-admin-token-0123456789abcdef0123456789');
+  });
+});
+
+describe('/metrics of the embedded default on a port of its own (CONDUCTOR_METRICS_PORT)', () => {
+  let host: ChildServer;
+  let dataDir: string;
+  let metricsUrl: string;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'conductor-metrics-host-'));
+    // The run's migrated PGlite database: a new one's initdb takes seconds.
+    cpSync(inject('pgliteDataDir'), join(dataDir, 'pglite'), { recursive: true });
+    const port = await freePort('127.0.0.1');
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    const env = { ...process.env };
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'CONDUCTOR_ADMIN_TOKEN']) delete env[name];
+    host = await startChildServer('embedded host', bundled('hostBundle', 'api/hosts/node/main.ts'), ROOT, {
+      ...env,
+      CONDUCTOR_DATA_DIR: dataDir,
+      PORT: String(await freePort('127.0.0.1')),
+      // The local node's core records in the data directory: embedded hosts of other tests keep off its cores.
+      CONDUCTOR_CORE_LOCK_DIR: join(dataDir, 'cores'),
+      CONDUCTOR_METRICS_PORT: String(port),
+      CONDUCTOR_METRICS_TOKEN: METRICS_TOKEN,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await host?.stop();
+    await removeLeftCgroups(hostname().split('.')[0]!.slice(0, 64), join(dataDir, 'node'));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is served there only, to the metrics token, with the local node’s metrics in the same scrape', async () => {
+    expect(host.stdout().join('\n')).toContain(`metrics on ${metricsUrl}`);
+    const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    expect((await scrape(`${host.url}/metrics`, admin)).status).toBe(404);
+    expect((await scrape(metricsUrl, null)).status).toBe(401);
+    expect((await scrape(metricsUrl, admin)).status).toBe(401);
+    const metrics = await exposition(metricsUrl, METRICS_TOKEN);
+    expect(metrics.value('conductor_node_cpus')).toBeGreaterThan(0);
+    expect(metrics.value('conductor_nodes', { state: 'UP' })).toBe(1);
+    expect(metrics.samples('conductor_http_requests_total', { route: '/v1/nodes/:node/heartbeat' }).length).toBe(1);
+    // One process, one set of process metrics: the local node leaves them to its host.
+    expect(metrics.family('process_start_time_seconds').samples).toHaveLength(1);
   });
 });
