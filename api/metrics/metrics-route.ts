@@ -5,6 +5,7 @@
  * which asks for CONDUCTOR_METRICS_TOKEN when one is set and nothing else (the port is the protection), while the API's
  * port answers 404 for it.
  */
+import { createRoute, z } from '@hono/zod-openapi';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Database } from '../../shared/db/database.js';
@@ -12,7 +13,7 @@ import type { JobQueue } from '../../shared/queue/job-queue.js';
 import type { App, AppEnv } from '../app-env.js';
 import { requirePrincipal } from '../auth/require-principal.js';
 import { Unauthenticated } from '../http/errors.js';
-import { onError } from '../http/problem.js';
+import { onError, problemResponses } from '../http/problem.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { readDatabaseGauges } from './database-gauges.js';
 import { EXPOSITION_CONTENT_TYPE, renderFamilies } from './metric-family.js';
@@ -38,14 +39,28 @@ export function requestMetrics(metrics: ApiMetrics): MiddlewareHandler<AppEnv> {
   };
 }
 
+const route = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['Metrics'],
+  summary: 'Prometheus metrics',
+  description:
+    "The Prometheus text format (0.0.4). Every host: the gauges read from the database at each scrape (jobs by state and partition, queue depth, nodes by state, each partition's CPUs and memory, the oldest queued wait, the last reconciler sample). The Node host adds its process-wide counters and histograms (requests by route pattern and status, their latency, claims, confirms, waits, reconciler runs). Needs the bearer CONDUCTOR_METRICS_TOKEN or an admin token; where CONDUCTOR_METRICS_PORT is set, it is served on that port only, and answers 404 here.",
+  security: [{ bearer: [] }],
+  responses: {
+    200: { description: 'The metrics', content: { 'text/plain': { schema: z.string() } } },
+    ...problemResponses(401, 403, 404, 503),
+  },
+});
+
 export function registerMetrics(app: App, options: MetricsOptions): void {
   if (!options.onApi) return;
   const admin = requirePrincipal('admin');
-  app.get(
-    '/metrics',
-    async (c, next) => (bearerIs(c, options.token) ? next() : admin(c, next)),
-    (c) => metricsResponse(c.var.db, c.var.services.queue, c.var.services.now().getTime(), options.registry),
-  );
+  app.use('/metrics', async (c, next) => (bearerIs(c, options.token) ? next() : admin(c, next)));
+  app.openapi(route, async (c) => {
+    const text = await metricsText(c.var.db, c.var.services.queue, c.var.services.now().getTime(), options.registry);
+    return c.text(text, 200, HEADERS);
+  });
 }
 
 /** The listener of CONDUCTOR_METRICS_PORT: /metrics and nothing else. */
@@ -57,24 +72,21 @@ export function createMetricsApp(options: {
 }): Hono {
   const app = new Hono();
   app.onError(onError);
-  app.get('/metrics', (c) => {
+  app.get('/metrics', async (c) => {
     if (options.token !== undefined && !bearerIs(c, options.token)) {
       throw new Unauthenticated('/metrics needs the bearer token CONDUCTOR_METRICS_TOKEN');
     }
-    return metricsResponse(options.db, options.queue, Date.now(), options.registry);
+    return c.body(await metricsText(options.db, options.queue, Date.now(), options.registry), 200, HEADERS);
   });
   return app;
 }
 
-async function metricsResponse(
-  db: Database,
-  queue: JobQueue,
-  now: number,
-  registry: ApiMetrics | undefined,
-): Promise<Response> {
+const HEADERS = { 'Content-Type': EXPOSITION_CONTENT_TYPE, 'Cache-Control': 'no-store' };
+
+/** The database's gauges, after the host's own metrics where it has them. */
+async function metricsText(db: Database, queue: JobQueue, now: number, registry: ApiMetrics | undefined) {
   const gauges = await readDatabaseGauges(db, queue, now);
-  const body = registry ? await registry.render(gauges) : renderFamilies(gauges);
-  return new Response(body, { headers: { 'Content-Type': EXPOSITION_CONTENT_TYPE, 'Cache-Control': 'no-store' } });
+  return registry ? registry.render(gauges) : renderFamilies(gauges);
 }
 
 /** The pattern of the route that answered; `(unmatched)` for a 404 that no route took. */
