@@ -7,6 +7,7 @@ import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { EventHub } from './events/event-hub.js';
 import type { FaultInjector } from './fault-points.js';
+import type { ApiMetrics } from './metrics/api-metrics.js';
 import type { FollowLeases } from './follows/follow-leases.js';
 import type { Principal } from './auth/principal.js';
 import type { PartitionCapacities } from './nodes/partition-capacity.js';
@@ -42,6 +43,8 @@ export interface Services {
   events: EventStreamSettings;
   /** The priority's weights and ages (CONDUCTOR_PRIORITY_*): a submit's first priority and a job's factors use them. */
   priority: PrioritySettings;
+  /** The host's process-wide metrics (the Node host's); undefined on the Worker, which counts nothing in-process. */
+  metrics: ApiMetrics | undefined;
 }
 
 export interface EventStreamSettings {

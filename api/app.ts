@@ -67,6 +67,7 @@ import { registerUpdateToken } from './routes/v1/tokens/update.js';
 import { NO_FAULTS, type FaultInjector } from './fault-points.js';
 import { DEFAULT_EVENT_HUB_OPTIONS, EventHub } from './events/event-hub.js';
 import { registerEventStream } from './routes/v1/events/stream.js';
+import { registerMetrics, requestMetrics, type MetricsOptions } from './metrics/metrics-route.js';
 
 export interface AppDependencies {
   db: DatabaseSource;
@@ -119,6 +120,11 @@ export interface AppDependencies {
   eventPollMs?: number;
   /** CONDUCTOR_PRIORITY_*: the weights and ages of the computed priority; Slurm-like defaults (priority-settings.ts). */
   priority?: PrioritySettings;
+  /**
+   * `/metrics`: who may scrape it, whether on this port, and the host's process-wide metrics (none on the Worker).
+   * By default served here to admin tokens, with the database's gauges only.
+   */
+  metrics?: MetricsOptions;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -170,6 +176,7 @@ export function createApp(deps: AppDependencies): App {
       maxBuffered: EVENT_MAX_BUFFERED,
     },
     priority: deps.priority ?? DEFAULT_PRIORITY,
+    metrics: deps.metrics?.registry,
     nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
@@ -180,6 +187,8 @@ export function createApp(deps: AppDependencies): App {
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId());
+  // First after the id: a request refused by any later middleware is counted too.
+  if (deps.metrics?.registry) app.use(requestMetrics(deps.metrics.registry));
   // Before everything else, so that a preflight is answered without a token and errors carry the CORS headers too.
   app.use(apiCors);
   app.use(
@@ -252,6 +261,7 @@ export function createApp(deps: AppDependencies): App {
     description: 'An admin, user or node token.',
   });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
+  registerMetrics(app, deps.metrics ?? { onApi: true });
   registerConsolePages(app, deps.assets);
   return app;
 }

@@ -26,6 +26,7 @@ describe('the OpenAPI contract', () => {
         '/health',
         '/livez',
         '/readyz',
+        '/metrics',
         '/jobs/cancel/{job_id}',
         '/jobs/query/{job_id}',
         '/jobs/submit',

@@ -23,6 +23,7 @@ const NODE_ONLY_MARKERS = [
   'node:child_process',
   'node_modules/@hono/node-server/',
   'node_modules/ioredis/', // the TCP Redis client: the Worker queues over Upstash's REST client
+  'node_modules/prom-client/', // the Node host's metrics: the Worker serves the database's gauges without it
 ];
 
 describe('the Workers bundle', () => {
@@ -38,6 +39,8 @@ describe('the Workers bundle', () => {
       expect(scripts).toEqual(['worker.js']);
       const bundle = await readFile(join(outdir, 'worker.js'), 'utf8');
       expect(bundle).toContain('SCNS-Conductor API');
+      // Its /metrics: the database's gauges, written without a metrics library.
+      expect(bundle).toContain('conductor_queue_depth');
       expect(NODE_ONLY_MARKERS.filter((marker) => bundle.includes(marker))).toEqual([]);
     } finally {
       await rm(outdir, { recursive: true, force: true });

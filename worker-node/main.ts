@@ -15,6 +15,8 @@ import { apiClaimSource, queueClaimSource } from './claim-source.js';
 import { daemonOptions } from './daemon-options.js';
 import { NodeApi } from './node-api.js';
 import { NodeDaemon } from './node-daemon.js';
+import { NodeMetrics } from './node-metrics.js';
+import { serveMetrics } from './metrics-server.js';
 import { startLine } from './start-line.js';
 
 let config;
@@ -39,14 +41,28 @@ const redis = config.REDIS_URL
     ? upstashClient(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN!)
     : undefined;
 const queue = redis && new RedisJobQueue(redis, config.CONDUCTOR_REDIS_PREFIX, tuning);
+// Counted only where something can read it: a daemon without CONDUCTOR_METRICS_PORT serves no metrics.
+const metrics = config.CONDUCTOR_METRICS_PORT === undefined ? undefined : new NodeMetrics({ processMetrics: true });
 const daemon = new NodeDaemon({
   // The schema makes sure one is configured.
   ...daemonOptions(config, './.conductor-node', openLogStore(config)!),
   api,
   source: queue ? queueClaimSource(queue, { ownsQueue: true }) : apiClaimSource(api),
+  ...(metrics && { metrics }),
   log,
 });
 
+// Before the daemon starts: a port taken stops the start before any job is claimed.
+const metricsServer =
+  metrics &&
+  (await serveMetrics(metrics.registry, {
+    host: config.CONDUCTOR_METRICS_HOST,
+    port: config.CONDUCTOR_METRICS_PORT!,
+    token: config.CONDUCTOR_METRICS_TOKEN,
+  }).catch((error: Error) => {
+    console.error(`start-up failed: ${error.message}`);
+    process.exit(1);
+  }));
 try {
   await daemon.start();
 } catch (error) {
@@ -57,6 +73,7 @@ const wake =
   config.REDIS_URL && queue
     ? await subscribeToWake(config.REDIS_URL, queue.wakeChannel, config.CONDUCTOR_NODE_PARTITIONS, () => daemon.wake())
     : undefined;
+if (metricsServer) log(`metrics on ${metricsServer.url}/metrics`);
 log(
   startLine({
     apiUrl: config.CONDUCTOR_API_URL,
@@ -79,7 +96,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       log(`stop took over ${deadlineMs} ms: exiting now`);
       process.exit(1);
     }, deadlineMs).unref();
-    Promise.all([daemon.stop(), wake?.close()]).then(
+    Promise.all([daemon.stop(), wake?.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       (error: Error) => {
         console.error(`stop failed: ${error.message}`);

@@ -25,12 +25,14 @@ import { LogShipper } from './log-shipper.js';
 import { checkCluster, NodeCluster } from './node-cluster.js';
 import { NodeLease } from './node-lease.js';
 import type { NodeApi } from './node-api.js';
+import type { NodeMetrics } from './node-metrics.js';
 import { Outbox } from './outbox.js';
 import { journalHasLiveJobs, recoverRuns } from './run-recovery.js';
 import { workRoot } from './job-process.js';
 import { assertExecutable, ensureDirectory, PASSABLE, PRIVATE, unpassableAncestor } from './private-dirs.js';
 import { RunAs, type RunAsPolicy } from './run-as.js';
 import { runName, RunSupervisor } from './run-supervisor.js';
+import { runKey } from './run-record.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
 import { installSrun, programsDir } from './srun-program.js';
@@ -64,6 +66,8 @@ export interface NodeDaemonOptions {
   logs: { store: LogStore; flushMs: number; chunkBytes: number; spoolBytes?: number };
   api: NodeApi;
   source: ClaimSource;
+  /** Where the daemon counts what it does (its /metrics); none: nothing is counted. */
+  metrics?: NodeMetrics;
   log(line: string): void;
 }
 
@@ -93,7 +97,8 @@ export class NodeDaemon {
   #parts: Parts | undefined;
 
   constructor(private readonly options: NodeDaemonOptions) {
-    this.#table = new RunTable(join(options.dir, 'journal'));
+    const { metrics } = options;
+    this.#table = new RunTable(join(options.dir, 'journal'), metrics && ((seconds) => metrics.journalWritten(seconds)));
     this.#runAs = new RunAs(options.runAs);
   }
 
@@ -144,8 +149,10 @@ export class NodeDaemon {
     const slots = lease.cores.length * options.oversubscribe;
     const allocator = new CoreAllocator(Array.from({ length: slots }, (_, slot) => slot));
     const cgroups = prepareNodeCgroups(cgroupNodeName(options.node, options.dir), options.containment ?? true);
+    const { metrics } = options;
     const shipper = new LogShipper({
       ...options.logs,
+      store: metrics ? metrics.measuredStore(options.logs.store) : options.logs.store,
       dir: join(options.dir, 'shipped'),
       // Back under its bound: a claim may take work again at once.
       spoolChanged: (full) => {
@@ -155,7 +162,10 @@ export class NodeDaemon {
     });
     const outbox = new Outbox({
       pending: () => table.all().map((run) => ({ key: run.key, events: run.record.outbox })),
-      send: (events) => options.api.events(events),
+      send: async (events) => {
+        await options.api.events(events);
+        metrics?.reported(events, (jobId, attempt) => table.get(runKey({ jobId, attempt }))?.record.kill);
+      },
       acknowledged: (key, count): Promise<void> => supervisor.acknowledged(key, count),
       log,
     });
@@ -200,8 +210,18 @@ export class NodeDaemon {
       up: () => heartbeat.state === 'UP' && !shipper.spoolFull,
       mismatch: (error) => heartbeat.mismatch(error),
       settle: (run) => supervisor.settle(run),
-      launch: (runs) => supervisor.launchAll(runs),
+      launch: (runs) => {
+        metrics?.launched(runs.length);
+        supervisor.launchAll(runs);
+      },
       busy: () => heartbeat.busy(),
+    });
+    metrics?.watch({
+      runs: () => table.all(),
+      unended: () => table.unended(),
+      cpus: slots,
+      memoryMb: options.memoryMb,
+      unshippedBytes: () => shipper.unshipped(),
     });
     this.#parts = { lease, cgroups, shipper, outbox, supervisor, watch, heartbeat, claims, nodeLease };
 

@@ -31,7 +31,11 @@ export class RunTable {
   readonly #runs = new Map<string, HeldRun>();
   readonly #journal: Journal<RunRecord>;
 
-  constructor(readonly journalDir: string) {
+  /** `saved` hears how long each durable write of a record took, in seconds (the daemon's metrics). */
+  constructor(
+    readonly journalDir: string,
+    private readonly saved: (seconds: number) => void = () => {},
+  ) {
     this.#journal = new Journal(journalDir);
   }
 
@@ -90,7 +94,10 @@ export class RunTable {
 
   /** Writes the run's record to the journal, unless it is forgotten. */
   async save(run: Run): Promise<void> {
-    if (run.phase !== 'forgotten') await this.#journal.write(run.key, run.record);
+    if (run.phase === 'forgotten') return;
+    const started = performance.now();
+    await this.#journal.write(run.key, run.record);
+    this.saved((performance.now() - started) / 1000);
   }
 
   /** The run leaves the table and the journal. */

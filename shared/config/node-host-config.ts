@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { apiSettings } from './api-settings.js';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
+import { metricsListenSettings, metricsTokenSettings } from './metrics-settings.js';
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
 import { readConfig } from './read-config.js';
@@ -43,6 +44,8 @@ export const NodeHostConfigSchema = z
     CONDUCTOR_LOG_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(250),
     ...retentionSettings,
     ...prioritySettings,
+    ...metricsTokenSettings,
+    ...metricsListenSettings,
   })
   .superRefine(checkLogStoreSettings)
   .superRefine(checkRetention)

@@ -3,6 +3,7 @@
  * cannot be read before the first request, so unlike the Node host it cannot refuse to start: the Worker answers
  * with what is wrong instead (api/hosts/workers/worker.ts).
  */
+import { metricsTokenSettings } from './metrics-settings.js';
 import { z } from 'zod';
 import { apiSettings } from './api-settings.js';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
@@ -42,6 +43,7 @@ export const WorkerConfigSchema = z
       .max(300, 'must be 1 to 300 seconds')
       .default(25)
       .describe('How long a GET /v1/events stream lasts before it ends with a retry: hint (the client resumes).'),
+    ...metricsTokenSettings,
     CONDUCTOR_NEON_WS_PROXY: z
       .string()
       .regex(/^[A-Za-z0-9.[\]:-]+:[0-9]+(\/\S*)?$/, 'must be host:port/path of a WebSocket proxy')

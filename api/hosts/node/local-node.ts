@@ -16,7 +16,9 @@ import { queueClaimSource } from '../../../worker-node/claim-source.js';
 import { daemonOptions } from '../../../worker-node/daemon-options.js';
 import { NodeApi } from '../../../worker-node/node-api.js';
 import { NodeDaemon } from '../../../worker-node/node-daemon.js';
+import { NodeMetrics } from '../../../worker-node/node-metrics.js';
 import type { App } from '../../app-env.js';
+import type { PromApiMetrics } from './prom-api-metrics.js';
 import { ensureTokenFile } from './token-file.js';
 
 export interface LocalNode {
@@ -32,6 +34,8 @@ export async function startLocalNode(options: {
   logs: LogStore;
   app: App;
   dataDir: string;
+  /** The host's metrics: the node's are scraped with them (the process's own metrics are the host's already). */
+  metrics: PromApiMetrics;
   log(line: string): void;
 }): Promise<LocalNode> {
   const { config, queue, app, dataDir, log } = options;
@@ -50,11 +54,14 @@ export async function startLocalNode(options: {
     node,
     transport: fetchTransport((request) => app.fetch(request)),
   });
+  const nodeMetrics = new NodeMetrics({ processMetrics: false });
+  options.metrics.include(nodeMetrics.registry);
   const daemon = new NodeDaemon({
     // The embedded default's admin is the machine's: started by root, it runs their jobs naming no user as root.
     ...daemonOptions(config, join(dataDir, 'node'), options.logs, { allowRootJobs: true }),
     api,
     source: queueClaimSource(queue, { ownsQueue: false }),
+    metrics: nodeMetrics,
     log,
   });
   await daemon.start();

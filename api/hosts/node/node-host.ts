@@ -19,6 +19,8 @@ import { migrate } from '../../../shared/db/migrator.js';
 import { openNodeDatabase, type NodeDatabase } from '../../../shared/db/node-database.js';
 import { ensureDirectory, PRIVATE } from '../../../worker-node/private-dirs.js';
 import { createApp } from '../../app.js';
+import { createMetricsApp } from '../../metrics/metrics-route.js';
+import { PromApiMetrics } from './prom-api-metrics.js';
 import { Reconciler } from '../../reconciler.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openNodeQueues } from './node-queue.js';
@@ -35,6 +37,8 @@ export interface RunningNodeHost {
    * start that made the database's first admin token.
    */
   adminTokenFile?: string;
+  /** Where /metrics is served when CONDUCTOR_METRICS_PORT gives it a listener of its own. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -76,7 +80,13 @@ export async function startNodeHost(
     const db = database.db;
     const priority = priorityOf(config);
     const reconciler = new Reconciler(queues.background, { retention: retentionOf(config), logs, priority });
-    const reconcileLoop = startReconcileLoop(() => reconciler.run(db), config.CONDUCTOR_RECONCILE_SECONDS * 1000, log);
+    const metrics = new PromApiMetrics();
+    const reconcileLoop = startReconcileLoop(
+      () => reconciler.run(db),
+      config.CONDUCTOR_RECONCILE_SECONDS * 1000,
+      log,
+      (ok, seconds) => metrics.reconciled(ok, seconds),
+    );
     let localNode: LocalNode | undefined;
     const closing = new AbortController();
     // Every follower listens for the stop: more than the default 10 is no leak.
@@ -102,41 +112,69 @@ export async function startNodeHost(
       nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
       priority,
       wakeEvents: (wake) => (wakeEvents = wake),
+      metrics: {
+        registry: metrics,
+        token: config.CONDUCTOR_METRICS_TOKEN,
+        onApi: config.CONDUCTOR_METRICS_PORT === undefined,
+      },
     });
     const server = await listen(app.fetch, config.HOST, config.PORT);
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.PORT;
-    const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+    const metricsServer =
+      config.CONDUCTOR_METRICS_PORT === undefined
+        ? undefined
+        : await listen(
+            createMetricsApp({ db, queue: queues.requests, token: config.CONDUCTOR_METRICS_TOKEN, registry: metrics })
+              .fetch,
+            config.CONDUCTOR_METRICS_HOST,
+            config.CONDUCTOR_METRICS_PORT,
+            'CONDUCTOR_METRICS_',
+          ).catch(async (error: Error) => {
+            await new Promise<void>((done) => server.close(() => done()));
+            throw error;
+          });
+    const metricsUrl = metricsServer && `${urlOf(metricsServer, config.CONDUCTOR_METRICS_HOST)}/metrics`;
+    const url = urlOf(server, config.HOST);
     const store = embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server';
     // Before the listening line, which scripts (and tests) wait for: by then everything else is said.
     if (adminToken)
       log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
     if ((config.CONDUCTOR_LOCAL_NODE ?? (embedded ? 'on' : 'off')) === 'on') {
-      localNode = await startLocalNode({ config, db, queue: queues.background, logs, app, dataDir, log }).catch(
-        async (error: Error) => {
-          await new Promise<void>((done) => server.close(() => done()));
-          await reconcileLoop.stop();
-          await queues.close();
-          await follows.close();
-          await unlisten();
-          throw new Error(`the local node did not start: ${error.message}`);
-        },
-      );
+      localNode = await startLocalNode({
+        config,
+        db,
+        queue: queues.background,
+        logs,
+        app,
+        dataDir,
+        metrics,
+        log,
+      }).catch(async (error: Error) => {
+        await new Promise<void>((done) => server.close(() => done()));
+        if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
+        await reconcileLoop.stop();
+        await queues.close();
+        await follows.close();
+        await unlisten();
+        throw new Error(`the local node did not start: ${error.message}`);
+      });
     }
     log(
       `SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue, ` +
         `cluster ${clusterId})`,
     );
+    if (metricsUrl) log(`metrics on ${metricsUrl}`);
 
     return {
       url,
       ...(adminToken ? { adminTokenFile: adminToken.path } : {}),
+      ...(metricsUrl ? { metricsUrl } : {}),
       async stop() {
         // The local node first: it reports what it holds through the app.
         await localNode?.stop();
         // Followers of running jobs would hold the close up for as long as their jobs run: they are cut off.
         closing.abort();
         await new Promise<void>((done) => server.close(() => done()));
+        if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
         await reconcileLoop.stop();
         await queues.close();
         await follows.close();
@@ -152,18 +190,27 @@ export async function startNodeHost(
   }
 }
 
+/** `prefix`: of the variables that named the host and port (HOST and PORT, or CONDUCTOR_METRICS_HOST…). */
 function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   hostname: string,
   port: number,
+  prefix = '',
 ): Promise<ServerType> {
   return new Promise((done, fail) => {
     const server = serve({ fetch, hostname, port }, () => done(server));
     // The usual causes are the configuration's: name it.
     server.once('error', (error) =>
-      fail(new Error(`cannot listen on HOST=${hostname} PORT=${port}: ${error.message}`)),
+      fail(new Error(`cannot listen on ${prefix}HOST=${hostname} ${prefix}PORT=${port}: ${error.message}`)),
     );
   });
+}
+
+/** `http://host:port`, with the port as bound (0 asks for any free one). */
+function urlOf(server: ServerType, host: string): string {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Runs the reconciler every few seconds, one run at a time: the next starts `everyMs` after the last one ended. A
  * failed run (Redis or Postgres away) is reported once per outage and tried again at the next tick, never thrown out
- * of the loop; stop() waits for a run in progress.
+ * of the loop; stop() waits for a run in progress. `ran` hears of each run: whether it succeeded, and its seconds.
  */
 import type { Reconciler } from '../../reconciler.js';
 import { faultReport } from '../../http/fault-report.js';
@@ -10,6 +10,7 @@ export function startReconcileLoop(
   runOnce: () => ReturnType<Reconciler['run']>,
   everyMs: number,
   log: (line: string) => void,
+  ran: (ok: boolean, seconds: number) => void = () => {},
 ) {
   let stopped = false;
   let failing = false;
@@ -17,6 +18,8 @@ export function startReconcileLoop(
   let running: Promise<void> = Promise.resolve();
 
   const tick = async () => {
+    const started = performance.now();
+    const took = () => (performance.now() - started) / 1000;
     try {
       const { nodesDown, requeued, pushed, swept, released, outputsPurged, jobsPurged } = await runOnce();
       if (nodesDown.length)
@@ -27,9 +30,11 @@ export function startReconcileLoop(
       if (outputsPurged || jobsPurged) {
         log(`reconciler: retention deleted the output of ${outputsPurged} jobs and the rows of ${jobsPurged}`);
       }
+      ran(true, took());
       if (failing) log('reconciler: recovered');
       failing = false;
     } catch (error) {
+      ran(false, took());
       if (!failing) log(`reconciler: ${faultReport(error).split('\n')[0]}; retrying every ${everyMs / 1000} s`);
       failing = true;
     }

@@ -30,6 +30,8 @@ export interface Env {
   UPSTASH_REDIS_REST_URL: string;
   UPSTASH_REDIS_REST_TOKEN: string;
   CONDUCTOR_ADMIN_TOKEN?: string;
+  /** A bearer token that may read /metrics (the database's gauges) and nothing else; without it, admin tokens may. */
+  CONDUCTOR_METRICS_TOKEN?: string;
   CONDUCTOR_REDIS_PREFIX?: string;
   /** Open follow streams per token across the deployment (default 16). */
   CONDUCTOR_MAX_FOLLOWS?: string;
@@ -67,7 +69,7 @@ interface RequestBindings extends Env {
 }
 
 const HOW_TO_SET =
-  'Set secrets (DATABASE_URL, UPSTASH_REDIS_REST_TOKEN, CONDUCTOR_ADMIN_TOKEN, CONDUCTOR_S3_SECRET_ACCESS_KEY) with `wrangler secret put NAME`, other variables under [vars] in wrangler.toml; for `wrangler dev`, in .dev.vars';
+  'Set secrets (DATABASE_URL, UPSTASH_REDIS_REST_TOKEN, CONDUCTOR_ADMIN_TOKEN, CONDUCTOR_METRICS_TOKEN, CONDUCTOR_S3_SECRET_ACCESS_KEY) with `wrangler secret put NAME`, other variables under [vars] in wrangler.toml; for `wrangler dev`, in .dev.vars';
 
 // Bindings arrive with the first request or cron event, and stay the same for the isolate's life: its configuration
 // is read then, once. One app and reconciler per isolate: the token cache and the sweep's place outlive a request.
@@ -122,6 +124,8 @@ function buildApp(env: Env, config: WorkerConfig): App {
     assets: env.ASSETS && workerAssets(env.ASSETS),
     // A Worker's response must end within the platform's limits: streams end with a retry: hint and are resumed.
     eventStreamMs: config.CONDUCTOR_EVENT_STREAM_SECONDS * 1000,
+    // No registry: an isolate has no process-wide counters to offer, only the database's gauges.
+    metrics: { onApi: true, token: config.CONDUCTOR_METRICS_TOKEN },
   });
 }
 

@@ -54,6 +54,7 @@ export function registerClaim(app: App): void {
       },
       body.max === undefined ? {} : { max: body.max },
     );
+    c.var.services.metrics?.claimed(refs.length);
     return c.json({ refs: refs.map(refView) }, 200);
   });
 }

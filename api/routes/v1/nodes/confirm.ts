@@ -85,6 +85,7 @@ export function registerConfirm(app: App): void {
         granted,
       ));
       confirmed = new Set(claimed);
+      c.var.services.metrics?.confirmed(started.map(startWait));
     } else {
       // A node that is not UP (never seen, draining, down) starts nothing; what it claimed goes back to the queue.
       await queue.release(node, ids);
@@ -124,3 +125,9 @@ export function registerConfirm(app: App): void {
     );
   });
 }
+
+/** A started job's partition and its wait from submit to start, in seconds. */
+const startWait = (job: JobRow) => ({
+  partition: job.partition,
+  waitSeconds: Math.max(0, ((job.startTime?.getTime() ?? Date.now()) - job.submitTime.getTime()) / 1000),
+});
