@@ -245,6 +245,10 @@ for (const setup of await appsOnQueues()) {
       expect(whole.array_tasks).toEqual({ changed: 2, unchanged: 1 });
       expect((await json(t.call('POST', `/v1/jobs/${first}_1/release`), 200)).effect).toBe('released');
       await t.call('POST', `/v1/jobs/${first}/cancel`);
+      // A task no longer PENDING is named as it was asked for (squeue's 123_1), not by its own job id.
+      const ended = await json(t.call('POST', `/v1/jobs/${first}_1/hold`), 409);
+      expect(ended.detail).toBe(`Job ${first}_1 is CANCELLED, not PENDING: only a PENDING job can be held`);
+      expect((await json(t.call('GET', `/v1/jobs/${first}_1/why`), 409)).detail).toMatch(`Job ${first}_1 is CANCELLED`);
     });
 
     it('puts every task of an array submitted held or with a dependency in that wait, none queued; the wait ends for all', async () => {

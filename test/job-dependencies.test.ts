@@ -175,7 +175,7 @@ for (const setup of await appsOnQueues()) {
       expect(await t.queue.missing([afteranyOriginal])).toEqual([]);
     });
 
-    it('a held job with a dependency shows the hold; released before its dependency holds, the confirm starts nothing', async () => {
+    it('a held job with a dependency shows the hold; released before its dependency holds, it waits for it again', async () => {
       const [own, name] = ['other', 'n-held'];
       await beat(t, name, [own]);
       const node = await t.token('node', name);
@@ -183,12 +183,13 @@ for (const setup of await appsOnQueues()) {
       const body = { job: smallJob(own, { hold: true, dependency: `afterok:${p}` }), script: '#!/bin/bash\ntrue' };
       const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
       expect((await get(String(child))).reason).toBe('JobHeldUser');
-      await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      // As scontrol release of an sbatch -H -d job: back to Dependency, not to the queue while its parent waits.
+      const released = await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      expect(released.job.reason).toBe('Dependency');
       const claim = async () => (await claimOn(t, name, own)).map((ref) => String(ref.id));
       const confirm = async (ids: string[]) =>
         (await json(t.call('POST', `/v1/nodes/${name}/confirm`, { token: node, body: { job_ids: ids } }), 200)).jobs;
-      expect(await claim()).toEqual([String(child)]);
-      expect(await confirm([String(child)])).toEqual([]);
+      expect(await claim()).toEqual([]);
       expect(await outcome(String(child))).toBe('waiting');
       await runAndEnd(p, 'COMPLETED');
       expect(await outcome(String(child))).toBe('released');
@@ -197,14 +198,32 @@ for (const setup of await appsOnQueues()) {
       expect((await confirm(await claim())).map((job: { id: string }) => job.id)).toEqual([String(child)]);
     });
 
+    it('a job submitted held is settled at its release: its parent failed meanwhile, it is cancelled, as the answer says', async () => {
+      const p = await parent();
+      const child = String((await submit({ hold: true, dependency: `afterok:${p}` })).id);
+      const tasks = await submit({ hold: true, array: '0-2', dependency: `afterok:${p}` });
+      await runAndEnd(p, 'FAILED');
+      expect((await get(child)).reason).toBe('JobHeldUser');
+      const released = await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      expect([released.job.state, released.job.reason]).toEqual(['CANCELLED', 'DependencyNeverSatisfied']);
+      expect(await outcome(child)).toBe('never');
+      await json(t.call('POST', `/v1/jobs/${tasks.id}/release`), 200);
+      expect(await outcome(String(tasks.id))).toBe('never');
+    });
+
     it('a job held between its claim and the confirm stays held: the confirm does not put it back to its dependency', async () => {
       const [own, name] = ['other', 'n-held'];
       await beat(t, name, [own]);
       const node = await t.token('node', name);
       const p = await parent();
-      const body = { job: smallJob(own, { hold: true, dependency: `afterok:${p}` }), script: '#!/bin/bash\ntrue' };
+      // In the queue with its dependency unsettled: its begin time came (the end of a begin leaves it to the confirm).
+      const body = {
+        job: smallJob(own, { begin: 'now+1hour', dependency: `afterok:${p}` }),
+        script: '#!/bin/bash\ntrue',
+      };
       const child = Number((await json(t.call('POST', '/v1/jobs', { body }), 201)).id);
-      await json(t.call('POST', `/v1/jobs/${child}/release`), 200);
+      expect(await releaseBegunJobs(t.database.db, new Date(Date.now() + 2 * 3_600_000))).toBeGreaterThanOrEqual(1);
+      await pushNotEnqueued(t.database.db, t.queue, 100);
       const claimed = await claimOn(t, name, own);
       expect(claimed.map((ref) => ref.id)).toEqual([child]);
       await json(t.call('POST', `/v1/jobs/${child}/hold`), 200);

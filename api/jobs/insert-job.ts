@@ -99,6 +99,11 @@ function prepare(db: Database) {
       reason: sql`CASE WHEN ${p('hold')}::boolean THEN 'JobHeldUser'
                        WHEN ${p('beginAt')}::timestamptz > now() THEN 'BeginTime'
                        ELSE coalesce(${p('wait')}::text, 'Priority') END`,
+      // A held submit keeps the dependency it waits for under the hold (as a hold of a waiting job does), so that its
+      // release gives it back (hold-jobs.ts), as scontrol release does: not the queue while its parents run. A begin
+      // time still to come is the wait a release gives back instead; its end leaves the dependency to the confirm.
+      reasonBeforeHold: sql`CASE WHEN ${p('hold')}::boolean AND NOT coalesce(${p('beginAt')}::timestamptz > now(), false)
+                                 THEN ${p('wait')}::text END`,
       // A begin already past counts from now: the job's age (its priority's factor) starts when it is submitted.
       eligibleTime: sql`greatest(${p('beginAt')}::timestamptz, now())`,
       // 0 asks for none: the computed one.

@@ -4,6 +4,7 @@ import { formatTimeLimit } from '../../../../shared/job/time-limit.js';
 import type { App } from '../../../app-env.js';
 import { accountScope } from '../../../auth/principal.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
+import { displayId } from '../../../jobs/array-task-view.js';
 import { findJob } from '../../../jobs/find-job.js';
 import { explainPending, type WhyPending as Explained } from '../../../jobs/why/explain-pending.js';
 import { JobNotPending } from '../../../http/errors.js';
@@ -31,7 +32,7 @@ export function registerWhyJob(app: App): void {
   app.openapi(route, async (c) => {
     const scope = accountScope(c.var.principal);
     const job = await findJob(c.var.db, c.req.valid('param').id, scope);
-    if (job.state !== 'PENDING') throw new JobNotPending(String(job.id), job.state);
+    if (job.state !== 'PENDING') throw new JobNotPending(displayId(job), job.state);
     const explained = await explainPending(c.var.db, job, c.var.services.now().getTime());
     return c.json(whyView(explained, scope), 200);
   });
