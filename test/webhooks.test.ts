@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { comparePositions, parsePosition } from '../api/events/event-position.js';
 import { resolveHost } from '../api/hosts/node/resolve-host.js';
 import { deliverWebhooks } from '../api/webhooks/webhook-deliverer.js';
 import { DEFAULT_SENDER, type SenderOptions } from '../api/webhooks/webhook-sender.js';
@@ -63,6 +64,52 @@ async function startReceiver(secret: () => string, answer: (request: Received) =
 }
 
 const ALLOW_LOOPBACK = WebhookAllowList.parse('127.0.0.1');
+
+describe('the webhook allow-list', () => {
+  const toLoopback = () => Promise.resolve(['127.0.0.1']);
+  it.each([
+    ['https://127.0.0.1/x', '127.0.0.1 is a private or local address'],
+    ['https://10.0.0.1/', '10.0.0.1 is a private or local address'],
+    ['https://172.16.5.4/', '172.16.5.4 is a private or local address'],
+    ['https://192.168.1.1/', '192.168.1.1 is a private or local address'],
+    ['https://100.64.0.1/', '100.64.0.1 is a private or local address'],
+    ['https://169.254.169.254/latest/meta-data', '169.254.169.254 is a private or local address'],
+    ['https://0.0.0.0/', '0.0.0.0 is a private or local address'],
+    ['https://0x7f.1/', '127.0.0.1 is a private or local address'],
+    ['https://[::1]/', '::1 is a private or local address'],
+    ['https://[::]/', ':: is a private or local address'],
+    ['https://[::ffff:127.0.0.1]/', '::ffff:7f00:1 is a private or local address'],
+    ['https://[fd00::1]/', 'fd00::1 is a private or local address'],
+    ['https://[fe80::1]/', 'fe80::1 is a private or local address'],
+    ['https://localhost:8443/', 'localhost is a local name'],
+    ['https://api.localhost/', 'api.localhost is a local name'],
+    ['https://rebound.example/', 'rebound.example resolves to 127.0.0.1, a private or local address'],
+    ['http://8.8.8.8/', 'must be an https URL (http only to a host CONDUCTOR_WEBHOOK_ALLOW names)'],
+    ['ftp://8.8.8.8/', 'must be an https URL'],
+    ['https://8.8.8.8/', null],
+    ['https://[2606:4700::1111]/', null],
+  ])('by default: %s', async (url, refusal) => {
+    expect(await WebhookAllowList.NONE.refusal(new URL(url), toLoopback)).toBe(refusal);
+  });
+
+  it.each([
+    ['http://127.0.0.1:99/x', null],
+    ['https://10.2.3.4/', null],
+    ['http://[::1]/', null],
+    ['http://receiver.test/', null],
+    ['https://rebound.example/', null],
+    ['https://127.0.0.2/', '127.0.0.2 is a private or local address'],
+    ['https://10.0.0.1@11.0.0.1/', 'must not carry a user name or password'],
+  ])('opened by 127.0.0.1, 10.0.0.0/8, receiver.test and ::1: %s', async (url, refusal) => {
+    const allow = WebhookAllowList.parse('127.0.0.1, 10.0.0.0/8 receiver.test ::1');
+    expect(await allow.refusal(new URL(url), toLoopback)).toBe(refusal);
+  });
+
+  it('refuses an entry that is no host, address or range', () => {
+    expect(() => WebhookAllowList.parse('10.0.0.0/33')).toThrow(/"10.0.0.0\/33"/);
+    expect(() => WebhookAllowList.parse('300.1.1.1')).toThrow(/"300.1.1.1"/);
+  });
+});
 
 for (const backend of await backends()) {
   describe.skipIf(backend.skip)(`webhooks on ${backend.name}`, () => {
@@ -154,7 +201,7 @@ for (const backend of await backends()) {
       expect(ofA[0]!.eventId).toBe(ofA[2]!.eventId);
       expect(ofA[3]!.body.type).toBe('job.update');
       expect(ofA[3]!.eventId).toBe(ofA[3]!.body.id);
-      expect(ofA[3]!.body.id > ofA[2]!.body.id || ofA[3]!.body.id.length > ofA[2]!.body.id.length).toBe(true);
+      expect(comparePositions(parsePosition(ofA[3]!.body.id)!, parsePosition(ofA[2]!.body.id)!)).toBeGreaterThan(0);
       // B's event went out while A's first was still failing.
       const bAt = receiver.received.findIndex((r) => r.body.data.job_id === b);
       expect(bAt).toBeLessThan(receiver.received.indexOf(ofA[2]!));
@@ -183,7 +230,9 @@ for (const backend of await backends()) {
       expect(mine.body.account).toBe('chemistry');
       expect((await subscribe({ url: `${receiver.url}/x`, account: 'physics' }, chemistry)).status).toBe(403);
       expect((await t.call('GET', `/v1/webhooks/${physics.body.id}`, { token: chemistry })).status).toBe(404);
-      const list = (await (await t.call('GET', '/v1/webhooks', { token: chemistry })).json()) as { webhooks: unknown[] };
+      const list = (await (await t.call('GET', '/v1/webhooks', { token: chemistry })).json()) as {
+        webhooks: unknown[];
+      };
       expect(list.webhooks).toHaveLength(1);
 
       const p = await t.submit();
@@ -194,15 +243,45 @@ for (const backend of await backends()) {
       for (const r of receiver.received.filter((r) => r.path === '/p2')) expect(r.body.data.account).toBe('physics');
       for (const r of receiver.received.filter((r) => r.path === '/c2')) expect(r.body.data.account).toBe('chemistry');
       expect(receiver.received.some((r) => r.path === '/c2' && r.body.data.job_id === c)).toBe(true);
-      // The SDK's helper accepts what the receiver accepted, and refuses it signed with another secret.
       await t.call('DELETE', `/v1/webhooks/${physics.body.id}`);
       await t.call('DELETE', `/v1/webhooks/${mine.body.id}`, { token: chemistry });
+    });
+
+    it("fails a delivery 24 hours after its first attempt; the job's later events then go on; redelivery revives it", async () => {
+      const made = await subscribe({ url: `${receiver.url}/give-up`, account: 'physics' });
+      secrets.set('current', made.body.secret as string);
+      const job = await t.submit();
+      failJob = job;
+      failFirst = Number.POSITIVE_INFINITY;
+      await update(job, 1);
+      const mine = () => receiver.received.filter((r) => r.path === '/give-up');
+      await passUntil('the first attempt', () => mine().length >= 1);
+      clock = new Date(clock.getTime() + 25 * 3_600_000);
+      await pass();
+      const [failed] = (await deliveries(made.body.id)).filter((d) => d.status === 'failed');
+      expect(failed).toMatchObject({ attempts: 2, last_status_code: 500, failed_at: clock.toISOString() });
+      expect(failed!.next_attempt_at).toBeNull();
+      failFirst = 0;
+      // The job's update is no longer held back by it.
+      await passUntil('the next event', () => mine().some((r) => r.body.type === 'job.update'));
+      expect(
+        (await t.call('POST', `/v1/webhooks/${made.body.id}/deliveries/${failed!.id as string}/redeliver`)).status,
+      ).toBe(202);
+      await passUntil('the redelivery', () => mine().at(-1)!.eventId === failed!.event_id);
+      const revived = (await deliveries(made.body.id)).find((d) => d.id === failed!.id)!;
+      expect(revived).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 200 });
+      await t.call('DELETE', `/v1/webhooks/${made.body.id}`);
     });
 
     it('refuses loopback, private and resolving-to-loopback targets unless allowed, at subscription and delivery', async () => {
       const closed = await createTestApp(backend, { resolveHost, partitions: [] });
       try {
-        for (const url of ['https://127.0.0.1/hook', 'https://10.0.0.1/hook', 'https://[::1]/', 'http://example.com/']) {
+        for (const url of [
+          'https://127.0.0.1/hook',
+          'https://10.0.0.1/hook',
+          'https://[::1]/',
+          'http://example.com/',
+        ]) {
           const response = await closed.call('POST', '/v1/webhooks', { body: { url, account: 'physics' } });
           expect(response.status, url).toBe(422);
           const problem = (await response.json()) as { errors: { field: string }[] };
@@ -233,7 +312,9 @@ for (const backend of await backends()) {
         const entries = await deliveries(made.body.id);
         return entries.find((d) => d.attempts === 1);
       });
-      expect(log.last_error).toMatch(/refused by the allow-list \(CONDUCTOR_WEBHOOK_ALLOW\): 127\.0\.0\.1 is a private/);
+      expect(log.last_error).toMatch(
+        /refused by the allow-list \(CONDUCTOR_WEBHOOK_ALLOW\): 127\.0\.0\.1 is a private/,
+      );
       expect(log.last_status_code).toBeNull();
       expect(receiver.received.length).toBe(before);
       await t.call('DELETE', `/v1/webhooks/${made.body.id}`);

@@ -67,4 +67,3 @@ export async function fanOutWebhooks(db: Database, now: Date, limit: number): Pr
   }
   return queued;
 }
-

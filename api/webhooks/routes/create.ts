@@ -22,7 +22,10 @@ const route = createRoute({
   middleware: [requirePrincipal('admin', 'user')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: CreateWebhookRequest } } } },
   responses: {
-    201: { description: 'The subscription, with its secret', content: { 'application/json': { schema: CreatedWebhook } } },
+    201: {
+      description: 'The subscription, with its secret',
+      content: { 'application/json': { schema: CreatedWebhook } },
+    },
     ...problemResponses(400, 401, 403, 422),
   },
 });

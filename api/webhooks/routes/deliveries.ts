@@ -30,7 +30,12 @@ export function registerWebhookDeliveries(app: App): void {
     const { id } = c.req.valid('param');
     const { limit, before } = c.req.valid('query');
     await ownWebhook(c, id);
-    const deliveries = await listDeliveries(c.var.db, Number(id), limit, before === undefined ? undefined : Number(before));
+    const deliveries = await listDeliveries(
+      c.var.db,
+      Number(id),
+      limit,
+      before === undefined ? undefined : Number(before),
+    );
     return c.json({ deliveries: deliveries.map(deliveryView) }, 200);
   });
 }

@@ -10,7 +10,7 @@ const route = createRoute({
   method: 'get',
   path: '/v1/webhooks',
   tags: ['Webhooks'],
-  summary: 'The webhook subscriptions: every account\'s for an admin, its own for a user token',
+  summary: "The webhook subscriptions: every account's for an admin, its own for a user token",
   security: [{ bearer: [] }],
   middleware: [requirePrincipal('admin', 'user')] as const,
   responses: {

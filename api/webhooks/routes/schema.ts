@@ -16,7 +16,8 @@ const states = z
   .max(JOB_STATES.length)
   .nullable()
   .openapi({
-    description: 'Only events into these job states (as GET /v1/events?state= names them); null or absent: every job event.',
+    description:
+      'Only events into these job states (as GET /v1/events?state= names them); null or absent: every job event.',
     example: ['COMPLETED', 'FAILED'],
   });
 
@@ -64,7 +65,7 @@ export const CreatedWebhook = WebhookView.extend({
 export const DeliveryView = z
   .object({
     id: z.string(),
-    event_id: z.string().openapi({ description: 'The Conductor-Event-Id header and the body\'s id.' }),
+    event_id: z.string().openapi({ description: "The Conductor-Event-Id header and the body's id." }),
     job_id: z.string(),
     type: z.string().openapi({ example: 'job.transition' }),
     status: z.enum(['pending', 'delivered', 'failed']),
@@ -83,7 +84,13 @@ export const WebhookIdParam = idParam('id', 'a webhook id');
 export const DeliveryParams = WebhookIdParam.extend(idParam('delivery', 'a delivery id').shape);
 
 export const DeliveriesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'At most this many, newest first.' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .openapi({ description: 'At most this many, newest first.' }),
   before: z
     .string()
     .regex(/^[1-9][0-9]{0,14}$/, 'must be a delivery id')
