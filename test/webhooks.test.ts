@@ -18,7 +18,8 @@ import { WebhookAllowList } from '../api/webhooks/webhook-targets.js';
 import { verifyWebhookSignature } from '../sdk/webhook-signature.js';
 import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
-import { waitFor } from './helpers/wait-for.js';
+import { waitFor, waitUntil } from './helpers/wait-for.js';
+import { startNodeHostDeployment, type NodeHostDeployment } from './fixtures/node-host-deployment.js';
 
 interface Received {
   path: string;
@@ -332,3 +333,36 @@ for (const backend of await backends()) {
     });
   });
 }
+
+const postgres = (await backends()).find((backend) => backend.name === 'postgres')!;
+
+describe.skipIf(postgres.skip)('webhooks from the Node host', () => {
+  let d: NodeHostDeployment;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let secret = '';
+  beforeAll(async () => {
+    d = await startNodeHostDeployment('webhooks_node_host', { CONDUCTOR_WEBHOOK_ALLOW: '127.0.0.1' });
+    receiver = await startReceiver(
+      () => secret,
+      () => 200,
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await receiver?.close();
+    await d?.stop();
+  });
+
+  it('sends on its own loop, to 127.0.0.1 as CONDUCTOR_WEBHOOK_ALLOW lets it, and refuses 10.0.0.1', async () => {
+    await d.json(201, 'PUT', '/v1/partitions/batch', { body: {} });
+    const made = await d.json<{ id: string; secret: string }>(201, 'POST', '/v1/webhooks', {
+      body: { url: `${receiver.url}/host`, account: 'physics' },
+    });
+    secret = made.secret;
+    const job = await d.json<{ id: string }>(201, 'POST', '/v1/jobs', {
+      body: { job: validJob(), script: '#!/bin/bash\necho hi' },
+    });
+    await waitUntil('the delivery', () => receiver.received.some((r) => r.body.data.job_id === job.id));
+    const refused = await d.call('POST', '/v1/webhooks', { body: { url: 'https://10.0.0.1/', account: 'physics' } });
+    expect(refused.status).toBe(422);
+  });
+});
