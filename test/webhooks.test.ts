@@ -20,6 +20,7 @@ import { createTestApp, validJob, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
 import { waitFor, waitUntil } from './helpers/wait-for.js';
 import { startNodeHostDeployment, type NodeHostDeployment } from './fixtures/node-host-deployment.js';
+import { startWorkerDeployment, type WorkerDeployment } from './fixtures/worker-deployment.js';
 
 interface Received {
   path: string;
@@ -363,6 +364,44 @@ describe.skipIf(postgres.skip)('webhooks from the Node host', () => {
     });
     await waitUntil('the delivery', () => receiver.received.some((r) => r.body.data.job_id === job.id));
     const refused = await d.call('POST', '/v1/webhooks', { body: { url: 'https://10.0.0.1/', account: 'physics' } });
+    expect(refused.status).toBe(422);
+  });
+});
+
+describe.skipIf(postgres.skip)('webhooks from the Worker', () => {
+  let d: WorkerDeployment;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let secret = '';
+  beforeAll(async () => {
+    d = await startWorkerDeployment('webhooks_worker', {
+      args: ['--test-scheduled'],
+      vars: { CONDUCTOR_WEBHOOK_ALLOW: '127.0.0.1' },
+    });
+    receiver = await startReceiver(
+      () => secret,
+      () => 200,
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await receiver?.close();
+    await d?.stop();
+  }, 60_000);
+
+  it('sends from its Cron run, signed with Web Crypto, and refuses a private address', async () => {
+    await d.json(201, 'PUT', '/v1/partitions/batch', { body: {} });
+    const made = await d.json<{ id: string; secret: string }>(201, 'POST', '/v1/webhooks', {
+      body: { url: `${receiver.url}/worker`, account: 'physics' },
+    });
+    secret = made.secret;
+    const job = await d.json<{ id: string }>(201, 'POST', '/v1/jobs', {
+      body: { job: validJob(), script: '#!/bin/bash\necho hi' },
+    });
+    await waitUntil('the delivery', async () => {
+      const response = await fetch(`${d.worker.url}/__scheduled?cron=*+*+*+*+*`);
+      expect(response.status).toBe(200);
+      return receiver.received.some((r) => r.body.data.job_id === job.id);
+    });
+    const refused = await d.call('POST', '/v1/webhooks', { body: { url: 'https://192.168.0.1/', account: 'physics' } });
     expect(refused.status).toBe(422);
   });
 });
