@@ -249,6 +249,24 @@ for (const backend of await backends()) {
       await t.call('DELETE', `/v1/webhooks/${mine.body.id}`, { token: chemistry });
     });
 
+    it('sends only the states a subscription names; PATCH changes them, and refuses a URL as POST does', async () => {
+      const made = await subscribe({ url: `${receiver.url}/states`, account: 'physics', states: ['RUNNING'] });
+      secrets.set('current', made.body.secret as string);
+      const patch = (body: unknown) => t.call('PATCH', `/v1/webhooks/${made.body.id}`, { body });
+      const refused = await patch({ url: 'https://10.0.0.1/' });
+      expect(refused.status).toBe(422);
+      expect(((await refused.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe('url');
+      const changed = await patch({ states: ['CANCELLED'] });
+      expect(await changed.json()).toMatchObject({ url: `${receiver.url}/states`, states: ['CANCELLED'] });
+      const job = await t.submit();
+      expect((await t.call('POST', `/v1/jobs/${job}/cancel`)).status).toBeLessThan(300);
+      const mine = () => receiver.received.filter((r) => r.path === '/states');
+      await passUntil('the cancel', () => mine().length >= 1);
+      await pass();
+      expect(mine().map((r) => (r.body.data as unknown as { to_state: string }).to_state)).toEqual(['CANCELLED']);
+      await t.call('DELETE', `/v1/webhooks/${made.body.id}`);
+    });
+
     it("fails a delivery 24 hours after its first attempt; the job's later events then go on; redelivery revives it", async () => {
       const made = await subscribe({ url: `${receiver.url}/give-up`, account: 'physics' });
       secrets.set('current', made.body.secret as string);
