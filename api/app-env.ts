@@ -12,6 +12,7 @@ import type { FollowLeases } from './follows/follow-leases.js';
 import type { Principal } from './auth/principal.js';
 import type { PartitionCapacities } from './nodes/partition-capacity.js';
 import type { PartitionCatalog } from './partitions/partition-catalog.js';
+import type { ResolveHost, WebhookAllowList } from './webhooks/webhook-targets.js';
 
 /** What every handler can reach: built once by createApp from its dependencies. */
 export interface Services {
@@ -45,6 +46,8 @@ export interface Services {
   priority: PrioritySettings;
   /** The host's process-wide metrics (the Node host's); undefined on the Worker, which counts nothing in-process. */
   metrics: ApiMetrics | undefined;
+  /** Webhooks (api/webhooks/): where they may post, how names resolve (none on Workers), and waking the sender. */
+  webhooks: { allow: WebhookAllowList; resolve: ResolveHost | undefined; wake: () => void };
 }
 
 export interface EventStreamSettings {

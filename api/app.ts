@@ -67,6 +67,14 @@ import { registerUpdateToken } from './routes/v1/tokens/update.js';
 import { NO_FAULTS, type FaultInjector } from './fault-points.js';
 import { DEFAULT_EVENT_HUB_OPTIONS, EventHub } from './events/event-hub.js';
 import { registerEventStream } from './routes/v1/events/stream.js';
+import { registerCreateWebhook } from './webhooks/routes/create.js';
+import { registerDeleteWebhook } from './webhooks/routes/delete.js';
+import { registerWebhookDeliveries } from './webhooks/routes/deliveries.js';
+import { registerGetWebhook } from './webhooks/routes/get.js';
+import { registerListWebhooks } from './webhooks/routes/list.js';
+import { registerRedeliver } from './webhooks/routes/redeliver.js';
+import { registerUpdateWebhook } from './webhooks/routes/update.js';
+import { WebhookAllowList, type ResolveHost } from './webhooks/webhook-targets.js';
 import { registerMetrics, requestMetrics, type MetricsOptions } from './metrics/metrics-route.js';
 
 export interface AppDependencies {
@@ -125,6 +133,12 @@ export interface AppDependencies {
    * By default served here to admin tokens, with the database's gauges only.
    */
   metrics?: MetricsOptions;
+  /** CONDUCTOR_WEBHOOK_ALLOW (api/webhooks/webhook-targets.ts); none by default: public https targets only. */
+  webhookAllow?: WebhookAllowList;
+  /** The host's name resolution, to check a webhook's host by its addresses; none on Workers. */
+  resolveHost?: ResolveHost;
+  /** A delivery was queued again: the host's sender may send it now rather than at its next pass. */
+  wakeWebhooks?: () => void;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -177,6 +191,11 @@ export function createApp(deps: AppDependencies): App {
     },
     priority: deps.priority ?? DEFAULT_PRIORITY,
     metrics: deps.metrics?.registry,
+    webhooks: {
+      allow: deps.webhookAllow ?? WebhookAllowList.NONE,
+      resolve: deps.resolveHost,
+      wake: deps.wakeWebhooks ?? (() => {}),
+    },
     nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
@@ -243,6 +262,13 @@ export function createApp(deps: AppDependencies): App {
     registerGetAccount,
     registerPutAccount,
     registerDeleteAccount,
+    registerCreateWebhook,
+    registerListWebhooks,
+    registerGetWebhook,
+    registerUpdateWebhook,
+    registerDeleteWebhook,
+    registerWebhookDeliveries,
+    registerRedeliver,
     registerOriginalSubmit,
     registerOriginalQuery,
     registerOriginalCancel,

@@ -12,3 +12,4 @@ export { createConductorClient, type ConductorClient, type ConductorClientOption
 export { followLogs, type FollowOptions } from './follow-logs.js';
 export type { components, operations, paths } from './openapi.generated.js';
 export { submitJob, type SubmitOptions, type SubmitRequest, type SubmittedJob } from './submit-job.js';
+export { verifyWebhookSignature } from './webhook-signature.js';

@@ -57,6 +57,10 @@ describe('the OpenAPI contract', () => {
         '/v1/events',
         '/v1/tokens',
         '/v1/tokens/{id}',
+        '/v1/webhooks',
+        '/v1/webhooks/{id}',
+        '/v1/webhooks/{id}/deliveries',
+        '/v1/webhooks/{id}/deliveries/{delivery}/redeliver',
       ].sort(),
     );
     expect(document.components.schemas.Problem).toBeDefined();

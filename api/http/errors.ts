@@ -173,6 +173,18 @@ export class TokenNotFound extends ApiError {
   }
 }
 
+export class WebhookNotFound extends ApiError {
+  constructor(id: string) {
+    super(404, 'webhook_not_found', 'Webhook not found', `Webhook ${id} does not exist`);
+  }
+}
+
+export class DeliveryNotFound extends ApiError {
+  constructor(webhook: string, id: string) {
+    super(404, 'delivery_not_found', 'Delivery not found', `Webhook ${webhook} has no delivery ${id}`);
+  }
+}
+
 export class PartitionNotFound extends ApiError {
   constructor(name: string) {
     super(404, 'partition_not_found', 'Partition not found', `Partition ${name} does not exist`);

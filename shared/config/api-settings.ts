@@ -18,4 +18,9 @@ export const apiSettings = {
     .max(10_000)
     .default(16),
   CONDUCTOR_NODE_LEASE_SECONDS: nodeLeaseSetting,
+  // Checked entry by entry when the host starts (api/webhooks/webhook-targets.ts); here only its alphabet.
+  CONDUCTOR_WEBHOOK_ALLOW: z
+    .string()
+    .regex(/^[\s,0-9a-zA-Z.:/-]*$/, 'must be host names, addresses or CIDR ranges, separated by commas or spaces')
+    .optional(),
 };

@@ -9,6 +9,7 @@ import type { FaultInjector } from '../../api/fault-points.js';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.js';
 import type { FollowLeases } from '../../api/follows/follow-leases.js';
 import { DEFAULT_PRIORITY, type PrioritySettings } from '../../shared/config/priority-settings.js';
+import type { ResolveHost, WebhookAllowList } from '../../api/webhooks/webhook-targets.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './test-databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -87,6 +88,9 @@ export async function createTestApp(
     priority?: PrioritySettings;
     /** How often the event reader looks for events (api/events/event-hub.ts). */
     eventPollMs?: number;
+    /** Where webhooks may post (CONDUCTOR_WEBHOOK_ALLOW), and how their names resolve. */
+    webhookAllow?: WebhookAllowList;
+    resolveHost?: ResolveHost;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(backend, options);
@@ -108,6 +112,8 @@ export async function createTestApp(
     ...(options.faults ? { faults: options.faults } : {}),
     priority: options.priority ?? TYPED_PRIORITY,
     ...(options.eventPollMs ? { eventPollMs: options.eventPollMs } : {}),
+    ...(options.webhookAllow ? { webhookAllow: options.webhookAllow } : {}),
+    ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   });
   const call: TestApp['call'] = async (method, path, { token = ADMIN_TOKEN, body, rawBody } = {}) => {
     // Node endpoints are called as a daemon of this protocol calls them (other routes ignore the header).

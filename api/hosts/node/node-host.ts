@@ -28,7 +28,14 @@ import { openFollowLeases } from './follow-leases-store.js';
 import { startLocalNode, type LocalNode } from './local-node.js';
 import { ensureFirstAdminToken, ensureTokenFile } from './token-file.js';
 import { startReconcileLoop } from './reconcile-loop.js';
+import { resolveHost } from './resolve-host.js';
+import { startWebhookLoop } from './webhook-loop.js';
+import { DEFAULT_SENDER } from '../../webhooks/webhook-sender.js';
+import { WebhookAllowList } from '../../webhooks/webhook-targets.js';
 import { diskAssets, findConsoleBuild } from './disk-assets.js';
+
+// Retries come due at their own times: a second late is soon enough. New events wake the sender at once.
+const WEBHOOK_POLL_MS = 1000;
 
 export interface RunningNodeHost {
   url: string;
@@ -93,7 +100,17 @@ export async function startNodeHost(
     setMaxListeners(0, closing.signal);
     // GET /v1/events's reader reads as soon as an event commits (migration 0028's NOTIFY), not at its next poll.
     let wakeEvents = () => {};
-    const unlisten = await database.listen('conductor_events', () => wakeEvents());
+    const webhookAllow = WebhookAllowList.parse(config.CONDUCTOR_WEBHOOK_ALLOW);
+    const webhooks = startWebhookLoop(
+      db,
+      { ...DEFAULT_SENDER, allow: webhookAllow, resolve: resolveHost },
+      WEBHOOK_POLL_MS,
+      log,
+    );
+    const unlisten = await database.listen('conductor_events', () => {
+      wakeEvents();
+      webhooks.wake();
+    });
     const consoleBuild = findConsoleBuild();
     if (!consoleBuild) log('the web console is not built (npm run build:ui): /ui and /docs answer 503');
     const app = createApp({
@@ -112,6 +129,9 @@ export async function startNodeHost(
       nodeLeaseMs: config.CONDUCTOR_NODE_LEASE_SECONDS,
       priority,
       wakeEvents: (wake) => (wakeEvents = wake),
+      webhookAllow,
+      resolveHost,
+      wakeWebhooks: () => webhooks.wake(),
       metrics: {
         registry: metrics,
         token: config.CONDUCTOR_METRICS_TOKEN,
@@ -152,6 +172,7 @@ export async function startNodeHost(
         await new Promise<void>((done) => server.close(() => done()));
         if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
         await reconcileLoop.stop();
+        await webhooks.stop();
         await queues.close();
         await follows.close();
         await unlisten();
@@ -176,6 +197,7 @@ export async function startNodeHost(
         await new Promise<void>((done) => server.close(() => done()));
         if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
         await reconcileLoop.stop();
+        await webhooks.stop();
         await queues.close();
         await follows.close();
         await unlisten();

@@ -22,6 +22,9 @@ import type { App } from '../../app-env.js';
 import { RedisFollowLeases } from '../../follows/redis-follow-leases.js';
 import { HostMisconfigured } from '../../http/errors.js';
 import { Reconciler } from '../../reconciler.js';
+import { deliverWebhooks } from '../../webhooks/webhook-deliverer.js';
+import { DEFAULT_SENDER } from '../../webhooks/webhook-sender.js';
+import { WebhookAllowList } from '../../webhooks/webhook-targets.js';
 import { misconfiguredApp } from './misconfigured-app.js';
 import { workerAssets, type AssetsBinding } from './worker-assets.js';
 
@@ -46,6 +49,7 @@ export interface Env {
   CONDUCTOR_EVENT_RETENTION_DAYS?: string;
   CONDUCTOR_EVENT_MAX_ROWS?: string;
   CONDUCTOR_EVENT_STREAM_SECONDS?: string;
+  CONDUCTOR_WEBHOOK_ALLOW?: string;
   /** The console's build (wrangler.toml `[assets]`): served under /ui and /docs. */
   ASSETS?: AssetsBinding;
   /** The R2 bucket the nodes ship job output to (through R2's S3 endpoint); or the CONDUCTOR_S3_* variables. */
@@ -77,6 +81,8 @@ let configuration: WorkerConfig | HostMisconfigured | undefined;
 let app: App | undefined;
 let unconfigured: ReturnType<typeof misconfiguredApp> | undefined;
 let reconciler: Reconciler | undefined;
+// 32 deliveries a batch: well within a Cron run's 1,000 subrequests (Workers' limits).
+const WORKER_WEBHOOK_BATCHES = 8;
 
 /** The validated variables, or the 503 that names the missing and invalid ones. */
 function configurationOf(env: Env): WorkerConfig | HostMisconfigured {
@@ -126,6 +132,8 @@ function buildApp(env: Env, config: WorkerConfig): App {
     eventStreamMs: config.CONDUCTOR_EVENT_STREAM_SECONDS * 1000,
     // No registry: an isolate has no process-wide counters to offer, only the database's gauges.
     metrics: { onApi: true, token: config.CONDUCTOR_METRICS_TOKEN },
+    // No resolver: a Worker's fetch reaches no private range, so literal addresses and local names are what to check.
+    webhookAllow: WebhookAllowList.parse(config.CONDUCTOR_WEBHOOK_ALLOW),
   });
 }
 
@@ -197,6 +205,12 @@ export default {
     const database = openDatabase(config);
     try {
       await current.run(database.db);
+      // Webhooks go out from the Cron run, a bounded number per run (a Worker's CPU and subrequest limits).
+      await deliverWebhooks(
+        database.db,
+        { ...DEFAULT_SENDER, allow: WebhookAllowList.parse(config.CONDUCTOR_WEBHOOK_ALLOW), resolve: undefined },
+        WORKER_WEBHOOK_BATCHES,
+      );
     } finally {
       ctx.waitUntil(database.end());
     }
