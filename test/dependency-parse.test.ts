@@ -29,6 +29,13 @@ describe('parseDependency', () => {
       ],
     });
     expect(parseDependency('AFTERCORR:7').items).toEqual([{ kind: 'aftercorr', parentId: 7 }]);
+    // One array task as squeue shows it (Slurm 22.05 takes `afterok:47_2`).
+    const task = parseDependency('afterok:12_3:12');
+    expect(task.items).toEqual([
+      { kind: 'afterok', parentId: 12, task: 3 },
+      { kind: 'afterok', parentId: 12 },
+    ]);
+    expect(formatDependency(task.items, task.combine)).toBe('afterok:12_3,afterok:12');
   });
 
   it('keeps a repeated condition once, and writes the list back as sbatch does', () => {
@@ -62,7 +69,8 @@ describe('parseDependency', () => {
     ['afterok:-1', /not a job id/],
     ['afterok:+5', /not a job id/],
     ['afterok:7?afterany:8,afterok:9', /not both/],
-    ['afterok:12_3', /array task/],
+    ['afterok:12_x', /not a job id/],
+    ['afterok:_3', /not a job id/],
     ['afterburstbuffer:1', /burst buffers/],
     ['expand:1', /not a dependency type/],
   ])('refuses %j', (text, message) => {

@@ -468,6 +468,28 @@ for (const setup of await appsOnQueues()) {
       expect(await outcome(child)).toBe('released');
     });
 
+    it('names one array task as 123_7: waits for that task alone; an unknown task or index is refused', async () => {
+      const tasks = [await parent(), await parent()];
+      for (const [index, id] of tasks.entries()) {
+        await t.database.db
+          .update(jobs)
+          .set({ arrayJobId: Number(tasks[0]), arrayTaskId: index })
+          .where(eq(jobs.id, Number(id)));
+      }
+      const child = String((await submit({ dependency: `afterok:${tasks[0]}_1` })).id);
+      await runAndEnd(tasks[0]!, 'FAILED');
+      expect(await outcome(child)).toBe('waiting');
+      await runAndEnd(tasks[1]!, 'COMPLETED');
+      expect(await outcome(child)).toBe('released');
+      const refused = await json(
+        t.call('POST', '/v1/jobs', {
+          body: { job: smallJob(PARTITION, { dependency: `afterok:${tasks[0]}_9` }), script: '#!/bin/bash\ntrue' },
+        }),
+        422,
+      );
+      expect(refused.errors[0]).toMatchObject({ field: 'job.dependency', message: expect.stringContaining('_9') });
+    });
+
     it('the reconciler settles a waiting job whose parent ended without settling it (a crash between the two)', async () => {
       const p = await parent();
       const child = Number((await submit({ dependency: `afterok:${p}` })).id);

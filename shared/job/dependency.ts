@@ -8,7 +8,8 @@
  *   COMPLETED parent can never satisfy it;
  * - `aftercorr`: a task of this array after the parent array's task of the same index COMPLETED (as afterok);
  * - `singleton`: no other job of the same name and user is running.
- * A parent id that is an array's id (its first task's, Slurm's ArrayJobId) stands for every task of that array.
+ * A parent id that is an array's id (its first task's, Slurm's ArrayJobId) stands for every task of that array; one
+ * task is named as squeue shows it, `123_7` (the API resolves it to that task's own job id at submit).
  * Slurm's `+time` delay (`after:12+5`: released that many minutes after the parent started) and `afterburstbuffer`
  * are refused: there is no delayed release or burst buffer here.
  *
@@ -30,8 +31,10 @@ export type DependencyKind = (typeof DEPENDENCY_KINDS)[number];
 /** One condition: on one parent (a job, or every task of an array), or `singleton` (no parent). */
 export interface DependencyItem {
   kind: DependencyKind;
-  /** The parent's job id; null for singleton. */
+  /** The parent's job id (with `task`, the array's id); null for singleton. */
   parentId: number | null;
+  /** Named as `123_7`: the index of the parent array's task meant, until it is resolved to the task's own job id. */
+  task?: number;
 }
 
 export interface Dependency {
@@ -61,7 +64,7 @@ export function parseDependency(value: string): Dependency {
   const seen = new Set<string>();
   for (const part of value.split(combine === 'any' ? '?' : ',')) {
     for (const item of parseItem(part)) {
-      const key = `${item.kind}:${item.parentId}`;
+      const key = `${item.kind}:${item.parentId}${item.task === undefined ? '' : `_${item.task}`}`;
       if (seen.has(key)) continue;
       seen.add(key);
       items.push(item);
@@ -90,7 +93,14 @@ function parseItem(part: string): DependencyItem[] {
   if (ids.length === 0 || (ids.length === 1 && ids[0] === '')) {
     throw new DependencyError(`${kind} needs at least one job id (${kind}:12)`);
   }
-  return ids.map((id) => ({ kind: kind as DependencyKind, parentId: parseJobId(kind, id) }));
+  return ids.map((id) => ({ kind: kind as DependencyKind, ...parseParent(kind, id) }));
+}
+
+/** A parent: a job id, or an array's task as squeue shows it (`123_7`). */
+function parseParent(kind: string, id: string): Pick<DependencyItem, 'parentId' | 'task'> {
+  const task = /^(\d+)_(\d+)$/.exec(id);
+  if (task === null) return { parentId: parseJobId(kind, id) };
+  return { parentId: parseJobId(kind, task[1]!), task: Number(task[2]) };
 }
 
 function parseJobId(kind: string, id: string): number {
@@ -101,9 +111,6 @@ function parseJobId(kind: string, id: string): number {
         : `${kind}:${echo(id)}: a +time delay applies only to after in Slurm (which ignores it on ${kind}); give the job id alone`,
     );
   }
-  if (/^\d+_\d+$/.test(id)) {
-    throw new DependencyError(`${kind}:${id}: name an array task by its own job id, or the whole array by its id`);
-  }
   if (!/^\d+$/.test(id) || Number(id) < 1 || Number(id) > MAX_JOB_ID) {
     throw new DependencyError(`${kind}: "${echo(id)}" is not a job id`);
   }
@@ -113,6 +120,10 @@ function parseJobId(kind: string, id: string): number {
 /** The list as sbatch writes it, each item with its parent: `afterok:12,afterany:14`. */
 export function formatDependency(items: readonly DependencyItem[], combine: Dependency['combine']): string {
   return items
-    .map((item) => (item.parentId === null ? item.kind : `${item.kind}:${item.parentId}`))
+    .map((item) =>
+      item.parentId === null
+        ? item.kind
+        : `${item.kind}:${item.parentId}${item.task === undefined ? '' : `_${item.task}`}`,
+    )
     .join(combine === 'any' ? '?' : ',');
 }

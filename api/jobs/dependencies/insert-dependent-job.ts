@@ -11,7 +11,7 @@
  */
 import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../shared/db/database.js';
-import { bigintArray } from '../../../shared/db/pg-array.js';
+import { bigintArray, intArray } from '../../../shared/db/pg-array.js';
 import { queryRows } from '../../../shared/db/query-rows.js';
 import { jobs } from '../../../shared/db/schema.js';
 import type { Dependency } from '../../../shared/job/dependency.js';
@@ -35,10 +35,9 @@ export async function insertSubmittedJob(
   options: Parameters<typeof insertJobWithinLimits>[3],
   viewer: string | undefined,
 ): Promise<JobSummaryRow> {
-  const { dependency } = spec;
-  if (dependency === null) return insertJobWithinLimits(db, spec, actor, options);
+  if (spec.dependency === null) return insertJobWithinLimits(db, spec, actor, options);
   return db.transaction(async (tx) => {
-    await lockParents(tx, dependency, viewer);
+    const dependency = await lockParents(tx, spec.dependency!, viewer);
     const singleton = dependency.items.some((item) => item.kind === 'singleton');
     // Before the settle reads whether a job of its name runs: a run ending meanwhile then sees this job (settle-dependents.ts).
     if (singleton) await lockSingletonNames(tx, [{ name: spec.name, user: spec.user }]);
@@ -68,18 +67,20 @@ export async function insertConditions(
 }
 
 /**
- * Marks the parents (every task of a parent array) as having dependents, locking them in id order until the commit;
- * throws ValidationFailed (422, `field`: job.dependency at submit) naming those the submitter cannot see (the mark is
- * rolled back with the caller's transaction).
+ * Marks the parents (every task of a parent array) as having dependents, locking them in id order until the commit,
+ * and answers the dependency with each array task named `123_7` as its own job id. Throws ValidationFailed (422,
+ * `field`: job.dependency at submit) naming those the submitter cannot see (the mark is rolled back with the caller's
+ * transaction).
  */
 export async function lockParents(
   tx: Database,
-  dependency: Dependency,
+  named: Dependency,
   viewer: string | undefined,
   field = 'job.dependency',
-): Promise<void> {
+): Promise<Dependency> {
+  const dependency = await resolveTasks(tx, named, viewer, field);
   const ids = [...new Set(dependency.items.flatMap((item) => (item.parentId === null ? [] : [item.parentId])))];
-  if (ids.length === 0) return;
+  if (ids.length === 0) return dependency;
   const rows = await queryRows(
     tx,
     sql`WITH locked AS (
@@ -104,4 +105,40 @@ export async function lockParents(
       },
     ]);
   }
+  return dependency;
+}
+
+/** The dependency with its `123_7` parents as the tasks' own job ids; ValidationFailed naming a task not there. */
+async function resolveTasks(
+  tx: Database,
+  dependency: Dependency,
+  viewer: string | undefined,
+  field: string,
+): Promise<Dependency> {
+  const named = dependency.items.filter((item) => item.task !== undefined);
+  if (named.length === 0) return dependency;
+  const rows = await queryRows(
+    tx,
+    sql`SELECT t.id, t.array_job_id, t.array_task_id FROM jobs t
+        JOIN unnest(${bigintArray(named.map((item) => item.parentId!))}, ${intArray(named.map((item) => item.task!))})
+          AS ref(array_job_id, array_task_id)
+          ON t.array_job_id = ref.array_job_id AND t.array_task_id = ref.array_task_id
+        ${viewer === undefined ? sql`` : sql`WHERE t.account = ${viewer}`}`,
+  );
+  const ids = new Map(rows.map((row) => [`${String(row.array_job_id)}_${String(row.array_task_id)}`, Number(row.id)]));
+  const missing = named.map((item) => `${item.parentId}_${item.task}`).filter((task) => !ids.has(task));
+  if (missing.length > 0) {
+    throw new ValidationFailed([
+      {
+        field,
+        message: `no array task ${missing.join(', ')}${viewer === undefined ? '' : ` in account "${viewer}"`}`,
+      },
+    ]);
+  }
+  return {
+    combine: dependency.combine,
+    items: dependency.items.map(({ kind, parentId, task }) =>
+      task === undefined ? { kind, parentId } : { kind, parentId: ids.get(`${parentId}_${task}`)! },
+    ),
+  };
 }

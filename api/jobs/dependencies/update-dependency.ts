@@ -56,10 +56,10 @@ export async function replaceDependency(
   );
   const from = old.length === 0 ? null : formatDependency(old.map(item), old[0]!.any_of === true ? 'any' : 'all');
   const killOnInvalid = old.length === 0 || old.every((row) => row.kill_on_invalid === true);
-  const dependency = text === '' ? null : parseDependency(text);
+  const named = text === '' ? null : parseDependency(text);
+  // Unknown first: a later job of another account is as unknown as a missing one, never named as later.
+  const dependency = named === null ? null : await lockParents(tx, named, viewer, 'dependency');
   if (dependency !== null) {
-    // Unknown first: a later job of another account is as unknown as a missing one, never named as later.
-    await lockParents(tx, dependency, viewer, 'dependency');
     refuseCycles(
       job,
       dependency.items.flatMap((entry) => (entry.parentId === null ? [] : [entry.parentId])),
