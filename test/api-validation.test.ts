@@ -262,6 +262,20 @@ for (const backend of await backends()) {
       expect(await response.json()).toMatchObject({ code: 'malformed_body' });
     });
 
+    it('reads an optional body sent empty with a JSON type as none (hold, drain); malformed is still a 400', async () => {
+      const submitted = await t.call('POST', '/v1/jobs', { body: { job: validJob(), script } });
+      const { id } = await submitted.json();
+      const held = await t.call('POST', `/v1/jobs/${id}/hold`, { rawBody: '' });
+      expect(held.status).toBe(200);
+      expect((await held.json()).job.reason).toBe('JobHeldAdmin');
+      expect((await t.call('POST', `/v1/jobs/${id}/hold`, { rawBody: '{' })).status).toBe(400);
+      const beat = await t.call('POST', '/v1/nodes/n-empty/heartbeat', {
+        body: { cpus: 1, memory_mb: 1024, partitions: ['default'] },
+      });
+      expect(beat.status).toBeLessThan(300);
+      expect((await t.call('POST', '/v1/nodes/n-empty/drain', { rawBody: ' ' })).status).toBe(200);
+    });
+
     it('answers a body over the size limit with 413', async () => {
       const before = await jobCount();
       const response = await t.call('POST', '/v1/jobs', {

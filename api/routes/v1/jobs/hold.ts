@@ -4,6 +4,7 @@ import { requirePrincipal } from '../../../auth/require-principal.js';
 import { holdArray, releaseArray } from '../../../jobs/array-holds.js';
 import { holdJob, releaseJob } from '../../../jobs/hold-jobs.js';
 import { jobTarget } from '../../../jobs/job-target.js';
+import { emptyJsonBodyIsNone } from '../../../http/body-screen.js';
 import { problemResponses } from '../../../http/problem.js';
 import { jobView } from './job-view.js';
 import { ArrayHoldResult, HoldRequest, HoldResult, JobIdParam } from './schema.js';
@@ -23,7 +24,7 @@ const holdRoute = createRoute({
     "The job stays PENDING and is not started until released, as scontrol hold and uhold: reason JobHeldUser for a user token (its own account's jobs), JobHeldAdmin for an admin token (only an admin may release that), or JobHeldUser when the admin asks for a user's hold (`user_hold`, scontrol uhold). A user's hold leaves an admin's as it is; an admin's hold makes a user's an admin's, and an admin's user hold an admin's a user's. A wait the hold replaces (a begin time, a dependency) comes back at the release. Holding a held job changes nothing; a job that is not PENDING is a 409." +
     ARRAYS,
   security: [{ bearer: [] }],
-  middleware: [requirePrincipal('admin', 'user')] as const,
+  middleware: [requirePrincipal('admin', 'user'), emptyJsonBodyIsNone] as const,
   request: {
     params: JobIdParam,
     body: { required: false, content: { 'application/json': { schema: HoldRequest } } },

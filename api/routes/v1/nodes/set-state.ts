@@ -9,6 +9,7 @@ import { setNodeState } from '../../../nodes/set-node-state.js';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../../app-env.js';
 import { Node, NodeParam, nodeView } from './schema.js';
+import { emptyJsonBodyIsNone } from '../../../http/body-screen.js';
 
 const SUMMARIES = {
   drain:
@@ -39,7 +40,7 @@ function stateRoute<Request extends { params: typeof NodeParam }>(action: keyof 
     tags: ['Nodes'],
     summary: SUMMARIES[action],
     security: [{ bearer: [] }],
-    middleware: [requirePrincipal('admin')] as const,
+    middleware: [requirePrincipal('admin'), emptyJsonBodyIsNone] as const,
     request,
     responses: {
       200: { description: 'The node', content: { 'application/json': { schema: Node } } },
