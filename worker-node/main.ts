@@ -32,6 +32,10 @@ try {
 const log = pinoLogger({ level: config.CONDUCTOR_LOG_LEVEL, format: config.CONDUCTOR_LOG_FORMAT }).child({
   node: config.CONDUCTOR_NODE_NAME,
 });
+// Why the process ends goes to stderr, where a supervisor (and a person at the terminal) looks for it.
+const fatal = pinoLogger({ level: 'error', format: config.CONDUCTOR_LOG_FORMAT, destination: process.stderr }).child({
+  node: config.CONDUCTOR_NODE_NAME,
+});
 const api = new NodeApi({
   url: config.CONDUCTOR_API_URL,
   token: config.CONDUCTOR_NODE_TOKEN,
@@ -63,13 +67,13 @@ const metricsServer =
     port: config.CONDUCTOR_METRICS_PORT!,
     token: config.CONDUCTOR_METRICS_TOKEN,
   }).catch((error: Error) => {
-    log.error(`start-up failed: ${error.message}`);
+    fatal.error(`start-up failed: ${error.message}`);
     process.exit(1);
   }));
 try {
   await daemon.start();
 } catch (error) {
-  log.error(`start-up failed: ${(error as Error).message}`);
+  fatal.error(`start-up failed: ${(error as Error).message}`);
   process.exit(1);
 }
 const wake =
@@ -96,13 +100,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     log.info(`${signal}: no more claims; running jobs keep running`);
     setTimeout(() => {
-      log.error(`stop took over ${deadlineMs} ms: exiting now`);
+      fatal.error(`stop took over ${deadlineMs} ms: exiting now`);
       process.exit(1);
     }, deadlineMs).unref();
     Promise.all([daemon.stop(), wake?.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       (error: Error) => {
-        log.error(`stop failed: ${error.message}`);
+        fatal.error(`stop failed: ${error.message}`);
         process.exit(1);
       },
     );

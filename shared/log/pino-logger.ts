@@ -12,8 +12,8 @@ export type LogFormat = 'json' | 'pretty' | 'auto';
 export interface PinoLoggerOptions {
   level: LogLevel;
   format: LogFormat;
-  /** Where lines go: stdout by default. */
-  destination?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where lines go, as a file descriptor (process.stdout, process.stderr, an open file): stdout by default. */
+  destination?: { fd: number; isTTY?: boolean };
 }
 
 // pino's redaction names paths, not keys: a key is censored at the top, in one object (headers), or two deep.
@@ -31,7 +31,7 @@ export function pinoLogger(options: PinoLoggerOptions): Logger {
     ? pino(
         base,
         // In this thread, not a transport's worker: a line is out before the process may exit.
-        pretty({ sync: true, destination, colorize: destination.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' }),
+        pretty({ sync: true, destination: destination.fd, colorize: destination.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' }),
       )
     : pino(
         {
@@ -40,14 +40,9 @@ export function pinoLogger(options: PinoLoggerOptions): Logger {
           formatters: { level: (label) => ({ level: label }) },
           timestamp: pino.stdTimeFunctions.isoTime,
         },
-        pino.destination({ dest: destinationFd(destination), sync: true }),
+        pino.destination({ dest: destination.fd, sync: true }),
       );
   return wrap(logger);
-}
-
-function destinationFd(destination: NodeJS.WritableStream): number {
-  const fd = (destination as { fd?: number }).fd;
-  return typeof fd === 'number' ? fd : 1;
 }
 
 function wrap(logger: Pino): Logger {

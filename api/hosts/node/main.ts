@@ -17,8 +17,10 @@ try {
 }
 
 const log = pinoLogger({ level: config.CONDUCTOR_LOG_LEVEL, format: config.CONDUCTOR_LOG_FORMAT });
+// Why the process ends goes to stderr, where a supervisor (and a person at the terminal) looks for it.
+const fatal = pinoLogger({ level: 'error', format: config.CONDUCTOR_LOG_FORMAT, destination: process.stderr });
 const host = await startNodeHost(config, log).catch((error: Error) => {
-  log.error(`start-up failed: ${error.message}`);
+  fatal.error(`start-up failed: ${error.message}`);
   process.exit(1);
 });
 
@@ -32,13 +34,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     log.info(`${signal}: stopping`);
     setTimeout(() => {
-      log.error(`stop took over ${STOP_DEADLINE_MS} ms: exiting now`);
+      fatal.error(`stop took over ${STOP_DEADLINE_MS} ms: exiting now`);
       process.exit(1);
     }, STOP_DEADLINE_MS).unref();
     host.stop().then(
       () => process.exit(0),
       (error: Error) => {
-        log.error(`stop failed: ${error.message}`);
+        fatal.error(`stop failed: ${error.message}`);
         process.exit(1);
       },
     );
