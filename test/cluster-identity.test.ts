@@ -134,7 +134,10 @@ describe.skipIf(postgres!.skip)('an API whose database has jobs from before clus
       // Its own store (where its old output is): claimed for its cluster, and it starts.
       const ownDir = mkdtempSync(join(tmpdir(), 'conductor-own-'));
       try {
-        const host = await startNodeHost(await config(ownDir), messageLogger((line) => lines.push(line)));
+        const host = await startNodeHost(
+          await config(ownDir),
+          messageLogger((line) => lines.push(line)),
+        );
         await host.stop();
         const cluster = /cluster ([0-9a-f-]{36})/.exec(lines.join('\n'))![1]!;
         expect(refused!.message).toContain(cluster);

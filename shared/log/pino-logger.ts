@@ -31,7 +31,12 @@ export function pinoLogger(options: PinoLoggerOptions): Logger {
     ? pino(
         base,
         // In this thread, not a transport's worker: a line is out before the process may exit.
-        pretty({ sync: true, destination: destination.fd, colorize: destination.isTTY === true, translateTime: 'SYS:HH:MM:ss.l' }),
+        pretty({
+          sync: true,
+          destination: destination.fd,
+          colorize: destination.isTTY === true,
+          translateTime: 'SYS:HH:MM:ss.l',
+        }),
       )
     : pino(
         {
