@@ -6,11 +6,11 @@ import { LOG_LEVELS, REDACTED, REDACTED_KEYS, type LogFields, type LogLevel, typ
 
 const SECRET = new Set<string>(REDACTED_KEYS);
 
-/** `write`: where a line goes (console.log on the Worker). */
+/** `write`: where a line goes; by default the console method of its level, which Workers Logs record as its level. */
 export function jsonLinesLogger(
   level: LogLevel = 'info',
   bound: LogFields = {},
-  write: (line: string) => void = (line) => console.log(line),
+  write: (line: string, level: LogLevel) => void = (line, at) => console[at](line),
 ): Logger {
   const least = LOG_LEVELS.indexOf(level);
   const at =
@@ -18,7 +18,10 @@ export function jsonLinesLogger(
     (message: string, fields?: LogFields): void => {
       if (LOG_LEVELS.indexOf(name) < least) return;
       const line = { level: name, time: new Date().toISOString(), ...bound, ...fields, msg: message };
-      write(JSON.stringify(line, (key, value: unknown) => (SECRET.has(key.toLowerCase()) ? REDACTED : value)));
+      write(
+        JSON.stringify(line, (key, value: unknown) => (SECRET.has(key.toLowerCase()) ? REDACTED : value)),
+        name,
+      );
     };
   return {
     debug: at('debug'),
