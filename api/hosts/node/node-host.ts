@@ -64,7 +64,7 @@ export async function startNodeHost(
       poolSize: config.CONDUCTOR_DB_POOL_SIZE,
     });
     const applied = await migrate(database.migrations, await loadMigrations());
-    if (applied.length) log.info(`migrations applied: ${applied.join(', ')}`, { migrations: applied });
+    if (applied.length) log.info(`migrations applied: ${applied.join(', ')}`);
     const clusterId = await readClusterId(database.db);
     // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
     const logs = openLogStore(config, join(dataDir, 'logs'));
