@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PrioritySettings } from '../shared/config/priority-settings.js';
 import type { Database } from '../shared/db/database.js';
+import type { Logger } from '../shared/log/logger.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import type { JobQueue } from '../shared/queue/job-queue.js';
 import type { Authenticator } from './auth/authenticator.js';
@@ -48,6 +49,8 @@ export interface Services {
   metrics: ApiMetrics | undefined;
   /** Webhooks (api/webhooks/): where they may post, how names resolve (none on Workers), and waking the sender. */
   webhooks: { allow: WebhookAllowList; resolve: ResolveHost | undefined; wake: () => void };
+  /** The host's logger (shared/log/): what is logged outside a request's own logger. */
+  logger: Logger;
 }
 
 export interface EventStreamSettings {
@@ -70,6 +73,8 @@ export interface AppEnv {
     db: Database;
     principal: Principal;
     requestId: string;
+    /** The host's logger with this request's id bound (request-log.ts). */
+    logger: Logger;
     /** The node protocol version of a node endpoint's request. */
     protocol: number;
     /** Set on the original SCNS-Conductor's paths: their errors keep the original's shapes. */

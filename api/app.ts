@@ -7,6 +7,9 @@ import { DEFAULT_PRIORITY, type PrioritySettings } from '../shared/config/priori
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { jsonLinesLogger } from '../shared/log/json-lines-logger.js';
+import type { Logger } from '../shared/log/logger.js';
+import { requestLog } from './http/request-log.js';
 import { clusterIdSource } from '../shared/db/cluster-id.js';
 import { DEFAULT_NODE_LEASE_SECONDS, type NodeLeaseMs } from '../shared/config/node-lease-setting.js';
 import type { LogStore } from '../shared/logs/log-store.js';
@@ -139,6 +142,11 @@ export interface AppDependencies {
   resolveHost?: ResolveHost;
   /** A delivery was queued again: the host's sender may send it now rather than at its next pass. */
   wakeWebhooks?: () => void;
+  /**
+   * The host's logger (shared/log/): a line per request at info, warnings and faults. By default JSON lines through
+   * console.log at warn and above, so that an app built without one (tests) says what went wrong and no more.
+   */
+  logger?: Logger;
 }
 
 // A 1 MiB script escaped into JSON, plus an environment: generous, and still far from exhausting a Worker.
@@ -196,6 +204,7 @@ export function createApp(deps: AppDependencies): App {
       resolve: deps.resolveHost,
       wake: deps.wakeWebhooks ?? (() => {}),
     },
+    logger: deps.logger ?? jsonLinesLogger('warn'),
     nodeLeaseMs: deps.nodeLeaseMs === undefined ? DEFAULT_NODE_LEASE_SECONDS * 1000 : deps.nodeLeaseMs,
     authenticator: new Authenticator({
       adminToken: deps.adminToken,
@@ -206,6 +215,7 @@ export function createApp(deps: AppDependencies): App {
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId());
+  app.use(requestLog(services.logger));
   // First after the id: a request refused by any later middleware is counted too.
   if (deps.metrics?.registry) app.use(requestMetrics(deps.metrics.registry));
   // Before everything else, so that a preflight is answered without a token and errors carry the CORS headers too.

@@ -14,6 +14,7 @@ import { Journal } from '../worker-node/journal.js';
 import { ApiRefused } from '../worker-node/node-api.js';
 import type { RunRecord } from '../worker-node/run-record.js';
 import { RunTable, type Run } from '../worker-node/run-table.js';
+import { silentLogger } from '../shared/log/logger.js';
 
 const nodeJob = (id: number): NodeJob => ({
   id: String(id),
@@ -90,7 +91,7 @@ describe('the claim loop and the confirm sequence', () => {
         notifyLaunch();
       },
       busy: () => {},
-      log: () => {},
+      log: silentLogger,
     });
     table.loop = loop;
     loops.push(loop);

@@ -6,6 +6,7 @@ import { ClaimPacer } from '../worker-node/claim-pacer.js';
 import { DaemonLoop } from '../worker-node/daemon-loop.js';
 import { deleteKeys, REDIS_URL, redisUnreachable } from './helpers/test-redis.js';
 import { waitUntil as waitUntilNamed } from './helpers/wait-for.js';
+import { silentLogger } from '../shared/log/logger.js';
 
 describe('the claim pacer', () => {
   it('backs off while claims find nothing, up to the maximum, and starts over when one finds work', () => {
@@ -71,7 +72,7 @@ describe.skipIf(unreachable)('waking idle nodes on a TCP Redis', () => {
         pacer.record(false);
         return pacer.waitMs();
       },
-      log: () => {},
+      log: silentLogger,
     });
     closers.push(() => loop.stop());
     const woken: string[] = [];

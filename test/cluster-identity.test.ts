@@ -18,6 +18,8 @@ import { bundled } from './helpers/bundled.js';
 import { nodeArgs } from './helpers/child-server.js';
 import { backends } from './helpers/test-databases.js';
 import { startTestApi, testNodes, waitForState, type TestApi, type TestNodes } from './helpers/test-node.js';
+import { silentLogger } from '../shared/log/logger.js';
+import { messageLogger } from './helpers/message-logger.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -122,7 +124,7 @@ describe.skipIf(postgres!.skip)('an API whose database has jobs from before clus
       // Another cluster with jobs from before claimed the store's old keys.
       const other = randomUUID();
       await claimLegacyKeys(new FileLogStore(logDir), other);
-      const refused = await startNodeHost(await config(logDir), () => {}).then(
+      const refused = await startNodeHost(await config(logDir), silentLogger).then(
         (host) => host.stop().then(() => undefined),
         (error: Error) => error,
       );
@@ -132,7 +134,10 @@ describe.skipIf(postgres!.skip)('an API whose database has jobs from before clus
       // Its own store (where its old output is): claimed for its cluster, and it starts.
       const ownDir = mkdtempSync(join(tmpdir(), 'conductor-own-'));
       try {
-        const host = await startNodeHost(await config(ownDir), (line) => lines.push(line));
+        const host = await startNodeHost(
+          await config(ownDir),
+          messageLogger((line) => lines.push(line)),
+        );
         await host.stop();
         const cluster = /cluster ([0-9a-f-]{36})/.exec(lines.join('\n'))![1]!;
         expect(refused!.message).toContain(cluster);

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DaemonLoop, LoopStartedTwice } from '../worker-node/daemon-loop.js';
+import { silentLogger } from '../shared/log/logger.js';
+import { messageLogger } from './helpers/message-logger.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -19,7 +21,7 @@ function recordedLoop(sleeps: number[], pass?: () => Promise<void>) {
       await pass?.();
       return sleeps.length > 1 ? sleeps.shift()! : sleeps[0]!;
     },
-    log: (line) => lines.push(line),
+    log: messageLogger((line) => lines.push(line)),
   });
   return { loop, passes, lines };
 }
@@ -127,9 +129,9 @@ describe('a daemon loop', () => {
         passes.push(Date.now());
         throw new Error('broken');
       },
-      log: () => {
+      log: messageLogger(() => {
         throw new Error('log broken too');
-      },
+      }),
     });
     loop.start();
     await vi.advanceTimersByTimeAsync(350);
@@ -145,7 +147,7 @@ describe('a daemon loop', () => {
         answers.push(await loop.pause(2000));
         return Infinity;
       },
-      log: () => {},
+      log: silentLogger,
     });
     loop.start();
     await vi.advanceTimersByTimeAsync(500);

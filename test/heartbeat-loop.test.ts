@@ -5,6 +5,7 @@ import type { RunId } from '../shared/protocol/run-id.js';
 import { HeartbeatLoop, heartbeatDelayMs } from '../worker-node/heartbeat-loop.js';
 import { ApiUnavailable, ProtocolMismatch } from '../worker-node/node-api.js';
 import { ClusterMismatch } from '../worker-node/node-cluster.js';
+import { messageLogger } from './helpers/message-logger.js';
 
 describe('the heartbeat interval', () => {
   it('is the configured one while jobs run, ten times it when idle, never over 10 s', () => {
@@ -59,7 +60,7 @@ describe('the heartbeat loop', () => {
       stateChanged: () => stateChanges++,
       kill: (key, reason) => kills.push(`${key} ${reason}`),
       leaseRenewed: (sentAt, seconds) => leases.push({ sentAt: sentAt - start, seconds }),
-      log: (line) => lines.push(line),
+      log: messageLogger((line) => lines.push(line)),
     });
     return { loop, beats, running, ended, confirmed, kills, lines, leases, stateChanges: () => stateChanges };
   }

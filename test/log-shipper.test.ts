@@ -26,6 +26,8 @@ import {
 } from '../shared/logs/log-store.js';
 import { LogShipper, ShipperStopped } from '../worker-node/log-shipper.js';
 import { waitUntil } from './helpers/wait-for.js';
+import { silentLogger } from '../shared/log/logger.js';
+import { messageLogger } from './helpers/message-logger.js';
 
 class RecordingStore implements LogStore {
   readonly puts: { offset: number; bytes: string }[] = [];
@@ -77,7 +79,7 @@ function setUp() {
   const store = new RecordingStore(new FileLogStore(join(dir, 'store')));
   const out = join(dir, 'job.out');
   const shipper = async () => {
-    const made = new LogShipper({ store, dir: join(dir, 'shipped'), flushMs: 20, chunkBytes: 4096, log: () => {} });
+    const made = new LogShipper({ store, dir: join(dir, 'shipped'), flushMs: 20, chunkBytes: 4096, log: silentLogger });
     shippers.push(made);
     await made.start();
     made.track('7-1', { jobId: 7, attempt: 1 }, [{ stream: 'stdout', path: out, base: 0 }]);
@@ -164,7 +166,7 @@ describe('the log shipper', () => {
       dir: join(out, '..', 'shipped'),
       flushMs: 20,
       chunkBytes: 4096,
-      log: (line) => lines.push(line),
+      log: messageLogger((line) => lines.push(line)),
     });
     shippers.push(shipping);
     await shipping.start();
@@ -191,7 +193,7 @@ describe('the log shipper', () => {
       dir: join(out, '..', 'j'),
       flushMs: 20,
       chunkBytes: 4096,
-      log: () => {},
+      log: silentLogger,
     });
     shippers.push(shipping);
     await shipping.start();
@@ -222,7 +224,7 @@ describe("the log shipper ships only the file the job opened (its owner controls
       dir: join(dir, 'shipped'),
       flushMs: 20,
       chunkBytes: 4096,
-      log: (line) => lines.push(line),
+      log: messageLogger((line) => lines.push(line)),
     });
     shippers.push(shipper);
     await shipper.start();

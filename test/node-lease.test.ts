@@ -10,6 +10,7 @@ import { readNodeHostConfig } from '../shared/config/node-host-config.js';
 import { parseNodeLease } from '../shared/config/node-lease-setting.js';
 import { heartbeatDelayMs } from '../worker-node/heartbeat-loop.js';
 import { leaseDeadlines, NodeLease, readLeaseFile } from '../worker-node/node-lease.js';
+import { silentLogger } from '../shared/log/logger.js';
 
 describe('a lease’s deadlines', () => {
   it('the default 300 s with the default 10 s kill grace: the daemon stops runs 25 s before its end, wrappers 5 s', () => {
@@ -51,7 +52,7 @@ describe('the node lease', () => {
       file: join(dir, 'lease'),
       killGraceMs: 500,
       expiring: () => stops.push(clock.now),
-      log: () => {},
+      log: silentLogger,
       now: () => clock.now,
       setTimer: (run, ms) => {
         const timer = { at: clock.now + ms, run };
@@ -101,7 +102,7 @@ describe('the node lease', () => {
       file: first.file,
       killGraceMs: 500,
       expiring: () => second.stops.push(1),
-      log: () => {},
+      log: silentLogger,
       now: () => 3000,
       setTimer: (run, ms) => {
         // Its stop deadline (2500) has passed: at once.

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NodeEvent } from '../shared/protocol/events.js';
 import { ApiRefused, ApiUnavailable } from '../worker-node/node-api.js';
 import { Outbox } from '../worker-node/outbox.js';
+import { messageLogger } from './helpers/message-logger.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -32,7 +33,7 @@ function outboxOf(failure: () => Error | undefined) {
       if (error) throw error;
     },
     acknowledged: async (_key, count) => void events.splice(0, count),
-    log: (line) => lines.push(line),
+    log: messageLogger((line) => lines.push(line)),
   });
   return { outbox, events, sends, lines };
 }

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelJob } from '../api/jobs/cancel-job.js';
 import { jobEvents } from '../shared/db/schema.js';
+import { silentLogger } from '../shared/log/logger.js';
 import { moveJob } from './helpers/job-states.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backends } from './helpers/test-databases.js';
@@ -73,7 +74,7 @@ describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', 
       `${mark}, j AS (UPDATE jobs SET state = 'CANCELLED', end_time = now() FROM mark WHERE id = $1 RETURNING id, attempt)
        INSERT INTO job_events (job_id, attempt, from_state, to_state, actor, reason)
        SELECT id, attempt, 'PENDING', 'CANCELLED', 'other', 'race' FROM j`,
-      () => cancelJob(t.database.db, t.queue, Number(id), 'test', undefined),
+      () => cancelJob(t.database.db, { queue: t.queue, logger: silentLogger }, Number(id), 'test', undefined),
     );
     expect(result.effect).toBe('none');
     expect((await eventsOf(id)).filter((e) => e.toState === 'CANCELLED')).toHaveLength(1);
@@ -83,7 +84,7 @@ describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', 
     const id = await t.submit();
     await moveJob(t.database.db, id, 'RUNNING');
     const result = await race(id, `${mark} UPDATE jobs SET state = 'PENDING' FROM mark WHERE id = $1`, () =>
-      cancelJob(t.database.db, t.queue, Number(id), 'test', undefined),
+      cancelJob(t.database.db, { queue: t.queue, logger: silentLogger }, Number(id), 'test', undefined),
     );
     expect(result.effect).toBe('cancelled');
     expect(result.job.state).toBe('CANCELLED');
@@ -93,7 +94,7 @@ describe.skipIf(postgres!.skip)('writes that wait for a row lock, on Postgres', 
     const id = await t.submit();
     await moveJob(t.database.db, id, 'RUNNING');
     const result = await race(id, `UPDATE jobs SET cancel_requested_at = now() WHERE id = $1`, () =>
-      cancelJob(t.database.db, t.queue, Number(id), 'test', undefined),
+      cancelJob(t.database.db, { queue: t.queue, logger: silentLogger }, Number(id), 'test', undefined),
     );
     expect(result.effect).toBe('none');
     expect((await eventsOf(id)).filter((e) => e.reason === 'cancel requested')).toHaveLength(0);

@@ -24,6 +24,8 @@ const NODE_ONLY_MARKERS = [
   'node_modules/@hono/node-server/',
   'node_modules/ioredis/', // the TCP Redis client: the Worker queues over Upstash's REST client
   'node_modules/prom-client/', // the Node host's metrics: the Worker serves the database's gauges without it
+  'node_modules/pino/', // the Node processes' logger: the Worker writes JSON lines through console.log
+  'node_modules/pino-pretty/',
 ];
 
 describe('the Workers bundle', () => {

@@ -20,6 +20,7 @@ import { ApiRefused, ProtocolMismatch, type NodeApi } from './node-api.js';
 import { runKey, type RunRecord } from './run-record.js';
 import { runningJobs } from './running-jobs.js';
 import type { Run, RunTable } from './run-table.js';
+import { errorFields, type Logger } from '../shared/log/logger.js';
 
 export interface ClaimLoopOptions {
   node: string;
@@ -43,7 +44,7 @@ export interface ClaimLoopOptions {
   launch(runs: Run[]): void;
   /** A run was admitted. */
   busy(): void;
-  log(line: string): void;
+  log: Logger;
 }
 
 const CONFIRM_RETRY = { minMs: 100, maxMs: 2000 };
@@ -126,7 +127,7 @@ export class ClaimLoop {
         DEFAULT_CLAIM_MAX,
       );
     } catch (error) {
-      this.options.log(`claim failed: ${(error as Error).message}`);
+      this.options.log.warn(`claim failed: ${(error as Error).message}`, errorFields(error));
       if (error instanceof ProtocolMismatch) this.options.mismatch(error);
       this.#pacer.record(false);
       return this.#pacer.waitMs();
@@ -150,7 +151,7 @@ export class ClaimLoop {
       // A full node disk: never confirmed unjournaled. They are confirmed first (journal first) at the next pass, and
       // nothing new is claimed before; if that is after the API's stale-claim time, the API has put them back.
       if (!this.#journalFailing) {
-        this.options.log(
+        this.options.log.error(
           `claimed job(s) ${ids.join(', ')} not confirmed yet: the node cannot journal them (${(error as Error).message}); ` +
             'no claim until it can',
         );
@@ -160,7 +161,7 @@ export class ClaimLoop {
       this.#resumed = false;
       return false;
     }
-    if (this.#journalFailing) this.options.log('the node journals again; claims resume');
+    if (this.#journalFailing) this.options.log.info('the node journals again; claims resume');
     this.#journalFailing = false;
     this.#journalRetry.reset();
     const retry = new Backoff(CONFIRM_RETRY);
@@ -176,10 +177,13 @@ export class ClaimLoop {
       } catch (error) {
         if (error instanceof ApiRefused) {
           // Nothing started: the refs stay claimed until the API's reconciler puts them back.
-          this.options.log(`confirm refused: ${error.message}`);
+          this.options.log.warn(`confirm refused: ${error.message}`, { job_ids: ids, ...errorFields(error) });
           break;
         }
-        this.options.log(`confirm failed, retrying: ${(error as Error).message}`);
+        this.options.log.warn(`confirm failed, retrying: ${(error as Error).message}`, {
+          job_ids: ids,
+          ...errorFields(error),
+        });
         // Stopping with the answer unknown: the journal keeps the ids, and the next start asks again.
         if (!(await this.#loop.pause(retry.next()))) return true;
       }

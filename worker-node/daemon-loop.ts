@@ -6,6 +6,7 @@
  * waits a growing pause. Modelled on pg-boss's worker.
  */
 import { Backoff } from '../shared/backoff.js';
+import type { Logger } from '../shared/log/logger.js';
 
 export type LoopState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -14,7 +15,7 @@ export interface DaemonLoopOptions {
   name: string;
   /** One pass; answers how long to sleep before the next (Infinity: until notified). */
   pass(): Promise<number>;
-  log(line: string): void;
+  log: Logger;
 }
 
 /** A loop was started twice: a programming error, never a condition of the machine. */
@@ -102,7 +103,9 @@ export class DaemonLoop {
   #report(error: unknown, delayMs: number): void {
     const message = error instanceof Error ? error.message : String(error);
     try {
-      this.options.log(`${this.options.name} failed, next try in ${delayMs} ms: ${message}`);
+      this.options.log.warn(`${this.options.name} failed, next try in ${delayMs} ms: ${message}`, {
+        loop: this.options.name,
+      });
     } catch {
       // A log that throws must not end the loop it reports on.
     }

@@ -14,6 +14,7 @@ import { DaemonLoop } from './daemon-loop.js';
 import type { KillReason } from './job-ending.js';
 import { ProtocolMismatch, type NodeApi } from './node-api.js';
 import { ClusterMismatch } from './node-cluster.js';
+import { errorFields, type Logger } from '../shared/log/logger.js';
 
 export interface HeartbeatLoopOptions {
   node: string;
@@ -46,7 +47,7 @@ export interface HeartbeatLoopOptions {
   kill(key: string, reason: KillReason): void;
   /** A heartbeat sent at `sentAtMs` (epoch ms) was answered with this lease (node-lease.ts). */
   leaseRenewed?(sentAtMs: number, leaseSeconds: number | null | undefined): void;
-  log(line: string): void;
+  log: Logger;
   now?: () => number;
 }
 
@@ -101,7 +102,7 @@ export class HeartbeatLoop {
    * go on) until a heartbeat is answered again.
    */
   mismatch(error: ProtocolMismatch): void {
-    if (!this.#mismatched) this.options.log(`node ${this.options.node} stops claiming: ${error.message}`);
+    if (!this.#mismatched) this.options.log.error(`node ${this.options.node} stops claiming: ${error.message}`);
     this.#mismatched = true;
     this.#state = undefined;
   }
@@ -134,18 +135,18 @@ export class HeartbeatLoop {
       // First: the lease holds from the send, whatever the rest of the answer asks.
       this.#leaseSeconds = answer.lease_seconds;
       this.options.leaseRenewed?.(sentAt, answer.lease_seconds);
-      if (this.#failing) log('heartbeat answered again');
+      if (this.#failing) log.info('heartbeat answered again');
       this.#failing = false;
       this.#mismatched = false;
       if (answer.state !== this.#state) {
-        log(`node ${node} is ${answer.state}`);
+        log.info(`node ${node} is ${answer.state}`);
         this.#state = answer.state;
         this.options.stateChanged();
       }
       for (const { job_id, attempt } of answer.cancel) this.options.kill(`${job_id}-${attempt}`, 'CANCELLED');
       for (const { job_id, attempt } of answer.stop) this.options.kill(`${job_id}-${attempt}`, 'STOPPED');
     } catch (error) {
-      if (!this.#failing) log(`heartbeat failed: ${(error as Error).message}`);
+      if (!this.#failing) log.warn(`heartbeat failed: ${(error as Error).message}`, errorFields(error));
       this.#failing = true;
       if (error instanceof ProtocolMismatch) this.mismatch(error);
       // Another cluster's API: nothing it says is for this node, and nothing is claimed from it.

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import type { LogStore, LogStream, LogStreamId } from '../shared/logs/log-store.js';
 import { Backoff } from '../shared/backoff.js';
 import { Journal } from './journal.js';
+import { errorFields, type Logger } from '../shared/log/logger.js';
 
 export interface OutputFile {
   stream: LogStream;
@@ -41,7 +42,7 @@ export interface LogShipperOptions {
   spoolBytes?: number;
   /** The spool went past its bound (true), or back under it (false). */
   spoolChanged?(full: boolean): void;
-  log(line: string): void;
+  log: Logger;
 }
 
 /** finish() gave up because the daemon is stopping: the run's output is shipped after its restart. */
@@ -233,7 +234,7 @@ export class LogShipper {
     const full = bytes > (this.options.spoolBytes ?? Infinity);
     if (full === this.#spoolFull) return;
     this.#spoolFull = full;
-    this.options.log(
+    this.options.log.warn(
       full
         ? `${bytes} bytes of output wait for the log store, past CONDUCTOR_LOG_SPOOL_BYTES (${this.options.spoolBytes}): no new job is taken until it has stored them`
         : `output waiting for the log store back under CONDUCTOR_LOG_SPOOL_BYTES (${bytes} bytes): jobs are taken again`,
@@ -268,7 +269,12 @@ export class LogShipper {
   }
 
   #failed(run: Tracked, error: Error): void {
-    if (!run.failing) this.options.log(`job ${run.jobId}: output not stored, retrying: ${error.message}`);
+    if (!run.failing) {
+      this.options.log.warn(`job ${run.jobId}: output not stored, retrying: ${error.message}`, {
+        job_id: run.jobId,
+        ...errorFields(error),
+      });
+    }
     run.failing = true;
     run.retryAt = Date.now() + run.retry.next();
   }
@@ -280,7 +286,11 @@ export class LogShipper {
       if (this.#stopping) return false;
       if (shipped) run.quiet.reset();
       run.nextPassAt = shipped ? 0 : Date.now() + run.quiet.next();
-      if (run.failing) this.options.log(`job ${run.jobId}: the log store answers again; output shipping resumed`);
+      if (run.failing) {
+        this.options.log.info(`job ${run.jobId}: the log store answers again; output shipping resumed`, {
+          job_id: run.jobId,
+        });
+      }
       run.retry.reset();
       Object.assign(run, { failing: false, retryAt: 0 });
       return true;
@@ -359,7 +369,10 @@ export class LogShipper {
   /** What is left of a file that went away cannot be shipped: the run's output ends at what was stored. */
   async #lost(run: Tracked, file: OutputFile, why: string): Promise<number> {
     if (run.end === undefined) return 0;
-    this.options.log(`job ${run.jobId}: ${file.stream} ends at ${run.shipped[file.stream] ?? 0} bytes: ${why}`);
+    this.options.log.warn(`job ${run.jobId}: ${file.stream} ends at ${run.shipped[file.stream] ?? 0} bytes: ${why}`, {
+      job_id: run.jobId,
+      stream: file.stream,
+    });
     delete run.uploading[file.stream];
     const end = { ...run.end, [file.stream]: run.shipped[file.stream] ?? 0 };
     await this.#save(run, end);

@@ -18,6 +18,7 @@ import { NodeDaemon } from './node-daemon.js';
 import { NodeMetrics } from './node-metrics.js';
 import { serveMetrics } from './metrics-server.js';
 import { startLine } from './start-line.js';
+import { pinoLogger } from '../shared/log/pino-logger.js';
 
 let config;
 try {
@@ -28,7 +29,13 @@ try {
   process.exit(2);
 }
 
-const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+const log = pinoLogger({ level: config.CONDUCTOR_LOG_LEVEL, format: config.CONDUCTOR_LOG_FORMAT }).child({
+  node: config.CONDUCTOR_NODE_NAME,
+});
+// Why the process ends goes to stderr, where a supervisor (and a person at the terminal) looks for it.
+const fatal = pinoLogger({ level: 'error', format: config.CONDUCTOR_LOG_FORMAT, destination: process.stderr }).child({
+  node: config.CONDUCTOR_NODE_NAME,
+});
 const api = new NodeApi({
   url: config.CONDUCTOR_API_URL,
   token: config.CONDUCTOR_NODE_TOKEN,
@@ -60,21 +67,21 @@ const metricsServer =
     port: config.CONDUCTOR_METRICS_PORT!,
     token: config.CONDUCTOR_METRICS_TOKEN,
   }).catch((error: Error) => {
-    console.error(`start-up failed: ${error.message}`);
+    fatal.error(`start-up failed: ${error.message}`);
     process.exit(1);
   }));
 try {
   await daemon.start();
 } catch (error) {
-  console.error(`start-up failed: ${(error as Error).message}`);
+  fatal.error(`start-up failed: ${(error as Error).message}`);
   process.exit(1);
 }
 const wake =
   config.REDIS_URL && queue
     ? await subscribeToWake(config.REDIS_URL, queue.wakeChannel, config.CONDUCTOR_NODE_PARTITIONS, () => daemon.wake())
     : undefined;
-if (metricsServer) log(`metrics on ${metricsServer.url}/metrics`);
-log(
+if (metricsServer) log.info(`metrics on ${metricsServer.url}/metrics`, { metrics_url: `${metricsServer.url}/metrics` });
+log.info(
   startLine({
     apiUrl: config.CONDUCTOR_API_URL,
     redisUrl: config.REDIS_URL,
@@ -87,19 +94,19 @@ let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) {
-      log(`${signal} again: exiting now; running jobs are re-adopted at the next start`);
+      log.info(`${signal} again: exiting now; running jobs are re-adopted at the next start`);
       process.exit(1);
     }
     stopping = true;
-    log(`${signal}: no more claims; running jobs keep running`);
+    log.info(`${signal}: no more claims; running jobs keep running`);
     setTimeout(() => {
-      log(`stop took over ${deadlineMs} ms: exiting now`);
+      fatal.error(`stop took over ${deadlineMs} ms: exiting now`);
       process.exit(1);
     }, deadlineMs).unref();
     Promise.all([daemon.stop(), wake?.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       (error: Error) => {
-        console.error(`stop failed: ${error.message}`);
+        fatal.error(`stop failed: ${error.message}`);
         process.exit(1);
       },
     );

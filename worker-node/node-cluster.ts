@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Journal } from './journal.js';
 import type { NodeApi } from './node-api.js';
+import type { Logger } from '../shared/log/logger.js';
 
 /** The API's cluster id differs from the one this node remembers. */
 export class ClusterMismatch extends Error {
@@ -61,21 +62,19 @@ export class NodeCluster {
  * An API that cannot answer now (or one older than cluster ids) is checked at the heartbeats instead.
  * @throws ClusterMismatch when the API is another cluster's than the node's
  */
-export async function checkCluster(
-  cluster: NodeCluster,
-  api: Pick<NodeApi, 'confirm'>,
-  log: (line: string) => void,
-): Promise<void> {
+export async function checkCluster(cluster: NodeCluster, api: Pick<NodeApi, 'confirm'>, log: Logger): Promise<void> {
   await cluster.load();
   let id: string | undefined;
   try {
     id = (await api.confirm([])).cluster_id;
   } catch (error) {
-    log(`cannot ask the API its cluster id at start (${(error as Error).message}): its heartbeats are checked instead`);
+    log.info(
+      `cannot ask the API its cluster id at start (${(error as Error).message}): its heartbeats are checked instead`,
+    );
     return;
   }
   if (id === undefined) return;
   const known = cluster.id !== undefined;
   await cluster.learn(id);
-  if (!known) log(`node joins cluster ${id}`);
+  if (!known) log.info(`node joins cluster ${id}`);
 }

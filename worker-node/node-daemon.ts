@@ -36,6 +36,7 @@ import { runKey } from './run-record.js';
 import { RunTable } from './run-table.js';
 import { RunWatch } from './run-watch.js';
 import { installSrun, programsDir } from './srun-program.js';
+import type { Logger } from '../shared/log/logger.js';
 
 export interface NodeDaemonOptions {
   node: string;
@@ -68,7 +69,7 @@ export interface NodeDaemonOptions {
   source: ClaimSource;
   /** Where the daemon counts what it does (its /metrics); none: nothing is counted. */
   metrics?: NodeMetrics;
-  log(line: string): void;
+  log: Logger;
 }
 
 const runId = (record: { jobId: number; attempt: number }) => ({
@@ -119,14 +120,14 @@ export class NodeDaemon {
     ];
     for (const [dir, mode] of dirs) {
       const fixed = ensureDirectory(dir, mode);
-      if (fixed) log(`node directory ${fixed}`);
+      if (fixed) log.info(`node directory ${fixed}`);
     }
     assertExecutable(join(options.dir, 'runs'));
     const srunUnusable = installSrun(options.dir);
-    if (srunUnusable) log(srunUnusable);
+    if (srunUnusable) log.info(srunUnusable);
     const closed = this.#runAs.root ? unpassableAncestor(workRoot(options.dir)) : undefined;
     if (closed) {
-      log(
+      log.warn(
         `${closed} is closed to other users: owners' jobs cannot run the node's srun, and those naming no working ` +
           `directory cannot reach theirs in ${workRoot(options.dir)} (open ${closed} to passing through, mode o+x)`,
       );
@@ -229,21 +230,21 @@ export class NodeDaemon {
     await recoverRuns(records, { table, allocator, shipper, supervisor, log, now: Date.now });
     // The runs are back: a run cgroup none of them owns was left by an earlier daemon, and only this one can go.
     const orphans = await sweepOrphanCgroups(cgroups, new Set(table.all().map((run) => runName(run.record))));
-    if (orphans.removed) log(`removed ${orphans.removed} run cgroup(s) no run owns, and what was left in them`);
-    for (const why of orphans.failed) log(`a run cgroup no run owns is left: ${why}`);
+    if (orphans.removed) log.info(`removed ${orphans.removed} run cgroup(s) no run owns, and what was left in them`);
+    for (const why of orphans.failed) log.warn(`a run cgroup no run owns is left: ${why}`);
     // After the runs are back in the table: a lease ending before the first heartbeat is answered stops them.
     nodeLease.resume();
     outbox.start();
     watch.start();
     heartbeat.start();
     await claims.start();
-    log(
+    log.info(
       `node ${options.node} started: cores ${lease.cores.join(',')} (${slots} CPUs), ${options.memoryMb} MB, ` +
         `partitions ${options.partitions.join(',')}, ${live.length} run(s) from the journal; ` +
         `containment: ${describeLevels(cgroups.levels)}; cluster ${cluster.id ?? 'not known yet'}`,
     );
-    if (cgroups.slowJoin) log(cgroups.slowJoin);
-    log(this.#runAs.describe());
+    if (cgroups.slowJoin) log.info(cgroups.slowJoin);
+    log.info(this.#runAs.describe());
   }
 
   /** New work may be in the queue for one of our partitions. */
@@ -276,7 +277,7 @@ export class NodeDaemon {
       // No run is left in them: the node's cgroups go too (a restart makes them again).
       removeNodeCgroups(this.#parts.cgroups);
     }
-    this.options.log(`node ${this.options.node} stopped; ${running} job(s) left running`);
+    this.options.log.info(`node ${this.options.node} stopped; ${running} job(s) left running`);
   }
 }
 

@@ -20,6 +20,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import type { Logger } from '../shared/log/logger.js';
 
 /** When a lease sent for at `sentAtMs` ends, and when the daemon and the wrappers stop the runs: epoch ms. */
 export interface LeaseDeadlines {
@@ -92,7 +93,7 @@ export interface NodeLeaseOptions {
   killGraceMs: number;
   /** The lease is ending unrenewed: stop every run (once per lease). */
   expiring(): void;
-  log(line: string): void;
+  log: Logger;
   now?: () => number;
   setTimer?: (run: () => void, ms: number) => { clear(): void };
 }
@@ -159,7 +160,7 @@ export class NodeLease {
       () => {
         this.#timer = undefined;
         if (this.#deadlines !== deadlines) return;
-        this.options.log(
+        this.options.log.error(
           `the node's lease with the API ends at ${new Date(deadlines.endsAt).toISOString()} unrenewed: stopping its runs`,
         );
         this.options.expiring();

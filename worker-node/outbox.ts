@@ -8,6 +8,7 @@ import type { NodeEvent } from '../shared/protocol/events.js';
 import { Backoff } from '../shared/backoff.js';
 import { DaemonLoop } from './daemon-loop.js';
 import { ApiRefused } from './node-api.js';
+import { errorFields, type Logger } from '../shared/log/logger.js';
 
 export interface OutboxSource {
   key: string;
@@ -21,7 +22,7 @@ export interface OutboxOptions {
   send(events: NodeEvent[]): Promise<void>;
   /** The first `count` events of `key` arrived: forget them, durably. */
   acknowledged(key: string, count: number): Promise<void>;
-  log(line: string): void;
+  log: Logger;
 }
 
 const BATCH = 500;
@@ -77,7 +78,8 @@ export class Outbox {
       this.#idle = true;
       return Infinity;
     } catch (error) {
-      if (!this.#failing) this.options.log(`events not delivered, retrying: ${(error as Error).message}`);
+      if (!this.#failing)
+        this.options.log.warn(`events not delivered, retrying: ${(error as Error).message}`, errorFields(error));
       this.#failing = true;
       const pauseMs = this.#retry.next();
       // A refusal (4xx) is not cured by trying at once: wait the longest pause.
@@ -99,7 +101,7 @@ export class Outbox {
     }
     if (events.length === 0) return false;
     await this.options.send(events);
-    if (this.#failing) this.options.log('events delivered again');
+    if (this.#failing) this.options.log.info('events delivered again');
     this.#failing = false;
     await Promise.all(taken.map(({ key, count }) => this.options.acknowledged(key, count)));
     return true;

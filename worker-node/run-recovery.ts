@@ -19,6 +19,7 @@ import { runEnding, type RunEnding, type RunFacts } from './run-ending-rule.js';
 import type { RunRecord } from './run-record.js';
 import type { RunSupervisor } from './run-supervisor.js';
 import type { Run, RunTable } from './run-table.js';
+import type { LogFields, Logger } from '../shared/log/logger.js';
 
 // How long a restarted daemon waits for the wrapper of a run it launched just before it died to say its pid.
 const LAUNCH_GRACE_MS = 2000;
@@ -46,7 +47,7 @@ export interface RecoveryParts {
   allocator: CoreAllocator;
   shipper: LogShipper;
   supervisor: RunSupervisor;
-  log(line: string): void;
+  log: Logger;
 }
 
 /** Takes the journaled runs back, and gives the ones still unended their cores again. */
@@ -87,22 +88,32 @@ async function resumeRun(run: Run, { table, supervisor, log, now }: RecoveryPart
     case 'await-acknowledgment':
       return;
     case 'launch':
-      log(`job ${record.jobId}: confirmed but never started before the restart; starting it now`);
+      log.info(
+        `job ${record.jobId}: confirmed but never started before the restart; starting it now`,
+        runFields(record),
+      );
       return supervisor.launch(run);
     case 're-adopt':
       supervisor.ship(run);
       if (facts!.job === 'gone') {
         // Its pid may name another process now: it is neither killed nor said to be re-adopted.
-        log(`job ${record.jobId}: its process ended while the daemon was away; waiting for its status file`);
+        log.info(`job ${record.jobId}: its process ended while the daemon was away; waiting for its status file`, {
+          ...runFields(record),
+          recovery: 'gone',
+        });
         return;
       }
-      log(`job ${record.jobId}: re-adopted (pid ${record.pid})`);
+      log.info(`job ${record.jobId}: re-adopted (pid ${record.pid})`, {
+        ...runFields(record),
+        recovery: 're-adopt',
+        pid: record.pid,
+      });
       // A kill interrupted by the crash goes on.
       if (record.kill) void supervisor.terminate(run);
       return;
     case 'settle':
       supervisor.ship(run);
-      log(`job ${record.jobId}: ended while the daemon was away`);
+      log.info(`job ${record.jobId}: ended while the daemon was away`, { ...runFields(record), recovery: 'settle' });
       return supervisor.end(run, ending!);
   }
 }
@@ -118,4 +129,9 @@ export async function journalHasLiveJobs(journalDir: string): Promise<boolean> {
     if (named && processStartTime(named.pid) === named.startTime) return true;
   }
   return false;
+}
+
+/** The log fields of a journaled run. */
+function runFields(record: { jobId: number; attempt: number }): LogFields {
+  return { job_id: record.jobId, attempt: record.attempt };
 }

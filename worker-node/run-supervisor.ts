@@ -25,6 +25,7 @@ import { hasProcess, type Run, type RunTable } from './run-table.js';
 import { programsDir, srunPath } from './srun-program.js';
 import { readWrapperUsage, runUsage } from './run-usage.js';
 import { signalNumber } from '../shared/job/warn-signal.js';
+import { errorFields, type Logger } from '../shared/log/logger.js';
 
 export interface RunSupervisorOptions {
   node: string;
@@ -45,7 +46,7 @@ export interface RunSupervisorOptions {
   jobPidsMax?: number;
   /** A run's cores are free again: a claim may find work that fits now. */
   coresFreed(): void;
-  log(line: string): void;
+  log: Logger;
 }
 
 export class RunSupervisor {
@@ -79,8 +80,8 @@ export class RunSupervisor {
       .all()
       .find((other) => other.record.jobId === record.jobId && other !== run && holdsItsFiles(other));
     if (earlier) {
-      this.options.log(
-        `job ${record.jobId}: attempt ${record.attempt} waits for attempt ${earlier.record.attempt} to end here`,
+      this.#log(run).info(
+        `job ${run.record.jobId}: attempt ${record.attempt} waits for attempt ${earlier.record.attempt} to end here`,
       );
       this.#waiting.set(record.jobId, [...(this.#waiting.get(record.jobId) ?? []), run]);
       return;
@@ -136,6 +137,7 @@ export class RunSupervisor {
         makeCwd: paths.made,
       });
       faultPoint('launch.started');
+      this.#log(run).info(`job ${run.record.jobId}: launched`, { pid: launched.pid, cpu_ids: record.cpuIds });
       // Not journaled again: after a crash the pid file tells the pid, and the started event is made anew.
       this.started(run, launched, Date.now());
       this.options.outbox.notify();
@@ -150,6 +152,7 @@ export class RunSupervisor {
       // Named with the node: the owner's account may exist on other nodes (no user alice here, uid too low).
       record.launchError = `cannot start on ${node}: ${(error as Error).message}`;
       if (error instanceof LaunchRefused && !error.byNode) record.launchFailedBy = 'job';
+      this.#log(run).warn(`job ${run.record.jobId}: launch failed`, errorFields(error));
       await this.settle(run);
     }
   }
@@ -207,12 +210,14 @@ export class RunSupervisor {
     if (processState(run.record.pid!, run.record.startTime!) === 'gone') {
       if (this.#endedUnrecorded.has(key)) return;
       this.#endedUnrecorded.add(key);
-      this.options.log(`job ${run.record.jobId}: ended already, its end not recorded yet; not ${reason}`);
+      this.#log(run).info(`job ${run.record.jobId}: ended already, its end not recorded yet; not ${reason}`, {
+        reason,
+      });
       void this.terminate(run);
       return;
     }
     run.record.kill = reason;
-    this.options.log(`job ${run.record.jobId}: ending it (${reason})`);
+    this.#log(run).info(`job ${run.record.jobId}: ending it (${reason})`, { reason });
     // A cancel, a limit or the lease's end does not wait for a full disk: the reason is in memory and reported; only a
     // daemon crash before the report would lose it (the run would end FAILED by its signal, never COMPLETED).
     void this.#save(run, `its reason for ending (${reason})`).then(() => this.terminate(run));
@@ -226,7 +231,7 @@ export class RunSupervisor {
     try {
       await this.options.table.save(run);
     } catch (error) {
-      this.options.log(`job ${run.record.jobId}: ${what} not journaled: ${(error as Error).message}`);
+      this.#log(run).error(`job ${run.record.jobId}: ${what} not journaled`, errorFields(error));
     }
   }
 
@@ -245,7 +250,9 @@ export class RunSupervisor {
     const send = () => {
       const pids = warning.batch_only ? [run.record.pid!] : this.#stepProcesses(run);
       const target = warning.batch_only ? 'its batch shell' : `the ${pids.length} process(es) of its steps`;
-      this.options.log(`job ${run.record.jobId}: sending SIG${warning.signal} to ${target} (--signal)`);
+      this.#log(run).info(`job ${run.record.jobId}: sending SIG${warning.signal} to ${target} (--signal)`, {
+        signal: warning.signal,
+      });
       for (const pid of pids) {
         try {
           process.kill(pid, signalNumber(warning.signal));
@@ -258,7 +265,9 @@ export class RunSupervisor {
     this.options.table
       .save(run)
       .then(send)
-      .catch((error: Error) => this.options.log(`job ${run.record.jobId}: warning not sent: ${error.message}`));
+      .catch((error: Error) =>
+        this.#log(run).warn(`job ${run.record.jobId}: warning signal not sent`, errorFields(error)),
+      );
   }
 
   /**
@@ -304,7 +313,7 @@ export class RunSupervisor {
     run.wrapperLost = true;
     if (!run.record.kill) {
       run.record.kill = run.lostWithDaemon ? 'DAEMON_LOST_WRAPPER' : 'WRAPPER_LOST';
-      this.options.log(`job ${run.record.jobId}: its wrapper was lost; ending it`);
+      this.#log(run).warn(`job ${run.record.jobId}: its wrapper was lost; ending it`, { reason: run.record.kill });
       await this.#save(run, 'its lost wrapper');
     }
     await this.terminate(run);
@@ -326,7 +335,7 @@ export class RunSupervisor {
       await containment.killAll();
     } catch (error) {
       // Its cores are given out again all the same: a process that SIGKILL cannot end does not run.
-      this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
+      this.#log(run).error(`job ${run.record.jobId}: ${(error as Error).message}`);
     }
   }
 
@@ -383,6 +392,12 @@ export class RunSupervisor {
             record.startedAt === undefined ? 0 : Date.now() - record.startedAt,
           );
     const finished = finishedEvent(record, exit, usage);
+    this.#log(run).info(`job ${run.record.jobId}: ended`, {
+      state: finished?.state ?? 'STOPPED',
+      exit_status: finished?.exit_status ?? null,
+      exit_signal: finished?.exit_signal ?? null,
+      ...(record.kill && { reason: record.kill }),
+    });
     if (record.launchError) {
       // No file tells this ending after a crash, and no output is to be shipped: journaled now, reported now.
       table.move(run, 'reported');
@@ -420,10 +435,15 @@ export class RunSupervisor {
     try {
       await this.containment(run).remove();
     } catch (error) {
-      this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
+      this.#log(run).error(`job ${run.record.jobId}: ${(error as Error).message}`);
     }
     this.#contained.delete(run.key);
     this.#endedUnrecorded.delete(run.key);
+  }
+
+  /** The daemon's logger with the run's job and attempt bound. */
+  #log(run: Run): Logger {
+    return this.options.log.child({ job_id: run.record.jobId, attempt: run.record.attempt });
   }
 
   /** Answers once the launches under way have their pid (or have failed). */
@@ -444,7 +464,7 @@ export class RunSupervisor {
     try {
       await this.containment(run).killAll();
     } catch (error) {
-      this.options.log(`job ${run.record.jobId}: ${(error as Error).message}`);
+      this.#log(run).error(`job ${run.record.jobId}: ${(error as Error).message}`);
     }
   }
 

@@ -14,13 +14,14 @@ import type { RunSupervisor } from './run-supervisor.js';
 import { warningAt, warningsDue, type WarnedRun } from './run-warnings.js';
 import { signalNumber } from '../shared/job/warn-signal.js';
 import type { Run, RunTable } from './run-table.js';
+import type { Logger } from '../shared/log/logger.js';
 
 export interface RunWatchOptions {
   table: RunTable;
   supervisor: RunSupervisor;
   memoryPollMs: number;
   now(): number;
-  log(line: string): void;
+  log: Logger;
 }
 
 // How soon a time limit, an adopted run's end or a memory poll is noticed.

@@ -84,7 +84,8 @@ function loneSurrogateAt(value: unknown, path: string[]): string[] | undefined {
 export const emptyJsonBodyIsNone = createMiddleware<AppEnv>(async (c, next) => {
   const type = c.req.header('Content-Type');
   if (type !== undefined && /\bjson\b/i.test(type) && (await c.req.text()).trim() === '') {
-    c.req.bodyCache.text = Promise.resolve('{}');
+    // Hono caches the body's reads as promises (its type says values): the validator's json() reads this one.
+    (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve('{}');
   }
   return next();
 });

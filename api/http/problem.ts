@@ -12,6 +12,7 @@ import { originalValidationDetail, OriginalValidationItem } from './original-det
 import { serviceFault } from './service-fault.js';
 import { faultReport } from './fault-report.js';
 import { echo } from '../../shared/echo.js';
+import type { Logger } from '../../shared/log/logger.js';
 import { refuseLoneSurrogates } from './body-screen.js';
 import {
   ApiError,
@@ -118,7 +119,9 @@ export function onError(error: Error, c: Context): Response {
   const fault = serviceFault(error);
   if (fault) return problemResponse(c, fault);
   // A fault: log it with the request id (but nothing the request carried), tell the client nothing about it.
-  console.error(`request ${c.get('requestId')} failed: ${faultReport(error)}`);
+  const logger = (c as Context<AppEnv>).get('logger') as Logger | undefined;
+  if (logger) logger.error('request failed', { fault: faultReport(error) });
+  else console.error(`request ${c.get('requestId')} failed: ${faultReport(error)}`);
   return c.body(
     JSON.stringify({
       type: 'urn:conductor:problem:internal_error',

@@ -32,7 +32,7 @@ export interface ArrayHold {
  */
 export async function holdArray(
   db: Database,
-  services: Pick<Services, 'queue' | 'faults'>,
+  services: Pick<Services, 'queue' | 'faults' | 'logger'>,
   principal: Principal,
   arrayJobId: number,
   { userHold = false }: { userHold?: boolean } = {},
@@ -63,7 +63,7 @@ export async function holdArray(
   });
   await services.faults('hold.committed');
   const wereQueued = outcome.changed.filter((task) => !isOutOfQueue(task.from)).map((task) => task.id);
-  await unqueueHeld(db, services.queue, wereQueued);
+  await unqueueHeld(db, services, wereQueued);
   return counts(outcome.pending, outcome.changed.length, 'held');
 }
 
@@ -74,7 +74,7 @@ export async function holdArray(
  */
 export async function releaseArray(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'now'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'now' | 'logger'>,
   principal: Principal,
   arrayJobId: number,
 ): Promise<ArrayHold> {

@@ -6,6 +6,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs } from '../../shared/db/schema.js';
+import { errorFields, type Logger } from '../../shared/log/logger.js';
 import type { JobRef } from '../../shared/queue/job-queue.js';
 import { jobRef } from './job-ref.js';
 import { notOutOfQueue } from './out-of-queue.js';
@@ -21,10 +22,12 @@ export async function queuedTaskRefs(db: Database, arrayJobId: number): Promise<
 }
 
 /** Notes that the array's refs did not reach the queue, for the reconciler to push (as markNotEnqueued does). */
-export async function markTasksNotEnqueued(db: Database, arrayJobId: number): Promise<void> {
+export async function markTasksNotEnqueued(db: Database, arrayJobId: number, logger: Logger): Promise<void> {
   await db
     .update(jobs)
     .set({ enqueued: sql`false` })
     .where(queuedTasks(arrayJobId))
-    .catch((error: Error) => console.warn(`array ${arrayJobId}: could not mark it not enqueued: ${error.message}`));
+    .catch((error: Error) =>
+      logger.warn('could not mark the array not enqueued', { job_id: arrayJobId, ...errorFields(error) }),
+    );
 }

@@ -7,7 +7,8 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { jobs } from '../../shared/db/schema.js';
-import type { JobQueue } from '../../shared/queue/job-queue.js';
+import { errorFields } from '../../shared/log/logger.js';
+import type { Services } from '../app-env.js';
 import { JobNotFound } from '../http/errors.js';
 import type { CancelEffect } from './cancel-job.js';
 import { summaryColumns, type JobSummaryRow } from './job-summary.js';
@@ -28,7 +29,7 @@ export interface ArrayCancel {
  */
 export async function cancelArray(
   db: Database,
-  queue: JobQueue,
+  { queue, logger }: Pick<Services, 'queue' | 'logger'>,
   arrayJobId: number,
   actor: string,
   account: string | undefined,
@@ -55,7 +56,7 @@ export async function cancelArray(
     // Their refs are harmless if this fails (the confirm drops them), just wasted work for a node.
     await queue
       .remove(cancelledIds)
-      .catch((error: Error) => console.warn(`array ${arrayJobId}: refs not removed: ${error.message}`));
+      .catch((error: Error) => logger.warn('refs not removed', { job_id: arrayJobId, ...errorFields(error) }));
   }
   // A task that started between the read and the batch above is RUNNING now: marked here with the others.
   const cancelledSet = new Set(cancelledIds);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import type { JobQueue } from '../../shared/queue/job-queue.js';
+import { errorFields } from '../../shared/log/logger.js';
+import type { Services } from '../app-env.js';
 import { InvalidTransition, JobNotFound } from '../http/errors.js';
 import type { JobSummaryRow } from './job-summary.js';
 import { transitionJobs, type TransitionResult } from './transition-jobs.js';
@@ -15,7 +16,7 @@ export type CancelEffect = 'cancelled' | 'cancel_requested' | 'none';
  */
 export async function cancelJob(
   db: Database,
-  queue: JobQueue,
+  { queue, logger }: Pick<Services, 'queue' | 'logger'>,
   id: number,
   actor: string,
   account: string | undefined,
@@ -33,7 +34,9 @@ export async function cancelJob(
   );
   if (cancelled.applied) {
     // Its ref is harmless if this fails (the confirm drops it), just wasted work for a node.
-    await queue.remove([id]).catch((error: Error) => console.warn(`job ${id}: ref not removed: ${error.message}`));
+    await queue
+      .remove([id])
+      .catch((error: Error) => logger.warn('ref not removed', { job_id: id, ...errorFields(error) }));
     return { job: cancelled.after!, effect: 'cancelled' };
   }
   const job = cancelled.before!;
@@ -56,7 +59,7 @@ export async function cancelJob(
   if (requested.applied) return { job: requested.after!, effect: 'cancel_requested' };
   if (requested.before!.state === 'RUNNING') return { job: requested.before!, effect: 'none' };
   // It ended or was requeued between the two statements: answer as for that state.
-  return cancelJob(db, queue, id, actor, account);
+  return cancelJob(db, { queue, logger }, id, actor, account);
 }
 
 /** The job's result, if the caller may see the job at all. */

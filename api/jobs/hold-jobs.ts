@@ -10,7 +10,7 @@ import type { Database } from '../../shared/db/database.js';
 import { bigintArray } from '../../shared/db/pg-array.js';
 import { jobs, type JobRow } from '../../shared/db/schema.js';
 import { WORKFLOW_WAIT_REASONS, type PendingReason } from '../../shared/job/pending-reason.js';
-import type { JobQueue } from '../../shared/queue/job-queue.js';
+import { errorFields } from '../../shared/log/logger.js';
 import type { Services } from '../app-env.js';
 import { accountScope, actorName, type Principal } from '../auth/principal.js';
 import { Forbidden } from '../http/errors.js';
@@ -39,7 +39,7 @@ export const KEPT_WAITS: readonly string[] = WORKFLOW_WAIT_REASONS.filter((reaso
  */
 export async function holdJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'faults'>,
+  services: Pick<Services, 'queue' | 'faults' | 'logger'>,
   principal: Principal,
   id: number,
   { userHold = false }: { userHold?: boolean } = {},
@@ -72,7 +72,7 @@ export async function holdJob(
     return { job: after!, effect: 'held' as const, wasQueued: !isOutOfQueue(job.reason) };
   });
   await services.faults('hold.committed');
-  if (outcome.wasQueued) await unqueueHeld(db, services.queue, [id]);
+  if (outcome.wasQueued) await unqueueHeld(db, services, [id]);
   return { job: outcome.job, effect: outcome.effect };
 }
 
@@ -82,10 +82,15 @@ export async function holdJob(
  * a ref before this removal: such a job waits in the queue again, and its ref is put back (a push is idempotent).
  * Errors of the queue are logged, not thrown (the reconciler is the safety net).
  */
-export async function unqueueHeld(db: Database, queue: JobQueue, ids: number[]): Promise<void> {
+export async function unqueueHeld(
+  db: Database,
+  { queue, logger }: Pick<Services, 'queue' | 'logger'>,
+  ids: number[],
+): Promise<void> {
   if (ids.length === 0) return;
-  const what = ids.length === 1 ? `job ${ids[0]}` : `${ids.length} jobs`;
-  await queue.remove(ids).catch((error: Error) => console.warn(`${what}: refs not removed: ${error.message}`));
+  await queue
+    .remove(ids)
+    .catch((error: Error) => logger.warn('refs not removed', { job_ids: ids, ...errorFields(error) }));
   const requeued = await db
     .select(refColumns)
     .from(jobs)
@@ -93,7 +98,7 @@ export async function unqueueHeld(db: Database, queue: JobQueue, ids: number[]):
   if (requeued.length > 0)
     await queue
       .enqueue(requeued.map(jobRef))
-      .catch((error: Error) => console.warn(`${what}: refs not pushed: ${error.message}`));
+      .catch((error: Error) => logger.warn('refs not pushed', { job_ids: ids, ...errorFields(error) }));
 }
 
 /**
@@ -104,7 +109,7 @@ export async function unqueueHeld(db: Database, queue: JobQueue, ids: number[]):
  */
 export async function releaseJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'now'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'now' | 'logger'>,
   principal: Principal,
   id: number,
 ): Promise<{ job: JobRow; effect: HoldEffect }> {

@@ -49,7 +49,7 @@ export interface SubmitAnswer {
  */
 export async function submitJobOnce(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults' | 'priority'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults' | 'priority' | 'logger'>,
   principal: Principal,
   body: SubmitRequest,
   once: SubmitOnce,

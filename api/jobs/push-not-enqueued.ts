@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { bigintArray } from '../../shared/db/pg-array.js';
 import { jobs } from '../../shared/db/schema.js';
+import { errorFields } from '../../shared/log/logger.js';
 import type { JobQueue, JobRef } from '../../shared/queue/job-queue.js';
 import { notOutOfQueue } from './out-of-queue.js';
 import type { Services } from '../app-env.js';
@@ -51,13 +52,13 @@ export async function pushNotEnqueued(db: Database, queue: JobQueue, limit: numb
  */
 export async function pushOwedRefs(
   db: Database,
-  { queue, onWork }: Pick<Services, 'queue' | 'onWork'>,
+  { queue, onWork, logger }: Pick<Services, 'queue' | 'onWork' | 'logger'>,
   limit = 1000,
 ): Promise<void> {
   try {
     const refs = await pushNotEnqueued(db, queue, limit);
     for (const partition of new Set(refs.map((ref) => ref.partition))) onWork(partition);
   } catch (error) {
-    console.warn(`owed refs not pushed, the reconciler will retry: ${(error as Error).message}`);
+    logger.warn('owed refs not pushed, the reconciler will retry', errorFields(error));
   }
 }

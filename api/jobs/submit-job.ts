@@ -1,4 +1,5 @@
 import type { Database } from '../../shared/db/database.js';
+import { errorFields } from '../../shared/log/logger.js';
 import { toJobSpec, type JobSpec, type SubmitReading, type SubmitRequest } from '../../shared/job/submit-request.js';
 import type { Services } from '../app-env.js';
 import { actorName, type Principal } from '../auth/principal.js';
@@ -26,7 +27,7 @@ export const DEFAULT_ACCOUNT = 'default';
  */
 export async function submitJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults' | 'priority'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'capacities' | 'partitions' | 'faults' | 'priority' | 'logger'>,
   principal: Principal,
   body: SubmitRequest,
   reading?: SubmitReading,
@@ -121,10 +122,10 @@ export function viewerAccount(principal: Principal): string | undefined {
  */
 export async function afterCommit(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'faults'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'faults' | 'logger'>,
   job: JobSummaryRow,
 ): Promise<JobSummaryRow> {
-  const { queue, onWork, faults } = services;
+  const { queue, onWork, faults, logger } = services;
   await faults('submit.committed');
   if (job.state !== 'PENDING' || isOutOfQueue(job.reason)) return job;
   if (!job.enqueued) {
@@ -140,8 +141,8 @@ export async function afterCommit(
   try {
     await queue.enqueue(array === null ? [jobRef(job)] : await queuedTaskRefs(db, array));
   } catch (error) {
-    console.warn(`job ${job.id}: push to the queue failed, the reconciler will retry: ${(error as Error).message}`);
-    await (array === null ? markNotEnqueued(db, job.id) : markTasksNotEnqueued(db, array));
+    logger.warn('push to the queue failed, the reconciler will retry', { job_id: job.id, ...errorFields(error) });
+    await (array === null ? markNotEnqueued(db, job.id, logger) : markTasksNotEnqueued(db, array, logger));
     return { ...job, enqueued: false };
   }
   onWork(job.partition);

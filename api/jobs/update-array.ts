@@ -15,6 +15,7 @@ import { jobs } from '../../shared/db/schema.js';
 import { parseBeginTime } from '../../shared/job/begin-time.js';
 import { OUT_OF_QUEUE_REASONS, WORKFLOW_WAIT_REASONS } from '../../shared/job/pending-reason.js';
 import { parseTimeLimit } from '../../shared/job/time-limit.js';
+import { errorFields } from '../../shared/log/logger.js';
 import type { Services } from '../app-env.js';
 import { accountScope, actorName, type Principal } from '../auth/principal.js';
 import { formulaParameters, priorityExpression } from '../priority/priority-formula.js';
@@ -42,7 +43,7 @@ export interface ArrayUpdate {
  */
 export async function updateArray(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'now' | 'partitions' | 'capacities' | 'priority'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'now' | 'partitions' | 'capacities' | 'priority' | 'logger'>,
   principal: Principal,
   arrayJobId: number,
   update: Update,
@@ -80,7 +81,9 @@ export async function updateArray(
   if (removed.length > 0) {
     await services.queue
       .remove(removed.map((task) => task.id))
-      .catch((error: Error) => console.warn(`array ${arrayJobId}: old refs not removed: ${error.message}`));
+      .catch((error: Error) =>
+        services.logger.warn('old refs not removed', { job_id: arrayJobId, ...errorFields(error) }),
+      );
   }
   const pushed = outcome.changed.filter((task) => task.queued && (task.refChanged || !task.wasQueued));
   await pushRefs(
@@ -201,7 +204,11 @@ function beginWait(begin: Date | undefined, now: Date): { eligibleTime: SQL; rea
 }
 
 /** Pushes the refs of these tasks still in the queue, and wakes their partitions' nodes; a failed push marks them. */
-async function pushRefs(db: Database, { queue, onWork }: Pick<Services, 'queue' | 'onWork'>, ids: number[]) {
+async function pushRefs(
+  db: Database,
+  { queue, onWork, logger }: Pick<Services, 'queue' | 'onWork' | 'logger'>,
+  ids: number[],
+) {
   if (ids.length === 0) return;
   const which = sql`${jobs.id} = ANY(${bigintArray(ids)})`;
   const rows = await db
@@ -212,9 +219,7 @@ async function pushRefs(db: Database, { queue, onWork }: Pick<Services, 'queue' 
     await queue.enqueue(rows.map(jobRef));
     for (const partition of new Set(rows.map((row) => row.partition))) onWork(partition);
   } catch (error) {
-    console.warn(
-      `${ids.length} tasks: push to the queue failed, the reconciler will retry: ${(error as Error).message}`,
-    );
+    logger.warn('push to the queue failed, the reconciler will retry', { job_ids: ids, ...errorFields(error) });
     await db.update(jobs).set({ enqueued: false }).where(which);
   }
 }

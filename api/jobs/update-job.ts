@@ -16,6 +16,7 @@ import { parseBeginTime } from '../../shared/job/begin-time.js';
 import type { JobChanges } from '../../shared/job/job-change.js';
 import { WORKFLOW_WAIT_REASONS } from '../../shared/job/pending-reason.js';
 import { formatTimeLimit, parseTimeLimit, type TimeLimit } from '../../shared/job/time-limit.js';
+import { errorFields } from '../../shared/log/logger.js';
 import type { Services } from '../app-env.js';
 import { accountScope, actorName, type Principal } from '../auth/principal.js';
 import { ValidationFailed, type FieldError } from '../http/errors.js';
@@ -52,7 +53,7 @@ interface Changeable {
  */
 export async function updateJob(
   db: Database,
-  services: Pick<Services, 'queue' | 'onWork' | 'now' | 'partitions' | 'capacities' | 'priority'>,
+  services: Pick<Services, 'queue' | 'onWork' | 'now' | 'partitions' | 'capacities' | 'priority' | 'logger'>,
   principal: Principal,
   id: number,
   update: Update,
@@ -102,7 +103,7 @@ export async function updateJob(
   if (outcome.remove) {
     await services.queue
       .remove([id])
-      .catch((error: Error) => console.warn(`job ${id}: old ref not removed: ${error.message}`));
+      .catch((error: Error) => services.logger.warn('old ref not removed', { job_id: id, ...errorFields(error) }));
   }
   if (outcome.push) await pushRef(db, services, outcome.job);
   return { job: outcome.job, changes: outcome.changes };
@@ -111,15 +112,15 @@ export async function updateJob(
 /** Pushes the job's ref and wakes its partition's nodes; a failed push marks the job not enqueued. */
 async function pushRef(
   db: Database,
-  { queue, onWork }: Pick<Services, 'queue' | 'onWork'>,
+  { queue, onWork, logger }: Pick<Services, 'queue' | 'onWork' | 'logger'>,
   job: JobRow,
 ): Promise<void> {
   try {
     await queue.enqueue([jobRef(job)]);
     onWork(job.partition);
   } catch (error) {
-    console.warn(`job ${job.id}: push to the queue failed, the reconciler will retry: ${(error as Error).message}`);
-    await markNotEnqueued(db, job.id);
+    logger.warn('push to the queue failed, the reconciler will retry', { job_id: job.id, ...errorFields(error) });
+    await markNotEnqueued(db, job.id, logger);
   }
 }
 

@@ -90,7 +90,7 @@ async function metricsText(db: Database, queue: JobQueue, now: number, registry:
 }
 
 /** The pattern of the route that answered; `(unmatched)` for a 404 that no route took. */
-function routeOf(c: Context): string {
+export function routeOf(c: Context): string {
   const path = routePath(c, -1);
   // Only middleware (app.use: `*`, `/*`) matched: no route answered.
   return path === '' || path === '*' || path === '/*' ? '(unmatched)' : path;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { readSecretFile } from './secret-file.js';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
+import { logSettings } from './log-settings.js';
 import { metricsListenSettings, metricsTokenSettings } from './metrics-settings.js';
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
@@ -16,6 +17,7 @@ export const NodeDaemonConfigSchema = z
     ...logStoreSettings,
     ...metricsTokenSettings,
     ...metricsListenSettings,
+    ...logSettings,
     CONDUCTOR_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
     CONDUCTOR_NODE_TOKEN: z.string().min(16, NOT_A_TOKEN).optional(),
     // A service keeps its token out of its environment: a file only its user reads (see README, "Install a node daemon").

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { apiSettings } from './api-settings.js';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
+import { logSettings } from './log-settings.js';
 import { metricsListenSettings, metricsTokenSettings } from './metrics-settings.js';
 import { nodeSettings } from './node-settings.js';
 import { queueSettings } from './queue-settings.js';
@@ -46,6 +47,7 @@ export const NodeHostConfigSchema = z
     ...prioritySettings,
     ...metricsTokenSettings,
     ...metricsListenSettings,
+    ...logSettings,
   })
   .superRefine(checkLogStoreSettings)
   .superRefine(checkRetention)

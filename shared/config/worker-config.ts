@@ -4,6 +4,7 @@
  * with what is wrong instead (api/hosts/workers/worker.ts).
  */
 import { metricsTokenSettings } from './metrics-settings.js';
+import { logSettings } from './log-settings.js';
 import { z } from 'zod';
 import { apiSettings } from './api-settings.js';
 import { checkLogStoreSettings, logStoreSettings } from './log-store-settings.js';
@@ -44,6 +45,8 @@ export const WorkerConfigSchema = z
       .default(25)
       .describe('How long a GET /v1/events stream lasts before it ends with a retry: hint (the client resumes).'),
     ...metricsTokenSettings,
+    // A Worker's lines are JSON always: Workers Logs index them.
+    CONDUCTOR_LOG_LEVEL: logSettings.CONDUCTOR_LOG_LEVEL,
     CONDUCTOR_NEON_WS_PROXY: z
       .string()
       .regex(/^[A-Za-z0-9.[\]:-]+:[0-9]+(\/\S*)?$/, 'must be host:port/path of a WebSocket proxy')

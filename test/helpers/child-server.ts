@@ -13,8 +13,10 @@ export interface ChildServer {
   kill(signal: NodeJS.Signals): void;
   /** Answers how the process ended, once it has. */
   exited: Promise<string>;
-  /** What the server printed on stdout so far. */
+  /** What the server said on stdout so far: each JSON log line's message (`msg`), other lines as they are. */
   stdout(): string[];
+  /** The lines the server printed on stdout so far, as printed. */
+  rawStdout(): string[];
   /** The last lines the server wrote to stderr, to show what went wrong. */
   stderrTail(): string[];
   /** SIGTERM, then SIGKILL after a grace period; answers how the process ended. */
@@ -74,7 +76,11 @@ export async function startChildServer(
   });
   const tail = collectTail(child);
   const stdout: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => stdout.push(line));
+  const raw: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    raw.push(line);
+    stdout.push(messageOf(line));
+  });
   const stop = () => stopChild(child, exited);
   try {
     const url = await waitForReady(name, ready, stdout, exited, tail);
@@ -84,12 +90,24 @@ export async function startChildServer(
       kill: (signal) => child.kill(signal),
       exited,
       stdout: () => [...stdout],
+      rawStdout: () => [...raw],
       stderrTail: () => [...tail],
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** A JSON log line's (shared/log/) message; any other line as it is. */
+function messageOf(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const parsed = JSON.parse(line) as { msg?: unknown };
+    return typeof parsed.msg === 'string' ? parsed.msg : line;
+  } catch {
+    return line;
   }
 }
 

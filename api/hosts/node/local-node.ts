@@ -20,6 +20,7 @@ import { NodeMetrics } from '../../../worker-node/node-metrics.js';
 import type { App } from '../../app-env.js';
 import type { PromApiMetrics } from './prom-api-metrics.js';
 import { ensureTokenFile } from './token-file.js';
+import type { Logger } from '../../../shared/log/logger.js';
 
 export interface LocalNode {
   /** New work in this partition: a claim now, if it is one of the node's (a claim is not free on PGlite). */
@@ -36,7 +37,7 @@ export async function startLocalNode(options: {
   dataDir: string;
   /** The host's metrics: the node's are scraped with them (the process's own metrics are the host's already). */
   metrics: PromApiMetrics;
-  log(line: string): void;
+  log: Logger;
 }): Promise<LocalNode> {
   const { config, queue, app, dataDir, log } = options;
   const node = config.CONDUCTOR_NODE_NAME;

@@ -4,6 +4,7 @@
  */
 import { readNodeHostConfig } from '../../../shared/config/node-host-config.js';
 import { ConfigError } from '../../../shared/config/read-config.js';
+import { pinoLogger } from '../../../shared/log/pino-logger.js';
 import { startNodeHost } from './node-host.js';
 
 let config;
@@ -15,8 +16,11 @@ try {
   process.exit(2);
 }
 
-const host = await startNodeHost(config).catch((error: Error) => {
-  console.error(`start-up failed: ${error.message}`);
+const log = pinoLogger({ level: config.CONDUCTOR_LOG_LEVEL, format: config.CONDUCTOR_LOG_FORMAT });
+// Why the process ends goes to stderr, where a supervisor (and a person at the terminal) looks for it.
+const fatal = pinoLogger({ level: 'error', format: config.CONDUCTOR_LOG_FORMAT, destination: process.stderr });
+const host = await startNodeHost(config, log).catch((error: Error) => {
+  fatal.error(`start-up failed: ${error.message}`);
   process.exit(1);
 });
 
@@ -28,15 +32,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`${signal}: stopping`);
+    log.info(`${signal}: stopping`);
     setTimeout(() => {
-      console.error(`stop took over ${STOP_DEADLINE_MS} ms: exiting now`);
+      fatal.error(`stop took over ${STOP_DEADLINE_MS} ms: exiting now`);
       process.exit(1);
     }, STOP_DEADLINE_MS).unref();
     host.stop().then(
       () => process.exit(0),
       (error: Error) => {
-        console.error(`stop failed: ${error.message}`);
+        fatal.error(`stop failed: ${error.message}`);
         process.exit(1);
       },
     );

@@ -33,6 +33,8 @@ import { startWebhookLoop } from './webhook-loop.js';
 import { DEFAULT_SENDER } from '../../webhooks/webhook-sender.js';
 import { WebhookAllowList } from '../../webhooks/webhook-targets.js';
 import { diskAssets, findConsoleBuild } from './disk-assets.js';
+import type { Logger } from '../../../shared/log/logger.js';
+import { pinoLogger } from '../../../shared/log/pino-logger.js';
 
 // Retries come due at their own times: a second late is soon enough. New events wake the sender at once.
 const WEBHOOK_POLL_MS = 1000;
@@ -51,7 +53,8 @@ export interface RunningNodeHost {
 
 export async function startNodeHost(
   config: NodeHostConfig,
-  log: (line: string) => void = console.log,
+  /** By default pino on stdout, as CONDUCTOR_LOG_LEVEL and CONDUCTOR_LOG_FORMAT say. */
+  log: Logger = pinoLogger({ level: config.CONDUCTOR_LOG_LEVEL, format: config.CONDUCTOR_LOG_FORMAT }),
 ): Promise<RunningNodeHost> {
   const embedded = config.DATABASE_URL === undefined;
   const dataDir = resolve(config.CONDUCTOR_DATA_DIR);
@@ -68,7 +71,7 @@ export async function startNodeHost(
       poolSize: config.CONDUCTOR_DB_POOL_SIZE,
     });
     const applied = await migrate(database.migrations, await loadMigrations());
-    if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    if (applied.length) log.info(`migrations applied: ${applied.join(', ')}`);
     const clusterId = await readClusterId(database.db);
     // The nodes' store: S3, CONDUCTOR_LOG_DIR, or by default the data directory (where the local node writes).
     const logs = openLogStore(config, join(dataDir, 'logs'));
@@ -112,7 +115,7 @@ export async function startNodeHost(
       webhooks.wake();
     });
     const consoleBuild = findConsoleBuild();
-    if (!consoleBuild) log('the web console is not built (npm run build:ui): /ui and /docs answer 503');
+    if (!consoleBuild) log.info('the web console is not built (npm run build:ui): /ui and /docs answer 503');
     const app = createApp({
       db: database.db,
       assets: consoleBuild ? diskAssets(consoleBuild) : undefined,
@@ -120,6 +123,7 @@ export async function startNodeHost(
       adminToken: config.CONDUCTOR_ADMIN_TOKEN,
       tokenCacheMs: config.CONDUCTOR_TOKEN_CACHE_SECONDS * 1000,
       onWork: (partition) => localNode?.wake(partition),
+      logger: log,
       logs,
       clusterId,
       logPollMs: config.CONDUCTOR_LOG_POLL_MS,
@@ -157,7 +161,9 @@ export async function startNodeHost(
     const store = embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server';
     // Before the listening line, which scripts (and tests) wait for: by then everything else is said.
     if (adminToken)
-      log(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`);
+      log.info(`admin token${adminToken.created ? ' created' : ''} in ${adminToken.path} (readable by you only)`, {
+        admin_token_file: adminToken.path,
+      });
     if ((config.CONDUCTOR_LOCAL_NODE ?? (embedded ? 'on' : 'off')) === 'on') {
       localNode = await startLocalNode({
         config,
@@ -167,7 +173,7 @@ export async function startNodeHost(
         app,
         dataDir,
         metrics,
-        log,
+        log: log.child({ node: config.CONDUCTOR_NODE_NAME }),
       }).catch(async (error: Error) => {
         await new Promise<void>((done) => server.close(() => done()));
         if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
@@ -179,11 +185,12 @@ export async function startNodeHost(
         throw new Error(`the local node did not start: ${error.message}`);
       });
     }
-    log(
+    log.info(
       `SCNS-Conductor API listening on ${url} (${store}, ${config.REDIS_URL ? 'Redis' : 'Postgres'} queue, ` +
         `cluster ${clusterId})`,
+      { url, cluster_id: clusterId },
     );
-    if (metricsUrl) log(`metrics on ${metricsUrl}`);
+    if (metricsUrl) log.info(`metrics on ${metricsUrl}`, { metrics_url: metricsUrl });
 
     return {
       url,
@@ -240,12 +247,12 @@ function urlOf(server: ServerType, host: string): string {
  * are narrowed to the host's user alone: as root the data directory is passable (0711), and their names are known.
  * @throws UnsafeDirectory when one is a symbolic link or another user's
  */
-function narrowDataDirs(dataDir: string, log: (line: string) => void): void {
+function narrowDataDirs(dataDir: string, log: Logger): void {
   for (const name of ['pglite', 'logs']) {
     const path = join(dataDir, name);
     if (!existsSync(path)) continue;
     const changed = ensureDirectory(path, PRIVATE);
-    if (changed) log(changed);
+    if (changed) log.info(changed);
   }
 }
 
@@ -254,17 +261,12 @@ function narrowDataDirs(dataDir: string, log: (line: string) => void): void {
  * cluster (shared/logs/legacy-keys-owner.ts). A store that does not answer now is not checked this time.
  * @throws LegacyKeysOfAnotherCluster when another cluster with such jobs claimed them: the host refuses to start
  */
-async function checkLegacyKeys(
-  db: Database,
-  logs: LogStore,
-  clusterId: string,
-  log: (line: string) => void,
-): Promise<void> {
+async function checkLegacyKeys(db: Database, logs: LogStore, clusterId: string, log: Logger): Promise<void> {
   if (!(await hasLegacyLogKeys(db))) return;
   try {
     await claimLegacyKeys(logs, clusterId);
   } catch (error) {
     if (!(error instanceof LogStoreUnavailable)) throw error;
-    log(`cannot check who owns the log store's keys from before cluster ids: ${error.message}`);
+    log.warn(`cannot check who owns the log store's keys from before cluster ids: ${error.message}`);
   }
 }

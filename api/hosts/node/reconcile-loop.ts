@@ -5,11 +5,12 @@
  */
 import type { Reconciler } from '../../reconciler.js';
 import { faultReport } from '../../http/fault-report.js';
+import type { Logger } from '../../../shared/log/logger.js';
 
 export function startReconcileLoop(
   runOnce: () => ReturnType<Reconciler['run']>,
   everyMs: number,
-  log: (line: string) => void,
+  log: Logger,
   ran: (ok: boolean, seconds: number) => void = () => {},
 ) {
   let stopped = false;
@@ -23,19 +24,29 @@ export function startReconcileLoop(
     try {
       const { nodesDown, requeued, pushed, swept, released, outputsPurged, jobsPurged } = await runOnce();
       if (nodesDown.length)
-        log(`reconciler: nodes DOWN (silent too long): ${nodesDown.join(', ')}; ${requeued} jobs requeued`);
+        log.warn(`reconciler: nodes DOWN (silent too long): ${nodesDown.join(', ')}; ${requeued} jobs requeued`, {
+          nodes: nodesDown,
+          requeued,
+        });
       if (pushed || swept || released) {
-        log(`reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs, released ${released} stale claims`);
+        log.info(
+          `reconciler: pushed ${pushed} not-enqueued and ${swept} missing refs, released ${released} stale claims`,
+          {
+            pushed,
+            swept,
+            released,
+          },
+        );
       }
       if (outputsPurged || jobsPurged) {
-        log(`reconciler: retention deleted the output of ${outputsPurged} jobs and the rows of ${jobsPurged}`);
+        log.info(`reconciler: retention deleted the output of ${outputsPurged} jobs and the rows of ${jobsPurged}`);
       }
       ran(true, took());
-      if (failing) log('reconciler: recovered');
+      if (failing) log.info('reconciler: recovered');
       failing = false;
     } catch (error) {
       ran(false, took());
-      if (!failing) log(`reconciler: ${faultReport(error).split('\n')[0]}; retrying every ${everyMs / 1000} s`);
+      if (!failing) log.error(`reconciler: ${faultReport(error).split('\n')[0]}; retrying every ${everyMs / 1000} s`);
       failing = true;
     }
     if (!stopped) timer = setTimeout(() => void (running = tick()), everyMs);

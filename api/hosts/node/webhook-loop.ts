@@ -4,13 +4,13 @@
  * back. One pass at a time; a failed pass is reported once per outage and tried again, never thrown out of the loop.
  */
 import type { Database } from '../../../shared/db/database.js';
-import { faultReport } from '../../http/fault-report.js';
+import { errorFields, type Logger } from '../../../shared/log/logger.js';
 import { deliverWebhooks } from '../../webhooks/webhook-deliverer.js';
 import type { SenderOptions } from '../../webhooks/webhook-sender.js';
 
 const MAX_BATCHES = 16;
 
-export function startWebhookLoop(db: Database, options: SenderOptions, everyMs: number, log: (line: string) => void) {
+export function startWebhookLoop(db: Database, options: SenderOptions, everyMs: number, log: Logger) {
   let stopped = false;
   let failing = false;
   let woken = false;
@@ -22,10 +22,12 @@ export function startWebhookLoop(db: Database, options: SenderOptions, everyMs: 
       let more = false;
       try {
         more = (await deliverWebhooks(db, options, MAX_BATCHES)).more;
-        if (failing) log('webhooks: recovered');
+        if (failing) log.info('webhooks: recovered');
         failing = false;
       } catch (error) {
-        if (!failing) log(`webhooks: ${faultReport(error).split('\n')[0]}; retrying every ${everyMs / 1000} s`);
+        if (!failing) {
+          log.warn(`webhooks: deliveries failing; retrying every ${everyMs / 1000} s`, errorFields(error));
+        }
         failing = true;
       }
       if (more || woken || stopped) continue;

@@ -17,6 +17,7 @@ import { s3LogStoreFrom } from '../../../shared/logs/s3-log-store.js';
 import { schema } from '../../../shared/db/schema.js';
 import { RedisJobQueue } from '../../../shared/queue/redis/redis-job-queue.js';
 import { upstashClient } from '../../../shared/queue/redis/upstash-client.js';
+import { jsonLinesLogger } from '../../../shared/log/json-lines-logger.js';
 import { createApp } from '../../app.js';
 import type { App } from '../../app-env.js';
 import { RedisFollowLeases } from '../../follows/redis-follow-leases.js';
@@ -134,6 +135,7 @@ function buildApp(env: Env, config: WorkerConfig): App {
     metrics: { onApi: true, token: config.CONDUCTOR_METRICS_TOKEN },
     // No resolver: a Worker's fetch reaches no private range, so literal addresses and local names are what to check.
     webhookAllow: WebhookAllowList.parse(config.CONDUCTOR_WEBHOOK_ALLOW),
+    logger: jsonLinesLogger(config.CONDUCTOR_LOG_LEVEL),
   });
 }
 
@@ -193,7 +195,7 @@ export default {
     const config = configurationOf(env);
     if (config instanceof HostMisconfigured) {
       // One line a run, and no stack: the run would fail the same way each minute until the variables are set.
-      console.error(`reconciler not run: ${config.message}`);
+      jsonLinesLogger().error('reconciler not run', { error: config.message });
       return;
     }
     // The reconciler keeps its sweep's place between runs of this isolate; the database is per run.

@@ -37,12 +37,12 @@ export function registerOriginalCancel(app: App): void {
     const [actor, scope] = [actorName(principal), accountScope(principal)];
     const target = await jobTarget(db, principal, String(originalJobId(c.req.valid('param').job_id)));
     if ('array' in target) {
-      const { effect, cancelled } = await cancelArray(db, services.queue, target.array, actor, scope);
+      const { effect, cancelled } = await cancelArray(db, services, target.array, actor, scope);
       // Jobs depending on its tasks (afterany, after) may be settled now: released, pushed now, as on /v1.
       if (cancelled > 0) await pushOwedRefs(db, services);
       return c.json({ msg: ORIGINAL_MESSAGE, effect }, 200);
     }
-    const effect = await cancelJob(db, services.queue, target.job, actor, scope).then(
+    const effect = await cancelJob(db, services, target.job, actor, scope).then(
       (result): CancelEffect => result.effect,
       (error: Error) => {
         if (error instanceof InvalidTransition) return 'none' as const;

@@ -34,19 +34,13 @@ export function registerCancelJob(app: App): void {
     const target = await findJob(db, id, scope);
     // An array's id (not one task's 123_7) names the whole array, as in scancel.
     if (!id.includes('_') && target.arrayJobId === target.id) {
-      const { job, effect, cancelled, cancelRequested } = await cancelArray(
-        db,
-        services.queue,
-        target.id,
-        actor,
-        scope,
-      );
+      const { job, effect, cancelled, cancelRequested } = await cancelArray(db, services, target.id, actor, scope);
       // Jobs depending on its tasks (afterany, after) may be settled now: released, their refs pushed.
       if (cancelled > 0) await pushOwedRefs(db, services);
       const array_tasks = { cancelled, cancel_requested: cancelRequested };
       return c.json({ job: jobView(job, services.now()), effect, array_tasks }, 200);
     }
-    const { job, effect } = await cancelJob(db, services.queue, target.id, actor, scope);
+    const { job, effect } = await cancelJob(db, services, target.id, actor, scope);
     // A cancelled job may have settled jobs depending on it (afterany, after), and a task of a capped array that
     // waited made room for the next: released, their refs pushed now.
     if (effect === 'cancelled') await pushOwedRefs(db, services);

@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
+import { errorFields } from '../../../../shared/log/logger.js';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import { problemResponses } from '../../../http/problem.js';
@@ -37,9 +38,10 @@ export function registerPutPartition(app: App): void {
     // syncs the set again, and meanwhile the confirm starts nothing of a stopped partition.
     if (startsJobs(previousState ?? 'UP') !== startsJobs(settings.state)) {
       await syncPausedPartitions(c.var.db, c.var.services.queue).catch((error: Error) =>
-        console.warn(
-          `partition ${name}: the queue's paused set was not updated, the reconciler will: ${error.message}`,
-        ),
+        c.var.logger.warn("the queue's paused set was not updated, the reconciler will", {
+          partition: name,
+          ...errorFields(error),
+        }),
       );
     }
     const view = partitionView(await findPartitionWithNodes(c.var.db, name));
