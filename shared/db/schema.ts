@@ -357,6 +357,9 @@ export const schedulerClock = pgTable('scheduler_clock', {
   singleton: boolean('singleton').primaryKey().default(true),
   chargedUntil: time('charged_until').notNull().defaultNow(),
   priorityComputedAt: time('priority_computed_at'),
+  /** Which reconciler runs now, and until when at the latest (api/reconciler-lease.ts). */
+  reconcilerHolder: text('reconciler_holder'),
+  reconcilerLeaseUntil: time('reconciler_lease_until'),
 });
 
 export const schema = {

@@ -1,7 +1,8 @@
 /**
  * The PGlite test databases of one test worker, used again: opening one from the template dump costs about 0.4 s of
  * CPU (the WebAssembly instance and its data directory), emptying one about 10 ms. A database a test is done with is
- * emptied (its session state discarded, every table the template left empty truncated with its sequences) and taken
+ * emptied (its session state discarded, every table the template left empty truncated with its sequences, every
+ * table the template seeded given its seeded rows back) and taken
  * by the next test that asks; one that was closed (as a test of a lost database does), or that cannot be emptied, is
  * dropped instead.
  */
@@ -11,7 +12,10 @@ import { openNodeDatabase, type NodeDatabase } from '../../shared/db/node-databa
 const idle: NodeDatabase[] = [];
 /** Given back and not taken since: a second give (a test's own close, then its cleanup's) must not pool it twice. */
 const given = new WeakSet<NodeDatabase>();
-/** The TRUNCATE statement for the tables the template leaves empty (the state table, seeded, is kept). */
+/**
+ * The statements that give a database the template's rows again: a TRUNCATE of the tables it leaves empty, and for
+ * each table it seeds (the state table, the scheduler clock…) its rows as the template has them.
+ */
 let truncate: Promise<string> | undefined;
 
 const client = (database: NodeDatabase) => (database.db as unknown as { $client: PGlite }).$client;
@@ -48,9 +52,19 @@ async function truncateStatement(pglite: PGlite): Promise<string> {
     `SELECT format('%I', tablename) AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`,
   );
   const empty: string[] = [];
+  const reseed: string[] = [];
   for (const { name } of rows) {
-    const { rows: any } = await pglite.query(`SELECT 1 FROM ${name} LIMIT 1`);
-    if (any.length === 0) empty.push(name);
+    const { rows: seeded } = await pglite.query<{ rows: string | null }>(
+      `SELECT json_agg(t)::text AS rows FROM ${name} t`,
+    );
+    const json = seeded[0]?.rows;
+    if (json === null || json === undefined) empty.push(name);
+    else {
+      const literal = `'${json.replaceAll("'", "''")}'`;
+      reseed.push(
+        `DELETE FROM ${name}; INSERT INTO ${name} SELECT * FROM json_populate_recordset(NULL::${name}, ${literal});`,
+      );
+    }
   }
-  return `TRUNCATE ${empty.join(', ')} RESTART IDENTITY CASCADE`;
+  return `TRUNCATE ${empty.join(', ')} RESTART IDENTITY CASCADE; ${reseed.join(' ')}`;
 }

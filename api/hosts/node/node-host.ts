@@ -22,6 +22,7 @@ import { createApp } from '../../app.js';
 import { createMetricsApp } from '../../metrics/metrics-route.js';
 import { PromApiMetrics } from './prom-api-metrics.js';
 import { Reconciler } from '../../reconciler.js';
+import { ReconcilerLease, reconcilerLeaseMs } from '../../reconciler-lease.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openNodeQueues } from './node-queue.js';
 import { openFollowLeases } from './follow-leases-store.js';
@@ -91,9 +92,12 @@ export async function startNodeHost(
     const priority = priorityOf(config);
     const reconciler = new Reconciler(queues.background, { retention: retentionOf(config), logs, priority });
     const metrics = new PromApiMetrics();
+    // N processes of this host share one database: one of them reconciles at a time.
+    const reconcileMs = config.CONDUCTOR_RECONCILE_SECONDS * 1000;
+    const reconcilerLease = new ReconcilerLease(crypto.randomUUID(), reconcilerLeaseMs(reconcileMs));
     const reconcileLoop = startReconcileLoop(
-      () => reconciler.run(db),
-      config.CONDUCTOR_RECONCILE_SECONDS * 1000,
+      async () => ((await reconcilerLease.take(db)) ? reconciler.run(db) : null),
+      reconcileMs,
       log,
       (ok, seconds) => metrics.reconciled(ok, seconds),
     );
@@ -156,6 +160,18 @@ export async function startNodeHost(
             await new Promise<void>((done) => server.close(() => done()));
             throw error;
           });
+    /** Stops serving and everything that serves beside the app, in the order that loses nothing. */
+    const stopServing = async () => {
+      await new Promise<void>((done) => server.close(() => done()));
+      if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
+      await reconcileLoop.stop();
+      // Another process's reconciler may take over at once; with the database away, when the lease ends.
+      await reconcilerLease.release(db).catch(() => {});
+      await webhooks.stop();
+      await queues.close();
+      await follows.close();
+      await unlisten();
+    };
     const metricsUrl = metricsServer && `${urlOf(metricsServer, config.CONDUCTOR_METRICS_HOST)}/metrics`;
     const url = urlOf(server, config.HOST);
     const store = embedded ? `embedded PGlite in ${dataDir}` : 'Postgres server';
@@ -175,13 +191,7 @@ export async function startNodeHost(
         metrics,
         log: log.child({ node: config.CONDUCTOR_NODE_NAME }),
       }).catch(async (error: Error) => {
-        await new Promise<void>((done) => server.close(() => done()));
-        if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
-        await reconcileLoop.stop();
-        await webhooks.stop();
-        await queues.close();
-        await follows.close();
-        await unlisten();
+        await stopServing();
         throw new Error(`the local node did not start: ${error.message}`);
       });
     }
@@ -201,13 +211,7 @@ export async function startNodeHost(
         await localNode?.stop();
         // Followers of running jobs would hold the close up for as long as their jobs run: they are cut off.
         closing.abort();
-        await new Promise<void>((done) => server.close(() => done()));
-        if (metricsServer) await new Promise<void>((done) => metricsServer.close(() => done()));
-        await reconcileLoop.stop();
-        await webhooks.stop();
-        await queues.close();
-        await follows.close();
-        await unlisten();
+        await stopServing();
         await database!.close();
         await unlock();
       },

@@ -23,6 +23,7 @@ import type { App } from '../../app-env.js';
 import { RedisFollowLeases } from '../../follows/redis-follow-leases.js';
 import { HostMisconfigured } from '../../http/errors.js';
 import { Reconciler } from '../../reconciler.js';
+import { ReconcilerLease } from '../../reconciler-lease.js';
 import { deliverWebhooks } from '../../webhooks/webhook-deliverer.js';
 import { DEFAULT_SENDER } from '../../webhooks/webhook-sender.js';
 import { WebhookAllowList } from '../../webhooks/webhook-targets.js';
@@ -205,8 +206,16 @@ export default {
       priority: priorityOf(config),
     }));
     const database = openDatabase(config);
+    // Cron runs may overlap (a slow run, a retried trigger): one reconciles at a time, and gives the lease back.
+    const lease = new ReconcilerLease();
     try {
-      await current.run(database.db);
+      if (await lease.take(database.db)) {
+        try {
+          await current.run(database.db);
+        } finally {
+          await lease.release(database.db);
+        }
+      }
       // Webhooks go out from the Cron run, a bounded number per run (a Worker's CPU and subrequest limits).
       await deliverWebhooks(
         database.db,
