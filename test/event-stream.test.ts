@@ -154,6 +154,30 @@ for (const backend of await backends()) {
       expect(JSON.stringify(await badId.json())).toContain('Last-Event-ID');
     });
 
+    it('refuses a cursor out of range or ahead of the stream (422 naming where it came from), and says which states are known', async () => {
+      const problem = async (response: Response) => {
+        expect(response.status).toBe(422);
+        return (await response.json()) as { errors: { field: string; message: string }[] };
+      };
+      // Past xid8's and bigint's ranges: no position, never a query Postgres refuses.
+      for (const cursor of ['99999999999999999999-0', '1-99999999999999999999']) {
+        expect((await problem(await open('', cursor))).errors[0]!.field).toBe('Last-Event-ID');
+        expect((await problem(await open(`?after=${cursor}`))).errors[0]!.field).toBe('after');
+      }
+      // Well formed but ahead of this stream (another database's id): refused, not followed silently past every event.
+      const now = parsePosition(await positionAfterAll(t.database.db))!;
+      const ahead = formatPosition({ tx: now.tx + 1_000_000n, id: 1n });
+      const fromHeader = await problem(await open('', ahead));
+      expect(fromHeader.errors[0]).toMatchObject({ field: 'Last-Event-ID', message: expect.stringMatching(/ahead/) });
+      expect((await problem(await open(`?after=${ahead}`))).errors[0]).toMatchObject({ field: 'after' });
+      // The position the stream is at stays valid.
+      const at = await open('', formatPosition(now));
+      expect(at.status).toBe(200);
+      await at.body!.cancel();
+      const unknown = await problem(await open('?state=SLEEPING'));
+      expect(unknown.errors[0]!.message).toMatch(/COMPLETED/);
+    });
+
     it.skipIf(backend.name !== 'postgres')(
       'never delivers past an open writer: events that commit out of id order come once each, in commit order',
       async () => {

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
 import type { EventFilter, EventKind } from '../../../events/event-filter.js';
-import { parsePosition, type EventPosition } from '../../../events/event-position.js';
+import { comparePositions, formatPosition, parsePosition, type EventPosition } from '../../../events/event-position.js';
 import { eventStream } from '../../../events/event-stream.js';
 import { currentPosition, readEvents } from '../../../events/read-events.js';
 import { Forbidden, ValidationFailed } from '../../../http/errors.js';
@@ -93,13 +93,22 @@ async function startOf(
   header: string | undefined,
   after: string | undefined,
 ): Promise<EventPosition> {
-  if (header !== undefined && header.trim() !== '') {
-    const position = parsePosition(header);
-    if (!position)
-      throw new ValidationFailed([
-        { field: 'Last-Event-ID', in: 'header', message: 'must be an event id from this stream' },
-      ]);
-    return position;
-  }
-  return after !== undefined ? parsePosition(after)! : currentPosition(db);
+  const now = await currentPosition(db);
+  const given =
+    header !== undefined && header.trim() !== ''
+      ? { cursor: header, source: { field: 'Last-Event-ID', in: 'header' as const } }
+      : after !== undefined
+        ? { cursor: after, source: { field: 'after', in: 'query' as const } }
+        : undefined;
+  if (!given) return now;
+  const position = parsePosition(given.cursor);
+  if (!position) throw new ValidationFailed([{ ...given.source, message: 'must be an event id from this stream' }]);
+  // No id of this stream is past its horizon (every id it gave was at or below it, and the horizon only grows): one
+  // that is came from another database, and following from it would silently skip every event until the horizon
+  // passed it.
+  if (comparePositions(position, now) > 0)
+    throw new ValidationFailed([
+      { ...given.source, message: `is ahead of this stream (at ${formatPosition(now)}): not an event id from it` },
+    ]);
+  return position;
 }
