@@ -178,6 +178,29 @@ for (const backend of await backends()) {
       expect(unknown.errors[0]!.message).toMatch(/COMPLETED/);
     });
 
+    it('ends an open stream once its token is revoked', async () => {
+      const quick = await createTestApp(backend, { eventPollMs: 50, eventHeartbeatMs: 100 });
+      try {
+        const made = await quick.call('POST', '/v1/tokens', {
+          body: { name: 'revoked-while-streaming', kind: 'user', account: 'physics', user: 'tester' },
+        });
+        const { id, token } = (await made.json()) as { id: string; token: string };
+        const response = await quick.app.request('/v1/events', { headers: { Authorization: `Bearer ${token}` } });
+        const reader = new SseReader(response.body!);
+        const job = await quick.submit(validJob(), undefined, token);
+        expect(JSON.parse((await reader.next())!.data)).toMatchObject({ job_id: job, to_state: 'PENDING' });
+        expect((await quick.call('DELETE', `/v1/tokens/${id}`)).status).toBe(200);
+        // The stream ends at its next heartbeat (it would otherwise go on sending the account's events for ever).
+        while ((await reader.next()) !== undefined);
+        expect(reader.ended).toBe(true);
+        expect((await quick.app.request('/v1/events', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(
+          401,
+        );
+      } finally {
+        await quick.close();
+      }
+    });
+
     it.skipIf(backend.name !== 'postgres')(
       'never delivers past an open writer: events that commit out of id order come once each, in commit order',
       async () => {
