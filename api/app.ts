@@ -129,6 +129,8 @@ export interface AppDependencies {
   eventStreamMs?: number;
   /** How often the event reader (or, without one, each stream) looks for events; 1 s by default (tests shorten it). */
   eventPollMs?: number;
+  /** How often an event stream sends a heartbeat and checks its token; 15 s by default (tests shorten it). */
+  eventHeartbeatMs?: number;
   /** CONDUCTOR_PRIORITY_*: the weights and ages of the computed priority; Slurm-like defaults (priority-settings.ts). */
   priority?: PrioritySettings;
   /**
@@ -192,7 +194,7 @@ export function createApp(deps: AppDependencies): App {
     events: {
       hub: eventHub,
       pollMs: deps.eventPollMs ?? DEFAULT_EVENT_HUB_OPTIONS.pollMs,
-      heartbeatMs: EVENT_HEARTBEAT_MS,
+      heartbeatMs: deps.eventHeartbeatMs ?? EVENT_HEARTBEAT_MS,
       endAfterMs: deps.eventStreamMs,
       retryMs: EVENT_RETRY_MS,
       maxBuffered: EVENT_MAX_BUFFERED,

@@ -154,6 +154,53 @@ for (const backend of await backends()) {
       expect(JSON.stringify(await badId.json())).toContain('Last-Event-ID');
     });
 
+    it('refuses a cursor out of range or ahead of the stream (422 naming where it came from), and says which states are known', async () => {
+      const problem = async (response: Response) => {
+        expect(response.status).toBe(422);
+        return (await response.json()) as { errors: { field: string; message: string }[] };
+      };
+      // Past xid8's and bigint's ranges: no position, never a query Postgres refuses.
+      for (const cursor of ['99999999999999999999-0', '1-99999999999999999999']) {
+        expect((await problem(await open('', cursor))).errors[0]!.field).toBe('Last-Event-ID');
+        expect((await problem(await open(`?after=${cursor}`))).errors[0]!.field).toBe('after');
+      }
+      // Well formed but ahead of this stream (another database's id): refused, not followed silently past every event.
+      const now = parsePosition(await positionAfterAll(t.database.db))!;
+      const ahead = formatPosition({ tx: now.tx + 1_000_000n, id: 1n });
+      const fromHeader = await problem(await open('', ahead));
+      expect(fromHeader.errors[0]).toMatchObject({ field: 'Last-Event-ID', message: expect.stringMatching(/ahead/) });
+      expect((await problem(await open(`?after=${ahead}`))).errors[0]).toMatchObject({ field: 'after' });
+      // The position the stream is at stays valid.
+      const at = await open('', formatPosition(now));
+      expect(at.status).toBe(200);
+      await at.body!.cancel();
+      const unknown = await problem(await open('?state=SLEEPING'));
+      expect(unknown.errors[0]!.message).toMatch(/COMPLETED/);
+    });
+
+    it('ends an open stream once its token is revoked', async () => {
+      const quick = await createTestApp(backend, { eventPollMs: 50, eventHeartbeatMs: 100 });
+      try {
+        const made = await quick.call('POST', '/v1/tokens', {
+          body: { name: 'revoked-while-streaming', kind: 'user', account: 'physics', user: 'tester' },
+        });
+        const { id, token } = (await made.json()) as { id: string; token: string };
+        const response = await quick.app.request('/v1/events', { headers: { Authorization: `Bearer ${token}` } });
+        const reader = new SseReader(response.body!);
+        const job = await quick.submit(validJob(), undefined, token);
+        expect(JSON.parse((await reader.next())!.data)).toMatchObject({ job_id: job, to_state: 'PENDING' });
+        expect((await quick.call('DELETE', `/v1/tokens/${id}`)).status).toBe(200);
+        // The stream ends at its next heartbeat (it would otherwise go on sending the account's events for ever).
+        while ((await reader.next()) !== undefined);
+        expect(reader.ended).toBe(true);
+        expect((await quick.app.request('/v1/events', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(
+          401,
+        );
+      } finally {
+        await quick.close();
+      }
+    });
+
     it.skipIf(backend.name !== 'postgres')(
       'never delivers past an open writer: events that commit out of id order come once each, in commit order',
       async () => {

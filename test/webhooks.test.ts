@@ -267,6 +267,20 @@ for (const backend of await backends()) {
       await t.call('DELETE', `/v1/webhooks/${made.body.id}`);
     });
 
+    it('refuses states named twice or given as a string, naming states and making nothing', async () => {
+      const list = async () =>
+        ((await (await t.call('GET', '/v1/webhooks')).json()) as { webhooks: unknown[] }).webhooks;
+      const before = await list();
+      for (const states of [['COMPLETED', 'COMPLETED'], 'COMPLETED']) {
+        const refused = await subscribe({ url: `${receiver.url}/twice`, account: 'physics', states });
+        expect(refused.status).toBe(422);
+        const errors = (refused.body as unknown as { errors: { field: string; message: string }[] }).errors;
+        expect(errors.map((error) => error.field)).toEqual(['states']);
+        expect(errors[0]!.message).toMatch(Array.isArray(states) ? /once/ : /array/);
+      }
+      expect(await list()).toEqual(before);
+    });
+
     it("fails a delivery 24 hours after its first attempt; the job's later events then go on; redelivery revives it", async () => {
       const made = await subscribe({ url: `${receiver.url}/give-up`, account: 'physics' });
       secrets.set('current', made.body.secret as string);

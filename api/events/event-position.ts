@@ -8,6 +8,9 @@ export interface EventPosition {
 }
 
 const POSITION = /^([0-9]{1,20})-([0-9]{1,20})$/;
+// The columns' ranges (xid8 and bigint): a larger number is no position, and Postgres would refuse it (a 500).
+const MAX_TX = 2n ** 64n - 1n;
+const MAX_ID = 2n ** 63n - 1n;
 
 export function formatPosition(position: EventPosition): string {
   return `${position.tx}-${position.id}`;
@@ -16,7 +19,9 @@ export function formatPosition(position: EventPosition): string {
 /** The position a cursor names, or null when it is not one (the caller answers 422 naming where it came from). */
 export function parsePosition(cursor: string): EventPosition | null {
   const match = POSITION.exec(cursor.trim());
-  return match ? { tx: BigInt(match[1]!), id: BigInt(match[2]!) } : null;
+  if (!match) return null;
+  const position = { tx: BigInt(match[1]!), id: BigInt(match[2]!) };
+  return position.tx <= MAX_TX && position.id <= MAX_ID ? position : null;
 }
 
 /** Negative, zero or positive as `a` is before, at or after `b`. */

@@ -33,6 +33,11 @@ export interface EventStreamOptions {
   closing: AbortSignal | undefined;
   /** A client this many events behind the hub is ended (it resumes from its position), not buffered for. */
   maxBuffered: number;
+  /**
+   * Asked at each heartbeat: false (the client's token was revoked) ends the stream, as a request would be refused
+   * then; an EventSource's reconnect is then answered 401. None: never asked.
+   */
+  stillValid?: () => Promise<boolean>;
   now?: () => number;
 }
 
@@ -124,6 +129,7 @@ async function* sse(options: EventStreamOptions, stop: AbortSignal): AsyncGenera
       if (catchUp && options.hub) continue;
       if (buffered > options.maxBuffered) return;
       if (now() >= nextBeat) {
+        if (options.stillValid && !(await options.stillValid())) return;
         yield `: keep-alive\nid: ${formatPosition(through)}\n\n`;
         nextBeat = now() + options.heartbeatMs;
       }

@@ -88,6 +88,8 @@ export async function createTestApp(
     priority?: PrioritySettings;
     /** How often the event reader looks for events (api/events/event-hub.ts). */
     eventPollMs?: number;
+    /** How often an event stream sends a heartbeat and checks its token. */
+    eventHeartbeatMs?: number;
     /** Where webhooks may post (CONDUCTOR_WEBHOOK_ALLOW), and how their names resolve. */
     webhookAllow?: WebhookAllowList;
     resolveHost?: ResolveHost;
@@ -112,6 +114,7 @@ export async function createTestApp(
     ...(options.faults ? { faults: options.faults } : {}),
     priority: options.priority ?? TYPED_PRIORITY,
     ...(options.eventPollMs ? { eventPollMs: options.eventPollMs } : {}),
+    ...(options.eventHeartbeatMs ? { eventHeartbeatMs: options.eventHeartbeatMs } : {}),
     ...(options.webhookAllow ? { webhookAllow: options.webhookAllow } : {}),
     ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
   });

@@ -13,20 +13,23 @@ const list = <T extends string>(item: z.ZodType<T, string>, message: string) =>
     .pipe(z.array(item, message).min(1, message));
 
 const STATES: readonly string[] = [...JOB_STATES, ...NODE_STATES];
+const JOB_ID_LIST = 'must be job ids (positive integers), separated by commas';
+const STATE_LIST = `must be one or more of ${STATES.join(', ')}, separated by commas`;
 
 export const EventsQuery = z.object({
   kinds: list(z.enum(EVENT_KINDS), 'must be job, node, or job,node')
     .optional()
     .openapi({ description: 'job (default), node (admin only), or both: job,node.', example: 'job,node' }),
-  job_id: list(z.string().regex(/^[1-9][0-9]{0,14}$/), 'must be job ids (positive integers)')
+  job_id: list(z.string().regex(/^[1-9][0-9]{0,14}$/, JOB_ID_LIST), JOB_ID_LIST)
     .optional()
     .openapi({ description: "Only these jobs' events: comma-separated, or the parameter repeated.", example: '42,43' }),
   account: identifier('account')
     .optional()
     .openapi({ description: "Only this account's job events; a user token's is always its own." }),
   state: list(
-    z.string().refine((state) => STATES.includes(state)),
-    `must be one or more of ${STATES.join(', ')}, separated by commas`,
+    // The message on the item too: an unknown state is an item's error, which the list's message does not replace.
+    z.string().refine((state) => STATES.includes(state), STATE_LIST),
+    STATE_LIST,
   )
     .optional()
     .openapi({ description: 'Only events into these states (to_state).', example: 'COMPLETED,FAILED' }),

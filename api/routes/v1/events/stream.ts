@@ -1,11 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../../../app-env.js';
+import type { Authenticator } from '../../../auth/authenticator.js';
+import { requestAuthorization } from '../../../auth/request-authorization.js';
 import { requirePrincipal } from '../../../auth/require-principal.js';
+import type { Database } from '../../../../shared/db/database.js';
 import type { EventFilter, EventKind } from '../../../events/event-filter.js';
-import { parsePosition, type EventPosition } from '../../../events/event-position.js';
+import { comparePositions, formatPosition, parsePosition, type EventPosition } from '../../../events/event-position.js';
 import { eventStream } from '../../../events/event-stream.js';
 import { currentPosition, readEvents } from '../../../events/read-events.js';
-import { Forbidden, ValidationFailed } from '../../../http/errors.js';
+import { Forbidden, Unauthenticated, ValidationFailed } from '../../../http/errors.js';
 import { problemResponses } from '../../../http/problem.js';
 import { EventsQuery, StreamEventData } from './schema.js';
 
@@ -63,6 +66,7 @@ export function registerEventStream(app: App): void {
       ...(query.state ? { states: query.state } : {}),
       ...(query.partition ? { partitions: query.partition } : {}),
     };
+    const { authorization } = requestAuthorization(c);
     const start = await startOf(db, c.req.header('last-event-id'), query.after);
     // Refused before the 200: an expired cursor is a 410 the client can see, not a stream that ends at once.
     await readEvents(db, start, filter, 1);
@@ -78,6 +82,7 @@ export function registerEventStream(app: App): void {
       retryMs: events.retryMs,
       closing: services.closing,
       maxBuffered: events.maxBuffered,
+      stillValid: () => stillValid(services.authenticator, db, authorization),
     });
     return c.body(body, 200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -88,18 +93,41 @@ export function registerEventStream(app: App): void {
   });
 }
 
+/**
+ * Whether the stream's token still authenticates, through the authenticator's cache (CONDUCTOR_TOKEN_CACHE_SECONDS):
+ * a thousand open streams of one token cost one lookup per cache period, not one each. A database that does not
+ * answer ends nothing: only a revoke does.
+ */
+async function stillValid(authenticator: Authenticator, db: Database, authorization: string | undefined) {
+  try {
+    await authenticator.authenticate(db, authorization);
+    return true;
+  } catch (error) {
+    return !(error instanceof Unauthenticated);
+  }
+}
+
 async function startOf(
   db: Parameters<typeof currentPosition>[0],
   header: string | undefined,
   after: string | undefined,
 ): Promise<EventPosition> {
-  if (header !== undefined && header.trim() !== '') {
-    const position = parsePosition(header);
-    if (!position)
-      throw new ValidationFailed([
-        { field: 'Last-Event-ID', in: 'header', message: 'must be an event id from this stream' },
-      ]);
-    return position;
-  }
-  return after !== undefined ? parsePosition(after)! : currentPosition(db);
+  const now = await currentPosition(db);
+  const given =
+    header !== undefined && header.trim() !== ''
+      ? { cursor: header, source: { field: 'Last-Event-ID', in: 'header' as const } }
+      : after !== undefined
+        ? { cursor: after, source: { field: 'after', in: 'query' as const } }
+        : undefined;
+  if (!given) return now;
+  const position = parsePosition(given.cursor);
+  if (!position) throw new ValidationFailed([{ ...given.source, message: 'must be an event id from this stream' }]);
+  // No id of this stream is past its horizon (every id it gave was at or below it, and the horizon only grows): one
+  // that is came from another database, and following from it would silently skip every event until the horizon
+  // passed it.
+  if (comparePositions(position, now) > 0)
+    throw new ValidationFailed([
+      { ...given.source, message: `is ahead of this stream (at ${formatPosition(now)}): not an event id from it` },
+    ]);
+  return position;
 }
